@@ -1,0 +1,24 @@
+{
+  "variables": {
+    "gst_modules": "gstreamer-1.0 gstreamer-webrtc-1.0 gstreamer-sdp-1.0 gstreamer-app-1.0"
+  },
+  "targets": [
+    {
+      "target_name": "webrtcbin",
+      "sources": [
+        "src-native/addon.cc",
+        "src-native/peer.cc",
+        "src-native/peer_core.cc",
+        "src-native/gst_json.cc"
+      ],
+      "include_dirs": [
+        "<!(node -p \"require('node-addon-api').include_dir\")"
+      ],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],
+      "cflags_cc": ["-std=c++17", "-fexceptions", "-Wall", "-Wno-unused-parameter", "<!@(pkg-config --cflags <(gst_modules))"],
+      "libraries": ["<!@(pkg-config --libs <(gst_modules))"]
+    }
+  ]
+}

@@ -1,0 +1,96 @@
+// Loads the native addon (a prebuild first, then a local build) and describes its surface: the one
+// interface the rest of lib/ depends on.
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { BindingLoadError } from './errors.js';
+
+export type NativeEvent =
+  | { type: 'negotiation-needed' }
+  | { type: 'ice-candidate'; mline: number; candidate: string }
+  | { type: 'state'; name: string; value: string }
+  | { type: 'bus-error' | 'bus-warning'; source: string; domain: string; code: number; message: string; debug: string }
+  | { type: 'eos' }
+  | { type: 'latency' }
+  | { type: 'send-caps'; caps: string }
+  | { type: 'track'; kind: string; encoding: string }
+  | { type: 'frame'; width: number; height: number; pts: number }
+  | { type: 'data-channel'; channel: number; label: string }
+  | { type: 'channel-open' | 'channel-close'; channel: number }
+  | { type: 'channel-error'; channel: number; message: string }
+  | { type: 'channel-message'; channel: number; data: string | Buffer };
+
+export interface NativePeerOptions {
+  sendDescription?: string;
+  sendCaps?: string;
+  receiveCaps?: string;
+  receiveFormat?: string;
+  stunServer?: string;
+  turnServers?: string[];
+  iceTransportPolicy?: 'all' | 'relay';
+  bundlePolicy?: string;
+  latency?: number;
+  nack?: boolean;
+}
+
+export interface NativePeer {
+  onevent?: (event: NativeEvent) => void;
+  createOffer(): Promise<string>;
+  createAnswer(): Promise<string>;
+  setLocalDescription(type: string, sdp: string): Promise<void>;
+  setRemoteDescription(type: string, sdp: string): Promise<void>;
+  addIceCandidate(mline: number, candidate: string): void;
+  getStats(): Promise<string>;
+  getDescription(property: string): string | null;
+  getState(property: string): string;
+  recalculateLatency(): void;
+  framesDecoded(): number;
+  createDataChannel(label: string, options?: string): number;
+  sendOnChannel(channel: number, data: string | Buffer): boolean;
+  closeChannel(channel: number): void;
+  channelInfo(channel: number): string | null;
+  ref(): void;
+  unref(): void;
+  close(): Promise<void>;
+}
+
+export interface ElementProbe {
+  name: string;
+  present: boolean;
+  plugin?: string;
+}
+
+export interface Binding {
+  NativePeer: new (options: NativePeerOptions) => NativePeer;
+  findElements(names: string[]): ElementProbe[];
+  gstVersion(): string;
+}
+
+const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+let cached: Binding | undefined;
+
+function remedies(message: string): string {
+  const lines = [`node-webrtcbin could not load its native addon: ${message}`, 'Possible remedies:'];
+  const missingLib = /lib(gst[\w-]*|nice|srtp2|usrsctp)[^:]*\.so/.exec(message);
+  if (missingLib) {
+    lines.push(`- a GStreamer runtime library is missing (${missingLib[0]}): apt-get install $(grep -v '^#' ${path.join(packageRoot, 'rootfs/packages.txt')})`);
+  }
+  lines.push(
+    '- install the runtime packages: apt-get install gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-nice gstreamer1.0-x',
+    '- no prebuild for this platform: install the build packages (rootfs/packages-dev.txt) and run `npm rebuild node-webrtcbin`',
+    `- platform: ${process.platform}-${process.arch}, Node ${process.version} (N-API 8 is required)`,
+  );
+  return lines.join('\n');
+}
+
+export function loadBinding(): Binding {
+  if (cached) return cached;
+  const require = createRequire(import.meta.url);
+  try {
+    const load = require('node-gyp-build') as (dir: string) => Binding;
+    cached = load(packageRoot);
+  } catch (error) {
+    throw new BindingLoadError(remedies(error instanceof Error ? error.message : String(error)), error);
+  }
+  return cached;
+}

@@ -1,0 +1,109 @@
+// Typed errors. Every message says what went wrong and what to do about it.
+import { packageFor } from './packages.js';
+
+export class WebRtcBinError extends Error {
+  readonly code: string;
+  constructor(message: string, code: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** A GStreamer element the requested feature needs is not installed. */
+export class MissingPluginError extends WebRtcBinError {
+  readonly element: string;
+  readonly debianPackage: string | undefined;
+  constructor(element: string, detail?: string) {
+    const pkg = packageFor(element);
+    const remedy = pkg
+      ? `install it with: apt-get install ${pkg}`
+      : 'install the GStreamer plugin that provides it';
+    super(
+      `GStreamer element '${element}' is not available${detail ? ` (${detail})` : ''}; ${remedy}. ` +
+        'Run `npx webrtcbin doctor` to check every element at once.',
+      'ERR_MISSING_PLUGIN',
+    );
+    this.element = element;
+    this.debianPackage = pkg;
+  }
+}
+
+/** The operation is not allowed in the peer's current state (e.g. after close()). */
+export class InvalidStateError extends WebRtcBinError {
+  constructor(message: string) {
+    super(message, 'ERR_INVALID_STATE');
+  }
+}
+
+/** An argument is malformed (bad SDP, bad candidate, bad option). Nothing was changed. */
+export class InvalidArgumentError extends WebRtcBinError {
+  constructor(message: string) {
+    super(message, 'ERR_INVALID_ARGUMENT');
+  }
+}
+
+/** webrtcbin refused an operation (a GstPromise replied with an error). */
+export class OperationError extends WebRtcBinError {
+  constructor(operation: string, message: string) {
+    super(`${operation} failed: ${message}`, 'ERR_OPERATION');
+  }
+}
+
+/** The media pipeline could not be built or started. */
+export class PipelineError extends WebRtcBinError {
+  constructor(message: string, code = 'ERR_PIPELINE') {
+    super(message, code);
+  }
+}
+
+/** An error message from the GStreamer bus, with GStreamer's own fields kept. */
+export class GStreamerError extends WebRtcBinError {
+  readonly element: string;
+  readonly domain: string;
+  readonly gstCode: number;
+  readonly debug: string;
+  constructor(fields: { source: string; domain: string; code: number; message: string; debug: string }) {
+    super(`${fields.source || 'pipeline'}: ${fields.message}`, 'ERR_GSTREAMER');
+    this.element = fields.source;
+    this.domain = fields.domain;
+    this.gstCode = fields.code;
+    this.debug = fields.debug;
+  }
+}
+
+/** The native addon could not be loaded. The message lists the remedies. */
+export class BindingLoadError extends WebRtcBinError {
+  constructor(message: string, cause: unknown) {
+    super(message, 'ERR_BINDING_LOAD', { cause });
+  }
+}
+
+interface NativeErrorShape {
+  message: string;
+  code?: string;
+  element?: string;
+}
+
+/** Turns an error thrown by the addon (a plain Error with `code`) into its typed class. */
+export function fromNative(error: unknown, operation = 'operation'): Error {
+  if (!(error instanceof Error)) return new WebRtcBinError(String(error), 'ERR_UNKNOWN');
+  const e = error as NativeErrorShape;
+  switch (e.code) {
+    case 'ERR_MISSING_PLUGIN':
+      return new MissingPluginError(e.element ?? 'unknown');
+    case 'ERR_INVALID_STATE':
+      return new InvalidStateError(e.message);
+    case 'ERR_INVALID_SDP':
+      return new InvalidArgumentError(`${operation}: ${e.message}`);
+    case 'ERR_OPERATION':
+      return new OperationError(operation, e.message);
+    case 'ERR_PIPELINE':
+    case 'ERR_PAD_REQUEST':
+    case 'ERR_STATE_CHANGE':
+    case 'ERR_INVALID_ICE_SERVER':
+      return new PipelineError(e.message, e.code);
+    default:
+      return error;
+  }
+}

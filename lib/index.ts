@@ -1,0 +1,16 @@
+export { WebRtcPeer, type WebRtcPeerEvents } from './peer.js';
+export { DataChannel, type DataChannelInit, type DataChannelState } from './data-channel.js';
+export { checkEnvironment, formatReport, type EnvironmentReport, type ElementStatus } from './doctor.js';
+export {
+  WebRtcBinError,
+  MissingPluginError,
+  InvalidStateError,
+  InvalidArgumentError,
+  OperationError,
+  PipelineError,
+  GStreamerError,
+  BindingLoadError,
+} from './errors.js';
+export { toWebrtcbinIce, redactIceUri } from './ice-servers.js';
+export { ELEMENTS as REQUIRED_ELEMENTS, packageFor } from './packages.js';
+export type * from './types.js';

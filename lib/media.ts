@@ -1,0 +1,163 @@
+// Turns `source` + `video` options into the GStreamer description the native layer builds, and the
+// RTP caps webrtcbin should negotiate. Low-latency encoder settings live here (see docs/architecture.md).
+import { InvalidArgumentError } from './errors.js';
+import type { ReceiveVideoOptions, SendVideoOptions, SourceOptions, VideoCodec } from './types.js';
+
+export interface SendPlan {
+  description: string;
+  caps: string;
+  /** Elements this plan instantiates, for the MissingPluginError check before anything is built. */
+  elements: string[];
+}
+
+export const PAYLOAD_TYPES: Record<VideoCodec, number> = { vp8: 96, vp9: 98, h264: 102 };
+
+const RTP_CAPS: Record<VideoCodec, string> = {
+  vp8: 'application/x-rtp,media=video,encoding-name=VP8,clock-rate=90000',
+  vp9: 'application/x-rtp,media=video,encoding-name=VP9,clock-rate=90000',
+  // Constrained baseline, packetization-mode 1: what every browser decodes.
+  h264: 'application/x-rtp,media=video,encoding-name=H264,clock-rate=90000,packetization-mode=(string)1',
+};
+
+// What the offer advertises for H.264: constrained baseline (any level is decoded by browsers; the
+// encoder's own level, e.g. 42c01f at 720p or 42c028 at 1080p, stays in the stream).
+const H264_PROFILE = '';
+
+function rtpCaps(codec: VideoCodec): string {
+  return `${RTP_CAPS[codec]},payload=${PAYLOAD_TYPES[codec]}`;
+}
+
+/** Codec preferences of a transceiver: the stream's caps plus what the offer should say. */
+function preferenceCaps(codec: VideoCodec): string {
+  return rtpCaps(codec) + (codec === 'h264' ? H264_PROFILE : '');
+}
+
+/** Caps of a receive-only transceiver: every codec we can decode. */
+export function receiveCaps(): string {
+  return (['vp8', 'vp9', 'h264'] as const).map(preferenceCaps).join(';');
+}
+
+export function receiveElements(options: ReceiveVideoOptions): string[] {
+  void options;
+  return ['decodebin', 'appsink', 'videoconvert'];
+}
+
+function positiveInt(value: unknown, name: string, fallback: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0 || value > max) {
+    throw new InvalidArgumentError(`video.${name} must be a whole number from 1 to ${max} (got ${JSON.stringify(value)})`);
+  }
+  return value;
+}
+
+// Printable, no quotes or pipeline syntax: safe to splice into a description.
+const SAFE_TOKEN = /^[\w.:-]+$/;
+
+function sourceDescription(source: SourceOptions): { description: string; elements: string[] } {
+  if (!source || typeof source !== 'object') throw new InvalidArgumentError('source must be {kind: "test" | "x11" | "pipeline", …}');
+  switch (source.kind) {
+    case 'test': {
+      const pattern = source.pattern ?? 'smpte';
+      if (!SAFE_TOKEN.test(pattern)) throw new InvalidArgumentError(`source.pattern ${JSON.stringify(pattern)} is not a videotestsrc pattern`);
+      return { description: `videotestsrc is-live=true pattern=${pattern}`, elements: ['videotestsrc'] };
+    }
+    case 'x11': {
+      const display = source.display ?? process.env.DISPLAY;
+      if (!display) {
+        throw new InvalidArgumentError('source x11 needs a display: pass {kind: "x11", display: ":0"} or set DISPLAY');
+      }
+      if (!SAFE_TOKEN.test(display)) throw new InvalidArgumentError(`source.display ${JSON.stringify(display)} is not an X display name`);
+      const pointer = source.showPointer === false ? 'false' : 'true';
+      // A fixed capture rate (no damage events): use-damage can stall H.264 until the next IDR.
+      return {
+        description: `ximagesrc display-name=${display} use-damage=false show-pointer=${pointer}`,
+        elements: ['ximagesrc'],
+      };
+    }
+    case 'pipeline': {
+      if (typeof source.description !== 'string' || source.description.trim() === '') {
+        throw new InvalidArgumentError('source.description must be a non-empty GStreamer description that outputs raw video');
+      }
+      if (source.description.includes('!') && /!\s*$/.test(source.description.trim())) {
+        throw new InvalidArgumentError('source.description must not end with "!"');
+      }
+      return { description: source.description.trim(), elements: [] };
+    }
+    default:
+      throw new InvalidArgumentError(`source.kind must be "test", "x11" or "pipeline" (got ${JSON.stringify((source as { kind: unknown }).kind)})`);
+  }
+}
+
+function encoderDescription(codec: VideoCodec, kbps: number, fps: number, h264Encoder: string): { description: string; elements: string[] } {
+  const keyframeEvery = fps * 2;
+  switch (codec) {
+    case 'vp8':
+      // deadline=1 (realtime), no lag frames (libvpx buffers otherwise), fastest cpu-used.
+      return {
+        description:
+          `vp8enc deadline=1 cpu-used=-16 lag-in-frames=0 end-usage=cbr target-bitrate=${kbps * 1000} ` +
+          `keyframe-max-dist=${keyframeEvery} threads=2 error-resilient=partitions buffer-initial-size=100 buffer-optimal-size=120 buffer-size=150 ! ` +
+          'rtpvp8pay picture-id-mode=15-bit mtu=1200',
+        elements: ['vp8enc', 'rtpvp8pay'],
+      };
+    case 'vp9':
+      return {
+        description:
+          `vp9enc deadline=1 cpu-used=8 lag-in-frames=0 end-usage=cbr target-bitrate=${kbps * 1000} ` +
+          `keyframe-max-dist=${keyframeEvery} threads=2 row-mt=true ! rtpvp9pay picture-id-mode=15-bit mtu=1200`,
+        elements: ['vp9enc', 'rtpvp9pay'],
+      };
+    case 'h264':
+      if (h264Encoder === 'openh264enc') {
+        return {
+          description:
+            `openh264enc bitrate=${kbps * 1000} complexity=low rate-control=bitrate gop-size=${keyframeEvery} ! ` +
+            'video/x-h264,profile=constrained-baseline,stream-format=byte-stream ! ' +
+            'h264parse ! rtph264pay config-interval=-1 aggregate-mode=zero-latency mtu=1200',
+          elements: ['openh264enc', 'h264parse', 'rtph264pay'],
+        };
+      }
+      // ultrafast + zerolatency, sliced threads (frame threads add a frame of delay), no B-frames.
+      return {
+        description:
+          `x264enc tune=zerolatency speed-preset=ultrafast bitrate=${kbps} key-int-max=${keyframeEvery} ` +
+          'bframes=0 sliced-threads=true ! video/x-h264,profile=constrained-baseline ! ' +
+          'rtph264pay config-interval=-1 aggregate-mode=zero-latency mtu=1200',
+        elements: ['x264enc', 'rtph264pay'],
+      };
+  }
+}
+
+export function planSend(
+  source: SourceOptions,
+  video: SendVideoOptions = {},
+  h264EncoderAvailable: (name: string) => boolean = () => true,
+): SendPlan {
+  const codec = video.codec ?? 'vp8';
+  if (!['vp8', 'vp9', 'h264'].includes(codec)) {
+    throw new InvalidArgumentError(`video.codec must be "vp8", "vp9" or "h264" (got ${JSON.stringify(codec)})`);
+  }
+  const kbps = positiveInt(video.bitrate, 'bitrate', 2000, 100_000);
+  const fps = positiveInt(video.fps, 'fps', 30, 240);
+  const width = positiveInt(video.width, 'width', 1280, 7680);
+  const height = positiveInt(video.height, 'height', 720, 4320);
+  let h264: string = video.encoder ?? (h264EncoderAvailable('x264enc') ? 'x264enc' : 'openh264enc');
+  if (codec === 'h264' && h264 !== 'x264enc' && h264 !== 'openh264enc') {
+    throw new InvalidArgumentError('video.encoder must be "x264enc" or "openh264enc"');
+  }
+  if (codec !== 'h264') h264 = '';
+  const src = sourceDescription(source);
+  const enc = encoderDescription(codec, kbps, fps, h264);
+  // Encoders want even sizes for 4:2:0.
+  const w = width - (width % 2);
+  const h = height - (height % 2);
+  const description =
+    `${src.description} ! videorate drop-only=true ! videoscale ! videoconvert ! ` +
+    `video/x-raw,format=I420,width=${w},height=${h},framerate=${fps}/1,pixel-aspect-ratio=1/1 ! ` +
+    `queue max-size-buffers=1 max-size-bytes=0 max-size-time=0 leaky=downstream ! ${enc.description} ! capsfilter caps="${rtpCaps(codec)}"`;
+  return {
+    description,
+    caps: preferenceCaps(codec),
+    elements: [...src.elements, 'videorate', 'videoscale', 'videoconvert', 'queue', ...enc.elements],
+  };
+}

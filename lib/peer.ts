@@ -1,0 +1,439 @@
+// WebRtcPeer: an RTCPeerConnection-shaped peer over one webrtcbin. Validation, defaults and wording
+// live here; the native layer only runs GStreamer.
+import { EventEmitter } from 'node:events';
+import { loadBinding, type NativeEvent, type NativePeer, type NativePeerOptions } from './binding.js';
+import { DataChannel, channelOptions, type DataChannelInit } from './data-channel.js';
+import { elementsPresent } from './doctor.js';
+import {
+  GStreamerError,
+  InvalidArgumentError,
+  InvalidStateError,
+  MissingPluginError,
+  OperationError,
+  fromNative,
+} from './errors.js';
+import { toWebrtcbinIce } from './ice-servers.js';
+import { planSend, receiveCaps, receiveElements } from './media.js';
+import { midsOf, normalizeCandidate, validateDescription } from './sdp.js';
+import type {
+  FrameInfo,
+  RTCIceCandidateInit,
+  RTCIceConnectionState,
+  RTCIceGatheringState,
+  RTCPeerConnectionState,
+  RTCSessionDescriptionInit,
+  RTCSignalingState,
+  TrackInfo,
+  WebRtcPeerOptions,
+} from './types.js';
+
+export interface WebRtcPeerEvents {
+  icecandidate: [RTCIceCandidateInit | null];
+  negotiationneeded: [];
+  connectionstatechange: [RTCPeerConnectionState];
+  iceconnectionstatechange: [RTCIceConnectionState];
+  icegatheringstatechange: [RTCIceGatheringState];
+  signalingstatechange: [RTCSignalingState];
+  track: [TrackInfo];
+  frame: [FrameInfo];
+  datachannel: [DataChannel];
+  warning: [GStreamerError];
+  eos: [];
+  error: [Error];
+}
+
+// Elements every peer needs (webrtcbin creates the ICE/DTLS/SRTP ones lazily, where a missing
+// one would otherwise show up much later as a cryptic failure).
+const CORE_ELEMENTS = ['webrtcbin', 'nicesrc', 'nicesink', 'dtlssrtpenc', 'dtlssrtpdec', 'srtpenc', 'srtpdec', 'rtpbin'];
+
+const STATE_EVENTS = {
+  'connection-state': 'connectionstatechange',
+  'ice-connection-state': 'iceconnectionstatechange',
+  'ice-gathering-state': 'icegatheringstatechange',
+  'signaling-state': 'signalingstatechange',
+} as const;
+
+type StateName = keyof typeof STATE_EVENTS;
+
+export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
+  #native: NativePeer;
+  #closed = false;
+  #closing: Promise<void> | undefined;
+  #states: Record<StateName, string> = {
+    'connection-state': 'new',
+    'ice-connection-state': 'new',
+    'ice-gathering-state': 'new',
+    'signaling-state': 'stable',
+  };
+  #pendingCandidates: RTCIceCandidateInit[] = [];
+  #remoteApplied = false;
+  #rejectors = new Set<(error: Error) => void>();
+  #channels = new Map<number, DataChannel>();
+  #sendCaps: string | undefined;
+  #sendCapsWaiters: (() => void)[] = [];
+  #sends: boolean;
+
+  constructor(options: WebRtcPeerOptions = {}) {
+    super();
+    const native = WebRtcPeer.#buildNativeOptions(options);
+    this.#sends = native.sendDescription !== undefined;
+    const binding = loadBinding();
+    try {
+      this.#native = new binding.NativePeer(native);
+    } catch (error) {
+      throw fromNative(error, 'WebRtcPeer');
+    }
+    this.#native.onevent = (event) => this.#onNativeEvent(event);
+  }
+
+  static #buildNativeOptions(options: WebRtcPeerOptions): NativePeerOptions {
+    if (!options || typeof options !== 'object') throw new InvalidArgumentError('WebRtcPeer options must be an object');
+    const ice = toWebrtcbinIce(options.iceServers ?? []);
+    const policy = options.iceTransportPolicy ?? 'all';
+    if (policy !== 'all' && policy !== 'relay') throw new InvalidArgumentError('iceTransportPolicy must be "all" or "relay"');
+    const bundle = options.bundlePolicy ?? 'max-bundle';
+    if (!['max-bundle', 'balanced', 'max-compat'].includes(bundle)) {
+      throw new InvalidArgumentError('bundlePolicy must be "max-bundle", "balanced" or "max-compat"');
+    }
+    const latency = options.latency ?? 50;
+    if (!Number.isInteger(latency) || latency < 0 || latency > 10_000) {
+      throw new InvalidArgumentError('latency must be a whole number of milliseconds from 0 to 10000');
+    }
+    if (policy === 'relay' && ice.turnServers.length === 0) {
+      throw new InvalidArgumentError('iceTransportPolicy "relay" needs at least one TURN server in iceServers');
+    }
+    const native: NativePeerOptions = {
+      stunServer: ice.stunServer,
+      turnServers: ice.turnServers,
+      iceTransportPolicy: policy,
+      bundlePolicy: bundle,
+      latency,
+    };
+    const needed = [...CORE_ELEMENTS];
+    const video = options.video;
+    if (video?.receive) {
+      if (options.source) throw new InvalidArgumentError('a receiving peer (video.receive) takes no source');
+      const format = video.format ?? 'RGBA';
+      if (!['RGBA', 'BGR', 'I420'].includes(format)) throw new InvalidArgumentError('video.format must be "RGBA", "BGR" or "I420"');
+      native.receiveCaps = receiveCaps();
+      native.receiveFormat = format;
+      needed.push(...receiveElements(video));
+    } else if (options.source) {
+      const present = elementsPresent(['x264enc', 'openh264enc']);
+      const plan = planSend(options.source, video ?? {}, (name) => present.get(name) === true);
+      native.sendDescription = plan.description;
+      native.sendCaps = plan.caps;
+      needed.push(...plan.elements);
+    } else if (video) {
+      throw new InvalidArgumentError('video options need a source ({kind: "test" | "x11" | "pipeline"}) or video.receive: true');
+    }
+    const present = elementsPresent(needed);
+    const missing = needed.find((name) => !present.get(name));
+    if (missing) throw new MissingPluginError(missing);
+    return native;
+  }
+
+  // ---- W3C-shaped state ----
+  get connectionState(): RTCPeerConnectionState {
+    return (this.#closed ? 'closed' : this.#states['connection-state']) as RTCPeerConnectionState;
+  }
+  get iceConnectionState(): RTCIceConnectionState {
+    return (this.#closed ? 'closed' : this.#states['ice-connection-state']) as RTCIceConnectionState;
+  }
+  get iceGatheringState(): RTCIceGatheringState {
+    return this.#states['ice-gathering-state'] as RTCIceGatheringState;
+  }
+  get signalingState(): RTCSignalingState {
+    return (this.#closed ? 'closed' : this.#states['signaling-state']) as RTCSignalingState;
+  }
+  get localDescription(): RTCSessionDescriptionInit | null {
+    return this.#description('local-description');
+  }
+  get remoteDescription(): RTCSessionDescriptionInit | null {
+    return this.#description('remote-description');
+  }
+  get currentLocalDescription(): RTCSessionDescriptionInit | null {
+    return this.#description('current-local-description');
+  }
+  get currentRemoteDescription(): RTCSessionDescriptionInit | null {
+    return this.#description('current-remote-description');
+  }
+  /** Decoded frames received so far (receiving peers). */
+  get framesDecoded(): number {
+    return this.#native.framesDecoded();
+  }
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  #description(property: string): RTCSessionDescriptionInit | null {
+    if (this.#closed) return null;
+    const sdp = this.#native.getDescription(property);
+    if (!sdp) return null;
+    // webrtcbin keeps the type inside the description; deduce it from which side and state.
+    const local = property.includes('local');
+    const signaling = this.#states['signaling-state'];
+    let type: RTCSessionDescriptionInit['type'];
+    if (property.startsWith('current') || signaling === 'stable') {
+      type = this.#offerer === local ? 'offer' : 'answer';
+    } else {
+      type = (local ? signaling === 'have-local-offer' : signaling === 'have-remote-offer') ? 'offer' : 'answer';
+    }
+    return { type, sdp };
+  }
+  #offerer: boolean | undefined;
+
+  // ---- negotiation ----
+  async createOffer(): Promise<RTCSessionDescriptionInit & { sdp: string }> {
+    await this.#mediaCaps('createOffer');
+    const sdp = await this.#run('createOffer', () => this.#native.createOffer());
+    if (!sdp || !/^m=/m.test(sdp)) {
+      throw new OperationError('createOffer', 'webrtcbin produced an offer with no media; give the peer a source, a receive transceiver or a data channel first');
+    }
+    return { type: 'offer', sdp };
+  }
+
+  async createAnswer(): Promise<RTCSessionDescriptionInit & { sdp: string }> {
+    if (this.signalingState !== 'have-remote-offer' && !this.#closed) {
+      throw new InvalidStateError(`createAnswer needs a remote offer first (signalingState is ${this.signalingState})`);
+    }
+    await this.#mediaCaps('createAnswer');
+    const sdp = await this.#run('createAnswer', () => this.#native.createAnswer());
+    return { type: 'answer', sdp };
+  }
+
+  // The first encoded caps fix details the SDP must carry (H.264 profile-level-id); a live source
+  // delivers them within a frame or two of construction.
+  #mediaCaps(operation: string, timeoutMs = 10_000): Promise<void> {
+    this.#assertOpen(operation);
+    if (!this.#sends || this.#sendCaps !== undefined) return Promise.resolve();
+    return this.#run(operation, () =>
+      new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          reject(new OperationError(operation, `the source produced no media within ${timeoutMs / 1000} s; check the source (peer.on('error') tells why)`));
+        }, timeoutMs);
+        this.#sendCapsWaiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      }),
+    );
+  }
+
+  /** With no argument: creates the offer or answer the signaling state calls for and applies it. */
+  async setLocalDescription(description?: RTCSessionDescriptionInit): Promise<void> {
+    this.#assertOpen('setLocalDescription');
+    let desc = description;
+    if (!desc || desc.sdp === undefined) {
+      const wanted = desc?.type ?? (this.signalingState === 'have-remote-offer' ? 'answer' : 'offer');
+      desc = wanted === 'answer' ? await this.createAnswer() : await this.createOffer();
+    }
+    const { type, sdp } = validateDescription(desc, 'setLocalDescription');
+    if (type === 'offer') this.#offerer = true;
+    await this.#run('setLocalDescription', () => this.#native.setLocalDescription(type, sdp));
+  }
+
+  async setRemoteDescription(description: RTCSessionDescriptionInit): Promise<void> {
+    this.#assertOpen('setRemoteDescription');
+    const { type, sdp } = validateDescription(description, 'setRemoteDescription');
+    if (type === 'answer' && this.signalingState !== 'have-local-offer' && this.signalingState !== 'have-local-pranswer') {
+      throw new InvalidStateError(`setRemoteDescription(answer) needs a local offer first (signalingState is ${this.signalingState})`);
+    }
+    if (type === 'offer') this.#offerer = false;
+    await this.#run('setRemoteDescription', () => this.#native.setRemoteDescription(type, sdp));
+    this.#remoteApplied = true;
+    // Candidates that arrived before the description are applied now, in arrival order.
+    const early = this.#pendingCandidates.splice(0);
+    for (const candidate of early) this.#applyCandidate(candidate);
+  }
+
+  /**
+   * Adds a remote ICE candidate. `null`, `undefined` or an empty candidate means end-of-candidates.
+   * Candidates given before the remote description are buffered and applied right after it.
+   */
+  async addIceCandidate(candidate?: RTCIceCandidateInit | null): Promise<void> {
+    this.#assertOpen('addIceCandidate');
+    const init: RTCIceCandidateInit = candidate ?? { candidate: '' };
+    if (typeof init !== 'object') throw new InvalidArgumentError('addIceCandidate expects {candidate, sdpMid, sdpMLineIndex} or null');
+    const text = init.candidate ?? '';
+    if (typeof text !== 'string') throw new InvalidArgumentError('addIceCandidate: candidate must be a string');
+    const normalized: RTCIceCandidateInit = { ...init, candidate: text.trim() === '' ? '' : normalizeCandidate(text) };
+    if (normalized.sdpMLineIndex != null && (!Number.isInteger(normalized.sdpMLineIndex) || normalized.sdpMLineIndex < 0)) {
+      throw new InvalidArgumentError('addIceCandidate: sdpMLineIndex must be a whole number ≥ 0');
+    }
+    if (!this.#remoteApplied) {
+      this.#pendingCandidates.push(normalized);
+      return;
+    }
+    this.#applyCandidate(normalized);
+  }
+
+  #applyCandidate(init: RTCIceCandidateInit): void {
+    let mline = init.sdpMLineIndex ?? undefined;
+    if (mline === undefined && init.sdpMid != null) {
+      const index = midsOf(this.#native.getDescription('remote-description')).indexOf(init.sdpMid);
+      if (index < 0) {
+        this.#emitError(new InvalidArgumentError(`addIceCandidate: no m-line has mid ${JSON.stringify(init.sdpMid)}`));
+        return;
+      }
+      mline = index;
+    }
+    this.#native.addIceCandidate(mline ?? 0, init.candidate ?? '');
+  }
+
+  async getStats(): Promise<Map<string, Record<string, unknown> & { id: string; type: string; timestamp: number }>> {
+    const json = await this.#run('getStats', () => this.#native.getStats());
+    const raw = JSON.parse(json || '{}') as Record<string, unknown>;
+    const report = new Map<string, Record<string, unknown> & { id: string; type: string; timestamp: number }>();
+    for (const [key, value] of Object.entries(raw)) {
+      if (!value || typeof value !== 'object') continue;
+      const stat = value as Record<string, unknown>;
+      const id = typeof stat.id === 'string' ? stat.id : key;
+      report.set(id, { ...stat, id, type: String(stat.type ?? 'unknown'), timestamp: Number(stat.timestamp ?? 0) });
+    }
+    return report;
+  }
+
+  createDataChannel(label: string, init: DataChannelInit = {}): DataChannel {
+    this.#assertOpen('createDataChannel');
+    if (typeof label !== 'string' || Buffer.byteLength(label) > 65535) {
+      throw new InvalidArgumentError('createDataChannel: label must be a string of at most 65535 bytes');
+    }
+    const key = this.#native.createDataChannel(label, channelOptions(init));
+    if (!key) throw new OperationError('createDataChannel', 'webrtcbin refused to create the channel (is usrsctp/sctpenc installed?)');
+    const channel = new DataChannel(this.#native, key, label);
+    this.#channels.set(key, channel);
+    return channel;
+  }
+
+  // ---- lifetime ----
+  /** Lets the process exit while this peer is open (like net.Socket#unref). */
+  unref(): this {
+    if (!this.#closed) this.#native.unref();
+    return this;
+  }
+  ref(): this {
+    if (!this.#closed) this.#native.ref();
+    return this;
+  }
+
+  /**
+   * Closes the peer. Idempotent. State becomes 'closed' at once and pending operations reject with
+   * InvalidStateError; the returned promise resolves when the pipeline has been released (that
+   * work runs off the JS thread).
+   */
+  close(): Promise<void> {
+    if (this.#closing) return this.#closing;
+    this.#closed = true;
+    const error = new InvalidStateError('the peer was closed');
+    for (const reject of this.#rejectors) reject(error);
+    this.#rejectors.clear();
+    for (const channel of this.#channels.values()) channel._detach();
+    this.#channels.clear();
+    this.#pendingCandidates = [];
+    this.#closing = this.#native.close();
+    return this.#closing;
+  }
+
+  #assertOpen(operation: string): void {
+    if (this.#closed) throw new InvalidStateError(`${operation}: the peer is closed`);
+  }
+
+  // Runs a native operation; rejects at once if the peer is closed meanwhile.
+  #run<T>(operation: string, start: () => Promise<T>): Promise<T> {
+    this.#assertOpen(operation);
+    return new Promise<T>((resolve, reject) => {
+      const rejector = (error: Error) => reject(error);
+      this.#rejectors.add(rejector);
+      let pending: Promise<T>;
+      try {
+        pending = start();
+      } catch (error) {
+        this.#rejectors.delete(rejector);
+        reject(fromNative(error, operation));
+        return;
+      }
+      pending.then(
+        (value) => {
+          this.#rejectors.delete(rejector);
+          resolve(value);
+        },
+        (error: unknown) => {
+          this.#rejectors.delete(rejector);
+          reject(fromNative(error, operation));
+        },
+      );
+    });
+  }
+
+  #emitError(error: Error): void {
+    // An unhandled 'error' would throw from inside a native callback; warn instead when nobody listens.
+    if (this.listenerCount('error') > 0) this.emit('error', error);
+    else process.emitWarning(error.message, { code: 'WEBRTCBIN_ERROR', detail: 'add a peer.on("error") listener to handle it' });
+  }
+
+  #onNativeEvent(event: NativeEvent): void {
+    if (this.#closed) return;
+    switch (event.type) {
+      case 'negotiation-needed':
+        this.emit('negotiationneeded');
+        break;
+      case 'ice-candidate': {
+        const mids = midsOf(this.#native.getDescription('local-description'));
+        this.emit('icecandidate', {
+          candidate: event.candidate,
+          sdpMid: mids[event.mline] ?? String(event.mline),
+          sdpMLineIndex: event.mline,
+        });
+        break;
+      }
+      case 'state': {
+        const name = event.name as StateName;
+        if (!(name in STATE_EVENTS) || this.#states[name] === event.value) break;
+        this.#states[name] = event.value;
+        this.emit(STATE_EVENTS[name], event.value as never);
+        // webrtcbin signals no null candidate: the W3C end-of-gathering marker is emitted here.
+        if (name === 'ice-gathering-state' && event.value === 'complete') this.emit('icecandidate', null);
+        break;
+      }
+      case 'bus-error':
+        this.#emitError(new GStreamerError(event));
+        break;
+      case 'bus-warning':
+        this.emit('warning', new GStreamerError(event));
+        break;
+      case 'eos':
+        this.emit('eos');
+        break;
+      case 'latency':
+        this.#native.recalculateLatency();
+        break;
+      case 'send-caps':
+        this.#sendCaps = event.caps;
+        for (const wake of this.#sendCapsWaiters.splice(0)) wake();
+        break;
+      case 'track':
+        this.emit('track', { kind: event.kind, encoding: event.encoding });
+        break;
+      case 'frame':
+        this.emit('frame', { width: event.width, height: event.height, pts: event.pts });
+        break;
+      case 'data-channel': {
+        const channel = new DataChannel(this.#native, event.channel, event.label);
+        this.#channels.set(event.channel, channel);
+        this.emit('datachannel', channel);
+        break;
+      }
+      case 'channel-open':
+      case 'channel-close':
+        this.#channels.get(event.channel)?._handle(event.type === 'channel-open' ? 'open' : 'close');
+        break;
+      case 'channel-error':
+        this.#channels.get(event.channel)?._handle('error', event.message);
+        break;
+      case 'channel-message':
+        this.#channels.get(event.channel)?._handle('message', event.data);
+        break;
+    }
+  }
+}

@@ -1,0 +1,78 @@
+// Public option and event types. Names follow the W3C RTCPeerConnection where one exists.
+
+export type RTCSdpType = 'offer' | 'answer' | 'pranswer' | 'rollback';
+export interface RTCSessionDescriptionInit {
+  type: RTCSdpType;
+  sdp?: string;
+}
+export interface RTCIceCandidateInit {
+  candidate?: string;
+  sdpMid?: string | null;
+  sdpMLineIndex?: number | null;
+  usernameFragment?: string | null;
+}
+export interface RTCIceServer {
+  urls: string | string[];
+  username?: string;
+  credential?: string;
+}
+export type RTCPeerConnectionState = 'new' | 'connecting' | 'connected' | 'disconnected' | 'failed' | 'closed';
+export type RTCIceConnectionState = 'new' | 'checking' | 'connected' | 'completed' | 'disconnected' | 'failed' | 'closed';
+export type RTCIceGatheringState = 'new' | 'gathering' | 'complete';
+export type RTCSignalingState =
+  | 'stable'
+  | 'have-local-offer'
+  | 'have-remote-offer'
+  | 'have-local-pranswer'
+  | 'have-remote-pranswer'
+  | 'closed';
+
+/** Where the video comes from. */
+export type SourceOptions =
+  | { kind: 'test'; pattern?: string }
+  | { kind: 'x11'; display?: string; showPointer?: boolean }
+  /** Any GStreamer description that produces raw video from a live source, e.g. `v4l2src device=/dev/video0`. */
+  | { kind: 'pipeline'; description: string };
+
+export type VideoCodec = 'vp8' | 'vp9' | 'h264';
+
+export interface SendVideoOptions {
+  receive?: false;
+  codec?: VideoCodec;
+  /** Target bitrate in kbit/s (default 2000). */
+  bitrate?: number;
+  fps?: number;
+  width?: number;
+  height?: number;
+  /** H.264 only: which encoder; default: x264enc when installed, else openh264enc. */
+  encoder?: 'x264enc' | 'openh264enc';
+}
+
+export interface ReceiveVideoOptions {
+  receive: true;
+  /** Raw format decoded frames are converted to (default RGBA). */
+  format?: 'RGBA' | 'BGR' | 'I420';
+}
+
+export interface WebRtcPeerOptions {
+  /** The media to send. Omit with `video: {receive: true}` for a receive-only peer. */
+  source?: SourceOptions;
+  video?: SendVideoOptions | ReceiveVideoOptions;
+  iceServers?: RTCIceServer[];
+  iceTransportPolicy?: 'all' | 'relay';
+  bundlePolicy?: 'max-bundle' | 'balanced' | 'max-compat';
+  /** Receive jitter buffer in ms (webrtcbin `latency`; its own default is 200). Default 50. */
+  latency?: number;
+}
+
+export interface TrackInfo {
+  kind: string;
+  encoding: string;
+}
+
+export interface FrameInfo {
+  width: number;
+  height: number;
+  /** Presentation time in nanoseconds, -1 when unknown. */
+  pts: number;
+}

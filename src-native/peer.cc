@@ -1,0 +1,366 @@
+#include "peer.h"
+
+namespace wrtc {
+
+namespace {
+
+std::string StringOption(const Napi::Object& options, const char* key, const char* fallback = "") {
+  Napi::Value value = options.Get(key);
+  return value.IsString() ? value.As<Napi::String>().Utf8Value() : fallback;
+}
+
+const char* EventName(EventType type) {
+  switch (type) {
+    case EventType::NegotiationNeeded: return "negotiation-needed";
+    case EventType::IceCandidate: return "ice-candidate";
+    case EventType::StateChange: return "state";
+    case EventType::PromiseReply: return "promise";
+    case EventType::BusError: return "bus-error";
+    case EventType::BusWarning: return "bus-warning";
+    case EventType::Eos: return "eos";
+    case EventType::Latency: return "latency";
+    case EventType::Track: return "track";
+    case EventType::Frame: return "frame";
+    case EventType::DataChannel: return "data-channel";
+    case EventType::ChannelOpen: return "channel-open";
+    case EventType::ChannelClose: return "channel-close";
+    case EventType::ChannelError: return "channel-error";
+    case EventType::ChannelMessage: return "channel-message";
+    case EventType::SendCaps: return "send-caps";
+  }
+  return "unknown";
+}
+
+Napi::Object ToJs(Napi::Env env, const Event& e) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("type", EventName(e.type));
+  switch (e.type) {
+    case EventType::IceCandidate:
+      o.Set("mline", e.mline);
+      o.Set("candidate", e.text);
+      break;
+    case EventType::StateChange:
+      o.Set("name", e.name);
+      o.Set("value", e.text);
+      break;
+    case EventType::BusError:
+    case EventType::BusWarning:
+      o.Set("source", e.name);
+      o.Set("domain", e.domain);
+      o.Set("code", e.code);
+      o.Set("message", e.message);
+      o.Set("debug", e.debug);
+      break;
+    case EventType::SendCaps:
+      o.Set("caps", e.text);
+      break;
+    case EventType::Track:
+      o.Set("kind", e.name);
+      o.Set("encoding", e.text);
+      break;
+    case EventType::Frame:
+      o.Set("width", e.width);
+      o.Set("height", e.height);
+      o.Set("pts", static_cast<double>(e.pts));
+      break;
+    case EventType::DataChannel:
+      o.Set("channel", static_cast<double>(e.id));
+      o.Set("label", e.name);
+      break;
+    case EventType::ChannelOpen:
+    case EventType::ChannelClose:
+      o.Set("channel", static_cast<double>(e.id));
+      break;
+    case EventType::ChannelError:
+      o.Set("channel", static_cast<double>(e.id));
+      o.Set("message", e.message);
+      break;
+    case EventType::ChannelMessage:
+      o.Set("channel", static_cast<double>(e.id));
+      if (e.binary) o.Set("data", Napi::Buffer<char>::Copy(env, e.text.data(), e.text.size()));
+      else o.Set("data", e.text);
+      break;
+    default:
+      break;
+  }
+  return o;
+}
+
+Napi::Error ClosedError(Napi::Env env) {
+  Napi::Error error = Napi::Error::New(env, "the peer was closed before the operation finished");
+  error.Set("code", "ERR_INVALID_STATE");
+  return error;
+}
+
+// Runs on the JS thread once the pipe is released and drained, or at environment teardown.
+void FinalizePipe(Napi::Env env, std::shared_ptr<PeerCore>* holder, PeerCore* core) {
+  std::unique_ptr<std::shared_ptr<PeerCore>> keep(holder);
+  core->pipe.Finalized();
+  bool exiting = !core->closing();  // nobody asked to close: the environment is going away
+  core->FinishTeardown();
+  if (exiting) return;
+  try {
+    Napi::HandleScope scope(env);
+    for (auto& [id, deferred] : core->js.pending) deferred.Reject(ClosedError(env).Value());
+    core->js.pending.clear();
+    if (core->js.closed) core->js.closed->Resolve(env.Undefined());
+    core->js.closed.reset();
+  } catch (...) {
+    // Nothing useful can be done with a JS failure while finalizing.
+  }
+}
+
+}  // namespace
+
+void DeliverEvent(Napi::Env env, Napi::Function, PeerCore* core, Event* raw) {
+  std::unique_ptr<Event> event(raw);
+  if (env == nullptr || core == nullptr) return;
+  Napi::HandleScope scope(env);
+  try {
+    if (event->type == EventType::PromiseReply) {
+      auto it = core->js.pending.find(event->id);
+      if (it == core->js.pending.end()) return;
+      Napi::Promise::Deferred deferred = it->second;
+      core->js.pending.erase(it);
+      if (event->ok) {
+        deferred.Resolve(event->text.empty() ? env.Undefined() : Napi::String::New(env, event->text));
+      } else {
+        Napi::Error error = Napi::Error::New(env, event->message);
+        error.Set("code", "ERR_OPERATION");
+        deferred.Reject(error.Value());
+      }
+      return;
+    }
+    auto* peer = static_cast<Peer*>(core->js.wrapper);
+    if (!peer) return;
+    Napi::Object self = peer->Value();
+    if (self.IsEmpty()) return;
+    Napi::Value handler = self.Get("onevent");
+    if (!handler.IsFunction()) return;
+    handler.As<Napi::Function>().Call(self, {ToJs(env, *event)});
+  } catch (const Napi::Error& error) {
+    // A listener threw: let Node report it as it would for any EventEmitter listener.
+    error.ThrowAsJavaScriptException();
+  }
+}
+
+void ThrowNative(Napi::Env env, const NativeError& native) {
+  Napi::Error error = Napi::Error::New(env, native.message);
+  error.Set("code", native.code);
+  if (!native.element.empty()) error.Set("element", native.element);
+  throw error;
+}
+
+Napi::Function Peer::DefineClass(Napi::Env env) {
+  return ObjectWrap<Peer>::DefineClass(
+      env, "NativePeer",
+      {
+          InstanceMethod<&Peer::CreateOffer>("createOffer"),
+          InstanceMethod<&Peer::CreateAnswer>("createAnswer"),
+          InstanceMethod<&Peer::SetLocalDescription>("setLocalDescription"),
+          InstanceMethod<&Peer::SetRemoteDescription>("setRemoteDescription"),
+          InstanceMethod<&Peer::AddIceCandidate>("addIceCandidate"),
+          InstanceMethod<&Peer::GetStats>("getStats"),
+          InstanceMethod<&Peer::GetDescription>("getDescription"),
+          InstanceMethod<&Peer::GetState>("getState"),
+          InstanceMethod<&Peer::RecalculateLatency>("recalculateLatency"),
+          InstanceMethod<&Peer::FramesDecoded>("framesDecoded"),
+          InstanceMethod<&Peer::CreateDataChannel>("createDataChannel"),
+          InstanceMethod<&Peer::SendOnChannel>("sendOnChannel"),
+          InstanceMethod<&Peer::CloseChannel>("closeChannel"),
+          InstanceMethod<&Peer::ChannelInfo>("channelInfo"),
+          InstanceMethod<&Peer::Ref>("ref"),
+          InstanceMethod<&Peer::Unref>("unref"),
+          InstanceMethod<&Peer::Close>("close"),
+      });
+}
+
+Peer::Peer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Peer>(info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsObject()) {
+    throw Napi::TypeError::New(env, "NativePeer expects an options object");
+  }
+  Napi::Object options = info[0].As<Napi::Object>();
+  PeerConfig config;
+  config.sendDescription = StringOption(options, "sendDescription");
+  config.sendCaps = StringOption(options, "sendCaps");
+  config.receiveCaps = StringOption(options, "receiveCaps");
+  config.receiveFormat = StringOption(options, "receiveFormat", "RGBA");
+  config.stunServer = StringOption(options, "stunServer");
+  config.iceTransportPolicy = StringOption(options, "iceTransportPolicy", "all");
+  config.bundlePolicy = StringOption(options, "bundlePolicy", "max-bundle");
+  Napi::Value latency = options.Get("latency");
+  config.latencyMs = latency.IsNumber() ? latency.As<Napi::Number>().Int32Value() : 0;
+  Napi::Value nack = options.Get("nack");
+  config.nack = nack.IsBoolean() ? nack.As<Napi::Boolean>().Value() : true;
+  Napi::Value turn = options.Get("turnServers");
+  if (turn.IsArray()) {
+    Napi::Array list = turn.As<Napi::Array>();
+    for (uint32_t i = 0; i < list.Length(); ++i) config.turnServers.push_back(list.Get(i).ToString().Utf8Value());
+  }
+
+  core_ = std::make_shared<PeerCore>(std::move(config));
+  core_->js.wrapper = this;
+  NativeError error;
+  if (!core_->Build(&error)) {
+    core_->Teardown();
+    ThrowNative(env, error);
+  }
+  // One TSFN per peer; its finalizer holds the core until the pipeline is gone.
+  auto tsfn = EventTsfn::New(env, "webrtcbin-peer", 0, 1, core_.get(), FinalizePipe,
+                             new std::shared_ptr<PeerCore>(core_));
+  core_->pipe.Attach(tsfn);
+  if (!core_->Start(&error)) {
+    core_->BeginClose();
+    ThrowNative(env, error);
+  }
+}
+
+Peer::~Peer() {
+  if (!core_) return;
+  core_->js.wrapper = nullptr;
+  // Garbage-collected while still open (only possible when unref'd): tear down off-thread.
+  core_->BeginClose();
+}
+
+bool Peer::Usable(Napi::Env env) {
+  if (core_->closing()) {
+    Napi::Error error = Napi::Error::New(env, "the peer is closed");
+    error.Set("code", "ERR_INVALID_STATE");
+    throw error;
+  }
+  return true;
+}
+
+Napi::Promise Peer::Track(Napi::Env env, uint64_t* id) {
+  Napi::Promise::Deferred deferred = Napi::Promise::Deferred::New(env);
+  *id = core_->js.next_id++;
+  core_->js.pending.emplace(*id, deferred);  // registered before the request: a reply may come at once
+  return deferred.Promise();
+}
+
+Napi::Value Peer::CreateOffer(const Napi::CallbackInfo& info) {
+  Usable(info.Env());
+  uint64_t id;
+  Napi::Promise promise = Track(info.Env(), &id);
+  core_->CreateOffer(id);
+  return promise;
+}
+
+Napi::Value Peer::CreateAnswer(const Napi::CallbackInfo& info) {
+  Usable(info.Env());
+  uint64_t id;
+  Napi::Promise promise = Track(info.Env(), &id);
+  core_->CreateAnswer(id);
+  return promise;
+}
+
+Napi::Value Peer::SetLocalDescription(const Napi::CallbackInfo& info) { return SetDescription(info, true); }
+Napi::Value Peer::SetRemoteDescription(const Napi::CallbackInfo& info) { return SetDescription(info, false); }
+
+Napi::Value Peer::SetDescription(const Napi::CallbackInfo& info, bool local) {
+  Napi::Env env = info.Env();
+  Usable(env);
+  std::string type = info[0].ToString().Utf8Value();
+  std::string sdp = info[1].ToString().Utf8Value();
+  uint64_t id;
+  Napi::Promise promise = Track(env, &id);
+  NativeError error;
+  if (!core_->SetDescription(local, type, sdp, id, &error)) {
+    core_->js.pending.erase(id);
+    ThrowNative(env, error);
+  }
+  return promise;
+}
+
+Napi::Value Peer::AddIceCandidate(const Napi::CallbackInfo& info) {
+  Usable(info.Env());
+  core_->AddIceCandidate(info[0].ToNumber().Uint32Value(), info[1].ToString().Utf8Value());
+  return info.Env().Undefined();
+}
+
+Napi::Value Peer::GetStats(const Napi::CallbackInfo& info) {
+  Usable(info.Env());
+  uint64_t id;
+  Napi::Promise promise = Track(info.Env(), &id);
+  core_->GetStats(id);
+  return promise;
+}
+
+Napi::Value Peer::GetDescription(const Napi::CallbackInfo& info) {
+  if (core_->closing()) return info.Env().Null();
+  std::string sdp = core_->GetDescription(info[0].ToString().Utf8Value().c_str());
+  if (sdp.empty()) return info.Env().Null();
+  return Napi::String::New(info.Env(), sdp);
+}
+
+Napi::Value Peer::GetState(const Napi::CallbackInfo& info) {
+  if (core_->closing()) return Napi::String::New(info.Env(), "closed");
+  return Napi::String::New(info.Env(), core_->GetState(info[0].ToString().Utf8Value().c_str()));
+}
+
+Napi::Value Peer::RecalculateLatency(const Napi::CallbackInfo& info) {
+  if (!core_->closing()) core_->RecalculateLatency();
+  return info.Env().Undefined();
+}
+
+Napi::Value Peer::FramesDecoded(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(core_->FramesDecoded()));
+}
+
+Napi::Value Peer::CreateDataChannel(const Napi::CallbackInfo& info) {
+  Usable(info.Env());
+  uint64_t key = core_->CreateDataChannel(info[0].ToString().Utf8Value(),
+                                          info.Length() > 1 && info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "");
+  return Napi::Number::New(info.Env(), static_cast<double>(key));
+}
+
+Napi::Value Peer::SendOnChannel(const Napi::CallbackInfo& info) {
+  Usable(info.Env());
+  auto key = static_cast<uint64_t>(info[0].ToNumber().Int64Value());
+  bool ok;
+  if (info[1].IsBuffer()) {
+    auto buffer = info[1].As<Napi::Buffer<char>>();
+    ok = core_->SendOnChannel(key, {}, buffer.Data(), buffer.Length(), true);
+  } else {
+    ok = core_->SendOnChannel(key, info[1].ToString().Utf8Value(), nullptr, 0, false);
+  }
+  return Napi::Boolean::New(info.Env(), ok);
+}
+
+Napi::Value Peer::CloseChannel(const Napi::CallbackInfo& info) {
+  if (!core_->closing()) core_->CloseChannel(static_cast<uint64_t>(info[0].ToNumber().Int64Value()));
+  return info.Env().Undefined();
+}
+
+Napi::Value Peer::ChannelInfo(const Napi::CallbackInfo& info) {
+  if (core_->closing()) return info.Env().Null();
+  return Napi::String::New(info.Env(), core_->ChannelInfoJson(static_cast<uint64_t>(info[0].ToNumber().Int64Value())));
+}
+
+Napi::Value Peer::Ref(const Napi::CallbackInfo& info) {
+  if (!core_->closing()) core_->pipe.SetKeepsLoopAlive(info.Env(), true);
+  return info.Env().Undefined();
+}
+
+Napi::Value Peer::Unref(const Napi::CallbackInfo& info) {
+  if (!core_->closing()) core_->pipe.SetKeepsLoopAlive(info.Env(), false);
+  return info.Env().Undefined();
+}
+
+Napi::Value Peer::Close(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!core_->js.closed) {
+    if (core_->closing()) {
+      // Closed already (constructor failure path or finalized): nothing left to wait for.
+      auto done = Napi::Promise::Deferred::New(env);
+      done.Resolve(env.Undefined());
+      return done.Promise();
+    }
+    core_->js.closed = Napi::Promise::Deferred::New(env);
+    core_->BeginClose();
+  }
+  return core_->js.closed->Promise();
+}
+
+}  // namespace wrtc

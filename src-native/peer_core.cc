@@ -1,0 +1,677 @@
+#include "peer_core.h"
+
+#include <gst/app/gstappsink.h>
+#include <gst/sdp/sdp.h>
+
+#include <cstring>
+
+#include "gst_json.h"
+
+namespace wrtc {
+
+namespace {
+
+using WeakCore = std::weak_ptr<PeerCore>;
+
+// Handlers hold a weak reference: a signal that fires while the peer is being destroyed finds
+// nothing to call instead of a freed object.
+std::shared_ptr<PeerCore> Lock(gpointer data) { return static_cast<WeakCore*>(data)->lock(); }
+void FreeWeak(gpointer data, GClosure*) { delete static_cast<WeakCore*>(data); }
+
+void NegotiationNeededCb(GstElement*, gpointer data) {
+  if (auto core = Lock(data)) core->OnNegotiationNeeded();
+}
+void IceCandidateCb(GstElement*, guint mline, gchar* candidate, gpointer data) {
+  if (auto core = Lock(data)) core->OnIceCandidate(mline, candidate);
+}
+void StateNotifyCb(GObject* object, GParamSpec* pspec, gpointer data) {
+  if (auto core = Lock(data)) core->OnStateNotify(object, pspec);
+}
+void PadAddedCb(GstElement*, GstPad* pad, gpointer data) {
+  if (auto core = Lock(data)) core->OnPadAdded(pad);
+}
+void DecodedPadCb(GstElement*, GstPad* pad, gpointer data) {
+  if (auto core = Lock(data)) core->OnDecodedPad(pad);
+}
+void DataChannelCb(GstElement*, GstWebRTCDataChannel* channel, gpointer data) {
+  if (auto core = Lock(data)) core->OnDataChannel(channel);
+}
+
+struct ChannelHandlerData {
+  WeakCore core;
+  uint64_t key;
+};
+void FreeChannelData(gpointer data, GClosure*) { delete static_cast<ChannelHandlerData*>(data); }
+void PostChannel(gpointer data, EventType type, std::string text = {}, bool binary = false,
+                 std::string message = {}) {
+  auto* d = static_cast<ChannelHandlerData*>(data);
+  auto core = d->core.lock();
+  if (!core) return;
+  Event event{type};
+  event.id = d->key;
+  event.text = std::move(text);
+  event.binary = binary;
+  event.message = std::move(message);
+  core->pipe.Post(std::move(event));
+}
+void ChannelOpenCb(GObject*, gpointer data) { PostChannel(data, EventType::ChannelOpen); }
+void ChannelCloseCb(GObject*, gpointer data) { PostChannel(data, EventType::ChannelClose); }
+void ChannelErrorCb(GObject*, GError* error, gpointer data) {
+  PostChannel(data, EventType::ChannelError, {}, false, error ? error->message : "data channel error");
+}
+void ChannelStringCb(GObject*, gchar* text, gpointer data) {
+  PostChannel(data, EventType::ChannelMessage, text ? text : "", false);
+}
+void ChannelDataCb(GObject*, GBytes* bytes, gpointer data) {
+  gsize size = 0;
+  const char* raw = bytes ? static_cast<const char*>(g_bytes_get_data(bytes, &size)) : nullptr;
+  PostChannel(data, EventType::ChannelMessage, std::string(raw ? raw : "", size), true);
+}
+
+struct PromiseData {
+  WeakCore core;
+  uint64_t id;
+  const char* field;  // static string: which reply field holds the result ("offer", "answer", "stats")
+};
+void PromiseCb(GstPromise* promise, gpointer data) {
+  auto* d = static_cast<PromiseData*>(data);
+  if (auto core = d->core.lock()) core->OnPromise(promise, d->id, d->field);
+}
+void FreePromiseData(gpointer data) { delete static_cast<PromiseData*>(data); }
+
+GstBusSyncReply BusSyncCb(GstBus*, GstMessage* message, gpointer data) {
+  if (auto core = Lock(data)) core->OnBusMessage(message);
+  return GST_BUS_DROP;  // no main loop reads this bus: everything went to the event pipe already
+}
+void FreeWeakNotify(gpointer data) { delete static_cast<WeakCore*>(data); }
+
+GstFlowReturn NewSampleCb(GstAppSink* sink, gpointer data) {
+  if (auto core = Lock(data)) return core->OnSample(GST_ELEMENT(sink));
+  return GST_FLOW_OK;
+}
+
+GstPadProbeReturn HoldCb(GstPad*, GstPadProbeInfo*, gpointer) { return GST_PAD_PROBE_OK; }
+
+// Reports the send caps (the offer needs them: H.264's profile-level-id comes from the encoder).
+GstPadProbeReturn CapsProbeCb(GstPad*, GstPadProbeInfo* info, gpointer data) {
+  GstEvent* event = GST_PAD_PROBE_INFO_EVENT(info);
+  if (GST_EVENT_TYPE(event) == GST_EVENT_CAPS) {
+    if (auto core = Lock(data)) {
+      GstCaps* caps = nullptr;
+      gst_event_parse_caps(event, &caps);
+      GCharPtr text(gst_caps_to_string(caps));
+      Event out(EventType::SendCaps);
+      out.text = text.or_empty();
+      core->pipe.Post(std::move(out));
+    }
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+std::string ElementName(GstObject* object) {
+  if (!object) return {};
+  GCharPtr name(gst_object_get_name(object));
+  return name.or_empty();
+}
+
+}  // namespace
+
+PeerCore::PeerCore(PeerConfig config) : config_(std::move(config)) {}
+
+PeerCore::~PeerCore() {
+  // Teardown ran before the last reference went (see FinishTeardown); this only frees memory.
+  if (teardown_thread_.joinable()) teardown_thread_.detach();
+}
+
+void PeerCore::Connect(gpointer instance, const char* signal, GCallback callback) {
+  gulong id = g_signal_connect_data(instance, signal, callback, new WeakCore(weak_from_this()),
+                                    FreeWeak, GConnectFlags(0));
+  std::lock_guard<std::mutex> lock(mutex_);
+  handlers_.emplace_back(GObjectPtr<GObject>::ref(G_OBJECT(instance)), id);
+}
+
+void PeerCore::DisconnectAll() {
+  std::vector<std::pair<GObjectPtr<GObject>, gulong>> handlers;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    handlers.swap(handlers_);
+  }
+  for (auto& [object, id] : handlers) {
+    if (g_signal_handler_is_connected(object.get(), id)) g_signal_handler_disconnect(object.get(), id);
+  }
+}
+
+bool PeerCore::Build(NativeError* error) {
+  GstElement* webrtc = gst_element_factory_make("webrtcbin", "webrtc");
+  if (!webrtc) {
+    *error = {"ERR_MISSING_PLUGIN", "GStreamer element 'webrtcbin' is not installed", "webrtcbin"};
+    return false;
+  }
+  pipeline_.reset(GST_ELEMENT(gst_object_ref_sink(gst_pipeline_new(nullptr))));
+  gst_bin_add(GST_BIN(pipeline_.get()), webrtc);  // the pipeline owns it from here
+  webrtc_ = webrtc;
+
+  gst_util_set_object_arg(G_OBJECT(webrtc), "bundle-policy", config_.bundlePolicy.c_str());
+  gst_util_set_object_arg(G_OBJECT(webrtc), "ice-transport-policy", config_.iceTransportPolicy.c_str());
+  g_object_set(webrtc, "latency", static_cast<guint>(config_.latencyMs), nullptr);
+  if (!config_.stunServer.empty()) g_object_set(webrtc, "stun-server", config_.stunServer.c_str(), nullptr);
+  for (const auto& turn : config_.turnServers) {
+    gboolean ok = FALSE;
+    g_signal_emit_by_name(webrtc, "add-turn-server", turn.c_str(), &ok);
+    if (!ok) {
+      // The URI holds a credential: never echo it back.
+      *error = {"ERR_INVALID_ICE_SERVER", "webrtcbin rejected a TURN server URI", "webrtcbin"};
+      return false;
+    }
+  }
+
+  // Connected before any pad is requested: negotiation-needed fires as soon as a transceiver exists.
+  Connect(webrtc, "on-negotiation-needed", G_CALLBACK(NegotiationNeededCb));
+  Connect(webrtc, "on-ice-candidate", G_CALLBACK(IceCandidateCb));
+  for (const char* prop : {"notify::connection-state", "notify::ice-connection-state",
+                           "notify::ice-gathering-state", "notify::signaling-state"}) {
+    Connect(webrtc, prop, G_CALLBACK(StateNotifyCb));
+  }
+  Connect(webrtc, "pad-added", G_CALLBACK(PadAddedCb));
+  Connect(webrtc, "on-data-channel", G_CALLBACK(DataChannelCb));
+
+  if (!config_.sendDescription.empty()) {
+    GstParseContext* context = gst_parse_context_new();
+    GErrorPtr parse_error;
+    GstElement* media = gst_parse_bin_from_description_full(
+        config_.sendDescription.c_str(), TRUE, context, GST_PARSE_FLAG_FATAL_ERRORS, parse_error.out());
+    gchar** missing = gst_parse_context_get_missing_elements(context);
+    gst_parse_context_free(context);
+    if (!media) {
+      if (missing && missing[0]) {
+        *error = {"ERR_MISSING_PLUGIN", std::string("GStreamer element '") + missing[0] + "' is not installed",
+                  missing[0]};
+      } else {
+        *error = {"ERR_PIPELINE",
+                  std::string("invalid source pipeline: ") +
+                      (parse_error ? parse_error.get()->message : "could not be parsed"),
+                  ""};
+      }
+      g_strfreev(missing);
+      return false;
+    }
+    g_strfreev(missing);
+    gst_object_set_name(GST_OBJECT(media), "media");
+    gst_bin_add(GST_BIN(pipeline_.get()), media);
+    media_ = media;
+  }
+
+  if (!config_.receiveCaps.empty()) {
+    // GStreamer 1.22 answers only for m-lines it has a transceiver (with caps) for.
+    GstCaps* caps = gst_caps_from_string(config_.receiveCaps.c_str());
+    if (!caps) {
+      *error = {"ERR_PIPELINE", "invalid receive caps: " + config_.receiveCaps, ""};
+      return false;
+    }
+    GstWebRTCRTPTransceiver* transceiver = nullptr;
+    g_signal_emit_by_name(webrtc, "add-transceiver", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, caps,
+                          &transceiver);
+    gst_caps_unref(caps);
+    if (transceiver) {
+      if (config_.nack) g_object_set(transceiver, "do-nack", TRUE, nullptr);
+      gst_object_unref(transceiver);
+    }
+  }
+
+  GstBus* bus = gst_element_get_bus(pipeline_.get());
+  gst_bus_set_sync_handler(bus, BusSyncCb, new WeakCore(weak_from_this()), FreeWeakNotify);
+  gst_object_unref(bus);
+  return true;
+}
+
+bool PeerCore::Start(NativeError* error) {
+  auto state_error = [&](const char* what) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    *error = {"ERR_STATE_CHANGE", std::string(what) + (last_error_.empty() ? "" : ": " + last_error_), ""};
+    return false;
+  };
+
+  GObjectPtr<GstPad> src;
+  gulong hold = 0;
+  if (media_) {
+    src.reset(gst_element_get_static_pad(media_, "src"));
+    if (!src) {
+      *error = {"ERR_PIPELINE", "the source pipeline has no unlinked src pad (it must end in an RTP payloader)", ""};
+      return false;
+    }
+    // A non-live source pushes while PAUSED; hold its data until webrtcbin's pad is linked.
+    hold = gst_pad_add_probe(src.get(), GST_PAD_PROBE_TYPE_BLOCK_DOWNSTREAM, HoldCb, nullptr, nullptr);
+  }
+
+  if (gst_element_set_state(pipeline_.get(), GST_STATE_PAUSED) == GST_STATE_CHANGE_FAILURE) {
+    return state_error("the pipeline could not be paused");
+  }
+  // Wait for PAUSED (live sources answer NO_PREROLL at once; a held non-live one stays ASYNC).
+  if (gst_element_get_state(pipeline_.get(), nullptr, nullptr, 5 * GST_SECOND) == GST_STATE_CHANGE_FAILURE) {
+    return state_error("the pipeline failed while pausing");
+  }
+
+  if (media_) {
+    // Only now, with the pipeline out of NULL, is the request pad asked for.
+    GObjectPtr<GstPad> sink(gst_element_request_pad_simple(webrtc_, "sink_%u"));
+    if (!sink) {
+      *error = {"ERR_PAD_REQUEST", "webrtcbin returned no sink pad for sink_%u", "webrtcbin"};
+      return false;
+    }
+    GstWebRTCRTPTransceiver* transceiver = nullptr;
+    g_object_get(sink.get(), "transceiver", &transceiver, nullptr);
+    if (transceiver) {
+      // Codec preferences let createOffer() work before the first buffer has fixed the caps.
+      GstCaps* caps = config_.sendCaps.empty() ? nullptr : gst_caps_from_string(config_.sendCaps.c_str());
+      g_object_set(transceiver, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY, nullptr);
+      if (caps) g_object_set(transceiver, "codec-preferences", caps, nullptr);
+      if (config_.nack) g_object_set(transceiver, "do-nack", TRUE, nullptr);
+      if (caps) gst_caps_unref(caps);
+      gst_object_unref(transceiver);
+    }
+    GstPadLinkReturn link = gst_pad_link(src.get(), sink.get());
+    if (link != GST_PAD_LINK_OK) {
+      *error = {"ERR_PAD_REQUEST",
+                std::string("could not link the source to webrtcbin: ") + gst_pad_link_get_name(link),
+                "webrtcbin"};
+      return false;
+    }
+    gst_pad_add_probe(src.get(), GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, CapsProbeCb, new WeakCore(weak_from_this()),
+                      FreeWeakNotify);
+    gst_pad_remove_probe(src.get(), hold);
+  }
+
+  if (gst_element_set_state(pipeline_.get(), GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+    return state_error("the pipeline could not start playing");
+  }
+  return true;
+}
+
+GstPromise* PeerCore::NewPromise(uint64_t id, const char* field) {
+  return gst_promise_new_with_change_func(PromiseCb, new PromiseData{weak_from_this(), id, field},
+                                          FreePromiseData);
+}
+
+void PeerCore::CreateOffer(uint64_t id) {
+  g_signal_emit_by_name(webrtc_, "create-offer", nullptr, NewPromise(id, "offer"));
+}
+
+void PeerCore::CreateAnswer(uint64_t id) {
+  g_signal_emit_by_name(webrtc_, "create-answer", nullptr, NewPromise(id, "answer"));
+}
+
+bool PeerCore::SetDescription(bool local, const std::string& type, const std::string& sdp, uint64_t id,
+                              NativeError* error) {
+  GstWebRTCSDPType sdp_type;
+  if (type == "offer") sdp_type = GST_WEBRTC_SDP_TYPE_OFFER;
+  else if (type == "answer") sdp_type = GST_WEBRTC_SDP_TYPE_ANSWER;
+  else if (type == "pranswer") sdp_type = GST_WEBRTC_SDP_TYPE_PRANSWER;
+  else if (type == "rollback") sdp_type = GST_WEBRTC_SDP_TYPE_ROLLBACK;
+  else {
+    *error = {"ERR_INVALID_SDP", "unknown description type '" + type + "'", ""};
+    return false;
+  }
+  GstSDPMessage* message = nullptr;
+  if (gst_sdp_message_new_from_text(sdp.c_str(), &message) != GST_SDP_OK || !message) {
+    if (message) gst_sdp_message_free(message);
+    *error = {"ERR_INVALID_SDP", "the SDP could not be parsed", ""};
+    return false;
+  }
+  GstWebRTCSessionDescription* description = gst_webrtc_session_description_new(sdp_type, message);
+  g_signal_emit_by_name(webrtc_, local ? "set-local-description" : "set-remote-description", description,
+                        NewPromise(id, nullptr));
+  gst_webrtc_session_description_free(description);
+  return true;
+}
+
+void PeerCore::AddIceCandidate(uint32_t mline, const std::string& candidate) {
+  // An empty candidate is end-of-candidates; webrtcbin 1.22 takes NULL for it.
+  g_signal_emit_by_name(webrtc_, "add-ice-candidate", mline, candidate.empty() ? nullptr : candidate.c_str());
+}
+
+void PeerCore::GetStats(uint64_t id) {
+  g_signal_emit_by_name(webrtc_, "get-stats", nullptr, NewPromise(id, "stats"));
+}
+
+std::string PeerCore::GetDescription(const char* property) {
+  GstWebRTCSessionDescription* description = nullptr;
+  g_object_get(webrtc_, property, &description, nullptr);
+  if (!description) return {};
+  GCharPtr text(gst_sdp_message_as_text(description->sdp));
+  gst_webrtc_session_description_free(description);
+  return text.or_empty();
+}
+
+std::string PeerCore::GetState(const char* property) {
+  GParamSpec* pspec = g_object_class_find_property(G_OBJECT_GET_CLASS(webrtc_), property);
+  if (!pspec || !G_IS_PARAM_SPEC_ENUM(pspec)) return {};
+  gint value = 0;
+  g_object_get(webrtc_, property, &value, nullptr);
+  GEnumValue* ev = g_enum_get_value(G_PARAM_SPEC_ENUM(pspec)->enum_class, value);
+  return ev ? ev->value_nick : "";
+}
+
+void PeerCore::RecalculateLatency() {
+  if (pipeline_) gst_bin_recalculate_latency(GST_BIN(pipeline_.get()));
+}
+
+void PeerCore::OnNegotiationNeeded() { pipe.Post(Event{EventType::NegotiationNeeded}); }
+
+void PeerCore::OnIceCandidate(guint mline, const gchar* candidate) {
+  Event event{EventType::IceCandidate};
+  event.mline = mline;
+  event.text = candidate ? candidate : "";
+  pipe.Post(std::move(event));
+}
+
+void PeerCore::OnStateNotify(GObject* object, GParamSpec* pspec) {
+  gint value = 0;
+  g_object_get(object, pspec->name, &value, nullptr);
+  GEnumValue* ev = G_IS_PARAM_SPEC_ENUM(pspec) ? g_enum_get_value(G_PARAM_SPEC_ENUM(pspec)->enum_class, value)
+                                               : nullptr;
+  Event event{EventType::StateChange};
+  event.name = pspec->name;
+  event.text = ev ? ev->value_nick : "";
+  pipe.Post(std::move(event));
+}
+
+void PeerCore::OnPadAdded(GstPad* pad) {
+  if (GST_PAD_DIRECTION(pad) != GST_PAD_SRC || closing_) return;
+  Event event{EventType::Track};
+  GstCaps* caps = gst_pad_get_current_caps(pad);
+  if (caps) {
+    const GstStructure* s = gst_caps_get_structure(caps, 0);
+    const gchar* media = gst_structure_get_string(s, "media");
+    const gchar* encoding = gst_structure_get_string(s, "encoding-name");
+    event.name = media ? media : "";
+    event.text = encoding ? encoding : "";
+    gst_caps_unref(caps);
+  }
+  // Runs on a streaming thread: elements may be added to a playing bin here, then synced to it.
+  GstElement* decode = gst_element_factory_make("decodebin", nullptr);
+  if (!decode) {
+    Event missing{EventType::BusError};
+    missing.name = "decodebin";
+    missing.message = "GStreamer element 'decodebin' is not installed";
+    missing.domain = "missing-plugin";
+    pipe.Post(std::move(missing));
+    return;
+  }
+  Connect(decode, "pad-added", G_CALLBACK(DecodedPadCb));
+  gst_bin_add(GST_BIN(pipeline_.get()), decode);
+  gst_element_sync_state_with_parent(decode);
+  GObjectPtr<GstPad> sink(gst_element_get_static_pad(decode, "sink"));
+  gst_pad_link(pad, sink.get());
+  pipe.Post(std::move(event));
+}
+
+void PeerCore::OnDecodedPad(GstPad* pad) {
+  if (closing_) return;
+  GstCaps* caps = gst_pad_get_current_caps(pad);
+  if (!caps) caps = gst_pad_query_caps(pad, nullptr);
+  const gchar* name = gst_structure_get_name(gst_caps_get_structure(caps, 0));
+  bool video = g_str_has_prefix(name, "video/");
+  gst_caps_unref(caps);
+
+  GstElement* tail = nullptr;
+  if (video) {
+    std::string description = "queue max-size-buffers=2 leaky=downstream ! videoconvert ! video/x-raw,format=" +
+                              config_.receiveFormat + " ! appsink name=frames sync=false max-buffers=1 drop=true";
+    tail = gst_parse_bin_from_description(description.c_str(), TRUE, nullptr);
+    if (tail) {
+      GstElement* sink = gst_bin_get_by_name(GST_BIN(tail), "frames");
+      GstAppSinkCallbacks callbacks{};
+      callbacks.new_sample = NewSampleCb;
+      gst_app_sink_set_callbacks(GST_APP_SINK(sink), &callbacks, new WeakCore(weak_from_this()), FreeWeakNotify);
+      gst_object_unref(sink);
+    }
+  } else {
+    tail = gst_element_factory_make("fakesink", nullptr);
+    if (tail) g_object_set(tail, "async", FALSE, "sync", FALSE, nullptr);
+  }
+  if (!tail) return;
+  gst_bin_add(GST_BIN(pipeline_.get()), tail);
+  gst_element_sync_state_with_parent(tail);
+  GObjectPtr<GstPad> sink(gst_element_get_static_pad(tail, "sink"));
+  gst_pad_link(pad, sink.get());
+}
+
+GstFlowReturn PeerCore::OnSample(GstElement* appsink) {
+  GstSample* sample = gst_app_sink_pull_sample(GST_APP_SINK(appsink));
+  if (!sample) return GST_FLOW_EOS;
+  frames_decoded_.fetch_add(1);
+  Event event{EventType::Frame};
+  if (GstCaps* caps = gst_sample_get_caps(sample)) {
+    const GstStructure* s = gst_caps_get_structure(caps, 0);
+    gst_structure_get_int(s, "width", &event.width);
+    gst_structure_get_int(s, "height", &event.height);
+  }
+  if (GstBuffer* buffer = gst_sample_get_buffer(sample)) {
+    event.pts = GST_BUFFER_PTS_IS_VALID(buffer) ? static_cast<int64_t>(GST_BUFFER_PTS(buffer)) : -1;
+  }
+  gst_sample_unref(sample);
+  pipe.Post(std::move(event));
+  return GST_FLOW_OK;
+}
+
+uint64_t PeerCore::RegisterChannel(GstWebRTCDataChannel* channel) {
+  uint64_t key;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    key = next_channel_++;
+    channels_.emplace(key, GObjectPtr<GstWebRTCDataChannel>::ref(channel));
+  }
+  WatchChannel(key, channel);
+  return key;
+}
+
+void PeerCore::WatchChannel(uint64_t key, GstWebRTCDataChannel* channel) {
+  struct Handler {
+    const char* signal;
+    GCallback callback;
+  };
+  for (const Handler& h : {Handler{"on-open", G_CALLBACK(ChannelOpenCb)},
+                           Handler{"on-close", G_CALLBACK(ChannelCloseCb)},
+                           Handler{"on-error", G_CALLBACK(ChannelErrorCb)},
+                           Handler{"on-message-string", G_CALLBACK(ChannelStringCb)},
+                           Handler{"on-message-data", G_CALLBACK(ChannelDataCb)}}) {
+    gulong id = g_signal_connect_data(channel, h.signal, h.callback,
+                                      new ChannelHandlerData{weak_from_this(), key}, FreeChannelData,
+                                      GConnectFlags(0));
+    std::lock_guard<std::mutex> lock(mutex_);
+    handlers_.emplace_back(GObjectPtr<GObject>::ref(G_OBJECT(channel)), id);
+  }
+}
+
+void PeerCore::OnDataChannel(GstWebRTCDataChannel* channel) {
+  if (closing_) return;
+  uint64_t key = RegisterChannel(channel);
+  GCharPtr label;
+  g_object_get(channel, "label", label.out(), nullptr);
+  Event event{EventType::DataChannel};
+  event.id = key;
+  event.name = label.or_empty();
+  pipe.Post(std::move(event));
+}
+
+uint64_t PeerCore::CreateDataChannel(const std::string& label, const std::string& options_structure) {
+  GstStructure* options = options_structure.empty() ? nullptr : gst_structure_from_string(options_structure.c_str(), nullptr);
+  GstWebRTCDataChannel* channel = nullptr;
+  g_signal_emit_by_name(webrtc_, "create-data-channel", label.c_str(), options, &channel);
+  if (options) gst_structure_free(options);
+  if (!channel) return 0;
+  uint64_t key = RegisterChannel(channel);
+  g_object_unref(channel);  // the signal returned a reference; channels_ holds its own
+  return key;
+}
+
+bool PeerCore::SendOnChannel(uint64_t key, const std::string& text, const void* data, size_t size, bool binary) {
+  GObjectPtr<GstWebRTCDataChannel> channel;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = channels_.find(key);
+    if (it == channels_.end()) return false;
+    channel = GObjectPtr<GstWebRTCDataChannel>::ref(it->second.get());
+  }
+  if (binary) {
+    GBytes* bytes = g_bytes_new(data, size);
+    g_signal_emit_by_name(channel.get(), "send-data", bytes);
+    g_bytes_unref(bytes);
+  } else {
+    g_signal_emit_by_name(channel.get(), "send-string", text.c_str());
+  }
+  return true;
+}
+
+void PeerCore::CloseChannel(uint64_t key) {
+  GObjectPtr<GstWebRTCDataChannel> channel;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = channels_.find(key);
+    if (it == channels_.end()) return;
+    channel = GObjectPtr<GstWebRTCDataChannel>::ref(it->second.get());
+  }
+  g_signal_emit_by_name(channel.get(), "close");
+}
+
+std::string PeerCore::ChannelInfoJson(uint64_t key) {
+  GObjectPtr<GstWebRTCDataChannel> channel;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = channels_.find(key);
+    if (it == channels_.end()) return "null";
+    channel = GObjectPtr<GstWebRTCDataChannel>::ref(it->second.get());
+  }
+  GCharPtr label, protocol;
+  gint id = -1;
+  GstWebRTCDataChannelState state = GST_WEBRTC_DATA_CHANNEL_STATE_CLOSED;
+  guint64 buffered = 0;
+  gboolean ordered = TRUE;
+  g_object_get(channel.get(), "label", label.out(), "protocol", protocol.out(), "id", &id, "ready-state", &state,
+               "buffered-amount", &buffered, "ordered", &ordered, nullptr);
+  const char* states[] = {"", "connecting", "open", "closing", "closed"};
+  std::string out = "{\"label\":";
+  AppendJsonString(out, label.or_empty());
+  out += ",\"protocol\":";
+  AppendJsonString(out, protocol.or_empty());
+  out += ",\"id\":" + std::to_string(id) + ",\"readyState\":";
+  AppendJsonString(out, state >= 1 && state <= 4 ? states[state] : "closed");
+  out += ",\"bufferedAmount\":" + std::to_string(buffered) + ",\"ordered\":" + (ordered ? "true" : "false") + "}";
+  return out;
+}
+
+void PeerCore::OnBusMessage(GstMessage* message) {
+  switch (GST_MESSAGE_TYPE(message)) {
+    case GST_MESSAGE_ERROR:
+    case GST_MESSAGE_WARNING: {
+      bool is_error = GST_MESSAGE_TYPE(message) == GST_MESSAGE_ERROR;
+      GError* err = nullptr;
+      gchar* debug = nullptr;
+      if (is_error) gst_message_parse_error(message, &err, &debug);
+      else gst_message_parse_warning(message, &err, &debug);
+      Event event{is_error ? EventType::BusError : EventType::BusWarning};
+      event.name = ElementName(GST_MESSAGE_SRC(message));
+      if (err) {
+        event.domain = g_quark_to_string(err->domain);
+        event.code = err->code;
+        event.message = err->message;
+      }
+      event.debug = debug ? debug : "";
+      if (is_error) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        last_error_ = event.name + ": " + event.message;
+      }
+      if (err) g_error_free(err);
+      g_free(debug);
+      pipe.Post(std::move(event));
+      break;
+    }
+    case GST_MESSAGE_EOS:
+      pipe.Post(Event{EventType::Eos});
+      break;
+    case GST_MESSAGE_LATENCY:
+      pipe.Post(Event{EventType::Latency});
+      break;
+    default:
+      break;
+  }
+}
+
+void PeerCore::OnPromise(GstPromise* promise, uint64_t id, const char* field) {
+  Event event{EventType::PromiseReply};
+  event.id = id;
+  GstPromiseResult result = gst_promise_wait(promise);
+  if (result != GST_PROMISE_RESULT_REPLIED) {
+    event.ok = false;
+    event.message = result == GST_PROMISE_RESULT_INTERRUPTED ? "the operation was interrupted"
+                                                              : "the operation expired";
+    pipe.Post(std::move(event));
+    return;
+  }
+  // A reply may carry no structure at all (set-*-description success), a value, or an "error".
+  const GstStructure* reply = gst_promise_get_reply(promise);
+  if (reply && gst_structure_has_field(reply, "error")) {
+    GError* err = nullptr;
+    gst_structure_get(reply, "error", G_TYPE_ERROR, &err, nullptr);
+    event.ok = false;
+    event.message = err ? err->message : "webrtcbin reported an error without a message";
+    if (err) g_error_free(err);
+  } else if (field && (std::strcmp(field, "offer") == 0 || std::strcmp(field, "answer") == 0)) {
+    GstWebRTCSessionDescription* description = nullptr;
+    if (reply) gst_structure_get(reply, field, GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &description, nullptr);
+    if (!description) {
+      event.ok = false;
+      event.message = std::string("webrtcbin produced no ") + field;
+    } else {
+      GCharPtr text(gst_sdp_message_as_text(description->sdp));
+      event.text = text.or_empty();
+      gst_webrtc_session_description_free(description);
+    }
+  } else if (field && std::strcmp(field, "stats") == 0) {
+    event.text = StructureToJson(reply);
+  }
+  pipe.Post(std::move(event));
+}
+
+void PeerCore::BeginClose() {
+  if (closing_.exchange(true)) return;
+  DisconnectAll();
+  auto self = shared_from_this();
+  // set_state(NULL) can take long (network threads, a stuck source): never on the JS thread.
+  teardown_thread_ = std::thread([self] {
+    self->Teardown();
+    self->pipe.Release();
+  });
+}
+
+void PeerCore::Teardown() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (torn_down_) return;
+    torn_down_ = true;
+  }
+  closing_ = true;
+  DisconnectAll();
+  if (pipeline_) {
+    gst_element_set_state(pipeline_.get(), GST_STATE_NULL);
+    GstBus* bus = gst_element_get_bus(pipeline_.get());
+    gst_bus_set_sync_handler(bus, nullptr, nullptr, nullptr);
+    gst_object_unref(bus);
+  }
+  std::map<uint64_t, GObjectPtr<GstWebRTCDataChannel>> channels;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    channels.swap(channels_);
+  }
+  channels.clear();
+  webrtc_ = nullptr;
+  media_ = nullptr;
+  pipeline_.reset();
+}
+
+void PeerCore::FinishTeardown() {
+  if (teardown_thread_.joinable()) teardown_thread_.join();
+  Teardown();
+}
+
+}  // namespace wrtc

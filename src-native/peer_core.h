@@ -1,0 +1,129 @@
+// The GStreamer side of one peer: pipeline, webrtcbin, its signals, bus and promises. Everything here
+// may run on GStreamer threads except where marked "JS thread"; results leave only through `pipe`.
+#pragma once
+
+#include <gst/gst.h>
+#define GST_USE_UNSTABLE_API
+#include <gst/webrtc/webrtc.h>
+
+#include <napi.h>
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "event_pipe.h"
+#include "gobject_ptr.h"
+
+namespace wrtc {
+
+struct PeerConfig {
+  std::string sendDescription;     // gst-launch fragment ending in an RTP payloader; empty: sends nothing
+  std::string sendCaps;            // codec preferences of the send transceiver
+  std::string receiveCaps;         // codec preferences of a recv-only video transceiver; empty: none
+  std::string receiveFormat;       // raw video format decoded frames are converted to
+  std::string stunServer;          // stun://host:port
+  std::vector<std::string> turnServers;  // turn(s)://user:pass@host:port?transport=...
+  std::string iceTransportPolicy;  // "all" | "relay"
+  std::string bundlePolicy;        // "max-bundle" | "max-compat" | "balanced" | "none"
+  int latencyMs = 0;               // receive jitter buffer
+  bool nack = true;
+};
+
+// A failure the JS layer turns into a typed error (code selects the class).
+struct NativeError {
+  std::string code;     // ERR_MISSING_PLUGIN, ERR_PIPELINE, ERR_PAD_REQUEST, ERR_STATE_CHANGE, ERR_INVALID_SDP...
+  std::string message;
+  std::string element;  // the element concerned, when there is one
+};
+
+class PeerCore : public std::enable_shared_from_this<PeerCore> {
+ public:
+  explicit PeerCore(PeerConfig config);
+  ~PeerCore();
+  PeerCore(const PeerCore&) = delete;
+  PeerCore& operator=(const PeerCore&) = delete;
+
+  // JS thread. Creates the elements and connects every handler; no state change yet.
+  bool Build(NativeError* error);
+  // JS thread. The order that makes request_pad_simple succeed: static part linked, PAUSED (and
+  // waited for), then the sink pad is requested and linked, then PLAYING.
+  bool Start(NativeError* error);
+
+  // JS thread. Each settles later through a PromiseReply event carrying `id`.
+  void CreateOffer(uint64_t id);
+  void CreateAnswer(uint64_t id);
+  bool SetDescription(bool local, const std::string& type, const std::string& sdp, uint64_t id,
+                      NativeError* error);
+  void AddIceCandidate(uint32_t mline, const std::string& candidate);
+  void GetStats(uint64_t id);
+  std::string GetDescription(const char* property);
+  std::string GetState(const char* property);
+  void RecalculateLatency();
+  uint64_t FramesDecoded() const { return frames_decoded_.load(); }
+
+  // Data channels (JS thread). Returns the channel key, or 0 when webrtcbin refused.
+  uint64_t CreateDataChannel(const std::string& label, const std::string& optionsStructure);
+  bool SendOnChannel(uint64_t key, const std::string& text, const void* data, size_t size, bool binary);
+  void CloseChannel(uint64_t key);
+  std::string ChannelInfoJson(uint64_t key);
+
+  // JS thread: stop handlers and hand the slow teardown (state change to NULL) to a thread of its own.
+  void BeginClose();
+  bool closing() const { return closing_.load(); }
+  // Any thread but a streaming one; idempotent. Disconnects, pipeline to NULL, bus off, unref.
+  void Teardown();
+  // JS thread, from the TSFN finalizer: wait for the teardown thread, or tear down now (env exit).
+  void FinishTeardown();
+
+  EventPipe pipe;
+
+  // JS-thread-only bookkeeping used by peer.cc (promises by request id, the wrapper, close promise).
+  struct JsState {
+    std::map<uint64_t, Napi::Promise::Deferred> pending;
+    std::optional<Napi::Promise::Deferred> closed;
+    void* wrapper = nullptr;  // the Peer ObjectWrap while it lives
+    uint64_t next_id = 1;
+  } js;
+
+  // Called through static trampolines from GStreamer threads.
+  void OnNegotiationNeeded();
+  void OnIceCandidate(guint mline, const gchar* candidate);
+  void OnStateNotify(GObject* object, GParamSpec* pspec);
+  void OnPadAdded(GstPad* pad);
+  void OnDecodedPad(GstPad* pad);
+  GstFlowReturn OnSample(GstElement* appsink);
+  void OnDataChannel(GstWebRTCDataChannel* channel);
+  void OnBusMessage(GstMessage* message);
+  void OnPromise(GstPromise* promise, uint64_t id, const char* field);
+  void WatchChannel(uint64_t key, GstWebRTCDataChannel* channel);
+
+ private:
+  void Connect(gpointer instance, const char* signal, GCallback callback);
+  void DisconnectAll();
+  GstPromise* NewPromise(uint64_t id, const char* field);
+  uint64_t RegisterChannel(GstWebRTCDataChannel* channel);
+
+  PeerConfig config_;
+  GObjectPtr<GstElement> pipeline_;
+  GstElement* webrtc_ = nullptr;  // owned by pipeline_
+  GstElement* media_ = nullptr;   // owned by pipeline_
+  std::atomic<bool> closing_{false};
+  std::atomic<uint64_t> frames_decoded_{0};
+
+  std::mutex mutex_;  // guards handlers_, channels_, torn_down_, last_error_
+  std::vector<std::pair<GObjectPtr<GObject>, gulong>> handlers_;
+  std::map<uint64_t, GObjectPtr<GstWebRTCDataChannel>> channels_;
+  uint64_t next_channel_ = 1;
+  bool torn_down_ = false;
+  std::string last_error_;
+  std::thread teardown_thread_;
+};
+
+}  // namespace wrtc
