@@ -44,6 +44,8 @@ export interface NativePeer {
   getDescription(property: string): string | null;
   getState(property: string): string;
   recalculateLatency(): void;
+  setSendPayloadType(payloadType: number, preferences: string): boolean;
+  releaseMedia(): void;
   framesDecoded(): number;
   createDataChannel(label: string, options?: string): number;
   sendOnChannel(channel: number, data: string | Buffer): boolean;
@@ -66,7 +68,18 @@ export interface Binding {
   gstVersion(): string;
 }
 
-const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+import { existsSync } from 'node:fs';
+
+// The package root holds binding.gyp: two levels up from dist/lib/, one from lib/ (tests run the TS).
+function findPackageRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 3; i++) {
+    if (existsSync(path.join(dir, 'binding.gyp'))) return dir;
+    dir = path.dirname(dir);
+  }
+  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+}
+const packageRoot = findPackageRoot();
 let cached: Binding | undefined;
 
 function remedies(message: string): string {

@@ -87,6 +87,7 @@ interface NativeErrorShape {
 
 /** Turns an error thrown by the addon (a plain Error with `code`) into its typed class. */
 export function fromNative(error: unknown, operation = 'operation'): Error {
+  if (error instanceof WebRtcBinError) return error;
   if (!(error instanceof Error)) return new WebRtcBinError(String(error), 'ERR_UNKNOWN');
   const e = error as NativeErrorShape;
   switch (e.code) {

@@ -4,6 +4,7 @@ import { InvalidArgumentError } from './errors.js';
 import type { ReceiveVideoOptions, SendVideoOptions, SourceOptions, VideoCodec } from './types.js';
 
 export interface SendPlan {
+  codec: VideoCodec;
   description: string;
   caps: string;
   /** Elements this plan instantiates, for the MissingPluginError check before anything is built. */
@@ -30,6 +31,11 @@ function rtpCaps(codec: VideoCodec): string {
 /** Codec preferences of a transceiver: the stream's caps plus what the offer should say. */
 function preferenceCaps(codec: VideoCodec): string {
   return rtpCaps(codec) + (codec === 'h264' ? H264_PROFILE : '');
+}
+
+/** Codec preferences for the send transceiver once a remote offer chose `payloadType`. */
+export function sendPreferencesFor(codec: VideoCodec, payloadType: number): string {
+  return `${RTP_CAPS[codec]},payload=${payloadType}`;
 }
 
 /** Caps of a receive-only transceiver: every codec we can decode. */
@@ -90,6 +96,7 @@ function sourceDescription(source: SourceOptions): { description: string; elemen
 
 function encoderDescription(codec: VideoCodec, kbps: number, fps: number, h264Encoder: string): { description: string; elements: string[] } {
   const keyframeEvery = fps * 2;
+  const pt = PAYLOAD_TYPES[codec];
   switch (codec) {
     case 'vp8':
       // deadline=1 (realtime), no lag frames (libvpx buffers otherwise), fastest cpu-used.
@@ -97,14 +104,14 @@ function encoderDescription(codec: VideoCodec, kbps: number, fps: number, h264En
         description:
           `vp8enc deadline=1 cpu-used=-16 lag-in-frames=0 end-usage=cbr target-bitrate=${kbps * 1000} ` +
           `keyframe-max-dist=${keyframeEvery} threads=2 error-resilient=partitions buffer-initial-size=100 buffer-optimal-size=120 buffer-size=150 ! ` +
-          'rtpvp8pay picture-id-mode=15-bit mtu=1200',
+          `rtpvp8pay name=pay pt=${pt} picture-id-mode=15-bit mtu=1200`,
         elements: ['vp8enc', 'rtpvp8pay'],
       };
     case 'vp9':
       return {
         description:
           `vp9enc deadline=1 cpu-used=8 lag-in-frames=0 end-usage=cbr target-bitrate=${kbps * 1000} ` +
-          `keyframe-max-dist=${keyframeEvery} threads=2 row-mt=true ! rtpvp9pay picture-id-mode=15-bit mtu=1200`,
+          `keyframe-max-dist=${keyframeEvery} threads=2 row-mt=true ! rtpvp9pay name=pay pt=${pt} picture-id-mode=15-bit mtu=1200`,
         elements: ['vp9enc', 'rtpvp9pay'],
       };
     case 'h264':
@@ -113,7 +120,7 @@ function encoderDescription(codec: VideoCodec, kbps: number, fps: number, h264En
           description:
             `openh264enc bitrate=${kbps * 1000} complexity=low rate-control=bitrate gop-size=${keyframeEvery} ! ` +
             'video/x-h264,profile=constrained-baseline,stream-format=byte-stream ! ' +
-            'h264parse ! rtph264pay config-interval=-1 aggregate-mode=zero-latency mtu=1200',
+            `h264parse ! rtph264pay name=pay pt=${pt} config-interval=-1 aggregate-mode=zero-latency mtu=1200`,
           elements: ['openh264enc', 'h264parse', 'rtph264pay'],
         };
       }
@@ -122,7 +129,7 @@ function encoderDescription(codec: VideoCodec, kbps: number, fps: number, h264En
         description:
           `x264enc tune=zerolatency speed-preset=ultrafast bitrate=${kbps} key-int-max=${keyframeEvery} ` +
           'bframes=0 sliced-threads=true ! video/x-h264,profile=constrained-baseline ! ' +
-          'rtph264pay config-interval=-1 aggregate-mode=zero-latency mtu=1200',
+          `rtph264pay name=pay pt=${pt} config-interval=-1 aggregate-mode=zero-latency mtu=1200`,
         elements: ['x264enc', 'rtph264pay'],
       };
   }
@@ -154,8 +161,9 @@ export function planSend(
   const description =
     `${src.description} ! videorate drop-only=true ! videoscale ! videoconvert ! ` +
     `video/x-raw,format=I420,width=${w},height=${h},framerate=${fps}/1,pixel-aspect-ratio=1/1 ! ` +
-    `queue max-size-buffers=1 max-size-bytes=0 max-size-time=0 leaky=downstream ! ${enc.description} ! capsfilter caps="${rtpCaps(codec)}"`;
+    `queue max-size-buffers=1 max-size-bytes=0 max-size-time=0 leaky=downstream ! ${enc.description} ! capsfilter name=rtpcaps caps="${RTP_CAPS[codec]}"`;
   return {
+    codec,
     description,
     caps: preferenceCaps(codec),
     elements: [...src.elements, 'videorate', 'videoscale', 'videoconvert', 'queue', ...enc.elements],

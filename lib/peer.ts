@@ -13,9 +13,11 @@ import {
   fromNative,
 } from './errors.js';
 import { toWebrtcbinIce } from './ice-servers.js';
-import { planSend, receiveCaps, receiveElements } from './media.js';
+import { PAYLOAD_TYPES, planSend, receiveCaps, receiveElements, sendPreferencesFor } from './media.js';
+import { matchOfferedCodec, offeredVideoCodecs } from './offer-match.js';
 import { midsOf, normalizeCandidate, validateDescription } from './sdp.js';
 import type {
+  VideoCodec,
   FrameInfo,
   RTCIceCandidateInit,
   RTCIceConnectionState,
@@ -72,11 +74,17 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
   #sendCaps: string | undefined;
   #sendCapsWaiters: (() => void)[] = [];
   #sends: boolean;
+  #sendCodec: VideoCodec | undefined;
+  #payloadType = 0;
 
   constructor(options: WebRtcPeerOptions = {}) {
     super();
     const native = WebRtcPeer.#buildNativeOptions(options);
     this.#sends = native.sendDescription !== undefined;
+    if (this.#sends) {
+      this.#sendCodec = options.video?.receive ? undefined : (options.video?.codec ?? 'vp8');
+      this.#payloadType = PAYLOAD_TYPES[this.#sendCodec!];
+    }
     const binding = loadBinding();
     try {
       this.#native = new binding.NativePeer(native);
@@ -207,6 +215,7 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
   #mediaCaps(operation: string, timeoutMs = 10_000): Promise<void> {
     this.#assertOpen(operation);
     if (!this.#sends || this.#sendCaps !== undefined) return Promise.resolve();
+    this.#native.releaseMedia();
     return this.#run(operation, () =>
       new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => {
@@ -218,6 +227,25 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
         });
       }),
     );
+  }
+
+  // A remote offer picks the payload type. The encoded stream is held before the payloader until
+  // then, so the payloader starts with the offered type and webrtcbin (1.22 pairs a transceiver with
+  // an m-line only on an exact caps match) sees caps that match the offer.
+  async #followOfferedPayload(sdp: string, codec: VideoCodec): Promise<string> {
+    const match = matchOfferedCodec(sdp, codec, PAYLOAD_TYPES[codec]);
+    if (!match) {
+      const offered = [...new Set(offeredVideoCodecs(sdp).map((c) => c.name))].join(', ') || 'no video';
+      throw new OperationError('setRemoteDescription', `the remote offer has no ${codec.toUpperCase()} video this peer can send (it offers: ${offered}); choose one of those with video.codec`);
+    }
+    if (this.#payloadType !== match.payloadType) {
+      if (!this.#native.setSendPayloadType(match.payloadType, sendPreferencesFor(codec, match.payloadType))) {
+        throw new OperationError('setRemoteDescription', `the stream already flows with payload type ${this.#payloadType}; the offer wants ${match.payloadType} (renegotiation cannot change it)`);
+      }
+      this.#payloadType = match.payloadType;
+    }
+    await this.#mediaCaps('setRemoteDescription');
+    return match.sdp;
   }
 
   /** With no argument: creates the offer or answer the signaling state calls for and applies it. */
@@ -239,8 +267,12 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
     if (type === 'answer' && this.signalingState !== 'have-local-offer' && this.signalingState !== 'have-local-pranswer') {
       throw new InvalidStateError(`setRemoteDescription(answer) needs a local offer first (signalingState is ${this.signalingState})`);
     }
-    if (type === 'offer') this.#offerer = false;
-    await this.#run('setRemoteDescription', () => this.#native.setRemoteDescription(type, sdp));
+    let remoteSdp = sdp;
+    if (type === 'offer') {
+      this.#offerer = false;
+      if (this.#sendCodec) remoteSdp = await this.#followOfferedPayload(sdp, this.#sendCodec);
+    }
+    await this.#run('setRemoteDescription', () => this.#native.setRemoteDescription(type, remoteSdp));
     this.#remoteApplied = true;
     // Candidates that arrived before the description are applied now, in arrival order.
     const early = this.#pendingCandidates.splice(0);

@@ -164,6 +164,8 @@ Napi::Function Peer::DefineClass(Napi::Env env) {
           InstanceMethod<&Peer::GetDescription>("getDescription"),
           InstanceMethod<&Peer::GetState>("getState"),
           InstanceMethod<&Peer::RecalculateLatency>("recalculateLatency"),
+          InstanceMethod<&Peer::SetSendPayloadType>("setSendPayloadType"),
+          InstanceMethod<&Peer::ReleaseMedia>("releaseMedia"),
           InstanceMethod<&Peer::FramesDecoded>("framesDecoded"),
           InstanceMethod<&Peer::CreateDataChannel>("createDataChannel"),
           InstanceMethod<&Peer::SendOnChannel>("sendOnChannel"),
@@ -301,6 +303,18 @@ Napi::Value Peer::GetState(const Napi::CallbackInfo& info) {
 
 Napi::Value Peer::RecalculateLatency(const Napi::CallbackInfo& info) {
   if (!core_->closing()) core_->RecalculateLatency();
+  return info.Env().Undefined();
+}
+
+Napi::Value Peer::SetSendPayloadType(const Napi::CallbackInfo& info) {
+  Usable(info.Env());
+  return Napi::Boolean::New(info.Env(), core_->SetSendPayloadType(info[0].ToNumber().Int32Value(),
+                                                                  info[1].ToString().Utf8Value()));
+}
+
+Napi::Value Peer::ReleaseMedia(const Napi::CallbackInfo& info) {
+  Usable(info.Env());
+  core_->ReleaseMedia();
   return info.Env().Undefined();
 }
 

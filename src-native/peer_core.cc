@@ -232,15 +232,19 @@ bool PeerCore::Start(NativeError* error) {
   };
 
   GObjectPtr<GstPad> src;
-  gulong hold = 0;
   if (media_) {
     src.reset(gst_element_get_static_pad(media_, "src"));
     if (!src) {
       *error = {"ERR_PIPELINE", "the source pipeline has no unlinked src pad (it must end in an RTP payloader)", ""};
       return false;
     }
-    // A non-live source pushes while PAUSED; hold its data until webrtcbin's pad is linked.
-    hold = gst_pad_add_probe(src.get(), GST_PAD_PROBE_TYPE_BLOCK_DOWNSTREAM, HoldCb, nullptr, nullptr);
+    // Hold the encoded stream before the payloader: a non-live source pushes while PAUSED, and the
+    // payload type is only known once negotiation starts (a remote offer chooses it). Released by
+    // ReleaseMedia().
+    GObjectPtr<GstElement> pay(gst_bin_get_by_name(GST_BIN(media_), "pay"));
+    GstPad* hold_pad = pay ? gst_element_get_static_pad(pay.get(), "sink") : GST_PAD(gst_object_ref(src.get()));
+    hold_probe_ = gst_pad_add_probe(hold_pad, GST_PAD_PROBE_TYPE_BLOCK_DOWNSTREAM, HoldCb, nullptr, nullptr);
+    hold_pad_.reset(hold_pad);
   }
 
   if (gst_element_set_state(pipeline_.get(), GST_STATE_PAUSED) == GST_STATE_CHANGE_FAILURE) {
@@ -260,6 +264,7 @@ bool PeerCore::Start(NativeError* error) {
     }
     GstWebRTCRTPTransceiver* transceiver = nullptr;
     g_object_get(sink.get(), "transceiver", &transceiver, nullptr);
+    send_transceiver_.reset(transceiver);
     if (transceiver) {
       // Codec preferences let createOffer() work before the first buffer has fixed the caps.
       GstCaps* caps = config_.sendCaps.empty() ? nullptr : gst_caps_from_string(config_.sendCaps.c_str());
@@ -267,7 +272,6 @@ bool PeerCore::Start(NativeError* error) {
       if (caps) g_object_set(transceiver, "codec-preferences", caps, nullptr);
       if (config_.nack) g_object_set(transceiver, "do-nack", TRUE, nullptr);
       if (caps) gst_caps_unref(caps);
-      gst_object_unref(transceiver);
     }
     GstPadLinkReturn link = gst_pad_link(src.get(), sink.get());
     if (link != GST_PAD_LINK_OK) {
@@ -278,7 +282,6 @@ bool PeerCore::Start(NativeError* error) {
     }
     gst_pad_add_probe(src.get(), GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, CapsProbeCb, new WeakCore(weak_from_this()),
                       FreeWeakNotify);
-    gst_pad_remove_probe(src.get(), hold);
   }
 
   if (gst_element_set_state(pipeline_.get(), GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
@@ -290,6 +293,26 @@ bool PeerCore::Start(NativeError* error) {
 GstPromise* PeerCore::NewPromise(uint64_t id, const char* field) {
   return gst_promise_new_with_change_func(PromiseCb, new PromiseData{weak_from_this(), id, field},
                                           FreePromiseData);
+}
+
+bool PeerCore::SetSendPayloadType(int payload_type, const std::string& preferences) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!media_ || !hold_pad_) return false;  // media already flows: its caps are fixed
+  // The payloader has not negotiated yet (its input is held), so the new pt is simply used when it
+  // does; webrtcbin then sees caps that match the remote offer's entry.
+  GObjectPtr<GstElement> pay(gst_bin_get_by_name(GST_BIN(media_), "pay"));
+  if (pay) g_object_set(pay.get(), "pt", static_cast<guint>(payload_type), nullptr);
+  GstCaps* caps = gst_caps_from_string(preferences.c_str());
+  if (send_transceiver_ && caps) g_object_set(send_transceiver_.get(), "codec-preferences", caps, nullptr);
+  if (caps) gst_caps_unref(caps);
+  return static_cast<bool>(pay);
+}
+
+void PeerCore::ReleaseMedia() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!hold_pad_) return;
+  gst_pad_remove_probe(hold_pad_.get(), hold_probe_);
+  hold_pad_.reset();
 }
 
 void PeerCore::CreateOffer(uint64_t id) {
@@ -664,6 +687,11 @@ void PeerCore::Teardown() {
     channels.swap(channels_);
   }
   channels.clear();
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    hold_pad_.reset();
+    send_transceiver_.reset();
+  }
   webrtc_ = nullptr;
   media_ = nullptr;
   pipeline_.reset();

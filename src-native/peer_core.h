@@ -66,6 +66,10 @@ class PeerCore : public std::enable_shared_from_this<PeerCore> {
   std::string GetDescription(const char* property);
   std::string GetState(const char* property);
   void RecalculateLatency();
+  // JS thread: retarget the send stream's RTP caps (payload type) to what a remote offer uses.
+  bool SetSendPayloadType(int payload_type, const std::string& preferences);
+  // JS thread: let the held encoded stream flow into webrtcbin (idempotent).
+  void ReleaseMedia();
   uint64_t FramesDecoded() const { return frames_decoded_.load(); }
 
   // Data channels (JS thread). Returns the channel key, or 0 when webrtcbin refused.
@@ -117,7 +121,10 @@ class PeerCore : public std::enable_shared_from_this<PeerCore> {
   std::atomic<bool> closing_{false};
   std::atomic<uint64_t> frames_decoded_{0};
 
-  std::mutex mutex_;  // guards handlers_, channels_, torn_down_, last_error_
+  GObjectPtr<GstPad> hold_pad_;  // where the stream is held until negotiation starts
+  gulong hold_probe_ = 0;
+  GObjectPtr<GstWebRTCRTPTransceiver> send_transceiver_;
+  std::mutex mutex_;  // guards handlers_, channels_, torn_down_, last_error_, hold_pad_
   std::vector<std::pair<GObjectPtr<GObject>, gulong>> handlers_;
   std::map<uint64_t, GObjectPtr<GstWebRTCDataChannel>> channels_;
   uint64_t next_channel_ = 1;

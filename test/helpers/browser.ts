@@ -1,0 +1,143 @@
+// A real headless Chromium (Debian's /usr/bin/chromium) holding one RTCPeerConnection, driven through
+// playwright-core. Nothing here is mocked: ICE, DTLS and SRTP run in the browser.
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export interface CandidateInit {
+  candidate: string;
+  sdpMid?: string | null;
+  sdpMLineIndex?: number | null;
+}
+
+export interface InboundVideo {
+  framesDecoded: number;
+  frameWidth?: number;
+  frameHeight?: number;
+  codec?: string;
+}
+
+export class BrowserPeer {
+  readonly page: Page;
+  readonly candidates: (CandidateInit | null)[] = [];
+  #onCandidate: ((c: CandidateInit | null) => void) | undefined;
+
+  private constructor(page: Page) {
+    this.page = page;
+  }
+
+  static async open(browser: Browser, config: RTCConfiguration = {}): Promise<BrowserPeer> {
+    const page = await browser.newPage();
+    const peer = new BrowserPeer(page);
+    await page.exposeFunction('__candidate', (c: CandidateInit | null) => {
+      peer.candidates.push(c);
+      peer.#onCandidate?.(c);
+    });
+    await page.evaluate((cfg) => {
+      const w = window as unknown as Record<string, unknown>;
+      const pc = new RTCPeerConnection(cfg);
+      w.pc = pc;
+      w.states = [] as string[];
+      pc.onicecandidate = (e) => (w.__candidate as (c: unknown) => void)(e.candidate ? e.candidate.toJSON() : null);
+      pc.onconnectionstatechange = () => (w.states as string[]).push(pc.connectionState);
+      pc.ontrack = (e) => {
+        const video = document.createElement('video');
+        video.muted = true;
+        video.autoplay = true;
+        video.srcObject = e.streams[0] ?? new MediaStream([e.track]);
+        document.body.appendChild(video);
+      };
+    }, config as never);
+    return peer;
+  }
+
+  /** Receives every local candidate (past and future). */
+  onCandidate(listener: (c: CandidateInit | null) => void): void {
+    this.#onCandidate = listener;
+    for (const c of this.candidates) listener(c);
+  }
+
+  async answer(offer: { type: string; sdp: string }): Promise<{ type: 'answer'; sdp: string }> {
+    return this.page.evaluate(async (o) => {
+      const pc = (window as unknown as { pc: RTCPeerConnection }).pc;
+      await pc.setRemoteDescription(o as RTCSessionDescriptionInit);
+      await pc.setLocalDescription(await pc.createAnswer());
+      return { type: 'answer' as const, sdp: pc.localDescription!.sdp };
+    }, offer);
+  }
+
+  async offerToReceiveVideo(): Promise<{ type: 'offer'; sdp: string }> {
+    return this.page.evaluate(async () => {
+      const pc = (window as unknown as { pc: RTCPeerConnection }).pc;
+      pc.addTransceiver('video', { direction: 'recvonly' });
+      await pc.setLocalDescription(await pc.createOffer());
+      return { type: 'offer' as const, sdp: pc.localDescription!.sdp };
+    });
+  }
+
+  async setRemote(description: { type: string; sdp: string }): Promise<void> {
+    await this.page.evaluate(async (d) => {
+      await (window as unknown as { pc: RTCPeerConnection }).pc.setRemoteDescription(d as RTCSessionDescriptionInit);
+    }, description);
+  }
+
+  async addCandidate(candidate: CandidateInit | null): Promise<void> {
+    await this.page.evaluate(async (c) => {
+      await (window as unknown as { pc: RTCPeerConnection }).pc.addIceCandidate(c ?? undefined);
+    }, candidate);
+  }
+
+  async connectionState(): Promise<string> {
+    return this.page.evaluate(() => (window as unknown as { pc: RTCPeerConnection }).pc.connectionState);
+  }
+
+  async inboundVideo(): Promise<InboundVideo | undefined> {
+    return this.page.evaluate(async () => {
+      const pc = (window as unknown as { pc: RTCPeerConnection }).pc;
+      const stats = await pc.getStats();
+      let inbound: Record<string, unknown> | undefined;
+      const codecs = new Map<string, string>();
+      stats.forEach((s: Record<string, unknown>) => {
+        if (s.type === 'inbound-rtp' && s.kind === 'video') inbound = s;
+        if (s.type === 'codec') codecs.set(s.id as string, s.mimeType as string);
+      });
+      if (!inbound) return undefined;
+      return {
+        framesDecoded: (inbound.framesDecoded as number) ?? 0,
+        frameWidth: inbound.frameWidth as number | undefined,
+        frameHeight: inbound.frameHeight as number | undefined,
+        codec: codecs.get(inbound.codecId as string),
+      };
+    });
+  }
+
+  /** Resolves once framesDecoded reaches `count`; rejects after `timeoutMs`. */
+  async waitForFrames(count: number, timeoutMs = 20_000): Promise<InboundVideo> {
+    const deadline = Date.now() + timeoutMs;
+    let last: InboundVideo | undefined;
+    while (Date.now() < deadline) {
+      last = await this.inboundVideo();
+      if (last && last.framesDecoded >= count) return last;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`browser decoded ${last?.framesDecoded ?? 0} of ${count} frames within ${timeoutMs} ms (state ${await this.connectionState()})`);
+  }
+
+  async close(): Promise<void> {
+    await this.page.close();
+  }
+}
+
+export async function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_FLAGS, headless: true });
+}
