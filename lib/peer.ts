@@ -57,6 +57,16 @@ const STATE_EVENTS = {
 
 type StateName = keyof typeof STATE_EVENTS;
 
+// webrtcbin names stats fields in kebab-case ("packets-received"); the W3C names are camelCase.
+function camelKeys(value: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(value)) {
+    const name = key.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+    out[name] = field && typeof field === 'object' && !Array.isArray(field) ? camelKeys(field as Record<string, unknown>) : field;
+  }
+  return out;
+}
+
 export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
   #native: NativePeer;
   #closed = false;
@@ -221,6 +231,7 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
         const timer = setTimeout(() => {
           reject(new OperationError(operation, `the source produced no media within ${timeoutMs / 1000} s; check the source (peer.on('error') tells why)`));
         }, timeoutMs);
+        timer.unref(); // the open peer keeps the process alive; a closed one must not, via this timer
         this.#sendCapsWaiters.push(() => {
           clearTimeout(timer);
           resolve();
@@ -319,7 +330,7 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
     const report = new Map<string, Record<string, unknown> & { id: string; type: string; timestamp: number }>();
     for (const [key, value] of Object.entries(raw)) {
       if (!value || typeof value !== 'object') continue;
-      const stat = value as Record<string, unknown>;
+      const stat = camelKeys(value as Record<string, unknown>);
       const id = typeof stat.id === 'string' ? stat.id : key;
       report.set(id, { ...stat, id, type: String(stat.type ?? 'unknown'), timestamp: Number(stat.timestamp ?? 0) });
     }
@@ -411,6 +422,7 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
         this.emit('negotiationneeded');
         break;
       case 'ice-candidate': {
+        if (event.candidate === '') break; // webrtcbin's end-of-candidates; null is emitted on 'complete'
         const mids = midsOf(this.#native.getDescription('local-description'));
         this.emit('icecandidate', {
           candidate: event.candidate,

@@ -202,7 +202,6 @@ Peer::Peer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Peer>(info) {
   }
 
   core_ = std::make_shared<PeerCore>(std::move(config));
-  core_->js.wrapper = this;
   NativeError error;
   if (!core_->Build(&error)) {
     core_->Teardown();
@@ -213,9 +212,12 @@ Peer::Peer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Peer>(info) {
                              new std::shared_ptr<PeerCore>(core_));
   core_->pipe.Attach(tsfn);
   if (!core_->Start(&error)) {
+    // A throwing constructor never runs ~Peer: the core must not keep pointing at this object
+    // while the events already posted (the bus error that explains the failure) drain.
     core_->BeginClose();
     ThrowNative(env, error);
   }
+  core_->js.wrapper = this;
 }
 
 Peer::~Peer() {
