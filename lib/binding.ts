@@ -66,6 +66,8 @@ export interface Binding {
   NativePeer: new (options: NativePeerOptions) => NativePeer;
   findElements(names: string[]): ElementProbe[];
   gstVersion(): string;
+  /** Native peers not yet freed (a closed peer is freed once its pipeline is torn down). */
+  livePeers(): number;
 }
 
 import { existsSync } from 'node:fs';

@@ -14,3 +14,9 @@ export {
 export { toWebrtcbinIce, redactIceUri } from './ice-servers.js';
 export { ELEMENTS as REQUIRED_ELEMENTS, packageFor } from './packages.js';
 export type * from './types.js';
+
+import { loadBinding } from './binding.js';
+/** How many native peers exist in this process (closed ones disappear once torn down). */
+export function livePeerCount(): number {
+  return loadBinding().livePeers();
+}

@@ -40,6 +40,10 @@ Napi::Value GstVersion(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), version.or_empty());
 }
 
+Napi::Value LivePeers(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(PeerCore::Alive()));
+}
+
 }  // namespace
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -47,6 +51,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("NativePeer", Peer::DefineClass(env));
   exports.Set("findElements", Napi::Function::New(env, FindElements, "findElements"));
   exports.Set("gstVersion", Napi::Function::New(env, GstVersion, "gstVersion"));
+  exports.Set("livePeers", Napi::Function::New(env, LivePeers, "livePeers"));
   return exports;
 }
 

@@ -139,8 +139,10 @@ void DeliverEvent(Napi::Env env, Napi::Function, PeerCore* core, Event* raw) {
     if (!handler.IsFunction()) return;
     handler.As<Napi::Function>().Call(self, {ToJs(env, *event)});
   } catch (const Napi::Error& error) {
-    // A listener threw: let Node report it as it would for any EventEmitter listener.
-    error.ThrowAsJavaScriptException();
+    // A listener threw: let Node report it as it would for any EventEmitter listener. (While the
+    // environment shuts down JS cannot run and napi_throw fails: nothing is left to report to.)
+    napi_throw(env, error.Value());
+  } catch (...) {
   }
 }
 

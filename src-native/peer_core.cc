@@ -81,7 +81,10 @@ void FreePromiseData(gpointer data) { delete static_cast<PromiseData*>(data); }
 
 GstBusSyncReply BusSyncCb(GstBus*, GstMessage* message, gpointer data) {
   if (auto core = Lock(data)) core->OnBusMessage(message);
-  return GST_BUS_DROP;  // no main loop reads this bus: everything went to the event pipe already
+  // No main loop reads this bus: everything went to the event pipe already. Returning DROP hands
+  // the message to us, so it is ours to unref (each message holds a ref on its source element).
+  gst_message_unref(message);
+  return GST_BUS_DROP;
 }
 void FreeWeakNotify(gpointer data) { delete static_cast<WeakCore*>(data); }
 
@@ -116,6 +119,8 @@ std::string ElementName(GstObject* object) {
 
 }  // namespace
 
+std::atomic<int64_t> PeerCore::alive_{0};
+
 PeerCore::PeerCore(PeerConfig config) : config_(std::move(config)) {}
 
 PeerCore::~PeerCore() {
@@ -149,8 +154,26 @@ bool PeerCore::Build(NativeError* error) {
   }
   pipeline_.reset(GST_ELEMENT(gst_object_ref_sink(gst_pipeline_new(nullptr))));
   gst_bin_add(GST_BIN(pipeline_.get()), webrtc);  // the pipeline owns it from here
+  // Counts webrtcbins until GStreamer actually finalizes them: a leaked reference anywhere shows here.
+  alive_.fetch_add(1);
+  g_object_weak_ref(G_OBJECT(webrtc), [](gpointer, GObject*) { alive_.fetch_sub(1); }, nullptr);
   webrtc_ = webrtc;
 
+  // libnice starts UPnP discovery by default: SSDP multicast on every interface, a GUPnP HTTP server
+  // per peer, warnings, and a slower start. A VM peer never needs a router port mapping.
+  GObject* ice = nullptr;
+  g_object_get(webrtc, "ice-agent", &ice, nullptr);
+  if (ice) {
+    if (g_object_class_find_property(G_OBJECT_GET_CLASS(ice), "agent")) {
+      GObject* agent = nullptr;
+      g_object_get(ice, "agent", &agent, nullptr);
+      if (agent) {
+        if (g_object_class_find_property(G_OBJECT_GET_CLASS(agent), "upnp")) g_object_set(agent, "upnp", FALSE, nullptr);
+        g_object_unref(agent);
+      }
+    }
+    g_object_unref(ice);
+  }
   gst_util_set_object_arg(G_OBJECT(webrtc), "bundle-policy", config_.bundlePolicy.c_str());
   gst_util_set_object_arg(G_OBJECT(webrtc), "ice-transport-policy", config_.iceTransportPolicy.c_str());
   g_object_set(webrtc, "latency", static_cast<guint>(config_.latencyMs), nullptr);
@@ -315,13 +338,16 @@ void PeerCore::ReleaseMedia() {
   hold_pad_.reset();
 }
 
-void PeerCore::CreateOffer(uint64_t id) {
-  g_signal_emit_by_name(webrtc_, "create-offer", nullptr, NewPromise(id, "offer"));
+// webrtcbin takes its own reference on a promise it queues; ours is dropped right after the call.
+void PeerCore::EmitWithPromise(const char* signal, gpointer argument, uint64_t id, const char* field) {
+  GstPromise* promise = NewPromise(id, field);
+  g_signal_emit_by_name(webrtc_, signal, argument, promise);
+  gst_promise_unref(promise);
 }
 
-void PeerCore::CreateAnswer(uint64_t id) {
-  g_signal_emit_by_name(webrtc_, "create-answer", nullptr, NewPromise(id, "answer"));
-}
+void PeerCore::CreateOffer(uint64_t id) { EmitWithPromise("create-offer", nullptr, id, "offer"); }
+
+void PeerCore::CreateAnswer(uint64_t id) { EmitWithPromise("create-answer", nullptr, id, "answer"); }
 
 bool PeerCore::SetDescription(bool local, const std::string& type, const std::string& sdp, uint64_t id,
                               NativeError* error) {
@@ -341,8 +367,7 @@ bool PeerCore::SetDescription(bool local, const std::string& type, const std::st
     return false;
   }
   GstWebRTCSessionDescription* description = gst_webrtc_session_description_new(sdp_type, message);
-  g_signal_emit_by_name(webrtc_, local ? "set-local-description" : "set-remote-description", description,
-                        NewPromise(id, nullptr));
+  EmitWithPromise(local ? "set-local-description" : "set-remote-description", description, id, nullptr);
   gst_webrtc_session_description_free(description);
   return true;
 }
@@ -353,7 +378,7 @@ void PeerCore::AddIceCandidate(uint32_t mline, const std::string& candidate) {
 }
 
 void PeerCore::GetStats(uint64_t id) {
-  g_signal_emit_by_name(webrtc_, "get-stats", nullptr, NewPromise(id, "stats"));
+  EmitWithPromise("get-stats", nullptr, id, "stats");
 }
 
 std::string PeerCore::GetDescription(const char* property) {

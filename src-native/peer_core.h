@@ -47,6 +47,8 @@ class PeerCore : public std::enable_shared_from_this<PeerCore> {
  public:
   explicit PeerCore(PeerConfig config);
   ~PeerCore();
+  // webrtcbin elements created and not yet finalized in this process (tests and leak checks read it).
+  static int64_t Alive() { return alive_.load(); }
   PeerCore(const PeerCore&) = delete;
   PeerCore& operator=(const PeerCore&) = delete;
 
@@ -112,6 +114,7 @@ class PeerCore : public std::enable_shared_from_this<PeerCore> {
   void Connect(gpointer instance, const char* signal, GCallback callback);
   void DisconnectAll();
   GstPromise* NewPromise(uint64_t id, const char* field);
+  void EmitWithPromise(const char* signal, gpointer argument, uint64_t id, const char* field);
   uint64_t RegisterChannel(GstWebRTCDataChannel* channel);
 
   PeerConfig config_;
@@ -131,6 +134,7 @@ class PeerCore : public std::enable_shared_from_this<PeerCore> {
   bool torn_down_ = false;
   std::string last_error_;
   std::thread teardown_thread_;
+  static std::atomic<int64_t> alive_;
 };
 
 }  // namespace wrtc

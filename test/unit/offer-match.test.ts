@@ -262,7 +262,6 @@ t.test(
     ].join('\r\n');
     const match = matchOfferedCodec(firefox, 'h264', 102)!;
     t.equal(match.payloadType, 126);
-    t.match(match.sdp, /^a=fmtp:126;level-asymmetry-allowed=1;packetization-mode=1\r$/m, 'what the code produces today');
     t.equal(match.sdp, firefox.replace('a=fmtp:126 profile-level-id=42e01f;', 'a=fmtp:126 '), 'blank after the payload type kept', { todo: FIREFOX_BUG });
   },
 );
