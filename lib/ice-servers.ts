@@ -31,7 +31,10 @@ export function toWebrtcbinIce(servers: readonly RTCIceServer[] = []): Webrtcbin
       const host = match[2]!;
       const port = match[3] ? Number(match[3]) : scheme === 'turns' || scheme === 'stuns' ? 5349 : 3478;
       if (port < 1 || port > 65535) throw new InvalidArgumentError(`ICE server URL ${url} has an invalid port`);
-      if (scheme === 'stun' || scheme === 'stuns') {
+      if (scheme === 'stuns') {
+        throw new InvalidArgumentError(`${url}: webrtcbin cannot reach STUN over TLS; use stun: (or turns: for TLS)`);
+      }
+      if (scheme === 'stun') {
         const uri = `stun://${host}:${port}`;
         if (config.stunServer) config.ignoredStun.push(uri);
         else config.stunServer = uri;
@@ -44,7 +47,8 @@ export function toWebrtcbinIce(servers: readonly RTCIceServer[] = []): Webrtcbin
       // percent-encode both so webrtcbin's URI parser splits user:password@host correctly.
       const user = encodeURIComponent(server.username);
       const pass = encodeURIComponent(server.credential);
-      const transport = match[4] ? `?transport=${match[4].toLowerCase()}` : '';
+      // UDP is libnice's default; webrtcbin 1.22 gathers nothing for an explicit "?transport=udp".
+      const transport = match[4]?.toLowerCase() === 'tcp' ? '?transport=tcp' : '';
       config.turnServers.push(`${scheme}://${user}:${pass}@${host}:${port}${transport}`);
     }
   }

@@ -48,10 +48,10 @@ export function receiveElements(options: ReceiveVideoOptions): string[] {
   return ['decodebin', 'appsink', 'videoconvert'];
 }
 
-function positiveInt(value: unknown, name: string, fallback: number, max: number): number {
+function positiveInt(value: unknown, name: string, fallback: number, max: number, min = 1): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0 || value > max) {
-    throw new InvalidArgumentError(`video.${name} must be a whole number from 1 to ${max} (got ${JSON.stringify(value)})`);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new InvalidArgumentError(`video.${name} must be a whole number from ${min} to ${max} (got ${JSON.stringify(value)})`);
   }
   return value;
 }
@@ -146,8 +146,9 @@ export function planSend(
   }
   const kbps = positiveInt(video.bitrate, 'bitrate', 2000, 100_000);
   const fps = positiveInt(video.fps, 'fps', 30, 240);
-  const width = positiveInt(video.width, 'width', 1280, 7680);
-  const height = positiveInt(video.height, 'height', 720, 4320);
+  // Encoders work on 4:2:0 macroblocks: sizes below 16 are refused, odd ones made even.
+  const width = positiveInt(video.width, 'width', 1280, 7680, 16);
+  const height = positiveInt(video.height, 'height', 720, 4320, 16);
   let h264: string = video.encoder ?? (h264EncoderAvailable('x264enc') ? 'x264enc' : 'openh264enc');
   if (codec === 'h264' && h264 !== 'x264enc' && h264 !== 'openh264enc') {
     throw new InvalidArgumentError('video.encoder must be "x264enc" or "openh264enc"');

@@ -60,9 +60,10 @@ export function matchOfferedCodec(sdp: string, codec: VideoCodec, currentPayload
   let munged = sdp;
   if (codec === 'h264') {
     const pt = chosen.payloadType;
-    munged = sdp.replace(new RegExp(`^(a=fmtp:${pt} .*)$`, 'm'), (line) =>
-      line.replace(/;?\s*profile-level-id=[0-9a-fA-F]+/, '').replace(`a=fmtp:${pt} ;`, `a=fmtp:${pt} `),
-    );
+    munged = sdp.replace(new RegExp(`^a=fmtp:${pt} (.*)$`, 'm'), (_line, params: string) => {
+      const kept = params.split(';').filter((p) => !/^\s*profile-level-id=/i.test(p));
+      return `a=fmtp:${pt} ${kept.join(';')}`;
+    });
   }
   return { payloadType: chosen.payloadType, sdp: munged };
 }

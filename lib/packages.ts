@@ -46,8 +46,7 @@ export const ELEMENTS: readonly RequiredElement[] = [
 const BY_ELEMENT = new Map(ELEMENTS.map((e) => [e.element, e.debianPackage]));
 
 // Elements users may name in their own pipeline descriptions, beyond the table above.
-const EXTRA: Record<string, string> = {
-  pulsesrc: 'gstreamer1.0-pulseaudio',
+const EXTRA = new Map<string, string>(Object.entries({
   v4l2src: 'gstreamer1.0-plugins-good',
   audiotestsrc: 'gstreamer1.0-plugins-base',
   audioconvert: 'gstreamer1.0-plugins-base',
@@ -56,8 +55,8 @@ const EXTRA: Record<string, string> = {
   identity: 'gstreamer1.0-tools',
   fakesink: 'gstreamer1.0-tools',
   tee: 'gstreamer1.0-tools',
-};
+}));
 
 export function packageFor(element: string): string | undefined {
-  return BY_ELEMENT.get(element) ?? EXTRA[element];
+  return BY_ELEMENT.get(element) ?? EXTRA.get(element);
 }

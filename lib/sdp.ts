@@ -41,7 +41,8 @@ export function midsOf(sdp: string | null | undefined): (string | null)[] {
   return mids;
 }
 
-const CANDIDATE = /^candidate:(\S+) (\d+) (udp|tcp) (\d+) (\S+) (\d{1,5}) typ (host|srflx|prflx|relay)(?: .*)?$/i;
+// RFC 8839: foundation is 1–32 ice-chars (ALPHA / DIGIT / "+" / "/").
+const CANDIDATE = /^candidate:([A-Za-z0-9+/]{1,32}) (\d{1,3}) (udp|tcp) (\d{1,10}) (\S+) (\d{1,5}) typ (host|srflx|prflx|relay)(?: .*)?$/i;
 
 /**
  * Accepts "candidate:…", "a=candidate:…" or the bare attribute value, and returns "candidate:…"
@@ -49,9 +50,12 @@ const CANDIDATE = /^candidate:(\S+) (\d+) (udp|tcp) (\d+) (\S+) (\d{1,5}) typ (h
  */
 export function normalizeCandidate(text: string): string {
   let line = text.trim();
-  if (line.startsWith('a=')) line = line.slice(2);
-  if (!line.startsWith('candidate:')) line = `candidate:${line}`;
-  if (!CANDIDATE.test(line)) {
+  if (/^a=/i.test(line)) line = line.slice(2);
+  if (/^candidate:/i.test(line)) line = line.slice('candidate:'.length);
+  line = `candidate:${line}`;
+  const match = CANDIDATE.exec(line);
+  const port = match ? Number(match[6]) : 0;
+  if (!match || port > 65535) {
     throw new InvalidArgumentError(
       `addIceCandidate: ${JSON.stringify(text.slice(0, 80))} is not an ICE candidate ` +
         '(expected "candidate:<foundation> <component> <udp|tcp> <priority> <address> <port> typ <type> …")',

@@ -10,15 +10,16 @@ t.test(`${CYCLES} create/negotiate/close cycles`, async (t) => {
   t.notOk(r.timedOut, `finished and exited by itself in ${Math.round(r.ms / 1000)} s`);
   t.equal(r.code, 0, r.stderr);
   const result = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as {
-    samples: { cycle: number; rssMb: number }[];
+    samples: { cycle: number; rssMb: number; fds: number }[];
     livePeers: number;
     seconds: number;
   };
   t.equal(result.livePeers, 0, 'no pipeline left');
-  const at = (cycle: number) => result.samples.find((s) => s.cycle === cycle)!.rssMb;
-  const first = at(Math.min(100, CYCLES));
-  const last = at(CYCLES);
+  const at = (cycle: number) => result.samples.find((s) => s.cycle === cycle)!;
+  const first = at(Math.min(100, CYCLES)).rssMb;
+  const last = at(CYCLES).rssMb;
+  t.ok(Math.abs(at(CYCLES).fds - at(1).fds) <= 2, `open fds: ${at(1).fds} after one cycle, ${at(CYCLES).fds} after ${CYCLES}`);
   t.comment(`RSS: ${result.samples.map((s) => `${s.cycle}:${s.rssMb}MB`).join(' ')} (${result.seconds} s)`);
   // Allocator arenas and GStreamer's registries grow early; a leak would grow with every cycle.
-  t.ok(last - first < 150, `RSS from cycle ${Math.min(100, CYCLES)} to ${CYCLES}: ${first} → ${last} MB`);
+  t.ok(last - first < 50, `RSS from cycle ${Math.min(100, CYCLES)} to ${CYCLES}: ${first} → ${last} MB`);
 });

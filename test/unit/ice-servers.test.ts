@@ -47,7 +47,7 @@ t.test('turn: and turns: URLs, default ports and transport', async (t) => {
   );
   t.same(
     toWebrtcbinIce([{ urls: 'turn:turn.example.org?transport=UDP', ...creds }]).turnServers,
-    ['turn://user:pass@turn.example.org:3478?transport=udp'],
+    ['turn://user:pass@turn.example.org:3478'],
     'transport lower-cased, default port inserted before it',
   );
   t.same(toWebrtcbinIce([{ urls: 'turns:[::1]', ...creds }]).turnServers, ['turns://user:pass@[::1]:5349'], 'IPv6 with default turns port');
@@ -66,7 +66,7 @@ t.test('several URLs of one server share its credentials; STUN and TURN mixed', 
   t.equal(config.stunServer, 'stun://turn.example.org:3478');
   t.same(config.ignoredStun, []);
   t.same(config.turnServers, [
-    'turn://u:c@turn.example.org:3478?transport=udp',
+    'turn://u:c@turn.example.org:3478',
     'turn://u:c@turn.example.org:3478?transport=tcp',
     'turns://u2:c2@other.example.org:443',
   ]);
@@ -175,4 +175,8 @@ t.test('redactIceUri hides credentials', async (t) => {
   const redacted = redactIceUri(uri!);
   t.equal(redacted, 'turn://***@turn.example.org:3478?transport=tcp');
   t.notMatch(redacted, /s3cr3t|al%40ice|1700000000/);
+});
+
+t.test('stuns: is refused with a remedy (webrtcbin has no STUN over TLS)', async (t) => {
+  t.throws(() => toWebrtcbinIce([{ urls: 'stuns:stun.example.org' }]), /use stun: \(or turns: for TLS\)/);
 });

@@ -138,7 +138,7 @@ t.test('bitrate, fps, width and height validation', async (t) => {
     for (const value of [0, -1, 1.5, max + 1, Number.NaN, Number.POSITIVE_INFINITY, '30', null, true]) {
       t.throws(
         () => planSend(TEST, { [name]: value } as SendVideoOptions),
-        invalid(new RegExp(`^video\\.${name} must be a whole number from 1 to ${max} \\(got `)),
+        invalid(new RegExp(`^video\\.${name} must be a whole number from ${name === 'width' || name === 'height' ? 16 : 1} to ${max} \\(got `)),
         `${name}=${String(value)}`,
       );
     }
@@ -157,17 +157,12 @@ t.test('values reach the description', async (t) => {
 t.test('odd width and height are made even', async (t) => {
   t.ok(planSend(TEST, { width: 641, height: 361 }).description.includes(',width=640,height=360,'));
   t.ok(planSend(TEST, { width: 7679, height: 4319 }).description.includes(',width=7678,height=4318,'));
-  t.ok(planSend(TEST, { width: 2, height: 2 }).description.includes(',width=2,height=2,'));
+  t.ok(planSend(TEST, { width: 17, height: 17 }).description.includes(',width=16,height=16,'));
 });
 
-t.test('width or height 1 does not become 0 (known bug)', async (t) => {
-  const d = planSend(TEST, { width: 1, height: 1 }).description;
-  const m = /,width=(\d+),height=(\d+),/.exec(d)!;
-  const bug =
-    'planSend({kind: "test"}, {width: 1, height: 1}) passes validation (1..7680) and the even-rounding turns it into ' +
-    '"video/x-raw,format=I420,width=0,height=0,…", caps no encoder accepts; it should round up to 2 or reject 1';
-  t.ok(Number(m[1]) > 0, `width=${m[1]}`, { todo: bug });
-  t.ok(Number(m[2]) > 0, `height=${m[2]}`, { todo: bug });
+t.test('sizes below 16 are refused rather than rounded to nothing', async (t) => {
+  t.throws(() => planSend(TEST, { width: 1, height: 720 }), /video.width must be a whole number from 16/);
+  t.throws(() => planSend(TEST, { width: 640, height: 15 }), /video.height must be a whole number from 16/);
 });
 
 t.test('test source patterns', async (t) => {

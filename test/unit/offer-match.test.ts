@@ -229,13 +229,12 @@ t.test('H.264: profile-level-id removed only from the chosen fmtp line (Chrome o
   t.equal(matchOfferedCodec(middle, 'h264')!.sdp, middle.replace(';profile-level-id=42e01f', ''));
 });
 
-// Known bug: the assertion runs and fails today; it is marked todo with the explanation.
-const FIREFOX_BUG =
+// Regression: const FIREFOX_BUG =
   'the removal regex /;?\\s*profile-level-id=[0-9a-fA-F]+/ also eats the blank after the payload type, so ' +
   '"a=fmtp:126 profile-level-id=42e01f;level-asymmetry-allowed=1;packetization-mode=1" becomes ' +
   '"a=fmtp:126;level-asymmetry-allowed=1;packetization-mode=1" (the "a=fmtp:126 ;" fix-up never matches)';
 t.test(
-  'H.264: profile-level-id first in the fmtp line (Firefox order) keeps "a=fmtp:<pt> <params>" well-formed (known bug)',
+  'H.264: profile-level-id first in the fmtp line (Firefox order) keeps "a=fmtp:<pt> <params>" well-formed',
   async (t) => {
     const firefox = [
       'v=0',
@@ -262,7 +261,7 @@ t.test(
     ].join('\r\n');
     const match = matchOfferedCodec(firefox, 'h264', 102)!;
     t.equal(match.payloadType, 126);
-    t.equal(match.sdp, firefox.replace('a=fmtp:126 profile-level-id=42e01f;', 'a=fmtp:126 '), 'blank after the payload type kept', { todo: FIREFOX_BUG });
+    t.equal(match.sdp, firefox.replace('a=fmtp:126 profile-level-id=42e01f;', 'a=fmtp:126 '), 'blank after the payload type kept');
   },
 );
 
