@@ -81,7 +81,7 @@ t.test('the VM follows the payload type a browser offers (VP8 moved to 120)', as
     pc.addTransceiver('video', { direction: 'recvonly' });
     const o = await pc.createOffer();
     // Swap payload types 96 and 120 so VP8 is no longer where this peer puts it by default.
-    const sdp = o.sdp!.replace(/\b96\b/g, 'XX').replace(/\b120\b/g, '96').replace(/XX/g, '120');
+    const sdp = o.sdp!.replace(/\b96\b/g, 'XX').replace(/ 120\b/g, ' 96').replace(/:120 /g, ':96 ').replace(/XX/g, '120');
     await pc.setLocalDescription({ type: 'offer', sdp });
     return { type: 'offer' as const, sdp: pc.localDescription!.sdp };
   });
