@@ -1,0 +1,133 @@
+// Signaling protocol v1: every message as a TypeBox schema, tagged by `type`, incoming (client →
+// daemon) and outgoing (daemon → client) kept apart. The daemon, the Node client, the browser viewer
+// and docs/protocol.md all use these; validators are compiled once.
+import Type, { type Static } from 'typebox';
+import { Compile } from 'typebox/compile';
+
+export const PROTOCOL_VERSION = 1;
+
+const Id = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.:-]+$' });
+export const SessionName = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$' });
+const Sdp = Type.String({ minLength: 1, maxLength: 65536 });
+export const Role = Type.Union([Type.Literal('publisher'), Type.Literal('viewer')]);
+export type Role = Static<typeof Role>;
+
+/** W3C RTCIceCandidateInit; null means end of candidates. */
+export const CandidateInit = Type.Union([
+  Type.Object(
+    {
+      candidate: Type.String({ maxLength: 1024 }),
+      sdpMid: Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Null()])),
+      sdpMLineIndex: Type.Optional(Type.Union([Type.Integer({ minimum: 0, maximum: 1024 }), Type.Null()])),
+      usernameFragment: Type.Optional(Type.Union([Type.String({ maxLength: 256 }), Type.Null()])),
+    },
+    { additionalProperties: false },
+  ),
+  Type.Null(),
+]);
+export type CandidateInit = Static<typeof CandidateInit>;
+
+export const IceServer = Type.Object({
+  urls: Type.Union([Type.String(), Type.Array(Type.String())]),
+  username: Type.Optional(Type.String()),
+  credential: Type.Optional(Type.String()),
+});
+export type IceServer = Static<typeof IceServer>;
+
+const strict = { additionalProperties: false } as const;
+
+// ---- client → daemon ----
+export const Join = Type.Object(
+  {
+    type: Type.Literal('join'),
+    v: Type.Optional(Type.Literal(PROTOCOL_VERSION)),
+    session: SessionName,
+    role: Role,
+    token: Type.Optional(Type.String({ maxLength: 4096 })),
+    /** A viewer that will send the offer itself (the publisher then waits for it). */
+    offers: Type.Optional(Type.Boolean()),
+  },
+  strict,
+);
+export const OfferIn = Type.Object({ type: Type.Literal('offer'), to: Type.Optional(Id), sdp: Sdp }, strict);
+export const AnswerIn = Type.Object({ type: Type.Literal('answer'), to: Type.Optional(Id), sdp: Sdp }, strict);
+export const CandidateIn = Type.Object({ type: Type.Literal('candidate'), to: Type.Optional(Id), candidate: CandidateInit }, strict);
+export const ByeIn = Type.Object({ type: Type.Literal('bye'), to: Type.Optional(Id) }, strict);
+
+export const ClientMessage = Type.Union([Join, OfferIn, AnswerIn, CandidateIn, ByeIn]);
+export type ClientMessage = Static<typeof ClientMessage>;
+
+// ---- daemon → client ----
+export const Joined = Type.Object(
+  {
+    type: Type.Literal('joined'),
+    v: Type.Literal(PROTOCOL_VERSION),
+    peerId: Id,
+    session: SessionName,
+    role: Role,
+    iceServers: Type.Array(IceServer),
+    /** For a viewer: the publisher's id when one is there. */
+    publisher: Type.Optional(Type.Union([Id, Type.Null()])),
+  },
+  strict,
+);
+export const PeerJoined = Type.Object(
+  { type: Type.Literal('peer-joined'), peerId: Id, role: Role, offers: Type.Optional(Type.Boolean()) },
+  strict,
+);
+export const PeerLeft = Type.Object({ type: Type.Literal('peer-left'), peerId: Id, role: Role }, strict);
+export const OfferOut = Type.Object({ type: Type.Literal('offer'), from: Id, sdp: Sdp }, strict);
+export const AnswerOut = Type.Object({ type: Type.Literal('answer'), from: Id, sdp: Sdp }, strict);
+export const CandidateOut = Type.Object({ type: Type.Literal('candidate'), from: Id, candidate: CandidateInit }, strict);
+export const ByeOut = Type.Object({ type: Type.Literal('bye'), from: Type.Optional(Id), reason: Type.Optional(Type.String()) }, strict);
+
+export const ERROR_CODES = [
+  'bad-json', // not JSON, or not UTF-8
+  'bad-message', // JSON that matches no message schema
+  'binary-not-supported', // a binary frame
+  'too-large', // over the size limit (the socket is closed)
+  'rate-limited', // over the message rate (the socket is closed)
+  'not-joined', // anything but join before join
+  'already-joined', // a second join on one socket
+  'unauthorized', // token missing, forged, expired, or for another session/role
+  'publisher-exists', // a second publisher for a session
+  'unknown-peer', // relay to a peer that is not in this session
+  'no-publisher', // a viewer relays while the session has no publisher
+  'shutting-down',
+  'internal',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+export const ErrorOut = Type.Object(
+  { type: Type.Literal('error'), code: Type.Union(ERROR_CODES.map((c) => Type.Literal(c))), message: Type.String() },
+  strict,
+);
+
+export const ServerMessage = Type.Union([Joined, PeerJoined, PeerLeft, OfferOut, AnswerOut, CandidateOut, ByeOut, ErrorOut]);
+export type ServerMessage = Static<typeof ServerMessage>;
+
+// Compiled once, shared by everyone.
+export const checkClientMessage = Compile(ClientMessage);
+export const checkServerMessage = Compile(ServerMessage);
+
+const BRANCHES = {
+  join: Compile(Join),
+  offer: Compile(OfferIn),
+  answer: Compile(AnswerIn),
+  candidate: Compile(CandidateIn),
+  bye: Compile(ByeIn),
+};
+
+/** The first schema error, as one short line ("/session: must match pattern …"). */
+export function describeError(validator: typeof checkClientMessage, value: unknown): string {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return 'a message must be a JSON object';
+  const type = (value as { type?: unknown }).type;
+  if (typeof type !== 'string') return 'a message needs a string "type"';
+  const known = ['join', 'offer', 'answer', 'candidate', 'bye'];
+  if (!known.includes(type)) return `unknown message type ${JSON.stringify(type).slice(0, 40)} (expected one of ${known.join(', ')})`;
+  // Errors of the branch whose type matches are the useful ones.
+  for (const error of BRANCHES[type as keyof typeof BRANCHES].Errors(value)) {
+    const e = error as { instancePath?: string; message?: string };
+    return `${type}${e.instancePath ? ` ${e.instancePath}` : ''}: ${e.message ?? 'invalid'}`;
+  }
+  return `${type}: invalid`;
+}
