@@ -98,7 +98,25 @@ export const ERROR_CODES = [
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 export const ErrorOut = Type.Object(
-  { type: Type.Literal('error'), code: Type.Union(ERROR_CODES.map((c) => Type.Literal(c))), message: Type.String() },
+  {
+    type: Type.Literal('error'),
+    code: Type.Union([
+    Type.Literal('bad-json'),
+    Type.Literal('bad-message'),
+    Type.Literal('binary-not-supported'),
+    Type.Literal('too-large'),
+    Type.Literal('rate-limited'),
+    Type.Literal('not-joined'),
+    Type.Literal('already-joined'),
+    Type.Literal('unauthorized'),
+    Type.Literal('publisher-exists'),
+    Type.Literal('unknown-peer'),
+    Type.Literal('no-publisher'),
+    Type.Literal('shutting-down'),
+    Type.Literal('internal'),
+    ]),
+    message: Type.String(),
+  },
   strict,
 );
 

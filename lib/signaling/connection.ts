@@ -1,0 +1,168 @@
+// One WebSocket participant: parsing and validating every frame, rate and size limits, keepalive,
+// then handing valid messages to the session registry. Handlers are attached synchronously.
+import type { FastifyBaseLogger } from 'fastify';
+import type { WebSocket } from 'ws';
+import { TextDecoder } from 'node:util';
+import { iceServersFor, type IceConfig } from './ice-config.js';
+import type { Metrics } from './metrics.js';
+import {
+  PROTOCOL_VERSION,
+  checkClientMessage,
+  describeError,
+  type ClientMessage,
+  type ErrorCode,
+  type Role,
+  type ServerMessage,
+} from './protocol.js';
+import { RelayError, newPeerId, type Participant, type SessionRegistry } from './sessions.js';
+import { TokenError, verifyToken } from './token.js';
+
+export interface ConnectionLimits {
+  maxMessageBytes: number;
+  /** Token bucket: `burst` messages, refilled at `perSecond`. */
+  rate: { perSecond: number; burst: number };
+  pingIntervalMs: number;
+}
+
+export interface ConnectionContext {
+  registry: SessionRegistry;
+  metrics: Metrics;
+  limits: ConnectionLimits;
+  ice: IceConfig;
+  secret: string | undefined; // undefined: insecure mode
+  log: FastifyBaseLogger;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+export function handleConnection(socket: WebSocket, ctx: ConnectionContext, remote: string): void {
+  const { registry, metrics, limits, log } = ctx;
+  metrics.connections++;
+  let participant: Participant | undefined;
+  let tokens = limits.rate.burst;
+  let refilled = Date.now();
+  let alive = true;
+
+  const send = (message: ServerMessage) => {
+    if (socket.readyState !== socket.OPEN) return;
+    metrics.messagesOut++;
+    socket.send(JSON.stringify(message));
+  };
+  const fail = (code: ErrorCode, message: string, close?: number) => {
+    metrics.error(code);
+    send({ type: 'error', code, message });
+    log.debug({ code, remote, peer: participant?.id }, 'signaling error');
+    if (close) socket.close(close, code);
+  };
+  const leave = () => {
+    if (!participant) return;
+    registry.leave(participant);
+    log.info({ peer: participant.id, session: participant.session, role: participant.role }, 'left');
+    participant = undefined;
+  };
+
+  // Keepalive: a socket that misses a pong between two pings is dead (network cut, killed page).
+  const ping = setInterval(() => {
+    if (!alive) {
+      socket.terminate();
+      return;
+    }
+    alive = false;
+    socket.ping();
+  }, limits.pingIntervalMs);
+  ping.unref();
+  socket.on('pong', () => (alive = true));
+  socket.on('close', () => {
+    clearInterval(ping);
+    leave();
+  });
+  socket.on('error', (error) => log.debug({ err: error.message, remote }, 'socket error'));
+
+  socket.on('message', (data: Buffer, isBinary: boolean) => {
+    alive = true;
+    metrics.messagesIn++;
+    const now = Date.now();
+    tokens = Math.min(limits.rate.burst, tokens + ((now - refilled) / 1000) * limits.rate.perSecond);
+    refilled = now;
+    if (tokens < 1) return fail('rate-limited', `more than ${limits.rate.perSecond} messages a second`, 1008);
+    tokens -= 1;
+    if (isBinary) return fail('binary-not-supported', 'send JSON text frames');
+    if (data.length > limits.maxMessageBytes) {
+      return fail('too-large', `messages are limited to ${limits.maxMessageBytes} bytes`, 1009);
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(utf8.decode(data));
+    } catch {
+      return fail('bad-json', 'the message is not UTF-8 JSON');
+    }
+    if (!checkClientMessage.Check(value)) return fail('bad-message', describeError(checkClientMessage, value));
+    try {
+      handle(value);
+    } catch (error) {
+      if (error instanceof RelayError) return fail(error.code, error.message);
+      log.error({ err: error }, 'signaling handler failed');
+      fail('internal', 'internal error');
+    }
+  });
+
+  function handle(message: ClientMessage): void {
+    if (message.type === 'join') {
+      if (participant) return fail('already-joined', `already joined as ${participant.id}`);
+      return join(message.session, message.role, message.token, message.offers === true);
+    }
+    if (!participant) return fail('not-joined', 'the first message must be join');
+    if (message.type === 'bye') {
+      if (participant.role === 'publisher' && message.to !== undefined) {
+        registry.target(participant, message.to).send({ type: 'bye', from: participant.id });
+        return;
+      }
+      leave();
+      socket.close(1000, 'bye');
+      return;
+    }
+    const target = registry.target(participant, message.to);
+    const from = participant.id;
+    if (message.type === 'candidate') target.send({ type: 'candidate', from, candidate: message.candidate });
+    else target.send({ type: message.type, from, sdp: message.sdp });
+  }
+
+  function join(session: string, role: Role, token: string | undefined, offers: boolean): void {
+    if (ctx.secret !== undefined) {
+      try {
+        verifyToken(token, { secret: ctx.secret, session, role });
+      } catch (error) {
+        const reason = error instanceof TokenError ? error.message : 'invalid token';
+        log.info({ remote, session, role, reason }, 'join refused');
+        return fail('unauthorized', reason, 1008);
+      }
+    }
+    const id = newPeerId(role);
+    const self: Participant = {
+      id,
+      role,
+      session,
+      offers,
+      send,
+      close: (code, reason) => socket.close(code, reason),
+    };
+    try {
+      const { publisher } = registry.join(self);
+      participant = self;
+      send({
+        type: 'joined',
+        v: PROTOCOL_VERSION,
+        peerId: id,
+        session,
+        role,
+        iceServers: iceServersFor(ctx.ice, id),
+        ...(role === 'viewer' ? { publisher } : {}),
+      });
+      if (role === 'publisher') registry.announceViewers(self);
+      log.info({ peer: id, session, role, remote }, 'joined');
+    } catch (error) {
+      if (error instanceof RelayError) return fail(error.code, error.message, 1008);
+      throw error;
+    }
+  }
+}

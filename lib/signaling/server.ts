@@ -1,0 +1,145 @@
+// The signaling daemon as a Fastify plugin: `app.register(signaling, options)` inside an existing
+// controller, or `createSignalingServer(options)` for the standalone `webrtcbin signal`.
+import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import websocket from '@fastify/websocket';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { handleConnection, type ConnectionLimits } from './connection.js';
+import { iceServersFor, type IceConfig } from './ice-config.js';
+import { Metrics } from './metrics.js';
+import { SessionRegistry } from './sessions.js';
+import { TokenError, verifyToken, type TokenClaims } from './token.js';
+import { registerWhep } from './whep.js';
+
+export interface SignalingOptions {
+  /** HMAC secret for tokens (≥ 16 characters). Required unless `insecure`. */
+  secret?: string;
+  /** Local development only: no tokens are checked. Logged loudly. */
+  insecure?: boolean;
+  ice?: IceConfig;
+  /** Browser origins allowed to open the WebSocket (no Origin header, e.g. a VM agent, is allowed). Empty: any. */
+  allowedOrigins?: string[];
+  maxMessageBytes?: number;
+  rate?: { perSecond: number; burst: number };
+  pingIntervalMs?: number;
+  /** Serve the bundled viewer page at `/` (default true when it has been built). */
+  viewer?: boolean;
+  whep?: boolean;
+}
+
+const packageRoot = (() => {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 4; i++) {
+    if (existsSync(path.join(dir, 'package.json'))) return dir;
+    dir = path.dirname(dir);
+  }
+  return dir;
+})();
+
+export const signaling: FastifyPluginAsync<SignalingOptions> = async (app, options) => {
+  if (!options.insecure && (!options.secret || options.secret.length < 16)) {
+    throw new Error('signaling needs a secret of at least 16 characters (--secret or WEBRTCBIN_SECRET); --insecure is for local development only');
+  }
+  const secret = options.insecure ? undefined : options.secret;
+  if (options.insecure) {
+    app.log.warn('INSECURE MODE: tokens are not checked; anyone who can reach this port can publish or watch. Local development only.');
+  }
+  const registry = new SessionRegistry();
+  const metrics = new Metrics();
+  const limits: ConnectionLimits = {
+    maxMessageBytes: options.maxMessageBytes ?? 65536,
+    rate: options.rate ?? { perSecond: 50, burst: 100 },
+    pingIntervalMs: options.pingIntervalMs ?? 15_000,
+  };
+  const ice = options.ice ?? {};
+  const origins = new Set(options.allowedOrigins ?? []);
+
+  await app.register(websocket, {
+    // ws refuses anything far larger before buffering it; our own check answers with an error first.
+    options: { maxPayload: limits.maxMessageBytes * 2 + 1024 },
+    // Graceful shutdown: everyone hears why before the sockets close.
+    preClose: async function (this: FastifyInstance) {
+      for (const p of [...registry.all()]) {
+        p.send({ type: 'bye', reason: 'shutting-down' });
+        p.close(1001, 'shutting-down');
+      }
+      for (const client of this.websocketServer.clients) client.close(1001, 'shutting-down');
+      await new Promise<void>((resolve) => this.websocketServer.close(() => resolve()));
+    },
+  });
+  app.decorate('signalingRegistry', registry);
+
+  app.get('/v1/ws', {
+    websocket: true,
+    preValidation: async (request, reply) => {
+      const origin = request.headers.origin;
+      if (origin && origins.size > 0 && !origins.has(origin)) {
+        metrics.error('forbidden-origin');
+        return reply.code(403).send({ error: `origin ${origin} is not allowed` });
+      }
+    },
+  }, (socket, request) => handleConnection(socket, { registry, metrics, limits, ice, secret, log: app.log }, request.ip));
+
+  const bearer = (header: string | undefined) => (header?.startsWith('Bearer ') ? header.slice(7) : undefined);
+
+  app.get('/v1/ice-servers', async (request, reply) => {
+    let claims: TokenClaims | undefined;
+    if (secret !== undefined) {
+      const token = bearer(request.headers.authorization);
+      try {
+        const body = token ? JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) : {};
+        claims = verifyToken(token, { secret, session: String(body.s ?? ''), role: body.r === 'publisher' ? 'publisher' : 'viewer' });
+      } catch (error) {
+        return reply.code(401).header('www-authenticate', 'Bearer').send({ error: error instanceof TokenError ? error.message : 'unauthorized' });
+      }
+    }
+    return { iceServers: iceServersFor(ice, claims ? `${claims.s}-${claims.r}` : 'anonymous') };
+  });
+
+  app.get('/healthz', async () => ({ ok: true, sessions: registry.sessionCount, peers: registry.peerCount() }));
+  app.get('/metrics', async (_request, reply) => reply.type('text/plain; version=0.0.4').send(metrics.render(registry)));
+
+  if (options.whep !== false) registerWhep(app, { registry, secret });
+
+  const viewerDir = path.join(packageRoot, 'dist', 'viewer');
+  if (options.viewer !== false && existsSync(path.join(viewerDir, 'index.html'))) {
+    const page = readFileSync(path.join(viewerDir, 'index.html'));
+    const script = readFileSync(path.join(viewerDir, 'viewer.js'));
+    app.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(page));
+    app.get('/viewer.js', async (_request, reply) => reply.type('text/javascript; charset=utf-8').send(script));
+  }
+
+};
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    signalingRegistry: SessionRegistry;
+  }
+}
+
+/** The token in a URL must never reach a log line. */
+export function redactUrl(url: string): string {
+  return url.replace(/([?&](?:token|access_token)=)[^&#]*/gi, '$1***');
+}
+
+export interface StandaloneOptions extends SignalingOptions {
+  logLevel?: string;
+}
+
+export async function createSignalingServer(options: StandaloneOptions): Promise<FastifyInstance> {
+  const { logLevel, ...pluginOptions } = options;
+  const app = Fastify({
+    logger: {
+      level: logLevel ?? 'info',
+      redact: ['req.headers.authorization'],
+      serializers: {
+        req: (req: { method: string; url: string; ip?: string }) => ({ method: req.method, url: redactUrl(req.url), remote: req.ip }),
+      },
+    },
+    bodyLimit: 65536,
+    forceCloseConnections: true,
+  });
+  await app.register(signaling, pluginOptions);
+  return app;
+}

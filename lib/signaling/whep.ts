@@ -1,0 +1,179 @@
+// WHEP (draft-ietf-wish-whep): a player POSTs an SDP offer and gets the answer back in the 201; it
+// trickles candidates with PATCH (sdpfrag) and ends with DELETE. Here a WHEP player is a viewer that
+// offers, relayed to the session's publisher like any other viewer.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { CandidateInit, ServerMessage } from './protocol.js';
+import { RelayError, newPeerId, type Participant, type SessionRegistry } from './sessions.js';
+import { TokenError, verifyToken } from './token.js';
+
+export interface WhepOptions {
+  registry: SessionRegistry;
+  secret: string | undefined;
+  answerTimeoutMs?: number;
+  /** How long to wait for the publisher's candidates before answering (no server-side trickle in WHEP). */
+  gatherTimeoutMs?: number;
+}
+
+interface WhepViewer {
+  participant: Participant;
+  etag: string;
+}
+
+const SESSION = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/** The candidates of an SDP fragment, with the mid each belongs to; `null` marks end-of-candidates. */
+export function parseSdpFrag(frag: string): CandidateInit[] {
+  const out: CandidateInit[] = [];
+  let mid: string | undefined;
+  for (const raw of frag.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (line.startsWith('a=mid:')) mid = line.slice(6);
+    else if (line.startsWith('a=candidate:')) out.push({ candidate: line.slice(2), sdpMid: mid ?? '0', sdpMLineIndex: mid === undefined ? 0 : null });
+    else if (line === 'a=end-of-candidates') out.push(null);
+  }
+  return out;
+}
+
+/** Adds candidates (and end-of-candidates) to the first m-section of an SDP. */
+export function withCandidates(sdp: string, candidates: string[], complete: boolean): string {
+  const lines = sdp.replace(/\r\n$/, '').split('\r\n');
+  const first = lines.findIndex((l) => l.startsWith('m='));
+  if (first < 0) return sdp;
+  let end = lines.findIndex((l, i) => i > first && l.startsWith('m='));
+  if (end < 0) end = lines.length;
+  const extra = candidates.map((c) => `a=${c.replace(/^a=/, '')}`);
+  if (complete) extra.push('a=end-of-candidates');
+  lines.splice(end, 0, ...extra);
+  return `${lines.join('\r\n')}\r\n`;
+}
+
+export function registerWhep(app: FastifyInstance, options: WhepOptions): void {
+  const viewers = new Map<string, WhepViewer>();
+  const answerTimeout = options.answerTimeoutMs ?? 10_000;
+  const gatherTimeout = options.gatherTimeoutMs ?? 2_000;
+
+  app.addContentTypeParser(['application/sdp', 'application/trickle-ice-sdpfrag'], { parseAs: 'string', bodyLimit: 65536 }, (_req, body, done) =>
+    done(null, body),
+  );
+
+  const authorize = (request: FastifyRequest, reply: FastifyReply, session: string): boolean => {
+    if (options.secret === undefined) return true;
+    const header = request.headers.authorization ?? '';
+    const token = header.startsWith('Bearer ') ? header.slice(7) : undefined;
+    try {
+      verifyToken(token, { secret: options.secret, session, role: 'viewer' });
+      return true;
+    } catch (error) {
+      void reply.code(401).header('www-authenticate', 'Bearer').send({ error: error instanceof TokenError ? error.message : 'unauthorized' });
+      return false;
+    }
+  };
+
+  app.post<{ Params: { session: string }; Body: string }>('/whep/:session', async (request, reply) => {
+    const { session } = request.params;
+    if (!SESSION.test(session)) return reply.code(400).send({ error: 'invalid session name' });
+    if (!authorize(request, reply, session)) return reply;
+    if (request.headers['content-type']?.split(';')[0] !== 'application/sdp' || typeof request.body !== 'string' || !request.body.startsWith('v=0')) {
+      return reply.code(415).send({ error: 'POST an SDP offer with Content-Type: application/sdp' });
+    }
+    const id = newPeerId('viewer');
+    let answer: ((sdp: string) => void) | undefined;
+    let failed: ((why: string) => void) | undefined;
+    const candidates: string[] = [];
+    let complete = false;
+    let onCandidate: (() => void) | undefined;
+    const participant: Participant = {
+      id,
+      role: 'viewer',
+      session,
+      offers: true,
+      send: (message: ServerMessage) => {
+        if (message.type === 'answer') answer?.(message.sdp);
+        else if (message.type === 'candidate') {
+          if (message.candidate === null) complete = true;
+          else if (message.candidate.candidate) candidates.push(message.candidate.candidate);
+          onCandidate?.();
+        } else if (message.type === 'peer-left' || message.type === 'bye') {
+          failed?.('the publisher left');
+          viewers.delete(id);
+          options.registry.leave(participant);
+        }
+      },
+      close: () => viewers.delete(id),
+    };
+    let publisher: string | null;
+    try {
+      publisher = options.registry.join(participant).publisher;
+    } catch (error) {
+      return reply.code(409).send({ error: error instanceof RelayError ? error.message : 'cannot join' });
+    }
+    if (!publisher) {
+      options.registry.leave(participant);
+      return reply.code(503).header('retry-after', '2').send({ error: `session ${session} has no publisher right now` });
+    }
+    try {
+      const sdp = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('the publisher did not answer in time')), answerTimeout);
+        answer = (s) => {
+          clearTimeout(timer);
+          resolve(s);
+        };
+        failed = (why) => {
+          clearTimeout(timer);
+          reject(new Error(why));
+        };
+        options.registry.target(participant, undefined).send({ type: 'offer', from: id, sdp: request.body });
+      });
+      // WHEP has no server-to-player trickle: wait (bounded) for the publisher's candidates.
+      if (!complete) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, gatherTimeout);
+          onCandidate = () => {
+            if (complete) {
+              clearTimeout(timer);
+              resolve();
+            }
+          };
+        });
+      }
+      const etag = `"${id}"`;
+      viewers.set(id, { participant, etag });
+      return reply
+        .code(201)
+        .header('content-type', 'application/sdp')
+        .header('location', `${request.url.replace(/\/$/, '')}/${id}`)
+        .header('etag', etag)
+        .send(withCandidates(sdp, candidates, complete));
+    } catch (error) {
+      options.registry.leave(participant);
+      return reply.code(504).send({ error: (error as Error).message });
+    }
+  });
+
+  app.patch<{ Params: { session: string; id: string }; Body: string }>('/whep/:session/:id', async (request, reply) => {
+    const { session, id } = request.params;
+    const viewer = viewers.get(id);
+    if (!viewer || viewer.participant.session !== session) return reply.code(404).send({ error: 'no such WHEP session' });
+    if (!authorize(request, reply, session)) return reply;
+    if (request.headers['content-type']?.split(';')[0] !== 'application/trickle-ice-sdpfrag') {
+      return reply.code(415).send({ error: 'PATCH takes Content-Type: application/trickle-ice-sdpfrag' });
+    }
+    try {
+      const publisher = options.registry.target(viewer.participant, undefined);
+      for (const candidate of parseSdpFrag(String(request.body ?? ''))) publisher.send({ type: 'candidate', from: id, candidate });
+    } catch (error) {
+      return reply.code(409).send({ error: (error as Error).message });
+    }
+    return reply.code(204).send();
+  });
+
+  app.delete<{ Params: { session: string; id: string } }>('/whep/:session/:id', async (request, reply) => {
+    const { session, id } = request.params;
+    const viewer = viewers.get(id);
+    if (!viewer || viewer.participant.session !== session) return reply.code(404).send({ error: 'no such WHEP session' });
+    if (!authorize(request, reply, session)) return reply;
+    viewers.delete(id);
+    options.registry.leave(viewer.participant);
+    return reply.code(200).send();
+  });
+}
