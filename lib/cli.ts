@@ -1,14 +1,98 @@
 #!/usr/bin/env node
-// The `webrtcbin` command. Subcommands: doctor (more arrive with the signaling daemon).
+// The `webrtcbin` command: doctor, signal (the daemon), token, start (daemon + stream, the quick start).
+import { parseArgs } from 'node:util';
 import { checkEnvironment, formatReport } from './doctor.js';
 
-const USAGE = `usage: webrtcbin <command>
+const USAGE = `usage: webrtcbin <command> [options]
 
 commands:
-  doctor [--json]   check that every GStreamer element node-webrtcbin needs is installed;
-                    exits 1 when a required one is missing and names the Debian package`;
+  doctor [--json]     check every GStreamer element node-webrtcbin needs; exits 1 when a required
+                      one is missing and names the Debian package
+  signal              run the signaling daemon
+      --port N (PORT, 8080)   --host ADDR (127.0.0.1)
+      --secret S (WEBRTCBIN_SECRET)   --insecure (local development only: no tokens)
+      --stun URL ... (WEBRTCBIN_STUN, comma-separated)   --turn URL ... (WEBRTCBIN_TURN)
+      --turn-secret S (WEBRTCBIN_TURN_SECRET: coturn use-auth-secret, time-limited credentials)
+      --turn-username U --turn-credential C (static TURN credentials; never logged)
+      --allowed-origin URL ...   --max-message-bytes N (65536)   --log-level LEVEL (info)
+  token               mint a session token
+      --secret S (WEBRTCBIN_SECRET)  --session NAME  --role viewer|publisher (viewer)
+      --ttl SECONDS (3600)  --control (the viewer may send input)
+  start               the quick start: daemon + stream (the X display when DISPLAY is set, else a
+                      test pattern) and print the URL to open
+      --port N (8080)  --host ADDR (0.0.0.0)  --session NAME (demo)  --codec vp8|vp9|h264
+      --display :N     --xvfb (start Xvfb on --display, default :99)`;
 
-function main(argv: string[]): number {
+function list(values: string[] | undefined, env: string | undefined): string[] {
+  const fromEnv = env ? env.split(',').map((s) => s.trim()).filter(Boolean) : [];
+  return values?.length ? values : fromEnv;
+}
+
+async function signal(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      secret: { type: 'string' },
+      insecure: { type: 'boolean' },
+      stun: { type: 'string', multiple: true },
+      turn: { type: 'string', multiple: true },
+      'turn-secret': { type: 'string' },
+      'turn-username': { type: 'string' },
+      'turn-credential': { type: 'string' },
+      'allowed-origin': { type: 'string', multiple: true },
+      'max-message-bytes': { type: 'string' },
+      'log-level': { type: 'string' },
+    },
+  });
+  const { createSignalingServer } = await import('./signaling/server.js');
+  const app = await createSignalingServer({
+    secret: values.secret ?? process.env.WEBRTCBIN_SECRET,
+    insecure: values.insecure === true,
+    ice: {
+      stun: list(values.stun, process.env.WEBRTCBIN_STUN),
+      turn: list(values.turn, process.env.WEBRTCBIN_TURN),
+      turnSecret: values['turn-secret'] ?? process.env.WEBRTCBIN_TURN_SECRET,
+      turnUsername: values['turn-username'] ?? process.env.WEBRTCBIN_TURN_USERNAME,
+      turnCredential: values['turn-credential'] ?? process.env.WEBRTCBIN_TURN_CREDENTIAL,
+    },
+    allowedOrigins: values['allowed-origin'],
+    maxMessageBytes: values['max-message-bytes'] ? Number(values['max-message-bytes']) : undefined,
+    logLevel: values['log-level'] ?? process.env.LOG_LEVEL,
+  });
+  await app.listen({ port: Number(values.port ?? process.env.PORT ?? 8080), host: values.host ?? process.env.HOST ?? '127.0.0.1' });
+  const stop = async () => {
+    await app.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  return -1; // keeps running
+}
+
+async function token(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      secret: { type: 'string' },
+      session: { type: 'string' },
+      role: { type: 'string' },
+      ttl: { type: 'string' },
+      control: { type: 'boolean' },
+    },
+  });
+  const { mintToken } = await import('./signaling/token.js');
+  const secret = values.secret ?? process.env.WEBRTCBIN_SECRET;
+  if (!secret) throw new Error('token needs --secret (or WEBRTCBIN_SECRET)');
+  if (!values.session) throw new Error('token needs --session NAME');
+  const role = values.role ?? 'viewer';
+  if (role !== 'viewer' && role !== 'publisher') throw new Error('--role must be viewer or publisher');
+  console.log(mintToken({ secret, session: values.session, role, ttlSeconds: values.ttl ? Number(values.ttl) : 3600, control: values.control }));
+  return 0;
+}
+
+async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'doctor': {
@@ -16,6 +100,15 @@ function main(argv: string[]): number {
       if (rest.includes('--json')) console.log(JSON.stringify(report, null, 2));
       else console.log(formatReport(report));
       return report.ok ? 0 : 1;
+    }
+    case 'signal':
+      return signal(rest);
+    case 'token':
+      return token(rest);
+    case 'start': {
+      const { start } = await import('./start.js');
+      await start(rest);
+      return -1;
     }
     case undefined:
     case '-h':
@@ -28,9 +121,12 @@ function main(argv: string[]): number {
   }
 }
 
-try {
-  process.exitCode = main(process.argv.slice(2));
-} catch (error) {
-  console.error(error instanceof Error ? error.message : error);
-  process.exitCode = 1;
-}
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (error: unknown) => {
+    console.error(`webrtcbin: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = 1;
+  },
+);

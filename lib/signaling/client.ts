@@ -1,6 +1,7 @@
 // SignalingClient: one participant's WebSocket to the signaling daemon (docs/protocol.md). It joins,
-// turns every daemon message into a typed event, validates both directions, and reconnects with
-// backoff until close(), so a daemon restart costs the caller nothing but a new 'joined'.
+// turns every daemon message into a typed event, validates both directions, paces what it sends under
+// the daemon's rate limit, and reconnects with backoff until close(), so a daemon restart costs the
+// caller nothing but a new 'joined'.
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
 import { Compile } from 'typebox/compile';
@@ -38,7 +39,7 @@ export const silentLogger: Logger = { debug: noop, info: noop, warn: noop, error
 export interface BackoffOptions {
   /** First retry delay (default 250 ms). */
   initialMs?: number;
-  /** Longest delay (default 10 000 ms). */
+  /** Longest delay (default 10 000 ms, or initialMs if that is longer). */
   maxMs?: number;
   /** Growth per failed attempt (default 2). */
   factor?: number;
@@ -58,6 +59,12 @@ export interface SignalingClientOptions {
   connectTimeoutMs?: number;
   /** Ping interval; a socket that missed one pong is considered dead (default 15 000 ms, 0 = off). */
   pingIntervalMs?: number;
+  /**
+   * Outgoing pace (default 40/s, bursts of 80). The daemon closes a socket over its per-socket rate
+   * (default 50/s, burst 100), and a publisher's socket carries every viewer's offer and candidates:
+   * after a daemon restart all viewers rejoin at once. Messages over the pace wait their turn.
+   */
+  rate?: { perSecond: number; burst: number };
   logger?: Logger;
 }
 
@@ -130,7 +137,9 @@ function describeServerError(value: unknown): string {
   const type = (value as { type?: unknown }).type;
   if (typeof type !== 'string' || !(type in SERVER_BRANCHES)) return `unknown type ${JSON.stringify(type)?.slice(0, 40)}`;
   const [first] = SERVER_BRANCHES[type as ServerMessage['type']].Errors(value) as { instancePath?: string; message?: string }[];
-  return `${type}${first?.instancePath ? ` ${first.instancePath}` : ''}: ${first?.message ?? 'invalid'}`;
+  // TypeBox words a refused additional property as "schema is false".
+  const what = first?.message === 'schema is false' ? 'unknown field' : (first?.message ?? 'invalid');
+  return `${type}${first?.instancePath ? ` ${first.instancePath}` : ''}: ${what}`;
 }
 
 // Only scheme, host and path: a URL may carry credentials or a token in its query.
@@ -141,6 +150,8 @@ function redactUrl(url: URL): string {
 // A connection that stayed joined this long was healthy: the next failure starts the backoff over.
 // Shorter ones (a daemon that accepts and then dies) keep growing it.
 const STABLE_MS = 5_000;
+// A publisher that queues this many paced messages is flooding; further ones are dropped.
+const MAX_OUTBOX = 1000;
 // How long close() waits for the daemon's half of the close handshake before cutting the socket.
 const CLOSE_GRACE_MS = 2_000;
 
@@ -151,6 +162,7 @@ export class SignalingClient extends EventEmitter<SignalingClientEvents> {
   readonly #backoff: Required<BackoffOptions>;
   readonly #connectTimeoutMs: number;
   readonly #pingIntervalMs: number;
+  readonly #rate: { perSecond: number; burst: number };
   readonly #log: Logger;
 
   #state: SignalingState | undefined;
@@ -165,6 +177,11 @@ export class SignalingClient extends EventEmitter<SignalingClientEvents> {
   #joinTimer: NodeJS.Timeout | undefined;
   #pingTimer: NodeJS.Timeout | undefined;
   #joined: JoinedMessage | undefined;
+  // Outgoing token bucket (see options.rate), per connection.
+  #outbox: string[] = [];
+  #tokens = 0;
+  #refilledAt = 0;
+  #flushTimer: NodeJS.Timeout | undefined;
 
   constructor(options: SignalingClientOptions) {
     super();
@@ -187,13 +204,18 @@ export class SignalingClient extends EventEmitter<SignalingClientEvents> {
       throw new InvalidArgumentError(`SignalingClient: invalid join (${describeError(checkClientMessage, join)}); see docs/protocol.md`);
     }
     this.#join = join;
-    const backoff = { initialMs: 250, maxMs: 10_000, factor: 2, ...options.backoff };
+    const initialMs = options.backoff?.initialMs ?? 250;
+    const backoff = { initialMs, maxMs: Math.max(10_000, initialMs), factor: 2, ...options.backoff };
     if (!(backoff.initialMs > 0) || !(backoff.maxMs >= backoff.initialMs) || !(backoff.factor >= 1)) {
       throw new InvalidArgumentError('SignalingClient: backoff needs initialMs > 0, maxMs ≥ initialMs and factor ≥ 1');
     }
     this.#backoff = backoff;
     this.#connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
     this.#pingIntervalMs = options.pingIntervalMs ?? 15_000;
+    this.#rate = options.rate ?? { perSecond: 40, burst: 80 };
+    if (!(this.#rate.perSecond > 0) || !(this.#rate.burst >= 1)) {
+      throw new InvalidArgumentError('SignalingClient: rate needs perSecond > 0 and burst ≥ 1');
+    }
     this.#log = options.logger ?? silentLogger;
   }
 
@@ -219,8 +241,9 @@ export class SignalingClient extends EventEmitter<SignalingClientEvents> {
 
   /**
    * Sends a message after validating it (throws InvalidArgumentError if it is no valid protocol
-   * message). Returns false when not joined: the message is dropped, since the peer it was for is
-   * gone after a reconnect anyway.
+   * message). Returns true when sent (or paced to go out on this connection, see options.rate);
+   * false when not joined: the message is dropped, since the peer it was for is gone after a
+   * reconnect anyway.
    */
   send(message: ClientMessage): boolean {
     if (!checkClientMessage.Check(message)) {
@@ -232,7 +255,32 @@ export class SignalingClient extends EventEmitter<SignalingClientEvents> {
       this.#log.debug({ type: message.type }, 'signaling: not joined; message dropped');
       return false;
     }
-    ws.send(JSON.stringify(message));
+    return this.#transmit(ws, JSON.stringify(message));
+  }
+
+  #transmit(ws: WebSocket, text: string): boolean {
+    const now = Date.now();
+    this.#tokens = Math.min(this.#rate.burst, this.#tokens + ((now - this.#refilledAt) / 1000) * this.#rate.perSecond);
+    this.#refilledAt = now;
+    if (this.#outbox.length === 0 && this.#tokens >= 1) {
+      this.#tokens -= 1;
+      ws.send(text);
+      return true;
+    }
+    if (this.#outbox.length >= MAX_OUTBOX) {
+      this.#log.warn({ queued: this.#outbox.length }, 'signaling: outgoing queue full; message dropped');
+      return false;
+    }
+    this.#outbox.push(text);
+    if (!this.#flushTimer) {
+      const waitMs = Math.max(1, Math.ceil(((1 - this.#tokens) / this.#rate.perSecond) * 1000));
+      this.#flushTimer = setTimeout(() => {
+        this.#flushTimer = undefined;
+        if (ws !== this.#ws || ws.readyState !== WebSocket.OPEN) return;
+        const queued = this.#outbox.splice(0);
+        for (const next of queued) this.#transmit(ws, next);
+      }, waitMs);
+    }
     return true;
   }
 
@@ -274,10 +322,13 @@ export class SignalingClient extends EventEmitter<SignalingClientEvents> {
     this.emit('state', state, ...(error ? [error] : []));
   }
 
+  // Per-connection timers and the paced outbox (relay messages are meaningless on the next connection).
   #clearTimers(): void {
     clearTimeout(this.#joinTimer);
     clearInterval(this.#pingTimer);
-    this.#joinTimer = this.#pingTimer = undefined;
+    clearTimeout(this.#flushTimer);
+    this.#joinTimer = this.#pingTimer = this.#flushTimer = undefined;
+    this.#outbox = [];
   }
 
   #open(): void {
@@ -299,7 +350,9 @@ export class SignalingClient extends EventEmitter<SignalingClientEvents> {
   #onOpen(ws: WebSocket): void {
     if (ws !== this.#ws || this.#closed) return;
     this.#setState('open');
-    ws.send(JSON.stringify(this.#join));
+    this.#tokens = this.#rate.burst;
+    this.#refilledAt = Date.now();
+    this.#transmit(ws, JSON.stringify(this.#join));
     this.#joinTimer = setTimeout(() => {
       this.#log.warn({ url: this.#logUrl, timeoutMs: this.#connectTimeoutMs }, 'signaling: no joined answer in time; reconnecting');
       ws.terminate();

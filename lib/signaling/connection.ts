@@ -39,7 +39,9 @@ export function handleConnection(socket: WebSocket, ctx: ConnectionContext, remo
   const { registry, metrics, limits, log } = ctx;
   metrics.connections++;
   let participant: Participant | undefined;
-  let tokens = limits.rate.burst;
+  // A publisher carries every viewer's signaling: it gets ten times a viewer's budget.
+  let rate = limits.rate;
+  let tokens = rate.burst;
   let refilled = Date.now();
   let alive = true;
 
@@ -82,9 +84,9 @@ export function handleConnection(socket: WebSocket, ctx: ConnectionContext, remo
     alive = true;
     metrics.messagesIn++;
     const now = Date.now();
-    tokens = Math.min(limits.rate.burst, tokens + ((now - refilled) / 1000) * limits.rate.perSecond);
+    tokens = Math.min(rate.burst, tokens + ((now - refilled) / 1000) * rate.perSecond);
     refilled = now;
-    if (tokens < 1) return fail('rate-limited', `more than ${limits.rate.perSecond} messages a second`, 1008);
+    if (tokens < 1) return fail('rate-limited', `more than ${rate.perSecond} messages a second`, 1008);
     tokens -= 1;
     if (isBinary) return fail('binary-not-supported', 'send JSON text frames');
     if (data.length > limits.maxMessageBytes) {
@@ -149,6 +151,10 @@ export function handleConnection(socket: WebSocket, ctx: ConnectionContext, remo
     try {
       const { publisher } = registry.join(self);
       participant = self;
+      if (role === 'publisher') {
+        rate = { perSecond: limits.rate.perSecond * 10, burst: limits.rate.burst * 10 };
+        tokens = rate.burst;
+      }
       send({
         type: 'joined',
         v: PROTOCOL_VERSION,

@@ -72,7 +72,14 @@ export const Joined = Type.Object(
   strict,
 );
 export const PeerJoined = Type.Object(
-  { type: Type.Literal('peer-joined'), peerId: Id, role: Role, offers: Type.Optional(Type.Boolean()) },
+  {
+    type: Type.Literal('peer-joined'),
+    peerId: Id,
+    role: Role,
+    offers: Type.Optional(Type.Boolean()),
+    /** To a publisher: fresh ICE servers (time-limited TURN credentials) for this viewer's peer. */
+    iceServers: Type.Optional(Type.Array(IceServer)),
+  },
   strict,
 );
 export const PeerLeft = Type.Object({ type: Type.Literal('peer-left'), peerId: Id, role: Role }, strict);

@@ -45,14 +45,14 @@ export const signaling: FastifyPluginAsync<SignalingOptions> = async (app, optio
   if (options.insecure) {
     app.log.warn('INSECURE MODE: tokens are not checked; anyone who can reach this port can publish or watch. Local development only.');
   }
-  const registry = new SessionRegistry();
+  const ice = options.ice ?? {};
+  const registry = new SessionRegistry((publisher) => iceServersFor(ice, publisher.id));
   const metrics = new Metrics();
   const limits: ConnectionLimits = {
     maxMessageBytes: options.maxMessageBytes ?? 65536,
     rate: options.rate ?? { perSecond: 50, burst: 100 },
     pingIntervalMs: options.pingIntervalMs ?? 15_000,
   };
-  const ice = options.ice ?? {};
   const origins = new Set(options.allowedOrigins ?? []);
 
   await app.register(websocket, {

@@ -1,7 +1,7 @@
 // Who is in which session, and relaying between them. Knows nothing of sockets: a participant is
 // anything with send() and close() (a WebSocket, or a WHEP viewer held by an HTTP exchange).
 import { randomBytes } from 'node:crypto';
-import type { ErrorCode, Role, ServerMessage } from './protocol.js';
+import type { ErrorCode, IceServer, Role, ServerMessage } from './protocol.js';
 
 export interface Participant {
   readonly id: string;
@@ -30,6 +30,23 @@ export function newPeerId(role: Role): string {
 
 export class SessionRegistry {
   readonly #sessions = new Map<string, Session>();
+  // Fresh ICE servers for the publisher's new peer: credentials minted at its join may have expired.
+  readonly #iceFor: (publisher: Participant) => IceServer[] | undefined;
+
+  constructor(iceFor: (publisher: Participant) => IceServer[] | undefined = () => undefined) {
+    this.#iceFor = iceFor;
+  }
+
+  #viewerJoined(publisher: Participant, viewer: Participant): void {
+    const iceServers = this.#iceFor(publisher);
+    publisher.send({
+      type: 'peer-joined',
+      peerId: viewer.id,
+      role: 'viewer',
+      ...(viewer.offers ? { offers: true } : {}),
+      ...(iceServers?.length ? { iceServers } : {}),
+    });
+  }
 
   get sessionCount(): number {
     return this.#sessions.size;
@@ -60,16 +77,14 @@ export class SessionRegistry {
       return { publisher: null };
     }
     session.viewers.set(p.id, p);
-    session.publisher?.send({ type: 'peer-joined', peerId: p.id, role: 'viewer', ...(p.offers ? { offers: true } : {}) });
+    if (session.publisher) this.#viewerJoined(session.publisher, p);
     return { publisher: session.publisher?.id ?? null };
   }
 
   /** After join: the publisher hears about the viewers that were there first. */
   announceViewers(publisher: Participant): void {
     const session = this.#sessions.get(publisher.session);
-    for (const viewer of session?.viewers.values() ?? []) {
-      publisher.send({ type: 'peer-joined', peerId: viewer.id, role: 'viewer', ...(viewer.offers ? { offers: true } : {}) });
-    }
+    for (const viewer of session?.viewers.values() ?? []) this.#viewerJoined(publisher, viewer);
   }
 
   leave(p: Participant): void {

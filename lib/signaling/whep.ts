@@ -52,6 +52,21 @@ export function registerWhep(app: FastifyInstance, options: WhepOptions): void {
   const answerTimeout = options.answerTimeoutMs ?? 10_000;
   const gatherTimeout = options.gatherTimeoutMs ?? 2_000;
 
+  // WHEP players are often pages of another origin: allow CORS (the Bearer token is the guard).
+  app.addHook('onSend', async (request, reply) => {
+    if (!request.url.startsWith('/whep/')) return;
+    reply.header('access-control-allow-origin', request.headers.origin ?? '*');
+    reply.header('access-control-expose-headers', 'location, etag, link');
+  });
+  app.options('/whep/*', async (_request, reply) =>
+    reply
+      .code(204)
+      .header('access-control-allow-methods', 'POST, PATCH, DELETE, OPTIONS')
+      .header('access-control-allow-headers', 'authorization, content-type, if-match')
+      .header('access-control-max-age', '600')
+      .send(),
+  );
+
   app.addContentTypeParser(['application/sdp', 'application/trickle-ice-sdpfrag'], { parseAs: 'string', bodyLimit: 65536 }, (_req, body, done) =>
     done(null, body),
   );

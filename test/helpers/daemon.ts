@@ -5,9 +5,10 @@ import { createSignalingServer, type StandaloneOptions } from '../../lib/signali
 
 export const SECRET = 'test-secret-0123456789abcdef';
 
-export async function startDaemon(options: Partial<StandaloneOptions> = {}): Promise<{ app: FastifyInstance; port: number; url: string; http: string }> {
-  const app = await createSignalingServer({ secret: SECRET, logLevel: 'silent', ...options });
-  await app.listen({ port: 0, host: '127.0.0.1' });
+export async function startDaemon(options: Partial<StandaloneOptions> & { port?: number } = {}): Promise<{ app: FastifyInstance; port: number; url: string; http: string }> {
+  const { port: wanted, ...rest } = options;
+  const app = await createSignalingServer({ secret: SECRET, logLevel: 'silent', ...rest });
+  await app.listen({ port: wanted ?? 0, host: '127.0.0.1' });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   return { app, port, url: `ws://127.0.0.1:${port}/v1/ws`, http: `http://127.0.0.1:${port}` };

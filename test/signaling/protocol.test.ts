@@ -25,7 +25,10 @@ t.test('publisher and viewer: join, peer-joined, relay both ways, peer-left', as
   t.ok(ice[1]!.credential && ice[1]!.credential.length > 20);
   const view = await joined('s1', 'viewer');
   t.equal(view.joined.publisher, pub.id, 'the viewer learns the publisher id');
-  t.same(await pub.c.next('peer-joined'), { type: 'peer-joined', peerId: view.id, role: 'viewer' });
+  const announced = await pub.c.next('peer-joined');
+  t.match(announced, { type: 'peer-joined', peerId: view.id, role: 'viewer' });
+  const fresh = announced.iceServers as { username: string }[];
+  t.match(fresh[1]!.username, /^\d+:p-/, 'the publisher gets fresh TURN credentials for each new viewer');
 
   pub.c.send({ type: 'offer', to: view.id, sdp: 'v=0 offer' });
   t.same(await view.c.next('offer'), { type: 'offer', from: pub.id, sdp: 'v=0 offer' });
@@ -62,7 +65,7 @@ t.test('viewers first, publisher later; publisher leaves and comes back', async 
 t.test('a WHEP-style viewer that offers is announced with offers: true', async (t) => {
   const pub = await joined('s3', 'publisher');
   const v = await joined('s3', 'viewer', { offers: true });
-  t.same(await pub.c.next('peer-joined'), { type: 'peer-joined', peerId: v.id, role: 'viewer', offers: true });
+  t.match(await pub.c.next('peer-joined'), { type: 'peer-joined', peerId: v.id, role: 'viewer', offers: true });
   v.c.close();
   pub.c.close();
 });

@@ -1,0 +1,336 @@
+// publish(): what a VM agent calls to stream to every viewer of a session. It joins the signaling
+// daemon as the publisher and keeps one WebRtcPeer per viewer: it offers to viewers that wait, answers
+// viewers that offer (WHEP), trickles candidates both ways and tears a viewer down when either side
+// ends. Errors are logged and emitted, never thrown from an event handler.
+import { EventEmitter } from 'node:events';
+import { InvalidArgumentError } from './errors.js';
+import { WebRtcPeer } from './peer.js';
+import {
+  SignalingClient,
+  silentLogger,
+  type BackoffOptions,
+  type Logger,
+  type SignalingError,
+} from './signaling/client.js';
+import type { CandidateInit, IceServer } from './signaling/protocol.js';
+import type { RTCIceCandidateInit, RTCIceServer, SendVideoOptions, SourceOptions, WebRtcPeerOptions } from './types.js';
+
+export interface PublishOptions {
+  /** The daemon's WebSocket endpoint, e.g. `ws://127.0.0.1:8080/v1/ws`. */
+  url: string;
+  session: string;
+  /** Publisher token for the session (`webrtcbin token --role publisher …`). */
+  token?: string;
+  /** What to stream, as for WebRtcPeer. */
+  source: SourceOptions;
+  video?: SendVideoOptions;
+  /** Extra ICE servers, used after the daemon's (webrtcbin uses the first STUN server only). */
+  iceServers?: RTCIceServer[];
+  /** Further WebRtcPeer options for every viewer's peer. */
+  peerOptions?: Omit<WebRtcPeerOptions, 'source' | 'video' | 'iceServers'>;
+  backoff?: BackoffOptions;
+  logger?: Logger;
+}
+
+export interface PublisherEvents {
+  /** A viewer's connection reached 'connected' (once per peer). */
+  'viewer-connected': [id: string];
+  /** A viewer's peer was closed and removed, whatever the reason (connected or not). */
+  'viewer-left': [id: string, reason: string];
+  /** A viewer's negotiation or media failed (that viewer is dropped), or the daemon refused the token. */
+  error: [Error];
+}
+
+interface Viewer {
+  id: string;
+  peer: WebRtcPeer;
+  // Negotiation steps of one viewer run one after another, in arrival order.
+  queue: Promise<void>;
+  // Our candidates wait until the description they belong to has been sent: a browser refuses a
+  // candidate that arrives before the offer.
+  described: boolean;
+  pending: CandidateInit[];
+  connected: boolean;
+}
+
+// W3C candidate from WebRtcPeer → the protocol's wire shape (strict: no undefined fields).
+function toWire(candidate: RTCIceCandidateInit | null): CandidateInit {
+  if (candidate === null) return null;
+  return { candidate: candidate.candidate ?? '', sdpMid: candidate.sdpMid ?? null, sdpMLineIndex: candidate.sdpMLineIndex ?? null };
+}
+
+// Only the URLs: TURN credentials never reach a log.
+const urlsOf = (servers: readonly IceServer[]) => servers.flatMap((s) => (Array.isArray(s.urls) ? s.urls : [s.urls]));
+
+const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+export class Publisher extends EventEmitter<PublisherEvents> {
+  readonly client: SignalingClient;
+  readonly #options: PublishOptions;
+  readonly #log: Logger;
+  readonly #viewers = new Map<string, Viewer>();
+  // Peers still tearing down; close() waits for them.
+  readonly #peerCloses = new Set<Promise<void>>();
+  #daemonIceServers: IceServer[] = [];
+  #closing: Promise<void> | undefined;
+
+  constructor(options: PublishOptions) {
+    super();
+    if (!options || typeof options !== 'object' || !options.source) {
+      throw new InvalidArgumentError('publish() needs {url, session, source} (and a token unless the daemon runs --insecure)');
+    }
+    this.#options = options;
+    this.#log = options.logger ?? silentLogger;
+    this.client = new SignalingClient({
+      url: options.url,
+      session: options.session,
+      role: 'publisher',
+      token: options.token,
+      backoff: options.backoff,
+      logger: this.#log,
+    });
+    const client = this.client;
+    client.on('joined', this.#guard('joined', (m) => {
+      this.#daemonIceServers = m.iceServers;
+      this.#log.info({ peerId: m.peerId, session: m.session, iceServers: urlsOf(m.iceServers) }, 'publisher: joined');
+      // Nothing survives a reconnect; the daemon announces every viewer again.
+      for (const viewer of [...this.#viewers.values()]) this.#drop(viewer, 'rejoined', false);
+    }));
+    client.on('peer-joined', this.#guard('peer-joined', (m) => {
+      if (m.role !== 'viewer') return;
+      if (m.iceServers?.length) this.#daemonIceServers = m.iceServers; // fresh TURN credentials
+      const old = this.#viewers.get(m.peerId);
+      if (old) this.#drop(old, 'rejoined', false);
+      if (m.offers) {
+        this.#log.debug({ viewer: m.peerId }, 'publisher: viewer will offer');
+        return;
+      }
+      const viewer = this.#createViewer(m.peerId);
+      if (viewer) this.#offer(viewer);
+    }));
+    client.on('offer', this.#guard('offer', (m) => {
+      let viewer = this.#viewers.get(m.from);
+      // A stable, negotiated peer can be renegotiated; one in the middle of our own offer cannot
+      // (webrtcbin has no rollback): the viewer's offer wins and gets a fresh peer.
+      if (viewer && !(viewer.peer.signalingState === 'stable' && viewer.peer.remoteDescription)) {
+        this.#drop(viewer, 'replaced by its new offer', false);
+        viewer = undefined;
+      }
+      viewer ??= this.#createViewer(m.from);
+      if (viewer) this.#answer(viewer, m.sdp);
+    }));
+    client.on('answer', this.#guard('answer', (m) => {
+      const viewer = this.#viewers.get(m.from);
+      if (!viewer) return this.#log.debug({ viewer: m.from }, 'publisher: answer from an unknown viewer ignored');
+      this.#enqueue(viewer, 'applying the answer', () => viewer.peer.setRemoteDescription({ type: 'answer', sdp: m.sdp }));
+    }));
+    client.on('candidate', this.#guard('candidate', (m) => {
+      const viewer = this.#viewers.get(m.from);
+      if (!viewer) return;
+      // One bad candidate does not doom the connection: the other candidates may still work.
+      viewer.peer.addIceCandidate(m.candidate).catch((error: unknown) => {
+        if (this.#isCurrent(viewer)) this.#log.warn({ viewer: viewer.id, err: message(error) }, 'publisher: remote candidate refused');
+      });
+    }));
+    client.on('peer-left', this.#guard('peer-left', (m) => {
+      const viewer = this.#viewers.get(m.peerId);
+      if (viewer) this.#drop(viewer, 'left', false);
+    }));
+    client.on('bye', this.#guard('bye', (m) => {
+      // Without `from` the daemon is shutting down; 'disconnected' follows.
+      const viewer = m.from === undefined ? undefined : this.#viewers.get(m.from);
+      if (viewer) this.#drop(viewer, 'said bye', false);
+    }));
+    client.on('disconnected', this.#guard('disconnected', () => {
+      // The viewers rejoin and renegotiate once the daemon is back; their old peers are useless.
+      for (const viewer of [...this.#viewers.values()]) this.#drop(viewer, 'daemon disconnected', false);
+    }));
+    client.on('protocol-error', this.#guard('protocol-error', (e) => {
+      // unknown-peer: a viewer left while our message to it was on its way; nothing to do.
+      const level = e.code === 'unknown-peer' ? 'debug' : 'warn';
+      this.#log[level]({ code: e.code, origin: e.origin, detail: e.message }, 'publisher: signaling error');
+    }));
+    client.on('state', this.#guard('state', (state, error?: SignalingError) => {
+      if (state === 'closed' && error) this.#emitError(error);
+    }));
+    client.connect();
+  }
+
+  /** Viewers with a peer (negotiating or connected). */
+  get viewers(): number {
+    return this.#viewers.size;
+  }
+
+  /** Closes every viewer's peer and leaves the session. Idempotent; afterwards nothing keeps the process alive. */
+  close(): Promise<void> {
+    if (this.#closing) return this.#closing;
+    for (const viewer of [...this.#viewers.values()]) this.#drop(viewer, 'publisher closed', false);
+    this.#closing = Promise.allSettled([this.client.close(), ...this.#peerCloses]).then(() => undefined);
+    return this.#closing;
+  }
+
+  // Event handlers must never throw into the client's socket callbacks.
+  #guard<A extends unknown[]>(event: string, handler: (...args: A) => void): (...args: A) => void {
+    return (...args: A) => {
+      if (this.#closing) return;
+      try {
+        handler(...args);
+      } catch (error) {
+        this.#log.error({ event, err: message(error) }, 'publisher: handler failed');
+        this.#emitError(error instanceof Error ? error : new Error(String(error)));
+      }
+    };
+  }
+
+  #emitError(error: Error): void {
+    // An unhandled 'error' event would throw; without a listener it becomes a process warning.
+    if (this.listenerCount('error') === 0) {
+      process.emitWarning(error.message, { code: 'WEBRTCBIN_PUBLISH_ERROR', detail: 'add a publisher.on("error") listener to handle it' });
+      return;
+    }
+    try {
+      this.emit('error', error);
+    } catch (thrown) {
+      this.#log.error({ err: message(thrown) }, 'publisher: an error listener threw');
+    }
+  }
+
+  #isCurrent(viewer: Viewer): boolean {
+    return !this.#closing && this.#viewers.get(viewer.id) === viewer;
+  }
+
+  #createViewer(id: string): Viewer | undefined {
+    let peer: WebRtcPeer;
+    try {
+      peer = new WebRtcPeer({
+        ...this.#options.peerOptions,
+        source: this.#options.source,
+        video: this.#options.video,
+        iceServers: [...this.#daemonIceServers, ...(this.#options.iceServers ?? [])],
+      });
+    } catch (error) {
+      this.#log.error({ viewer: id, err: message(error) }, 'publisher: could not create a peer for the viewer');
+      this.#emitError(error instanceof Error ? error : new Error(String(error)));
+      this.client.send({ type: 'bye', to: id });
+      return undefined;
+    }
+    const viewer: Viewer = { id, peer, queue: Promise.resolve(), described: false, pending: [], connected: false };
+    this.#viewers.set(id, viewer);
+    this.#log.debug({ viewer: id }, 'publisher: peer created');
+    peer.on('icecandidate', (candidate) => {
+      if (!this.#isCurrent(viewer)) return;
+      if (viewer.described) this.#sendCandidate(viewer, toWire(candidate));
+      else viewer.pending.push(toWire(candidate));
+    });
+    peer.on('connectionstatechange', (state) => {
+      if (!this.#isCurrent(viewer)) return;
+      this.#log.debug({ viewer: id, state }, 'publisher: connection state');
+      if (state === 'connected' && !viewer.connected) {
+        viewer.connected = true;
+        this.#log.info({ viewer: id }, 'publisher: viewer connected');
+        this.#notify(() => this.emit('viewer-connected', id));
+      } else if (state === 'failed' || state === 'closed') {
+        this.#log.warn({ viewer: id, state }, 'publisher: viewer connection ended');
+        this.#drop(viewer, `connection ${state}`, true);
+      }
+    });
+    peer.on('warning', (warning) => this.#log.warn({ viewer: id, err: warning.message }, 'publisher: GStreamer warning'));
+    peer.on('error', (error) => {
+      if (!this.#isCurrent(viewer)) return;
+      this.#fail(viewer, 'media pipeline error', error);
+    });
+    return viewer;
+  }
+
+  // A throwing user listener must not break the state update that emitted it.
+  #notify(emit: () => void): void {
+    try {
+      emit();
+    } catch (error) {
+      this.#log.error({ err: message(error) }, 'publisher: a listener threw');
+    }
+  }
+
+  // Runs one negotiation step after the viewer's previous ones; a failure drops the viewer. The chain
+  // itself never rejects.
+  #enqueue(viewer: Viewer, what: string, step: () => Promise<void>): void {
+    viewer.queue = viewer.queue.then(async () => {
+      if (!this.#isCurrent(viewer)) return;
+      try {
+        await step();
+      } catch (error) {
+        // A peer closed meanwhile rejects its pending operations; that is expected, not a failure.
+        if (this.#isCurrent(viewer)) this.#fail(viewer, what, error);
+      }
+    });
+  }
+
+  #offer(viewer: Viewer): void {
+    this.#enqueue(viewer, 'creating the offer', async () => {
+      const offer = await viewer.peer.createOffer();
+      if (!this.#isCurrent(viewer)) return;
+      await viewer.peer.setLocalDescription(offer);
+      if (!this.#isCurrent(viewer)) return;
+      this.#sendDescription(viewer, 'offer', offer.sdp);
+    });
+  }
+
+  #answer(viewer: Viewer, sdp: string): void {
+    this.#enqueue(viewer, 'answering the offer', async () => {
+      await viewer.peer.setRemoteDescription({ type: 'offer', sdp });
+      if (!this.#isCurrent(viewer)) return;
+      const answer = await viewer.peer.createAnswer();
+      if (!this.#isCurrent(viewer)) return;
+      await viewer.peer.setLocalDescription(answer);
+      if (!this.#isCurrent(viewer)) return;
+      this.#sendDescription(viewer, 'answer', answer.sdp);
+    });
+  }
+
+  #sendDescription(viewer: Viewer, type: 'offer' | 'answer', sdp: string): void {
+    // send() returns false only while disconnected; 'disconnected' drops this viewer anyway.
+    const sent = this.client.send({ type, to: viewer.id, sdp });
+    this.#log.debug({ viewer: viewer.id, type, sdpBytes: sdp.length, sent }, 'publisher: description sent');
+    viewer.described = true;
+    for (const candidate of viewer.pending.splice(0)) this.#sendCandidate(viewer, candidate);
+  }
+
+  #sendCandidate(viewer: Viewer, candidate: CandidateInit): void {
+    try {
+      this.client.send({ type: 'candidate', to: viewer.id, candidate });
+    } catch (error) {
+      // e.g. a candidate line over the protocol's length limit: skip that one.
+      this.#log.warn({ viewer: viewer.id, err: message(error) }, 'publisher: local candidate not sent');
+    }
+  }
+
+  #fail(viewer: Viewer, what: string, error: unknown): void {
+    const reason = `${what} failed: ${message(error)}`;
+    this.#log.error({ viewer: viewer.id, err: message(error) }, `publisher: ${what} failed; dropping the viewer`);
+    this.#drop(viewer, reason, true);
+    this.#emitError(new Error(`viewer ${viewer.id}: ${reason}`, { cause: error }));
+  }
+
+  // Closes and forgets a viewer's peer. `bye` tells the viewer (through the daemon) to give up on
+  // this connection; not needed when the viewer itself left or the daemon is gone.
+  #drop(viewer: Viewer, reason: string, bye: boolean): void {
+    if (this.#viewers.get(viewer.id) !== viewer) return;
+    this.#viewers.delete(viewer.id);
+    const closing = viewer.peer.close().catch((error: unknown) => {
+      this.#log.warn({ viewer: viewer.id, err: message(error) }, 'publisher: closing a peer failed');
+    });
+    this.#peerCloses.add(closing);
+    void closing.finally(() => this.#peerCloses.delete(closing));
+    if (bye) this.client.send({ type: 'bye', to: viewer.id });
+    this.#log.info({ viewer: viewer.id, reason }, 'publisher: viewer removed');
+    this.#notify(() => this.emit('viewer-left', viewer.id, reason));
+  }
+}
+
+/**
+ * Streams `source` to every viewer of `session`, through the signaling daemon at `url`. Returns at
+ * once; connecting, reconnecting and every viewer's negotiation happen in the background.
+ */
+export function publish(options: PublishOptions): Publisher {
+  return new Publisher(options);
+}
