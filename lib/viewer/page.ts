@@ -1,0 +1,149 @@
+// The page the daemon serves at `/`: `/?session=NAME&token=TOKEN[&relay=1]`. A full-window video, a
+// small overlay (state + stats; 's' toggles it, 'f' toggles fullscreen) and a centred message when
+// WebRTC cannot get a picture through or the viewer gives up. For tests it publishes
+// window.__viewer, window.__viewerState and window.__viewerStats.
+import { Viewer, type ViewerState, type ViewerStats } from './viewer.js';
+
+declare global {
+  interface Window {
+    __viewer?: Viewer;
+    __viewerState?: ViewerState;
+    __viewerStats?: ViewerStats | null;
+  }
+}
+
+const $ = <T extends HTMLElement>(id: string): T => {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`#${id} is missing from the page`);
+  return el as T;
+};
+
+const video = $<HTMLVideoElement>('video');
+const overlay = $('overlay');
+const stateLine = $('state');
+const detailLine = $('detail');
+const statsLine = $('stats');
+const message = $('message');
+const messageTitle = $('message-title');
+const messageBody = $('message-body');
+
+// Belt and braces for autoplay: the attributes are in the HTML, the properties make sure.
+video.muted = true;
+video.autoplay = true;
+video.playsInline = true;
+
+const LABELS: Record<ViewerState, string> = {
+  connecting: 'connecting…',
+  'waiting-for-publisher': 'waiting for the desktop…',
+  negotiating: 'negotiating…',
+  connected: 'connected',
+  reconnecting: 'reconnecting…',
+  failed: 'failed',
+  stopped: 'stopped',
+};
+
+function showMessage(title: string, body: string): void {
+  messageTitle.textContent = title;
+  messageBody.textContent = body;
+  message.hidden = false;
+}
+function hideMessage(): void {
+  message.hidden = true;
+}
+
+function setState(state: ViewerState, detail = ''): void {
+  window.__viewerState = state;
+  overlay.dataset.state = state;
+  stateLine.textContent = LABELS[state];
+  detailLine.textContent = detail;
+  if (state !== 'connected' && state !== 'negotiating') statsLine.textContent = '';
+}
+
+function formatStats(s: ViewerStats): string {
+  const parts: string[] = [];
+  const ms = (n: number | null) => (n === null ? '–' : `${Math.round(n)} ms`);
+  if (s.codec) parts.push(s.codec);
+  if (s.width && s.height) parts.push(`${s.width}×${s.height}`);
+  parts.push(`${s.fps === null ? '–' : Math.round(s.fps)} fps`);
+  parts.push(s.bitrateKbps === null ? '– kb/s' : s.bitrateKbps >= 10_000 ? `${(s.bitrateKbps / 1000).toFixed(1)} Mb/s` : `${s.bitrateKbps} kb/s`);
+  parts.push(`rtt ${ms(s.rttMs)}`);
+  parts.push(`jb ${ms(s.jitterBufferMs)}`);
+  parts.push(`dec ${ms(s.decodeMs)}`);
+  parts.push(`≈${ms(s.latencyEstimateMs)}`);
+  return parts.join(' · ');
+}
+
+// 's' shows/hides the overlay, 'f' toggles fullscreen.
+document.addEventListener('keydown', (e) => {
+  if (e.ctrlKey || e.metaKey || e.altKey || e.repeat) return;
+  if (e.key === 's' || e.key === 'S') overlay.hidden = !overlay.hidden;
+  else if (e.key === 'f' || e.key === 'F') {
+    if (document.fullscreenElement) void document.exitFullscreen().catch(() => {});
+    else void document.documentElement.requestFullscreen().catch(() => {});
+  }
+});
+
+const params = new URLSearchParams(location.search);
+const session = params.get('session') ?? '';
+const token = params.get('token') ?? undefined;
+const relay = params.get('relay') === '1';
+
+window.__viewerStats = null;
+
+if (!session) {
+  setState('failed', 'no session in the address');
+  showMessage('No session to show', 'Open this page as /?session=NAME&token=TOKEN (the link the daemon or `webrtcbin token` gives you).');
+} else {
+  const url = `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/v1/ws`;
+  const viewer = new Viewer({
+    url,
+    session,
+    token,
+    video,
+    iceTransportPolicy: relay ? 'relay' : undefined,
+  });
+  window.__viewer = viewer;
+  let fallbackShown = false;
+
+  viewer.addEventListener('state', (e) => {
+    const state = e.detail;
+    let detail = '';
+    if (state === 'waiting-for-publisher' || state === 'reconnecting') detail = viewer.reason ?? '';
+    if (relay && (state === 'negotiating' || state === 'connected')) detail = 'relay only (TURN)';
+    setState(state, detail);
+    if (state === 'failed') {
+      showMessage('Cannot show the desktop', viewer.failureReason ?? 'The viewer gave up.');
+    } else if (state === 'stopped') {
+      showMessage('Stopped', 'The viewer was stopped. Reload the page to connect again.');
+    } else if (!fallbackShown) {
+      hideMessage();
+    }
+  });
+
+  viewer.addEventListener('reconnect', (e) => {
+    const { attempt, delayMs, reason } = e.detail;
+    detailLine.textContent = `retry ${attempt} in ${(delayMs / 1000).toFixed(1)} s: ${reason}`;
+  });
+
+  viewer.addEventListener('fallback', (e) => {
+    fallbackShown = true;
+    showMessage('The video is not getting through', `${e.detail.reason}. Still trying…${relay ? '' : ' (If a firewall blocks UDP, try adding &relay=1 to the address.)'}`);
+  });
+
+  viewer.addEventListener('stats', (e) => {
+    const stats = e.detail;
+    window.__viewerStats = stats;
+    statsLine.textContent = formatStats(stats);
+    if (fallbackShown && stats.framesDecoded > 0) {
+      fallbackShown = false;
+      hideMessage();
+    }
+  });
+
+  // Leave politely (bye) when the page goes away; come back if the browser restores it from its cache.
+  addEventListener('pagehide', () => viewer.stop());
+  addEventListener('pageshow', (e) => {
+    if (e.persisted) viewer.start();
+  });
+  viewer.start();
+}

@@ -1,0 +1,723 @@
+// The browser side of the desktop stream: one WebSocket to the signaling daemon (protocol v1, see
+// docs/protocol.md), one RTCPeerConnection answering the publisher's (the VM's) offer, the received
+// track shown in a <video>. Reconnects with exponential backoff, reports stats every second, and says
+// when WebRTC cannot get a picture through ('fallback') so a page can offer something else.
+//
+// Framework-free and dependency-free: only the protocol's *types* are imported (the compiled TypeBox
+// validators would add ~400 kB to the bundle); the few fields used are checked by hand below.
+import type { ClientMessage } from '../signaling/protocol.js';
+
+export type ViewerState =
+  | 'connecting' // opening the signaling socket / waiting for `joined` (first try)
+  | 'waiting-for-publisher' // joined; the session has no publisher yet
+  | 'negotiating' // a publisher is there: offer/answer and ICE in progress
+  | 'connected' // the RTCPeerConnection is connected
+  | 'reconnecting' // torn down; the next try is scheduled or under way
+  | 'failed' // will not retry by itself (refused token, bad session name, bad URL): see `failureReason`
+  | 'stopped'; // stop() was called
+
+export interface ViewerStats {
+  /** Frames decoded per second over the last interval. */
+  fps: number | null;
+  /** Received bitrate over the last interval (RTP payload and headers), kbit/s. */
+  bitrateKbps: number | null;
+  /** ICE round-trip time of the selected candidate pair, ms. */
+  rttMs: number | null;
+  /** Mean time a frame spent in the jitter buffer over the last interval, ms. */
+  jitterBufferMs: number | null;
+  /** Mean decode time per frame over the last interval, ms. */
+  decodeMs: number | null;
+  /** Frames decoded since this RTCPeerConnection started. */
+  framesDecoded: number;
+  /** jitterBufferMs + decodeMs + rttMs / 2: the receiver's share of the latency (no capture, encode or display). */
+  latencyEstimateMs: number | null;
+  /** "VP8", "H264", … */
+  codec: string | null;
+  width: number | null;
+  height: number | null;
+}
+
+export interface ViewerOptions {
+  /** ws(s)://host/v1/ws */
+  url: string;
+  session: string;
+  token?: string;
+  video: HTMLVideoElement;
+  /** How long a publisher-present attempt may go without a decoded frame before 'fallback'; also the join timeout. */
+  connectTimeoutMs?: number;
+  backoff?: { initialMs?: number; maxMs?: number };
+  /** 'relay' forces TURN (the page maps `?relay=1` to this). */
+  iceTransportPolicy?: RTCIceTransportPolicy;
+  /** If set, RTCRtpReceiver.jitterBufferTarget (ms) where supported; 0 asks for the smallest buffer. */
+  jitterBufferTargetMs?: number;
+  /** Called (once per attempt) when no frame was decoded within connectTimeoutMs. */
+  onFallback?: (reason: string) => void;
+}
+
+export interface FallbackDetail {
+  reason: string;
+  iceConnectionState: RTCIceConnectionState | 'none';
+}
+export interface ReconnectDetail {
+  /** 1 for the first retry after a success. */
+  attempt: number;
+  delayMs: number;
+  reason: string;
+}
+export interface ViewerErrorDetail {
+  /** A daemon error code (docs/protocol.md) or 'bad-session' / 'bad-url' / 'bad-message'. */
+  code: string;
+  message: string;
+  /** true: the viewer gave up (state 'failed'). */
+  fatal: boolean;
+}
+
+export interface ViewerEventMap {
+  state: CustomEvent<ViewerState>;
+  stats: CustomEvent<ViewerStats>;
+  fallback: CustomEvent<FallbackDetail>;
+  reconnect: CustomEvent<ReconnectDetail>;
+  error: CustomEvent<ViewerErrorDetail>;
+}
+
+type ViewerListener<K extends keyof ViewerEventMap> = ((event: ViewerEventMap[K]) => void) | { handleEvent(event: ViewerEventMap[K]): void };
+
+// ---- incoming messages, checked by hand (only what this module reads) ----
+
+export type IncomingMessage =
+  | { type: 'joined'; peerId: string; iceServers: RTCIceServer[]; publisher: string | null }
+  | { type: 'peer-joined' | 'peer-left'; peerId: string; role: 'publisher' | 'viewer' }
+  | { type: 'offer' | 'answer'; from: string; sdp: string }
+  | { type: 'candidate'; from: string; candidate: RTCIceCandidateInit | null }
+  | { type: 'bye'; from?: string; reason?: string }
+  | { type: 'error'; code: string; message: string };
+
+const SESSION_RE = /^[A-Za-z0-9_.-]{1,64}$/;
+const STABLE_JOIN_MS = 30_000; // joined this long before a drop: the next retry starts from initialMs again
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isString = (v: unknown): v is string => typeof v === 'string';
+const isNonEmptyString = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
+
+/** Parses one daemon → client frame; returns a string saying what is wrong when it is not usable. */
+export function parseServerMessage(text: string): IncomingMessage | string {
+  let m: unknown;
+  try {
+    m = JSON.parse(text);
+  } catch {
+    return 'not JSON';
+  }
+  if (!isObject(m) || !isString(m.type)) return 'not an object with a string "type"';
+  switch (m.type) {
+    case 'joined': {
+      if (!isNonEmptyString(m.peerId)) return 'joined: no peerId';
+      if (!Array.isArray(m.iceServers)) return 'joined: iceServers is not an array';
+      const iceServers: RTCIceServer[] = [];
+      for (const s of m.iceServers) {
+        if (!isObject(s)) return 'joined: an ICE server is not an object';
+        const urls = s.urls;
+        if (!(isString(urls) || (Array.isArray(urls) && urls.every(isString)))) return 'joined: an ICE server has no urls';
+        const server: RTCIceServer = { urls: urls as string | string[] };
+        if (isString(s.username)) server.username = s.username;
+        if (isString(s.credential)) server.credential = s.credential;
+        iceServers.push(server);
+      }
+      const publisher = m.publisher === undefined || m.publisher === null ? null : m.publisher;
+      if (publisher !== null && !isNonEmptyString(publisher)) return 'joined: publisher is not a string';
+      return { type: 'joined', peerId: m.peerId, iceServers, publisher };
+    }
+    case 'peer-joined':
+    case 'peer-left':
+      if (!isNonEmptyString(m.peerId)) return `${m.type}: no peerId`;
+      if (m.role !== 'publisher' && m.role !== 'viewer') return `${m.type}: bad role`;
+      return { type: m.type, peerId: m.peerId, role: m.role };
+    case 'offer':
+    case 'answer':
+      if (!isNonEmptyString(m.from)) return `${m.type}: no from`;
+      if (!isNonEmptyString(m.sdp)) return `${m.type}: no sdp`;
+      return { type: m.type, from: m.from, sdp: m.sdp };
+    case 'candidate': {
+      if (!isNonEmptyString(m.from)) return 'candidate: no from';
+      const c = m.candidate;
+      if (c === null) return { type: 'candidate', from: m.from, candidate: null };
+      if (!isObject(c) || !isString(c.candidate)) return 'candidate: no candidate string';
+      const init: RTCIceCandidateInit = { candidate: c.candidate };
+      if (isString(c.sdpMid) || c.sdpMid === null) init.sdpMid = c.sdpMid;
+      if (typeof c.sdpMLineIndex === 'number' || c.sdpMLineIndex === null) init.sdpMLineIndex = c.sdpMLineIndex;
+      if (isString(c.usernameFragment) || c.usernameFragment === null) init.usernameFragment = c.usernameFragment;
+      return { type: 'candidate', from: m.from, candidate: init };
+    }
+    case 'bye': {
+      const bye: IncomingMessage = { type: 'bye' };
+      if (isString(m.from)) bye.from = m.from;
+      if (isString(m.reason)) bye.reason = m.reason;
+      return bye;
+    }
+    case 'error':
+      if (!isString(m.code)) return 'error: no code';
+      return { type: 'error', code: m.code, message: isString(m.message) ? m.message : '' };
+    default:
+      return `unknown type ${JSON.stringify(m.type).slice(0, 40)}`;
+  }
+}
+
+/** "10 s", "2.5 s" */
+export function formatSeconds(ms: number): string {
+  return `${Math.round(ms / 100) / 10} s`;
+}
+
+const round1 = (n: number): number => Math.round(n * 10) / 10;
+
+interface StatsSample {
+  timestamp: number;
+  framesDecoded: number;
+  bytesReceived: number;
+  jitterBufferDelay: number;
+  jitterBufferEmittedCount: number;
+  totalDecodeTime: number;
+}
+
+export class Viewer extends EventTarget {
+  readonly options: Readonly<Required<Pick<ViewerOptions, 'url' | 'session' | 'video' | 'connectTimeoutMs'>>> & ViewerOptions;
+  private readonly initialMs: number;
+  private readonly maxMs: number;
+
+  private _state: ViewerState = 'stopped';
+  private _stats: ViewerStats | null = null;
+  private _failureReason: string | null = null;
+  private _reason: string | null = null;
+
+  private running = false;
+  private ws: WebSocket | null = null;
+  private joined = false;
+  private joinedAt = 0;
+  private iceServers: RTCIceServer[] = [];
+  private publisherId: string | null = null;
+
+  private pc: RTCPeerConnection | null = null;
+  /** Offer and candidate handling, in arrival order (setRemoteDescription is async). */
+  private chain: Promise<void> = Promise.resolve();
+  private pendingCandidates: (RTCIceCandidateInit | null)[] = [];
+  private localCandidates = 0;
+  private remoteCandidates = 0;
+  private gotOffer = false;
+  private lastIceState: RTCIceConnectionState | 'none' = 'none';
+
+  private failures = 0;
+  private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
+  private joinTimer: ReturnType<typeof setTimeout> | null = null;
+  private fallbackTimer: ReturnType<typeof setTimeout> | null = null;
+  private statsTimer: ReturnType<typeof setInterval> | null = null;
+  private prevSample: StatsSample | null = null;
+  private framesSeen = false;
+
+  constructor(options: ViewerOptions) {
+    super();
+    this.options = { ...options, connectTimeoutMs: options.connectTimeoutMs ?? 10_000 };
+    this.initialMs = Math.max(1, options.backoff?.initialMs ?? 500);
+    this.maxMs = Math.max(this.initialMs, options.backoff?.maxMs ?? 10_000);
+  }
+
+  // ---- typed EventTarget ----
+  override addEventListener<K extends keyof ViewerEventMap>(type: K, listener: ViewerListener<K> | null, options?: boolean | AddEventListenerOptions): void;
+  override addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void;
+  override addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void {
+    super.addEventListener(type, listener, options);
+  }
+  override removeEventListener<K extends keyof ViewerEventMap>(type: K, listener: ViewerListener<K> | null, options?: boolean | EventListenerOptions): void;
+  override removeEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | EventListenerOptions): void;
+  override removeEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | EventListenerOptions): void {
+    super.removeEventListener(type, listener, options);
+  }
+  private emit<K extends keyof ViewerEventMap>(type: K, detail: ViewerEventMap[K]['detail']): void {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+
+  /** The latest state. */
+  get state(): ViewerState {
+    return this._state;
+  }
+  /** The latest 'stats' detail (null before the first). */
+  get stats(): ViewerStats | null {
+    return this._stats;
+  }
+  /** Why the state is 'failed'. */
+  get failureReason(): string | null {
+    return this._failureReason;
+  }
+  /** Why the viewer is reconnecting / waiting (the last reason given), for display. */
+  get reason(): string | null {
+    return this._reason;
+  }
+  /** The live RTCPeerConnection, if any (for debugging). */
+  get peerConnection(): RTCPeerConnection | null {
+    return this.pc;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.failures = 0;
+    this._failureReason = null;
+    this._reason = null;
+    if (!SESSION_RE.test(this.options.session)) {
+      this.fail('bad-session', `invalid session name ${JSON.stringify(this.options.session)} (1–64 of A–Z a–z 0–9 _ . -)`);
+      return;
+    }
+    this.statsTimer = setInterval(() => void this.pollStats(), 1000);
+    this.connect();
+  }
+
+  stop(): void {
+    if (!this.running && this._state === 'stopped') return;
+    const wasRunning = this.running;
+    this.running = false;
+    if (wasRunning) this.send({ type: 'bye' });
+    this.shutdown();
+    this.setState('stopped');
+  }
+
+  // ---- lifecycle ----
+
+  private setState(state: ViewerState): void {
+    if (state === this._state) return;
+    this._state = state;
+    this.emit('state', state);
+  }
+
+  private connect(): void {
+    const retrying = this.failures > 0;
+    this.setState(retrying ? 'reconnecting' : 'connecting');
+    let ws: WebSocket;
+    try {
+      ws = new WebSocket(this.options.url);
+    } catch (e) {
+      this.fail('bad-url', `cannot open the signaling socket ${this.options.url}: ${(e as Error).message}`);
+      return;
+    }
+    this.ws = ws;
+    this.joined = false;
+    this.joinedAt = 0;
+    this.joinTimer = setTimeout(() => {
+      this.joinTimer = null;
+      if (this.ws === ws && !this.joined) this.restart(`the signaling server did not answer within ${formatSeconds(this.options.connectTimeoutMs)}`);
+    }, this.options.connectTimeoutMs);
+    ws.onopen = () => {
+      if (this.ws !== ws) return;
+      const join: ClientMessage = { type: 'join', v: 1, session: this.options.session, role: 'viewer' };
+      if (this.options.token) join.token = this.options.token;
+      this.send(join);
+    };
+    ws.onmessage = (event: MessageEvent) => {
+      if (this.ws !== ws) return;
+      if (typeof event.data !== 'string') {
+        console.warn('[viewer] ignoring a binary signaling frame');
+        return;
+      }
+      const message = parseServerMessage(event.data);
+      if (typeof message === 'string') {
+        console.warn(`[viewer] ignoring a signaling message: ${message}`);
+        return;
+      }
+      this.handle(message);
+    };
+    ws.onclose = (event: CloseEvent) => {
+      if (this.ws !== ws) return;
+      this.ws = null;
+      const why = event.reason ? `${event.code} ${event.reason}` : `${event.code}`;
+      this.restart(this.joined ? `the signaling connection closed (${why})` : `could not reach the signaling server at ${this.options.url} (${why})`);
+    };
+  }
+
+  private send(message: ClientMessage): void {
+    if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(message));
+  }
+
+  /** Tears everything down and schedules a new join (exponential backoff with jitter). */
+  private restart(reason: string): void {
+    if (!this.running || this.reconnectTimer) return;
+    if (this.joinedAt && Date.now() - this.joinedAt >= STABLE_JOIN_MS) this.failures = 0;
+    this.closePeer();
+    this.closeSocket();
+    const base = Math.min(this.maxMs, this.initialMs * 2 ** Math.min(this.failures, 30));
+    const delayMs = Math.round(base / 2 + (Math.random() * base) / 2);
+    this.failures++;
+    this._reason = reason;
+    this.setState('reconnecting');
+    this.emit('reconnect', { attempt: this.failures, delayMs, reason });
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      if (this.running) this.connect();
+    }, delayMs);
+  }
+
+  /** Gives up: state 'failed' until start() is called again. */
+  private fail(code: string, message: string): void {
+    this._failureReason = message;
+    this._reason = message;
+    this.running = false;
+    this.shutdown();
+    this.emit('error', { code, message, fatal: true });
+    this.setState('failed');
+  }
+
+  private shutdown(): void {
+    for (const timer of [this.reconnectTimer, this.joinTimer, this.fallbackTimer]) if (timer) clearTimeout(timer);
+    if (this.statsTimer) clearInterval(this.statsTimer);
+    this.reconnectTimer = this.joinTimer = this.fallbackTimer = this.statsTimer = null;
+    this.closePeer();
+    this.closeSocket();
+    this.publisherId = null;
+  }
+
+  private closeSocket(): void {
+    if (this.joinTimer) clearTimeout(this.joinTimer);
+    this.joinTimer = null;
+    const ws = this.ws;
+    this.ws = null;
+    this.joined = false;
+    if (!ws) return;
+    ws.onopen = ws.onmessage = ws.onclose = null;
+    if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) {
+      try {
+        ws.close(1000);
+      } catch {
+        /* already closing */
+      }
+    }
+  }
+
+  private closePeer(): void {
+    const pc = this.pc;
+    this.pc = null;
+    this.pendingCandidates = [];
+    this.prevSample = null;
+    this.chain = Promise.resolve();
+    if (pc) {
+      this.lastIceState = pc.iceConnectionState;
+      pc.onicecandidate = pc.ontrack = pc.onconnectionstatechange = pc.oniceconnectionstatechange = null;
+      pc.close();
+    }
+    if (this.options.video.srcObject) this.options.video.srcObject = null;
+  }
+
+  // ---- signaling ----
+
+  private handle(m: IncomingMessage): void {
+    switch (m.type) {
+      case 'joined':
+        if (this.joinTimer) clearTimeout(this.joinTimer);
+        this.joinTimer = null;
+        this.joined = true;
+        this.joinedAt = Date.now();
+        this.iceServers = m.iceServers;
+        this.publisherId = m.publisher;
+        if (m.publisher) this.publisherPresent();
+        else this.waitForPublisher(null);
+        return;
+      case 'peer-joined':
+        if (m.role !== 'publisher') return;
+        if (this.publisherId && this.publisherId !== m.peerId) this.closePeer();
+        this.publisherId = m.peerId;
+        this.publisherPresent();
+        return;
+      case 'peer-left':
+        if (m.role !== 'publisher' || (this.publisherId && m.peerId !== this.publisherId)) return;
+        // The protocol keeps viewers joined; the next publisher's peer-joined starts a new attempt.
+        this.publisherId = null;
+        this.closePeer();
+        this.waitForPublisher('the publisher left');
+        return;
+      case 'offer':
+        this.onOffer(m.from, m.sdp);
+        return;
+      case 'answer':
+        console.warn('[viewer] ignoring an answer: this viewer does not send offers');
+        return;
+      case 'candidate':
+        this.onCandidate(m.from, m.candidate);
+        return;
+      case 'bye':
+        this.restart(m.from ? `the publisher ended this connection${m.reason ? `: ${m.reason}` : ''}` : `the server said bye${m.reason ? `: ${m.reason}` : ''}`);
+        return;
+      case 'error':
+        this.onError(m.code, m.message);
+        return;
+    }
+  }
+
+  private onError(code: string, message: string): void {
+    const text = message ? `${code}: ${message}` : code;
+    // A refused token (or a join the daemon cannot accept) will not get better by retrying.
+    const fatal = code === 'unauthorized' || (!this.joined && (code === 'bad-message' || code === 'bad-json' || code === 'publisher-exists'));
+    if (fatal) {
+      this.fail(code, code === 'unauthorized' ? `the signaling server refused the token (${message || 'unauthorized'})` : `the signaling server refused to join: ${text}`);
+      return;
+    }
+    console.warn(`[viewer] signaling error ${text}`);
+    this.emit('error', { code, message, fatal: false });
+    // too-large / rate-limited / shutting-down: the daemon closes the socket and onclose reconnects.
+  }
+
+  private waitForPublisher(reason: string | null): void {
+    this.clearFallback();
+    this._reason = reason;
+    this.setState('waiting-for-publisher');
+  }
+
+  /** A publisher is in the session: expect its offer, and start the no-frames clock unless one runs. */
+  private publisherPresent(): void {
+    if (this._state !== 'connected') this.setState('negotiating');
+    this.ensurePeer();
+    this.armFallback();
+  }
+
+  private ensurePeer(): RTCPeerConnection {
+    if (this.pc) return this.pc;
+    const config: RTCConfiguration = { iceServers: this.iceServers };
+    if (this.options.iceTransportPolicy) config.iceTransportPolicy = this.options.iceTransportPolicy;
+    const pc = new RTCPeerConnection(config);
+    this.pc = pc;
+    this.localCandidates = this.remoteCandidates = 0;
+    this.gotOffer = false;
+    this.lastIceState = 'new';
+    this.framesSeen = false;
+    pc.onicecandidate = (e: RTCPeerConnectionIceEvent) => {
+      if (this.pc !== pc) return;
+      let candidate: Extract<ClientMessage, { type: 'candidate' }>['candidate'] = null;
+      if (e.candidate) {
+        const j = e.candidate.toJSON();
+        candidate = { candidate: j.candidate ?? '', sdpMid: j.sdpMid ?? null, sdpMLineIndex: j.sdpMLineIndex ?? null };
+        if (j.usernameFragment) candidate.usernameFragment = j.usernameFragment;
+        this.localCandidates++;
+      }
+      const message: ClientMessage = { type: 'candidate', candidate };
+      if (this.publisherId) message.to = this.publisherId;
+      this.send(message);
+    };
+    pc.ontrack = (e: RTCTrackEvent) => {
+      if (this.pc !== pc) return;
+      const video = this.options.video;
+      video.srcObject = e.streams[0] ?? new MediaStream([e.track]);
+      video.play().catch(() => {
+        /* autoplay policy: a muted <video> may play; otherwise the page shows controls */
+      });
+      const target = this.options.jitterBufferTargetMs;
+      if (target !== undefined && 'jitterBufferTarget' in e.receiver) {
+        try {
+          (e.receiver as RTCRtpReceiver & { jitterBufferTarget: number | null }).jitterBufferTarget = target;
+        } catch {
+          /* out of range: keep the default */
+        }
+      }
+    };
+    pc.oniceconnectionstatechange = () => {
+      if (this.pc === pc) this.lastIceState = pc.iceConnectionState;
+    };
+    pc.onconnectionstatechange = () => {
+      if (this.pc !== pc) return;
+      switch (pc.connectionState) {
+        case 'connected':
+          this.failures = 0;
+          this._reason = null;
+          this.setState('connected');
+          break;
+        case 'failed':
+          this.restart(`the WebRTC connection failed (ICE state: ${pc.iceConnectionState})`);
+          break;
+        default:
+          break;
+      }
+    };
+    return pc;
+  }
+
+  private enqueue(pc: RTCPeerConnection, work: () => Promise<void>): void {
+    this.chain = this.chain.then(() => (this.pc === pc ? work() : undefined));
+  }
+
+  private onOffer(from: string, sdp: string): void {
+    if (!this.joined) return;
+    if (this.publisherId !== from) {
+      // An offer from a publisher we had not heard of yet (or a new one): start over with it.
+      if (this.publisherId) this.closePeer();
+      this.publisherId = from;
+    }
+    this.publisherPresent();
+    const pc = this.ensurePeer();
+    this.gotOffer = true;
+    this.enqueue(pc, async () => {
+      try {
+        await pc.setRemoteDescription({ type: 'offer', sdp });
+        const early = this.pendingCandidates.splice(0);
+        for (const c of early) await this.addCandidate(pc, c);
+        await pc.setLocalDescription(await pc.createAnswer());
+        if (this.pc !== pc || !pc.localDescription) return;
+        this.send({ type: 'answer', to: from, sdp: pc.localDescription.sdp });
+      } catch (e) {
+        if (this.pc !== pc) return;
+        console.error('[viewer] could not answer the offer', e);
+        this.restart(`could not answer the publisher's offer: ${(e as Error).message}`);
+      }
+    });
+  }
+
+  private onCandidate(from: string, candidate: RTCIceCandidateInit | null): void {
+    if (!this.joined || (this.publisherId && from !== this.publisherId)) return;
+    if (candidate) this.remoteCandidates++;
+    const pc = this.pc;
+    if (!pc) {
+      this.pendingCandidates.push(candidate);
+      return;
+    }
+    this.enqueue(pc, async () => {
+      if (!pc.remoteDescription) this.pendingCandidates.push(candidate);
+      else await this.addCandidate(pc, candidate);
+    });
+  }
+
+  private async addCandidate(pc: RTCPeerConnection, candidate: RTCIceCandidateInit | null): Promise<void> {
+    try {
+      // null = end of candidates
+      await pc.addIceCandidate(candidate ?? undefined);
+    } catch (e) {
+      if (this.pc === pc) console.warn('[viewer] addIceCandidate failed', candidate, e);
+    }
+  }
+
+  // ---- fallback ----
+
+  private armFallback(): void {
+    if (this.fallbackTimer || this.framesSeen) return;
+    const timeout = this.options.connectTimeoutMs;
+    this.fallbackTimer = setTimeout(() => {
+      void this.checkFallback(timeout);
+    }, timeout);
+  }
+
+  private clearFallback(): void {
+    if (this.fallbackTimer) clearTimeout(this.fallbackTimer);
+    this.fallbackTimer = null;
+  }
+
+  private async checkFallback(timeout: number): Promise<void> {
+    const pc = this.pc;
+    let frames = 0;
+    if (pc) {
+      try {
+        const sample = this.readInbound(await pc.getStats());
+        frames = sample?.framesDecoded ?? 0;
+      } catch {
+        /* closed meanwhile */
+      }
+    }
+    this.fallbackTimer = null;
+    if (!this.running || frames > 0 || this.framesSeen) return;
+    const ice = this.pc ? this.pc.iceConnectionState : this.lastIceState;
+    const within = formatSeconds(timeout);
+    let reason: string;
+    if (ice === 'connected' || ice === 'completed') {
+      reason = `WebRTC connected but no video frame was decoded within ${within} (ICE state: ${ice})`;
+    } else {
+      const details: string[] = [`ICE state: ${ice}`];
+      if (!this.gotOffer && this.pc) details.push('no offer from the publisher yet');
+      else if (this.pc) details.push(`${this.localCandidates} local / ${this.remoteCandidates} remote candidates`);
+      if (!this.pc && this._reason) details.push(this._reason);
+      if (this.options.iceTransportPolicy === 'relay') details.push('relay only');
+      reason = `WebRTC could not connect within ${within} (${details.join('; ')})`;
+    }
+    this.emit('fallback', { reason, iceConnectionState: ice });
+    try {
+      this.options.onFallback?.(reason);
+    } catch (e) {
+      console.error('[viewer] onFallback threw', e);
+    }
+  }
+
+  // ---- stats ----
+
+  private readInbound(report: RTCStatsReport): (StatsSample & { codecId?: string; width?: number; height?: number }) | null {
+    let found: (StatsSample & { codecId?: string; width?: number; height?: number }) | null = null;
+    report.forEach((s: Record<string, unknown>) => {
+      if (s.type !== 'inbound-rtp' || s.kind !== 'video') return;
+      const num = (k: string): number => (typeof s[k] === 'number' ? (s[k] as number) : 0);
+      found = {
+        timestamp: num('timestamp'),
+        framesDecoded: num('framesDecoded'),
+        bytesReceived: num('bytesReceived') + num('headerBytesReceived'),
+        jitterBufferDelay: num('jitterBufferDelay'),
+        jitterBufferEmittedCount: num('jitterBufferEmittedCount'),
+        totalDecodeTime: num('totalDecodeTime'),
+        codecId: typeof s.codecId === 'string' ? s.codecId : undefined,
+        width: typeof s.frameWidth === 'number' ? s.frameWidth : undefined,
+        height: typeof s.frameHeight === 'number' ? s.frameHeight : undefined,
+      };
+    });
+    return found;
+  }
+
+  private async pollStats(): Promise<void> {
+    const pc = this.pc;
+    if (!pc || !this.running) return;
+    let report: RTCStatsReport;
+    try {
+      report = await pc.getStats();
+    } catch {
+      return;
+    }
+    if (this.pc !== pc) return;
+    const now = this.readInbound(report);
+    let codec: string | null = null;
+    let rttMs: number | null = null;
+    let selectedPair: string | undefined;
+    const pairs = new Map<string, Record<string, unknown>>();
+    report.forEach((s: Record<string, unknown>) => {
+      if (s.type === 'transport' && typeof s.selectedCandidatePairId === 'string') selectedPair = s.selectedCandidatePairId;
+      if (s.type === 'candidate-pair') pairs.set(s.id as string, s);
+      if (now?.codecId && s.id === now.codecId && typeof s.mimeType === 'string') codec = s.mimeType.replace(/^video\//i, '');
+    });
+    let pair = selectedPair ? pairs.get(selectedPair) : undefined;
+    if (!pair) for (const p of pairs.values()) if (p.nominated && p.state === 'succeeded') pair = p;
+    if (pair && typeof pair.currentRoundTripTime === 'number') rttMs = round1(pair.currentRoundTripTime * 1000);
+
+    const prev = this.prevSample;
+    this.prevSample = now;
+    let fps: number | null = null;
+    let bitrateKbps: number | null = null;
+    let jitterBufferMs: number | null = null;
+    let decodeMs: number | null = null;
+    if (now) {
+      const dt = prev ? (now.timestamp - prev.timestamp) / 1000 : 0;
+      const dFrames = prev ? now.framesDecoded - prev.framesDecoded : now.framesDecoded;
+      const dEmitted = prev ? now.jitterBufferEmittedCount - prev.jitterBufferEmittedCount : now.jitterBufferEmittedCount;
+      const dDelay = prev ? now.jitterBufferDelay - prev.jitterBufferDelay : now.jitterBufferDelay;
+      const dDecode = prev ? now.totalDecodeTime - prev.totalDecodeTime : now.totalDecodeTime;
+      if (prev && dt > 0) {
+        fps = round1(dFrames / dt);
+        bitrateKbps = Math.round(((now.bytesReceived - prev.bytesReceived) * 8) / dt / 1000);
+      }
+      if (dEmitted > 0) jitterBufferMs = round1((dDelay / dEmitted) * 1000);
+      if (dFrames > 0) decodeMs = round1((dDecode / dFrames) * 1000);
+      if (now.framesDecoded > 0 && !this.framesSeen) {
+        this.framesSeen = true;
+        this.clearFallback();
+      }
+    }
+    const parts = [jitterBufferMs, decodeMs, rttMs === null ? null : rttMs / 2];
+    const latencyEstimateMs = parts.some((p) => p !== null) ? round1(parts.reduce<number>((sum, p) => sum + (p ?? 0), 0)) : null;
+    const stats: ViewerStats = {
+      fps,
+      bitrateKbps,
+      rttMs,
+      jitterBufferMs,
+      decodeMs,
+      framesDecoded: now?.framesDecoded ?? 0,
+      latencyEstimateMs,
+      codec,
+      width: now?.width ?? null,
+      height: now?.height ?? null,
+    };
+    this._stats = stats;
+    this.emit('stats', stats);
+  }
+}
