@@ -214,3 +214,20 @@ t.test('the daemon refuses to start without a secret unless insecure', async (t)
   c.close();
   await open.app.close();
 });
+
+t.test('mounted as a plugin inside an existing Fastify app, under a prefix', async (t) => {
+  const Fastify = (await import('fastify')).default;
+  const { signaling } = await import('../../lib/signaling/server.js');
+  const app = Fastify();
+  app.get('/controller/own-route', async () => ({ mine: true }));
+  await app.register(signaling, { secret: SECRET, prefix: '/rtc' });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  t.teardown(() => app.close());
+  const port = (app.server.address() as { port: number }).port;
+  const c = await RawClient.open(`ws://127.0.0.1:${port}/rtc/v1/ws`);
+  c.send({ type: 'join', session: 'mounted', role: 'viewer', token: token('mounted', 'viewer') });
+  t.match(await c.next('joined'), { session: 'mounted' });
+  c.close();
+  t.same(await fetch(`http://127.0.0.1:${port}/controller/own-route`).then((r) => r.json()), { mine: true }, "the controller's own routes are untouched");
+  t.match(await fetch(`http://127.0.0.1:${port}/rtc/healthz`).then((r) => r.json()), { ok: true });
+});
