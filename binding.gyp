@@ -1,6 +1,6 @@
 {
   "variables": {
-    "gst_modules": "gstreamer-1.0 gstreamer-webrtc-1.0 gstreamer-sdp-1.0 gstreamer-app-1.0"
+    "gst_modules": "gstreamer-1.0 gstreamer-webrtc-1.0 gstreamer-sdp-1.0 gstreamer-app-1.0 gstreamer-video-1.0"
   },
   "targets": [
     {

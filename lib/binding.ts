@@ -14,7 +14,7 @@ export type NativeEvent =
   | { type: 'latency' }
   | { type: 'send-caps'; caps: string }
   | { type: 'track'; kind: string; encoding: string }
-  | { type: 'frame'; width: number; height: number; pts: number }
+  | { type: 'frame'; width: number; height: number; pts: number; stride: number; format: string; data: Buffer; dropped: number; skipped: number }
   | { type: 'data-channel'; channel: number; label: string }
   | { type: 'channel-open' | 'channel-close'; channel: number }
   | { type: 'channel-error'; channel: number; message: string }
@@ -31,6 +31,7 @@ export interface NativePeerOptions {
   bundlePolicy?: string;
   latency?: number;
   nack?: boolean;
+  maxFps?: number;
 }
 
 export interface NativePeer {

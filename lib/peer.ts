@@ -18,7 +18,7 @@ import { matchOfferedCodec, offeredVideoCodecs } from './offer-match.js';
 import { midsOf, normalizeCandidate, validateDescription } from './sdp.js';
 import type {
   VideoCodec,
-  FrameInfo,
+  Frame,
   RTCIceCandidateInit,
   RTCIceConnectionState,
   RTCIceGatheringState,
@@ -37,7 +37,7 @@ export interface WebRtcPeerEvents {
   icegatheringstatechange: [RTCIceGatheringState];
   signalingstatechange: [RTCSignalingState];
   track: [TrackInfo];
-  frame: [FrameInfo];
+  frame: [Frame];
   datachannel: [DataChannel];
   warning: [GStreamerError];
   eos: [];
@@ -56,6 +56,54 @@ const STATE_EVENTS = {
 } as const;
 
 type StateName = keyof typeof STATE_EVENTS;
+
+// One slot: a frame waits here until the iterator takes it; a newer one replaces it.
+class LatestFrame {
+  #frame: Frame | undefined;
+  #replaced = 0;
+  #waiter: ((result: IteratorResult<Frame>) => void) | undefined;
+  #ended = false;
+
+  offer(frame: Frame): void {
+    if (this.#ended) return;
+    if (this.#waiter) {
+      const wake = this.#waiter;
+      this.#waiter = undefined;
+      wake({ value: { ...frame, dropped: frame.dropped + this.#replaced }, done: false });
+      return;
+    }
+    if (this.#frame) this.#replaced++;
+    this.#frame = frame;
+  }
+
+  end(): void {
+    this.#ended = true;
+    this.#frame = undefined;
+    this.#waiter?.({ value: undefined, done: true });
+    this.#waiter = undefined;
+  }
+
+  iterate(): AsyncIterableIterator<Frame> {
+    const self = this;
+    return {
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+      next(): Promise<IteratorResult<Frame>> {
+        if (self.#frame) {
+          const frame = self.#frame;
+          self.#frame = undefined;
+          return Promise.resolve({ value: { ...frame, dropped: frame.dropped + self.#replaced }, done: false });
+        }
+        if (self.#ended) return Promise.resolve({ value: undefined, done: true });
+        return new Promise((resolve) => (self.#waiter = resolve));
+      },
+      return(): Promise<IteratorResult<Frame>> {
+        return Promise.resolve({ value: undefined, done: true });
+      },
+    };
+  }
+}
 
 // webrtcbin names stats fields in kebab-case ("packets-received"); the W3C names are camelCase.
 function camelKeys(value: Record<string, unknown>): Record<string, unknown> {
@@ -81,6 +129,7 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
   #remoteApplied = false;
   #rejectors = new Set<(error: Error) => void>();
   #channels = new Map<number, DataChannel>();
+  #latestFrame = new LatestFrame();
   #sendCaps: string | undefined;
   #sendCapsWaiters: (() => void)[] = [];
   #sends: boolean;
@@ -135,6 +184,12 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
       if (!['RGBA', 'BGR', 'I420'].includes(format)) throw new InvalidArgumentError('video.format must be "RGBA", "BGR" or "I420"');
       native.receiveCaps = receiveCaps();
       native.receiveFormat = format;
+      if (video.maxFps !== undefined) {
+        if (typeof video.maxFps !== 'number' || !(video.maxFps > 0) || video.maxFps > 1000) {
+          throw new InvalidArgumentError('video.maxFps must be a number above 0 and at most 1000');
+        }
+        native.maxFps = video.maxFps;
+      }
       needed.push(...receiveElements(video));
     } else if (options.source) {
       const present = elementsPresent(['x264enc', 'openh264enc']);
@@ -176,6 +231,14 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
   get currentRemoteDescription(): RTCSessionDescriptionInit | null {
     return this.#description('current-remote-description');
   }
+  /**
+   * Decoded frames as an async iterator with latest-frame semantics: a slow consumer gets the newest
+   * frame, older ones are dropped (`frame.dropped` counts them). Ends when the peer closes.
+   */
+  frames(): AsyncIterableIterator<Frame> {
+    return this.#latestFrame.iterate();
+  }
+
   /** Decoded frames received so far (receiving peers). */
   get framesDecoded(): number {
     return this.#native.framesDecoded();
@@ -374,6 +437,7 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
     for (const channel of this.#channels.values()) channel._detach();
     this.#channels.clear();
     this.#pendingCandidates = [];
+    this.#latestFrame.end();
     this.#closing = this.#native.close();
     return this.#closing;
   }
@@ -459,9 +523,20 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
       case 'track':
         this.emit('track', { kind: event.kind, encoding: event.encoding });
         break;
-      case 'frame':
-        this.emit('frame', { width: event.width, height: event.height, pts: event.pts });
+      case 'frame': {
+        const frame: Frame = {
+          data: event.data,
+          width: event.width,
+          height: event.height,
+          format: event.format as Frame['format'],
+          stride: event.stride,
+          timestamp: event.pts < 0 ? -1 : event.pts / 1e6,
+          dropped: event.dropped,
+        };
+        this.#latestFrame.offer(frame);
+        this.emit('frame', frame);
         break;
+      }
       case 'data-channel': {
         const channel = new DataChannel(this.#native, event.channel, event.label);
         this.#channels.set(event.channel, channel);

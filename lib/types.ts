@@ -52,6 +52,8 @@ export interface ReceiveVideoOptions {
   receive: true;
   /** Raw format decoded frames are converted to (default RGBA). */
   format?: 'RGBA' | 'BGR' | 'I420';
+  /** Hand at most this many frames a second to JS (others are skipped before any JS runs). */
+  maxFps?: number;
 }
 
 export interface WebRtcPeerOptions {
@@ -70,9 +72,19 @@ export interface TrackInfo {
   encoding: string;
 }
 
-export interface FrameInfo {
+/** A decoded frame. `data` points straight into GStreamer's buffer (no copy); copy it to keep it. */
+export interface Frame {
+  data: Buffer;
   width: number;
   height: number;
-  /** Presentation time in nanoseconds, -1 when unknown. */
-  pts: number;
+  format: 'RGBA' | 'BGR' | 'I420';
+  /** Bytes per row of the first plane (rows may be padded: use it, not width × bytes per pixel). */
+  stride: number;
+  /** Presentation time in milliseconds (pipeline running time), -1 when unknown. */
+  timestamp: number;
+  /** Frames replaced by a newer one before this consumer took them, since the start. */
+  dropped: number;
 }
+
+/** @deprecated the `frame` event now carries a full Frame. */
+export type FrameInfo = Frame;

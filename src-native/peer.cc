@@ -59,10 +59,7 @@ Napi::Object ToJs(Napi::Env env, const Event& e) {
       o.Set("encoding", e.text);
       break;
     case EventType::Frame:
-      o.Set("width", e.width);
-      o.Set("height", e.height);
-      o.Set("pts", static_cast<double>(e.pts));
-      break;
+      break;  // filled in by DeliverEvent from the pending frame
     case EventType::DataChannel:
       o.Set("channel", static_cast<double>(e.id));
       o.Set("label", e.name);
@@ -133,11 +130,30 @@ void DeliverEvent(Napi::Env env, Napi::Function, PeerCore* core, Event* raw) {
     }
     auto* peer = static_cast<Peer*>(core->js.wrapper);
     if (!peer) return;
+    std::unique_ptr<MappedFrame> frame;
+    if (event->type == EventType::Frame) {
+      frame = core->TakeFrame();
+      if (!frame) return;
+    }
     Napi::Object self = peer->Value();
     if (self.IsEmpty()) return;
     Napi::Value handler = self.Get("onevent");
     if (!handler.IsFunction()) return;
-    handler.As<Napi::Function>().Call(self, {ToJs(env, *event)});
+    Napi::Object js = ToJs(env, *event);
+    if (frame) {
+      js.Set("width", frame->width());
+      js.Set("height", frame->height());
+      js.Set("stride", frame->stride());
+      js.Set("format", frame->format());
+      js.Set("pts", static_cast<double>(frame->pts()));
+      js.Set("dropped", static_cast<double>(core->FramesDropped()));
+      js.Set("skipped", static_cast<double>(core->FramesSkipped()));
+      // Zero copy: the Buffer points into the mapped GstBuffer and releases it when collected.
+      MappedFrame* raw = frame.release();
+      js.Set("data", Napi::Buffer<uint8_t>::New(env, raw->data(), raw->size(),
+                                                [](Napi::Env, uint8_t*, MappedFrame* f) { delete f; }, raw));
+    }
+    handler.As<Napi::Function>().Call(self, {js});
   } catch (const Napi::Error& error) {
     // A listener threw: let Node report it as it would for any EventEmitter listener. (While the
     // environment shuts down JS cannot run and napi_throw fails: nothing is left to report to.)
@@ -195,6 +211,10 @@ Peer::Peer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Peer>(info) {
   config.bundlePolicy = StringOption(options, "bundlePolicy", "max-bundle");
   Napi::Value latency = options.Get("latency");
   config.latencyMs = latency.IsNumber() ? latency.As<Napi::Number>().Int32Value() : 0;
+  Napi::Value maxFps = options.Get("maxFps");
+  if (maxFps.IsNumber() && maxFps.As<Napi::Number>().DoubleValue() > 0) {
+    config.minFrameIntervalNs = static_cast<int64_t>(1e9 / maxFps.As<Napi::Number>().DoubleValue());
+  }
   Napi::Value nack = options.Get("nack");
   config.nack = nack.IsBoolean() ? nack.As<Napi::Boolean>().Value() : true;
   Napi::Value turn = options.Get("turnServers");

@@ -488,18 +488,35 @@ GstFlowReturn PeerCore::OnSample(GstElement* appsink) {
   GstSample* sample = gst_app_sink_pull_sample(GST_APP_SINK(appsink));
   if (!sample) return GST_FLOW_EOS;
   frames_decoded_.fetch_add(1);
-  Event event{EventType::Frame};
-  if (GstCaps* caps = gst_sample_get_caps(sample)) {
-    const GstStructure* s = gst_caps_get_structure(caps, 0);
-    gst_structure_get_int(s, "width", &event.width);
-    gst_structure_get_int(s, "height", &event.height);
+  // maxFps: frames closer together than the interval are not handed to JS at all.
+  if (config_.minFrameIntervalNs > 0) {
+    gint64 now = g_get_monotonic_time() * 1000;
+    if (last_frame_ns_ && now - last_frame_ns_ < config_.minFrameIntervalNs) {
+      gst_sample_unref(sample);
+      frames_skipped_.fetch_add(1);
+      return GST_FLOW_OK;
+    }
+    last_frame_ns_ = now;
   }
-  if (GstBuffer* buffer = gst_sample_get_buffer(sample)) {
-    event.pts = GST_BUFFER_PTS_IS_VALID(buffer) ? static_cast<int64_t>(GST_BUFFER_PTS(buffer)) : -1;
+  std::unique_ptr<MappedFrame> frame = MappedFrame::Adopt(sample);
+  if (!frame) return GST_FLOW_OK;
+  // Latest frame only: while JS has not taken the previous one, a newer frame replaces it, so a slow
+  // consumer never makes memory grow. One event is in flight at most.
+  bool post = false;
+  {
+    std::lock_guard<std::mutex> lock(frame_mutex_);
+    if (pending_frame_) frames_dropped_.fetch_add(1);
+    pending_frame_ = std::move(frame);
+    if (!frame_posted_) post = frame_posted_ = true;
   }
-  gst_sample_unref(sample);
-  pipe.Post(std::move(event));
+  if (post) pipe.Post(Event{EventType::Frame});
   return GST_FLOW_OK;
+}
+
+std::unique_ptr<MappedFrame> PeerCore::TakeFrame() {
+  std::lock_guard<std::mutex> lock(frame_mutex_);
+  frame_posted_ = false;
+  return std::move(pending_frame_);
 }
 
 uint64_t PeerCore::RegisterChannel(GstWebRTCDataChannel* channel) {
@@ -712,6 +729,7 @@ void PeerCore::Teardown() {
     channels.swap(channels_);
   }
   channels.clear();
+  TakeFrame();  // a frame nobody took is released with the pipeline
   {
     std::lock_guard<std::mutex> lock(mutex_);
     hold_pad_.reset();

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "event_pipe.h"
+#include "frame.h"
 #include "gobject_ptr.h"
 
 namespace wrtc {
@@ -33,6 +34,7 @@ struct PeerConfig {
   std::string iceTransportPolicy;  // "all" | "relay"
   std::string bundlePolicy;        // "max-bundle" | "max-compat" | "balanced" | "none"
   int latencyMs = 0;               // receive jitter buffer
+  int64_t minFrameIntervalNs = 0;  // maxFps for frames handed to JS (0: every frame)
   bool nack = true;
 };
 
@@ -73,6 +75,10 @@ class PeerCore : public std::enable_shared_from_this<PeerCore> {
   // JS thread: let the held encoded stream flow into webrtcbin (idempotent).
   void ReleaseMedia();
   uint64_t FramesDecoded() const { return frames_decoded_.load(); }
+  uint64_t FramesDropped() const { return frames_dropped_.load(); }
+  uint64_t FramesSkipped() const { return frames_skipped_.load(); }
+  // JS thread: the newest decoded frame not yet handed over (null if none).
+  std::unique_ptr<MappedFrame> TakeFrame();
 
   // Data channels (JS thread). Returns the channel key, or 0 when webrtcbin refused.
   uint64_t CreateDataChannel(const std::string& label, const std::string& optionsStructure);
@@ -123,6 +129,12 @@ class PeerCore : public std::enable_shared_from_this<PeerCore> {
   GstElement* media_ = nullptr;   // owned by pipeline_
   std::atomic<bool> closing_{false};
   std::atomic<uint64_t> frames_decoded_{0};
+  std::atomic<uint64_t> frames_dropped_{0};  // replaced before JS took them (slow consumer)
+  std::atomic<uint64_t> frames_skipped_{0};  // not handed over because of maxFps
+  int64_t last_frame_ns_ = 0;                // streaming thread only
+  std::mutex frame_mutex_;
+  std::unique_ptr<MappedFrame> pending_frame_;
+  bool frame_posted_ = false;
 
   GObjectPtr<GstPad> hold_pad_;  // where the stream is held until negotiation starts
   gulong hold_probe_ = 0;

@@ -1,0 +1,51 @@
+// A decoded frame handed to JS without a copy: it owns a GstSample ref and its mapped memory until
+// the JS Buffer that points at it is garbage-collected.
+#pragma once
+
+#include <gst/gst.h>
+#include <gst/video/video.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace wrtc {
+
+class MappedFrame {
+ public:
+  // Takes ownership of `sample` (a ref from gst_app_sink_pull_sample). Null when it cannot be mapped.
+  static std::unique_ptr<MappedFrame> Adopt(GstSample* sample) {
+    std::unique_ptr<MappedFrame> frame(new MappedFrame(sample));
+    GstBuffer* buffer = gst_sample_get_buffer(sample);
+    GstCaps* caps = gst_sample_get_caps(sample);
+    if (!buffer || !caps || !gst_video_info_from_caps(&frame->info_, caps)) return nullptr;
+    if (!gst_buffer_map(buffer, &frame->map_, GST_MAP_READ)) return nullptr;
+    frame->mapped_ = true;
+    frame->pts_ = GST_BUFFER_PTS_IS_VALID(buffer) ? static_cast<int64_t>(GST_BUFFER_PTS(buffer)) : -1;
+    return frame;
+  }
+  ~MappedFrame() {
+    if (mapped_) gst_buffer_unmap(gst_sample_get_buffer(sample_), &map_);
+    gst_sample_unref(sample_);
+  }
+  MappedFrame(const MappedFrame&) = delete;
+  MappedFrame& operator=(const MappedFrame&) = delete;
+
+  uint8_t* data() const { return map_.data; }
+  size_t size() const { return map_.size; }
+  int width() const { return GST_VIDEO_INFO_WIDTH(&info_); }
+  int height() const { return GST_VIDEO_INFO_HEIGHT(&info_); }
+  int stride() const { return GST_VIDEO_INFO_PLANE_STRIDE(&info_, 0); }
+  std::string format() const { return gst_video_format_to_string(GST_VIDEO_INFO_FORMAT(&info_)); }
+  int64_t pts() const { return pts_; }
+
+ private:
+  explicit MappedFrame(GstSample* sample) : sample_(sample) { gst_video_info_init(&info_); }
+  GstSample* sample_;
+  GstMapInfo map_{};
+  GstVideoInfo info_{};
+  bool mapped_ = false;
+  int64_t pts_ = -1;
+};
+
+}  // namespace wrtc

@@ -1,0 +1,80 @@
+// Decoded frames into Node: real pixels in each format, the async iterator's latest-frame semantics
+// under a slow consumer (memory flat, drops counted), and maxFps sampling.
+import t from 'tap';
+import { WebRtcPeer, type Frame } from '../../lib/index.js';
+import { connectPair } from '../helpers/peers.js';
+import { once } from '../helpers/wait.js';
+
+async function pair(t: { teardown: (fn: () => unknown) => void }, receive: { format?: 'RGBA' | 'BGR' | 'I420'; maxFps?: number } = {}, pattern = 'smpte') {
+  const sender = new WebRtcPeer({ source: { kind: 'test', pattern }, video: { width: 320, height: 240 } });
+  const receiver = new WebRtcPeer({ video: { receive: true, ...receive } });
+  t.teardown(() => Promise.all([sender.close(), receiver.close()]));
+  await connectPair(sender, receiver);
+  return { sender, receiver };
+}
+
+t.test('RGBA frames carry the test pattern', async (t) => {
+  const { receiver } = await pair(t);
+  const frame = await once<Frame>(receiver, 'frame');
+  t.same([frame.width, frame.height, frame.format], [320, 240, 'RGBA']);
+  t.equal(frame.stride, 320 * 4);
+  t.equal(frame.data.length, 320 * 4 * 240);
+  // SMPTE bars: the top-left bar is light grey/white, the second yellow-ish (blue low), the last blue.
+  const px = (x: number, y: number) => [...frame.data.subarray(y * frame.stride + x * 4, y * frame.stride + x * 4 + 4)];
+  const [r0, g0, b0] = px(10, 20);
+  t.ok(r0! > 150 && g0! > 150 && b0! > 150, `first bar is light (${r0},${g0},${b0})`);
+  const [r1, g1, b1] = px(60, 20);
+  t.ok(r1! > 150 && g1! > 150 && b1! < 80, `second bar is yellow (${r1},${g1},${b1})`);
+  const [r6, g6, b6] = px(300, 20);
+  t.ok(b6! > 150 && r6! < 80 && g6! < 80, `last bar is blue (${r6},${g6},${b6})`);
+  t.ok(frame.timestamp >= 0, 'a timestamp in ms');
+});
+
+t.test('BGR and I420 sizes and strides', async (t) => {
+  const bgr = await pair(t, { format: 'BGR' });
+  const f1 = await once<Frame>(bgr.receiver, 'frame');
+  t.equal(f1.format, 'BGR');
+  t.ok(f1.stride >= 320 * 3 && f1.data.length >= f1.stride * 240, `BGR stride ${f1.stride}, ${f1.data.length} bytes`);
+  const i420 = await pair(t, { format: 'I420' });
+  const f2 = await once<Frame>(i420.receiver, 'frame');
+  t.equal(f2.format, 'I420');
+  t.equal(f2.data.length, (320 * 240 * 3) / 2);
+});
+
+t.test('a consumer that sleeps: latest frame only, drops counted, memory flat', async (t) => {
+  const { receiver } = await pair(t, {}, 'ball');
+  const seen: Frame[] = [];
+  const rss: number[] = [];
+  const start = Date.now();
+  for await (const frame of receiver.frames()) {
+    seen.push({ ...frame, data: Buffer.alloc(0) });
+    rss.push(process.memoryUsage().rss);
+    if (Date.now() - start > 12_000) break;
+    await new Promise((r) => setTimeout(r, 1000)); // a slow consumer
+  }
+  t.ok(seen.length >= 8 && seen.length <= 14, `${seen.length} frames taken in ~12 s at one per second`);
+  const last = seen.at(-1)!;
+  t.ok(last.dropped > 200, `${last.dropped} older frames were dropped, not queued`);
+  t.ok(seen.every((f, i) => i === 0 || f.timestamp > seen[i - 1]!.timestamp), 'each taken frame is newer than the one before');
+  const growthMb = (rss.at(-1)! - rss[2]!) / 1048576;
+  t.ok(growthMb < 30, `RSS change while consuming slowly: ${growthMb.toFixed(1)} MB`);
+});
+
+t.test('maxFps samples before JS sees anything', async (t) => {
+  const { receiver } = await pair(t, { maxFps: 5 });
+  await once(receiver, 'frame');
+  let n = 0;
+  receiver.on('frame', () => n++);
+  await new Promise((r) => setTimeout(r, 2000));
+  t.ok(n >= 7 && n <= 12, `${n} frames in 2 s at maxFps 5 (decoder ran at 30)`);
+  t.ok(receiver.framesDecoded > 40, `${receiver.framesDecoded} decoded`);
+  t.throws(() => new WebRtcPeer({ video: { receive: true, maxFps: 0 } }), /maxFps/);
+});
+
+t.test('the iterator ends when the peer closes', async (t) => {
+  const { receiver } = await pair(t);
+  const iterator = receiver.frames();
+  t.equal((await iterator.next()).done, false);
+  await receiver.close();
+  t.equal((await iterator.next()).done, true);
+});
