@@ -47,6 +47,7 @@ export interface NativePeer {
   recalculateLatency(): void;
   setSendPayloadType(payloadType: number, preferences: string): boolean;
   releaseMedia(): void;
+  setReceivePreferences(caps: string): boolean;
   framesDecoded(): number;
   createDataChannel(label: string, options?: string): number;
   sendOnChannel(channel: number, data: string | Buffer): boolean;

@@ -22,7 +22,7 @@ export function livePeerCount(): number {
 }
 
 // Signaling: the agent side and the daemon (also usable as a Fastify plugin).
-export { publish, Publisher, type PublishOptions } from './publish.js';
+export { publish, receive, Publisher, type PublishOptions } from './publish.js';
 export { SignalingClient, SignalingError } from './signaling/client.js';
 export { signaling, createSignalingServer, type SignalingOptions } from './signaling/server.js';
 export { mintToken, verifyToken, TokenError, type TokenClaims } from './signaling/token.js';

@@ -38,6 +38,18 @@ export function sendPreferencesFor(codec: VideoCodec, payloadType: number): stri
   return `${RTP_CAPS[codec]},payload=${payloadType}`;
 }
 
+/** Receive caps following a remote offer's payload types (VP8, VP9, H.264 packetization-mode 1). */
+export function receiveCapsForOffer(offered: { payloadType: number; name: string; params: Map<string, string> }[]): string | undefined {
+  const structures: string[] = [];
+  for (const codec of offered) {
+    const name = codec.name.toLowerCase() as VideoCodec;
+    if (!(name in RTP_CAPS)) continue;
+    if (name === 'h264' && codec.params.get('packetization-mode') !== '1') continue;
+    structures.push(`${RTP_CAPS[name]},payload=${codec.payloadType}`);
+  }
+  return structures.length ? structures.join(';') : undefined;
+}
+
 /** Caps of a receive-only transceiver: every codec we can decode. */
 export function receiveCaps(): string {
   return (['vp8', 'vp9', 'h264'] as const).map(preferenceCaps).join(';');

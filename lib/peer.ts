@@ -13,7 +13,7 @@ import {
   fromNative,
 } from './errors.js';
 import { toWebrtcbinIce } from './ice-servers.js';
-import { PAYLOAD_TYPES, planSend, receiveCaps, receiveElements, sendPreferencesFor } from './media.js';
+import { PAYLOAD_TYPES, planSend, receiveCaps, receiveCapsForOffer, receiveElements, sendPreferencesFor } from './media.js';
 import { matchOfferedCodec, offeredVideoCodecs } from './offer-match.js';
 import { midsOf, normalizeCandidate, validateDescription } from './sdp.js';
 import type {
@@ -345,6 +345,11 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
     if (type === 'offer') {
       this.#offerer = false;
       if (this.#sendCodec) remoteSdp = await this.#followOfferedPayload(sdp, this.#sendCodec);
+      else if (!this.#sends) {
+        // A receiving peer takes whatever payload types the offer uses for the codecs it decodes.
+        const caps = receiveCapsForOffer(offeredVideoCodecs(sdp));
+        if (caps) this.#native.setReceivePreferences(caps);
+      }
     }
     await this.#run('setRemoteDescription', () => this.#native.setRemoteDescription(type, remoteSdp));
     this.#remoteApplied = true;

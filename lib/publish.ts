@@ -13,7 +13,7 @@ import {
   type SignalingError,
 } from './signaling/client.js';
 import type { CandidateInit, IceServer } from './signaling/protocol.js';
-import type { RTCIceCandidateInit, RTCIceServer, SendVideoOptions, SourceOptions, WebRtcPeerOptions } from './types.js';
+import type { Frame, ReceiveVideoOptions, RTCIceCandidateInit, RTCIceServer, SendVideoOptions, SourceOptions, WebRtcPeerOptions } from './types.js';
 
 export interface PublishOptions {
   /** The daemon's WebSocket endpoint, e.g. `ws://127.0.0.1:8080/v1/ws`. */
@@ -21,9 +21,11 @@ export interface PublishOptions {
   session: string;
   /** Publisher token for the session (`webrtcbin token --role publisher …`). */
   token?: string;
-  /** What to stream, as for WebRtcPeer. */
-  source: SourceOptions;
+  /** What to stream, as for WebRtcPeer (omit with `receive`). */
+  source?: SourceOptions;
   video?: SendVideoOptions;
+  /** Receive instead of send: every participant's video is decoded and emitted as `frame` events. */
+  receive?: Omit<ReceiveVideoOptions, 'receive'>;
   /** Extra ICE servers, used after the daemon's (webrtcbin uses the first STUN server only). */
   iceServers?: RTCIceServer[];
   /** Further WebRtcPeer options for every viewer's peer. */
@@ -39,6 +41,8 @@ export interface PublisherEvents {
   'viewer-left': [id: string, reason: string];
   /** A viewer's negotiation or media failed (that viewer is dropped), or the daemon refused the token. */
   error: [Error];
+  /** With `receive`: a decoded frame from participant `id` (latest-frame semantics per participant). */
+  frame: [frame: Frame, id: string];
 }
 
 interface Viewer {
@@ -76,8 +80,8 @@ export class Publisher extends EventEmitter<PublisherEvents> {
 
   constructor(options: PublishOptions) {
     super();
-    if (!options || typeof options !== 'object' || !options.source) {
-      throw new InvalidArgumentError('publish() needs {url, session, source} (and a token unless the daemon runs --insecure)');
+    if (!options || typeof options !== 'object' || (!options.source && !options.receive)) {
+      throw new InvalidArgumentError('publish() needs {url, session, source} (or receive: {} to receive) and a token unless the daemon runs --insecure');
     }
     this.#options = options;
     this.#log = options.logger ?? silentLogger;
@@ -204,8 +208,9 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     try {
       peer = new WebRtcPeer({
         ...this.#options.peerOptions,
-        source: this.#options.source,
-        video: this.#options.video,
+        ...(this.#options.receive
+          ? { video: { ...this.#options.receive, receive: true as const } }
+          : { source: this.#options.source, video: this.#options.video }),
         iceServers: [...this.#daemonIceServers, ...(this.#options.iceServers ?? [])],
       });
     } catch (error) {
@@ -235,6 +240,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
       }
     });
     peer.on('warning', (warning) => this.#log.warn({ viewer: id, err: warning.message }, 'publisher: GStreamer warning'));
+    if (this.#options.receive) peer.on('frame', (frame) => this.#notify(() => this.emit('frame', frame, id)));
     peer.on('error', (error) => {
       if (!this.#isCurrent(viewer)) return;
       this.#fail(viewer, 'media pipeline error', error);
@@ -331,6 +337,15 @@ export class Publisher extends EventEmitter<PublisherEvents> {
  * Streams `source` to every viewer of `session`, through the signaling daemon at `url`. Returns at
  * once; connecting, reconnecting and every viewer's negotiation happen in the background.
  */
+/**
+ * The receiving agent's three lines: every participant that joins the session (a browser publishing
+ * its camera, a WHIP client) is answered by a receiving peer, and its decoded frames arrive as `frame`.
+ */
+export function receive(options: Omit<PublishOptions, 'source' | 'video' | 'receive'> & { video?: Omit<ReceiveVideoOptions, 'receive'> }): Publisher {
+  const { video, ...rest } = options;
+  return new Publisher({ ...rest, receive: video ?? {} });
+}
+
 export function publish(options: PublishOptions): Publisher {
   return new Publisher(options);
 }

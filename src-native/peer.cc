@@ -184,6 +184,7 @@ Napi::Function Peer::DefineClass(Napi::Env env) {
           InstanceMethod<&Peer::RecalculateLatency>("recalculateLatency"),
           InstanceMethod<&Peer::SetSendPayloadType>("setSendPayloadType"),
           InstanceMethod<&Peer::ReleaseMedia>("releaseMedia"),
+          InstanceMethod<&Peer::SetReceivePreferences>("setReceivePreferences"),
           InstanceMethod<&Peer::FramesDecoded>("framesDecoded"),
           InstanceMethod<&Peer::CreateDataChannel>("createDataChannel"),
           InstanceMethod<&Peer::SendOnChannel>("sendOnChannel"),
@@ -340,6 +341,11 @@ Napi::Value Peer::ReleaseMedia(const Napi::CallbackInfo& info) {
   Usable(info.Env());
   core_->ReleaseMedia();
   return info.Env().Undefined();
+}
+
+Napi::Value Peer::SetReceivePreferences(const Napi::CallbackInfo& info) {
+  Usable(info.Env());
+  return Napi::Boolean::New(info.Env(), core_->SetReceivePreferences(info[0].ToString().Utf8Value()));
 }
 
 Napi::Value Peer::FramesDecoded(const Napi::CallbackInfo& info) {

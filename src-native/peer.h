@@ -32,6 +32,7 @@ class Peer : public Napi::ObjectWrap<Peer> {
   Napi::Value RecalculateLatency(const Napi::CallbackInfo& info);
   Napi::Value SetSendPayloadType(const Napi::CallbackInfo& info);
   Napi::Value ReleaseMedia(const Napi::CallbackInfo& info);
+  Napi::Value SetReceivePreferences(const Napi::CallbackInfo& info);
   Napi::Value FramesDecoded(const Napi::CallbackInfo& info);
   Napi::Value CreateDataChannel(const Napi::CallbackInfo& info);
   Napi::Value SendOnChannel(const Napi::CallbackInfo& info);

@@ -237,7 +237,7 @@ bool PeerCore::Build(NativeError* error) {
     gst_caps_unref(caps);
     if (transceiver) {
       if (config_.nack) g_object_set(transceiver, "do-nack", TRUE, nullptr);
-      gst_object_unref(transceiver);
+      receive_transceiver_.reset(transceiver);
     }
   }
 
@@ -329,6 +329,16 @@ bool PeerCore::SetSendPayloadType(int payload_type, const std::string& preferenc
   if (send_transceiver_ && caps) g_object_set(send_transceiver_.get(), "codec-preferences", caps, nullptr);
   if (caps) gst_caps_unref(caps);
   return static_cast<bool>(pay);
+}
+
+bool PeerCore::SetReceivePreferences(const std::string& caps_text) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!receive_transceiver_) return false;
+  GstCaps* caps = gst_caps_from_string(caps_text.c_str());
+  if (!caps) return false;
+  g_object_set(receive_transceiver_.get(), "codec-preferences", caps, nullptr);
+  gst_caps_unref(caps);
+  return true;
 }
 
 void PeerCore::ReleaseMedia() {
@@ -734,6 +744,7 @@ void PeerCore::Teardown() {
     std::lock_guard<std::mutex> lock(mutex_);
     hold_pad_.reset();
     send_transceiver_.reset();
+    receive_transceiver_.reset();
   }
   webrtc_ = nullptr;
   media_ = nullptr;

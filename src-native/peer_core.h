@@ -72,6 +72,8 @@ class PeerCore : public std::enable_shared_from_this<PeerCore> {
   void RecalculateLatency();
   // JS thread: retarget the send stream's RTP caps (payload type) to what a remote offer uses.
   bool SetSendPayloadType(int payload_type, const std::string& preferences);
+  // JS thread: a remote offer's payload types for the receive transceiver (1.22 matches exactly).
+  bool SetReceivePreferences(const std::string& caps);
   // JS thread: let the held encoded stream flow into webrtcbin (idempotent).
   void ReleaseMedia();
   uint64_t FramesDecoded() const { return frames_decoded_.load(); }
@@ -139,6 +141,7 @@ class PeerCore : public std::enable_shared_from_this<PeerCore> {
   GObjectPtr<GstPad> hold_pad_;  // where the stream is held until negotiation starts
   gulong hold_probe_ = 0;
   GObjectPtr<GstWebRTCRTPTransceiver> send_transceiver_;
+  GObjectPtr<GstWebRTCRTPTransceiver> receive_transceiver_;
   std::mutex mutex_;  // guards handlers_, channels_, torn_down_, last_error_, hold_pad_
   std::vector<std::pair<GObjectPtr<GObject>, gulong>> handlers_;
   std::map<uint64_t, GObjectPtr<GstWebRTCDataChannel>> channels_;

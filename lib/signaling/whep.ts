@@ -1,6 +1,7 @@
-// WHEP (draft-ietf-wish-whep): a player POSTs an SDP offer and gets the answer back in the 201; it
-// trickles candidates with PATCH (sdpfrag) and ends with DELETE. Here a WHEP player is a viewer that
-// offers, relayed to the session's publisher like any other viewer.
+// WHEP (draft-ietf-wish-whep) and WHIP (RFC 9725): a client POSTs an SDP offer and gets the answer
+// back in the 201; it trickles candidates with PATCH (sdpfrag) and ends with DELETE. Either way the
+// client is a viewer that offers, relayed to the session's publisher (the VM agent) like any other
+// viewer; only the media direction differs (WHEP: the agent sends; WHIP: the agent receives).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { CandidateInit, ServerMessage } from './protocol.js';
 import { RelayError, newPeerId, type Participant, type SessionRegistry } from './sessions.js';
@@ -54,19 +55,10 @@ export function registerWhep(app: FastifyInstance, options: WhepOptions): void {
 
   // WHEP players are often pages of another origin: allow CORS (the Bearer token is the guard).
   app.addHook('onSend', async (request, reply) => {
-    if (!request.url.startsWith('/whep/')) return;
+    if (!/\/wh[ei]p\//.test(request.url)) return;
     reply.header('access-control-allow-origin', request.headers.origin ?? '*');
     reply.header('access-control-expose-headers', 'location, etag, link');
   });
-  app.options('/whep/*', async (_request, reply) =>
-    reply
-      .code(204)
-      .header('access-control-allow-methods', 'POST, PATCH, DELETE, OPTIONS')
-      .header('access-control-allow-headers', 'authorization, content-type, if-match')
-      .header('access-control-max-age', '600')
-      .send(),
-  );
-
   app.addContentTypeParser(['application/sdp', 'application/trickle-ice-sdpfrag'], { parseAs: 'string', bodyLimit: 65536 }, (_req, body, done) =>
     done(null, body),
   );
@@ -84,111 +76,124 @@ export function registerWhep(app: FastifyInstance, options: WhepOptions): void {
     }
   };
 
-  app.post<{ Params: { session: string }; Body: string }>('/whep/:session', async (request, reply) => {
-    const { session } = request.params;
-    if (!SESSION.test(session)) return reply.code(400).send({ error: 'invalid session name' });
-    if (!authorize(request, reply, session)) return reply;
-    if (request.headers['content-type']?.split(';')[0] !== 'application/sdp' || typeof request.body !== 'string' || !request.body.startsWith('v=0')) {
-      return reply.code(415).send({ error: 'POST an SDP offer with Content-Type: application/sdp' });
-    }
-    const id = newPeerId('viewer');
-    let answer: ((sdp: string) => void) | undefined;
-    let failed: ((why: string) => void) | undefined;
-    const candidates: string[] = [];
-    let complete = false;
-    let onCandidate: (() => void) | undefined;
-    const participant: Participant = {
-      id,
-      role: 'viewer',
-      session,
-      offers: true,
-      send: (message: ServerMessage) => {
-        if (message.type === 'answer') answer?.(message.sdp);
-        else if (message.type === 'candidate') {
-          if (message.candidate === null) complete = true;
-          else if (message.candidate.candidate) candidates.push(message.candidate.candidate);
-          onCandidate?.();
-        } else if (message.type === 'peer-left' || message.type === 'bye') {
-          failed?.('the publisher left');
-          viewers.delete(id);
-          options.registry.leave(participant);
-        }
-      },
-      close: () => viewers.delete(id),
-    };
-    let publisher: string | null;
-    try {
-      publisher = options.registry.join(participant).publisher;
-    } catch (error) {
-      return reply.code(409).send({ error: error instanceof RelayError ? error.message : 'cannot join' });
-    }
-    if (!publisher) {
-      options.registry.leave(participant);
-      return reply.code(503).header('retry-after', '2').send({ error: `session ${session} has no publisher right now` });
-    }
-    try {
-      const sdp = await new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('the publisher did not answer in time')), answerTimeout);
-        answer = (s) => {
-          clearTimeout(timer);
-          resolve(s);
-        };
-        failed = (why) => {
-          clearTimeout(timer);
-          reject(new Error(why));
-        };
-        options.registry.target(participant, undefined).send({ type: 'offer', from: id, sdp: request.body });
-      });
-      // WHEP has no server-to-player trickle: wait (bounded) for the publisher's candidates.
-      if (!complete) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, gatherTimeout);
-          onCandidate = () => {
-            if (complete) {
-              clearTimeout(timer);
-              resolve();
-            }
-          };
-        });
+  for (const kind of ['whep', 'whip']) registerRoutes(kind);
+
+  function registerRoutes(kind: string): void {
+    app.options(`/${kind}/*`, async (_request, reply) =>
+      reply
+        .code(204)
+        .header('access-control-allow-methods', 'POST, PATCH, DELETE, OPTIONS')
+        .header('access-control-allow-headers', 'authorization, content-type, if-match')
+        .header('access-control-max-age', '600')
+        .send(),
+    );
+
+    app.post<{ Params: { session: string }; Body: string }>(`/${kind}/:session`, async (request, reply) => {
+      const { session } = request.params;
+      if (!SESSION.test(session)) return reply.code(400).send({ error: 'invalid session name' });
+      if (!authorize(request, reply, session)) return reply;
+      if (request.headers['content-type']?.split(';')[0] !== 'application/sdp' || typeof request.body !== 'string' || !request.body.startsWith('v=0')) {
+        return reply.code(415).send({ error: 'POST an SDP offer with Content-Type: application/sdp' });
       }
-      const etag = `"${id}"`;
-      viewers.set(id, { participant, etag });
-      return reply
-        .code(201)
-        .header('content-type', 'application/sdp')
-        .header('location', `${request.url.replace(/\/$/, '')}/${id}`)
-        .header('etag', etag)
-        .send(withCandidates(sdp, candidates, complete));
-    } catch (error) {
-      options.registry.leave(participant);
-      return reply.code(504).send({ error: (error as Error).message });
-    }
-  });
+      const id = newPeerId('viewer');
+      let answer: ((sdp: string) => void) | undefined;
+      let failed: ((why: string) => void) | undefined;
+      const candidates: string[] = [];
+      let complete = false;
+      let onCandidate: (() => void) | undefined;
+      const participant: Participant = {
+        id,
+        role: 'viewer',
+        session,
+        offers: true,
+        send: (message: ServerMessage) => {
+          if (message.type === 'answer') answer?.(message.sdp);
+          else if (message.type === 'candidate') {
+            if (message.candidate === null) complete = true;
+            else if (message.candidate.candidate) candidates.push(message.candidate.candidate);
+            onCandidate?.();
+          } else if (message.type === 'peer-left' || message.type === 'bye') {
+            failed?.('the publisher left');
+            viewers.delete(id);
+            options.registry.leave(participant);
+          }
+        },
+        close: () => viewers.delete(id),
+      };
+      let publisher: string | null;
+      try {
+        publisher = options.registry.join(participant).publisher;
+      } catch (error) {
+        return reply.code(409).send({ error: error instanceof RelayError ? error.message : 'cannot join' });
+      }
+      if (!publisher) {
+        options.registry.leave(participant);
+        return reply.code(503).header('retry-after', '2').send({ error: `session ${session} has no publisher right now` });
+      }
+      try {
+        const sdp = await new Promise<string>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error('the publisher did not answer in time')), answerTimeout);
+          answer = (s) => {
+            clearTimeout(timer);
+            resolve(s);
+          };
+          failed = (why) => {
+            clearTimeout(timer);
+            reject(new Error(why));
+          };
+          options.registry.target(participant, undefined).send({ type: 'offer', from: id, sdp: request.body });
+        });
+        // WHEP has no server-to-player trickle: wait (bounded) for the publisher's candidates.
+        if (!complete) {
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, gatherTimeout);
+            onCandidate = () => {
+              if (complete) {
+                clearTimeout(timer);
+                resolve();
+              }
+            };
+          });
+        }
+        const etag = `"${id}"`;
+        viewers.set(id, { participant, etag });
+        return reply
+          .code(201)
+          .header('content-type', 'application/sdp')
+          .header('location', `${request.url.replace(/\/$/, '')}/${id}`)
+          .header('etag', etag)
+          .send(withCandidates(sdp, candidates, complete));
+      } catch (error) {
+        options.registry.leave(participant);
+        return reply.code(504).send({ error: (error as Error).message });
+      }
+    });
 
-  app.patch<{ Params: { session: string; id: string }; Body: string }>('/whep/:session/:id', async (request, reply) => {
-    const { session, id } = request.params;
-    const viewer = viewers.get(id);
-    if (!viewer || viewer.participant.session !== session) return reply.code(404).send({ error: 'no such WHEP session' });
-    if (!authorize(request, reply, session)) return reply;
-    if (request.headers['content-type']?.split(';')[0] !== 'application/trickle-ice-sdpfrag') {
-      return reply.code(415).send({ error: 'PATCH takes Content-Type: application/trickle-ice-sdpfrag' });
-    }
-    try {
-      const publisher = options.registry.target(viewer.participant, undefined);
-      for (const candidate of parseSdpFrag(String(request.body ?? ''))) publisher.send({ type: 'candidate', from: id, candidate });
-    } catch (error) {
-      return reply.code(409).send({ error: (error as Error).message });
-    }
-    return reply.code(204).send();
-  });
+    app.patch<{ Params: { session: string; id: string }; Body: string }>(`/${kind}/:session/:id`, async (request, reply) => {
+      const { session, id } = request.params;
+      const viewer = viewers.get(id);
+      if (!viewer || viewer.participant.session !== session) return reply.code(404).send({ error: 'no such WHEP session' });
+      if (!authorize(request, reply, session)) return reply;
+      if (request.headers['content-type']?.split(';')[0] !== 'application/trickle-ice-sdpfrag') {
+        return reply.code(415).send({ error: 'PATCH takes Content-Type: application/trickle-ice-sdpfrag' });
+      }
+      try {
+        const publisher = options.registry.target(viewer.participant, undefined);
+        for (const candidate of parseSdpFrag(String(request.body ?? ''))) publisher.send({ type: 'candidate', from: id, candidate });
+      } catch (error) {
+        return reply.code(409).send({ error: (error as Error).message });
+      }
+      return reply.code(204).send();
+    });
 
-  app.delete<{ Params: { session: string; id: string } }>('/whep/:session/:id', async (request, reply) => {
-    const { session, id } = request.params;
-    const viewer = viewers.get(id);
-    if (!viewer || viewer.participant.session !== session) return reply.code(404).send({ error: 'no such WHEP session' });
-    if (!authorize(request, reply, session)) return reply;
-    viewers.delete(id);
-    options.registry.leave(viewer.participant);
-    return reply.code(200).send();
-  });
+    app.delete<{ Params: { session: string; id: string } }>(`/${kind}/:session/:id`, async (request, reply) => {
+      const { session, id } = request.params;
+      const viewer = viewers.get(id);
+      if (!viewer || viewer.participant.session !== session) return reply.code(404).send({ error: 'no such WHEP session' });
+      if (!authorize(request, reply, session)) return reply;
+      viewers.delete(id);
+      options.registry.leave(viewer.participant);
+      return reply.code(200).send();
+    });
+  }
 }

@@ -78,3 +78,16 @@ t.test('the iterator ends when the peer closes', async (t) => {
   await receiver.close();
   t.equal((await iterator.next()).done, true);
 });
+
+t.test('the receiver decodes whichever codec the sender uses', async (t) => {
+  for (const codec of ['vp8', 'vp9', 'h264'] as const) {
+    const sender = new WebRtcPeer({ source: { kind: 'test' }, video: { codec, width: 320, height: 240 } });
+    const receiver = new WebRtcPeer({ video: { receive: true } });
+    const track = once<{ encoding: string }>(receiver, 'track');
+    await connectPair(sender, receiver);
+    const frame = await once<Frame>(receiver, 'frame');
+    t.equal((await track).encoding, codec.toUpperCase(), `${codec}: track`);
+    t.same([frame.width, frame.height], [320, 240], `${codec}: decoded`);
+    await Promise.all([sender.close(), receiver.close()]);
+  }
+});

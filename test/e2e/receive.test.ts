@@ -1,0 +1,90 @@
+// Receiving on the VM side: a real Chromium with a fake camera publishes through the daemon (the
+// examples/publish-webcam.html page) and through WHIP; receive() gets real, non-blank frames.
+import t from 'tap';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { receive, type Frame } from '../../lib/index.js';
+import { mintToken } from '../../lib/signaling/token.js';
+import { FAKE_CAMERA_FLAGS, launchChromium } from '../helpers/browser.js';
+import { SECRET, startDaemon } from '../helpers/daemon.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const browser = await launchChromium(FAKE_CAMERA_FLAGS);
+t.teardown(() => browser.close());
+const token = (session: string, role: 'viewer' | 'publisher') => mintToken({ secret: SECRET, session, role, ttlSeconds: 600 });
+
+// Distinct values in a sparse sample of the luma/colour: a blank frame has one or two.
+function distinctColours(frame: Frame): number {
+  const seen = new Set<number>();
+  for (let y = 0; y < frame.height; y += 16) {
+    for (let x = 0; x < frame.width; x += 16) {
+      const i = y * frame.stride + x * 4;
+      seen.add((frame.data[i]! >> 4) * 256 + (frame.data[i + 1]! >> 4) * 16 + (frame.data[i + 2]! >> 4));
+    }
+  }
+  return seen.size;
+}
+
+function firstFrames(agent: ReturnType<typeof receive>, count: number, timeoutMs = 20_000): Promise<Frame[]> {
+  return new Promise((resolve, reject) => {
+    const frames: Frame[] = [];
+    const timer = setTimeout(() => reject(new Error(`${frames.length} of ${count} frames in ${timeoutMs} ms`)), timeoutMs);
+    agent.on('frame', (frame) => {
+      frames.push({ ...frame, data: Buffer.from(frame.data) });
+      if (frames.length === count) {
+        clearTimeout(timer);
+        resolve(frames);
+      }
+    });
+  });
+}
+
+t.test('a browser camera published through the daemon arrives as frames', async (t) => {
+  const daemon = await startDaemon();
+  t.teardown(() => daemon.app.close());
+  const agent = receive({ url: daemon.url, session: 'cam', token: token('cam', 'publisher'), video: { format: 'RGBA' } });
+  t.teardown(() => agent.close());
+  const frames = firstFrames(agent, 10);
+  const page = await browser.newPage();
+  t.teardown(() => page.close());
+  await page.goto(`${daemon.http}/healthz?session=cam&token=${token('cam', 'viewer')}`);
+  await page.setContent(readFileSync(path.join(root, 'examples', 'publish-webcam.html'), 'utf8'));
+  const got = await frames;
+  t.same([got[0]!.width, got[0]!.height], [640, 480], 'the camera size');
+  const colours = distinctColours(got.at(-1)!);
+  t.ok(colours > 8, `the frame is not blank (${colours} distinct colours sampled)`);
+});
+
+t.test('WHIP: a browser publishes with plain fetch calls', async (t) => {
+  const daemon = await startDaemon();
+  t.teardown(() => daemon.app.close());
+  const agent = receive({ url: daemon.url, session: 'whip', token: token('whip', 'publisher') });
+  t.teardown(() => agent.close());
+  await new Promise((r) => setTimeout(r, 500)); // the agent joins
+  const frames = firstFrames(agent, 10);
+  const page = await browser.newPage();
+  t.teardown(() => page.close());
+  await page.goto(`${daemon.http}/healthz`);
+  const status = await page.evaluate(async (bearer) => {
+    const stream = await navigator.mediaDevices.getUserMedia({ video: { width: 320, height: 240 } });
+    const pc = new RTCPeerConnection();
+    pc.addTransceiver(stream.getVideoTracks()[0]!, { direction: 'sendonly' });
+    await pc.setLocalDescription(await pc.createOffer());
+    const response = await fetch('/whip/whip', { method: 'POST', headers: { 'content-type': 'application/sdp', authorization: `Bearer ${bearer}` }, body: pc.localDescription!.sdp });
+    const location = response.headers.get('location')!;
+    await pc.setRemoteDescription({ type: 'answer', sdp: await response.text() });
+    const mid = pc.getTransceivers()[0]!.mid;
+    pc.onicecandidate = (e) => {
+      const frag = e.candidate ? `a=mid:${mid}\r\na=${e.candidate.candidate}\r\n` : `a=mid:${mid}\r\na=end-of-candidates\r\n`;
+      void fetch(location, { method: 'PATCH', headers: { 'content-type': 'application/trickle-ice-sdpfrag', authorization: `Bearer ${bearer}` }, body: frag });
+    };
+    (window as unknown as { pc: RTCPeerConnection }).pc = pc;
+    return { status: response.status, location };
+  }, token('whip', 'viewer'));
+  t.equal(status.status, 201);
+  t.match(status.location, /^\/whip\/whip\/v-/);
+  const got = await frames;
+  t.same([got[0]!.width, got[0]!.height], [320, 240]);
+  t.ok(distinctColours(got.at(-1)!) > 8, 'not blank');
+});
