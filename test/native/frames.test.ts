@@ -49,12 +49,12 @@ t.test('a consumer that sleeps: latest frame only, drops counted, memory flat', 
   for await (const frame of receiver.frames()) {
     seen.push({ ...frame, data: Buffer.alloc(0) });
     rss.push(process.memoryUsage().rss);
-    if (Date.now() - start > 12_000) break;
+    if (Date.now() - start > 60_000) break;
     await new Promise((r) => setTimeout(r, 1000)); // a slow consumer
   }
-  t.ok(seen.length >= 8 && seen.length <= 14, `${seen.length} frames taken in ~12 s at one per second`);
+  t.ok(seen.length >= 50 && seen.length <= 64, `${seen.length} frames taken in ~60 s at one per second`);
   const last = seen.at(-1)!;
-  t.ok(last.dropped > 200, `${last.dropped} older frames were dropped, not queued`);
+  t.ok(last.dropped > 1000, `${last.dropped} older frames were dropped, not queued`);
   t.ok(seen.every((f, i) => i === 0 || f.timestamp > seen[i - 1]!.timestamp), 'each taken frame is newer than the one before');
   const growthMb = (rss.at(-1)! - rss[2]!) / 1048576;
   t.ok(growthMb < 30, `RSS change while consuming slowly: ${growthMb.toFixed(1)} MB`);
