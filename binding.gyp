@@ -9,7 +9,8 @@
         "src-native/addon.cc",
         "src-native/peer.cc",
         "src-native/peer_core.cc",
-        "src-native/gst_json.cc"
+        "src-native/gst_json.cc",
+        "src-native/shared_encoder.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")"

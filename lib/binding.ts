@@ -21,6 +21,8 @@ export type NativeEvent =
   | { type: 'channel-message'; channel: number; data: string | Buffer };
 
 export interface NativePeerOptions {
+  encoderDescription?: string;
+  encoder?: NativePeer;
   sendDescription?: string;
   sendCaps?: string;
   receiveCaps?: string;
@@ -49,6 +51,7 @@ export interface NativePeer {
   releaseMedia(): void;
   setReceivePreferences(caps: string): boolean;
   framesDecoded(): number;
+  encoderStats(): { framesEncoded: number; subscribers: number };
   createDataChannel(label: string, options?: string): number;
   sendOnChannel(channel: number, data: string | Buffer): boolean;
   closeChannel(channel: number): void;

@@ -1,4 +1,5 @@
 export { WebRtcPeer, type WebRtcPeerEvents } from './peer.js';
+export { Streamer, type StreamerOptions } from './streamer.js';
 export { DataChannel, type DataChannelInit, type DataChannelState } from './data-channel.js';
 export { checkEnvironment, formatReport, type EnvironmentReport, type ElementStatus } from './doctor.js';
 export {

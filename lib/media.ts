@@ -106,52 +106,65 @@ function sourceDescription(source: SourceOptions): { description: string; elemen
   }
 }
 
-function encoderDescription(codec: VideoCodec, kbps: number, fps: number, h264Encoder: string): { description: string; elements: string[] } {
+interface EncoderParts {
+  /** Raw video in, encoded video out. */
+  encode: string;
+  /** Encoded video in, RTP out (the payloader is named "pay"). */
+  pay: string;
+  elements: string[];
+}
+
+function encoderParts(codec: VideoCodec, kbps: number, fps: number, h264Encoder: string): EncoderParts {
   const keyframeEvery = fps * 2;
   const pt = PAYLOAD_TYPES[codec];
   switch (codec) {
     case 'vp8':
       // deadline=1 (realtime), no lag frames (libvpx buffers otherwise), fastest cpu-used.
       return {
-        description:
+        encode:
           `vp8enc deadline=1 cpu-used=-16 lag-in-frames=0 end-usage=cbr target-bitrate=${kbps * 1000} ` +
-          `keyframe-max-dist=${keyframeEvery} threads=2 error-resilient=partitions buffer-initial-size=100 buffer-optimal-size=120 buffer-size=150 ! ` +
-          `rtpvp8pay name=pay pt=${pt} picture-id-mode=15-bit mtu=1200`,
+          `keyframe-max-dist=${keyframeEvery} threads=2 error-resilient=partitions buffer-initial-size=100 buffer-optimal-size=120 buffer-size=150`,
+        pay: `rtpvp8pay name=pay pt=${pt} picture-id-mode=15-bit mtu=1200`,
         elements: ['vp8enc', 'rtpvp8pay'],
       };
     case 'vp9':
       return {
-        description:
+        encode:
           `vp9enc deadline=1 cpu-used=8 lag-in-frames=0 end-usage=cbr target-bitrate=${kbps * 1000} ` +
-          `keyframe-max-dist=${keyframeEvery} threads=2 row-mt=true ! rtpvp9pay name=pay pt=${pt} picture-id-mode=15-bit mtu=1200`,
+          `keyframe-max-dist=${keyframeEvery} threads=2 row-mt=true`,
+        pay: `rtpvp9pay name=pay pt=${pt} picture-id-mode=15-bit mtu=1200`,
         elements: ['vp9enc', 'rtpvp9pay'],
       };
     case 'h264':
       if (h264Encoder === 'openh264enc') {
         return {
-          description:
+          encode:
             `openh264enc bitrate=${kbps * 1000} complexity=low rate-control=bitrate gop-size=${keyframeEvery} ! ` +
-            'video/x-h264,profile=constrained-baseline,stream-format=byte-stream ! ' +
-            `h264parse ! rtph264pay name=pay pt=${pt} config-interval=-1 aggregate-mode=zero-latency mtu=1200`,
+            'video/x-h264,profile=constrained-baseline,stream-format=byte-stream ! h264parse',
+          pay: `rtph264pay name=pay pt=${pt} config-interval=-1 aggregate-mode=zero-latency mtu=1200`,
           elements: ['openh264enc', 'h264parse', 'rtph264pay'],
         };
       }
       // ultrafast + zerolatency, sliced threads (frame threads add a frame of delay), no B-frames.
       return {
-        description:
+        encode:
           `x264enc tune=zerolatency speed-preset=ultrafast bitrate=${kbps} key-int-max=${keyframeEvery} ` +
-          'bframes=0 sliced-threads=true ! video/x-h264,profile=constrained-baseline ! ' +
-          `rtph264pay name=pay pt=${pt} config-interval=-1 aggregate-mode=zero-latency mtu=1200`,
+          'bframes=0 sliced-threads=true ! video/x-h264,profile=constrained-baseline',
+        pay: `rtph264pay name=pay pt=${pt} config-interval=-1 aggregate-mode=zero-latency mtu=1200`,
         elements: ['x264enc', 'rtph264pay'],
       };
   }
 }
 
-export function planSend(
-  source: SourceOptions,
-  video: SendVideoOptions = {},
-  h264EncoderAvailable: (name: string) => boolean = () => true,
-): SendPlan {
+interface RawPlan {
+  codec: VideoCodec;
+  raw: string;
+  enc: EncoderParts;
+  elements: string[];
+}
+
+// Source → raw I420 at the requested size and rate, and the encoder for the codec.
+function planRaw(source: SourceOptions, video: SendVideoOptions, h264EncoderAvailable: (name: string) => boolean): RawPlan {
   const codec = video.codec ?? 'vp8';
   if (!['vp8', 'vp9', 'h264'].includes(codec)) {
     throw new InvalidArgumentError(`video.codec must be "vp8", "vp9" or "h264" (got ${JSON.stringify(codec)})`);
@@ -167,18 +180,50 @@ export function planSend(
   }
   if (codec !== 'h264') h264 = '';
   const src = sourceDescription(source);
-  const enc = encoderDescription(codec, kbps, fps, h264);
-  // Encoders want even sizes for 4:2:0.
   const w = width - (width % 2);
   const h = height - (height % 2);
-  const description =
+  const raw =
     `${src.description} ! videorate drop-only=true ! videoscale ! videoconvert ! ` +
-    `video/x-raw,format=I420,width=${w},height=${h},framerate=${fps}/1,pixel-aspect-ratio=1/1 ! ` +
-    `queue max-size-buffers=1 max-size-bytes=0 max-size-time=0 leaky=downstream ! ${enc.description} ! capsfilter name=rtpcaps caps="${RTP_CAPS[codec]}"`;
-  return {
-    codec,
-    description,
-    caps: preferenceCaps(codec),
-    elements: [...src.elements, 'videorate', 'videoscale', 'videoconvert', 'queue', ...enc.elements],
-  };
+    `video/x-raw,format=I420,width=${w},height=${h},framerate=${fps}/1,pixel-aspect-ratio=1/1`;
+  const enc = encoderParts(codec, kbps, fps, h264);
+  return { codec, raw, enc, elements: [...src.elements, 'videorate', 'videoscale', 'videoconvert', 'queue', ...enc.elements] };
+}
+
+const ONE_BUFFER_QUEUE = 'queue max-size-buffers=1 max-size-bytes=0 max-size-time=0 leaky=downstream';
+
+export function planSend(
+  source: SourceOptions,
+  video: SendVideoOptions = {},
+  h264EncoderAvailable: (name: string) => boolean = () => true,
+): SendPlan {
+  const plan = planRaw(source, video, h264EncoderAvailable);
+  const description =
+    `${plan.raw} ! ${ONE_BUFFER_QUEUE} ! ${plan.enc.encode} ! ${plan.enc.pay} ! ` +
+    `capsfilter name=rtpcaps caps="${RTP_CAPS[plan.codec]}"`;
+  return { codec: plan.codec, description, caps: preferenceCaps(plan.codec), elements: plan.elements };
+}
+
+/**
+ * One capture + encoder for many peers: raw frames pass a valve (shut while nobody watches) into the
+ * encoder, whose output an appsink hands to every subscribed peer.
+ */
+export function planSharedEncoder(
+  source: SourceOptions,
+  video: SendVideoOptions = {},
+  h264EncoderAvailable: (name: string) => boolean = () => true,
+): { codec: VideoCodec; description: string; elements: string[] } {
+  const plan = planRaw(source, video, h264EncoderAvailable);
+  const description =
+    `${plan.raw} ! valve name=gate drop=true ! ${ONE_BUFFER_QUEUE} ! ${plan.enc.encode} ! ` +
+    'appsink name=encoded sync=false max-buffers=8 drop=false';
+  return { codec: plan.codec, description, elements: [...plan.elements, 'valve', 'appsink'] };
+}
+
+/** A peer fed by a shared encoder: its own appsrc and payloader (so each viewer keeps its payload type). */
+export function planSharedPeer(codec: VideoCodec): SendPlan {
+  const pay = encoderParts(codec, 1, 1, 'x264enc').pay;
+  const description =
+    'appsrc name=encsrc is-live=true format=time do-timestamp=true max-buffers=30 leaky-type=downstream ! ' +
+    `${pay} ! capsfilter name=rtpcaps caps="${RTP_CAPS[codec]}"`;
+  return { codec, description, caps: preferenceCaps(codec), elements: ['appsrc', pay.split(' ')[0]!] };
 }

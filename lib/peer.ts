@@ -13,7 +13,7 @@ import {
   fromNative,
 } from './errors.js';
 import { toWebrtcbinIce } from './ice-servers.js';
-import { PAYLOAD_TYPES, planSend, receiveCaps, receiveCapsForOffer, receiveElements, sendPreferencesFor } from './media.js';
+import { PAYLOAD_TYPES, planSend, planSharedPeer, receiveCaps, receiveCapsForOffer, receiveElements, sendPreferencesFor } from './media.js';
 import { matchOfferedCodec, offeredVideoCodecs } from './offer-match.js';
 import { midsOf, normalizeCandidate, validateDescription } from './sdp.js';
 import type {
@@ -42,6 +42,13 @@ export interface WebRtcPeerEvents {
   warning: [GStreamerError];
   eos: [];
   error: [Error];
+}
+
+/** @internal WebRtcPeer option key through which a Streamer hands itself to the peers it feeds. */
+export const SHARED_ENCODER = Symbol('webrtcbin.sharedEncoder');
+interface SharedEncoderRef {
+  codec: VideoCodec;
+  native: NativePeer;
 }
 
 // Elements every peer needs (webrtcbin creates the ICE/DTLS/SRTP ones lazily, where a missing
@@ -138,10 +145,11 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
 
   constructor(options: WebRtcPeerOptions = {}) {
     super();
-    const native = WebRtcPeer.#buildNativeOptions(options);
+    const shared = (options as { [SHARED_ENCODER]?: SharedEncoderRef })[SHARED_ENCODER];
+    const native = WebRtcPeer.#buildNativeOptions(options, shared);
     this.#sends = native.sendDescription !== undefined;
     if (this.#sends) {
-      this.#sendCodec = options.video?.receive ? undefined : (options.video?.codec ?? 'vp8');
+      this.#sendCodec = shared ? shared.codec : options.video?.receive ? undefined : (options.video?.codec ?? 'vp8');
       this.#payloadType = PAYLOAD_TYPES[this.#sendCodec!];
     }
     const binding = loadBinding();
@@ -153,7 +161,7 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
     this.#native.onevent = (event) => this.#onNativeEvent(event);
   }
 
-  static #buildNativeOptions(options: WebRtcPeerOptions): NativePeerOptions {
+  static #buildNativeOptions(options: WebRtcPeerOptions, shared?: SharedEncoderRef): NativePeerOptions {
     if (!options || typeof options !== 'object') throw new InvalidArgumentError('WebRtcPeer options must be an object');
     const ice = toWebrtcbinIce(options.iceServers ?? []);
     const policy = options.iceTransportPolicy ?? 'all';
@@ -178,7 +186,13 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
     };
     const needed = [...CORE_ELEMENTS];
     const video = options.video;
-    if (video?.receive) {
+    if (shared) {
+      const plan = planSharedPeer(shared.codec);
+      native.sendDescription = plan.description;
+      native.sendCaps = plan.caps;
+      native.encoder = shared.native;
+      needed.push(...plan.elements);
+    } else if (video?.receive) {
       if (options.source) throw new InvalidArgumentError('a receiving peer (video.receive) takes no source');
       const format = video.format ?? 'RGBA';
       if (!['RGBA', 'BGR', 'I420'].includes(format)) throw new InvalidArgumentError('video.format must be "RGBA", "BGR" or "I420"');
@@ -443,6 +457,7 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
     this.#channels.clear();
     this.#pendingCandidates = [];
     this.#latestFrame.end();
+    this.#native.ref(); // an unref()ed peer being closed still finishes its teardown before exit
     this.#closing = this.#native.close();
     return this.#closing;
   }

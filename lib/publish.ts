@@ -5,6 +5,7 @@
 import { EventEmitter } from 'node:events';
 import { InvalidArgumentError } from './errors.js';
 import { WebRtcPeer } from './peer.js';
+import { Streamer } from './streamer.js';
 import {
   SignalingClient,
   silentLogger,
@@ -24,6 +25,8 @@ export interface PublishOptions {
   /** What to stream, as for WebRtcPeer (omit with `receive`). */
   source?: SourceOptions;
   video?: SendVideoOptions;
+  /** One capture and encoder for all viewers (default true); false gives each viewer its own. */
+  shareEncoder?: boolean;
   /** Receive instead of send: every participant's video is decoded and emitted as `frame` events. */
   receive?: Omit<ReceiveVideoOptions, 'receive'>;
   /** Extra ICE servers, used after the daemon's (webrtcbin uses the first STUN server only). */
@@ -76,6 +79,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
   // Peers still tearing down; close() waits for them.
   readonly #peerCloses = new Set<Promise<void>>();
   #daemonIceServers: IceServer[] = [];
+  #streamer: Streamer | undefined;
   #closing: Promise<void> | undefined;
 
   constructor(options: PublishOptions) {
@@ -169,7 +173,9 @@ export class Publisher extends EventEmitter<PublisherEvents> {
   close(): Promise<void> {
     if (this.#closing) return this.#closing;
     for (const viewer of [...this.#viewers.values()]) this.#drop(viewer, 'publisher closed', false);
-    this.#closing = Promise.allSettled([this.client.close(), ...this.#peerCloses]).then(() => undefined);
+    this.#closing = Promise.allSettled([this.client.close(), ...this.#peerCloses])
+      .then(() => this.#streamer?.close())
+      .then(() => undefined);
     return this.#closing;
   }
 
@@ -206,13 +212,18 @@ export class Publisher extends EventEmitter<PublisherEvents> {
   #createViewer(id: string): Viewer | undefined {
     let peer: WebRtcPeer;
     try {
-      peer = new WebRtcPeer({
-        ...this.#options.peerOptions,
-        ...(this.#options.receive
-          ? { video: { ...this.#options.receive, receive: true as const } }
-          : { source: this.#options.source, video: this.#options.video }),
-        iceServers: [...this.#daemonIceServers, ...(this.#options.iceServers ?? [])],
-      });
+      const iceServers = [...this.#daemonIceServers, ...(this.#options.iceServers ?? [])];
+      if (!this.#options.receive && this.#options.shareEncoder !== false) {
+        peer = this.#sharedStreamer().createPeer({ ...this.#options.peerOptions, iceServers });
+      } else {
+        peer = new WebRtcPeer({
+          ...this.#options.peerOptions,
+          ...(this.#options.receive
+            ? { video: { ...this.#options.receive, receive: true as const } }
+            : { source: this.#options.source, video: this.#options.video }),
+          iceServers,
+        });
+      }
     } catch (error) {
       this.#log.error({ viewer: id, err: message(error) }, 'publisher: could not create a peer for the viewer');
       this.#emitError(error instanceof Error ? error : new Error(String(error)));
@@ -246,6 +257,21 @@ export class Publisher extends EventEmitter<PublisherEvents> {
       this.#fail(viewer, 'media pipeline error', error);
     });
     return viewer;
+  }
+
+  // Created with the first viewer; its errors are the publisher's.
+  #sharedStreamer(): Streamer {
+    if (!this.#streamer) {
+      this.#streamer = new Streamer({ source: this.#options.source!, video: this.#options.video });
+      this.#streamer.on('error', (error) => this.#emitError(error));
+      this.#streamer.on('warning', (warning) => this.#log.warn({ err: warning.message }, 'publisher: encoder warning'));
+    }
+    return this.#streamer;
+  }
+
+  /** The shared encoder's counters (undefined until the first viewer). */
+  get encoderStats(): { framesEncoded: number; subscribers: number } | undefined {
+    return this.#streamer?.stats;
   }
 
   // A throwing user listener must not break the state update that emitted it.

@@ -49,6 +49,13 @@ class MiniObjectPtr {
   MiniObjectPtr(const MiniObjectPtr&) = delete;
   MiniObjectPtr& operator=(const MiniObjectPtr&) = delete;
   MiniObjectPtr(MiniObjectPtr&& other) noexcept : ptr_(std::exchange(other.ptr_, nullptr)) {}
+  MiniObjectPtr& operator=(MiniObjectPtr&& other) noexcept {
+    if (this != &other) {
+      if (ptr_) gst_mini_object_unref(GST_MINI_OBJECT_CAST(ptr_));
+      ptr_ = std::exchange(other.ptr_, nullptr);
+    }
+    return *this;
+  }
   ~MiniObjectPtr() {
     if (ptr_) gst_mini_object_unref(GST_MINI_OBJECT_CAST(ptr_));
   }

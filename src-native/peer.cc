@@ -186,6 +186,7 @@ Napi::Function Peer::DefineClass(Napi::Env env) {
           InstanceMethod<&Peer::ReleaseMedia>("releaseMedia"),
           InstanceMethod<&Peer::SetReceivePreferences>("setReceivePreferences"),
           InstanceMethod<&Peer::FramesDecoded>("framesDecoded"),
+          InstanceMethod<&Peer::EncoderStats>("encoderStats"),
           InstanceMethod<&Peer::CreateDataChannel>("createDataChannel"),
           InstanceMethod<&Peer::SendOnChannel>("sendOnChannel"),
           InstanceMethod<&Peer::CloseChannel>("closeChannel"),
@@ -224,6 +225,17 @@ Peer::Peer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Peer>(info) {
     for (uint32_t i = 0; i < list.Length(); ++i) config.turnServers.push_back(list.Get(i).ToString().Utf8Value());
   }
 
+  config.encoderDescription = StringOption(options, "encoderDescription");
+  Napi::Value encoder = options.Get("encoder");
+  if (encoder.IsObject()) {
+    Peer* source = nullptr;
+    try {
+      source = Peer::Unwrap(encoder.As<Napi::Object>());
+    } catch (const Napi::Error&) {
+    }
+    if (!source || !source->core_->shared_encoder()) throw Napi::TypeError::New(env, "options.encoder must be an encoder-mode NativePeer");
+    config.encoder = source->core_->shared_encoder();
+  }
   core_ = std::make_shared<PeerCore>(std::move(config));
   NativeError error;
   if (!core_->Build(&error)) {
@@ -346,6 +358,14 @@ Napi::Value Peer::ReleaseMedia(const Napi::CallbackInfo& info) {
 Napi::Value Peer::SetReceivePreferences(const Napi::CallbackInfo& info) {
   Usable(info.Env());
   return Napi::Boolean::New(info.Env(), core_->SetReceivePreferences(info[0].ToString().Utf8Value()));
+}
+
+Napi::Value Peer::EncoderStats(const Napi::CallbackInfo& info) {
+  Napi::Object out = Napi::Object::New(info.Env());
+  auto encoder = core_->shared_encoder();
+  out.Set("framesEncoded", static_cast<double>(encoder ? encoder->FramesEncoded() : 0));
+  out.Set("subscribers", static_cast<double>(encoder ? encoder->Subscribers() : 0));
+  return out;
 }
 
 Napi::Value Peer::FramesDecoded(const Napi::CallbackInfo& info) {

@@ -34,6 +34,7 @@ class Peer : public Napi::ObjectWrap<Peer> {
   Napi::Value ReleaseMedia(const Napi::CallbackInfo& info);
   Napi::Value SetReceivePreferences(const Napi::CallbackInfo& info);
   Napi::Value FramesDecoded(const Napi::CallbackInfo& info);
+  Napi::Value EncoderStats(const Napi::CallbackInfo& info);
   Napi::Value CreateDataChannel(const Napi::CallbackInfo& info);
   Napi::Value SendOnChannel(const Napi::CallbackInfo& info);
   Napi::Value CloseChannel(const Napi::CallbackInfo& info);

@@ -1,6 +1,7 @@
 #include "peer_core.h"
 
 #include <gst/app/gstappsink.h>
+#include <gst/video/video.h>
 #include <gst/sdp/sdp.h>
 
 #include <cstring>
@@ -95,6 +96,14 @@ GstFlowReturn NewSampleCb(GstAppSink* sink, gpointer data) {
 
 GstPadProbeReturn HoldCb(GstPad*, GstPadProbeInfo*, gpointer) { return GST_PAD_PROBE_OK; }
 
+void FreeWeakEncoder(gpointer data) { delete static_cast<std::weak_ptr<SharedEncoder>*>(data); }
+GstPadProbeReturn KeyframeRequestCb(GstPad*, GstPadProbeInfo* info, gpointer data) {
+  GstEvent* event = GST_PAD_PROBE_INFO_EVENT(info);
+  if (!gst_video_event_is_force_key_unit(event)) return GST_PAD_PROBE_OK;
+  if (auto encoder = static_cast<std::weak_ptr<SharedEncoder>*>(data)->lock()) encoder->RequestKeyframe();
+  return GST_PAD_PROBE_DROP;
+}
+
 // Reports the send caps (the offer needs them: H.264's profile-level-id comes from the encoder).
 GstPadProbeReturn CapsProbeCb(GstPad*, GstPadProbeInfo* info, gpointer data) {
   GstEvent* event = GST_PAD_PROBE_INFO_EVENT(info);
@@ -146,7 +155,39 @@ void PeerCore::DisconnectAll() {
   }
 }
 
+bool PeerCore::BuildEncoder(NativeError* error) {
+  pipeline_.reset(GST_ELEMENT(gst_object_ref_sink(gst_pipeline_new(nullptr))));
+  GErrorPtr parse_error;
+  GstParseContext* context = gst_parse_context_new();
+  GstElement* bin = gst_parse_bin_from_description_full(config_.encoderDescription.c_str(), FALSE, context,
+                                                        GST_PARSE_FLAG_FATAL_ERRORS, parse_error.out());
+  gchar** missing = gst_parse_context_get_missing_elements(context);
+  gst_parse_context_free(context);
+  if (!bin) {
+    if (missing && missing[0]) {
+      *error = {"ERR_MISSING_PLUGIN", std::string("GStreamer element '") + missing[0] + "' is not installed", missing[0]};
+    } else {
+      *error = {"ERR_PIPELINE", std::string("invalid encoder pipeline: ") + (parse_error ? parse_error.get()->message : "?"), ""};
+    }
+    g_strfreev(missing);
+    return false;
+  }
+  g_strfreev(missing);
+  gst_bin_add(GST_BIN(pipeline_.get()), bin);
+  media_ = bin;
+  shared_encoder_ = std::make_shared<SharedEncoder>();
+  if (!shared_encoder_->Attach(bin)) {
+    *error = {"ERR_PIPELINE", "the encoder pipeline needs a valve named gate and an appsink named encoded", ""};
+    return false;
+  }
+  GstBus* bus = gst_element_get_bus(pipeline_.get());
+  gst_bus_set_sync_handler(bus, BusSyncCb, new WeakCore(weak_from_this()), FreeWeakNotify);
+  gst_object_unref(bus);
+  return true;
+}
+
 bool PeerCore::Build(NativeError* error) {
+  if (!config_.encoderDescription.empty()) return BuildEncoder(error);
   GstElement* webrtc = gst_element_factory_make("webrtcbin", "webrtc");
   if (!webrtc) {
     *error = {"ERR_MISSING_PLUGIN", "GStreamer element 'webrtcbin' is not installed", "webrtcbin"};
@@ -254,7 +295,25 @@ bool PeerCore::Start(NativeError* error) {
     return false;
   };
 
+  if (shared_encoder_) {
+    // Encoder mode: just run; the gate stays shut until a peer subscribes.
+    if (gst_element_set_state(pipeline_.get(), GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+      return state_error("the encoder pipeline could not start");
+    }
+    return true;
+  }
   GObjectPtr<GstPad> src;
+  if (media_ && config_.encoder) {
+    // Fed by a shared encoder: its keyframe requests (PLI/FIR from this viewer) go to that encoder.
+    encoder_src_.reset(gst_bin_get_by_name(GST_BIN(media_), "encsrc"));
+    if (!encoder_src_) {
+      *error = {"ERR_PIPELINE", "a shared-encoder peer needs an appsrc named encsrc", ""};
+      return false;
+    }
+    GObjectPtr<GstPad> pad(gst_element_get_static_pad(encoder_src_.get(), "src"));
+    gst_pad_add_probe(pad.get(), GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, KeyframeRequestCb,
+                      new std::weak_ptr<SharedEncoder>(config_.encoder), FreeWeakEncoder);
+  }
   if (media_) {
     src.reset(gst_element_get_static_pad(media_, "src"));
     if (!src) {
@@ -346,6 +405,8 @@ void PeerCore::ReleaseMedia() {
   if (!hold_pad_) return;
   gst_pad_remove_probe(hold_pad_.get(), hold_probe_);
   hold_pad_.reset();
+  // Only now does a shared encoder start feeding this peer (from a keyframe it asks for).
+  if (config_.encoder && encoder_src_) config_.encoder->Subscribe(reinterpret_cast<uintptr_t>(this), encoder_src_.get());
 }
 
 // webrtcbin takes its own reference on a promise it queues; ours is dropped right after the call.
@@ -726,6 +787,8 @@ void PeerCore::Teardown() {
     torn_down_ = true;
   }
   closing_ = true;
+  if (config_.encoder) config_.encoder->Unsubscribe(reinterpret_cast<uintptr_t>(this));
+  if (shared_encoder_) shared_encoder_->Detach();
   DisconnectAll();
   if (pipeline_) {
     gst_element_set_state(pipeline_.get(), GST_STATE_NULL);
@@ -745,6 +808,7 @@ void PeerCore::Teardown() {
     hold_pad_.reset();
     send_transceiver_.reset();
     receive_transceiver_.reset();
+    encoder_src_.reset();
   }
   webrtc_ = nullptr;
   media_ = nullptr;

@@ -20,11 +20,17 @@
 
 #include "event_pipe.h"
 #include "frame.h"
+#include "shared_encoder.h"
 #include "gobject_ptr.h"
 
 namespace wrtc {
 
 struct PeerConfig {
+  // Encoder mode: no webrtcbin; the pipeline is this description (… ! valve name=gate ! encoder !
+  // appsink name=encoded) and feeds the peers that subscribe to it.
+  std::string encoderDescription;
+  // A peer fed by such an encoder: its sendDescription starts with "appsrc name=encsrc".
+  std::shared_ptr<SharedEncoder> encoder;
   std::string sendDescription;     // gst-launch fragment ending in an RTP payloader; empty: sends nothing
   std::string sendCaps;            // codec preferences of the send transceiver
   std::string receiveCaps;         // codec preferences of a recv-only video transceiver; empty: none
@@ -72,6 +78,8 @@ class PeerCore : public std::enable_shared_from_this<PeerCore> {
   void RecalculateLatency();
   // JS thread: retarget the send stream's RTP caps (payload type) to what a remote offer uses.
   bool SetSendPayloadType(int payload_type, const std::string& preferences);
+  // Encoder mode: the fan-out other peers subscribe to.
+  std::shared_ptr<SharedEncoder> shared_encoder() const { return shared_encoder_; }
   // JS thread: a remote offer's payload types for the receive transceiver (1.22 matches exactly).
   bool SetReceivePreferences(const std::string& caps);
   // JS thread: let the held encoded stream flow into webrtcbin (idempotent).
@@ -142,6 +150,9 @@ class PeerCore : public std::enable_shared_from_this<PeerCore> {
   gulong hold_probe_ = 0;
   GObjectPtr<GstWebRTCRTPTransceiver> send_transceiver_;
   GObjectPtr<GstWebRTCRTPTransceiver> receive_transceiver_;
+  std::shared_ptr<SharedEncoder> shared_encoder_;  // encoder mode
+  GObjectPtr<GstElement> encoder_src_;             // the appsrc a shared encoder feeds
+  bool BuildEncoder(NativeError* error);
   std::mutex mutex_;  // guards handlers_, channels_, torn_down_, last_error_, hold_pad_
   std::vector<std::pair<GObjectPtr<GObject>, gulong>> handlers_;
   std::map<uint64_t, GObjectPtr<GstWebRTCDataChannel>> channels_;

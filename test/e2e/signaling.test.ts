@@ -129,3 +129,17 @@ t.test('TURN-only: Chromium relay-only through coturn with credentials from /v1/
   if (pairs.length) t.same([...new Set(pairs)], ['relay'], 'the browser used only relay candidates');
   t.ok(turn.allocations() >= 1, `coturn granted ${turn.allocations()} allocations`);
 });
+
+t.test('four Chromium viewers share one encoder', async (t) => {
+  const daemon = await startDaemon();
+  t.teardown(() => daemon.app.close());
+  const publisher = publish({ url: daemon.url, session: 'many', token: token('many', 'publisher'), source: { kind: 'test', pattern: 'ball' }, video: { width: 640, height: 360 } });
+  t.teardown(() => publisher.close());
+  const pages = await Promise.all([0, 1, 2, 3].map(() => browser.newPage()));
+  t.teardown(() => Promise.all(pages.map((p) => p.close())));
+  await Promise.all(pages.map((p) => p.goto(`${daemon.http}/?session=many&token=${token('many', 'viewer')}`)));
+  const decoded = await Promise.all(pages.map((p) => waitForFrames(p, 10, 30_000)));
+  t.ok(decoded.every((n) => n >= 10), `frames decoded per viewer: ${decoded.join(', ')}`);
+  t.same(publisher.encoderStats?.subscribers, 4, 'one encoder, four subscribers');
+  t.equal(publisher.viewers, 4);
+});

@@ -1,0 +1,48 @@
+// One capture + encoder, many peers: every receiver decodes, a late joiner starts at a keyframe it
+// asked for, and with nobody watching the encoder gets no frames at all.
+import t from 'tap';
+import { Streamer, WebRtcPeer } from '../../lib/index.js';
+import { connectPair } from '../helpers/peers.js';
+import { waitFor } from '../helpers/wait.js';
+
+for (const codec of ['vp8', 'h264'] as const) {
+  t.test(`${codec}: one encoder feeds every peer`, async (t) => {
+    const streamer = new Streamer({ source: { kind: 'test', pattern: 'ball' }, video: { codec, width: 320, height: 240, fps: 30 } });
+    t.teardown(() => streamer.close());
+    await new Promise((r) => setTimeout(r, 300));
+    t.same(streamer.stats, { framesEncoded: 0, subscribers: 0 }, 'idle: nothing encoded');
+    const peers: WebRtcPeer[] = [];
+    t.teardown(() => Promise.all(peers.map((p) => p.close())));
+    const receivers: WebRtcPeer[] = [];
+    for (let i = 0; i < 4; i++) {
+      const sender = streamer.createPeer();
+      const receiver = new WebRtcPeer({ video: { receive: true } });
+      peers.push(sender, receiver);
+      receivers.push(receiver);
+      await connectPair(sender, receiver);
+      // A joiner waits for a keyframe it requested, not for the next scheduled one (2 s away).
+      const joined = Date.now();
+      await waitFor(`viewer ${i + 1} decodes`, () => receiver.framesDecoded >= 5, 10_000);
+      t.ok(Date.now() - joined < 1500, `viewer ${i + 1} decoded 5 frames ${Date.now() - joined} ms after negotiating`);
+    }
+    t.equal(streamer.stats.subscribers, 4, 'four peers on one encoder');
+    const encoded = streamer.stats.framesEncoded;
+    await new Promise((r) => setTimeout(r, 1000));
+    const perSecond = streamer.stats.framesEncoded - encoded;
+    t.ok(perSecond >= 20 && perSecond <= 40, `the encoder ran at ${perSecond} fps, not 4× that`);
+    t.ok(receivers.every((r) => r.framesDecoded > 10), `decoded: ${receivers.map((r) => r.framesDecoded).join(', ')}`);
+    await Promise.all(peers.map((p) => p.close()));
+    t.equal(streamer.stats.subscribers, 0);
+    const idle = streamer.stats.framesEncoded;
+    await new Promise((r) => setTimeout(r, 500));
+    t.ok(streamer.stats.framesEncoded - idle <= 1, 'with no viewer the encoder idles');
+  });
+}
+
+t.test('a closed streamer refuses new peers; its peers stay closable', async (t) => {
+  const streamer = new Streamer({ source: { kind: 'test' }, video: { width: 160, height: 120 } });
+  const peer = streamer.createPeer();
+  await streamer.close();
+  t.throws(() => streamer.createPeer(), /closed/);
+  await t.resolves(peer.close());
+});
