@@ -1,6 +1,6 @@
 {
   "variables": {
-    "gst_modules": "gstreamer-1.0 gstreamer-webrtc-1.0 gstreamer-sdp-1.0 gstreamer-app-1.0 gstreamer-video-1.0"
+    "gst_modules": "gstreamer-1.0 gstreamer-webrtc-1.0 gstreamer-sdp-1.0 gstreamer-app-1.0 gstreamer-video-1.0 x11 xtst"
   },
   "targets": [
     {
@@ -10,7 +10,8 @@
         "src-native/peer.cc",
         "src-native/peer_core.cc",
         "src-native/gst_json.cc",
-        "src-native/shared_encoder.cc"
+        "src-native/shared_encoder.cc",
+        "src-native/x_input.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")"

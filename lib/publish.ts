@@ -6,6 +6,8 @@ import { EventEmitter } from 'node:events';
 import { InvalidArgumentError } from './errors.js';
 import { WebRtcPeer } from './peer.js';
 import { Streamer } from './streamer.js';
+import { InputInjector } from './input/injector.js';
+import { INPUT_CHANNEL, checkInputMessage } from './input/protocol.js';
 import {
   SignalingClient,
   silentLogger,
@@ -25,6 +27,11 @@ export interface PublishOptions {
   /** What to stream, as for WebRtcPeer (omit with `receive`). */
   source?: SourceOptions;
   video?: SendVideoOptions;
+  /**
+   * Mouse and keyboard from viewers whose token allows control (`webrtcbin token --control`), on a data
+   * channel named "input", injected into the X display with XTest. Default: on for x11 sources.
+   */
+  input?: boolean;
   /** One capture and encoder for all viewers (default true); false gives each viewer its own. */
   shareEncoder?: boolean;
   /** Receive instead of send: every participant's video is decoded and emitted as `frame` events. */
@@ -58,6 +65,8 @@ interface Viewer {
   described: boolean;
   pending: CandidateInit[];
   connected: boolean;
+  /** The viewer's token lets it send input. */
+  control: boolean;
 }
 
 // W3C candidate from WebRtcPeer → the protocol's wire shape (strict: no undefined fields).
@@ -80,6 +89,9 @@ export class Publisher extends EventEmitter<PublisherEvents> {
   readonly #peerCloses = new Set<Promise<void>>();
   #daemonIceServers: IceServer[] = [];
   #streamer: Streamer | undefined;
+  #injector: InputInjector | undefined;
+  #controller: string | undefined;
+  #controlAllowed = new Set<string>();
   #closing: Promise<void> | undefined;
 
   constructor(options: PublishOptions) {
@@ -107,6 +119,8 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     client.on('peer-joined', this.#guard('peer-joined', (m) => {
       if (m.role !== 'viewer') return;
       if (m.iceServers?.length) this.#daemonIceServers = m.iceServers; // fresh TURN credentials
+      if (m.control) this.#controlAllowed.add(m.peerId);
+      else this.#controlAllowed.delete(m.peerId);
       const old = this.#viewers.get(m.peerId);
       if (old) this.#drop(old, 'rejoined', false);
       if (m.offers) {
@@ -175,7 +189,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     for (const viewer of [...this.#viewers.values()]) this.#drop(viewer, 'publisher closed', false);
     this.#closing = Promise.allSettled([this.client.close(), ...this.#peerCloses])
       .then(() => this.#streamer?.close())
-      .then(() => undefined);
+      .then(() => this.#injector?.close());
     return this.#closing;
   }
 
@@ -230,7 +244,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
       this.client.send({ type: 'bye', to: id });
       return undefined;
     }
-    const viewer: Viewer = { id, peer, queue: Promise.resolve(), described: false, pending: [], connected: false };
+    const viewer: Viewer = { id, peer, queue: Promise.resolve(), described: false, pending: [], connected: false, control: this.#controlAllowed.has(id) };
     this.#viewers.set(id, viewer);
     this.#log.debug({ viewer: id }, 'publisher: peer created');
     peer.on('icecandidate', (candidate) => {
@@ -297,7 +311,42 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     });
   }
 
+  // The input channel is part of the offer, so it is created before it; messages from a viewer without
+  // control, or that is not the current controller, are dropped.
+  #openInputChannel(viewer: Viewer): void {
+    if (!this.#inputEnabled()) return;
+    const channel = viewer.peer.createDataChannel(INPUT_CHANNEL);
+    channel.on('message', (data) => {
+      if (!this.#isCurrent(viewer) || !viewer.control || typeof data !== 'string' || data.length > 512) return;
+      let message: unknown;
+      try {
+        message = JSON.parse(data);
+      } catch {
+        return;
+      }
+      if (!checkInputMessage.Check(message)) return;
+      if (message.t === 'take-control' || this.#controller === undefined) {
+        if (this.#controller !== viewer.id) this.#log.info({ viewer: viewer.id }, 'publisher: viewer takes control');
+        this.#controller = viewer.id;
+        if (message.t === 'take-control') return;
+      }
+      if (this.#controller !== viewer.id) return;
+      try {
+        this.#injector ??= new InputInjector((this.#options.source as { display?: string }).display ?? process.env.DISPLAY ?? ':0');
+        this.#injector.apply(message);
+      } catch (error) {
+        this.#log.warn({ err: error instanceof Error ? error.message : String(error) }, 'publisher: input injection failed');
+      }
+    });
+  }
+
+  #inputEnabled(): boolean {
+    if (this.#options.receive) return false;
+    return this.#options.input ?? this.#options.source?.kind === 'x11';
+  }
+
   #offer(viewer: Viewer): void {
+    this.#openInputChannel(viewer);
     this.#enqueue(viewer, 'creating the offer', async () => {
       const offer = await viewer.peer.createOffer();
       if (!this.#isCurrent(viewer)) return;
@@ -348,6 +397,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
   #drop(viewer: Viewer, reason: string, bye: boolean): void {
     if (this.#viewers.get(viewer.id) !== viewer) return;
     this.#viewers.delete(viewer.id);
+    if (this.#controller === viewer.id) this.#controller = undefined;
     const closing = viewer.peer.close().catch((error: unknown) => {
       this.#log.warn({ viewer: viewer.id, err: message(error) }, 'publisher: closing a peer failed');
     });

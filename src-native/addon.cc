@@ -7,6 +7,7 @@
 
 #include "gobject_ptr.h"
 #include "peer.h"
+#include "x_input.h"
 
 namespace wrtc {
 namespace {
@@ -49,6 +50,7 @@ Napi::Value LivePeers(const Napi::CallbackInfo& info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   std::call_once(gst_once, [] { gst_init(nullptr, nullptr); });
   exports.Set("NativePeer", Peer::DefineClass(env));
+  exports.Set("NativeXInput", XInput::DefineClass(env));
   exports.Set("findElements", Napi::Function::New(env, FindElements, "findElements"));
   exports.Set("gstVersion", Napi::Function::New(env, GstVersion, "gstVersion"));
   exports.Set("livePeers", Napi::Function::New(env, LivePeers, "livePeers"));

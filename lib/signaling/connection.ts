@@ -130,9 +130,11 @@ export function handleConnection(socket: WebSocket, ctx: ConnectionContext, remo
   }
 
   function join(session: string, role: Role, token: string | undefined, offers: boolean): void {
+    // Insecure (local development) mode lets every viewer control; otherwise the token says.
+    let control = ctx.secret === undefined;
     if (ctx.secret !== undefined) {
       try {
-        verifyToken(token, { secret: ctx.secret, session, role });
+        control = verifyToken(token, { secret: ctx.secret, session, role }).ctl === true;
       } catch (error) {
         const reason = error instanceof TokenError ? error.message : 'invalid token';
         log.info({ remote, session, role, reason }, 'join refused');
@@ -145,6 +147,7 @@ export function handleConnection(socket: WebSocket, ctx: ConnectionContext, remo
       role,
       session,
       offers,
+      control: role === 'viewer' && control,
       send,
       close: (code, reason) => socket.close(code, reason),
     };
@@ -162,7 +165,7 @@ export function handleConnection(socket: WebSocket, ctx: ConnectionContext, remo
         session,
         role,
         iceServers: iceServersFor(ctx.ice, id),
-        ...(role === 'viewer' ? { publisher } : {}),
+        ...(role === 'viewer' ? { publisher, control } : {}),
       });
       if (role === 'publisher') registry.announceViewers(self);
       log.info({ peer: id, session, role, remote }, 'joined');

@@ -68,6 +68,8 @@ export const Joined = Type.Object(
     iceServers: Type.Array(IceServer),
     /** For a viewer: the publisher's id when one is there. */
     publisher: Type.Optional(Type.Union([Id, Type.Null()])),
+    /** For a viewer: whether its token lets it send input (desktop control). */
+    control: Type.Optional(Type.Boolean()),
   },
   strict,
 );
@@ -77,6 +79,8 @@ export const PeerJoined = Type.Object(
     peerId: Id,
     role: Role,
     offers: Type.Optional(Type.Boolean()),
+    /** To a publisher: this viewer may send input (its token says so). */
+    control: Type.Optional(Type.Boolean()),
     /** To a publisher: fresh ICE servers (time-limited TURN credentials) for this viewer's peer. */
     iceServers: Type.Optional(Type.Array(IceServer)),
   },

@@ -9,6 +9,8 @@ export interface Participant {
   readonly session: string;
   /** The viewer sends the offer itself (WHEP). */
   readonly offers: boolean;
+  /** The viewer may send input (token claim `ctl`). */
+  readonly control?: boolean;
   send(message: ServerMessage): void;
   close(code: number, reason: string): void;
 }
@@ -44,6 +46,7 @@ export class SessionRegistry {
       peerId: viewer.id,
       role: 'viewer',
       ...(viewer.offers ? { offers: true } : {}),
+      ...(viewer.control ? { control: true } : {}),
       ...(iceServers?.length ? { iceServers } : {}),
     });
   }

@@ -1,0 +1,59 @@
+// Applies validated input messages to an X display through XTest (native), scaled to its screen.
+import { loadBinding } from '../binding.js';
+import { fromNative } from '../errors.js';
+import { keysymFor, X_BUTTON } from './keysyms.js';
+import type { InputMessage } from './protocol.js';
+
+interface NativeXInput {
+  size(): { width: number; height: number } | null;
+  move(x: number, y: number): void;
+  button(button: number, down: boolean): void;
+  key(keysym: string | number, down: boolean): boolean;
+  close(): void;
+}
+
+export class InputInjector {
+  #x: NativeXInput;
+  #size: { width: number; height: number };
+
+  constructor(display: string) {
+    try {
+      this.#x = new (loadBinding() as unknown as { NativeXInput: new (display: string) => NativeXInput }).NativeXInput(display);
+    } catch (error) {
+      throw fromNative(error, 'input');
+    }
+    this.#size = this.#x.size() ?? { width: 1, height: 1 };
+  }
+
+  #at(x: number, y: number): void {
+    this.#x.move(Math.round(x * (this.#size.width - 1)), Math.round(y * (this.#size.height - 1)));
+  }
+
+  /** Returns false for keys with no X equivalent (ignored). */
+  apply(message: Exclude<InputMessage, { t: 'take-control' }>): boolean {
+    switch (message.t) {
+      case 'move':
+        this.#at(message.x, message.y);
+        return true;
+      case 'button':
+        if (message.x !== undefined && message.y !== undefined) this.#at(message.x, message.y);
+        this.#x.button(X_BUTTON[message.button]!, message.down);
+        return true;
+      case 'wheel': {
+        const button = message.dy < 0 ? 4 : message.dy > 0 ? 5 : message.dx < 0 ? 6 : message.dx > 0 ? 7 : 0;
+        if (!button) return false;
+        this.#x.button(button, true);
+        this.#x.button(button, false);
+        return true;
+      }
+      case 'key': {
+        const keysym = keysymFor(message.key);
+        return keysym === undefined ? false : this.#x.key(keysym, message.down);
+      }
+    }
+  }
+
+  close(): void {
+    this.#x.close();
+  }
+}
