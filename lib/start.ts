@@ -76,7 +76,8 @@ export async function start(argv: string[]): Promise<void> {
   publisher.on('viewer-left', (id: string) => console.log(`viewer ${id} left`));
   publisher.on('error', (error: Error) => console.error(`stream error: ${error.message}`));
 
-  const viewerToken = mintToken({ secret, session, role: 'viewer', ttlSeconds: 24 * 3600 });
+  // The printed link may control the desktop (mouse and keyboard); mint view-only ones with `webrtcbin token`.
+  const viewerToken = mintToken({ secret, session, role: 'viewer', ttlSeconds: 24 * 3600, control: source.kind === 'x11' });
   const hosts = host === '0.0.0.0'
     ? ['127.0.0.1', ...Object.values(networkInterfaces()).flat().filter((a) => a && a.family === 'IPv4' && !a.internal).map((a) => a!.address)]
     : [host];

@@ -12,4 +12,5 @@ if [ ! -f build/Release/webrtcbin.node ] || [ -n "$(find src-native binding.gyp 
   npx node-gyp rebuild -j 2
 fi
 npx tsc -p tsconfig.json
+npx tsc -p lib/viewer/tsconfig.json
 node scripts/build-viewer.mjs

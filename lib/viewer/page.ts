@@ -3,6 +3,7 @@
 // WebRTC cannot get a picture through or the viewer gives up. For tests it publishes
 // window.__viewer, window.__viewerState and window.__viewerStats.
 import { Viewer, type ViewerState, type ViewerStats } from './viewer.js';
+import { captureInput, type InputCapture } from './input-capture.js';
 
 declare global {
   interface Window {
@@ -73,9 +74,11 @@ function formatStats(s: ViewerStats): string {
   return parts.join(' · ');
 }
 
-// 's' shows/hides the overlay, 'f' toggles fullscreen.
+let input: InputCapture | undefined;
+
+// 's' shows/hides the overlay, 'f' toggles fullscreen (not while typing into the remote desktop).
 document.addEventListener('keydown', (e) => {
-  if (e.ctrlKey || e.metaKey || e.altKey || e.repeat) return;
+  if (e.ctrlKey || e.metaKey || e.altKey || e.repeat || input?.active) return;
   if (e.key === 's' || e.key === 'S') overlay.hidden = !overlay.hidden;
   else if (e.key === 'f' || e.key === 'F') {
     if (document.fullscreenElement) void document.exitFullscreen().catch(() => {});
@@ -103,6 +106,13 @@ if (!session) {
     iceTransportPolicy: relay ? 'relay' : undefined,
   });
   window.__viewer = viewer;
+  viewer.addEventListener('datachannel', (e) => {
+    const channel = e.detail;
+    if (channel.label !== 'input') return;
+    input?.detach();
+    input = captureInput(video, channel);
+    channel.addEventListener('close', () => input?.detach());
+  });
   let fallbackShown = false;
 
   viewer.addEventListener('state', (e) => {

@@ -78,6 +78,8 @@ export interface ViewerEventMap {
   fallback: CustomEvent<FallbackDetail>;
   reconnect: CustomEvent<ReconnectDetail>;
   error: CustomEvent<ViewerErrorDetail>;
+  /** The publisher opened a data channel (e.g. "input" for mouse and keyboard). */
+  datachannel: CustomEvent<RTCDataChannel>;
 }
 
 type ViewerListener<K extends keyof ViewerEventMap> = ((event: ViewerEventMap[K]) => void) | { handleEvent(event: ViewerEventMap[K]): void };
@@ -395,7 +397,7 @@ export class Viewer extends EventTarget {
     this.chain = Promise.resolve();
     if (pc) {
       this.lastIceState = pc.iceConnectionState;
-      pc.onicecandidate = pc.ontrack = pc.onconnectionstatechange = pc.oniceconnectionstatechange = null;
+      pc.onicecandidate = pc.ontrack = pc.onconnectionstatechange = pc.oniceconnectionstatechange = pc.ondatachannel = null;
       pc.close();
     }
     if (this.options.video.srcObject) this.options.video.srcObject = null;
@@ -494,6 +496,10 @@ export class Viewer extends EventTarget {
       const message: ClientMessage = { type: 'candidate', candidate };
       if (this.publisherId) message.to = this.publisherId;
       this.send(message);
+    };
+    pc.ondatachannel = (e: RTCDataChannelEvent) => {
+      if (this.pc !== pc) return;
+      this.dispatchEvent(new CustomEvent('datachannel', { detail: e.channel }));
     };
     pc.ontrack = (e: RTCTrackEvent) => {
       if (this.pc !== pc) return;

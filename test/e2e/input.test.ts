@@ -1,0 +1,50 @@
+// A person at the browser clicks and types in the viewer page; the X client on the VM's display gets
+// it at the right place. With a view-only token the same gestures do nothing.
+import t from 'tap';
+import { spawn } from 'node:child_process';
+import { publish } from '../../lib/index.js';
+import { mintToken } from '../../lib/signaling/token.js';
+import { launchChromium } from '../helpers/browser.js';
+import { SECRET, startDaemon } from '../helpers/daemon.js';
+import { waitFor } from '../helpers/wait.js';
+import { startXvfb } from '../helpers/xvfb.js';
+
+t.test('clicks and keys from the viewer page reach the VM display; view-only tokens do not', async (t) => {
+  const x = await startXvfb('640x480x24');
+  t.teardown(() => x.kill());
+  const xev = spawn('xev', ['-display', x.display, '-geometry', '640x480+0+0', '-event', 'button', '-event', 'keyboard'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let events = '';
+  xev.stdout.on('data', (d: Buffer) => (events += d));
+  t.teardown(() => xev.kill());
+  const daemon = await startDaemon();
+  t.teardown(() => daemon.app.close());
+  const publisher = publish({ url: daemon.url, session: 'desk', token: mintToken({ secret: SECRET, session: 'desk', role: 'publisher' }), source: { kind: 'x11', display: x.display }, video: { width: 640, height: 480 } });
+  t.teardown(() => publisher.close());
+  const browser = await launchChromium();
+  t.teardown(() => browser.close());
+
+  const open = async (control: boolean) => {
+    const page = await browser.newPage({ viewport: { width: 640, height: 480 } });
+    await page.goto(`${daemon.http}/?session=desk&token=${mintToken({ secret: SECRET, session: 'desk', role: 'viewer', control })}`);
+    await page.waitForFunction(() => ((window as unknown as { __viewerStats?: { framesDecoded?: number } }).__viewerStats?.framesDecoded ?? 0) > 5, undefined, { timeout: 20_000 });
+    return page;
+  };
+
+  const watcher = await open(false);
+  await watcher.mouse.click(200, 200);
+  await watcher.keyboard.type('no');
+  await new Promise((r) => setTimeout(r, 800));
+  t.notMatch(events, /ButtonPress|KeyPress/, 'view-only: nothing reached the display');
+  await watcher.close();
+
+  const controller = await open(true);
+  await controller.mouse.click(100, 120);
+  await controller.keyboard.type('hi');
+  await controller.keyboard.press('Enter');
+  await waitFor('the keys at the X client', () => /keysym 0xff0d, Return/.test(events), 10_000).catch(() => {});
+  const press = /ButtonPress event[^]*?\((\d+),(\d+)\)/.exec(events);
+  t.ok(press, 'a click arrived');
+  t.ok(Math.abs(Number(press?.[1]) - 100) <= 2 && Math.abs(Number(press?.[2]) - 120) <= 2, `at (${press?.[1]},${press?.[2]}), expected (100,120)`);
+  t.match(events, /keysym 0x68, h\)[^]*keysym 0x69, i\)/, '"hi" typed in order');
+  t.match(events, /keysym 0xff0d, Return/, 'Enter');
+});
