@@ -6,10 +6,10 @@
 //        [--fps 30] [--width 1280 --height 720] [--viewer-base https://controller/]
 // Every flag may come from the environment instead: WEBRTCBIN_URL, WEBRTCBIN_SESSION, WEBRTCBIN_TOKEN,
 // DISPLAY, WEBRTCBIN_CODEC, WEBRTCBIN_BITRATE, WEBRTCBIN_FPS, WEBRTCBIN_WIDTH, WEBRTCBIN_HEIGHT.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { publish, type VideoCodec } from '../lib/index.js';
+import { startXvfb } from '../lib/xvfb.js';
 
 const { values } = parseArgs({
   options: {
@@ -41,15 +41,11 @@ let xvfb: ChildProcess | undefined;
 let display = values.display ?? env.DISPLAY;
 if (values.xvfb) {
   display = values.display ?? ':99';
-  const n = display.replace(/^:/, '').split('.')[0];
-  xvfb = spawn('Xvfb', [display, '-screen', '0', `${width}x${height}x24`, '-nolisten', 'tcp'], { stdio: 'ignore' });
-  const deadline = Date.now() + 10_000;
-  while (!existsSync(`/tmp/.X11-unix/X${n}`)) {
-    if (xvfb.exitCode !== null || Date.now() > deadline) {
-      console.error(`capture-and-stream: Xvfb ${display} did not start (is the display in use?)`);
-      process.exit(1);
-    }
-    await new Promise((r) => setTimeout(r, 50));
+  try {
+    xvfb = await startXvfb(display, `${width}x${height}x24`);
+  } catch (error) {
+    console.error(`capture-and-stream: ${(error as Error).message}`);
+    process.exit(1);
   }
 }
 if (!display) {

@@ -1,26 +1,14 @@
 // `webrtcbin start`: the quick start in one process. The daemon, a publisher streaming the X display
 // (DISPLAY, or an Xvfb it starts with --xvfb) or a moving test pattern, and the URL to open.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { parseArgs } from 'node:util';
 import { publish } from './publish.js';
 import { createSignalingServer } from './signaling/server.js';
 import { mintToken } from './signaling/token.js';
+import { startXvfb } from './xvfb.js';
 import type { SourceOptions, VideoCodec } from './types.js';
-
-async function startXvfb(display: string): Promise<ChildProcess> {
-  const n = display.replace(/^:/, '').split('.')[0];
-  const child = spawn('Xvfb', [display, '-screen', '0', '1280x720x24', '-nolisten', 'tcp'], { stdio: 'ignore' });
-  const deadline = Date.now() + 10_000;
-  while (!existsSync(`/tmp/.X11-unix/X${n}`)) {
-    if (child.exitCode !== null) throw new Error(`Xvfb ${display} exited (${child.exitCode}); is that display in use?`);
-    if (Date.now() > deadline) throw new Error(`Xvfb ${display} did not start within 10 s`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return child;
-}
 
 export async function start(argv: string[]): Promise<void> {
   const { values } = parseArgs({

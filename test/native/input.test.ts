@@ -3,29 +3,18 @@
 // whose token does not allow control sends the same and nothing happens.
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { WebRtcPeer, publish, type DataChannel } from '../../lib/index.js';
-import { SignalingClient } from '../../lib/signaling/client.js';
+import { publish, type DataChannel } from '../../lib/index.js';
+import { nodeViewer } from '../helpers/node-viewer.js';
 import { mintToken } from '../../lib/signaling/token.js';
 import { SECRET, startDaemon } from '../helpers/daemon.js';
 import { once, waitFor } from '../helpers/wait.js';
 import { startXvfb } from '../helpers/xvfb.js';
 
 async function viewer(url: string, session: string, control: boolean): Promise<{ channel: DataChannel; close: () => Promise<void> }> {
-  const peer = new WebRtcPeer({ video: { receive: true } });
-  const client = new SignalingClient({ url, session, role: 'viewer', token: mintToken({ secret: SECRET, session, role: 'viewer', control }) });
-  const channel = once<DataChannel>(peer, 'datachannel', 20_000);
-  peer.on('icecandidate', (c) => void client.send({ type: 'candidate', candidate: c ? { candidate: c.candidate ?? '', sdpMid: c.sdpMid ?? null, sdpMLineIndex: c.sdpMLineIndex ?? null } : null }));
-  client.on('offer', async (m: { sdp: string }) => {
-    await peer.setRemoteDescription({ type: 'offer', sdp: m.sdp });
-    const answer = await peer.createAnswer();
-    await peer.setLocalDescription(answer);
-    client.send({ type: 'answer', sdp: answer.sdp });
-  });
-  client.on('candidate', (m: { candidate: { candidate: string; sdpMid?: string | null; sdpMLineIndex?: number | null } | null }) => void peer.addIceCandidate(m.candidate).catch(() => {}));
-  client.connect();
-  const ch = await channel;
-  if (ch.readyState !== 'open') await once(ch, 'open');
-  return { channel: ch, close: async () => { await client.close(); await peer.close(); } };
+  const v = nodeViewer(url, session, mintToken({ secret: SECRET, session, role: 'viewer', control }));
+  const channel = await once<DataChannel>(v.peer, 'datachannel', 20_000);
+  if (channel.readyState !== 'open') await once(channel, 'open');
+  return { channel, close: v.close };
 }
 
 t.test('a click and a typed word arrive in an X client; a view-only viewer is refused', async (t) => {

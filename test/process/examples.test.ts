@@ -30,8 +30,6 @@ t.test('examples/loopback.ts connects, decodes and exits by itself', async (t) =
 t.test('examples/capture-and-stream.ts streams an Xvfb it starts to a viewer, and stops on SIGTERM', async (t) => {
   const { startDaemon, SECRET } = await import('../helpers/daemon.js');
   const { mintToken } = await import('../../lib/signaling/token.js');
-  const { WebRtcPeer } = await import('../../lib/index.js');
-  const { SignalingClient } = await import('../../lib/signaling/client.js');
   const daemon = await startDaemon();
   t.teardown(() => daemon.app.close());
   const display = `:${150 + Math.floor(Math.random() * 50)}`;
@@ -46,24 +44,13 @@ t.test('examples/capture-and-stream.ts streams an Xvfb it starts to a viewer, an
   t.teardown(() => void (child.exitCode === null && child.kill('SIGKILL')));
 
   // A Node viewer: a receiving peer that answers the publisher's offer.
-  const peer = new WebRtcPeer({ video: { receive: true } });
-  t.teardown(() => peer.close());
-  const client = new SignalingClient({ url: daemon.url, session: 'vm', role: 'viewer', token: mintToken({ secret: SECRET, session: 'vm', role: 'viewer' }) });
-  t.teardown(() => client.close());
-  let publisherId = '';
-  peer.on('icecandidate', (c) => void client.send({ type: 'candidate', candidate: c ? { candidate: c.candidate ?? '', sdpMid: c.sdpMid ?? null, sdpMLineIndex: c.sdpMLineIndex ?? null } : null }));
-  client.on('offer', async (m: { from: string; sdp: string }) => {
-    publisherId = m.from;
-    await peer.setRemoteDescription({ type: 'offer', sdp: m.sdp });
-    const answer = await peer.createAnswer();
-    await peer.setLocalDescription(answer);
-    client.send({ type: 'answer', sdp: answer.sdp });
-  });
-  client.on('candidate', (m: { candidate: { candidate: string; sdpMid?: string | null; sdpMLineIndex?: number | null } | null }) => void peer.addIceCandidate(m.candidate).catch(() => {}));
-  client.connect();
+  const { nodeViewer } = await import('../helpers/node-viewer.js');
+  const viewer = nodeViewer(daemon.url, 'vm', mintToken({ secret: SECRET, session: 'vm', role: 'viewer' }));
+  t.teardown(() => viewer.close());
+  const peer = viewer.peer;
   const deadline = Date.now() + 30_000;
   while (peer.framesDecoded < 10 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-  t.ok(peer.framesDecoded >= 10, `the viewer decoded ${peer.framesDecoded} frames of the Xvfb display (${publisherId})`);
+  t.ok(peer.framesDecoded >= 10, `the viewer decoded ${peer.framesDecoded} frames of the Xvfb display`);
   t.match(out, new RegExp(`streaming ${display} to session "vm"`));
   child.kill('SIGTERM');
   t.equal(await exited, 0, `clean exit on SIGTERM: ${out.split('\n').slice(-3).join(' | ')}`);
