@@ -137,6 +137,7 @@ if (!session) {
 
   viewer.addEventListener('fallback', (e) => {
     fallbackShown = true;
+    (window as unknown as { __viewerFallback?: string }).__viewerFallback = e.detail.reason;
     showMessage('The video is not getting through', `${e.detail.reason}. Still trying…${relay ? '' : ' (If a firewall blocks UDP, try adding &relay=1 to the address.)'}`);
   });
 

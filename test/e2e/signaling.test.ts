@@ -143,3 +143,18 @@ t.test('four Chromium viewers share one encoder', async (t) => {
   t.same(publisher.encoderStats?.subscribers, 4, 'one encoder, four subscribers');
   t.equal(publisher.viewers, 4);
 });
+
+t.test('when WebRTC cannot connect the page says so and fires its fallback hook', async (t) => {
+  const daemon = await startDaemon(); // no TURN server: relay-only cannot work
+  t.teardown(() => daemon.app.close());
+  const publisher = publish({ url: daemon.url, session: 'blocked', token: token('blocked', 'publisher'), source: { kind: 'test' }, video: { width: 320, height: 240 } });
+  t.teardown(() => publisher.close());
+  const page = await browser.newPage();
+  t.teardown(() => page.close());
+  await page.goto(`${daemon.http}/?session=blocked&relay=1&token=${token('blocked', 'viewer')}`);
+  await page.waitForFunction(() => (window as unknown as { __viewerFallback?: string }).__viewerFallback !== undefined, undefined, { timeout: 20_000 });
+  const reason = await page.evaluate(() => (window as unknown as { __viewerFallback?: string }).__viewerFallback);
+  t.match(reason, /could not connect within 10 s/i, `fallback reason: ${reason}`);
+  t.match(await page.textContent('body'), /not getting through/, 'a clear message on the page');
+  t.equal(await framesDecoded(page), 0);
+});
