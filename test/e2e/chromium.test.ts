@@ -85,8 +85,18 @@ t.test('the VM follows the payload type a browser offers (VP8 moved to 120)', as
     const pc = (window as unknown as { pc: RTCPeerConnection }).pc;
     pc.addTransceiver('video', { direction: 'recvonly' });
     const o = await pc.createOffer();
-    // Swap payload types 96 and 120 so VP8 is no longer where this peer puts it by default.
-    const sdp = o.sdp!.replace(/\b96\b/g, 'XX').replace(/ 120\b/g, ' 96').replace(/:120 /g, ':96 ').replace(/XX/g, '120');
+    // Swap payload types 96 and 120 so VP8 is no longer where this peer puts it by default: only in
+    // the lines that carry payload types (a fingerprint or ufrag may contain "96" too).
+    const swap = (pt: string) => (pt === '96' ? '120' : pt === '120' ? '96' : pt);
+    const sdp = o.sdp!
+      .split('\r\n')
+      .map((line) => {
+        if (line.startsWith('m=video')) return line.split(' ').map((f, i) => (i > 2 ? swap(f) : f)).join(' ');
+        const m = /^(a=(?:rtpmap|fmtp|rtcp-fb):)(\d+)( .*)$/.exec(line);
+        if (!m) return line;
+        return `${m[1]}${swap(m[2]!)}${m[3]!.replace(/apt=(\d+)/, (_, p: string) => `apt=${swap(p)}`)}`;
+      })
+      .join('\r\n');
     await pc.setLocalDescription({ type: 'offer', sdp });
     return { type: 'offer' as const, sdp: pc.localDescription!.sdp };
   });

@@ -14,11 +14,12 @@ const browser = await launchChromium(FAKE_CAMERA_FLAGS);
 t.teardown(() => browser.close());
 const token = (session: string, role: 'viewer' | 'publisher') => mintToken({ secret: SECRET, session, role, ttlSeconds: 600 });
 
-// Distinct values in a sparse sample of the luma/colour: a blank frame has one or two.
+// Distinct colours in a dense sample: a blank (black or uniform) frame has one or two. Chromium's fake
+// camera draws a green field, a moving pie and a frame counter.
 function distinctColours(frame: Frame): number {
   const seen = new Set<number>();
-  for (let y = 0; y < frame.height; y += 16) {
-    for (let x = 0; x < frame.width; x += 16) {
+  for (let y = 0; y < frame.height; y += 4) {
+    for (let x = 0; x < frame.width; x += 4) {
       const i = y * frame.stride + x * 4;
       seen.add((frame.data[i]! >> 4) * 256 + (frame.data[i + 1]! >> 4) * 16 + (frame.data[i + 2]! >> 4));
     }
@@ -53,7 +54,7 @@ t.test('a browser camera published through the daemon arrives as frames', async 
   const got = await frames;
   t.same([got[0]!.width, got[0]!.height], [640, 480], 'the camera size');
   const colours = distinctColours(got.at(-1)!);
-  t.ok(colours > 8, `the frame is not blank (${colours} distinct colours sampled)`);
+  t.ok(colours >= 4, `the frame is not blank (${colours} distinct colours sampled)`);
 });
 
 t.test('WHIP: a browser publishes with plain fetch calls', async (t) => {
@@ -86,5 +87,6 @@ t.test('WHIP: a browser publishes with plain fetch calls', async (t) => {
   t.match(status.location, /^\/whip\/whip\/v-/);
   const got = await frames;
   t.same([got[0]!.width, got[0]!.height], [320, 240]);
-  t.ok(distinctColours(got.at(-1)!) > 8, 'not blank');
+  const colours = distinctColours(got.at(-1)!);
+  t.ok(colours >= 4, `not blank (${colours} distinct colours sampled)`);
 });
