@@ -14,7 +14,7 @@ export type NativeEvent =
   | { type: 'latency' }
   | { type: 'send-caps'; caps: string }
   | { type: 'track'; kind: string; encoding: string }
-  | { type: 'frame'; width: number; height: number; pts: number; stride: number; format: string; data: Buffer; dropped: number; skipped: number }
+  | { type: 'frame'; width: number; height: number; pts: number; stride: number; format: string; data: Buffer; dropped: number; skipped: number; keyframe?: boolean }
   | { type: 'data-channel'; channel: number; label: string }
   | { type: 'channel-open' | 'channel-close'; channel: number }
   | { type: 'channel-error'; channel: number; message: string }
@@ -27,6 +27,7 @@ export interface NativePeerOptions {
   sendCaps?: string;
   receiveCaps?: string;
   receiveFormat?: string;
+  receiveEncoded?: boolean;
   stunServer?: string;
   turnServers?: string[];
   iceTransportPolicy?: 'all' | 'relay';

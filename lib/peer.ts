@@ -65,7 +65,13 @@ const STATE_EVENTS = {
 type StateName = keyof typeof STATE_EVENTS;
 
 // One slot: a frame waits here until the iterator takes it; a newer one replaces it.
+// (For compressed frames every one matters: they queue instead, bounded.)
 class LatestFrame {
+  #queue: Frame[] = [];
+  readonly #keepAll: boolean;
+  constructor(keepAll = false) {
+    this.#keepAll = keepAll;
+  }
   #frame: Frame | undefined;
   #replaced = 0;
   #waiter: ((result: IteratorResult<Frame>) => void) | undefined;
@@ -79,6 +85,14 @@ class LatestFrame {
       wake({ value: { ...frame, dropped: frame.dropped + this.#replaced }, done: false });
       return;
     }
+    if (this.#keepAll) {
+      if (this.#queue.length >= 300) {
+        this.#queue.shift();
+        this.#replaced++;
+      }
+      this.#queue.push(frame);
+      return;
+    }
     if (this.#frame) this.#replaced++;
     this.#frame = frame;
   }
@@ -86,6 +100,7 @@ class LatestFrame {
   end(): void {
     this.#ended = true;
     this.#frame = undefined;
+    this.#queue = [];
     this.#waiter?.({ value: undefined, done: true });
     this.#waiter = undefined;
   }
@@ -97,6 +112,8 @@ class LatestFrame {
         return this;
       },
       next(): Promise<IteratorResult<Frame>> {
+        const queued = self.#queue.shift();
+        if (queued) return Promise.resolve({ value: { ...queued, dropped: queued.dropped + self.#replaced }, done: false });
         if (self.#frame) {
           const frame = self.#frame;
           self.#frame = undefined;
@@ -147,6 +164,7 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
     super();
     const shared = (options as { [SHARED_ENCODER]?: SharedEncoderRef })[SHARED_ENCODER];
     const native = WebRtcPeer.#buildNativeOptions(options, shared);
+    if (native.receiveEncoded) this.#latestFrame = new LatestFrame(true);
     this.#sends = native.sendDescription !== undefined;
     if (this.#sends) {
       this.#sendCodec = shared ? shared.codec : options.video?.receive ? undefined : (options.video?.codec ?? 'vp8');
@@ -198,6 +216,7 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
       if (!['RGBA', 'BGR', 'I420'].includes(format)) throw new InvalidArgumentError('video.format must be "RGBA", "BGR" or "I420"');
       native.receiveCaps = receiveCaps();
       native.receiveFormat = format;
+      if (video.encoded) native.receiveEncoded = true;
       if (video.maxFps !== undefined) {
         if (typeof video.maxFps !== 'number' || !(video.maxFps > 0) || video.maxFps > 1000) {
           throw new InvalidArgumentError('video.maxFps must be a number above 0 and at most 1000');
@@ -552,6 +571,7 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
           stride: event.stride,
           timestamp: event.pts < 0 ? -1 : event.pts / 1e6,
           dropped: event.dropped,
+          ...(event.keyframe !== undefined ? { keyframe: event.keyframe } : {}),
         };
         this.#latestFrame.offer(frame);
         this.emit('frame', frame);

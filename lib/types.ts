@@ -54,6 +54,12 @@ export interface ReceiveVideoOptions {
   format?: 'RGBA' | 'BGR' | 'I420';
   /** Hand at most this many frames a second to JS (others are skipped before any JS runs). */
   maxFps?: number;
+  /**
+   * Compressed frames instead of decoded ones (`format` 'VP8' | 'VP9' | 'H264' — H.264 as Annex B
+   * access units with SPS/PPS before keyframes), for recording or your own decoder. Every frame is
+   * delivered, in order (a bounded queue of 300; `dropped` counts any overflow). `maxFps` is ignored.
+   */
+  encoded?: boolean;
 }
 
 export interface WebRtcPeerOptions {
@@ -75,11 +81,14 @@ export interface TrackInfo {
 /** A decoded frame. `data` points straight into GStreamer's buffer (no copy); copy it to keep it. */
 export interface Frame {
   data: Buffer;
+  /** 0 for compressed frames whose stream does not say. */
   width: number;
   height: number;
-  format: 'RGBA' | 'BGR' | 'I420';
-  /** Bytes per row of the first plane (rows may be padded: use it, not width × bytes per pixel). */
+  format: 'RGBA' | 'BGR' | 'I420' | 'VP8' | 'VP9' | 'H264';
+  /** Bytes per row of the first plane (rows may be padded: use it, not width × bytes per pixel); 0 when compressed. */
   stride: number;
+  /** Compressed frames: whether this one decodes on its own. */
+  keyframe?: boolean;
   /** Presentation time in milliseconds (pipeline running time), -1 when unknown. */
   timestamp: number;
   /** Frames replaced by a newer one before this consumer took them, since the start. */

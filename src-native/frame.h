@@ -18,7 +18,18 @@ class MappedFrame {
     std::unique_ptr<MappedFrame> frame(new MappedFrame(sample));
     GstBuffer* buffer = gst_sample_get_buffer(sample);
     GstCaps* caps = gst_sample_get_caps(sample);
-    if (!buffer || !caps || !gst_video_info_from_caps(&frame->info_, caps)) return nullptr;
+    if (!buffer || !caps) return nullptr;
+    const GstStructure* s = gst_caps_get_structure(caps, 0);
+    if (gst_structure_has_name(s, "video/x-raw")) {
+      if (!gst_video_info_from_caps(&frame->info_, caps)) return nullptr;
+    } else {
+      // Compressed: video/x-vp8 → "VP8"; the size is known only when the caps carry it.
+      const gchar* name = gst_structure_get_name(s);
+      frame->encoded_format_ = g_ascii_strup(g_str_has_prefix(name, "video/x-") ? name + 8 : name, -1);
+      gst_structure_get_int(s, "width", &frame->encoded_width_);
+      gst_structure_get_int(s, "height", &frame->encoded_height_);
+      frame->keyframe_ = !GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_DELTA_UNIT);
+    }
     if (!gst_buffer_map(buffer, &frame->map_, GST_MAP_READ)) return nullptr;
     frame->mapped_ = true;
     frame->pts_ = GST_BUFFER_PTS_IS_VALID(buffer) ? static_cast<int64_t>(GST_BUFFER_PTS(buffer)) : -1;
@@ -27,16 +38,21 @@ class MappedFrame {
   ~MappedFrame() {
     if (mapped_) gst_buffer_unmap(gst_sample_get_buffer(sample_), &map_);
     gst_sample_unref(sample_);
+    g_free(encoded_format_);
   }
   MappedFrame(const MappedFrame&) = delete;
   MappedFrame& operator=(const MappedFrame&) = delete;
 
   uint8_t* data() const { return map_.data; }
   size_t size() const { return map_.size; }
-  int width() const { return GST_VIDEO_INFO_WIDTH(&info_); }
-  int height() const { return GST_VIDEO_INFO_HEIGHT(&info_); }
-  int stride() const { return GST_VIDEO_INFO_PLANE_STRIDE(&info_, 0); }
-  std::string format() const { return gst_video_format_to_string(GST_VIDEO_INFO_FORMAT(&info_)); }
+  bool encoded() const { return encoded_format_ != nullptr; }
+  bool keyframe() const { return keyframe_; }
+  int width() const { return encoded() ? encoded_width_ : GST_VIDEO_INFO_WIDTH(&info_); }
+  int height() const { return encoded() ? encoded_height_ : GST_VIDEO_INFO_HEIGHT(&info_); }
+  int stride() const { return encoded() ? 0 : GST_VIDEO_INFO_PLANE_STRIDE(&info_, 0); }
+  std::string format() const {
+    return encoded() ? encoded_format_ : gst_video_format_to_string(GST_VIDEO_INFO_FORMAT(&info_));
+  }
   int64_t pts() const { return pts_; }
 
  private:
@@ -46,6 +62,10 @@ class MappedFrame {
   GstVideoInfo info_{};
   bool mapped_ = false;
   int64_t pts_ = -1;
+  gchar* encoded_format_ = nullptr;  // set for compressed frames
+  int encoded_width_ = 0;
+  int encoded_height_ = 0;
+  bool keyframe_ = true;
 };
 
 }  // namespace wrtc

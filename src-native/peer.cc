@@ -147,6 +147,7 @@ void DeliverEvent(Napi::Env env, Napi::Function, PeerCore* core, Event* raw) {
       js.Set("format", frame->format());
       js.Set("pts", static_cast<double>(frame->pts()));
       js.Set("dropped", static_cast<double>(core->FramesDropped()));
+      if (frame->encoded()) js.Set("keyframe", frame->keyframe());
       js.Set("skipped", static_cast<double>(core->FramesSkipped()));
       // Zero copy: the Buffer points into the mapped GstBuffer and releases it when collected.
       MappedFrame* raw = frame.release();
@@ -208,6 +209,8 @@ Peer::Peer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Peer>(info) {
   config.sendCaps = StringOption(options, "sendCaps");
   config.receiveCaps = StringOption(options, "receiveCaps");
   config.receiveFormat = StringOption(options, "receiveFormat", "RGBA");
+  Napi::Value encoded = options.Get("receiveEncoded");
+  config.receiveEncoded = encoded.IsBoolean() && encoded.As<Napi::Boolean>().Value();
   config.stunServer = StringOption(options, "stunServer");
   config.iceTransportPolicy = StringOption(options, "iceTransportPolicy", "all");
   config.bundlePolicy = StringOption(options, "bundlePolicy", "max-bundle");

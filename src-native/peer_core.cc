@@ -506,6 +506,30 @@ void PeerCore::OnPadAdded(GstPad* pad) {
     event.text = encoding ? encoding : "";
     gst_caps_unref(caps);
   }
+  // Encoded access: depayload only, hand the compressed frames to JS.
+  if (config_.receiveEncoded && event.name == "video") {
+    std::string depay;
+    if (event.text == "VP8") depay = "rtpvp8depay";
+    else if (event.text == "VP9") depay = "rtpvp9depay";
+    else if (event.text == "H264") depay = "rtph264depay ! h264parse config-interval=-1 ! video/x-h264,stream-format=byte-stream,alignment=au";
+    if (!depay.empty()) {
+      std::string description = "queue ! " + depay + " ! appsink name=frames sync=false max-buffers=0 drop=false";
+      GstElement* tail = gst_parse_bin_from_description(description.c_str(), TRUE, nullptr);
+      if (tail) {
+        GstElement* sink = gst_bin_get_by_name(GST_BIN(tail), "frames");
+        GstAppSinkCallbacks callbacks{};
+        callbacks.new_sample = NewSampleCb;
+        gst_app_sink_set_callbacks(GST_APP_SINK(sink), &callbacks, new WeakCore(weak_from_this()), FreeWeakNotify);
+        gst_object_unref(sink);
+        gst_bin_add(GST_BIN(pipeline_.get()), tail);
+        gst_element_sync_state_with_parent(tail);
+        GObjectPtr<GstPad> tail_sink(gst_element_get_static_pad(tail, "sink"));
+        gst_pad_link(pad, tail_sink.get());
+        pipe.Post(std::move(event));
+        return;
+      }
+    }
+  }
   // Runs on a streaming thread: elements may be added to a playing bin here, then synced to it.
   GstElement* decode = gst_element_factory_make("decodebin", nullptr);
   if (!decode) {
@@ -571,14 +595,25 @@ GstFlowReturn PeerCore::OnSample(GstElement* appsink) {
   }
   std::unique_ptr<MappedFrame> frame = MappedFrame::Adopt(sample);
   if (!frame) return GST_FLOW_OK;
-  // Latest frame only: while JS has not taken the previous one, a newer frame replaces it, so a slow
-  // consumer never makes memory grow. One event is in flight at most.
+  // Decoded frames: latest only — while JS has not taken the previous one, a newer frame replaces it,
+  // so a slow consumer never makes memory grow; one event is in flight at most. Compressed frames are
+  // all needed by a decoder: they queue (bounded; the oldest go first).
   bool post = false;
   {
     std::lock_guard<std::mutex> lock(frame_mutex_);
-    if (pending_frame_) frames_dropped_.fetch_add(1);
-    pending_frame_ = std::move(frame);
-    if (!frame_posted_) post = frame_posted_ = true;
+    if (config_.receiveEncoded) {
+      if (pending_frames_.size() >= 300) {
+        pending_frames_.pop_front();
+        frames_dropped_.fetch_add(1);
+      }
+      pending_frames_.push_back(std::move(frame));
+      post = true;
+    } else {
+      if (!pending_frames_.empty()) frames_dropped_.fetch_add(1);
+      pending_frames_.clear();
+      pending_frames_.push_back(std::move(frame));
+      if (!frame_posted_) post = frame_posted_ = true;
+    }
   }
   if (post) pipe.Post(Event{EventType::Frame});
   return GST_FLOW_OK;
@@ -587,7 +622,10 @@ GstFlowReturn PeerCore::OnSample(GstElement* appsink) {
 std::unique_ptr<MappedFrame> PeerCore::TakeFrame() {
   std::lock_guard<std::mutex> lock(frame_mutex_);
   frame_posted_ = false;
-  return std::move(pending_frame_);
+  if (pending_frames_.empty()) return nullptr;
+  std::unique_ptr<MappedFrame> frame = std::move(pending_frames_.front());
+  pending_frames_.pop_front();
+  return frame;
 }
 
 uint64_t PeerCore::RegisterChannel(GstWebRTCDataChannel* channel) {
@@ -802,7 +840,10 @@ void PeerCore::Teardown() {
     channels.swap(channels_);
   }
   channels.clear();
-  TakeFrame();  // a frame nobody took is released with the pipeline
+  {
+    std::lock_guard<std::mutex> lock(frame_mutex_);
+    pending_frames_.clear();  // frames nobody took are released with the pipeline
+  }
   {
     std::lock_guard<std::mutex> lock(mutex_);
     hold_pad_.reset();

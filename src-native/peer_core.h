@@ -9,6 +9,7 @@
 #include <napi.h>
 
 #include <atomic>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -35,6 +36,7 @@ struct PeerConfig {
   std::string sendCaps;            // codec preferences of the send transceiver
   std::string receiveCaps;         // codec preferences of a recv-only video transceiver; empty: none
   std::string receiveFormat;       // raw video format decoded frames are converted to
+  bool receiveEncoded = false;     // hand compressed frames (depayloaded, not decoded) to JS
   std::string stunServer;          // stun://host:port
   std::vector<std::string> turnServers;  // turn(s)://user:pass@host:port?transport=...
   std::string iceTransportPolicy;  // "all" | "relay"
@@ -143,7 +145,7 @@ class PeerCore : public std::enable_shared_from_this<PeerCore> {
   std::atomic<uint64_t> frames_skipped_{0};  // not handed over because of maxFps
   int64_t last_frame_ns_ = 0;                // streaming thread only
   std::mutex frame_mutex_;
-  std::unique_ptr<MappedFrame> pending_frame_;
+  std::deque<std::unique_ptr<MappedFrame>> pending_frames_;
   bool frame_posted_ = false;
 
   GObjectPtr<GstPad> hold_pad_;  // where the stream is held until negotiation starts

@@ -91,3 +91,27 @@ t.test('the receiver decodes whichever codec the sender uses', async (t) => {
     await Promise.all([sender.close(), receiver.close()]);
   }
 });
+
+t.test('encoded access: compressed frames in order, keyframes marked, nothing dropped', async (t) => {
+  for (const codec of ['vp8', 'h264'] as const) {
+    const sender = new WebRtcPeer({ source: { kind: 'test' }, video: { codec, width: 320, height: 240 } });
+    const receiver = new WebRtcPeer({ video: { receive: true, encoded: true } });
+    await connectPair(sender, receiver);
+    const frames: Frame[] = [];
+    for await (const frame of receiver.frames()) {
+      frames.push({ ...frame, data: Buffer.from(frame.data) });
+      if (frames.length === 1) await new Promise((r) => setTimeout(r, 500)); // a slow start: frames queue, none lost
+      if (frames.length === 30) break;
+    }
+    const first = frames[0]!;
+    t.equal(first.format, codec.toUpperCase(), `${codec}: format`);
+    t.equal(first.keyframe, true, `${codec}: the first frame is a keyframe`);
+    t.ok(frames.slice(1).some((f) => f.keyframe === false), `${codec}: delta frames follow`);
+    const stamped = frames.filter((f) => f.timestamp >= 0); // -1: a timestamp the depayloader did not know
+    t.ok(stamped.length >= 25 && stamped.every((f, i) => i === 0 || f.timestamp > stamped[i - 1]!.timestamp), `${codec}: in order`);
+    t.equal(frames.at(-1)!.dropped, 0, `${codec}: nothing dropped`);
+    if (codec === 'h264') t.same([...first.data.subarray(0, 4)], [0, 0, 0, 1], 'H.264: Annex B start code');
+    else t.same([...first.data.subarray(3, 6)], [0x9d, 0x01, 0x2a], 'VP8: keyframe start code');
+    await Promise.all([sender.close(), receiver.close()]);
+  }
+});
