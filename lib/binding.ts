@@ -13,6 +13,7 @@ export type NativeEvent =
   | { type: 'eos' }
   | { type: 'latency' }
   | { type: 'send-caps'; caps: string }
+  | { type: 'audio'; data: Buffer; sampleRate: number; channels: number; format: string; pts: number }
   | { type: 'track'; kind: string; encoding: string }
   | { type: 'frame'; width: number; height: number; pts: number; stride: number; format: string; data: Buffer; dropped: number; skipped: number; keyframe?: boolean }
   | { type: 'data-channel'; channel: number; label: string }
@@ -28,6 +29,10 @@ export interface NativePeerOptions {
   receiveCaps?: string;
   receiveFormat?: string;
   receiveEncoded?: boolean;
+  receiveAudioCaps?: string;
+  audioFormat?: string;
+  audioRate?: number;
+  audioChannels?: number;
   stunServer?: string;
   turnServers?: string[];
   iceTransportPolicy?: 'all' | 'relay';

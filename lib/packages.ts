@@ -39,6 +39,7 @@ export const ELEMENTS: readonly RequiredElement[] = [
   { element: 'vp8dec', debianPackage: 'gstreamer1.0-plugins-good', feature: 'receive: VP8', core: false },
   { element: 'vp9dec', debianPackage: 'gstreamer1.0-plugins-good', feature: 'receive: VP9', core: false },
   { element: 'avdec_h264', debianPackage: 'gstreamer1.0-libav', feature: 'receive: H.264', core: false },
+  { element: 'opusdec', debianPackage: 'gstreamer1.0-plugins-base', feature: 'receive: Opus audio', core: false },
   { element: 'opusenc', debianPackage: 'gstreamer1.0-plugins-base', feature: 'audio: Opus', core: false },
   { element: 'rtpopuspay', debianPackage: 'gstreamer1.0-plugins-good', feature: 'audio: Opus RTP', core: false },
 ];

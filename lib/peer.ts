@@ -17,6 +17,7 @@ import { PAYLOAD_TYPES, planSend, planSharedPeer, receiveCaps, receiveCapsForOff
 import { matchOfferedCodec, offeredVideoCodecs } from './offer-match.js';
 import { midsOf, normalizeCandidate, validateDescription } from './sdp.js';
 import type {
+  AudioChunk,
   VideoCodec,
   Frame,
   RTCIceCandidateInit,
@@ -38,6 +39,7 @@ export interface WebRtcPeerEvents {
   signalingstatechange: [RTCSignalingState];
   track: [TrackInfo];
   frame: [Frame];
+  audio: [AudioChunk];
   datachannel: [DataChannel];
   warning: [GStreamerError];
   eos: [];
@@ -232,6 +234,21 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
       needed.push(...plan.elements);
     } else if (video) {
       throw new InvalidArgumentError('video options need a source ({kind: "test" | "x11" | "pipeline"}) or video.receive: true');
+    }
+    if (options.audio) {
+      const audio = options.audio;
+      if (audio.receive !== true) throw new InvalidArgumentError('audio: only {receive: true, …} is supported (sending audio is not yet)');
+      const format = audio.format ?? 'S16LE';
+      if (format !== 'S16LE' && format !== 'F32LE') throw new InvalidArgumentError('audio.format must be "S16LE" or "F32LE"');
+      const rate = audio.sampleRate ?? 48000;
+      if (!Number.isInteger(rate) || rate < 8000 || rate > 192000) throw new InvalidArgumentError('audio.sampleRate must be a whole number from 8000 to 192000');
+      const channels = audio.channels ?? 2;
+      if (channels !== 1 && channels !== 2) throw new InvalidArgumentError('audio.channels must be 1 or 2');
+      native.receiveAudioCaps = 'application/x-rtp,media=audio,encoding-name=OPUS,clock-rate=48000,payload=111';
+      native.audioFormat = format;
+      native.audioRate = rate;
+      native.audioChannels = channels;
+      needed.push('decodebin', 'opusdec', 'audioconvert', 'audioresample', 'appsink');
     }
     const present = elementsPresent(needed);
     const missing = needed.find((name) => !present.get(name));
@@ -554,6 +571,15 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
         break;
       case 'latency':
         this.#native.recalculateLatency();
+        break;
+      case 'audio':
+        this.emit('audio', {
+          data: event.data,
+          format: event.format as AudioChunk['format'],
+          sampleRate: event.sampleRate,
+          channels: event.channels,
+          timestamp: event.pts < 0 ? -1 : event.pts / 1e6,
+        });
         break;
       case 'send-caps':
         this.#sendCaps = event.caps;

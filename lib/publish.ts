@@ -16,7 +16,7 @@ import {
   type SignalingError,
 } from './signaling/client.js';
 import type { CandidateInit, IceServer } from './signaling/protocol.js';
-import type { Frame, ReceiveVideoOptions, RTCIceCandidateInit, RTCIceServer, SendVideoOptions, SourceOptions, WebRtcPeerOptions } from './types.js';
+import type { AudioChunk, Frame, ReceiveAudioOptions, ReceiveVideoOptions, RTCIceCandidateInit, RTCIceServer, SendVideoOptions, SourceOptions, WebRtcPeerOptions } from './types.js';
 
 export interface PublishOptions {
   /** The daemon's WebSocket endpoint, e.g. `ws://127.0.0.1:8080/v1/ws`. */
@@ -36,6 +36,8 @@ export interface PublishOptions {
   shareEncoder?: boolean;
   /** Receive instead of send: every participant's video is decoded and emitted as `frame` events. */
   receive?: Omit<ReceiveVideoOptions, 'receive'>;
+  /** With `receive`: also receive Opus audio, emitted as `audio` events. */
+  receiveAudio?: Omit<ReceiveAudioOptions, 'receive'>;
   /** Extra ICE servers, used after the daemon's (webrtcbin uses the first STUN server only). */
   iceServers?: RTCIceServer[];
   /** Further WebRtcPeer options for every viewer's peer. */
@@ -53,6 +55,8 @@ export interface PublisherEvents {
   error: [Error];
   /** With `receive`: a decoded frame from participant `id` (latest-frame semantics per participant). */
   frame: [frame: Frame, id: string];
+  /** With `receive` and `receiveAudio`: decoded audio from participant `id`. */
+  audio: [chunk: AudioChunk, id: string];
 }
 
 interface Viewer {
@@ -233,7 +237,10 @@ export class Publisher extends EventEmitter<PublisherEvents> {
         peer = new WebRtcPeer({
           ...this.#options.peerOptions,
           ...(this.#options.receive
-            ? { video: { ...this.#options.receive, receive: true as const } }
+            ? {
+                video: { ...this.#options.receive, receive: true as const },
+                ...(this.#options.receiveAudio ? { audio: { ...this.#options.receiveAudio, receive: true as const } } : {}),
+              }
             : { source: this.#options.source, video: this.#options.video }),
           iceServers,
         });
@@ -265,7 +272,10 @@ export class Publisher extends EventEmitter<PublisherEvents> {
       }
     });
     peer.on('warning', (warning) => this.#log.warn({ viewer: id, err: warning.message }, 'publisher: GStreamer warning'));
-    if (this.#options.receive) peer.on('frame', (frame) => this.#notify(() => this.emit('frame', frame, id)));
+    if (this.#options.receive) {
+      peer.on('frame', (frame) => this.#notify(() => this.emit('frame', frame, id)));
+      peer.on('audio', (chunk) => this.#notify(() => this.emit('audio', chunk, id)));
+    }
     peer.on('error', (error) => {
       if (!this.#isCurrent(viewer)) return;
       this.#fail(viewer, 'media pipeline error', error);
@@ -417,9 +427,14 @@ export class Publisher extends EventEmitter<PublisherEvents> {
  * The receiving agent's three lines: every participant that joins the session (a browser publishing
  * its camera, a WHIP client) is answered by a receiving peer, and its decoded frames arrive as `frame`.
  */
-export function receive(options: Omit<PublishOptions, 'source' | 'video' | 'receive'> & { video?: Omit<ReceiveVideoOptions, 'receive'> }): Publisher {
-  const { video, ...rest } = options;
-  return new Publisher({ ...rest, receive: video ?? {} });
+export function receive(
+  options: Omit<PublishOptions, 'source' | 'video' | 'receive' | 'receiveAudio'> & {
+    video?: Omit<ReceiveVideoOptions, 'receive'>;
+    audio?: Omit<ReceiveAudioOptions, 'receive'>;
+  },
+): Publisher {
+  const { video, audio, ...rest } = options;
+  return new Publisher({ ...rest, receive: video ?? {}, ...(audio ? { receiveAudio: audio } : {}) });
 }
 
 export function publish(options: PublishOptions): Publisher {

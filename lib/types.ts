@@ -62,7 +62,27 @@ export interface ReceiveVideoOptions {
   encoded?: boolean;
 }
 
+export interface ReceiveAudioOptions {
+  receive: true;
+  /** PCM sample format (default S16LE), interleaved. */
+  format?: 'S16LE' | 'F32LE';
+  sampleRate?: number;
+  channels?: 1 | 2;
+}
+
+/** Decoded remote audio, interleaved PCM; every buffer is delivered, in order. */
+export interface AudioChunk {
+  data: Buffer;
+  format: 'S16LE' | 'F32LE';
+  sampleRate: number;
+  channels: number;
+  /** Milliseconds (pipeline running time), -1 when unknown. */
+  timestamp: number;
+}
+
 export interface WebRtcPeerOptions {
+  /** Receive Opus audio (decoded to PCM `audio` events). */
+  audio?: ReceiveAudioOptions;
   /** The media to send. Omit with `video: {receive: true}` for a receive-only peer. */
   source?: SourceOptions;
   video?: SendVideoOptions | ReceiveVideoOptions;

@@ -24,6 +24,7 @@ enum class EventType {
   ChannelError,       // id, message
   ChannelMessage,     // id, text, binary flag
   SendCaps,           // the encoder's RTP caps reached webrtcbin: text (caps string)
+  Audio,              // decoded remote audio: text (PCM bytes), width (rate), height (channels), name (format), pts
 };
 
 struct Event {

@@ -27,6 +27,7 @@ const char* EventName(EventType type) {
     case EventType::ChannelError: return "channel-error";
     case EventType::ChannelMessage: return "channel-message";
     case EventType::SendCaps: return "send-caps";
+    case EventType::Audio: return "audio";
   }
   return "unknown";
 }
@@ -53,6 +54,13 @@ Napi::Object ToJs(Napi::Env env, const Event& e) {
       break;
     case EventType::SendCaps:
       o.Set("caps", e.text);
+      break;
+    case EventType::Audio:
+      o.Set("data", Napi::Buffer<char>::Copy(env, e.text.data(), e.text.size()));
+      o.Set("sampleRate", e.width);
+      o.Set("channels", e.height);
+      o.Set("format", e.name);
+      o.Set("pts", static_cast<double>(e.pts));
       break;
     case EventType::Track:
       o.Set("kind", e.name);
@@ -209,6 +217,12 @@ Peer::Peer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Peer>(info) {
   config.sendCaps = StringOption(options, "sendCaps");
   config.receiveCaps = StringOption(options, "receiveCaps");
   config.receiveFormat = StringOption(options, "receiveFormat", "RGBA");
+  config.receiveAudioCaps = StringOption(options, "receiveAudioCaps");
+  config.audioFormat = StringOption(options, "audioFormat", "S16LE");
+  Napi::Value audioRate = options.Get("audioRate");
+  if (audioRate.IsNumber()) config.audioRate = audioRate.As<Napi::Number>().Int32Value();
+  Napi::Value audioChannels = options.Get("audioChannels");
+  if (audioChannels.IsNumber()) config.audioChannels = audioChannels.As<Napi::Number>().Int32Value();
   Napi::Value encoded = options.Get("receiveEncoded");
   config.receiveEncoded = encoded.IsBoolean() && encoded.As<Napi::Boolean>().Value();
   config.stunServer = StringOption(options, "stunServer");

@@ -96,6 +96,11 @@ GstFlowReturn NewSampleCb(GstAppSink* sink, gpointer data) {
 
 GstPadProbeReturn HoldCb(GstPad*, GstPadProbeInfo*, gpointer) { return GST_PAD_PROBE_OK; }
 
+GstFlowReturn NewAudioSampleCb(GstAppSink* sink, gpointer data) {
+  if (auto core = Lock(data)) return core->OnAudioSample(GST_ELEMENT(sink));
+  return GST_FLOW_OK;
+}
+
 void FreeWeakEncoder(gpointer data) { delete static_cast<std::weak_ptr<SharedEncoder>*>(data); }
 GstPadProbeReturn KeyframeRequestCb(GstPad*, GstPadProbeInfo* info, gpointer data) {
   GstEvent* event = GST_PAD_PROBE_INFO_EVENT(info);
@@ -280,6 +285,16 @@ bool PeerCore::Build(NativeError* error) {
       if (config_.nack) g_object_set(transceiver, "do-nack", TRUE, nullptr);
       receive_transceiver_.reset(transceiver);
     }
+  }
+
+  if (!config_.receiveAudioCaps.empty()) {
+    GstCaps* caps = gst_caps_from_string(config_.receiveAudioCaps.c_str());
+    GstWebRTCRTPTransceiver* transceiver = nullptr;
+    if (caps) {
+      g_signal_emit_by_name(webrtc, "add-transceiver", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, caps, &transceiver);
+      gst_caps_unref(caps);
+    }
+    if (transceiver) gst_object_unref(transceiver);
   }
 
   GstBus* bus = gst_element_get_bus(pipeline_.get());
@@ -568,6 +583,19 @@ void PeerCore::OnDecodedPad(GstPad* pad) {
       gst_app_sink_set_callbacks(GST_APP_SINK(sink), &callbacks, new WeakCore(weak_from_this()), FreeWeakNotify);
       gst_object_unref(sink);
     }
+  } else if (g_str_has_prefix(name, "audio/") && !config_.receiveAudioCaps.empty()) {
+    std::string description = "queue ! audioconvert ! audioresample ! audio/x-raw,layout=interleaved,format=" +
+                              config_.audioFormat + ",rate=" + std::to_string(config_.audioRate) +
+                              ",channels=" + std::to_string(config_.audioChannels) +
+                              " ! appsink name=audio sync=false max-buffers=0 drop=false";
+    tail = gst_parse_bin_from_description(description.c_str(), TRUE, nullptr);
+    if (tail) {
+      GstElement* sink = gst_bin_get_by_name(GST_BIN(tail), "audio");
+      GstAppSinkCallbacks callbacks{};
+      callbacks.new_sample = NewAudioSampleCb;
+      gst_app_sink_set_callbacks(GST_APP_SINK(sink), &callbacks, new WeakCore(weak_from_this()), FreeWeakNotify);
+      gst_object_unref(sink);
+    }
   } else {
     tail = gst_element_factory_make("fakesink", nullptr);
     if (tail) g_object_set(tail, "async", FALSE, "sync", FALSE, nullptr);
@@ -616,6 +644,26 @@ GstFlowReturn PeerCore::OnSample(GstElement* appsink) {
     }
   }
   if (post) pipe.Post(Event{EventType::Frame});
+  return GST_FLOW_OK;
+}
+
+// Audio is small and every sample matters: each buffer is copied into its own event, in order.
+GstFlowReturn PeerCore::OnAudioSample(GstElement* appsink) {
+  GstSample* sample = gst_app_sink_pull_sample(GST_APP_SINK(appsink));
+  if (!sample) return GST_FLOW_EOS;
+  GstBuffer* buffer = gst_sample_get_buffer(sample);
+  GstMapInfo map;
+  if (buffer && gst_buffer_map(buffer, &map, GST_MAP_READ)) {
+    Event event{EventType::Audio};
+    event.text.assign(reinterpret_cast<const char*>(map.data), map.size);
+    event.width = config_.audioRate;
+    event.height = config_.audioChannels;
+    event.name = config_.audioFormat;
+    event.pts = GST_BUFFER_PTS_IS_VALID(buffer) ? static_cast<int64_t>(GST_BUFFER_PTS(buffer)) : -1;
+    gst_buffer_unmap(buffer, &map);
+    pipe.Post(std::move(event));
+  }
+  gst_sample_unref(sample);
   return GST_FLOW_OK;
 }
 

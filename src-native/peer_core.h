@@ -37,6 +37,10 @@ struct PeerConfig {
   std::string receiveCaps;         // codec preferences of a recv-only video transceiver; empty: none
   std::string receiveFormat;       // raw video format decoded frames are converted to
   bool receiveEncoded = false;     // hand compressed frames (depayloaded, not decoded) to JS
+  std::string receiveAudioCaps;    // codec preferences of a recv-only audio transceiver; empty: none
+  std::string audioFormat = "S16LE";
+  int audioRate = 48000;
+  int audioChannels = 2;
   std::string stunServer;          // stun://host:port
   std::vector<std::string> turnServers;  // turn(s)://user:pass@host:port?transport=...
   std::string iceTransportPolicy;  // "all" | "relay"
@@ -123,6 +127,7 @@ class PeerCore : public std::enable_shared_from_this<PeerCore> {
   void OnPadAdded(GstPad* pad);
   void OnDecodedPad(GstPad* pad);
   GstFlowReturn OnSample(GstElement* appsink);
+  GstFlowReturn OnAudioSample(GstElement* appsink);
   void OnDataChannel(GstWebRTCDataChannel* channel);
   void OnBusMessage(GstMessage* message);
   void OnPromise(GstPromise* promise, uint64_t id, const char* field);

@@ -90,3 +90,27 @@ t.test('WHIP: a browser publishes with plain fetch calls', async (t) => {
   const colours = distinctColours(got.at(-1)!);
   t.ok(colours >= 4, `not blank (${colours} distinct colours sampled)`);
 });
+
+t.test('a browser microphone arrives as PCM audio next to the video', async (t) => {
+  const daemon = await startDaemon();
+  t.teardown(() => daemon.app.close());
+  const agent = receive({ url: daemon.url, session: 'av', token: token('av', 'publisher'), audio: { format: 'S16LE', sampleRate: 48000, channels: 1 } });
+  t.teardown(() => agent.close());
+  const chunks: { data: Buffer; sampleRate: number; channels: number }[] = [];
+  agent.on('audio', (chunk) => chunks.push({ ...chunk, data: Buffer.from(chunk.data) }));
+  const frames = firstFrames(agent, 5);
+  const page = await browser.newPage();
+  t.teardown(() => page.close());
+  await page.goto(`${daemon.http}/healthz?session=av&audio=1&token=${token('av', 'viewer')}`);
+  await page.setContent(readFileSync(path.join(root, 'examples', 'publish-webcam.html'), 'utf8'));
+  await frames;
+  const deadline = Date.now() + 15_000;
+  while (chunks.reduce((n, c) => n + c.data.length, 0) < 48000 * 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  const bytes = chunks.reduce((n, c) => n + c.data.length, 0);
+  t.ok(bytes >= 48000 * 2, `${(bytes / 96000).toFixed(2)} s of 48 kHz mono S16 received`);
+  t.same([chunks[0]?.sampleRate, chunks[0]?.channels], [48000, 1]);
+  // Chromium's fake microphone beeps: some samples are far from zero.
+  let peak = 0;
+  for (const c of chunks) for (let i = 0; i + 1 < c.data.length; i += 2) peak = Math.max(peak, Math.abs(c.data.readInt16LE(i)));
+  t.ok(peak > 1000, `not silence (peak ${peak})`);
+});
