@@ -29,6 +29,8 @@ export interface NativePeerOptions {
   receiveCaps?: string;
   receiveFormat?: string;
   receiveEncoded?: boolean;
+  receiveWidth?: number;
+  receiveHeight?: number;
   receiveAudioCaps?: string;
   audioFormat?: string;
   audioRate?: number;

@@ -219,6 +219,14 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
       native.receiveCaps = receiveCaps();
       native.receiveFormat = format;
       if (video.encoded) native.receiveEncoded = true;
+      for (const key of ['width', 'height'] as const) {
+        const value = video[key];
+        if (value === undefined) continue;
+        if (!Number.isInteger(value) || value < 16 || value > 7680 || value % 2 !== 0) {
+          throw new InvalidArgumentError(`video.${key} must be an even whole number from 16 to 7680`);
+        }
+        native[key === 'width' ? 'receiveWidth' : 'receiveHeight'] = value;
+      }
       if (video.maxFps !== undefined) {
         if (typeof video.maxFps !== 'number' || !(video.maxFps > 0) || video.maxFps > 1000) {
           throw new InvalidArgumentError('video.maxFps must be a number above 0 and at most 1000');

@@ -54,6 +54,9 @@ export interface ReceiveVideoOptions {
   format?: 'RGBA' | 'BGR' | 'I420';
   /** Hand at most this many frames a second to JS (others are skipped before any JS runs). */
   maxFps?: number;
+  /** Scale decoded frames to this size (either alone keeps the other as sent). */
+  width?: number;
+  height?: number;
   /**
    * Compressed frames instead of decoded ones (`format` 'VP8' | 'VP9' | 'H264' — H.264 as Annex B
    * access units with SPS/PPS before keyframes), for recording or your own decoder. Every frame is

@@ -223,6 +223,10 @@ Peer::Peer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Peer>(info) {
   if (audioRate.IsNumber()) config.audioRate = audioRate.As<Napi::Number>().Int32Value();
   Napi::Value audioChannels = options.Get("audioChannels");
   if (audioChannels.IsNumber()) config.audioChannels = audioChannels.As<Napi::Number>().Int32Value();
+  Napi::Value receiveWidth = options.Get("receiveWidth");
+  if (receiveWidth.IsNumber()) config.receiveWidth = receiveWidth.As<Napi::Number>().Int32Value();
+  Napi::Value receiveHeight = options.Get("receiveHeight");
+  if (receiveHeight.IsNumber()) config.receiveHeight = receiveHeight.As<Napi::Number>().Int32Value();
   Napi::Value encoded = options.Get("receiveEncoded");
   config.receiveEncoded = encoded.IsBoolean() && encoded.As<Napi::Boolean>().Value();
   config.stunServer = StringOption(options, "stunServer");

@@ -573,8 +573,14 @@ void PeerCore::OnDecodedPad(GstPad* pad) {
 
   GstElement* tail = nullptr;
   if (video) {
-    std::string description = "queue max-size-buffers=2 leaky=downstream ! videoconvert ! video/x-raw,format=" +
-                              config_.receiveFormat + " ! appsink name=frames sync=false max-buffers=1 drop=true";
+    // Optional scaling to the size the consumer asked for (before conversion: fewer pixels to convert).
+    std::string size;
+    if (config_.receiveWidth > 0) size += ",width=" + std::to_string(config_.receiveWidth);
+    if (config_.receiveHeight > 0) size += ",height=" + std::to_string(config_.receiveHeight);
+    std::string description = "queue max-size-buffers=2 leaky=downstream ! " +
+                              std::string(size.empty() ? "" : "videoscale ! video/x-raw" + size + ",pixel-aspect-ratio=1/1 ! ") +
+                              "videoconvert ! video/x-raw,format=" + config_.receiveFormat +
+                              " ! appsink name=frames sync=false max-buffers=1 drop=true";
     tail = gst_parse_bin_from_description(description.c_str(), TRUE, nullptr);
     if (tail) {
       GstElement* sink = gst_bin_get_by_name(GST_BIN(tail), "frames");

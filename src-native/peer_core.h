@@ -36,6 +36,8 @@ struct PeerConfig {
   std::string sendCaps;            // codec preferences of the send transceiver
   std::string receiveCaps;         // codec preferences of a recv-only video transceiver; empty: none
   std::string receiveFormat;       // raw video format decoded frames are converted to
+  int receiveWidth = 0;            // scale decoded frames to this size (0: as received)
+  int receiveHeight = 0;
   bool receiveEncoded = false;     // hand compressed frames (depayloaded, not decoded) to JS
   std::string receiveAudioCaps;    // codec preferences of a recv-only audio transceiver; empty: none
   std::string audioFormat = "S16LE";

@@ -115,3 +115,13 @@ t.test('encoded access: compressed frames in order, keyframes marked, nothing dr
     await Promise.all([sender.close(), receiver.close()]);
   }
 });
+
+t.test('frames scaled to the size the consumer asks for', async (t) => {
+  const sender = new WebRtcPeer({ source: { kind: 'test' }, video: { width: 640, height: 480 } });
+  const receiver = new WebRtcPeer({ video: { receive: true, format: 'BGR', width: 160, height: 120 } });
+  t.teardown(() => Promise.all([sender.close(), receiver.close()]));
+  await connectPair(sender, receiver);
+  const frame = await once<Frame>(receiver, 'frame');
+  t.same([frame.width, frame.height, frame.format], [160, 120, 'BGR']);
+  t.throws(() => new WebRtcPeer({ video: { receive: true, width: 15 } }), /video.width must be an even whole number/);
+});
