@@ -59,7 +59,7 @@ export interface NativePeer {
   releaseMedia(): void;
   setReceivePreferences(caps: string): boolean;
   framesDecoded(): number;
-  encoderStats(): { framesEncoded: number; subscribers: number };
+  encoderStats(): { framesEncoded: number; subscribers: number; framesUnchanged: number };
   createDataChannel(label: string, options?: string): number;
   sendOnChannel(channel: number, data: string | Buffer): boolean;
   closeChannel(channel: number): void;

@@ -294,7 +294,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
   }
 
   /** The shared encoder's counters (undefined until the first viewer). */
-  get encoderStats(): { framesEncoded: number; subscribers: number } | undefined {
+  get encoderStats(): { framesEncoded: number; subscribers: number; framesUnchanged: number } | undefined {
     return this.#streamer?.stats;
   }
 

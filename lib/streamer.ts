@@ -57,8 +57,8 @@ export class Streamer extends EventEmitter<StreamerEvents> {
     return new WebRtcPeer({ ...options, [SHARED_ENCODER]: this } as WebRtcPeerOptions);
   }
 
-  /** Frames the encoder produced, and peers it currently feeds. */
-  get stats(): { framesEncoded: number; subscribers: number } {
+  /** Frames the encoder produced, peers it currently feeds, and unchanged frames it was spared. */
+  get stats(): { framesEncoded: number; subscribers: number; framesUnchanged: number } {
     return this.native.encoderStats();
   }
 

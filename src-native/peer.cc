@@ -386,6 +386,7 @@ Napi::Value Peer::EncoderStats(const Napi::CallbackInfo& info) {
   auto encoder = core_->shared_encoder();
   out.Set("framesEncoded", static_cast<double>(encoder ? encoder->FramesEncoded() : 0));
   out.Set("subscribers", static_cast<double>(encoder ? encoder->Subscribers() : 0));
+  out.Set("framesUnchanged", static_cast<double>(encoder ? encoder->FramesUnchanged() : 0));
   return out;
 }
 

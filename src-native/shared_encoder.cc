@@ -2,6 +2,8 @@
 
 #include <gst/video/video.h>
 
+#include <cstring>
+
 namespace wrtc {
 
 namespace {
@@ -11,6 +13,11 @@ GstFlowReturn NewSampleCb(GstAppSink* sink, gpointer data) {
   return GST_FLOW_OK;
 }
 void FreeWeak(gpointer data) { delete static_cast<WeakEncoder*>(data); }
+GstPadProbeReturn RawFrameCb(GstPad*, GstPadProbeInfo* info, gpointer data) {
+  auto encoder = static_cast<WeakEncoder*>(data)->lock();
+  if (!encoder) return GST_PAD_PROBE_OK;
+  return encoder->PassRawFrame(GST_PAD_PROBE_INFO_BUFFER(info)) ? GST_PAD_PROBE_OK : GST_PAD_PROBE_DROP;
+}
 }  // namespace
 
 bool SharedEncoder::Attach(GstElement* bin) {
@@ -24,6 +31,8 @@ bool SharedEncoder::Attach(GstElement* bin) {
   GstAppSinkCallbacks callbacks{};
   callbacks.new_sample = NewSampleCb;
   gst_app_sink_set_callbacks(GST_APP_SINK(sink), &callbacks, new WeakEncoder(weak_from_this()), FreeWeak);
+  GObjectPtr<GstPad> gate_src(gst_element_get_static_pad(gate, "src"));
+  gst_pad_add_probe(gate_src.get(), GST_PAD_PROBE_TYPE_BUFFER, RawFrameCb, new WeakEncoder(weak_from_this()), FreeWeak);
   std::lock_guard<std::mutex> lock(mutex_);
   appsink_.reset(sink);
   gate_.reset(gate);
@@ -63,7 +72,31 @@ void SharedEncoder::Unsubscribe(uintptr_t key) {
   if (subscribers_.empty()) SetGateLocked(false);
 }
 
+bool SharedEncoder::PassRawFrame(GstBuffer* buffer) {
+  gint64 now = g_get_monotonic_time();
+  bool force = force_next_.exchange(false) || now - last_passed_us_ >= G_USEC_PER_SEC;
+  bool same = false;
+  if (!force && previous_ && gst_buffer_get_size(buffer) == gst_buffer_get_size(previous_.get())) {
+    GstMapInfo a, b;
+    if (gst_buffer_map(buffer, &a, GST_MAP_READ)) {
+      if (gst_buffer_map(previous_.get(), &b, GST_MAP_READ)) {
+        same = memcmp(a.data, b.data, a.size) == 0;
+        gst_buffer_unmap(previous_.get(), &b);
+      }
+      gst_buffer_unmap(buffer, &a);
+    }
+  }
+  if (same) {
+    unchanged_.fetch_add(1);
+    return false;
+  }
+  previous_ = MiniObjectPtr<GstBuffer>(gst_buffer_ref(buffer));
+  last_passed_us_ = now;
+  return true;
+}
+
 void SharedEncoder::RequestKeyframe() {
+  force_next_ = true;  // a still screen must not delay the keyframe until the next change
   GObjectPtr<GstElement> sink;
   {
     std::lock_guard<std::mutex> lock(mutex_);

@@ -30,6 +30,10 @@ class SharedEncoder : public std::enable_shared_from_this<SharedEncoder> {
   size_t Subscribers();
 
   GstFlowReturn OnSample(GstAppSink* sink);
+  // Raw frames before the encoder: identical to the previous one → dropped (a still desktop costs no
+  // encoding), but one a second still passes, and the next one always does after a keyframe request.
+  bool PassRawFrame(GstBuffer* buffer);
+  uint64_t FramesUnchanged() const { return unchanged_.load(); }
 
  private:
   struct Subscriber {
@@ -45,6 +49,10 @@ class SharedEncoder : public std::enable_shared_from_this<SharedEncoder> {
   GObjectPtr<GstElement> gate_;
   MiniObjectPtr<GstCaps> caps_;
   std::atomic<uint64_t> encoded_{0};
+  std::atomic<uint64_t> unchanged_{0};
+  std::atomic<bool> force_next_{true};
+  MiniObjectPtr<GstBuffer> previous_;  // streaming thread only
+  gint64 last_passed_us_ = 0;          // streaming thread only
   std::atomic<uint32_t> keyframe_requests_{0};
 };
 

@@ -10,7 +10,7 @@ for (const codec of ['vp8', 'h264'] as const) {
     const streamer = new Streamer({ source: { kind: 'test', pattern: 'ball' }, video: { codec, width: 320, height: 240, fps: 30 } });
     t.teardown(() => streamer.close());
     await new Promise((r) => setTimeout(r, 300));
-    t.same(streamer.stats, { framesEncoded: 0, subscribers: 0 }, 'idle: nothing encoded');
+    t.match(streamer.stats, { framesEncoded: 0, subscribers: 0 }, 'idle: nothing encoded');
     const peers: WebRtcPeer[] = [];
     t.teardown(() => Promise.all(peers.map((p) => p.close())));
     const receivers: WebRtcPeer[] = [];
@@ -38,6 +38,25 @@ for (const codec of ['vp8', 'h264'] as const) {
     t.ok(streamer.stats.framesEncoded - idle <= 1, 'with no viewer the encoder idles');
   });
 }
+
+t.test('a still picture is not re-encoded: about one frame a second, keyframes at once for joiners', async (t) => {
+  const streamer = new Streamer({ source: { kind: 'test', pattern: 'checkers-8' }, video: { width: 320, height: 240, fps: 30 } });
+  t.teardown(() => streamer.close());
+  const sender = streamer.createPeer();
+  const receiver = new WebRtcPeer({ video: { receive: true } });
+  t.teardown(() => Promise.all([sender.close(), receiver.close()]));
+  const joined = Date.now();
+  await connectPair(sender, receiver);
+  await waitFor('a first frame', () => receiver.framesDecoded >= 1, 10_000);
+  t.ok(Date.now() - joined < 1500, `first frame ${Date.now() - joined} ms after negotiating, though nothing moves`);
+  const before = streamer.stats;
+  await new Promise((r) => setTimeout(r, 3000));
+  const encoded = streamer.stats.framesEncoded - before.framesEncoded;
+  const spared = streamer.stats.framesUnchanged - before.framesUnchanged;
+  t.ok(encoded >= 2 && encoded <= 6, `${encoded} frames encoded in 3 s of a still picture (refresh about once a second)`);
+  t.ok(spared >= 75, `${spared} unchanged frames never reached the encoder`);
+  t.ok(receiver.framesDecoded >= 3, `the viewer still gets the refreshes (${receiver.framesDecoded} decoded)`);
+});
 
 t.test('a closed streamer refuses new peers; its peers stay closable', async (t) => {
   const streamer = new Streamer({ source: { kind: 'test' }, video: { width: 160, height: 120 } });
