@@ -509,6 +509,19 @@ void PeerCore::OnStateNotify(GObject* object, GParamSpec* pspec) {
   pipe.Post(std::move(event));
 }
 
+// A receive tail (ghost sink pad) whose appsink `sink_name` calls `on_sample` with a weak ref to us.
+GstElement* PeerCore::SinkBin(const std::string& description, const char* sink_name,
+                              GstFlowReturn (*on_sample)(GstAppSink*, gpointer)) {
+  GstElement* tail = gst_parse_bin_from_description(description.c_str(), TRUE, nullptr);
+  if (!tail) return nullptr;
+  GstElement* sink = gst_bin_get_by_name(GST_BIN(tail), sink_name);
+  GstAppSinkCallbacks callbacks{};
+  callbacks.new_sample = on_sample;
+  gst_app_sink_set_callbacks(GST_APP_SINK(sink), &callbacks, new WeakCore(weak_from_this()), FreeWeakNotify);
+  gst_object_unref(sink);
+  return tail;
+}
+
 void PeerCore::OnPadAdded(GstPad* pad) {
   if (GST_PAD_DIRECTION(pad) != GST_PAD_SRC || closing_) return;
   Event event{EventType::Track};
@@ -529,13 +542,8 @@ void PeerCore::OnPadAdded(GstPad* pad) {
     else if (event.text == "H264") depay = "rtph264depay ! h264parse config-interval=-1 ! video/x-h264,stream-format=byte-stream,alignment=au";
     if (!depay.empty()) {
       std::string description = "queue ! " + depay + " ! appsink name=frames sync=false max-buffers=0 drop=false";
-      GstElement* tail = gst_parse_bin_from_description(description.c_str(), TRUE, nullptr);
+      GstElement* tail = SinkBin(description, "frames", NewSampleCb);
       if (tail) {
-        GstElement* sink = gst_bin_get_by_name(GST_BIN(tail), "frames");
-        GstAppSinkCallbacks callbacks{};
-        callbacks.new_sample = NewSampleCb;
-        gst_app_sink_set_callbacks(GST_APP_SINK(sink), &callbacks, new WeakCore(weak_from_this()), FreeWeakNotify);
-        gst_object_unref(sink);
         gst_bin_add(GST_BIN(pipeline_.get()), tail);
         gst_element_sync_state_with_parent(tail);
         GObjectPtr<GstPad> tail_sink(gst_element_get_static_pad(tail, "sink"));
@@ -581,27 +589,13 @@ void PeerCore::OnDecodedPad(GstPad* pad) {
                               std::string(size.empty() ? "" : "videoscale ! video/x-raw" + size + ",pixel-aspect-ratio=1/1 ! ") +
                               "videoconvert ! video/x-raw,format=" + config_.receiveFormat +
                               " ! appsink name=frames sync=false max-buffers=1 drop=true";
-    tail = gst_parse_bin_from_description(description.c_str(), TRUE, nullptr);
-    if (tail) {
-      GstElement* sink = gst_bin_get_by_name(GST_BIN(tail), "frames");
-      GstAppSinkCallbacks callbacks{};
-      callbacks.new_sample = NewSampleCb;
-      gst_app_sink_set_callbacks(GST_APP_SINK(sink), &callbacks, new WeakCore(weak_from_this()), FreeWeakNotify);
-      gst_object_unref(sink);
-    }
+    tail = SinkBin(description, "frames", NewSampleCb);
   } else if (g_str_has_prefix(name, "audio/") && !config_.receiveAudioCaps.empty()) {
     std::string description = "queue ! audioconvert ! audioresample ! audio/x-raw,layout=interleaved,format=" +
                               config_.audioFormat + ",rate=" + std::to_string(config_.audioRate) +
                               ",channels=" + std::to_string(config_.audioChannels) +
                               " ! appsink name=audio sync=false max-buffers=0 drop=false";
-    tail = gst_parse_bin_from_description(description.c_str(), TRUE, nullptr);
-    if (tail) {
-      GstElement* sink = gst_bin_get_by_name(GST_BIN(tail), "audio");
-      GstAppSinkCallbacks callbacks{};
-      callbacks.new_sample = NewAudioSampleCb;
-      gst_app_sink_set_callbacks(GST_APP_SINK(sink), &callbacks, new WeakCore(weak_from_this()), FreeWeakNotify);
-      gst_object_unref(sink);
-    }
+    tail = SinkBin(description, "audio", NewAudioSampleCb);
   } else {
     tail = gst_element_factory_make("fakesink", nullptr);
     if (tail) g_object_set(tail, "async", FALSE, "sync", FALSE, nullptr);

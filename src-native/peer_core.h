@@ -3,6 +3,7 @@
 #pragma once
 
 #include <gst/gst.h>
+#include <gst/app/gstappsink.h>
 #define GST_USE_UNSTABLE_API
 #include <gst/webrtc/webrtc.h>
 
@@ -162,6 +163,8 @@ class PeerCore : public std::enable_shared_from_this<PeerCore> {
   std::shared_ptr<SharedEncoder> shared_encoder_;  // encoder mode
   GObjectPtr<GstElement> encoder_src_;             // the appsrc a shared encoder feeds
   bool BuildEncoder(NativeError* error);
+  GstElement* SinkBin(const std::string& description, const char* sink_name,
+                      GstFlowReturn (*on_sample)(GstAppSink*, gpointer));
   std::mutex mutex_;  // guards handlers_, channels_, torn_down_, last_error_, hold_pad_
   std::vector<std::pair<GObjectPtr<GObject>, gulong>> handlers_;
   std::map<uint64_t, GObjectPtr<GstWebRTCDataChannel>> channels_;
