@@ -9,6 +9,7 @@
         "src-native/addon.cc",
         "src-native/peer.cc",
         "src-native/peer_core.cc",
+        "src-native/x_capture_guard.cc",
         "src-native/gst_json.cc",
         "src-native/shared_encoder.cc",
         "src-native/x_input.cc"

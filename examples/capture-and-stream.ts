@@ -8,7 +8,7 @@
 // DISPLAY, WEBRTCBIN_CODEC, WEBRTCBIN_BITRATE, WEBRTCBIN_FPS, WEBRTCBIN_WIDTH, WEBRTCBIN_HEIGHT.
 import type { ChildProcess } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import { publish, type VideoCodec } from '../lib/index.js';
+import { XDisplayLostError, publish, type VideoCodec } from '../lib/index.js';
 import { startXvfb } from '../lib/xvfb.js';
 
 const { values } = parseArgs({
@@ -68,16 +68,23 @@ const publisher = publish({
 });
 publisher.on('viewer-connected', (id) => console.log(`viewer ${id} connected (${publisher.viewers} watching)`));
 publisher.on('viewer-left', (id, reason) => console.log(`viewer ${id} left: ${reason}`));
-publisher.on('error', (error) => console.error(`error: ${error.message}`));
+publisher.on('error', (error) => {
+  console.error(`error: ${error.message}`);
+  // The display is gone: exit non-zero so the service manager restarts the agent (and its Xvfb).
+  if (error instanceof XDisplayLostError) void stop('display lost', 3);
+});
 const base = values['viewer-base'];
 console.log(`streaming ${display} to session "${session}" via ${url.replace(/\?.*$/, '')}`);
 if (base) console.log(`viewers open: ${base.replace(/\/$/, '')}/?session=${encodeURIComponent(session)}&token=<viewer token>`);
 
-const stop = async (signal: string) => {
-  console.log(`${signal}: stopping`);
+let stopping = false;
+async function stop(reason: string, code = 0): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  console.log(`${reason}: stopping`);
   await publisher.close();
   xvfb?.kill();
-  process.exit(0);
-};
+  process.exit(code);
+}
 process.once('SIGINT', () => void stop('SIGINT'));
 process.once('SIGTERM', () => void stop('SIGTERM'));

@@ -10,6 +10,7 @@ import {
   InvalidStateError,
   MissingPluginError,
   OperationError,
+  busError,
   fromNative,
 } from './errors.js';
 import { toWebrtcbinIce } from './ice-servers.js';
@@ -569,7 +570,7 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
         break;
       }
       case 'bus-error':
-        this.#emitError(new GStreamerError(event));
+        this.#emitError(busError(event));
         break;
       case 'bus-warning':
         this.emit('warning', new GStreamerError(event));

@@ -3,7 +3,7 @@
 // viewers that offer (WHEP), trickles candidates both ways and tears a viewer down when either side
 // ends. Errors are logged and emitted, never thrown from an event handler.
 import { EventEmitter } from 'node:events';
-import { InvalidArgumentError } from './errors.js';
+import { InvalidArgumentError, XDisplayLostError } from './errors.js';
 import { WebRtcPeer } from './peer.js';
 import { Streamer } from './streamer.js';
 import { InputInjector } from './input/injector.js';
@@ -286,9 +286,21 @@ export class Publisher extends EventEmitter<PublisherEvents> {
   // Created with the first viewer; its errors are the publisher's.
   #sharedStreamer(): Streamer {
     if (!this.#streamer) {
-      this.#streamer = new Streamer({ source: this.#options.source!, video: this.#options.video });
-      this.#streamer.on('error', (error) => this.#emitError(error));
-      this.#streamer.on('warning', (warning) => this.#log.warn({ err: warning.message }, 'publisher: encoder warning'));
+      const streamer = new Streamer({ source: this.#options.source!, video: this.#options.video });
+      this.#streamer = streamer;
+      streamer.on('error', (error) => {
+        if (error instanceof XDisplayLostError && this.#streamer === streamer && !this.#closing) {
+          // The capture is dead for good: its viewers are let go, and a viewer joining later gets a
+          // fresh capture (which fails with a clear error while the display is still gone).
+          this.#streamer = undefined;
+          for (const viewer of [...this.#viewers.values()]) this.#drop(viewer, 'the captured X display was lost', true);
+          const closing = streamer.close().catch(() => {});
+          this.#peerCloses.add(closing);
+          void closing.finally(() => this.#peerCloses.delete(closing));
+        }
+        this.#emitError(error);
+      });
+      streamer.on('warning', (warning) => this.#log.warn({ err: warning.message }, 'publisher: encoder warning'));
     }
     return this.#streamer;
   }

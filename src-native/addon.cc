@@ -7,6 +7,7 @@
 
 #include "gobject_ptr.h"
 #include "peer.h"
+#include "x_capture_guard.h"
 #include "x_input.h"
 
 namespace wrtc {
@@ -48,7 +49,10 @@ Napi::Value LivePeers(const Napi::CallbackInfo& info) {
 }  // namespace
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  std::call_once(gst_once, [] { gst_init(nullptr, nullptr); });
+  std::call_once(gst_once, [] {
+    gst_init(nullptr, nullptr);
+    InstallXErrorHandler();
+  });
   exports.Set("NativePeer", Peer::DefineClass(env));
   exports.Set("NativeXInput", XInput::DefineClass(env));
   exports.Set("findElements", Napi::Function::New(env, FindElements, "findElements"));

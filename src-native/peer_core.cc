@@ -315,6 +315,7 @@ bool PeerCore::Start(NativeError* error) {
     if (gst_element_set_state(pipeline_.get(), GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
       return state_error("the encoder pipeline could not start");
     }
+    capture_guard_.Protect(pipeline_.get());
     return true;
   }
   GObjectPtr<GstPad> src;
@@ -351,6 +352,8 @@ bool PeerCore::Start(NativeError* error) {
   if (gst_element_get_state(pipeline_.get(), nullptr, nullptr, 5 * GST_SECOND) == GST_STATE_CHANGE_FAILURE) {
     return state_error("the pipeline failed while pausing");
   }
+  // Sources have started (ximagesrc has opened its Display): a lost X server must not exit().
+  capture_guard_.Protect(pipeline_.get());
 
   if (media_) {
     // Only now, with the pipeline out of NULL, is the request pad asked for.

@@ -23,6 +23,7 @@
 #include "event_pipe.h"
 #include "frame.h"
 #include "shared_encoder.h"
+#include "x_capture_guard.h"
 #include "gobject_ptr.h"
 
 namespace wrtc {
@@ -161,6 +162,7 @@ class PeerCore : public std::enable_shared_from_this<PeerCore> {
   GObjectPtr<GstWebRTCRTPTransceiver> send_transceiver_;
   GObjectPtr<GstWebRTCRTPTransceiver> receive_transceiver_;
   std::shared_ptr<SharedEncoder> shared_encoder_;  // encoder mode
+  XCaptureGuard capture_guard_;                    // X captures that must not exit the process
   GObjectPtr<GstElement> encoder_src_;             // the appsrc a shared encoder feeds
   bool BuildEncoder(NativeError* error);
   GstElement* SinkBin(const std::string& description, const char* sink_name,
