@@ -26,6 +26,8 @@ export interface NativePeerOptions {
   encoder?: NativePeer;
   sendDescription?: string;
   sendCaps?: string;
+  sendAudioDescription?: string;
+  sendAudioCaps?: string;
   receiveCaps?: string;
   receiveFormat?: string;
   receiveEncoded?: boolean;
@@ -55,7 +57,7 @@ export interface NativePeer {
   getDescription(property: string): string | null;
   getState(property: string): string;
   recalculateLatency(): void;
-  setSendPayloadType(payloadType: number, preferences: string): boolean;
+  setSendPayloadType(payloadType: number, preferences: string, kind?: 'video' | 'audio'): boolean;
   releaseMedia(): void;
   setReceivePreferences(caps: string): boolean;
   framesDecoded(): number;

@@ -1,7 +1,7 @@
 // Turns `source` + `video` options into the GStreamer description the native layer builds, and the
 // RTP caps webrtcbin should negotiate. Low-latency encoder settings live here (see docs/architecture.md).
 import { InvalidArgumentError } from './errors.js';
-import type { ReceiveVideoOptions, SendVideoOptions, SourceOptions, VideoCodec } from './types.js';
+import type { ReceiveVideoOptions, SendAudioOptions, SendVideoOptions, SourceOptions, VideoCodec } from './types.js';
 
 export interface SendPlan {
   codec: VideoCodec;
@@ -226,4 +226,47 @@ export function planSharedPeer(codec: VideoCodec): SendPlan {
     'appsrc name=encsrc is-live=true format=time do-timestamp=true max-buffers=30 leaky-type=downstream ! ' +
     `${pay} ! capsfilter name=rtpcaps caps="${RTP_CAPS[codec]}"`;
   return { codec, description, caps: preferenceCaps(codec), elements: ['appsrc', pay.split(' ')[0]!] };
+}
+
+/** Opus as browsers offer it; 111 is Chromium's and Firefox's own number for it. */
+export const OPUS_PAYLOAD_TYPE = 111;
+const OPUS_RTP_CAPS = 'application/x-rtp,media=audio,encoding-name=OPUS,clock-rate=48000';
+
+export function opusPreferences(payloadType = OPUS_PAYLOAD_TYPE): string {
+  return `${OPUS_RTP_CAPS},payload=${payloadType}`;
+}
+
+/** Raw audio → Opus → RTP (payloader "apay"), for a peer's audio send transceiver. */
+export function planSendAudio(audio: SendAudioOptions): Omit<SendPlan, 'codec'> & { codec: 'opus' } {
+  if (!audio || typeof audio !== 'object') throw new InvalidArgumentError('audio must be {source: "test" | "pulse" | {pipeline}} or {receive: true}');
+  const kbps = audio.bitrate ?? 64;
+  if (typeof kbps !== 'number' || !Number.isInteger(kbps) || kbps < 6 || kbps > 510) {
+    throw new InvalidArgumentError(`audio.bitrate must be a whole number of kbit/s from 6 to 510 (got ${JSON.stringify(audio.bitrate)})`);
+  }
+  let source: string;
+  const elements: string[] = [];
+  if (audio.source === 'test') {
+    source = 'audiotestsrc is-live=true wave=sine freq=440 volume=0.2';
+    elements.push('audiotestsrc');
+  } else if (audio.source === 'pulse') {
+    const device = audio.device ?? '@DEFAULT_MONITOR@';
+    if (!/^[\w.@:-]+$/.test(device)) throw new InvalidArgumentError(`audio.device ${JSON.stringify(device)} is not a PulseAudio source name`);
+    // A small buffer: PulseAudio's default adds ~200 ms of capture latency.
+    source = `pulsesrc device=${device} buffer-time=20000 latency-time=10000 do-timestamp=true`;
+    elements.push('pulsesrc');
+  } else if (audio.source && typeof audio.source === 'object' && typeof audio.source.pipeline === 'string' && audio.source.pipeline.trim()) {
+    if (/!\s*$/.test(audio.source.pipeline.trim())) throw new InvalidArgumentError('audio.source.pipeline must not end with "!"');
+    source = audio.source.pipeline.trim();
+  } else {
+    throw new InvalidArgumentError(`audio.source must be "test", "pulse" or {pipeline: "…"} (got ${JSON.stringify(audio.source)})`);
+  }
+  // 10 ms Opus frames (half the default) for latency, in-band FEC against loss (browsers offer
+  // useinbandfec=1); a leaky one-second queue so a stalled source never blocks the video.
+  const description =
+    `${source} ! audioconvert ! audioresample ! audio/x-raw,rate=48000,channels=2 ! ` +
+    'queue max-size-buffers=0 max-size-bytes=0 max-size-time=1000000000 leaky=downstream ! ' +
+    `opusenc bitrate=${kbps * 1000} frame-size=10 inband-fec=true packet-loss-percentage=5 ! rtpopuspay name=apay pt=${OPUS_PAYLOAD_TYPE} ! ` +
+    `capsfilter caps="${OPUS_RTP_CAPS}"`;
+  elements.push('audioconvert', 'audioresample', 'queue', 'opusenc', 'rtpopuspay');
+  return { codec: 'opus', description, caps: opusPreferences(), elements };
 }

@@ -73,6 +73,22 @@ export interface ReceiveAudioOptions {
   channels?: 1 | 2;
 }
 
+/**
+ * Audio to send, encoded to Opus (48 kHz stereo) in the same peer and kept in sync with the video
+ * (both run on the pipeline clock; RTCP sender reports let the browser line them up).
+ * - `'test'`: a quiet 440 Hz tone;
+ * - `'pulse'`: PulseAudio/PipeWire; by default what the desktop plays (`@DEFAULT_MONITOR@`), or `device`;
+ * - `{pipeline}`: any GStreamer description producing raw audio from a live source.
+ */
+export interface SendAudioOptions {
+  receive?: false;
+  source: 'test' | 'pulse' | { pipeline: string };
+  /** PulseAudio source name for `'pulse'` (default `@DEFAULT_MONITOR@`, the desktop's own output). */
+  device?: string;
+  /** Opus bitrate in kbit/s (default 64). */
+  bitrate?: number;
+}
+
 /** Decoded remote audio, interleaved PCM; every buffer is delivered, in order. */
 export interface AudioChunk {
   data: Buffer;
@@ -84,8 +100,8 @@ export interface AudioChunk {
 }
 
 export interface WebRtcPeerOptions {
-  /** Receive Opus audio (decoded to PCM `audio` events). */
-  audio?: ReceiveAudioOptions;
+  /** Send audio (`{source}`), or receive Opus audio decoded to PCM `audio` events (`{receive: true}`). */
+  audio?: SendAudioOptions | ReceiveAudioOptions;
   /** The media to send. Omit with `video: {receive: true}` for a receive-only peer. */
   source?: SourceOptions;
   video?: SendVideoOptions | ReceiveVideoOptions;

@@ -1,0 +1,51 @@
+// Audio sent by one peer and decoded by another: the 440 Hz test tone arrives as PCM with the
+// amplitude and pitch it was sent with, beside the video; an audio-only peer works too.
+import t from 'tap';
+import { WebRtcPeer, type AudioChunk } from '../../lib/index.js';
+import { connectPair } from '../helpers/peers.js';
+import { waitFor } from '../helpers/wait.js';
+
+function collect(peer: WebRtcPeer): Int16Array[] {
+  const chunks: Int16Array[] = [];
+  peer.on('audio', (c: AudioChunk) => chunks.push(new Int16Array(c.data.buffer.slice(c.data.byteOffset, c.data.byteOffset + c.data.length))));
+  return chunks;
+}
+
+// Zero crossings of the first channel over a second of interleaved stereo: twice the frequency.
+function pitch(chunks: Int16Array[]): { peak: number; hz: number } {
+  const mono: number[] = [];
+  for (const c of chunks) for (let i = 0; i < c.length; i += 2) mono.push(c[i]!);
+  const second = mono.slice(-48_000);
+  let crossings = 0;
+  let peak = 0;
+  for (let i = 1; i < second.length; i++) {
+    if ((second[i - 1]! < 0) !== (second[i]! < 0)) crossings++;
+    peak = Math.max(peak, Math.abs(second[i]!));
+  }
+  return { peak, hz: crossings / 2 };
+}
+
+t.test('a test tone with the video arrives as the same tone', async (t) => {
+  const sender = new WebRtcPeer({ source: { kind: 'test' }, video: { width: 320, height: 240 }, audio: { source: 'test' } });
+  const receiver = new WebRtcPeer({ video: { receive: true }, audio: { receive: true } });
+  t.teardown(() => Promise.all([sender.close(), receiver.close()]));
+  const chunks = collect(receiver);
+  await connectPair(sender, receiver);
+  await waitFor('1.5 s of audio', () => chunks.reduce((n, c) => n + c.length / 2, 0) >= 72_000);
+  const { peak, hz } = pitch(chunks);
+  t.ok(peak > 3000 && peak < 10_000, `amplitude of volume 0.2 (peak ${peak})`);
+  t.ok(Math.abs(hz - 440) < 15, `440 Hz (measured ${hz})`);
+  await waitFor('video frames', () => receiver.framesDecoded >= 5);
+  t.pass('video alongside');
+});
+
+t.test('an audio-only peer', async (t) => {
+  const sender = new WebRtcPeer({ audio: { source: { pipeline: 'audiotestsrc is-live=true freq=1000 volume=0.5' } } });
+  const receiver = new WebRtcPeer({ audio: { receive: true } });
+  t.teardown(() => Promise.all([sender.close(), receiver.close()]));
+  const chunks = collect(receiver);
+  await connectPair(sender, receiver);
+  await waitFor('1.5 s of audio', () => chunks.reduce((n, c) => n + c.length / 2, 0) >= 72_000);
+  const { hz } = pitch(chunks);
+  t.ok(Math.abs(hz - 1000) < 25, `the pipeline's 1 kHz (measured ${hz})`);
+});
