@@ -3,9 +3,10 @@
 //
 //   node --import tsx examples/capture-and-stream.ts --url wss://controller/v1/ws --session vm-42 \
 //        --token "$PUBLISHER_TOKEN" [--display :0 | --xvfb] [--codec vp8|vp9|h264] [--bitrate 2000]
-//        [--fps 30] [--width 1280 --height 720] [--viewer-base https://controller/]
+//        [--fps 30] [--width 1280 --height 720] [--audio pulse|test] [--viewer-base https://controller/]
 // Every flag may come from the environment instead: WEBRTCBIN_URL, WEBRTCBIN_SESSION, WEBRTCBIN_TOKEN,
-// DISPLAY, WEBRTCBIN_CODEC, WEBRTCBIN_BITRATE, WEBRTCBIN_FPS, WEBRTCBIN_WIDTH, WEBRTCBIN_HEIGHT.
+// DISPLAY, WEBRTCBIN_CODEC, WEBRTCBIN_BITRATE, WEBRTCBIN_FPS, WEBRTCBIN_WIDTH, WEBRTCBIN_HEIGHT,
+// WEBRTCBIN_AUDIO. `--audio pulse` sends what the desktop plays (PulseAudio/PipeWire monitor).
 import type { ChildProcess } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { XDisplayLostError, publish, type VideoCodec } from '../lib/index.js';
@@ -23,6 +24,7 @@ const { values } = parseArgs({
     fps: { type: 'string' },
     width: { type: 'string' },
     height: { type: 'string' },
+    audio: { type: 'string' },
     'viewer-base': { type: 'string' },
   },
 });
@@ -53,6 +55,11 @@ if (!display) {
   process.exit(2);
 }
 
+const audio = values.audio ?? env.WEBRTCBIN_AUDIO;
+if (audio !== undefined && audio !== 'pulse' && audio !== 'test' && audio !== 'none') {
+  console.error('capture-and-stream: --audio must be pulse, test or none');
+  process.exit(2);
+}
 const publisher = publish({
   url,
   session,
@@ -65,6 +72,7 @@ const publisher = publish({
     width,
     height,
   },
+  ...(audio === 'pulse' || audio === 'test' ? { audio: { source: audio } } : {}),
 });
 publisher.on('viewer-connected', (id) => console.log(`viewer ${id} connected (${publisher.viewers} watching)`));
 publisher.on('viewer-left', (id, reason) => console.log(`viewer ${id} left: ${reason}`));

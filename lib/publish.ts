@@ -4,6 +4,7 @@
 // ends. Errors are logged and emitted, never thrown from an event handler.
 import { EventEmitter } from 'node:events';
 import { InvalidArgumentError, XDisplayLostError } from './errors.js';
+import { planSendAudio } from './media.js';
 import { WebRtcPeer } from './peer.js';
 import { Streamer } from './streamer.js';
 import { InputInjector } from './input/injector.js';
@@ -16,7 +17,7 @@ import {
   type SignalingError,
 } from './signaling/client.js';
 import type { CandidateInit, IceServer } from './signaling/protocol.js';
-import type { AudioChunk, Frame, ReceiveAudioOptions, ReceiveVideoOptions, RTCIceCandidateInit, RTCIceServer, SendVideoOptions, SourceOptions, WebRtcPeerOptions } from './types.js';
+import type { AudioChunk, Frame, ReceiveAudioOptions, ReceiveVideoOptions, RTCIceCandidateInit, RTCIceServer, SendAudioOptions, SendVideoOptions, SourceOptions, WebRtcPeerOptions } from './types.js';
 
 export interface PublishOptions {
   /** The daemon's WebSocket endpoint, e.g. `ws://127.0.0.1:8080/v1/ws`. */
@@ -27,6 +28,8 @@ export interface PublishOptions {
   /** What to stream, as for WebRtcPeer (omit with `receive`). */
   source?: SourceOptions;
   video?: SendVideoOptions;
+  /** Audio to send beside the video (Opus), e.g. `{source: 'pulse'}` for what the desktop plays. */
+  audio?: SendAudioOptions;
   /**
    * Mouse and keyboard from viewers whose token allows control (`webrtcbin token --control`), on a data
    * channel named "input", injected into the X display with XTest. Default: on for x11 sources.
@@ -102,6 +105,10 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     super();
     if (!options || typeof options !== 'object' || (!options.source && !options.receive)) {
       throw new InvalidArgumentError('publish() needs {url, session, source} (or receive: {} to receive) and a token unless the daemon runs --insecure');
+    }
+    if (options.audio) {
+      if (options.receive) throw new InvalidArgumentError('publish(): audio is for sending; a receiving publisher takes receiveAudio');
+      planSendAudio(options.audio); // bad audio options fail here, not once per viewer
     }
     this.#options = options;
     this.#log = options.logger ?? silentLogger;
@@ -232,7 +239,8 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     try {
       const iceServers = [...this.#daemonIceServers, ...(this.#options.iceServers ?? [])];
       if (!this.#options.receive && this.#options.shareEncoder !== false) {
-        peer = this.#sharedStreamer().createPeer({ ...this.#options.peerOptions, iceServers });
+        // One video encoder for everyone; audio (cheap: ~1% of a core) is encoded per viewer.
+        peer = this.#sharedStreamer().createPeer({ ...this.#options.peerOptions, iceServers, ...(this.#options.audio ? { audio: this.#options.audio } : {}) });
       } else {
         peer = new WebRtcPeer({
           ...this.#options.peerOptions,
@@ -241,7 +249,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
                 video: { ...this.#options.receive, receive: true as const },
                 ...(this.#options.receiveAudio ? { audio: { ...this.#options.receiveAudio, receive: true as const } } : {}),
               }
-            : { source: this.#options.source, video: this.#options.video }),
+            : { source: this.#options.source, video: this.#options.video, ...(this.#options.audio ? { audio: this.#options.audio } : {}) }),
           iceServers,
         });
       }

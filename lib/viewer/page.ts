@@ -113,6 +113,17 @@ if (!session) {
     input = captureInput(video, channel);
     channel.addEventListener('close', () => input?.detach());
   });
+  // Browsers only play sound after a gesture: the button is that gesture.
+  const sound = $<HTMLButtonElement>('sound');
+  viewer.addEventListener('audio', () => {
+    (window as unknown as { __viewerAudio?: boolean }).__viewerAudio = true;
+    if (video.muted) sound.hidden = false;
+  });
+  sound.addEventListener('click', () => {
+    video.muted = false;
+    void video.play().catch(() => {});
+    sound.hidden = true;
+  });
   let fallbackShown = false;
 
   viewer.addEventListener('state', (e) => {

@@ -75,6 +75,8 @@ export interface ViewerErrorDetail {
 export interface ViewerEventMap {
   state: CustomEvent<ViewerState>;
   stats: CustomEvent<ViewerStats>;
+  /** The publisher sends audio. The element stays muted (autoplay rules) until a user gesture unmutes it. */
+  audio: CustomEvent<MediaStreamTrack>;
   fallback: CustomEvent<FallbackDetail>;
   reconnect: CustomEvent<ReconnectDetail>;
   error: CustomEvent<ViewerErrorDetail>;
@@ -504,7 +506,12 @@ export class Viewer extends EventTarget {
     pc.ontrack = (e: RTCTrackEvent) => {
       if (this.pc !== pc) return;
       const video = this.options.video;
-      video.srcObject = e.streams[0] ?? new MediaStream([e.track]);
+      // Video and audio share one stream on the element, whatever stream ids the SDP gave them.
+      let stream = video.srcObject instanceof MediaStream ? video.srcObject : null;
+      if (!stream || stream.getTracks().some((track) => track.readyState === 'ended' || track.kind === e.track.kind)) stream = new MediaStream();
+      stream.addTrack(e.track);
+      if (video.srcObject !== stream) video.srcObject = stream;
+      if (e.track.kind === 'audio') this.dispatchEvent(new CustomEvent('audio', { detail: e.track }));
       video.play().catch(() => {
         /* autoplay policy: a muted <video> may play; otherwise the page shows controls */
       });
