@@ -7,7 +7,9 @@
 
 #include "gobject_ptr.h"
 #include "peer.h"
+#include "x_clipboard.h"
 #include "x_input.h"
+#include "x_screen.h"
 
 namespace wrtc {
 namespace {
@@ -51,6 +53,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   std::call_once(gst_once, [] { gst_init(nullptr, nullptr); });
   exports.Set("NativePeer", Peer::DefineClass(env));
   exports.Set("NativeXInput", XInput::DefineClass(env));
+  exports.Set("NativeXClipboard", XClipboard::DefineClass(env));
+  exports.Set("NativeXScreen", XScreen::DefineClass(env));
   exports.Set("findElements", Napi::Function::New(env, FindElements, "findElements"));
   exports.Set("gstVersion", Napi::Function::New(env, GstVersion, "gstVersion"));
   exports.Set("livePeers", Napi::Function::New(env, LivePeers, "livePeers"));
