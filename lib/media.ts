@@ -182,9 +182,14 @@ function planRaw(source: SourceOptions, video: SendVideoOptions, h264EncoderAvai
   const src = sourceDescription(source);
   const w = width - (width % 2);
   const h = height - (height % 2);
+  if (video.scale !== undefined && video.scale !== 'fixed' && video.scale !== 'fit') {
+    throw new InvalidArgumentError('video.scale must be "fixed" or "fit"');
+  }
+  // 'fit': ranges let videoscale pass the source's size through, or scale it down keeping its aspect.
+  const size = video.scale === 'fit' ? `width=[16,${w}],height=[16,${h}]` : `width=${w},height=${h}`;
   const raw =
     `${src.description} ! videorate drop-only=true ! videoscale ! videoconvert ! ` +
-    `video/x-raw,format=I420,width=${w},height=${h},framerate=${fps}/1,pixel-aspect-ratio=1/1`;
+    `video/x-raw,format=I420,${size},framerate=${fps}/1,pixel-aspect-ratio=1/1`;
   const enc = encoderParts(codec, kbps, fps, h264);
   return { codec, raw, enc, elements: [...src.elements, 'videorate', 'videoscale', 'videoconvert', 'queue', ...enc.elements] };
 }
