@@ -182,11 +182,16 @@ function planRaw(source: SourceOptions, video: SendVideoOptions, h264EncoderAvai
   const src = sourceDescription(source);
   const w = width - (width % 2);
   const h = height - (height % 2);
+  if (video.scale !== undefined && video.scale !== 'fixed' && video.scale !== 'fit') {
+    throw new InvalidArgumentError('video.scale must be "fixed" or "fit"');
+  }
+  // 'fit': ranges let videoscale pass the source's size through, or scale it down keeping its aspect.
+  const size = video.scale === 'fit' ? `width=[16,${w}],height=[16,${h}]` : `width=${w},height=${h}`;
   // BT.601 at every size: GStreamer picks BT.709 from 720 lines up, which Chromium misreads (VP8 cannot
   // signal it: red arrived as 230,0,2; H.264 blue as 0,0,239). test/e2e/colours.test.ts checks this.
   const raw =
     `${src.description} ! videorate drop-only=true ! videoscale ! videoconvert ! ` +
-    `video/x-raw,format=I420,width=${w},height=${h},framerate=${fps}/1,pixel-aspect-ratio=1/1,colorimetry=bt601`;
+    `video/x-raw,format=I420,${size},framerate=${fps}/1,pixel-aspect-ratio=1/1,colorimetry=bt601`;
   const enc = encoderParts(codec, kbps, fps, h264);
   return { codec, raw, enc, elements: [...src.elements, 'videorate', 'videoscale', 'videoconvert', 'queue', ...enc.elements] };
 }

@@ -8,7 +8,10 @@ import { planSendAudio } from './media.js';
 import { WebRtcPeer } from './peer.js';
 import { Streamer } from './streamer.js';
 import { InputInjector } from './input/injector.js';
-import { INPUT_CHANNEL, checkInputMessage } from './input/protocol.js';
+import { XClipboard } from './input/clipboard.js';
+import { ScreenResizer } from './input/screen.js';
+import { INPUT_CHANNEL, MAX_CLIPBOARD_CHARS, MAX_VIEWER_MESSAGE_CHARS, checkViewerMessage, type AgentMessage, type ResizeResult } from './input/protocol.js';
+import type { DataChannel } from './data-channel.js';
 import {
   SignalingClient,
   silentLogger,
@@ -35,6 +38,17 @@ export interface PublishOptions {
    * channel named "input", injected into the X display with XTest. Default: on for x11 sources.
    */
   input?: boolean;
+  /**
+   * With input: the X CLIPBOARD is shared with the controlling viewer, text both ways (`clipboard`
+   * messages on the input channel). Default: on whenever input is.
+   */
+  clipboard?: boolean;
+  /**
+   * With input: the controlling viewer may ask the X screen to take its window's size (RandR, `resize`
+   * on the input channel). The stream then follows the screen: `video.scale` defaults to 'fit' and
+   * `video.width`/`height` (default 3840×2160) bound what is sent. Default false.
+   */
+  resize?: boolean;
   /** One capture and encoder for all viewers (default true); false gives each viewer its own. */
   shareEncoder?: boolean;
   /** Receive instead of send: every participant's video is decoded and emitted as `frame` events. */
@@ -74,6 +88,8 @@ interface Viewer {
   connected: boolean;
   /** The viewer's token lets it send input. */
   control: boolean;
+  /** Its input channel, for the agent's answers (clipboard text, resize results). */
+  input?: DataChannel;
 }
 
 // W3C candidate from WebRtcPeer → the protocol's wire shape (strict: no undefined fields).
@@ -98,6 +114,9 @@ export class Publisher extends EventEmitter<PublisherEvents> {
   #streamer: Streamer | undefined;
   #injector: InputInjector | undefined;
   #controller: string | undefined;
+  #clipboard: XClipboard | undefined;
+  #clipboardFailed = false;
+  #resizer: ScreenResizer | undefined;
   #controlAllowed = new Set<string>();
   #closing: Promise<void> | undefined;
 
@@ -200,7 +219,9 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     for (const viewer of [...this.#viewers.values()]) this.#drop(viewer, 'publisher closed', false);
     this.#closing = Promise.allSettled([this.client.close(), ...this.#peerCloses])
       .then(() => this.#streamer?.close())
-      .then(() => this.#injector?.close());
+      .then(() => this.#injector?.close())
+      .then(() => this.#resizer?.close())
+      .then(() => this.#clipboard?.close());
     return this.#closing;
   }
 
@@ -249,7 +270,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
                 video: { ...this.#options.receive, receive: true as const },
                 ...(this.#options.receiveAudio ? { audio: { ...this.#options.receiveAudio, receive: true as const } } : {}),
               }
-            : { source: this.#options.source, video: this.#options.video, ...(this.#options.audio ? { audio: this.#options.audio } : {}) }),
+            : { source: this.#options.source, video: this.#videoOptions(), ...(this.#options.audio ? { audio: this.#options.audio } : {}) }),
           iceServers,
         });
       }
@@ -294,7 +315,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
   // Created with the first viewer; its errors are the publisher's.
   #sharedStreamer(): Streamer {
     if (!this.#streamer) {
-      const streamer = new Streamer({ source: this.#options.source!, video: this.#options.video });
+      const streamer = new Streamer({ source: this.#options.source!, video: this.#videoOptions() });
       this.#streamer = streamer;
       streamer.on('error', (error) => {
         if (error instanceof XDisplayLostError && this.#streamer === streamer && !this.#closing) {
@@ -346,28 +367,96 @@ export class Publisher extends EventEmitter<PublisherEvents> {
   #openInputChannel(viewer: Viewer): void {
     if (!this.#inputEnabled()) return;
     const channel = viewer.peer.createDataChannel(INPUT_CHANNEL);
+    viewer.input = channel;
     channel.on('message', (data) => {
-      if (!this.#isCurrent(viewer) || !viewer.control || typeof data !== 'string' || data.length > 512) return;
+      if (!this.#isCurrent(viewer) || !viewer.control || typeof data !== 'string' || data.length > MAX_VIEWER_MESSAGE_CHARS) return;
       let message: unknown;
       try {
         message = JSON.parse(data);
       } catch {
         return;
       }
-      if (!checkInputMessage.Check(message)) return;
+      if (!checkViewerMessage.Check(message)) return;
       if (message.t === 'take-control' || this.#controller === undefined) {
-        if (this.#controller !== viewer.id) this.#log.info({ viewer: viewer.id }, 'publisher: viewer takes control');
-        this.#controller = viewer.id;
+        if (this.#controller !== viewer.id) {
+          this.#log.info({ viewer: viewer.id }, 'publisher: viewer takes control');
+          this.#controller = viewer.id;
+          this.#xClipboard()?.fetch(); // the new controller gets what is on the clipboard now
+        }
         if (message.t === 'take-control') return;
       }
       if (this.#controller !== viewer.id) return;
+      if (message.t === 'clipboard') return this.#xClipboard()?.setText(message.text);
+      if (message.t === 'resize') return this.#resize(viewer, message.width, message.height);
       try {
-        this.#injector ??= new InputInjector((this.#options.source as { display?: string }).display ?? process.env.DISPLAY ?? ':0');
+        this.#injector ??= new InputInjector(this.#display());
         this.#injector.apply(message);
       } catch (error) {
         this.#log.warn({ err: error instanceof Error ? error.message : String(error) }, 'publisher: input injection failed');
       }
     });
+  }
+
+  #display(): string {
+    return (this.#options.source as { display?: string }).display ?? process.env.DISPLAY ?? ':0';
+  }
+
+  #videoOptions(): SendVideoOptions | undefined {
+    if (!this.#options.resize || !this.#inputEnabled()) return this.#options.video;
+    return { scale: 'fit', width: 3840, height: 2160, ...this.#options.video };
+  }
+
+  // Only to the current controller; a failed send (closed channel, too large) is logged, not fatal.
+  #sendToController(out: AgentMessage): void {
+    const viewer = this.#controller === undefined ? undefined : this.#viewers.get(this.#controller);
+    if (!viewer?.input || viewer.input.readyState !== 'open') return;
+    try {
+      viewer.input.send(JSON.stringify(out));
+    } catch (error) {
+      this.#log.warn({ viewer: viewer.id, t: out.t, err: message(error) }, 'publisher: input channel send failed');
+    }
+  }
+
+  // Created with the first controller, so X clipboard changes from then on reach whoever controls.
+  #xClipboard(): XClipboard | undefined {
+    if (this.#clipboard || this.#clipboardFailed || !this.#inputEnabled() || this.#options.clipboard === false) return this.#clipboard;
+    try {
+      const clipboard = new XClipboard(this.#display());
+      clipboard.on('text', (text) => {
+        if (text.length > MAX_CLIPBOARD_CHARS) {
+          return this.#log.warn({ chars: text.length, max: MAX_CLIPBOARD_CHARS }, 'publisher: X clipboard text too long for the viewer; not sent');
+        }
+        this.#sendToController({ t: 'clipboard', text });
+      });
+      clipboard.on('warning', (warning) => this.#log.warn({ code: warning.code, err: warning.message }, 'publisher: clipboard'));
+      clipboard.on('error', (error) => {
+        this.#log.warn({ code: error.code, err: error.message }, 'publisher: clipboard closed');
+        if (this.#clipboard === clipboard) this.#clipboard = undefined;
+        this.#clipboardFailed = true;
+      });
+      this.#clipboard = clipboard;
+    } catch (error) {
+      this.#clipboardFailed = true; // e.g. no XFIXES: input still works without it
+      this.#log.warn({ err: message(error) }, 'publisher: no clipboard sharing');
+    }
+    return this.#clipboard;
+  }
+
+  #resize(viewer: Viewer, width: number, height: number): void {
+    let result: ResizeResult;
+    if (!this.#options.resize) {
+      result = { t: 'resize-result', ok: false, width: 0, height: 0, code: 'unsupported', message: 'this publisher does not allow remote resize (publish({resize: true}))' };
+    } else {
+      try {
+        this.#resizer ??= new ScreenResizer(this.#display());
+        result = this.#resizer.request(width, height);
+      } catch (error) {
+        result = { t: 'resize-result', ok: false, width: 0, height: 0, code: 'failed', message: message(error) };
+      }
+      if (result.ok) this.#injector?.setScreenSize(result);
+    }
+    this.#log.info({ viewer: viewer.id, width, height, ok: result.ok, code: result.code }, 'publisher: resize requested');
+    this.#sendToController(result);
   }
 
   #inputEnabled(): boolean {

@@ -44,6 +44,12 @@ export interface SendVideoOptions {
   fps?: number;
   width?: number;
   height?: number;
+  /**
+   * 'fixed' (default): the stream is exactly width×height (black borders keep the source's aspect).
+   * 'fit': the stream is the source's own size, scaled down (aspect kept) only when larger than
+   * width×height, and it follows the source when that changes size (e.g. a resized X screen).
+   */
+  scale?: 'fixed' | 'fit';
   /** H.264 only: which encoder; default: x264enc when installed, else openh264enc. */
   encoder?: 'x264enc' | 'openh264enc';
 }

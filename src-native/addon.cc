@@ -8,7 +8,9 @@
 #include "gobject_ptr.h"
 #include "peer.h"
 #include "x_capture_guard.h"
+#include "x_clipboard.h"
 #include "x_input.h"
+#include "x_screen.h"
 
 namespace wrtc {
 namespace {
@@ -55,6 +57,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   });
   exports.Set("NativePeer", Peer::DefineClass(env));
   exports.Set("NativeXInput", XInput::DefineClass(env));
+  exports.Set("NativeXClipboard", XClipboard::DefineClass(env));
+  exports.Set("NativeXScreen", XScreen::DefineClass(env));
   exports.Set("findElements", Napi::Function::New(env, FindElements, "findElements"));
   exports.Set("gstVersion", Napi::Function::New(env, GstVersion, "gstVersion"));
   exports.Set("livePeers", Napi::Function::New(env, LivePeers, "livePeers"));

@@ -25,6 +25,11 @@ export class InputInjector {
     this.#size = this.#x.size() ?? { width: 1, height: 1 };
   }
 
+  /** After the screen was resized (RandR): pointer fractions map onto the new size. */
+  setScreenSize(size: { width: number; height: number }): void {
+    this.#size = { width: size.width, height: size.height };
+  }
+
   #at(x: number, y: number): void {
     this.#x.move(Math.round(x * (this.#size.width - 1)), Math.round(y * (this.#size.height - 1)));
   }

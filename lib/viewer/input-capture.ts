@@ -53,6 +53,9 @@ export function captureInput(video: HTMLVideoElement, channel: RTCDataChannel): 
   };
   const onKey = (e: KeyboardEvent) => {
     if (!active || document.activeElement !== video) return;
+    // Ctrl/Cmd+V is left to the browser: its paste event sends the text first, then the keystroke
+    // (remote-extras.ts), so the VM pastes what was pasted here.
+    if ((e.ctrlKey || e.metaKey) && (e.key === 'v' || e.key === 'V')) return;
     e.preventDefault();
     if (e.repeat && e.type === 'keyup') return;
     send({ t: 'key', key: e.key, code: e.code, down: e.type === 'keydown' });

@@ -82,6 +82,19 @@ export interface ViewerEventMap {
   error: CustomEvent<ViewerErrorDetail>;
   /** The publisher opened a data channel (e.g. "input" for mouse and keyboard). */
   datachannel: CustomEvent<RTCDataChannel>;
+  /** With remote extras attached (remote-extras.ts): the VM's clipboard text, sent while this viewer controls. */
+  clipboard: CustomEvent<string>;
+  /** With remote extras attached: the VM's answer to a resize request. */
+  resize: CustomEvent<RemoteResizeResult>;
+}
+
+/** The agent's `resize-result` (lib/input/protocol.ts): the screen size now and, if refused, why. */
+export interface RemoteResizeResult {
+  ok: boolean;
+  width: number;
+  height: number;
+  code?: 'unsupported' | 'out-of-range' | 'rate-limited' | 'failed';
+  message?: string;
 }
 
 type ViewerListener<K extends keyof ViewerEventMap> = ((event: ViewerEventMap[K]) => void) | { handleEvent(event: ViewerEventMap[K]): void };
