@@ -78,3 +78,16 @@ t.test('the input injector outlives its X server', async (t) => {
   injector.close();
   t.pass('no exit, no throw, close twice');
 });
+
+t.test('the clipboard outlives its X server: ERR_X_DISPLAY_LOST, then a clean close', async (t) => {
+  const { XClipboard } = await import('../../lib/input/clipboard.js');
+  const x = await startXvfb('640x480x24');
+  const clipboard = new XClipboard(x.display);
+  clipboard.setText('before');
+  const lost = once<Error & { code?: string }>(clipboard, 'error', 10_000);
+  await x.kill();
+  t.equal((await lost).code, 'ERR_X_DISPLAY_LOST', 'a typed error');
+  await clipboard.close();
+  await clipboard.close();
+  t.pass('closed twice, the process lives on');
+});
