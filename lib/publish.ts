@@ -379,8 +379,12 @@ export class Publisher extends EventEmitter<PublisherEvents> {
       if (!checkViewerMessage.Check(message)) return;
       if (message.t === 'take-control' || this.#controller === undefined) {
         if (this.#controller !== viewer.id) {
-          this.#log.info({ viewer: viewer.id }, 'publisher: viewer takes control');
+          this.#log.info({ viewer: viewer.id, from: this.#controller }, 'publisher: viewer takes control');
+          const previous = this.#controller === undefined ? undefined : this.#viewers.get(this.#controller);
           this.#controller = viewer.id;
+          // The hand-over: the one who lost control is told (its page goes view-only), then the new one.
+          if (previous) this.#sendTo(previous, { t: 'control', controlling: false });
+          this.#sendTo(viewer, { t: 'control', controlling: true });
           this.#xClipboard()?.fetch(); // the new controller gets what is on the clipboard now
         }
         if (message.t === 'take-control') return;
@@ -409,7 +413,11 @@ export class Publisher extends EventEmitter<PublisherEvents> {
   // Only to the current controller; a failed send (closed channel, too large) is logged, not fatal.
   #sendToController(out: AgentMessage): void {
     const viewer = this.#controller === undefined ? undefined : this.#viewers.get(this.#controller);
-    if (!viewer?.input || viewer.input.readyState !== 'open') return;
+    if (viewer) this.#sendTo(viewer, out);
+  }
+
+  #sendTo(viewer: Viewer, out: AgentMessage): void {
+    if (!viewer.input || viewer.input.readyState !== 'open') return;
     try {
       viewer.input.send(JSON.stringify(out));
     } catch (error) {

@@ -65,8 +65,12 @@ export const ResizeResult = Type.Object(
 );
 export type ResizeResult = Static<typeof ResizeResult>;
 
-/** What the agent sends to its controlling viewer on the input channel. */
-export const AgentMessage = Type.Union([Clipboard, ResizeResult]);
+/** Control changed hands: sent to the viewer that gets it and to the one that loses it. */
+export const ControlState = Type.Object({ t: Type.Literal('control'), controlling: Type.Boolean() }, strict);
+export type ControlState = Static<typeof ControlState>;
+
+/** What the agent sends on the input channel (clipboard and resize answers to the controller only). */
+export const AgentMessage = Type.Union([Clipboard, ResizeResult, ControlState]);
 export type AgentMessage = Static<typeof AgentMessage>;
 export const checkAgentMessage = Compile(AgentMessage);
 

@@ -4,6 +4,8 @@
 
 export interface InputCapture {
   detach(): void;
+  /** Another viewer took control: input stops until the next click here asks for it again. */
+  release(): void;
   readonly active: boolean;
 }
 
@@ -73,6 +75,9 @@ export function captureInput(video: HTMLVideoElement, channel: RTCDataChannel): 
   return {
     get active() {
       return active;
+    },
+    release() {
+      active = false;
     },
     detach() {
       video.removeEventListener('pointermove', onMove);

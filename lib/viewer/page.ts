@@ -128,6 +128,11 @@ if (!session) {
     });
   });
   viewer.addEventListener('clipboard', (e) => (window.__viewerClipboard = e.detail));
+  viewer.addEventListener('control', (e) => {
+    (window as unknown as { __viewerControl?: boolean }).__viewerControl = e.detail;
+    if (!e.detail) input?.release();
+    detailLine.textContent = e.detail ? 'you control the desktop' : 'view only: another viewer took control (click to take it back)';
+  });
   viewer.addEventListener('resize', (e) => {
     window.__viewerResize = e.detail;
     if (!e.detail.ok) detailLine.textContent = `resize refused: ${e.detail.message ?? e.detail.code}`;

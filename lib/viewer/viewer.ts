@@ -84,6 +84,8 @@ export interface ViewerEventMap {
   datachannel: CustomEvent<RTCDataChannel>;
   /** With remote extras attached (remote-extras.ts): the VM's clipboard text, sent while this viewer controls. */
   clipboard: CustomEvent<string>;
+  /** Control of the VM's mouse and keyboard changed hands: `true` this viewer has it, `false` it lost it. */
+  control: CustomEvent<boolean>;
   /** With remote extras attached: the VM's answer to a resize request. */
   resize: CustomEvent<RemoteResizeResult>;
 }
