@@ -1,7 +1,7 @@
 // Turns `source` + `video` options into the GStreamer description the native layer builds, and the
 // RTP caps webrtcbin should negotiate. Low-latency encoder settings live here (see docs/architecture.md).
 import { InvalidArgumentError } from './errors.js';
-import type { ReceiveVideoOptions, SendAudioOptions, SendVideoOptions, SourceOptions, VideoCodec } from './types.js';
+import type { ReceiveVideoOptions, ScreenRegion, SendAudioOptions, SendVideoOptions, SourceOptions, VideoCodec } from './types.js';
 
 export interface SendPlan {
   codec: VideoCodec;
@@ -71,6 +71,16 @@ function positiveInt(value: unknown, name: string, fallback: number, max: number
 // Printable, no quotes or pipeline syntax: safe to splice into a description.
 const SAFE_TOKEN = /^[\w.:-]+$/;
 
+/** A capture rectangle: whole pixels, at least 16×16 (the encoders' floor). */
+export function checkRegion(region: unknown): ScreenRegion {
+  const r = region as Partial<ScreenRegion> | null;
+  const whole = (v: unknown, min: number) => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= 16384;
+  if (!r || typeof r !== 'object' || !whole(r.x, 0) || !whole(r.y, 0) || !whole(r.width, 16) || !whole(r.height, 16)) {
+    throw new InvalidArgumentError(`source.region must be {x, y, width, height} in whole pixels (x, y ≥ 0; width, height ≥ 16); got ${JSON.stringify(region)}`);
+  }
+  return { x: r.x!, y: r.y!, width: r.width!, height: r.height! };
+}
+
 function sourceDescription(source: SourceOptions): { description: string; elements: string[] } {
   if (!source || typeof source !== 'object') throw new InvalidArgumentError('source must be {kind: "test" | "x11" | "pipeline", …}');
   switch (source.kind) {
@@ -86,9 +96,15 @@ function sourceDescription(source: SourceOptions): { description: string; elemen
       }
       if (!SAFE_TOKEN.test(display)) throw new InvalidArgumentError(`source.display ${JSON.stringify(display)} is not an X display name`);
       const pointer = source.showPointer === false ? 'false' : 'true';
+      let region = '';
+      if (source.region !== undefined) {
+        const r = checkRegion(source.region);
+        // ximagesrc's end coordinates are inclusive.
+        region = ` startx=${r.x} starty=${r.y} endx=${r.x + r.width - 1} endy=${r.y + r.height - 1}`;
+      }
       // A fixed capture rate (no damage events): use-damage can stall H.264 until the next IDR.
       return {
-        description: `ximagesrc display-name=${display} use-damage=false show-pointer=${pointer}`,
+        description: `ximagesrc display-name=${display} use-damage=false show-pointer=${pointer}${region}`,
         elements: ['ximagesrc'],
       };
     }

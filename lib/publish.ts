@@ -20,7 +20,7 @@ import {
   type SignalingError,
 } from './signaling/client.js';
 import type { CandidateInit, IceServer } from './signaling/protocol.js';
-import type { AudioChunk, Frame, ReceiveAudioOptions, ReceiveVideoOptions, RTCIceCandidateInit, RTCIceServer, SendAudioOptions, SendVideoOptions, SourceOptions, WebRtcPeerOptions } from './types.js';
+import type { AudioChunk, Frame, ReceiveAudioOptions, ReceiveVideoOptions, RTCIceCandidateInit, RTCIceServer, ScreenRegion, SendAudioOptions, SendVideoOptions, SourceOptions, WebRtcPeerOptions } from './types.js';
 
 export interface PublishOptions {
   /** The daemon's WebSocket endpoint, e.g. `ws://127.0.0.1:8080/v1/ws`. */
@@ -393,7 +393,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
       if (message.t === 'clipboard') return this.#xClipboard()?.setText(message.text);
       if (message.t === 'resize') return this.#resize(viewer, message.width, message.height);
       try {
-        this.#injector ??= new InputInjector(this.#display());
+        this.#injector ??= new InputInjector(this.#display(), (this.#options.source as { region?: ScreenRegion }).region);
         this.#injector.apply(message);
       } catch (error) {
         this.#log.warn({ err: error instanceof Error ? error.message : String(error) }, 'publisher: input injection failed');

@@ -27,10 +27,18 @@ export type RTCSignalingState =
   | 'have-remote-pranswer'
   | 'closed';
 
+export interface ScreenRegion {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
 /** Where the video comes from. */
 export type SourceOptions =
   | { kind: 'test'; pattern?: string }
-  | { kind: 'x11'; display?: string; showPointer?: boolean }
+  /** `region`: capture only this rectangle of the screen (pixels); input then maps into it. */
+  | { kind: 'x11'; display?: string; showPointer?: boolean; region?: ScreenRegion }
   /** Any GStreamer description that produces raw video from a live source, e.g. `v4l2src device=/dev/video0`. */
   | { kind: 'pipeline'; description: string };
 

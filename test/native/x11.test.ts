@@ -91,3 +91,27 @@ t.test('the clipboard outlives its X server: ERR_X_DISPLAY_LOST, then a clean cl
   await clipboard.close();
   t.pass('closed twice, the process lives on');
 });
+
+t.test('a region of the screen: only that rectangle is captured, at its own size', async (t) => {
+  const { startPainter } = await import('../helpers/painter.js');
+  const x = await startXvfb('800x600x24');
+  t.teardown(() => x.kill());
+  // 2×2 cells of 400×300: red, green / blue, white. The region sits inside the blue cell.
+  const painter = await startPainter(x.display, 2, 2, ['ff0000', '00ff00', '0000ff', 'ffffff']);
+  t.teardown(() => painter.kill());
+  const region = { x: 40, y: 340, width: 320, height: 240 };
+  const sender = new WebRtcPeer({ source: { kind: 'x11', display: x.display, showPointer: false, region }, video: { width: 320, height: 240, fps: 15 } });
+  const receiver = new WebRtcPeer({ video: { receive: true, format: 'RGBA' } });
+  t.teardown(() => Promise.all([sender.close(), receiver.close()]));
+  await connectPair(sender, receiver);
+  const frame = await once<{ width: number; height: number; data: Buffer; stride: number }>(receiver, 'frame', 15_000);
+  t.same([frame.width, frame.height], [320, 240], 'the region size');
+  let sum = [0, 0, 0];
+  for (const [px, py] of [[10, 10], [160, 120], [310, 230]] as const) {
+    const i = py * frame.stride + px * 4;
+    sum = sum.map((v, c) => v + frame.data[i + c]!);
+  }
+  const avg = sum.map((v) => Math.round(v / 3));
+  t.ok(avg[0]! < 30 && avg[1]! < 30 && avg[2]! > 220, `all blue: rgb(${avg.join(',')})`);
+  t.throws(() => new WebRtcPeer({ source: { kind: 'x11', display: x.display, region: { x: -1, y: 0, width: 100, height: 100 } } }), /source\.region must be/);
+});
