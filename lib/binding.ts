@@ -117,8 +117,10 @@ export function loadBinding(): Binding {
   if (cached) return cached;
   const require = createRequire(import.meta.url);
   try {
-    const load = require('node-gyp-build') as (dir: string) => Binding;
-    cached = load(packageRoot);
+    // WEBRTCBIN_ADDON points at another build of the addon (e.g. the sanitizer build of scripts/asan.sh).
+    const override = process.env.WEBRTCBIN_ADDON;
+    if (override) cached = require(path.resolve(override)) as Binding;
+    else cached = (require('node-gyp-build') as (dir: string) => Binding)(packageRoot);
   } catch (error) {
     throw new BindingLoadError(remedies(error instanceof Error ? error.message : String(error)), error);
   }
