@@ -274,8 +274,9 @@ export function planSendAudio(audio: SendAudioOptions): Omit<SendPlan, 'codec'> 
   } else if (audio.source === 'pulse') {
     const device = audio.device ?? '@DEFAULT_MONITOR@';
     if (!/^[\w.@:-]+$/.test(device)) throw new InvalidArgumentError(`audio.device ${JSON.stringify(device)} is not a PulseAudio source name`);
-    // A small buffer: PulseAudio's default adds ~200 ms of capture latency.
-    source = `pulsesrc device=${device} buffer-time=20000 latency-time=10000 do-timestamp=true`;
+    // A small buffer: PulseAudio's default adds ~200 ms of capture latency. Its clock is not used (see
+    // NewPipeline in peer_core.cc): timestamps follow the pipeline's system clock.
+    source = `pulsesrc device=${device} buffer-time=20000 latency-time=10000 provide-clock=false`;
     elements.push('pulsesrc');
   } else if (audio.source && typeof audio.source === 'object' && typeof audio.source.pipeline === 'string' && audio.source.pipeline.trim()) {
     if (/!\s*$/.test(audio.source.pipeline.trim())) throw new InvalidArgumentError('audio.source.pipeline must not end with "!"');

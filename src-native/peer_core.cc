@@ -131,6 +131,17 @@ std::string ElementName(GstObject* object) {
   return name.or_empty();
 }
 
+// Every pipeline runs on the system clock. Left to choose, a pipeline takes the clock of its most
+// upstream clock provider: an audio source (pulsesrc on an idle monitor) whose clock does not advance
+// stalls every live source in it, video included.
+GstElement* NewPipeline() {
+  GstElement* pipeline = GST_ELEMENT(gst_object_ref_sink(gst_pipeline_new(nullptr)));
+  GstClock* clock = gst_system_clock_obtain();
+  gst_pipeline_use_clock(GST_PIPELINE(pipeline), clock);
+  gst_object_unref(clock);
+  return pipeline;
+}
+
 }  // namespace
 
 std::atomic<int64_t> PeerCore::alive_{0};
@@ -161,7 +172,7 @@ void PeerCore::DisconnectAll() {
 }
 
 bool PeerCore::BuildEncoder(NativeError* error) {
-  pipeline_.reset(GST_ELEMENT(gst_object_ref_sink(gst_pipeline_new(nullptr))));
+  pipeline_.reset(NewPipeline());
   GErrorPtr parse_error;
   GstParseContext* context = gst_parse_context_new();
   GstElement* bin = gst_parse_bin_from_description_full(config_.encoderDescription.c_str(), FALSE, context,
@@ -264,7 +275,7 @@ bool PeerCore::Build(NativeError* error) {
     *error = {"ERR_MISSING_PLUGIN", "GStreamer element 'webrtcbin' is not installed", "webrtcbin"};
     return false;
   }
-  pipeline_.reset(GST_ELEMENT(gst_object_ref_sink(gst_pipeline_new(nullptr))));
+  pipeline_.reset(NewPipeline());
   gst_bin_add(GST_BIN(pipeline_.get()), webrtc);  // the pipeline owns it from here
   // Counts webrtcbins until GStreamer actually finalizes them: a leaked reference anywhere shows here.
   alive_.fetch_add(1);
@@ -320,6 +331,10 @@ bool PeerCore::Build(NativeError* error) {
     audio_send_.bin = ParseBin(config_.sendAudioDescription, "audio", "audio source", error);
     if (!audio_send_.bin) return false;
     audio_send_.payloader = "apay";
+    // The audio starts only once linked and the pipeline plays (see Start): an audio source that
+    // reaches PAUSED before webrtcbin's pad is linked can miss its first caps negotiation (pulsesrc:
+    // "ringbuffer in wrong state", its task paused for good).
+    gst_element_set_locked_state(audio_send_.bin, TRUE);
   }
 
   if (!config_.receiveCaps.empty()) {
@@ -421,6 +436,10 @@ bool PeerCore::Start(NativeError* error) {
 
   if (gst_element_set_state(pipeline_.get(), GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
     return state_error("the pipeline could not start playing");
+  }
+  if (audio_send_.bin) {
+    gst_element_set_locked_state(audio_send_.bin, FALSE);
+    if (!gst_element_sync_state_with_parent(audio_send_.bin)) return state_error("the audio source could not start");
   }
   return true;
 }
@@ -920,6 +939,7 @@ void PeerCore::Teardown() {
   if (shared_encoder_) shared_encoder_->Detach();
   DisconnectAll();
   if (pipeline_) {
+    if (audio_send_.bin) gst_element_set_locked_state(audio_send_.bin, FALSE);  // never started: stop it too
     gst_element_set_state(pipeline_.get(), GST_STATE_NULL);
     GstBus* bus = gst_element_get_bus(pipeline_.get());
     gst_bus_set_sync_handler(bus, nullptr, nullptr, nullptr);
