@@ -5,6 +5,7 @@
 import { EventEmitter } from 'node:events';
 import { InvalidArgumentError, XDisplayLostError } from './errors.js';
 import { planSendAudio } from './media.js';
+import { toWebrtcbinIce } from './ice-servers.js';
 import { WebRtcPeer } from './peer.js';
 import { Streamer } from './streamer.js';
 import { InputInjector } from './input/injector.js';
@@ -103,6 +104,20 @@ const urlsOf = (servers: readonly IceServer[]) => servers.flatMap((s) => (Array.
 
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
+// ICE servers from the daemon that a peer would refuse are dropped here, once: otherwise one bad entry
+// would make every later viewer's peer fail to construct. Found by test/signaling/http-abuse.test.ts.
+function usableIceServers(servers: readonly IceServer[], log: Logger): IceServer[] {
+  return servers.filter((server) => {
+    try {
+      toWebrtcbinIce([server as RTCIceServer]);
+      return true;
+    } catch (error) {
+      log.warn({ urls: urlsOf([server]), err: message(error) }, 'publisher: unusable ICE server from the daemon ignored');
+      return false;
+    }
+  });
+}
+
 export class Publisher extends EventEmitter<PublisherEvents> {
   readonly client: SignalingClient;
   readonly #options: PublishOptions;
@@ -141,14 +156,14 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     });
     const client = this.client;
     client.on('joined', this.#guard('joined', (m) => {
-      this.#daemonIceServers = m.iceServers;
+      this.#daemonIceServers = usableIceServers(m.iceServers, this.#log);
       this.#log.info({ peerId: m.peerId, session: m.session, iceServers: urlsOf(m.iceServers) }, 'publisher: joined');
       // Nothing survives a reconnect; the daemon announces every viewer again.
       for (const viewer of [...this.#viewers.values()]) this.#drop(viewer, 'rejoined', false);
     }));
     client.on('peer-joined', this.#guard('peer-joined', (m) => {
       if (m.role !== 'viewer') return;
-      if (m.iceServers?.length) this.#daemonIceServers = m.iceServers; // fresh TURN credentials
+      if (m.iceServers?.length) this.#daemonIceServers = usableIceServers(m.iceServers, this.#log); // fresh TURN credentials
       if (m.control) this.#controlAllowed.add(m.peerId);
       else this.#controlAllowed.delete(m.peerId);
       const old = this.#viewers.get(m.peerId);
