@@ -101,3 +101,51 @@ t.test('control changes hands: the new controller is told, the old one is told a
   t.match(events, /ButtonPress event[^]*?\(222,/, 'the new controller\'s click arrives');
   t.notMatch(events, /\(111,/, 'the old controller\'s click does not');
 });
+
+t.test('garbage on the input channel is dropped; the controller keeps working', async (t) => {
+  const x = await startXvfb('640x480x24');
+  t.teardown(() => x.kill());
+  const xev = spawn('xev', ['-display', x.display, '-geometry', '640x480+0+0', '-event', 'button'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let events = '';
+  xev.stdout.on('data', (d: Buffer) => (events += d));
+  t.teardown(() => xev.kill());
+  await new Promise((r) => setTimeout(r, 500));
+  const daemon = await startDaemon();
+  t.teardown(() => daemon.app.close());
+  const publisher = publish({ url: daemon.url, session: 'junk', token: mintToken({ secret: SECRET, session: 'junk', role: 'publisher' }), source: { kind: 'x11', display: x.display }, video: { width: 320, height: 240 } });
+  const errors: Error[] = [];
+  publisher.on('error', (e) => errors.push(e));
+  t.teardown(() => publisher.close());
+  const v = await viewer(daemon.url, 'junk', true);
+  t.teardown(() => v.close());
+  let seed = 20261121;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  const junk = (): string => {
+    const shapes = [
+      () => '{',
+      () => 'null',
+      () => '"take-control"',
+      () => JSON.stringify({ t: 'move', x: rand() * 10 - 5, y: 'a' }),
+      () => JSON.stringify({ t: 'button', button: Math.floor(rand() * 100) - 50, down: 1 }),
+      () => JSON.stringify({ t: 'key', key: 'x'.repeat(Math.floor(rand() * 100)), down: true }),
+      () => JSON.stringify({ t: 'key', key: '', down: false }),
+      () => JSON.stringify({ t: 'wheel', dx: 1e308, dy: -1e308 }),
+      () => JSON.stringify({ t: 'clipboard', text: 'y'.repeat(70_000) }),
+      () => JSON.stringify({ t: 'resize', width: 99999, height: -3 }),
+      () => '{"__proto__":{"polluted":true},"t":"move","x":0.5,"y":0.5}',
+      () => JSON.stringify({ t: 'move', x: 0.5, y: 0.5, extra: true }),
+      () => '[' .repeat(5000),
+    ];
+    return shapes[Math.floor(rand() * shapes.length)]!();
+  };
+  for (let i = 0; i < 500; i++) v.channel.send(junk());
+  v.channel.send(JSON.stringify({ t: 'take-control' }));
+  v.channel.send(JSON.stringify({ t: 'button', button: 0, down: true, x: 300 / 639, y: 0.5 }));
+  v.channel.send(JSON.stringify({ t: 'button', button: 0, down: false, x: 300 / 639, y: 0.5 }));
+  await waitFor('the valid click', () => /ButtonPress event[^]*?\(300,/.test(events), 10_000).catch(() => {});
+  t.match(events, /ButtonPress event[^]*?\(300,/, 'the click after 500 bad messages arrives');
+  t.equal((events.match(/ButtonPress/g) ?? []).length, 1, 'none of the garbage clicked');
+  t.equal(({} as Record<string, unknown>).polluted, undefined, 'no prototype pollution');
+  t.same(errors, [], 'no publisher error');
+  t.equal(publisher.viewers, 1, 'the viewer is still there');
+});
