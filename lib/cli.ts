@@ -15,6 +15,7 @@ commands:
       --turn-secret S (WEBRTCBIN_TURN_SECRET: coturn use-auth-secret, time-limited credentials)
       --turn-username U --turn-credential C (static TURN credentials; never logged)
       --allowed-origin URL ...   --max-message-bytes N (65536)   --log-level LEVEL (info)
+      --max-sockets-per-ip N (64)   --max-joins-per-token N (32)   --join-timeout-ms N (10000)
   token               mint a session token
       --secret S (WEBRTCBIN_SECRET)  --session NAME  --role viewer|publisher (viewer)
       --ttl SECONDS (3600)  --control (the viewer may send input)
@@ -43,9 +44,19 @@ async function signal(argv: string[]): Promise<number> {
       'turn-credential': { type: 'string' },
       'allowed-origin': { type: 'string', multiple: true },
       'max-message-bytes': { type: 'string' },
+      'max-sockets-per-ip': { type: 'string' },
+      'max-joins-per-token': { type: 'string' },
+      'join-timeout-ms': { type: 'string' },
       'log-level': { type: 'string' },
     },
   });
+  const limit = (flag: 'max-message-bytes' | 'max-sockets-per-ip' | 'max-joins-per-token' | 'join-timeout-ms'): number | undefined => {
+    const text = values[flag];
+    if (text === undefined) return undefined;
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`--${flag} must be a whole number above 0 (got ${JSON.stringify(text)})`);
+    return n;
+  };
   const { createSignalingServer } = await import('./signaling/server.js');
   const app = await createSignalingServer({
     secret: values.secret ?? process.env.WEBRTCBIN_SECRET,
@@ -58,7 +69,10 @@ async function signal(argv: string[]): Promise<number> {
       turnCredential: values['turn-credential'] ?? process.env.WEBRTCBIN_TURN_CREDENTIAL,
     },
     allowedOrigins: values['allowed-origin'],
-    maxMessageBytes: values['max-message-bytes'] ? Number(values['max-message-bytes']) : undefined,
+    maxMessageBytes: limit('max-message-bytes'),
+    maxSocketsPerIp: limit('max-sockets-per-ip'),
+    maxJoinsPerToken: limit('max-joins-per-token'),
+    joinTimeoutMs: limit('join-timeout-ms'),
     logLevel: values['log-level'] ?? process.env.LOG_LEVEL,
   });
   await app.listen({ port: Number(values.port ?? process.env.PORT ?? 8080), host: values.host ?? process.env.HOST ?? '127.0.0.1' });
