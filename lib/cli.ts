@@ -15,7 +15,7 @@ commands:
       --turn-secret S (WEBRTCBIN_TURN_SECRET: coturn use-auth-secret, time-limited credentials)
       --turn-username U --turn-credential C (static TURN credentials; never logged)
       --allowed-origin URL ...   --max-message-bytes N (65536)   --log-level LEVEL (info)
-      --max-sockets-per-ip N (64)   --max-joins-per-token N (32)   --join-timeout-ms N (10000)
+      --max-sockets-per-ip N (64)   --max-joins-per-token N (32)   --join-timeout-ms N (10000; 0: off)
   token               mint a session token
       --secret S (WEBRTCBIN_SECRET)  --session NAME  --role viewer|publisher (viewer)
       --ttl SECONDS (3600)  --control (the viewer may send input)
@@ -54,7 +54,8 @@ async function signal(argv: string[]): Promise<number> {
     const text = values[flag];
     if (text === undefined) return undefined;
     const n = Number(text);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`--${flag} must be a whole number above 0 (got ${JSON.stringify(text)})`);
+    const min = flag === 'max-message-bytes' ? 1 : 0; // 0 turns a cap or the join timeout off
+    if (!Number.isInteger(n) || n < min) throw new Error(`--${flag} must be a whole number of at least ${min} (got ${JSON.stringify(text)})`);
     return n;
   };
   const { createSignalingServer } = await import('./signaling/server.js');
