@@ -173,23 +173,8 @@ void PeerCore::DisconnectAll() {
 
 bool PeerCore::BuildEncoder(NativeError* error) {
   pipeline_.reset(NewPipeline());
-  GErrorPtr parse_error;
-  GstParseContext* context = gst_parse_context_new();
-  GstElement* bin = gst_parse_bin_from_description_full(config_.encoderDescription.c_str(), FALSE, context,
-                                                        GST_PARSE_FLAG_FATAL_ERRORS, parse_error.out());
-  gchar** missing = gst_parse_context_get_missing_elements(context);
-  gst_parse_context_free(context);
-  if (!bin) {
-    if (missing && missing[0]) {
-      *error = {"ERR_MISSING_PLUGIN", std::string("GStreamer element '") + missing[0] + "' is not installed", missing[0]};
-    } else {
-      *error = {"ERR_PIPELINE", std::string("invalid encoder pipeline: ") + (parse_error ? parse_error.get()->message : "?"), ""};
-    }
-    g_strfreev(missing);
-    return false;
-  }
-  g_strfreev(missing);
-  gst_bin_add(GST_BIN(pipeline_.get()), bin);
+  GstElement* bin = ParseBin(config_.encoderDescription, "encoder", "encoder", false, error);
+  if (!bin) return false;
   media_ = bin;
   shared_encoder_ = std::make_shared<SharedEncoder>();
   if (!shared_encoder_->Attach(bin)) {
@@ -202,12 +187,13 @@ bool PeerCore::BuildEncoder(NativeError* error) {
   return true;
 }
 
-// A gst-launch fragment with one unlinked src pad, as a bin named `name` inside the pipeline.
+// A gst-launch fragment as a bin named `name` inside the pipeline (its one unlinked src pad ghosted
+// when `ghost_src`).
 GstElement* PeerCore::ParseBin(const std::string& description, const char* name, const char* what,
-                               NativeError* error) {
+                               bool ghost_src, NativeError* error) {
   GstParseContext* context = gst_parse_context_new();
   GErrorPtr parse_error;
-  GstElement* bin = gst_parse_bin_from_description_full(description.c_str(), TRUE, context,
+  GstElement* bin = gst_parse_bin_from_description_full(description.c_str(), ghost_src, context,
                                                         GST_PARSE_FLAG_FATAL_ERRORS, parse_error.out());
   gchar** missing = gst_parse_context_get_missing_elements(context);
   gst_parse_context_free(context);
@@ -322,13 +308,13 @@ bool PeerCore::Build(NativeError* error) {
   Connect(webrtc, "on-data-channel", G_CALLBACK(DataChannelCb));
 
   if (!config_.sendDescription.empty()) {
-    media_ = ParseBin(config_.sendDescription, "media", "source", error);
+    media_ = ParseBin(config_.sendDescription, "media", "source", true, error);
     if (!media_) return false;
     video_send_.bin = media_;
     video_send_.payloader = "pay";
   }
   if (!config_.sendAudioDescription.empty()) {
-    audio_send_.bin = ParseBin(config_.sendAudioDescription, "audio", "audio source", error);
+    audio_send_.bin = ParseBin(config_.sendAudioDescription, "audio", "audio source", true, error);
     if (!audio_send_.bin) return false;
     audio_send_.payloader = "apay";
     // The audio starts only once linked and the pipeline plays (see Start): an audio source that

@@ -169,7 +169,8 @@ class PeerCore : public std::enable_shared_from_this<PeerCore> {
   };
   SendStream video_send_;
   SendStream audio_send_;
-  GstElement* ParseBin(const std::string& description, const char* name, const char* what, NativeError* error);
+  GstElement* ParseBin(const std::string& description, const char* name, const char* what, bool ghost_src,
+                       NativeError* error);
   GstPad* Hold(SendStream& stream);
   bool LinkToWebrtc(SendStream& stream, GstPad* src, const std::string& caps, NativeError* error);
   GObjectPtr<GstWebRTCRTPTransceiver> receive_transceiver_;

@@ -86,27 +86,6 @@ export class BrowserPeer {
     }, options.audio === true);
   }
 
-  /** Chromium's inbound audio counters (undefined before an audio stream exists). */
-  async inboundAudio(): Promise<InboundAudio | undefined> {
-    return this.page.evaluate(async () => {
-      const pc = (window as unknown as { pc: RTCPeerConnection }).pc;
-      const stats = await pc.getStats();
-      let inbound: Record<string, unknown> | undefined;
-      const codecs = new Map<string, string>();
-      stats.forEach((s: Record<string, unknown>) => {
-        if (s.type === 'inbound-rtp' && s.kind === 'audio') inbound = s;
-        if (s.type === 'codec') codecs.set(s.id as string, s.mimeType as string);
-      });
-      if (!inbound) return undefined;
-      return {
-        packetsReceived: (inbound.packetsReceived as number) ?? 0,
-        totalSamplesReceived: (inbound.totalSamplesReceived as number) ?? 0,
-        concealedSamples: (inbound.concealedSamples as number) ?? 0,
-        totalAudioEnergy: (inbound.totalAudioEnergy as number) ?? 0,
-        codec: codecs.get(inbound.codecId as string),
-      };
-    });
-  }
 
   async setRemote(description: { type: string; sdp: string }): Promise<void> {
     await this.page.evaluate(async (d) => {
@@ -124,26 +103,41 @@ export class BrowserPeer {
     return this.page.evaluate(() => (window as unknown as { pc: RTCPeerConnection }).pc.connectionState);
   }
 
-  async inboundVideo(): Promise<InboundVideo | undefined> {
-    return this.page.evaluate(async () => {
+  // The inbound-rtp stats of one kind, with its codec's mime type.
+  #inbound(kind: 'video' | 'audio'): Promise<{ stats: Record<string, unknown>; codec: string | undefined } | undefined> {
+    return this.page.evaluate(async (k) => {
       const pc = (window as unknown as { pc: RTCPeerConnection }).pc;
       const stats = await pc.getStats();
       let inbound: Record<string, unknown> | undefined;
       const codecs = new Map<string, string>();
       stats.forEach((s: Record<string, unknown>) => {
-        if (s.type === 'inbound-rtp' && s.kind === 'video') inbound = s;
+        if (s.type === 'inbound-rtp' && s.kind === k) inbound = s;
         if (s.type === 'codec') codecs.set(s.id as string, s.mimeType as string);
       });
-      if (!inbound) return undefined;
-      return {
-        framesDecoded: (inbound.framesDecoded as number) ?? 0,
-        frameWidth: inbound.frameWidth as number | undefined,
-        frameHeight: inbound.frameHeight as number | undefined,
-        codec: codecs.get(inbound.codecId as string),
-      };
-    });
+      return inbound ? { stats: inbound, codec: codecs.get(inbound.codecId as string) } : undefined;
+    }, kind);
   }
 
+  async inboundVideo(): Promise<InboundVideo | undefined> {
+    const inbound = await this.#inbound('video');
+    if (!inbound) return undefined;
+    const s = inbound.stats;
+    return { framesDecoded: (s.framesDecoded as number) ?? 0, frameWidth: s.frameWidth as number | undefined, frameHeight: s.frameHeight as number | undefined, codec: inbound.codec };
+  }
+
+  /** Chromium's inbound audio counters (undefined before an audio stream exists). */
+  async inboundAudio(): Promise<InboundAudio | undefined> {
+    const inbound = await this.#inbound('audio');
+    if (!inbound) return undefined;
+    const s = inbound.stats;
+    return {
+      packetsReceived: (s.packetsReceived as number) ?? 0,
+      totalSamplesReceived: (s.totalSamplesReceived as number) ?? 0,
+      concealedSamples: (s.concealedSamples as number) ?? 0,
+      totalAudioEnergy: (s.totalAudioEnergy as number) ?? 0,
+      codec: inbound.codec,
+    };
+  }
   /** Resolves once framesDecoded reaches `count`; rejects after `timeoutMs`. */
   async waitForFrames(count: number, timeoutMs = 20_000): Promise<InboundVideo> {
     const deadline = Date.now() + timeoutMs;

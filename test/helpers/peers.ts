@@ -8,12 +8,17 @@ export function trickle(a: WebRtcPeer, b: WebRtcPeer): void {
   b.on('icecandidate', (c) => void a.addIceCandidate(c).catch(() => {}));
 }
 
-export async function connectPair(sender: WebRtcPeer, receiver: WebRtcPeer): Promise<void> {
-  trickle(sender, receiver);
+/** Offer from `sender`, answer from `receiver` (no candidates). */
+export async function exchangeDescriptions(sender: WebRtcPeer, receiver: WebRtcPeer): Promise<void> {
   await sender.setLocalDescription(await sender.createOffer());
   await receiver.setRemoteDescription(sender.localDescription!);
   await receiver.setLocalDescription(await receiver.createAnswer());
   await sender.setRemoteDescription(receiver.localDescription!);
+}
+
+export async function connectPair(sender: WebRtcPeer, receiver: WebRtcPeer): Promise<void> {
+  trickle(sender, receiver);
+  await exchangeDescriptions(sender, receiver);
 }
 
 /** The VM offers; the browser answers. */

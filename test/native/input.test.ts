@@ -2,12 +2,12 @@
 // client recording its events (xev), the input data channel over a real WebRTC connection. A viewer
 // whose token does not allow control sends the same and nothing happens.
 import t from 'tap';
-import { spawn } from 'node:child_process';
 import { publish, type DataChannel } from '../../lib/index.js';
 import { nodeViewer } from '../helpers/node-viewer.js';
 import { mintToken } from '../../lib/signaling/token.js';
 import { SECRET, startDaemon } from '../helpers/daemon.js';
 import { once, waitFor } from '../helpers/wait.js';
+import { startXev } from '../helpers/xev.js';
 import { startXvfb } from '../helpers/xvfb.js';
 
 async function viewer(url: string, session: string, control: boolean): Promise<{ channel: DataChannel; close: () => Promise<void> }> {
@@ -20,11 +20,8 @@ async function viewer(url: string, session: string, control: boolean): Promise<{
 t.test('a click and a typed word arrive in an X client; a view-only viewer is refused', async (t) => {
   const x = await startXvfb('640x480x24');
   t.teardown(() => x.kill());
-  const xev = spawn('xev', ['-display', x.display, '-geometry', '400x300+0+0', '-event', 'button', '-event', 'keyboard'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let events = '';
-  xev.stdout.on('data', (d: Buffer) => (events += d));
+  const xev = await startXev(x.display, '400x300', ['button', 'keyboard']);
   t.teardown(() => xev.kill());
-  await new Promise((r) => setTimeout(r, 500)); // xev maps its window
 
   const daemon = await startDaemon();
   t.teardown(() => daemon.app.close());
@@ -38,7 +35,7 @@ t.test('a click and a typed word arrive in an X client; a view-only viewer is re
   send(watcher.channel, { t: 'button', button: 0, down: true, x: 50 / 639, y: 60 / 479 });
   send(watcher.channel, { t: 'button', button: 0, down: false, x: 50 / 639, y: 60 / 479 });
   await new Promise((r) => setTimeout(r, 800));
-  t.notMatch(events, /ButtonPress/, 'the view-only viewer clicked: nothing happened');
+  t.notMatch(xev.text, /ButtonPress/, 'the view-only viewer clicked: nothing happened');
 
   const controller = await viewer(daemon.url, 'desk', true);
   t.teardown(() => controller.close());
@@ -51,23 +48,20 @@ t.test('a click and a typed word arrive in an X client; a view-only viewer is re
     send(controller.channel, { t: 'key', key, down: false });
   }
   send(controller.channel, { t: 'nonsense' });
-  await waitFor('xev to see the input', () => /keysym 0xff0d, Return/.test(events), 10_000).catch(() => {});
-  t.match(events, /ButtonPress event[^]*?\(100,120\)/, 'the click landed at (100,120) in screen pixels');
-  t.match(events, /KeyPress event[^]*?keysym 0x68, h\)/, 'h typed');
-  t.match(events, /KeyPress event[^]*?keysym 0x69, i\)/, 'i typed');
-  t.match(events, /keysym 0xff0d, Return/, 'Enter typed');
-  const presses = events.match(/ButtonPress/g)?.length ?? 0;
+  await waitFor('xev to see the input', () => /keysym 0xff0d, Return/.test(xev.text), 10_000).catch(() => {});
+  t.match(xev.text, /ButtonPress event[^]*?\(100,120\)/, 'the click landed at (100,120) in screen pixels');
+  t.match(xev.text, /KeyPress event[^]*?keysym 0x68, h\)/, 'h typed');
+  t.match(xev.text, /KeyPress event[^]*?keysym 0x69, i\)/, 'i typed');
+  t.match(xev.text, /keysym 0xff0d, Return/, 'Enter typed');
+  const presses = xev.text.match(/ButtonPress/g)?.length ?? 0;
   t.equal(presses, 1, 'exactly one click: the view-only one never arrived');
 });
 
 t.test('control changes hands: the new controller is told, the old one is told and ignored', async (t) => {
   const x = await startXvfb('640x480x24');
   t.teardown(() => x.kill());
-  const xev = spawn('xev', ['-display', x.display, '-geometry', '640x480+0+0', '-event', 'button'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let events = '';
-  xev.stdout.on('data', (d: Buffer) => (events += d));
+  const xev = await startXev(x.display, '640x480', ['button']);
   t.teardown(() => xev.kill());
-  await new Promise((r) => setTimeout(r, 500));
   const daemon = await startDaemon();
   t.teardown(() => daemon.app.close());
   const publisher = publish({ url: daemon.url, session: 'hand', token: mintToken({ secret: SECRET, session: 'hand', role: 'publisher' }), source: { kind: 'x11', display: x.display }, video: { width: 320, height: 240 } });
@@ -96,20 +90,17 @@ t.test('control changes hands: the new controller is told, the old one is told a
   t.same(toB.filter((m) => (m as { t: string }).t === 'control'), [{ t: 'control', controlling: true }], 'B has it');
   click(a, 111);
   click(b, 222);
-  await waitFor('B\'s click', () => /ButtonPress event[^]*?\(222,/.test(events), 10_000).catch(() => {});
+  await waitFor('B\'s click', () => /ButtonPress event[^]*?\(222,/.test(xev.text), 10_000).catch(() => {});
   await new Promise((r) => setTimeout(r, 300));
-  t.match(events, /ButtonPress event[^]*?\(222,/, 'the new controller\'s click arrives');
-  t.notMatch(events, /\(111,/, 'the old controller\'s click does not');
+  t.match(xev.text, /ButtonPress event[^]*?\(222,/, 'the new controller\'s click arrives');
+  t.notMatch(xev.text, /\(111,/, 'the old controller\'s click does not');
 });
 
 t.test('garbage on the input channel is dropped; the controller keeps working', async (t) => {
   const x = await startXvfb('640x480x24');
   t.teardown(() => x.kill());
-  const xev = spawn('xev', ['-display', x.display, '-geometry', '640x480+0+0', '-event', 'button'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let events = '';
-  xev.stdout.on('data', (d: Buffer) => (events += d));
+  const xev = await startXev(x.display, '640x480', ['button']);
   t.teardown(() => xev.kill());
-  await new Promise((r) => setTimeout(r, 500));
   const daemon = await startDaemon();
   t.teardown(() => daemon.app.close());
   const publisher = publish({ url: daemon.url, session: 'junk', token: mintToken({ secret: SECRET, session: 'junk', role: 'publisher' }), source: { kind: 'x11', display: x.display }, video: { width: 320, height: 240 } });
@@ -142,9 +133,9 @@ t.test('garbage on the input channel is dropped; the controller keeps working', 
   v.channel.send(JSON.stringify({ t: 'take-control' }));
   v.channel.send(JSON.stringify({ t: 'button', button: 0, down: true, x: 300 / 639, y: 0.5 }));
   v.channel.send(JSON.stringify({ t: 'button', button: 0, down: false, x: 300 / 639, y: 0.5 }));
-  await waitFor('the valid click', () => /ButtonPress event[^]*?\(300,/.test(events), 10_000).catch(() => {});
-  t.match(events, /ButtonPress event[^]*?\(300,/, 'the click after 500 bad messages arrives');
-  t.equal((events.match(/ButtonPress/g) ?? []).length, 1, 'none of the garbage clicked');
+  await waitFor('the valid click', () => /ButtonPress event[^]*?\(300,/.test(xev.text), 10_000).catch(() => {});
+  t.match(xev.text, /ButtonPress event[^]*?\(300,/, 'the click after 500 bad messages arrives');
+  t.equal((xev.text.match(/ButtonPress/g) ?? []).length, 1, 'none of the garbage clicked');
   t.equal(({} as Record<string, unknown>).polluted, undefined, 'no prototype pollution');
   t.same(errors, [], 'no publisher error');
   t.equal(publisher.viewers, 1, 'the viewer is still there');

@@ -4,6 +4,7 @@
 // InvalidArgumentError/OperationError, within a bounded time; errors emitted as events are typed too;
 // the peer stays usable (a real offer still works) or closes cleanly; the process never crashes.
 import t from 'tap';
+import { prng, type Rng } from '../helpers/prng.js';
 import { InvalidArgumentError, OperationError, WebRtcBinError, WebRtcPeer, livePeerCount } from '../../lib/index.js';
 
 const unhandled: unknown[] = [];
@@ -15,19 +16,6 @@ const CANDIDATE_CASES = Number(process.env.FUZZ_CANDIDATE_CASES ?? 500);
 t.comment(`FUZZ_SEED=${SEED}`);
 console.error(`# sdp fuzz seed: FUZZ_SEED=${SEED}`);
 
-function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (n: number) => Math.floor(next() * n);
-  return { next, int, pick: <T>(items: readonly T[]): T => items[int(items.length)]!, chance: (p: number) => next() < p };
-}
-type Rng = ReturnType<typeof prng>;
 
 const GARBAGE = ['', '0', '-1', '65536', '4294967296', '99999999999999999999', 'NaN', 'x'.repeat(3000), '\u0000', 'é🙂', '%s%s%n', ':::', '/', 'IN IP6 ::1', '*', ' '];
 const EXTRA_LINES = [

@@ -4,6 +4,7 @@
 // the documented limit; a valid one is relayed exactly. Meanwhile a well-behaved publisher and viewer
 // in the same session keep exchanging messages, and nothing crashes or rejects unhandled.
 import t from 'tap';
+import { prng, type Rng } from '../helpers/prng.js';
 import { TextDecoder } from 'node:util';
 import { mintToken, verifyToken } from '../../lib/signaling/token.js';
 import { ERROR_CODES, checkClientMessage } from '../../lib/signaling/protocol.js';
@@ -18,21 +19,6 @@ const CASES = Number(process.env.FUZZ_CASES ?? 3000);
 t.comment(`FUZZ_SEED=${SEED} FUZZ_CASES=${CASES}`);
 console.error(`# fuzz seed: FUZZ_SEED=${SEED}`);
 
-// mulberry32: small, fast, reproducible.
-function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (n: number) => Math.floor(next() * n);
-  const pick = <T>(items: readonly T[]): T => items[int(items.length)]!;
-  return { next, int, pick, chance: (p: number) => next() < p };
-}
-type Rng = ReturnType<typeof prng>;
 
 const MAX = 8192;
 const MAX_PAYLOAD = MAX * 2 + 1024; // what server.ts gives ws
