@@ -45,8 +45,11 @@ export interface BitrateControllerOptions {
  * - congested (loss, averaged over two reports, ≥ highLoss; or the RTT stood rttRiseMs above the lowest
  *   RTT of the last 30 s in two reports in a row): the
  *   target drops to 85% of itself, or to 90% of what actually got through (sent × (1 − loss)) when that is
- *   lower, never below min; then it waits settleMs before judging again;
- * - clean: +15% per report when the last decrease is more than 8 s old, else +5% (at least 20 kbit/s):
+ *   lower, but never by more than half in one step, nor below min; then it waits settleMs before judging
+ *   again;
+ * - a report over an interval in which the sender sent almost nothing (< 50 kbit/s: a stalled host, a
+ *   still screen) moves nothing;
+ * - clean: +15% per report when the last decrease is more than 5 s old, else +8% (at least 30 kbit/s):
  *   quick recovery once a cap lifts, a slow approach to a rate that recently failed; never above max,
  *   nor far above what the encoder actually sends (a still screen does not inflate the target);
  * - random loss below highLoss alone is not congestion: NACK/RTX repair it, and backing off would not
@@ -99,17 +102,21 @@ export class BitrateController {
     const delayed = risen && this.#risen;
     this.#risen = risen;
     if (sample.at - this.#lastDecrease < this.#settleMs) return { target: this.#target, reason: 'hold' };
+    // Next to nothing sent over the report's interval: the sender itself stalled (a busy host) or the
+    // screen is still. Such a report's loss and RTT say little about the link: no move either way.
+    if (sample.sentKbps !== undefined && sample.sentKbps < 50) return { target: this.#target, reason: 'hold' };
     if (loss >= this.#highLoss || delayed) {
       let next = this.#target * 0.85;
-      if (sample.sentKbps !== undefined && sample.sentKbps > 0) next = Math.min(next, sample.sentKbps * (1 - loss) * 0.9);
-      next = clamp(Math.round(next), this.min, this.max);
+      if (sample.sentKbps !== undefined) next = Math.min(next, sample.sentKbps * (1 - loss) * 0.9);
+      // One report never cuts more than half: a short or odd interval must not send the target to the floor.
+      next = clamp(Math.round(Math.max(next, this.#target * 0.5)), this.min, this.max);
       this.#lastDecrease = sample.at;
       const moved = next !== this.#target;
       this.#target = next;
       return { target: next, reason: moved ? (loss >= this.#highLoss ? 'loss' : 'delay') : 'hold' };
     }
     const sinceDecrease = sample.at - this.#lastDecrease;
-    let next = sinceDecrease > 8000 ? this.#target * 1.15 : this.#target + Math.max(20, this.#target * 0.05);
+    let next = sinceDecrease > 5000 ? this.#target * 1.15 : this.#target + Math.max(30, this.#target * 0.08);
     // The encoder may send far less than its target (a still screen): do not run the target up on credit.
     if (sample.sentKbps !== undefined && sample.sentKbps > 0) next = Math.min(next, Math.max(this.#target, sample.sentKbps * 2));
     next = clamp(Math.round(next), this.min, this.max);
