@@ -17,6 +17,8 @@ export interface BitrateSample {
   rttMs?: number;
   /** What we sent over the last interval (RTP payload and headers, retransmissions included), kbit/s. */
   sentKbps?: number;
+  /** RTP packets sent over the same interval (the loss fraction's sample size), when known. */
+  sentPackets?: number;
 }
 
 export interface BitrateDecision {
@@ -51,7 +53,9 @@ export interface BitrateControllerOptions {
  *   still screen) moves nothing;
  * - clean: +15% per report when the last decrease is more than 5 s old, else +8% (at least 30 kbit/s):
  *   quick recovery once a cap lifts, a slow approach to a rate that recently failed; never above max,
- *   nor far above what the encoder actually sends (a still screen does not inflate the target);
+ *   and not while the encoder sends under 40% of its target (a still screen does not inflate it);
+ * - with packet counts, loss is pooled over two reports and needs ≥ 6 lost packets to count: at low
+ *   rates a report covers a dozen packets, and one or two lost is chance, not congestion;
  * - random loss below highLoss alone is not congestion: NACK/RTX repair it, and backing off would not
  *   reduce it.
  */
@@ -65,6 +69,7 @@ export class BitrateController {
   #rtts: { at: number; rtt: number }[] = [];
   #lastDecrease = -Infinity;
   #loss: number | undefined;
+  #previous: { lost: number; sent: number } | undefined;
   #risen = false;
 
   constructor(options: BitrateControllerOptions) {
@@ -94,8 +99,18 @@ export class BitrateController {
     // One report covers ~1 s (a few dozen packets at these rates): 5% random loss alone reads 0–14%.
     // Loss is smoothed over two reports, and a risen RTT must show in two reports in a row, so that
     // neither a noisy report nor one late packet (a busy host) counts as congestion.
+    // With packet counts, loss is pooled over the two reports and must also be more than a handful of
+    // packets: at 100 kbit/s a report covers ~10 packets, and 2 of them lost (20%) is still chance.
     const raw = clamp(sample.fractionLost, 0, 1);
-    const loss = this.#loss === undefined ? raw : (this.#loss + raw) / 2;
+    let loss = this.#loss === undefined ? raw : (this.#loss + raw) / 2;
+    let significant = true;
+    if (sample.sentPackets !== undefined && sample.sentPackets > 0) {
+      const now = { lost: raw * sample.sentPackets, sent: sample.sentPackets };
+      const pooled = this.#previous ? { lost: now.lost + this.#previous.lost, sent: now.sent + this.#previous.sent } : now;
+      loss = pooled.lost / pooled.sent;
+      significant = pooled.lost >= 6;
+      this.#previous = now;
+    }
     this.#loss = loss;
     const rise = base !== undefined && sample.rttMs !== undefined ? sample.rttMs - base : 0;
     const risen = base !== undefined && rise >= Math.max(this.#rttRiseMs, base * 0.25);
@@ -105,7 +120,7 @@ export class BitrateController {
     // Next to nothing sent over the report's interval: the sender itself stalled (a busy host) or the
     // screen is still. Such a report's loss and RTT say little about the link: no move either way.
     if (sample.sentKbps !== undefined && sample.sentKbps < 50) return { target: this.#target, reason: 'hold' };
-    if (loss >= this.#highLoss || delayed) {
+    if ((loss >= this.#highLoss && significant) || delayed) {
       let next = this.#target * 0.85;
       if (sample.sentKbps !== undefined) next = Math.min(next, sample.sentKbps * (1 - loss) * 0.9);
       // One report never cuts more than half: a short or odd interval must not send the target to the floor.
@@ -113,12 +128,12 @@ export class BitrateController {
       this.#lastDecrease = sample.at;
       const moved = next !== this.#target;
       this.#target = next;
-      return { target: next, reason: moved ? (loss >= this.#highLoss ? 'loss' : 'delay') : 'hold' };
+      return { target: next, reason: moved ? (delayed ? 'delay' : 'loss') : 'hold' };
     }
     const sinceDecrease = sample.at - this.#lastDecrease;
     let next = sinceDecrease > 5000 ? this.#target * 1.15 : this.#target + Math.max(30, this.#target * 0.08);
     // The encoder may send far less than its target (a still screen): do not run the target up on credit.
-    if (sample.sentKbps !== undefined && sample.sentKbps > 0) next = Math.min(next, Math.max(this.#target, sample.sentKbps * 2));
+    if (sample.sentKbps !== undefined && sample.sentKbps < this.#target * 0.4) return { target: this.#target, reason: 'hold' };
     next = clamp(Math.round(next), this.min, this.max);
     const moved = next !== this.#target;
     this.#target = next;
@@ -139,7 +154,7 @@ const num = (value: unknown): number | undefined => (typeof value === 'number' &
  * (fractionLost, roundTripTime in seconds) and the matching outbound-rtp (bytesSent). Returns
  * undefined while no report has arrived. `key` identifies the report (a new one changes it).
  */
-export function readReport(report: StatsReport): { key: string; fractionLost: number; rttMs?: number; bytesSent?: number } | undefined {
+export function readReport(report: StatsReport): { key: string; fractionLost: number; rttMs?: number; bytesSent?: number; packetsSent?: number } | undefined {
   let remote: Record<string, unknown> | undefined;
   let outbound: Record<string, unknown> | undefined;
   for (const stat of report.values()) {
@@ -160,6 +175,7 @@ export function readReport(report: StatsReport): { key: string; fractionLost: nu
     fractionLost: fraction > 1 ? fraction / 256 : fraction,
     rttMs: rtt === undefined ? undefined : rtt * 1000,
     bytesSent: num(outbound?.bytesSent),
+    packetsSent: num(outbound?.packetsSent),
   };
 }
 
@@ -189,7 +205,7 @@ export class AdaptiveBitrate {
   readonly #options: AdaptiveBitrateOptions;
   #timer: NodeJS.Timeout | undefined;
   #lastKey: string | undefined;
-  #lastBytes: { at: number; bytes: number } | undefined;
+  #lastBytes: { at: number; bytes: number; packets?: number } | undefined;
   #busy = false;
 
   constructor(options: AdaptiveBitrateOptions) {
@@ -224,14 +240,17 @@ export class AdaptiveBitrate {
       if (!report || report.key === this.#lastKey) return;
       this.#lastKey = report.key;
       let sentKbps: number | undefined;
+      let sentPackets: number | undefined;
       if (report.bytesSent !== undefined) {
-        if (this.#lastBytes && at > this.#lastBytes.at && report.bytesSent >= this.#lastBytes.bytes) {
-          sentKbps = ((report.bytesSent - this.#lastBytes.bytes) * 8) / (at - this.#lastBytes.at);
+        const last = this.#lastBytes;
+        if (last && at > last.at && report.bytesSent >= last.bytes) {
+          sentKbps = ((report.bytesSent - last.bytes) * 8) / (at - last.at);
+          if (report.packetsSent !== undefined && last.packets !== undefined) sentPackets = report.packetsSent - last.packets;
         }
-        this.#lastBytes = { at, bytes: report.bytesSent };
+        this.#lastBytes = { at, bytes: report.bytesSent, packets: report.packetsSent };
       }
       const from = this.controller.target;
-      const decision = this.controller.update({ at, fractionLost: report.fractionLost, rttMs: report.rttMs, sentKbps });
+      const decision = this.controller.update({ at, fractionLost: report.fractionLost, rttMs: report.rttMs, sentKbps, sentPackets });
       if (decision.target !== from) {
         this.#options.apply(decision.target);
         this.#options.onChange?.({ from, to: decision.target, reason: decision.reason, fractionLost: report.fractionLost, rttMs: report.rttMs, sentKbps });

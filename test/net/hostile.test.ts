@@ -125,5 +125,6 @@ t.test('publish() defaults: the stream keeps playing, the bitrate goes under the
     throw error;
   }
   t.pass(`bitrate rose from ${low} to ${publisher.videoBitrate} kbit/s ${((Date.now() - lifted) / 1000).toFixed(1)} s after the cap lifted`);
+  if (process.env.HOSTILE_VERBOSE) t.comment(`changes: ${JSON.stringify(changes)}`);
   t.ok((await measure(page, 3)).fps > 0, 'still playing');
 });

@@ -62,6 +62,9 @@ t.test('never below min, never above max; an idle encoder does not inflate the t
   const d = new BitrateController({ min: 150, max: 4000, start: 300 });
   feed(d, times(30, { loss: 0, sent: 100 }));
   t.ok(d.target <= 300, `encoder sending 100 kbit/s: target stays ${d.target}`);
+  const few = new BitrateController({ min: 150, max: 2000, start: 200 });
+  for (let i = 1; i <= 10; i++) few.update({ at: i * 1000, fractionLost: i % 2 ? 0.2 : 0.1, sentKbps: 120, sentPackets: 12 });
+  t.ok(few.target > 200, `1–2 of 12 packets lost per report is chance, not congestion (target ${few.target})`);
   const e = new BitrateController({ min: 150, max: 2000, start: 1000 });
   feed(e, times(5, { loss: 0.6, rtt: 400, sent: 10 }));
   t.equal(e.target, 1000, 'reports over an interval with next to nothing sent (a stalled sender) move nothing');
