@@ -12,6 +12,7 @@
         "src-native/x_capture_guard.cc",
         "src-native/gst_json.cc",
         "src-native/shared_encoder.cc",
+        "src-native/encoder_bitrate.cc",
         "src-native/x_input.cc",
         "src-native/x_error_trap.cc",
         "src-native/x_clipboard.cc",

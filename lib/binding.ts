@@ -43,6 +43,7 @@ export interface NativePeerOptions {
   bundlePolicy?: string;
   latency?: number;
   nack?: boolean;
+  fecPercentage?: number;
   maxFps?: number;
 }
 
@@ -59,6 +60,9 @@ export interface NativePeer {
   recalculateLatency(): void;
   setSendPayloadType(payloadType: number, preferences: string, kind?: 'video' | 'audio'): boolean;
   releaseMedia(): void;
+  /** kbit/s in; the kbit/s the encoder now targets out, -1 when this pipeline holds no encoder. */
+  setBitrate(kbps: number): number;
+  getBitrate(): number;
   setReceivePreferences(caps: string): boolean;
   framesDecoded(): number;
   encoderStats(): { framesEncoded: number; subscribers: number; framesUnchanged: number };

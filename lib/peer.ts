@@ -183,6 +183,31 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
       throw fromNative(error, 'WebRtcPeer');
     }
     this.#native.onevent = (event) => this.#onNativeEvent(event);
+    this.#encoder = shared?.native;
+  }
+  #encoder: NativePeer | undefined;
+
+  /**
+   * Changes the video encoder's target bitrate while streaming (kbit/s, whole, 50–100000) and returns
+   * what the encoder now targets. A peer created by a Streamer shares its encoder: this then changes
+   * the bitrate every viewer of that streamer gets (Streamer.setBitrate does the same). Throws on a
+   * peer that encodes no video.
+   */
+  setBitrate(kbps: number): number {
+    this.#assertOpen('setBitrate');
+    if (!Number.isInteger(kbps) || kbps < 50 || kbps > 100_000) {
+      throw new InvalidArgumentError(`setBitrate: kbps must be a whole number from 50 to 100000 (got ${JSON.stringify(kbps)})`);
+    }
+    const now = (this.#encoder ?? this.#native).setBitrate(kbps);
+    if (now < 0) throw new InvalidStateError('setBitrate: this peer encodes no video');
+    return now;
+  }
+
+  /** The video encoder's current target bitrate in kbit/s (undefined when this peer encodes no video). */
+  get bitrate(): number | undefined {
+    if (this.#closed) return undefined;
+    const now = (this.#encoder ?? this.#native).getBitrate();
+    return now < 0 ? undefined : now;
   }
 
   static #buildNativeOptions(options: WebRtcPeerOptions, shared?: SharedEncoderRef): NativePeerOptions {
@@ -208,6 +233,16 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
       bundlePolicy: bundle,
       latency,
     };
+    if (options.nack !== undefined) {
+      if (typeof options.nack !== 'boolean') throw new InvalidArgumentError('nack must be true or false');
+      native.nack = options.nack;
+    }
+    if (options.fec !== undefined && options.fec !== false) {
+      if (!Number.isInteger(options.fec) || options.fec < 0 || options.fec > 100) {
+        throw new InvalidArgumentError('fec must be false or a whole percentage from 0 to 100');
+      }
+      if (options.fec > 0) native.fecPercentage = options.fec;
+    }
     const needed = [...CORE_ELEMENTS];
     const video = options.video;
     if (shared) {

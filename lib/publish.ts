@@ -7,6 +7,7 @@ import { InvalidArgumentError, XDisplayLostError } from './errors.js';
 import { planSendAudio } from './media.js';
 import { toWebrtcbinIce } from './ice-servers.js';
 import { WebRtcPeer } from './peer.js';
+import { PublisherBitrate } from './publish-bitrate.js';
 import { Streamer } from './streamer.js';
 import { InputInjector } from './input/injector.js';
 import { XClipboard } from './input/clipboard.js';
@@ -50,6 +51,13 @@ export interface PublishOptions {
    * `video.width`/`height` (default 3840×2160) bound what is sent. Default false.
    */
   resize?: boolean;
+  /**
+   * Adapt the video bitrate to each viewer's link (RTCP loss and round-trip time; docs/reliability.md):
+   * between `min` (default 150 kbit/s) and `video.bitrate`. With a shared encoder it follows the worst
+   * viewer, but one viewer never pulls it below `floor` (default 300 kbit/s). Default on; false keeps
+   * `video.bitrate` fixed.
+   */
+  adaptiveBitrate?: boolean | { min?: number; floor?: number };
   /** One capture and encoder for all viewers (default true); false gives each viewer its own. */
   shareEncoder?: boolean;
   /** Receive instead of send: every participant's video is decoded and emitted as `frame` events. */
@@ -134,6 +142,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
   #resizer: ScreenResizer | undefined;
   #controlAllowed = new Set<string>();
   #closing: Promise<void> | undefined;
+  #bitrate: PublisherBitrate | undefined;
 
   constructor(options: PublishOptions) {
     super();
@@ -146,6 +155,10 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     }
     this.#options = options;
     this.#log = options.logger ?? silentLogger;
+    if (!options.receive && options.adaptiveBitrate !== false) {
+      const abr = typeof options.adaptiveBitrate === 'object' ? options.adaptiveBitrate : {};
+      this.#bitrate = new PublisherBitrate({ max: options.video?.bitrate ?? 2000, min: abr.min, floor: abr.floor, log: this.#log });
+    }
     this.client = new SignalingClient({
       url: options.url,
       session: options.session,
@@ -232,6 +245,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
   close(): Promise<void> {
     if (this.#closing) return this.#closing;
     for (const viewer of [...this.#viewers.values()]) this.#drop(viewer, 'publisher closed', false);
+    this.#bitrate?.close();
     this.#closing = Promise.allSettled([this.client.close(), ...this.#peerCloses])
       .then(() => this.#streamer?.close())
       .then(() => this.#injector?.close())
@@ -309,6 +323,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
       if (state === 'connected' && !viewer.connected) {
         viewer.connected = true;
         this.#log.info({ viewer: id }, 'publisher: viewer connected');
+        this.#bitrate?.add(id, peer, this.#options.shareEncoder !== false ? this.#streamer : undefined);
         this.#notify(() => this.emit('viewer-connected', id));
       } else if (state === 'failed' || state === 'closed') {
         this.#log.warn({ viewer: id, state }, 'publisher: viewer connection ended');
@@ -347,6 +362,16 @@ export class Publisher extends EventEmitter<PublisherEvents> {
       streamer.on('warning', (warning) => this.#log.warn({ err: warning.message }, 'publisher: encoder warning'));
     }
     return this.#streamer;
+  }
+
+  /**
+   * The video encoder's current target bitrate, kbit/s: the shared encoder's, or with an encoder per
+   * viewer the lowest of theirs (undefined before the first viewer).
+   */
+  get videoBitrate(): number | undefined {
+    if (this.#streamer) return this.#streamer.bitrate;
+    const rates = [...this.#viewers.values()].map((v) => v.peer.bitrate).filter((r): r is number => r !== undefined);
+    return rates.length ? Math.min(...rates) : undefined;
   }
 
   /** The shared encoder's counters (undefined until the first viewer). */
@@ -539,6 +564,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
   #drop(viewer: Viewer, reason: string, bye: boolean): void {
     if (this.#viewers.get(viewer.id) !== viewer) return;
     this.#viewers.delete(viewer.id);
+    this.#bitrate?.remove(viewer.id);
     if (this.#controller === viewer.id) this.#controller = undefined;
     const closing = viewer.peer.close().catch((error: unknown) => {
       this.#log.warn({ viewer: viewer.id, err: message(error) }, 'publisher: closing a peer failed');

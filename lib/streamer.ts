@@ -4,7 +4,7 @@
 import { EventEmitter } from 'node:events';
 import { loadBinding, type NativeEvent, type NativePeer } from './binding.js';
 import { elementsPresent } from './doctor.js';
-import { GStreamerError, InvalidStateError, MissingPluginError, busError, fromNative } from './errors.js';
+import { GStreamerError, InvalidArgumentError, InvalidStateError, MissingPluginError, busError, fromNative } from './errors.js';
 import { planSharedEncoder } from './media.js';
 import { SHARED_ENCODER, WebRtcPeer } from './peer.js';
 import type { SendVideoOptions, SourceOptions, VideoCodec, WebRtcPeerOptions } from './types.js';
@@ -60,6 +60,23 @@ export class Streamer extends EventEmitter<StreamerEvents> {
   /** Frames the encoder produced, peers it currently feeds, and unchanged frames it was spared. */
   get stats(): { framesEncoded: number; subscribers: number; framesUnchanged: number } {
     return this.native.encoderStats();
+  }
+
+  /**
+   * Changes the shared encoder's target bitrate (kbit/s, whole, 50–100000) for every viewer at once
+   * and returns what the encoder now targets. publish() drives this from its adaptive controller.
+   */
+  setBitrate(kbps: number): number {
+    if (this.#closing) throw new InvalidStateError('the streamer is closed');
+    if (!Number.isInteger(kbps) || kbps < 50 || kbps > 100_000) {
+      throw new InvalidArgumentError(`setBitrate: kbps must be a whole number from 50 to 100000 (got ${JSON.stringify(kbps)})`);
+    }
+    return this.native.setBitrate(kbps);
+  }
+
+  /** The shared encoder's current target bitrate, kbit/s. */
+  get bitrate(): number {
+    return this.#closing ? -1 : this.native.getBitrate();
   }
 
   /** Stops capture and encoding. Peers created from it stop receiving media; close them too. */

@@ -124,6 +124,16 @@ export interface WebRtcPeerOptions {
   bundlePolicy?: 'max-bundle' | 'balanced' | 'max-compat';
   /** Receive jitter buffer in ms (webrtcbin `latency`; its own default is 200). Default 50. */
   latency?: number;
+  /**
+   * Retransmission of lost video packets (NACK + RTX) on the video transceiver. Default true; false
+   * only for measurements (a lost packet then breaks the picture until the next keyframe).
+   */
+  nack?: boolean;
+  /**
+   * Forward error correction for sent video: ULPFEC inside RED (the transceiver's `fec-type`), with
+   * this much redundancy in percent (1–100), or false/0 for none (default). See docs/reliability.md.
+   */
+  fec?: number | false;
 }
 
 export interface TrackInfo {

@@ -193,6 +193,8 @@ Napi::Function Peer::DefineClass(Napi::Env env) {
           InstanceMethod<&Peer::RecalculateLatency>("recalculateLatency"),
           InstanceMethod<&Peer::SetSendPayloadType>("setSendPayloadType"),
           InstanceMethod<&Peer::ReleaseMedia>("releaseMedia"),
+          InstanceMethod<&Peer::SetBitrate>("setBitrate"),
+          InstanceMethod<&Peer::GetBitrate>("getBitrate"),
           InstanceMethod<&Peer::SetReceivePreferences>("setReceivePreferences"),
           InstanceMethod<&Peer::FramesDecoded>("framesDecoded"),
           InstanceMethod<&Peer::EncoderStats>("encoderStats"),
@@ -242,6 +244,8 @@ Peer::Peer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Peer>(info) {
   }
   Napi::Value nack = options.Get("nack");
   config.nack = nack.IsBoolean() ? nack.As<Napi::Boolean>().Value() : true;
+  Napi::Value fec = options.Get("fecPercentage");
+  if (fec.IsNumber()) config.fecPercentage = fec.As<Napi::Number>().Int32Value();
   Napi::Value turn = options.Get("turnServers");
   if (turn.IsArray()) {
     Napi::Array list = turn.As<Napi::Array>();
@@ -377,6 +381,17 @@ Napi::Value Peer::ReleaseMedia(const Napi::CallbackInfo& info) {
   Usable(info.Env());
   core_->ReleaseMedia();
   return info.Env().Undefined();
+}
+
+// kbit/s in, kbit/s now set out (-1: no encoder in this pipeline).
+Napi::Value Peer::SetBitrate(const Napi::CallbackInfo& info) {
+  Usable(info.Env());
+  return Napi::Number::New(info.Env(), core_->SetBitrate(info[0].ToNumber().Int32Value()));
+}
+
+Napi::Value Peer::GetBitrate(const Napi::CallbackInfo& info) {
+  if (core_->closing()) return Napi::Number::New(info.Env(), -1);
+  return Napi::Number::New(info.Env(), core_->GetBitrate());
 }
 
 Napi::Value Peer::SetReceivePreferences(const Napi::CallbackInfo& info) {

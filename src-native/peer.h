@@ -32,6 +32,8 @@ class Peer : public Napi::ObjectWrap<Peer> {
   Napi::Value RecalculateLatency(const Napi::CallbackInfo& info);
   Napi::Value SetSendPayloadType(const Napi::CallbackInfo& info);
   Napi::Value ReleaseMedia(const Napi::CallbackInfo& info);
+  Napi::Value SetBitrate(const Napi::CallbackInfo& info);
+  Napi::Value GetBitrate(const Napi::CallbackInfo& info);
   Napi::Value SetReceivePreferences(const Napi::CallbackInfo& info);
   Napi::Value FramesDecoded(const Napi::CallbackInfo& info);
   Napi::Value EncoderStats(const Napi::CallbackInfo& info);

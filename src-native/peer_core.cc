@@ -243,6 +243,10 @@ bool PeerCore::LinkToWebrtc(SendStream& stream, GstPad* src, const std::string& 
     if (caps) g_object_set(transceiver, "codec-preferences", caps, nullptr);
     // Retransmission is for video; browsers refuse an RTX group on audio (Opus conceals instead).
     if (config_.nack && &stream == &video_send_) g_object_set(transceiver, "do-nack", TRUE, nullptr);
+    if (config_.fecPercentage > 0 && &stream == &video_send_) {
+      gst_util_set_object_arg(G_OBJECT(transceiver), "fec-type", "ulp-red");
+      g_object_set(transceiver, "fec-percentage", static_cast<guint>(config_.fecPercentage), nullptr);
+    }
     if (caps) gst_caps_unref(caps);
   }
   GstPadLinkReturn link = gst_pad_link(src, sink.get());

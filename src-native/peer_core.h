@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "encoder_bitrate.h"
 #include "event_pipe.h"
 #include "frame.h"
 #include "shared_encoder.h"
@@ -54,6 +55,7 @@ struct PeerConfig {
   int latencyMs = 0;               // receive jitter buffer
   int64_t minFrameIntervalNs = 0;  // maxFps for frames handed to JS (0: every frame)
   bool nack = true;
+  int fecPercentage = 0;           // > 0: ULPFEC + RED on the video send transceiver, this much redundancy
 };
 
 // A failure the JS layer turns into a typed error (code selects the class).
@@ -96,6 +98,10 @@ class PeerCore : public std::enable_shared_from_this<PeerCore> {
   bool SetReceivePreferences(const std::string& caps);
   // JS thread: let the held encoded stream flow into webrtcbin (idempotent).
   void ReleaseMedia();
+  // JS thread, open peer: the video encoder's target bitrate (own media bin, or the shared encoder's
+  // bin in encoder mode), kbit/s; -1 when this pipeline holds no encoder.
+  int SetBitrate(int kbps) { return SetEncoderBitrate(media_, kbps); }
+  int GetBitrate() { return GetEncoderBitrate(media_); }
   uint64_t FramesDecoded() const { return frames_decoded_.load(); }
   uint64_t FramesDropped() const { return frames_dropped_.load(); }
   uint64_t FramesSkipped() const { return frames_skipped_.load(); }

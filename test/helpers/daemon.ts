@@ -5,13 +5,13 @@ import { createSignalingServer, type StandaloneOptions } from '../../lib/signali
 
 export const SECRET = 'test-secret-0123456789abcdef';
 
-export async function startDaemon(options: Partial<StandaloneOptions> & { port?: number } = {}): Promise<{ app: FastifyInstance; port: number; url: string; http: string }> {
-  const { port: wanted, ...rest } = options;
+export async function startDaemon(options: Partial<StandaloneOptions> & { port?: number; host?: string } = {}): Promise<{ app: FastifyInstance; port: number; url: string; http: string }> {
+  const { port: wanted, host = '127.0.0.1', ...rest } = options;
   const app = await createSignalingServer({ secret: SECRET, logLevel: 'silent', ...rest });
-  await app.listen({ port: wanted ?? 0, host: '127.0.0.1' });
+  await app.listen({ port: wanted ?? 0, host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
-  return { app, port, url: `ws://127.0.0.1:${port}/v1/ws`, http: `http://127.0.0.1:${port}` };
+  return { app, port, url: `ws://${host}:${port}/v1/ws`, http: `http://${host}:${port}` };
 }
 
 /** A raw protocol client: sends JSON or raw frames, collects every message and the close code. */
