@@ -34,6 +34,8 @@ export interface Machine {
   gstreamer: string;
   chromium?: string;
   date: string;
+  /** /proc/loadavg when the run started: the cores are shared with other work (tests, builds). */
+  loadavg: string;
 }
 
 export function machine(extra: Partial<Machine> = {}): Machine {
@@ -52,12 +54,13 @@ export function machine(extra: Partial<Machine> = {}): Machine {
     node: process.version,
     gstreamer: loadBinding().gstVersion(),
     date: new Date().toISOString(),
+    loadavg: readFileSync('/proc/loadavg', 'utf8').trim().split(' ').slice(0, 3).join(' '),
     ...extra,
   };
 }
 
 export function describeMachine(m: Machine): string {
-  return `${m.cores} cores (${m.cpu}), ${m.memGiB} GiB, ${m.os}, kernel ${m.kernel}, Node ${m.node}, ${m.gstreamer}${m.chromium ? `, Chromium ${m.chromium}` : ''}, ${m.date}`;
+  return `${m.cores} cores (${m.cpu}), ${m.memGiB} GiB, ${m.os}, kernel ${m.kernel}, Node ${m.node}, ${m.gstreamer}${m.chromium ? `, Chromium ${m.chromium}` : ''}, ${m.date}, load average ${m.loadavg}`;
 }
 
 /** Appends one JSON line to bench/results/NAME.jsonl. */
@@ -141,3 +144,5 @@ export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 
 /** Wall clock in ms with sub-ms precision, comparable with a browser page's performance.timeOrigin + now(). */
 export const nowMs = () => performance.timeOrigin + performance.now();
+
+export const loadavg = () => readFileSync('/proc/loadavg', 'utf8').trim().split(' ').slice(0, 3).join(' ');

@@ -120,13 +120,28 @@ export function encoderFloorDescription(source: SourceOptions, video: SendVideoO
   const cut = description.search(/ ! rtp\w+pay /);
   let encoder = description.slice(0, cut);
   if (extraEncoderProps) encoder = encoder.replace(/(vp8enc|vp9enc|x264enc) /, `$1 ${extraEncoderProps} `);
-  return `${encoder} ! fakesink sync=false`;
+  // fpsdisplaysink counts what reached the sink (gst-launch -v prints it), so CPU can be read per frame.
+  return `${encoder} ! fpsdisplaysink video-sink=fakesink text-overlay=false sync=false fps-update-interval=500`;
 }
 
-export function startGstLaunch(description: string): ChildProcess {
+export interface GstLaunch {
+  child: ChildProcess;
+  /** Frames rendered by the fpsdisplaysink so far (from gst-launch -v's last-message). */
+  rendered(): number;
+}
+
+export function startGstLaunch(description: string): GstLaunch {
   // gst-launch-1.0 splits its arguments itself; quoted caps survive as one argv entry each.
   const args = description.match(/(?:[^\s"]+|"[^"]*")+/g)!.map((a) => a.replace(/"/g, ''));
-  return spawn('gst-launch-1.0', ['-q', ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn('gst-launch-1.0', ['-v', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let rendered = 0;
+  let tail = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    tail = (tail + d.toString()).slice(-4096);
+    const all = [...tail.matchAll(/rendered: (\d+)/g)];
+    if (all.length) rendered = Number(all[all.length - 1]![1]);
+  });
+  return { child, rendered: () => rendered };
 }
 
 export async function stopChild(child: ChildProcess): Promise<void> {
