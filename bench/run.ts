@@ -14,6 +14,8 @@ const ALL: [name: string, args: string[]][] = [
   ['first-frame', []],
   ['cpu', []],
   ['latency', ['--quick']],
+  ['daemon-load', []],
+  ['churn', []],
 ];
 
 const LOCK = '/tmp/webrtcbin-bench.lock';
