@@ -40,11 +40,18 @@ await Promise.all(Object.values(senders).map((s) => s.ready()));
 const startup = Object.fromEntries(Object.entries(senders).map(([k, s]) => [k, s.readyAt! - s.startedAt])) as Record<SenderKind, number>;
 
 const samples: Sample[] = [];
+const failures: { sender: SenderKind; mode: string; error: string }[] = [];
+// A join that never shows a frame is recorded as a failure (with how far it got), not fatal.
 async function joinOnce(sender: SenderProcess, mode: 'cold' | 'warm'): Promise<ViewerPage> {
   const viewer = await ViewerPage.open(browser, sender);
-  await viewer.start();
-  const marks = await viewer.firstFrame();
-  samples.push({ sender: sender.kind, mode, marks });
+  try {
+    await viewer.start();
+    const marks = await viewer.firstFrame();
+    samples.push({ sender: sender.kind, mode, marks });
+  } catch (error) {
+    failures.push({ sender: sender.kind, mode, error: error instanceof Error ? error.message : String(error) });
+    process.stderr.write(`\n${sender.kind} ${mode} join failed: ${failures.at(-1)!.error}\n`);
+  }
   return viewer;
 }
 
@@ -100,6 +107,7 @@ for (const mode of ['cold', 'warm'] as const) {
     }
   }
 }
+rows.push(['joins without a frame within 15 s (cold + warm)', ...(['ours', 'python'] as const).map((k) => String(failures.filter((f) => f.sender === k).length)), '']);
 rows.push(['sender process start → ready (ms, once)', fmt(startup.ours, 0), fmt(startup.python, 0), ratio(startup.ours, startup.python)]);
 console.log(table(['figure', 'ours (Node, Streamer)', 'python plain webrtcbin', 'ours ÷ python'], rows));
 const rvfcMissing = samples.filter((s) => s.marks.frame === undefined).length;
@@ -113,6 +121,7 @@ const file = writeResult('first-frame', {
   config: { codec, width, height, fps: 30, source, joins },
   startupMs: startup,
   summary,
+  failures,
   samples,
 });
 console.log(`results appended to ${file}`);
