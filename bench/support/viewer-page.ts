@@ -123,7 +123,12 @@ export class ViewerPage {
     });
     this.join = nowMs();
     sender.send({ type: 'join', id });
-    await done;
+    const timer = setTimeout(() => failed(new Error(`${sender.kind}: no offer answered within 20 s`)), 20_000);
+    try {
+      await done;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** The page's marks, on Node's clock, relative to the join. */
@@ -155,7 +160,9 @@ export class ViewerPage {
   async close(): Promise<void> {
     this.sender.unlisten(this.id);
     const left = this.sender.request({ type: 'leave', id: this.id }, 'left').catch(() => {});
-    await this.page.close().catch(() => {});
-    await left;
+    // Bounded: a sender stuck in teardown (seen once with the Python baseline) must not stall the run.
+    const bound = (p: Promise<unknown>) => Promise.race([p, new Promise((r) => setTimeout(r, 10_000))]);
+    await bound(this.page.close().catch(() => {}));
+    await bound(left);
   }
 }
