@@ -162,7 +162,7 @@ async function run(kind: Kind) {
   await sleep(seconds * 1000);
   const pacedDaemonCpu = daemonCpu.stop();
   const pacedSelfCpu = selfCpu.stop();
-  const paced = { perSecond: (delivered - pacedDelivered0) / pacedDaemonCpu.seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: Math.max(...latencies) };
+  const paced = { perSecond: (delivered - pacedDelivered0) / pacedDaemonCpu.seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.reduce((a, b) => Math.max(a, b), 0) };
   recording = false;
   for (const t of timers) clearInterval(t);
   await sleep(500);
