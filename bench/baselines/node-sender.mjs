@@ -1,0 +1,80 @@
+// Our sender as a child process, speaking the same JSON-lines protocol as python-sender.py, so one
+// harness (and one Chromium viewer page) measures both. Runs the compiled library (dist/), as an
+// application would. What publish() does for a viewer, minus the daemon: a Streamer (one shared
+// encoder, created on the first viewer) and one peer per viewer; we offer, the viewer answers.
+// Only the input data channel is left out (the Python baseline has none).
+//   node bench/baselines/node-sender.mjs '{"source":{…},"video":{…},"shared":true}'
+// stdin:  {"type":"join","id"} {"type":"answer","id","sdp"} {"type":"candidate","id","candidate"}
+//         {"type":"leave","id"} {"type":"reset"} (close the streamer: the next join is cold) {"type":"stats"}
+// stdout: {"type":"ready"} {"type":"offer","id","sdp"} {"type":"candidate","id","candidate"}
+//         {"type":"state","id","state"} {"type":"left","id"} {"type":"reset-done"} {"type":"stats",…} {"type":"error",…}
+import { createInterface } from 'node:readline';
+import { Streamer, WebRtcPeer, livePeerCount } from '../../dist/lib/index.js';
+
+const config = JSON.parse(process.argv[2] ?? '{}');
+const source = config.source ?? { kind: 'test', pattern: 'ball' };
+const video = config.video ?? {};
+const shared = config.shared !== false;
+const emit = (message) => process.stdout.write(JSON.stringify(message) + '\n');
+
+let streamer;
+const peers = new Map();
+
+async function join(id) {
+  let peer;
+  if (shared) {
+    streamer ??= new Streamer({ source, video });
+    peer = streamer.createPeer();
+  } else {
+    peer = new WebRtcPeer({ source, video });
+  }
+  peers.set(id, peer);
+  peer.on('icecandidate', (candidate) => emit({ type: 'candidate', id, candidate }));
+  peer.on('connectionstatechange', (state) => emit({ type: 'state', id, state }));
+  peer.on('error', (error) => emit({ type: 'error', id, message: error.message }));
+  const offer = await peer.createOffer();
+  await peer.setLocalDescription(offer);
+  emit({ type: 'offer', id, sdp: offer.sdp });
+}
+
+async function handle(message) {
+  const peer = peers.get(message.id);
+  switch (message.type) {
+    case 'join':
+      return join(message.id);
+    case 'answer':
+      return peer?.setRemoteDescription({ type: 'answer', sdp: message.sdp });
+    case 'candidate':
+      return peer?.addIceCandidate(message.candidate).catch(() => {});
+    case 'leave':
+      peers.delete(message.id);
+      await peer?.close();
+      return emit({ type: 'left', id: message.id });
+    case 'reset': {
+      const all = [...peers.values()];
+      peers.clear();
+      await Promise.all(all.map((p) => p.close()));
+      await streamer?.close();
+      streamer = undefined;
+      return emit({ type: 'reset-done', livePeers: livePeerCount() });
+    }
+    case 'stats':
+      return emit({ type: 'stats', encoder: streamer?.stats ?? null, livePeers: livePeerCount() });
+    case 'quit':
+      for (const p of peers.values()) await p.close();
+      await streamer?.close();
+      process.exit(0);
+  }
+}
+
+createInterface({ input: process.stdin }).on('line', (line) => {
+  let message;
+  try {
+    message = JSON.parse(line);
+  } catch {
+    return;
+  }
+  handle(message).catch((error) => emit({ type: 'error', id: message.id, message: String(error?.message ?? error) }));
+});
+process.stdin.on('end', () => process.exit(0));
+emit({ type: 'ready' });

@@ -1,0 +1,144 @@
+// Glass-to-glass latency: a headful Chromium paints the wall-clock time as a row of blocks on an Xvfb
+// display (bench/pages/clock.html); the agent streams that display; a headless Chromium viewer reads
+// the blocks from every frame it shows and subtracts them from its own clock. noVNC (x11vnc +
+// websockify) on the same display is measured in the same run, interleaved, as is the painter's own
+// paint→capture delay (ximagesrc alone), which is in every figure and not ours to cut.
+//   node --import tsx bench/run.ts latency [--quick] [--sizes 1280x720,1920x1080] [--fps 30,60]
+//     [--codecs vp8,h264] [--frames 300] [--no-novnc] [--no-wan] [--wan-only]
+import { parseArgs } from 'node:util';
+import type { Browser } from 'playwright-core';
+import { chromium } from 'playwright-core';
+import type { VideoCodec } from '../lib/index.js';
+import { CHROMIUM_FLAGS, launchChromium } from '../test/helpers/browser.js';
+import { startXvfb } from '../test/helpers/xvfb.js';
+import { measureCaptureLatency } from './lib/capture-clock.js';
+import { measureNoVnc, startNoVnc } from './lib/novnc.js';
+import { ensureBenchPackages } from './lib/packages.js';
+import { startPainter } from './lib/painter.js';
+import { sleep } from './lib/processes.js';
+import type { Reading } from './lib/readers.js';
+import { appendResult, describeMachine } from './lib/results.js';
+import type { Summary } from './lib/stats.js';
+import { formatTable } from './lib/table.js';
+import { HOST_ADDRESS, startWanLink, WAN_DEFAULT } from './lib/wan.js';
+import { measureWebRtc, type ReceiverStats } from './lib/webrtc-viewer.js';
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean' },
+    sizes: { type: 'string' },
+    fps: { type: 'string' },
+    codecs: { type: 'string' },
+    frames: { type: 'string' },
+    'no-novnc': { type: 'boolean' },
+    'no-wan': { type: 'boolean' },
+    'wan-only': { type: 'boolean' },
+  },
+});
+const quick = values.quick === true;
+const sizes = (values.sizes ?? (quick ? '1280x720' : '1280x720,1920x1080')).split(',').map((s) => s.split('x').map(Number) as [number, number]);
+const fpsList = (values.fps ?? '30,60').split(',').map(Number);
+const codecs = (values.codecs ?? 'vp8,h264').split(',') as VideoCodec[];
+const frames = Number(values.frames ?? 300);
+const withNoVnc = values['no-novnc'] !== true;
+const withWan = values['no-wan'] !== true;
+const lanToo = values['wan-only'] !== true;
+
+interface Row {
+  network: 'loopback' | 'wan';
+  size: string;
+  fps: number;
+  peer: string; // "webrtc vp8", "noVNC", "paint→capture"
+  latency: Summary;
+  received?: Summary;
+  deliveredFps: number;
+  misread: number;
+  receiver?: ReceiverStats;
+}
+const rows: Row[] = [];
+const ms = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '–' : v.toFixed(1));
+
+function add(row: Row): void {
+  rows.push(row);
+  const r = row.receiver;
+  console.log(
+    `  ${row.network} ${row.size}@${row.fps} ${row.peer}: p50 ${ms(row.latency.p50)} p95 ${ms(row.latency.p95)} max ${ms(row.latency.max)} ms ` +
+      `(n=${row.latency.n}, ${row.deliveredFps.toFixed(1)} fps, ${row.misread} misread)` +
+      (row.received ? `, paint→received p50 ${ms(row.received.p50)}` : '') +
+      (r ? `, jitter buffer ${ms(r.jitterBufferMs)} ms/frame, decode ${ms(r.decodeMs)} ms/frame, lost ${r.packetsLost}, nack ${r.nacks}, freezes ${r.freezes}` : ''),
+  );
+}
+
+function fromReading(network: Row['network'], size: string, fps: number, peer: string, reading: Reading & { receiver?: ReceiverStats }): Row {
+  return { network, size, fps, peer, latency: reading.glass, received: reading.received, deliveredFps: reading.fps, misread: reading.misread, receiver: reading.receiver };
+}
+
+async function loopback(viewer: Browser, width: number, height: number): Promise<void> {
+  const size = `${width}x${height}`;
+  const xvfb = await startXvfb(`${width}x${height}x24`);
+  const painter = await startPainter(xvfb.display, width, height);
+  const novnc = withNoVnc ? await startNoVnc(xvfb.display, { webPort: 6080 + (process.pid % 500), vncPort: 5900 + (process.pid % 500) }) : undefined;
+  try {
+    await sleep(2000); // the painter's first paint
+    for (const fps of fpsList) {
+      // Interleaved: the painter's own delay, then each codec, then noVNC, for each frame rate.
+      const capture = await measureCaptureLatency(xvfb.display, fps, frames);
+      add({ network: 'loopback', size, fps, peer: 'paint→capture', latency: capture.latency, deliveredFps: fps, misread: capture.misread });
+      for (const codec of codecs) {
+        add(fromReading('loopback', size, fps, `webrtc ${codec}`, await measureWebRtc(viewer, xvfb.display, { codec, width, height, fps }, frames)));
+      }
+      if (novnc) add(fromReading('loopback', size, fps, 'noVNC', await measureNoVnc(viewer, novnc.urlFor('127.0.0.1'), frames, 30_000)));
+    }
+  } finally {
+    await novnc?.close();
+    await painter.close();
+    await xvfb.kill();
+  }
+}
+
+// 100 ms RTT, 1% loss, 10 Mbit/s, full-screen motion: the viewer's browser runs inside the namespace.
+async function wan(width: number, height: number, fps: number): Promise<void> {
+  const size = `${width}x${height}`;
+  const link = await startWanLink(WAN_DEFAULT);
+  const xvfb = await startXvfb(`${width}x${height}x24`);
+  const painter = await startPainter(xvfb.display, width, height, { motion: true });
+  const novnc = withNoVnc ? await startNoVnc(xvfb.display, { webPort: 6080 + (process.pid % 500), vncPort: 5900 + (process.pid % 500) }) : undefined;
+  const viewer = await chromium.launch({ executablePath: link.chromiumWrapper, args: CHROMIUM_FLAGS, headless: true });
+  try {
+    await sleep(2000);
+    const capture = await measureCaptureLatency(xvfb.display, fps, frames);
+    add({ network: 'wan', size, fps, peer: 'paint→capture', latency: capture.latency, deliveredFps: fps, misread: capture.misread });
+    for (const codec of codecs) {
+      add(fromReading('wan', size, fps, `webrtc ${codec}`, await measureWebRtc(viewer, xvfb.display, { codec, width, height, fps }, frames)));
+    }
+    if (novnc) add(fromReading('wan', size, fps, 'noVNC', await measureNoVnc(viewer, novnc.urlFor(HOST_ADDRESS), frames, 40_000)));
+  } finally {
+    await viewer.close();
+    await novnc?.close();
+    await painter.close();
+    await xvfb.kill();
+    await link.close();
+  }
+}
+
+ensureBenchPackages();
+console.log(`latency: ${describeMachine()}, ${new Date().toISOString()}`);
+console.log(`  ${frames} frames per point; painter: headful Chromium on Xvfb; viewer: headless Chromium`);
+if (lanToo) {
+  const viewer = await launchChromium();
+  try {
+    for (const [w, h] of sizes) await loopback(viewer, w, h);
+  } finally {
+    await viewer.close();
+  }
+}
+if (withWan) await wan(1280, 720, 30);
+
+console.log('\nglass-to-glass, ms (webrtc: until the frame is shown; noVNC: until its canvas has it; paint→capture: the painter alone)');
+console.log(
+  formatTable(
+    ['network', 'size@fps', 'peer', 'p50', 'p95', 'max', 'fps shown', 'paint→received p50', 'jitter buf ms/f', 'decode ms/f', 'n', 'misread'],
+    rows.map((r) => [r.network, `${r.size}@${r.fps}`, r.peer, ms(r.latency.p50), ms(r.latency.p95), ms(r.latency.max), r.deliveredFps.toFixed(1), ms(r.received?.p50), ms(r.receiver?.jitterBufferMs), ms(r.receiver?.decodeMs), r.latency.n, r.misread]),
+  ),
+);
+appendResult('latency', { rows });
