@@ -392,6 +392,9 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
     if (!this.#sends && this.#sendsAudio) this.#native.releaseMedia();
     if (!this.#sends || this.#sendCaps !== undefined) return Promise.resolve();
     this.#native.releaseMedia();
+    // VP8/VP9: the codec preferences say all the SDP needs, so negotiation runs while the encoder
+    // starts (ICE and DTLS overlap its first frame). H.264 waits: the profile-level-id comes from it.
+    if (this.#sendCodec !== 'h264') return Promise.resolve();
     return this.#run(operation, () =>
       new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => {

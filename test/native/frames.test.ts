@@ -66,8 +66,10 @@ t.test('maxFps samples before JS sees anything', async (t) => {
   let n = 0;
   receiver.on('frame', () => n++);
   await new Promise((r) => setTimeout(r, 2000));
-  t.ok(n >= 7 && n <= 12, `${n} frames in 2 s at maxFps 5 (decoder ran at 30)`);
-  t.ok(receiver.framesDecoded > 40, `${receiver.framesDecoded} decoded`);
+  const decoded0 = receiver.framesDecoded;
+  t.ok(n >= 7 && n <= 12, `${n} frames in 2 s at maxFps 5`);
+  // The decoder runs at the stream's rate whatever maxFps is (a ratio, so a busy machine passes too).
+  t.ok(decoded0 >= 2 * n, `${decoded0} decoded meanwhile, at least twice what JS was handed`);
   t.throws(() => new WebRtcPeer({ video: { receive: true, maxFps: 0 } }), /maxFps/);
 });
 
