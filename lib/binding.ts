@@ -111,6 +111,12 @@ function remedies(message: string): string {
   return lines.join('\n');
 }
 
+/** The addon file node-gyp-build loads: a local build (build/Release) first, else the matching prebuild. */
+export function addonPath(): string {
+  const require = createRequire(import.meta.url);
+  return (require('node-gyp-build') as { path(dir: string): string }).path(packageRoot);
+}
+
 export function loadBinding(): Binding {
   if (cached) return cached;
   const require = createRequire(import.meta.url);
