@@ -11,7 +11,7 @@ commands:
                       one is missing and names the Debian package
   selftest            negotiate real peers over loopback and decode frames: proves an installation
       --codec vp8,vp9,h264 (every installed one)  --seconds N (3)  --min-frames N
-      --xvfb [--display :97] (also an X11 capture)  --signaling (also daemon + publish() + viewer)
+      --xvfb [--display :N] (also an X11 capture of an Xvfb it starts)  --signaling (also daemon + publish() + viewer)
   signal              run the signaling daemon
       --port N (PORT, 8080)   --host ADDR (127.0.0.1)
       --secret S (WEBRTCBIN_SECRET)   --insecure (local development only: no tokens)

@@ -167,11 +167,19 @@ export async function selftest(argv: string[]): Promise<number> {
   }
 
   if (values.xvfb) {
-    const display = values.display ?? ':97';
     const { startXvfb } = await import('./xvfb.js');
     let xvfb: ChildProcess | undefined;
+    let display = values.display ?? '';
     try {
-      xvfb = await startXvfb(display, '320x240x24');
+      // A chroot or container shares the host's abstract X sockets: a taken display is retried elsewhere.
+      for (let attempt = 0; !xvfb; attempt++) {
+        if (!values.display) display = `:${100 + Math.floor(Math.random() * 400)}`;
+        try {
+          xvfb = await startXvfb(display, '320x240x24');
+        } catch (error) {
+          if (values.display || attempt >= 4) throw error;
+        }
+      }
       report(await loopback(`x11 capture of Xvfb ${display}`, { kind: 'x11', display }, codecs[0] ?? 'vp8', seconds, minFrames, false));
     } catch (error) {
       report({ name: `x11 capture of Xvfb ${display}`, ok: false, detail: (error as Error).message });
