@@ -138,10 +138,10 @@ else
     'path-exclude=/usr/share/info/*' 'path-exclude=/usr/share/locale/*' 'path-include=/usr/share/locale/locale.alias' \
     > "$staged.tmp/etc/dpkg/dpkg.cfg.d/01-webrtcbin-nodoc"
   {
-    chroot "$staged.tmp" apt-get update &&
+    in_chroot "$staged.tmp" apt-get update &&
     # shellcheck disable=SC2086
-    DEBIAN_FRONTEND=noninteractive chroot "$staged.tmp" apt-get install -y --no-install-recommends $packages &&
-    DEBIAN_FRONTEND=noninteractive chroot "$staged.tmp" apt-get dist-upgrade -y --no-install-recommends
+    in_chroot "$staged.tmp" apt-get install -y --no-install-recommends $packages &&
+    in_chroot "$staged.tmp" apt-get dist-upgrade -y --no-install-recommends
   } > "$cache/apt.log" 2>&1 || die "apt-get failed in the chroot; see $cache/apt.log (last lines: $(tail -n 3 "$cache/apt.log" | tr '\n' ' '))"
   unmount_all
   rm -f "$staged.tmp/usr/sbin/policy-rc.d"
@@ -193,7 +193,7 @@ mkdir -p "$out/usr/local/lib/node_modules"
 cp -a "$npm_dir" "$out/usr/local/lib/node_modules/npm"
 ln -sf ../lib/node_modules/npm/bin/npm-cli.js "$out/usr/local/bin/npm"
 ln -sf ../lib/node_modules/npm/bin/npx-cli.js "$out/usr/local/bin/npx"
-chroot "$out" /usr/local/bin/node -e 0 2>"$cache/node.log" \
+in_chroot "$out" /usr/local/bin/node -e 0 2>"$cache/node.log" \
   || die "the Node binary does not run in the image ($(head -n 2 "$cache/node.log" | tr '\n' ' ')): pass a --node built for Debian 12 $arch"
 
 say "[5/6] npm install -g $(basename "$tarball") in the image (its install script must find the prebuild: there is no compiler)"
@@ -208,7 +208,7 @@ for setting in registry proxy https-proxy strict-ssl; do
 done
 cafile=$("${npm_on_host[@]}" config get cafile 2>/dev/null || true)
 if [ -f "$cafile" ]; then cp "$cafile" "$out/tmp/npm-ca.crt"; npm_env+=(npm_config_cafile=/tmp/npm-ca.crt); fi
-chroot "$out" /usr/bin/env -i HOME=/root PATH=/usr/local/bin:/usr/bin:/bin "${npm_env[@]}" \
+in_chroot "$out" "${npm_env[@]}" \
   npm install --global --omit=dev --no-audit --no-fund --foreground-scripts --allow-scripts=node-webrtcbin /tmp/package.tgz > "$cache/npm-install.log" 2>&1 \
   || die "npm install in the image failed; see $cache/npm-install.log (last lines: $(tail -n 3 "$cache/npm-install.log" | tr '\n' ' '))"
 unmount_all
@@ -221,8 +221,8 @@ pkgdir="$out/usr/local/lib/node_modules/node-webrtcbin"
 say "[6/6] system: agent unit, user, fstab, network"
 install -D -m 0644 "$here/webrtcbin-agent.service" "$out/etc/systemd/system/webrtcbin-agent.service"
 install -D -m 0600 "$here/webrtcbin-agent.env" "$out/etc/webrtcbin/agent.env"
-chroot "$out" useradd --system --user-group --home-dir /nonexistent --no-create-home --shell /usr/sbin/nologin webrtcbin
-chroot "$out" chown root:webrtcbin /etc/webrtcbin/agent.env
+in_chroot "$out" useradd --system --user-group --home-dir /nonexistent --no-create-home --shell /usr/sbin/nologin webrtcbin
+in_chroot "$out" chown root:webrtcbin /etc/webrtcbin/agent.env
 chmod 0640 "$out/etc/webrtcbin/agent.env"
 echo webrtcbin-vm > "$out/etc/hostname"
 printf '127.0.0.1\tlocalhost\n127.0.1.1\twebrtcbin-vm\n::1\tlocalhost ip6-localhost ip6-loopback\n' > "$out/etc/hosts"
@@ -236,7 +236,7 @@ Name=eth* en*
 DHCP=yes
 KeepConfiguration=yes
 EOF
-chroot "$out" systemctl enable --quiet webrtcbin-agent.service systemd-networkd.service > /dev/null 2>&1 \
+in_chroot "$out" systemctl enable --quiet webrtcbin-agent.service systemd-networkd.service > /dev/null 2>&1 \
   || die "systemctl enable failed in the image"
 # Per-machine identity is made at first boot, not baked into the golden image.
 : > "$out/etc/machine-id"

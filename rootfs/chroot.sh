@@ -35,6 +35,14 @@ chroot_mount() {
   _mount "$root/dev/pts" -t devpts devpts -o newinstance,ptmxmode=0666
 }
 
+# Runs a command in ROOT with a clean environment: nothing of the caller's (NODE_OPTIONS, loaders, CA
+# paths of the build host) leaks in. Extra VAR=value words may precede the command.
+in_chroot() {
+  local root=$1; shift
+  chroot "$root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin \
+    DEBIAN_FRONTEND=noninteractive GST_REGISTRY=/tmp/gst-registry.bin "$@"
+}
+
 bind_mount() { _mount "$2" --bind "$1"; }
 tmpfs_mount() { _mount "$1" -t tmpfs tmpfs -o mode=1777; }
 

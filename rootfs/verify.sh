@@ -53,7 +53,7 @@ tmpfs_mount "$root/root"
 failures=0
 pass() { say "ok    $*"; }
 fail() { say "FAIL  $*"; failures=$((failures + 1)); }
-in_root() { chroot "$root" /usr/bin/env -i HOME=/root PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin GST_REGISTRY=/tmp/gst-registry.bin "$@"; }
+in_root() { in_chroot "$root" "$@"; }
 
 # --- the machine without a toolchain ---------------------------------------------------------------
 compilers=$(in_root /bin/sh -c 'for c in cc gcc g++ c++ clang clang++ make ld; do command -v $c; done' || true)

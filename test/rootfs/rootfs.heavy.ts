@@ -16,7 +16,10 @@ const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status
 function run(args: string[], timeoutMs: number): Promise<{ code: number | null; out: string; seconds: number }> {
   const started = Date.now();
   return new Promise((resolve) => {
-    const child = spawn('bash', args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    // As from a shell: without the test runner's loaders in NODE_OPTIONS.
+    const env = { ...process.env };
+    delete env.NODE_OPTIONS;
+    const child = spawn('bash', args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d));
     child.stderr.on('data', (d: Buffer) => (out += d));
