@@ -137,9 +137,10 @@ else
   printf '%s\n' 'path-exclude=/usr/share/doc/*' 'path-include=/usr/share/doc/*/copyright' 'path-exclude=/usr/share/man/*' \
     'path-exclude=/usr/share/info/*' 'path-exclude=/usr/share/locale/*' 'path-include=/usr/share/locale/locale.alias' \
     > "$staged.tmp/etc/dpkg/dpkg.cfg.d/01-webrtcbin-nodoc"
+  # $packages is a list of words on purpose.
+  # shellcheck disable=SC2086
   {
     in_chroot "$staged.tmp" apt-get update &&
-    # shellcheck disable=SC2086
     in_chroot "$staged.tmp" apt-get install -y --no-install-recommends $packages &&
     in_chroot "$staged.tmp" apt-get dist-upgrade -y --no-install-recommends
   } > "$cache/apt.log" 2>&1 || die "apt-get failed in the chroot; see $cache/apt.log (last lines: $(tail -n 3 "$cache/apt.log" | tr '\n' ' '))"
@@ -177,7 +178,7 @@ else
 fi
 prebuilt=$(tar -tzf "$tarball" | sed -n 's|^package/\(prebuilds/linux-x64/.*\.node\)$|\1|p')
 [ -n "$prebuilt" ] || die "$tarball has no prebuilds/linux-x64/*.node: run \`npm run prebuilds\` before \`npm pack\` (the image has no compiler)"
-say "      $(basename "$tarball"): $(du -h "$tarball" | cut -f1), $(echo $prebuilt)"
+say "      $(basename "$tarball"): $(du -h "$tarball" | cut -f1), ${prebuilt//$'\n'/ }"
 
 # --- the output tree ------------------------------------------------------------------------------
 say "[4/6] tree: $out"

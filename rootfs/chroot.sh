@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by rootfs/build.sh and rootfs/verify.sh (sourced, not run): messages, and mounts into a tree
 # that are always undone. `chroot_mount ROOT` mounts /proc, /sys, /dev, /dev/pts into ROOT; `bind_mount`
 # and `tmpfs_mount` add more; `unmount_all` (run by the EXIT trap that `install_cleanup_trap` sets)

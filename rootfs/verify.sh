@@ -57,9 +57,9 @@ in_root() { in_chroot "$root" "$@"; }
 
 # --- the machine without a toolchain ---------------------------------------------------------------
 compilers=$(in_root /bin/sh -c 'for c in cc gcc g++ c++ clang clang++ make ld; do command -v $c; done' || true)
-if [ -z "$compilers" ]; then pass "no compiler or linker (cc, gcc, g++, c++, clang, make, ld)"; else fail "a toolchain is installed: $(echo $compilers)"; fi
+if [ -z "$compilers" ]; then pass "no compiler or linker (cc, gcc, g++, c++, clang, make, ld)"; else fail "a toolchain is installed: ${compilers//$'\n'/ }"; fi
 headers=$(ls -d "$root/usr/include/gstreamer-1.0" "$root/usr/include/node" "$root/usr/include/c++" 2>/dev/null || true)
-if [ -z "$headers" ]; then pass "no GStreamer, Node or C++ headers"; else fail "headers are installed: $(echo ${headers//$root/})"; fi
+if [ -z "$headers" ]; then pass "no GStreamer, Node or C++ headers"; else headers=${headers//$root/}; fail "headers are installed: ${headers//$'\n'/ }"; fi
 
 node_version=$(in_root node -v 2>&1 || true)
 if in_root node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' 2>/dev/null; then
@@ -70,7 +70,8 @@ fi
 
 missing_pkgs=()
 for p in $(read_lists "$here/packages.txt"); do
-  in_root dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing_pkgs+=("$p")
+  # shellcheck disable=SC2016
+  [ "$(in_root dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)" = 'install ok installed' ] || missing_pkgs+=("$p")
 done
 if [ ${#missing_pkgs[@]} -eq 0 ]; then pass "every package of rootfs/packages.txt is installed"; else fail "packages not installed: ${missing_pkgs[*]}"; fi
 
@@ -83,7 +84,7 @@ case "$addon" in
 esac
 if [ -e "$root$pkg/build" ]; then fail "$pkg/build exists: the install compiled the addon"; else pass "no $pkg/build: nothing was compiled at install"; fi
 unresolved=$(in_root ldd "$addon" 2>&1 | grep 'not found' || true)
-if [ -z "$unresolved" ]; then pass "every library the addon links resolves (ldd)"; else fail "the addon links missing libraries: $(echo $unresolved)"; fi
+if [ -z "$unresolved" ]; then pass "every library the addon links resolves (ldd)"; else fail "the addon links missing libraries: ${unresolved//$'\n'/;}"; fi
 
 # --- GStreamer elements ----------------------------------------------------------------------------
 if doctor=$(in_root webrtcbin doctor 2>&1); then
@@ -118,7 +119,7 @@ if in_root getent passwd webrtcbin > /dev/null; then pass "user webrtcbin exists
 if analysis=$(in_root systemd-analyze verify "$unit" 2>&1); then
   pass "systemd-analyze verify $unit"
 else
-  fail "systemd-analyze verify $unit: $(echo $analysis)"
+  fail "systemd-analyze verify $unit: ${analysis//$'\n'/; }"
 fi
 # `webrtcbin stream` as the unit runs it, with an empty environment file: exit 2 and say what is missing.
 stream_out=$(in_root webrtcbin stream 2>&1) && stream_code=0 || stream_code=$?

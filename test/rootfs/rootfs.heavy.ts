@@ -106,9 +106,13 @@ if (process.getuid?.() !== 0 || !has('debootstrap') || !has('mkfs.ext4')) {
 
     const viewer = nodeViewer(daemon.url, 'vm', mintToken({ secret: SECRET, session: 'vm', role: 'viewer' }));
     t.teardown(() => viewer.close());
-    const deadline = Date.now() + 60_000;
-    while (viewer.peer.framesDecoded < 30 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
-    t.ok(viewer.peer.framesDecoded >= 30, `a viewer here decoded ${viewer.peer.framesDecoded} frames from the booted agent: ${out}`);
+    // Nothing draws on the container's Xvfb: the shared encoder sends a still screen as a refresh about
+    // every 2 s, so a few frames are the proof (boot, then the agent, then a negotiation, then decoding).
+    const started = Date.now();
+    while (viewer.peer.framesDecoded < 3 && Date.now() - started < 120_000) await new Promise((r) => setTimeout(r, 200));
+    t.ok(viewer.peer.framesDecoded >= 3, `a viewer here decoded ${viewer.peer.framesDecoded} frames from the booted agent: ${out}`);
+    t.equal(viewer.peer.connectionState, 'connected');
+    t.comment(`boot to 3 decoded frames: ${Math.round((Date.now() - started) / 1000)} s`);
     await viewer.close();
     container.kill('SIGTERM'); // nspawn halts the container: systemd stops the agent (SIGTERM) and powers off
     const code = await Promise.race([exited, new Promise((r) => setTimeout(() => r('timeout'), 30_000))]);
