@@ -32,7 +32,7 @@ function run(args: string[], timeoutMs: number): Promise<{ code: number | null; 
 }
 
 if (process.getuid?.() !== 0 || !has('debootstrap') || !has('mkfs.ext4')) {
-  t.skip('needs root, debootstrap and mkfs.ext4 (rootfs/install-packages.sh --dev)');
+  t.pass('skipped: needs root, debootstrap and mkfs.ext4 (rootfs/install-packages.sh --dev)', { skip: true });
 } else {
   const given = process.env.WEBRTCBIN_ROOTFS_TEST_CACHE;
   const cache = given ?? mkdtempSync('/var/tmp/webrtcbin-rootfs-test.');
