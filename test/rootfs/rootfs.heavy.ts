@@ -50,12 +50,18 @@ if (process.getuid?.() !== 0 || !has('debootstrap') || !has('mkfs.ext4')) {
     t.comment(r.out.split('\n').filter((l) => /done|unpacked/.test(l)).join('\n'));
   });
 
-  t.test('build again: both stages cached', async (t) => {
-    const r = await run(build, 20 * 60_000);
+  t.test('build again with an overlay: both stages cached', async (t) => {
+    const overlay = path.join(cache, 'overlay');
+    mkdirSync(path.join(overlay, 'etc/webrtcbin'), { recursive: true });
+    writeFileSync(path.join(overlay, 'etc/webrtcbin/agent.env'), 'WEBRTCBIN_URL=wss://controller.example/v1/ws\nWEBRTCBIN_SESSION=vm-1\n');
+    writeFileSync(path.join(overlay, 'etc/agent-marker'), 'from the overlay\n');
+    const r = await run([...build, '--overlay', overlay], 20 * 60_000);
     t.equal(r.code, 0, r.out);
     t.match(r.out, /base system: cached/);
     t.match(r.out, /packages: cached/);
     t.notMatch(r.out, /debootstrap --variant/);
+    t.equal(readFileSync(path.join(tree, 'etc/agent-marker'), 'utf8'), 'from the overlay\n', 'overlay files are in the tree');
+    t.match(readFileSync(path.join(tree, 'etc/webrtcbin/agent.env'), 'utf8'), /^WEBRTCBIN_SESSION=vm-1$/m, "the overlay's agent.env replaced the template");
     t.comment(`build, cached: ${r.seconds} s`);
   });
 
