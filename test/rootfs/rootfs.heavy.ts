@@ -6,7 +6,7 @@
 // one under /var/tmp is used and removed.
 import t from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync, chmodSync, mkdirSync, unlinkSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, rmSync, statSync, writeFileSync, chmodSync, unlinkSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -129,9 +129,16 @@ if (process.getuid?.() !== 0 || !has('debootstrap') || !has('mkfs.ext4')) {
     const pluginDir = path.join(tree, 'usr/lib/x86_64-linux-gnu/gstreamer-1.0');
     const nice = readdirSync(pluginDir).find((f) => /^libgstnice\.so/.test(f));
     t.ok(nice, 'the image has the libnice plugin');
-    unlinkSync(path.join(pluginDir, nice!));
-    mkdirSync(path.join(tree, 'usr/local/bin'), { recursive: true });
-    writeFileSync(path.join(tree, 'usr/local/bin/cc'), '#!/bin/sh\nexit 1\n', { mode: 0o755 });
+    // Put the tree back afterwards: with WEBRTCBIN_ROOTFS_TEST_CACHE it is someone's build.
+    const plugin = path.join(pluginDir, nice!);
+    const saved = { data: readFileSync(plugin), mode: statSync(plugin).mode };
+    const cc = path.join(tree, 'usr/local/bin/cc');
+    t.teardown(() => {
+      writeFileSync(plugin, saved.data, { mode: saved.mode });
+      rmSync(cc, { force: true });
+    });
+    unlinkSync(plugin);
+    writeFileSync(cc, '#!/bin/sh\nexit 1\n', { mode: 0o755 });
     const r = await run(['rootfs/verify.sh', tree, '--seconds', '1'], 10 * 60_000);
     t.equal(r.code, 1, r.out);
     t.match(r.out, /FAIL {2}a toolchain is installed: \/usr\/local\/bin\/cc/);
