@@ -1,6 +1,6 @@
 {
   "variables": {
-    "gst_modules": "gstreamer-1.0 gstreamer-webrtc-1.0 gstreamer-sdp-1.0 gstreamer-app-1.0 gstreamer-video-1.0 x11 xtst"
+    "gst_modules": "gstreamer-1.0 gstreamer-webrtc-1.0 gstreamer-sdp-1.0 gstreamer-app-1.0 gstreamer-video-1.0 x11 xtst xrandr xfixes"
   },
   "targets": [
     {
@@ -9,9 +9,13 @@
         "src-native/addon.cc",
         "src-native/peer.cc",
         "src-native/peer_core.cc",
+        "src-native/x_capture_guard.cc",
         "src-native/gst_json.cc",
         "src-native/shared_encoder.cc",
-        "src-native/x_input.cc"
+        "src-native/x_input.cc",
+        "src-native/x_error_trap.cc",
+        "src-native/x_clipboard.cc",
+        "src-native/x_screen.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")"

@@ -26,6 +26,8 @@ export interface NativePeerOptions {
   encoder?: NativePeer;
   sendDescription?: string;
   sendCaps?: string;
+  sendAudioDescription?: string;
+  sendAudioCaps?: string;
   receiveCaps?: string;
   receiveFormat?: string;
   receiveEncoded?: boolean;
@@ -55,7 +57,7 @@ export interface NativePeer {
   getDescription(property: string): string | null;
   getState(property: string): string;
   recalculateLatency(): void;
-  setSendPayloadType(payloadType: number, preferences: string): boolean;
+  setSendPayloadType(payloadType: number, preferences: string, kind?: 'video' | 'audio'): boolean;
   releaseMedia(): void;
   setReceivePreferences(caps: string): boolean;
   framesDecoded(): number;
@@ -111,8 +113,10 @@ function remedies(message: string): string {
   return lines.join('\n');
 }
 
-/** The addon file node-gyp-build loads: a local build (build/Release) first, else the matching prebuild. */
+/** The addon file loadBinding() loads: WEBRTCBIN_ADDON, else a local build (build/Release), else the prebuild. */
 export function addonPath(): string {
+  const override = process.env.WEBRTCBIN_ADDON;
+  if (override) return path.resolve(override);
   const require = createRequire(import.meta.url);
   return (require('node-gyp-build') as { path(dir: string): string }).path(packageRoot);
 }
@@ -121,8 +125,10 @@ export function loadBinding(): Binding {
   if (cached) return cached;
   const require = createRequire(import.meta.url);
   try {
-    const load = require('node-gyp-build') as (dir: string) => Binding;
-    cached = load(packageRoot);
+    // WEBRTCBIN_ADDON points at another build of the addon (e.g. the sanitizer build of scripts/asan.sh).
+    const override = process.env.WEBRTCBIN_ADDON;
+    if (override) cached = require(path.resolve(override)) as Binding;
+    else cached = (require('node-gyp-build') as (dir: string) => Binding)(packageRoot);
   } catch (error) {
     throw new BindingLoadError(remedies(error instanceof Error ? error.message : String(error)), error);
   }

@@ -29,7 +29,8 @@ commands:
   stream              the VM agent: stream the X display to a session of a daemon elsewhere
       --url WS_URL (WEBRTCBIN_URL)  --session NAME (WEBRTCBIN_SESSION)  --token T (WEBRTCBIN_TOKEN)
       --display :N (DISPLAY)  --xvfb (WEBRTCBIN_XVFB=1)  --codec vp8|vp9|h264 (WEBRTCBIN_CODEC)
-      --bitrate KBPS --fps N --width W --height H (WEBRTCBIN_BITRATE, _FPS, _WIDTH, _HEIGHT)`;
+      --bitrate KBPS --fps N --width W --height H (WEBRTCBIN_BITRATE, _FPS, _WIDTH, _HEIGHT)
+      --audio pulse|test|none (WEBRTCBIN_AUDIO)   exit 3: the X display was lost`;
 
 function list(values: string[] | undefined, env: string | undefined): string[] {
   const fromEnv = env ? env.split(',').map((s) => s.trim()).filter(Boolean) : [];

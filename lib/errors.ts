@@ -57,19 +57,45 @@ export class PipelineError extends WebRtcBinError {
   }
 }
 
+interface BusErrorFields {
+  source: string;
+  domain: string;
+  code: number;
+  message: string;
+  debug: string;
+}
+
 /** An error message from the GStreamer bus, with GStreamer's own fields kept. */
 export class GStreamerError extends WebRtcBinError {
   readonly element: string;
   readonly domain: string;
   readonly gstCode: number;
   readonly debug: string;
-  constructor(fields: { source: string; domain: string; code: number; message: string; debug: string }) {
-    super(`${fields.source || 'pipeline'}: ${fields.message}`, 'ERR_GSTREAMER');
+  constructor(fields: BusErrorFields, code = 'ERR_GSTREAMER') {
+    super(`${fields.source || 'pipeline'}: ${fields.message}`, code);
     this.element = fields.source;
     this.domain = fields.domain;
     this.gstCode = fields.code;
     this.debug = fields.debug;
   }
+}
+
+/**
+ * The X display a capture reads went away (its X server stopped or crashed). The stream cannot
+ * recover: close it, and start a new one once the display is back. The process itself is unharmed.
+ */
+export class XDisplayLostError extends GStreamerError {
+  constructor(fields: BusErrorFields) {
+    super(fields, 'ERR_X_DISPLAY_LOST');
+  }
+}
+
+/** The native addon's domain for a lost capture display (src-native/x_capture_guard.h). */
+const X_DISPLAY_LOST_DOMAIN = 'webrtcbin-x-display-lost';
+
+/** The typed error for a bus error message. */
+export function busError(fields: BusErrorFields): GStreamerError {
+  return fields.domain === X_DISPLAY_LOST_DOMAIN ? new XDisplayLostError(fields) : new GStreamerError(fields);
 }
 
 /** The native addon could not be loaded. The message lists the remedies. */

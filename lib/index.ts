@@ -10,6 +10,7 @@ export {
   OperationError,
   PipelineError,
   GStreamerError,
+  XDisplayLostError,
   BindingLoadError,
 } from './errors.js';
 export { toWebrtcbinIce, redactIceUri } from './ice-servers.js';

@@ -1,7 +1,7 @@
 // Turns `source` + `video` options into the GStreamer description the native layer builds, and the
 // RTP caps webrtcbin should negotiate. Low-latency encoder settings live here (see docs/architecture.md).
 import { InvalidArgumentError } from './errors.js';
-import type { ReceiveVideoOptions, SendVideoOptions, SourceOptions, VideoCodec } from './types.js';
+import type { ReceiveVideoOptions, ScreenRegion, SendAudioOptions, SendVideoOptions, SourceOptions, VideoCodec } from './types.js';
 
 export interface SendPlan {
   codec: VideoCodec;
@@ -71,6 +71,16 @@ function positiveInt(value: unknown, name: string, fallback: number, max: number
 // Printable, no quotes or pipeline syntax: safe to splice into a description.
 const SAFE_TOKEN = /^[\w.:-]+$/;
 
+/** A capture rectangle: whole pixels, at least 16×16 (the encoders' floor). */
+export function checkRegion(region: unknown): ScreenRegion {
+  const r = region as Partial<ScreenRegion> | null;
+  const whole = (v: unknown, min: number) => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= 16384;
+  if (!r || typeof r !== 'object' || !whole(r.x, 0) || !whole(r.y, 0) || !whole(r.width, 16) || !whole(r.height, 16)) {
+    throw new InvalidArgumentError(`source.region must be {x, y, width, height} in whole pixels (x, y ≥ 0; width, height ≥ 16); got ${JSON.stringify(region)}`);
+  }
+  return { x: r.x!, y: r.y!, width: r.width!, height: r.height! };
+}
+
 function sourceDescription(source: SourceOptions): { description: string; elements: string[] } {
   if (!source || typeof source !== 'object') throw new InvalidArgumentError('source must be {kind: "test" | "x11" | "pipeline", …}');
   switch (source.kind) {
@@ -86,9 +96,15 @@ function sourceDescription(source: SourceOptions): { description: string; elemen
       }
       if (!SAFE_TOKEN.test(display)) throw new InvalidArgumentError(`source.display ${JSON.stringify(display)} is not an X display name`);
       const pointer = source.showPointer === false ? 'false' : 'true';
+      let region = '';
+      if (source.region !== undefined) {
+        const r = checkRegion(source.region);
+        // ximagesrc's end coordinates are inclusive.
+        region = ` startx=${r.x} starty=${r.y} endx=${r.x + r.width - 1} endy=${r.y + r.height - 1}`;
+      }
       // A fixed capture rate (no damage events): use-damage can stall H.264 until the next IDR.
       return {
-        description: `ximagesrc display-name=${display} use-damage=false show-pointer=${pointer}`,
+        description: `ximagesrc display-name=${display} use-damage=false show-pointer=${pointer}${region}`,
         elements: ['ximagesrc'],
       };
     }
@@ -182,9 +198,16 @@ function planRaw(source: SourceOptions, video: SendVideoOptions, h264EncoderAvai
   const src = sourceDescription(source);
   const w = width - (width % 2);
   const h = height - (height % 2);
+  if (video.scale !== undefined && video.scale !== 'fixed' && video.scale !== 'fit') {
+    throw new InvalidArgumentError('video.scale must be "fixed" or "fit"');
+  }
+  // 'fit': ranges let videoscale pass the source's size through, or scale it down keeping its aspect.
+  const size = video.scale === 'fit' ? `width=[16,${w}],height=[16,${h}]` : `width=${w},height=${h}`;
+  // BT.601 at every size: GStreamer picks BT.709 from 720 lines up, which Chromium misreads (VP8 cannot
+  // signal it: red arrived as 230,0,2; H.264 blue as 0,0,239). test/e2e/colours.test.ts checks this.
   const raw =
     `${src.description} ! videorate drop-only=true ! videoscale ! videoconvert ! ` +
-    `video/x-raw,format=I420,width=${w},height=${h},framerate=${fps}/1,pixel-aspect-ratio=1/1`;
+    `video/x-raw,format=I420,${size},framerate=${fps}/1,pixel-aspect-ratio=1/1,colorimetry=bt601`;
   const enc = encoderParts(codec, kbps, fps, h264);
   return { codec, raw, enc, elements: [...src.elements, 'videorate', 'videoscale', 'videoconvert', 'queue', ...enc.elements] };
 }
@@ -226,4 +249,48 @@ export function planSharedPeer(codec: VideoCodec): SendPlan {
     'appsrc name=encsrc is-live=true format=time do-timestamp=true max-buffers=30 leaky-type=downstream ! ' +
     `${pay} ! capsfilter name=rtpcaps caps="${RTP_CAPS[codec]}"`;
   return { codec, description, caps: preferenceCaps(codec), elements: ['appsrc', pay.split(' ')[0]!] };
+}
+
+/** Opus as browsers offer it; 111 is Chromium's and Firefox's own number for it. */
+export const OPUS_PAYLOAD_TYPE = 111;
+const OPUS_RTP_CAPS = 'application/x-rtp,media=audio,encoding-name=OPUS,clock-rate=48000';
+
+export function opusPreferences(payloadType = OPUS_PAYLOAD_TYPE): string {
+  return `${OPUS_RTP_CAPS},payload=${payloadType}`;
+}
+
+/** Raw audio → Opus → RTP (payloader "apay"), for a peer's audio send transceiver. */
+export function planSendAudio(audio: SendAudioOptions): Omit<SendPlan, 'codec'> & { codec: 'opus' } {
+  if (!audio || typeof audio !== 'object') throw new InvalidArgumentError('audio must be {source: "test" | "pulse" | {pipeline}} or {receive: true}');
+  const kbps = audio.bitrate ?? 64;
+  if (typeof kbps !== 'number' || !Number.isInteger(kbps) || kbps < 6 || kbps > 510) {
+    throw new InvalidArgumentError(`audio.bitrate must be a whole number of kbit/s from 6 to 510 (got ${JSON.stringify(audio.bitrate)})`);
+  }
+  let source: string;
+  const elements: string[] = [];
+  if (audio.source === 'test') {
+    source = 'audiotestsrc is-live=true wave=sine freq=440 volume=0.2';
+    elements.push('audiotestsrc');
+  } else if (audio.source === 'pulse') {
+    const device = audio.device ?? '@DEFAULT_MONITOR@';
+    if (!/^[\w.@:-]+$/.test(device)) throw new InvalidArgumentError(`audio.device ${JSON.stringify(device)} is not a PulseAudio source name`);
+    // A small buffer: PulseAudio's default adds ~200 ms of capture latency. Its clock is not used (see
+    // NewPipeline in peer_core.cc): timestamps follow the pipeline's system clock.
+    source = `pulsesrc device=${device} buffer-time=20000 latency-time=10000 provide-clock=false`;
+    elements.push('pulsesrc');
+  } else if (audio.source && typeof audio.source === 'object' && typeof audio.source.pipeline === 'string' && audio.source.pipeline.trim()) {
+    if (/!\s*$/.test(audio.source.pipeline.trim())) throw new InvalidArgumentError('audio.source.pipeline must not end with "!"');
+    source = audio.source.pipeline.trim();
+  } else {
+    throw new InvalidArgumentError(`audio.source must be "test", "pulse" or {pipeline: "…"} (got ${JSON.stringify(audio.source)})`);
+  }
+  // 10 ms Opus frames (half the default) for latency, in-band FEC against loss (browsers offer
+  // useinbandfec=1); a leaky one-second queue so a stalled source never blocks the video.
+  const description =
+    `${source} ! audioconvert ! audioresample ! audio/x-raw,rate=48000,channels=2 ! ` +
+    'queue max-size-buffers=0 max-size-bytes=0 max-size-time=1000000000 leaky=downstream ! ' +
+    `opusenc bitrate=${kbps * 1000} frame-size=10 inband-fec=true packet-loss-percentage=5 ! rtpopuspay name=apay pt=${OPUS_PAYLOAD_TYPE} ! ` +
+    `capsfilter caps="${OPUS_RTP_CAPS}"`;
+  elements.push('audioconvert', 'audioresample', 'queue', 'opusenc', 'rtpopuspay');
+  return { codec: 'opus', description, caps: opusPreferences(), elements };
 }

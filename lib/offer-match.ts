@@ -18,8 +18,13 @@ export interface CodecMatch {
 
 /** Codecs offered in the first video m-section. */
 export function offeredVideoCodecs(sdp: string): OfferedCodec[] {
+  return offeredCodecs(sdp, 'video');
+}
+
+/** Codecs offered in the first m-section of `kind`, in the offer's order of preference. */
+export function offeredCodecs(sdp: string, kind: 'video' | 'audio'): OfferedCodec[] {
   const lines = sdp.split(/\r?\n/);
-  const start = lines.findIndex((l) => l.startsWith('m=video'));
+  const start = lines.findIndex((l) => l.startsWith(`m=${kind}`));
   if (start < 0) return [];
   const codecs = new Map<number, OfferedCodec>();
   const order = lines[start]!.split(' ').slice(3).map(Number);

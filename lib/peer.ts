@@ -10,11 +10,12 @@ import {
   InvalidStateError,
   MissingPluginError,
   OperationError,
+  busError,
   fromNative,
 } from './errors.js';
 import { toWebrtcbinIce } from './ice-servers.js';
-import { PAYLOAD_TYPES, planSend, planSharedPeer, receiveCaps, receiveCapsForOffer, receiveElements, sendPreferencesFor } from './media.js';
-import { matchOfferedCodec, offeredVideoCodecs } from './offer-match.js';
+import { OPUS_PAYLOAD_TYPE, PAYLOAD_TYPES, opusPreferences, planSend, planSendAudio, planSharedPeer, receiveCaps, receiveCapsForOffer, receiveElements, sendPreferencesFor } from './media.js';
+import { matchOfferedCodec, offeredCodecs, offeredVideoCodecs } from './offer-match.js';
 import { midsOf, normalizeCandidate, validateDescription } from './sdp.js';
 import type {
   AudioChunk,
@@ -161,6 +162,8 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
   #sends: boolean;
   #sendCodec: VideoCodec | undefined;
   #payloadType = 0;
+  #sendsAudio: boolean;
+  #audioPayloadType = OPUS_PAYLOAD_TYPE;
 
   constructor(options: WebRtcPeerOptions = {}) {
     super();
@@ -168,6 +171,7 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
     const native = WebRtcPeer.#buildNativeOptions(options, shared);
     if (native.receiveEncoded) this.#latestFrame = new LatestFrame(true);
     this.#sends = native.sendDescription !== undefined;
+    this.#sendsAudio = native.sendAudioDescription !== undefined;
     if (this.#sends) {
       this.#sendCodec = shared ? shared.codec : options.video?.receive ? undefined : (options.video?.codec ?? 'vp8');
       this.#payloadType = PAYLOAD_TYPES[this.#sendCodec!];
@@ -243,16 +247,20 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
     } else if (video) {
       throw new InvalidArgumentError('video options need a source ({kind: "test" | "x11" | "pipeline"}) or video.receive: true');
     }
-    if (options.audio) {
+    if (options.audio && options.audio.receive !== true) {
+      const plan = planSendAudio(options.audio);
+      native.sendAudioDescription = plan.description;
+      native.sendAudioCaps = plan.caps;
+      needed.push(...plan.elements);
+    } else if (options.audio) {
       const audio = options.audio;
-      if (audio.receive !== true) throw new InvalidArgumentError('audio: only {receive: true, …} is supported (sending audio is not yet)');
       const format = audio.format ?? 'S16LE';
       if (format !== 'S16LE' && format !== 'F32LE') throw new InvalidArgumentError('audio.format must be "S16LE" or "F32LE"');
       const rate = audio.sampleRate ?? 48000;
       if (!Number.isInteger(rate) || rate < 8000 || rate > 192000) throw new InvalidArgumentError('audio.sampleRate must be a whole number from 8000 to 192000');
       const channels = audio.channels ?? 2;
       if (channels !== 1 && channels !== 2) throw new InvalidArgumentError('audio.channels must be 1 or 2');
-      native.receiveAudioCaps = 'application/x-rtp,media=audio,encoding-name=OPUS,clock-rate=48000,payload=111';
+      native.receiveAudioCaps = opusPreferences();
       native.audioFormat = format;
       native.audioRate = rate;
       native.audioChannels = channels;
@@ -345,6 +353,8 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
   // delivers them within a frame or two of construction.
   #mediaCaps(operation: string, timeoutMs = 10_000): Promise<void> {
     this.#assertOpen(operation);
+    // Opus caps are fixed by our own preferences: audio alone need not wait for the first buffer.
+    if (!this.#sends && this.#sendsAudio) this.#native.releaseMedia();
     if (!this.#sends || this.#sendCaps !== undefined) return Promise.resolve();
     this.#native.releaseMedia();
     return this.#run(operation, () =>
@@ -380,6 +390,16 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
     return match.sdp;
   }
 
+  // The same for Opus: the offer's number for it is used (an offer without audio leaves ours unsent).
+  #followOfferedAudio(sdp: string): void {
+    const opus = offeredCodecs(sdp, 'audio').find((c) => c.name === 'OPUS');
+    if (!opus || opus.payloadType === this.#audioPayloadType) return;
+    if (!this.#native.setSendPayloadType(opus.payloadType, opusPreferences(opus.payloadType), 'audio')) {
+      throw new OperationError('setRemoteDescription', `the audio already flows with payload type ${this.#audioPayloadType}; the offer wants ${opus.payloadType} (renegotiation cannot change it)`);
+    }
+    this.#audioPayloadType = opus.payloadType;
+  }
+
   /** With no argument: creates the offer or answer the signaling state calls for and applies it. */
   async setLocalDescription(description?: RTCSessionDescriptionInit): Promise<void> {
     this.#assertOpen('setLocalDescription');
@@ -402,6 +422,7 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
     let remoteSdp = sdp;
     if (type === 'offer') {
       this.#offerer = false;
+      if (this.#sendsAudio) this.#followOfferedAudio(sdp);
       if (this.#sendCodec) remoteSdp = await this.#followOfferedPayload(sdp, this.#sendCodec);
       else if (!this.#sends) {
         // A receiving peer takes whatever payload types the offer uses for the codecs it decodes.
@@ -569,7 +590,7 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
         break;
       }
       case 'bus-error':
-        this.#emitError(new GStreamerError(event));
+        this.#emitError(busError(event));
         break;
       case 'bus-warning':
         this.emit('warning', new GStreamerError(event));

@@ -3,11 +3,16 @@
 // viewers that offer (WHEP), trickles candidates both ways and tears a viewer down when either side
 // ends. Errors are logged and emitted, never thrown from an event handler.
 import { EventEmitter } from 'node:events';
-import { InvalidArgumentError } from './errors.js';
+import { InvalidArgumentError, XDisplayLostError } from './errors.js';
+import { planSendAudio } from './media.js';
+import { toWebrtcbinIce } from './ice-servers.js';
 import { WebRtcPeer } from './peer.js';
 import { Streamer } from './streamer.js';
 import { InputInjector } from './input/injector.js';
-import { INPUT_CHANNEL, checkInputMessage } from './input/protocol.js';
+import { XClipboard } from './input/clipboard.js';
+import { ScreenResizer } from './input/screen.js';
+import { INPUT_CHANNEL, MAX_CLIPBOARD_CHARS, MAX_VIEWER_MESSAGE_CHARS, checkViewerMessage, type AgentMessage, type ResizeResult } from './input/protocol.js';
+import type { DataChannel } from './data-channel.js';
 import {
   SignalingClient,
   silentLogger,
@@ -16,7 +21,7 @@ import {
   type SignalingError,
 } from './signaling/client.js';
 import type { CandidateInit, IceServer } from './signaling/protocol.js';
-import type { AudioChunk, Frame, ReceiveAudioOptions, ReceiveVideoOptions, RTCIceCandidateInit, RTCIceServer, SendVideoOptions, SourceOptions, WebRtcPeerOptions } from './types.js';
+import type { AudioChunk, Frame, ReceiveAudioOptions, ReceiveVideoOptions, RTCIceCandidateInit, RTCIceServer, ScreenRegion, SendAudioOptions, SendVideoOptions, SourceOptions, WebRtcPeerOptions } from './types.js';
 
 export interface PublishOptions {
   /** The daemon's WebSocket endpoint, e.g. `ws://127.0.0.1:8080/v1/ws`. */
@@ -27,11 +32,24 @@ export interface PublishOptions {
   /** What to stream, as for WebRtcPeer (omit with `receive`). */
   source?: SourceOptions;
   video?: SendVideoOptions;
+  /** Audio to send beside the video (Opus), e.g. `{source: 'pulse'}` for what the desktop plays. */
+  audio?: SendAudioOptions;
   /**
    * Mouse and keyboard from viewers whose token allows control (`webrtcbin token --control`), on a data
    * channel named "input", injected into the X display with XTest. Default: on for x11 sources.
    */
   input?: boolean;
+  /**
+   * With input: the X CLIPBOARD is shared with the controlling viewer, text both ways (`clipboard`
+   * messages on the input channel). Default: on whenever input is.
+   */
+  clipboard?: boolean;
+  /**
+   * With input: the controlling viewer may ask the X screen to take its window's size (RandR, `resize`
+   * on the input channel). The stream then follows the screen: `video.scale` defaults to 'fit' and
+   * `video.width`/`height` (default 3840×2160) bound what is sent. Default false.
+   */
+  resize?: boolean;
   /** One capture and encoder for all viewers (default true); false gives each viewer its own. */
   shareEncoder?: boolean;
   /** Receive instead of send: every participant's video is decoded and emitted as `frame` events. */
@@ -71,6 +89,8 @@ interface Viewer {
   connected: boolean;
   /** The viewer's token lets it send input. */
   control: boolean;
+  /** Its input channel, for the agent's answers (clipboard text, resize results). */
+  input?: DataChannel;
 }
 
 // W3C candidate from WebRtcPeer → the protocol's wire shape (strict: no undefined fields).
@@ -84,6 +104,20 @@ const urlsOf = (servers: readonly IceServer[]) => servers.flatMap((s) => (Array.
 
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
+// ICE servers from the daemon that a peer would refuse are dropped here, once: otherwise one bad entry
+// would make every later viewer's peer fail to construct. Found by test/signaling/http-abuse.test.ts.
+function usableIceServers(servers: readonly IceServer[], log: Logger): IceServer[] {
+  return servers.filter((server) => {
+    try {
+      toWebrtcbinIce([server as RTCIceServer]);
+      return true;
+    } catch (error) {
+      log.warn({ urls: urlsOf([server]), err: message(error) }, 'publisher: unusable ICE server from the daemon ignored');
+      return false;
+    }
+  });
+}
+
 export class Publisher extends EventEmitter<PublisherEvents> {
   readonly client: SignalingClient;
   readonly #options: PublishOptions;
@@ -95,6 +129,9 @@ export class Publisher extends EventEmitter<PublisherEvents> {
   #streamer: Streamer | undefined;
   #injector: InputInjector | undefined;
   #controller: string | undefined;
+  #clipboard: XClipboard | undefined;
+  #clipboardFailed = false;
+  #resizer: ScreenResizer | undefined;
   #controlAllowed = new Set<string>();
   #closing: Promise<void> | undefined;
 
@@ -102,6 +139,10 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     super();
     if (!options || typeof options !== 'object' || (!options.source && !options.receive)) {
       throw new InvalidArgumentError('publish() needs {url, session, source} (or receive: {} to receive) and a token unless the daemon runs --insecure');
+    }
+    if (options.audio) {
+      if (options.receive) throw new InvalidArgumentError('publish(): audio is for sending; a receiving publisher takes receiveAudio');
+      planSendAudio(options.audio); // bad audio options fail here, not once per viewer
     }
     this.#options = options;
     this.#log = options.logger ?? silentLogger;
@@ -115,14 +156,14 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     });
     const client = this.client;
     client.on('joined', this.#guard('joined', (m) => {
-      this.#daemonIceServers = m.iceServers;
+      this.#daemonIceServers = usableIceServers(m.iceServers, this.#log);
       this.#log.info({ peerId: m.peerId, session: m.session, iceServers: urlsOf(m.iceServers) }, 'publisher: joined');
       // Nothing survives a reconnect; the daemon announces every viewer again.
       for (const viewer of [...this.#viewers.values()]) this.#drop(viewer, 'rejoined', false);
     }));
     client.on('peer-joined', this.#guard('peer-joined', (m) => {
       if (m.role !== 'viewer') return;
-      if (m.iceServers?.length) this.#daemonIceServers = m.iceServers; // fresh TURN credentials
+      if (m.iceServers?.length) this.#daemonIceServers = usableIceServers(m.iceServers, this.#log); // fresh TURN credentials
       if (m.control) this.#controlAllowed.add(m.peerId);
       else this.#controlAllowed.delete(m.peerId);
       const old = this.#viewers.get(m.peerId);
@@ -193,7 +234,9 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     for (const viewer of [...this.#viewers.values()]) this.#drop(viewer, 'publisher closed', false);
     this.#closing = Promise.allSettled([this.client.close(), ...this.#peerCloses])
       .then(() => this.#streamer?.close())
-      .then(() => this.#injector?.close());
+      .then(() => this.#injector?.close())
+      .then(() => this.#resizer?.close())
+      .then(() => this.#clipboard?.close());
     return this.#closing;
   }
 
@@ -232,7 +275,8 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     try {
       const iceServers = [...this.#daemonIceServers, ...(this.#options.iceServers ?? [])];
       if (!this.#options.receive && this.#options.shareEncoder !== false) {
-        peer = this.#sharedStreamer().createPeer({ ...this.#options.peerOptions, iceServers });
+        // One video encoder for everyone; audio (cheap: ~1% of a core) is encoded per viewer.
+        peer = this.#sharedStreamer().createPeer({ ...this.#options.peerOptions, iceServers, ...(this.#options.audio ? { audio: this.#options.audio } : {}) });
       } else {
         peer = new WebRtcPeer({
           ...this.#options.peerOptions,
@@ -241,7 +285,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
                 video: { ...this.#options.receive, receive: true as const },
                 ...(this.#options.receiveAudio ? { audio: { ...this.#options.receiveAudio, receive: true as const } } : {}),
               }
-            : { source: this.#options.source, video: this.#options.video }),
+            : { source: this.#options.source, video: this.#videoOptions(), ...(this.#options.audio ? { audio: this.#options.audio } : {}) }),
           iceServers,
         });
       }
@@ -286,9 +330,21 @@ export class Publisher extends EventEmitter<PublisherEvents> {
   // Created with the first viewer; its errors are the publisher's.
   #sharedStreamer(): Streamer {
     if (!this.#streamer) {
-      this.#streamer = new Streamer({ source: this.#options.source!, video: this.#options.video });
-      this.#streamer.on('error', (error) => this.#emitError(error));
-      this.#streamer.on('warning', (warning) => this.#log.warn({ err: warning.message }, 'publisher: encoder warning'));
+      const streamer = new Streamer({ source: this.#options.source!, video: this.#videoOptions() });
+      this.#streamer = streamer;
+      streamer.on('error', (error) => {
+        if (error instanceof XDisplayLostError && this.#streamer === streamer && !this.#closing) {
+          // The capture is dead for good: its viewers are let go, and a viewer joining later gets a
+          // fresh capture (which fails with a clear error while the display is still gone).
+          this.#streamer = undefined;
+          for (const viewer of [...this.#viewers.values()]) this.#drop(viewer, 'the captured X display was lost', true);
+          const closing = streamer.close().catch(() => {});
+          this.#peerCloses.add(closing);
+          void closing.finally(() => this.#peerCloses.delete(closing));
+        }
+        this.#emitError(error);
+      });
+      streamer.on('warning', (warning) => this.#log.warn({ err: warning.message }, 'publisher: encoder warning'));
     }
     return this.#streamer;
   }
@@ -326,28 +382,104 @@ export class Publisher extends EventEmitter<PublisherEvents> {
   #openInputChannel(viewer: Viewer): void {
     if (!this.#inputEnabled()) return;
     const channel = viewer.peer.createDataChannel(INPUT_CHANNEL);
+    viewer.input = channel;
     channel.on('message', (data) => {
-      if (!this.#isCurrent(viewer) || !viewer.control || typeof data !== 'string' || data.length > 512) return;
+      if (!this.#isCurrent(viewer) || !viewer.control || typeof data !== 'string' || data.length > MAX_VIEWER_MESSAGE_CHARS) return;
       let message: unknown;
       try {
         message = JSON.parse(data);
       } catch {
         return;
       }
-      if (!checkInputMessage.Check(message)) return;
+      if (!checkViewerMessage.Check(message)) return;
       if (message.t === 'take-control' || this.#controller === undefined) {
-        if (this.#controller !== viewer.id) this.#log.info({ viewer: viewer.id }, 'publisher: viewer takes control');
-        this.#controller = viewer.id;
+        if (this.#controller !== viewer.id) {
+          this.#log.info({ viewer: viewer.id, from: this.#controller }, 'publisher: viewer takes control');
+          const previous = this.#controller === undefined ? undefined : this.#viewers.get(this.#controller);
+          this.#controller = viewer.id;
+          // The hand-over: the one who lost control is told (its page goes view-only), then the new one.
+          if (previous) this.#sendTo(previous, { t: 'control', controlling: false });
+          this.#sendTo(viewer, { t: 'control', controlling: true });
+          this.#xClipboard()?.fetch(); // the new controller gets what is on the clipboard now
+        }
         if (message.t === 'take-control') return;
       }
       if (this.#controller !== viewer.id) return;
+      if (message.t === 'clipboard') return this.#xClipboard()?.setText(message.text);
+      if (message.t === 'resize') return this.#resize(viewer, message.width, message.height);
       try {
-        this.#injector ??= new InputInjector((this.#options.source as { display?: string }).display ?? process.env.DISPLAY ?? ':0');
+        this.#injector ??= new InputInjector(this.#display(), (this.#options.source as { region?: ScreenRegion }).region);
         this.#injector.apply(message);
       } catch (error) {
         this.#log.warn({ err: error instanceof Error ? error.message : String(error) }, 'publisher: input injection failed');
       }
     });
+  }
+
+  #display(): string {
+    return (this.#options.source as { display?: string }).display ?? process.env.DISPLAY ?? ':0';
+  }
+
+  #videoOptions(): SendVideoOptions | undefined {
+    if (!this.#options.resize || !this.#inputEnabled()) return this.#options.video;
+    return { scale: 'fit', width: 3840, height: 2160, ...this.#options.video };
+  }
+
+  // Only to the current controller; a failed send (closed channel, too large) is logged, not fatal.
+  #sendToController(out: AgentMessage): void {
+    const viewer = this.#controller === undefined ? undefined : this.#viewers.get(this.#controller);
+    if (viewer) this.#sendTo(viewer, out);
+  }
+
+  #sendTo(viewer: Viewer, out: AgentMessage): void {
+    if (!viewer.input || viewer.input.readyState !== 'open') return;
+    try {
+      viewer.input.send(JSON.stringify(out));
+    } catch (error) {
+      this.#log.warn({ viewer: viewer.id, t: out.t, err: message(error) }, 'publisher: input channel send failed');
+    }
+  }
+
+  // Created with the first controller, so X clipboard changes from then on reach whoever controls.
+  #xClipboard(): XClipboard | undefined {
+    if (this.#clipboard || this.#clipboardFailed || !this.#inputEnabled() || this.#options.clipboard === false) return this.#clipboard;
+    try {
+      const clipboard = new XClipboard(this.#display());
+      clipboard.on('text', (text) => {
+        if (text.length > MAX_CLIPBOARD_CHARS) {
+          return this.#log.warn({ chars: text.length, max: MAX_CLIPBOARD_CHARS }, 'publisher: X clipboard text too long for the viewer; not sent');
+        }
+        this.#sendToController({ t: 'clipboard', text });
+      });
+      clipboard.on('warning', (warning) => this.#log.warn({ code: warning.code, err: warning.message }, 'publisher: clipboard'));
+      clipboard.on('error', (error) => {
+        this.#log.warn({ code: error.code, err: error.message }, 'publisher: clipboard closed');
+        if (this.#clipboard === clipboard) this.#clipboard = undefined;
+        this.#clipboardFailed = true;
+      });
+      this.#clipboard = clipboard;
+    } catch (error) {
+      this.#clipboardFailed = true; // e.g. no XFIXES: input still works without it
+      this.#log.warn({ err: message(error) }, 'publisher: no clipboard sharing');
+    }
+    return this.#clipboard;
+  }
+
+  #resize(viewer: Viewer, width: number, height: number): void {
+    let result: ResizeResult;
+    if (!this.#options.resize) {
+      result = { t: 'resize-result', ok: false, width: 0, height: 0, code: 'unsupported', message: 'this publisher does not allow remote resize (publish({resize: true}))' };
+    } else {
+      try {
+        this.#resizer ??= new ScreenResizer(this.#display());
+        result = this.#resizer.request(width, height);
+      } catch (error) {
+        result = { t: 'resize-result', ok: false, width: 0, height: 0, code: 'failed', message: message(error) };
+      }
+      if (result.ok) this.#injector?.setScreenSize(result);
+    }
+    this.#log.info({ viewer: viewer.id, width, height, ok: result.ok, code: result.code }, 'publisher: resize requested');
+    this.#sendToController(result);
   }
 
   #inputEnabled(): boolean {

@@ -4,17 +4,20 @@
 //
 //   webrtcbin stream --url wss://controller/v1/ws --session vm-42 --token "$PUBLISHER_TOKEN"
 //        [--display :0 | --xvfb] [--codec vp8|vp9|h264] [--bitrate 2000] [--fps 30]
-//        [--width 1280 --height 720] [--viewer-base https://controller/]
+//        [--width 1280 --height 720] [--audio pulse|test] [--viewer-base https://controller/]
 // Every flag may come from the environment instead: WEBRTCBIN_URL, WEBRTCBIN_SESSION, WEBRTCBIN_TOKEN,
 // DISPLAY, WEBRTCBIN_XVFB=1, WEBRTCBIN_CODEC, WEBRTCBIN_BITRATE, WEBRTCBIN_FPS, WEBRTCBIN_WIDTH,
-// WEBRTCBIN_HEIGHT, WEBRTCBIN_VIEWER_BASE.
+// WEBRTCBIN_HEIGHT, WEBRTCBIN_AUDIO, WEBRTCBIN_VIEWER_BASE. `--audio pulse` sends what the desktop plays
+// (PulseAudio/PipeWire monitor). Exits 0 on SIGINT/SIGTERM, 2 on bad usage, 3 when the X display is lost
+// (so a service manager restarts the agent and its Xvfb).
 import type { ChildProcess } from 'node:child_process';
 import { parseArgs } from 'node:util';
+import { XDisplayLostError } from './errors.js';
 import { publish } from './publish.js';
 import { startXvfb } from './xvfb.js';
 import type { VideoCodec } from './types.js';
 
-/** Starts streaming; resolves once running (the process then lives until a signal). Exits 2 on bad usage. */
+/** Starts streaming; resolves once running (the process then lives until a signal). */
 export async function stream(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const { values } = parseArgs({
     args: argv,
@@ -29,6 +32,7 @@ export async function stream(argv: string[], env: NodeJS.ProcessEnv = process.en
       fps: { type: 'string' },
       width: { type: 'string' },
       height: { type: 'string' },
+      audio: { type: 'string' },
       'viewer-base': { type: 'string' },
     },
   });
@@ -58,6 +62,11 @@ export async function stream(argv: string[], env: NodeJS.ProcessEnv = process.en
     process.exit(2);
   }
 
+  const audio = values.audio ?? env.WEBRTCBIN_AUDIO;
+  if (audio !== undefined && audio !== '' && audio !== 'pulse' && audio !== 'test' && audio !== 'none') {
+    console.error('webrtcbin stream: --audio (WEBRTCBIN_AUDIO) must be pulse, test or none');
+    process.exit(2);
+  }
   const publisher = publish({
     url,
     session,
@@ -70,20 +79,27 @@ export async function stream(argv: string[], env: NodeJS.ProcessEnv = process.en
       width,
       height,
     },
+    ...(audio === 'pulse' || audio === 'test' ? { audio: { source: audio } } : {}),
   });
   publisher.on('viewer-connected', (id: string) => console.log(`viewer ${id} connected (${publisher.viewers} watching)`));
   publisher.on('viewer-left', (id: string, reason: string) => console.log(`viewer ${id} left: ${reason}`));
-  publisher.on('error', (error: Error) => console.error(`error: ${error.message}`));
+  publisher.on('error', (error: Error) => {
+    console.error(`error: ${error.message}`);
+    if (error instanceof XDisplayLostError) void stop('display lost', 3);
+  });
   const base = values['viewer-base'] ?? env.WEBRTCBIN_VIEWER_BASE;
   console.log(`streaming ${display} to session "${session}" via ${url.replace(/\?.*$/, '')}`);
   if (base) console.log(`viewers open: ${base.replace(/\/$/, '')}/?session=${encodeURIComponent(session)}&token=<viewer token>`);
 
-  const stop = async (signal: string) => {
-    console.log(`${signal}: stopping`);
+  let stopping = false;
+  async function stop(reason: string, code = 0): Promise<void> {
+    if (stopping) return;
+    stopping = true;
+    console.log(`${reason}: stopping`);
     await publisher.close();
     xvfb?.kill();
-    process.exit(0);
-  };
+    process.exit(code);
+  }
   process.once('SIGINT', () => void stop('SIGINT'));
   process.once('SIGTERM', () => void stop('SIGTERM'));
 }

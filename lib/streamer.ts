@@ -4,7 +4,7 @@
 import { EventEmitter } from 'node:events';
 import { loadBinding, type NativeEvent, type NativePeer } from './binding.js';
 import { elementsPresent } from './doctor.js';
-import { GStreamerError, InvalidStateError, MissingPluginError, fromNative } from './errors.js';
+import { GStreamerError, InvalidStateError, MissingPluginError, busError, fromNative } from './errors.js';
 import { planSharedEncoder } from './media.js';
 import { SHARED_ENCODER, WebRtcPeer } from './peer.js';
 import type { SendVideoOptions, SourceOptions, VideoCodec, WebRtcPeerOptions } from './types.js';
@@ -40,7 +40,7 @@ export class Streamer extends EventEmitter<StreamerEvents> {
     this.codec = plan.codec;
     this.native.onevent = (event: NativeEvent) => {
       if (event.type === 'bus-error') {
-        const error = new GStreamerError(event);
+        const error = busError(event);
         if (this.listenerCount('error') > 0) this.emit('error', error);
         else process.emitWarning(error.message, { code: 'WEBRTCBIN_ERROR' });
       } else if (event.type === 'bus-warning') {

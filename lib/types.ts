@@ -27,10 +27,18 @@ export type RTCSignalingState =
   | 'have-remote-pranswer'
   | 'closed';
 
+export interface ScreenRegion {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
 /** Where the video comes from. */
 export type SourceOptions =
   | { kind: 'test'; pattern?: string }
-  | { kind: 'x11'; display?: string; showPointer?: boolean }
+  /** `region`: capture only this rectangle of the screen (pixels); input then maps into it. */
+  | { kind: 'x11'; display?: string; showPointer?: boolean; region?: ScreenRegion }
   /** Any GStreamer description that produces raw video from a live source, e.g. `v4l2src device=/dev/video0`. */
   | { kind: 'pipeline'; description: string };
 
@@ -44,6 +52,12 @@ export interface SendVideoOptions {
   fps?: number;
   width?: number;
   height?: number;
+  /**
+   * 'fixed' (default): the stream is exactly width×height (black borders keep the source's aspect).
+   * 'fit': the stream is the source's own size, scaled down (aspect kept) only when larger than
+   * width×height, and it follows the source when that changes size (e.g. a resized X screen).
+   */
+  scale?: 'fixed' | 'fit';
   /** H.264 only: which encoder; default: x264enc when installed, else openh264enc. */
   encoder?: 'x264enc' | 'openh264enc';
 }
@@ -73,6 +87,22 @@ export interface ReceiveAudioOptions {
   channels?: 1 | 2;
 }
 
+/**
+ * Audio to send, encoded to Opus (48 kHz stereo) in the same peer and kept in sync with the video
+ * (both run on the pipeline clock; RTCP sender reports let the browser line them up).
+ * - `'test'`: a quiet 440 Hz tone;
+ * - `'pulse'`: PulseAudio/PipeWire; by default what the desktop plays (`@DEFAULT_MONITOR@`), or `device`;
+ * - `{pipeline}`: any GStreamer description producing raw audio from a live source.
+ */
+export interface SendAudioOptions {
+  receive?: false;
+  source: 'test' | 'pulse' | { pipeline: string };
+  /** PulseAudio source name for `'pulse'` (default `@DEFAULT_MONITOR@`, the desktop's own output). */
+  device?: string;
+  /** Opus bitrate in kbit/s (default 64). */
+  bitrate?: number;
+}
+
 /** Decoded remote audio, interleaved PCM; every buffer is delivered, in order. */
 export interface AudioChunk {
   data: Buffer;
@@ -84,8 +114,8 @@ export interface AudioChunk {
 }
 
 export interface WebRtcPeerOptions {
-  /** Receive Opus audio (decoded to PCM `audio` events). */
-  audio?: ReceiveAudioOptions;
+  /** Send audio (`{source}`), or receive Opus audio decoded to PCM `audio` events (`{receive: true}`). */
+  audio?: SendAudioOptions | ReceiveAudioOptions;
   /** The media to send. Omit with `video: {receive: true}` for a receive-only peer. */
   source?: SourceOptions;
   video?: SendVideoOptions | ReceiveVideoOptions;

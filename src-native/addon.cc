@@ -7,7 +7,10 @@
 
 #include "gobject_ptr.h"
 #include "peer.h"
+#include "x_capture_guard.h"
+#include "x_clipboard.h"
 #include "x_input.h"
+#include "x_screen.h"
 
 namespace wrtc {
 namespace {
@@ -48,9 +51,14 @@ Napi::Value LivePeers(const Napi::CallbackInfo& info) {
 }  // namespace
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  std::call_once(gst_once, [] { gst_init(nullptr, nullptr); });
+  std::call_once(gst_once, [] {
+    gst_init(nullptr, nullptr);
+    InstallXErrorHandler();
+  });
   exports.Set("NativePeer", Peer::DefineClass(env));
   exports.Set("NativeXInput", XInput::DefineClass(env));
+  exports.Set("NativeXClipboard", XClipboard::DefineClass(env));
+  exports.Set("NativeXScreen", XScreen::DefineClass(env));
   exports.Set("findElements", Napi::Function::New(env, FindElements, "findElements"));
   exports.Set("gstVersion", Napi::Function::New(env, GstVersion, "gstVersion"));
   exports.Set("livePeers", Napi::Function::New(env, LivePeers, "livePeers"));

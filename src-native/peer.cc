@@ -215,6 +215,8 @@ Peer::Peer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Peer>(info) {
   PeerConfig config;
   config.sendDescription = StringOption(options, "sendDescription");
   config.sendCaps = StringOption(options, "sendCaps");
+  config.sendAudioDescription = StringOption(options, "sendAudioDescription");
+  config.sendAudioCaps = StringOption(options, "sendAudioCaps");
   config.receiveCaps = StringOption(options, "receiveCaps");
   config.receiveFormat = StringOption(options, "receiveFormat", "RGBA");
   config.receiveAudioCaps = StringOption(options, "receiveAudioCaps");
@@ -366,7 +368,8 @@ Napi::Value Peer::RecalculateLatency(const Napi::CallbackInfo& info) {
 
 Napi::Value Peer::SetSendPayloadType(const Napi::CallbackInfo& info) {
   Usable(info.Env());
-  return Napi::Boolean::New(info.Env(), core_->SetSendPayloadType(info[0].ToNumber().Int32Value(),
+  bool audio = info.Length() > 2 && info[2].IsString() && info[2].As<Napi::String>().Utf8Value() == "audio";
+  return Napi::Boolean::New(info.Env(), core_->SetSendPayloadType(audio, info[0].ToNumber().Int32Value(),
                                                                   info[1].ToString().Utf8Value()));
 }
 

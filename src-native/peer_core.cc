@@ -131,6 +131,17 @@ std::string ElementName(GstObject* object) {
   return name.or_empty();
 }
 
+// Every pipeline runs on the system clock. Left to choose, a pipeline takes the clock of its most
+// upstream clock provider: an audio source (pulsesrc on an idle monitor) whose clock does not advance
+// stalls every live source in it, video included.
+GstElement* NewPipeline() {
+  GstElement* pipeline = GST_ELEMENT(gst_object_ref_sink(gst_pipeline_new(nullptr)));
+  GstClock* clock = gst_system_clock_obtain();
+  gst_pipeline_use_clock(GST_PIPELINE(pipeline), clock);
+  gst_object_unref(clock);
+  return pipeline;
+}
+
 }  // namespace
 
 std::atomic<int64_t> PeerCore::alive_{0};
@@ -161,7 +172,7 @@ void PeerCore::DisconnectAll() {
 }
 
 bool PeerCore::BuildEncoder(NativeError* error) {
-  pipeline_.reset(GST_ELEMENT(gst_object_ref_sink(gst_pipeline_new(nullptr))));
+  pipeline_.reset(NewPipeline());
   GErrorPtr parse_error;
   GstParseContext* context = gst_parse_context_new();
   GstElement* bin = gst_parse_bin_from_description_full(config_.encoderDescription.c_str(), FALSE, context,
@@ -191,6 +202,72 @@ bool PeerCore::BuildEncoder(NativeError* error) {
   return true;
 }
 
+// A gst-launch fragment with one unlinked src pad, as a bin named `name` inside the pipeline.
+GstElement* PeerCore::ParseBin(const std::string& description, const char* name, const char* what,
+                               NativeError* error) {
+  GstParseContext* context = gst_parse_context_new();
+  GErrorPtr parse_error;
+  GstElement* bin = gst_parse_bin_from_description_full(description.c_str(), TRUE, context,
+                                                        GST_PARSE_FLAG_FATAL_ERRORS, parse_error.out());
+  gchar** missing = gst_parse_context_get_missing_elements(context);
+  gst_parse_context_free(context);
+  if (!bin) {
+    if (missing && missing[0]) {
+      *error = {"ERR_MISSING_PLUGIN", std::string("GStreamer element '") + missing[0] + "' is not installed", missing[0]};
+    } else {
+      *error = {"ERR_PIPELINE",
+                std::string("invalid ") + what + " pipeline: " + (parse_error ? parse_error.get()->message : "could not be parsed"),
+                ""};
+    }
+    g_strfreev(missing);
+    return nullptr;
+  }
+  g_strfreev(missing);
+  gst_object_set_name(GST_OBJECT(bin), name);
+  gst_bin_add(GST_BIN(pipeline_.get()), bin);
+  return bin;
+}
+
+// Blocks the encoded stream before the payloader (or at the bin's src pad without one) until
+// ReleaseMedia(). Returns the bin's src pad (a new reference), or null when it has none.
+GstPad* PeerCore::Hold(SendStream& stream) {
+  GstPad* src = gst_element_get_static_pad(stream.bin, "src");
+  if (!src) return nullptr;
+  GObjectPtr<GstElement> pay(gst_bin_get_by_name(GST_BIN(stream.bin), stream.payloader));
+  GstPad* hold_pad = pay ? gst_element_get_static_pad(pay.get(), "sink") : GST_PAD(gst_object_ref(src));
+  stream.hold_probe = gst_pad_add_probe(hold_pad, GST_PAD_PROBE_TYPE_BLOCK_DOWNSTREAM, HoldCb, nullptr, nullptr);
+  stream.hold_pad.reset(hold_pad);
+  return src;
+}
+
+// Only called with the pipeline out of NULL: that is when webrtcbin hands out a sink pad.
+bool PeerCore::LinkToWebrtc(SendStream& stream, GstPad* src, const std::string& caps_text, NativeError* error) {
+  GObjectPtr<GstPad> sink(gst_element_request_pad_simple(webrtc_, "sink_%u"));
+  if (!sink) {
+    *error = {"ERR_PAD_REQUEST", "webrtcbin returned no sink pad for sink_%u", "webrtcbin"};
+    return false;
+  }
+  GstWebRTCRTPTransceiver* transceiver = nullptr;
+  g_object_get(sink.get(), "transceiver", &transceiver, nullptr);
+  stream.transceiver.reset(transceiver);
+  if (transceiver) {
+    // Codec preferences let createOffer() work before the first buffer has fixed the caps.
+    GstCaps* caps = caps_text.empty() ? nullptr : gst_caps_from_string(caps_text.c_str());
+    g_object_set(transceiver, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY, nullptr);
+    if (caps) g_object_set(transceiver, "codec-preferences", caps, nullptr);
+    // Retransmission is for video; browsers refuse an RTX group on audio (Opus conceals instead).
+    if (config_.nack && &stream == &video_send_) g_object_set(transceiver, "do-nack", TRUE, nullptr);
+    if (caps) gst_caps_unref(caps);
+  }
+  GstPadLinkReturn link = gst_pad_link(src, sink.get());
+  if (link != GST_PAD_LINK_OK) {
+    *error = {"ERR_PAD_REQUEST", std::string("could not link the source to webrtcbin: ") + gst_pad_link_get_name(link),
+              "webrtcbin"};
+    return false;
+  }
+  return true;
+}
+
 bool PeerCore::Build(NativeError* error) {
   if (!config_.encoderDescription.empty()) return BuildEncoder(error);
   GstElement* webrtc = gst_element_factory_make("webrtcbin", "webrtc");
@@ -198,7 +275,7 @@ bool PeerCore::Build(NativeError* error) {
     *error = {"ERR_MISSING_PLUGIN", "GStreamer element 'webrtcbin' is not installed", "webrtcbin"};
     return false;
   }
-  pipeline_.reset(GST_ELEMENT(gst_object_ref_sink(gst_pipeline_new(nullptr))));
+  pipeline_.reset(NewPipeline());
   gst_bin_add(GST_BIN(pipeline_.get()), webrtc);  // the pipeline owns it from here
   // Counts webrtcbins until GStreamer actually finalizes them: a leaked reference anywhere shows here.
   alive_.fetch_add(1);
@@ -245,29 +322,19 @@ bool PeerCore::Build(NativeError* error) {
   Connect(webrtc, "on-data-channel", G_CALLBACK(DataChannelCb));
 
   if (!config_.sendDescription.empty()) {
-    GstParseContext* context = gst_parse_context_new();
-    GErrorPtr parse_error;
-    GstElement* media = gst_parse_bin_from_description_full(
-        config_.sendDescription.c_str(), TRUE, context, GST_PARSE_FLAG_FATAL_ERRORS, parse_error.out());
-    gchar** missing = gst_parse_context_get_missing_elements(context);
-    gst_parse_context_free(context);
-    if (!media) {
-      if (missing && missing[0]) {
-        *error = {"ERR_MISSING_PLUGIN", std::string("GStreamer element '") + missing[0] + "' is not installed",
-                  missing[0]};
-      } else {
-        *error = {"ERR_PIPELINE",
-                  std::string("invalid source pipeline: ") +
-                      (parse_error ? parse_error.get()->message : "could not be parsed"),
-                  ""};
-      }
-      g_strfreev(missing);
-      return false;
-    }
-    g_strfreev(missing);
-    gst_object_set_name(GST_OBJECT(media), "media");
-    gst_bin_add(GST_BIN(pipeline_.get()), media);
-    media_ = media;
+    media_ = ParseBin(config_.sendDescription, "media", "source", error);
+    if (!media_) return false;
+    video_send_.bin = media_;
+    video_send_.payloader = "pay";
+  }
+  if (!config_.sendAudioDescription.empty()) {
+    audio_send_.bin = ParseBin(config_.sendAudioDescription, "audio", "audio source", error);
+    if (!audio_send_.bin) return false;
+    audio_send_.payloader = "apay";
+    // The audio starts only once linked and the pipeline plays (see Start): an audio source that
+    // reaches PAUSED before webrtcbin's pad is linked can miss its first caps negotiation (pulsesrc:
+    // "ringbuffer in wrong state", its task paused for good).
+    gst_element_set_locked_state(audio_send_.bin, TRUE);
   }
 
   if (!config_.receiveCaps.empty()) {
@@ -315,6 +382,7 @@ bool PeerCore::Start(NativeError* error) {
     if (gst_element_set_state(pipeline_.get(), GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
       return state_error("the encoder pipeline could not start");
     }
+    capture_guard_.Protect(pipeline_.get());
     return true;
   }
   GObjectPtr<GstPad> src;
@@ -329,19 +397,22 @@ bool PeerCore::Start(NativeError* error) {
     gst_pad_add_probe(pad.get(), GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, KeyframeRequestCb,
                       new std::weak_ptr<SharedEncoder>(config_.encoder), FreeWeakEncoder);
   }
+  GObjectPtr<GstPad> audio_src;
+  // A non-live source pushes while PAUSED, and the payload type is only known once negotiation
+  // starts (a remote offer chooses it): both streams wait before their payloaders.
   if (media_) {
-    src.reset(gst_element_get_static_pad(media_, "src"));
+    src.reset(Hold(video_send_));
     if (!src) {
       *error = {"ERR_PIPELINE", "the source pipeline has no unlinked src pad (it must end in an RTP payloader)", ""};
       return false;
     }
-    // Hold the encoded stream before the payloader: a non-live source pushes while PAUSED, and the
-    // payload type is only known once negotiation starts (a remote offer chooses it). Released by
-    // ReleaseMedia().
-    GObjectPtr<GstElement> pay(gst_bin_get_by_name(GST_BIN(media_), "pay"));
-    GstPad* hold_pad = pay ? gst_element_get_static_pad(pay.get(), "sink") : GST_PAD(gst_object_ref(src.get()));
-    hold_probe_ = gst_pad_add_probe(hold_pad, GST_PAD_PROBE_TYPE_BLOCK_DOWNSTREAM, HoldCb, nullptr, nullptr);
-    hold_pad_.reset(hold_pad);
+  }
+  if (audio_send_.bin) {
+    audio_src.reset(Hold(audio_send_));
+    if (!audio_src) {
+      *error = {"ERR_PIPELINE", "the audio pipeline has no unlinked src pad (it must end in an RTP payloader)", ""};
+      return false;
+    }
   }
 
   if (gst_element_set_state(pipeline_.get(), GST_STATE_PAUSED) == GST_STATE_CHANGE_FAILURE) {
@@ -351,38 +422,24 @@ bool PeerCore::Start(NativeError* error) {
   if (gst_element_get_state(pipeline_.get(), nullptr, nullptr, 5 * GST_SECOND) == GST_STATE_CHANGE_FAILURE) {
     return state_error("the pipeline failed while pausing");
   }
+  // Sources have started (ximagesrc has opened its Display): a lost X server must not exit().
+  capture_guard_.Protect(pipeline_.get());
 
+  // Only now, with the pipeline out of NULL, are the request pads asked for (video first: the
+  // m-line order of our offers).
   if (media_) {
-    // Only now, with the pipeline out of NULL, is the request pad asked for.
-    GObjectPtr<GstPad> sink(gst_element_request_pad_simple(webrtc_, "sink_%u"));
-    if (!sink) {
-      *error = {"ERR_PAD_REQUEST", "webrtcbin returned no sink pad for sink_%u", "webrtcbin"};
-      return false;
-    }
-    GstWebRTCRTPTransceiver* transceiver = nullptr;
-    g_object_get(sink.get(), "transceiver", &transceiver, nullptr);
-    send_transceiver_.reset(transceiver);
-    if (transceiver) {
-      // Codec preferences let createOffer() work before the first buffer has fixed the caps.
-      GstCaps* caps = config_.sendCaps.empty() ? nullptr : gst_caps_from_string(config_.sendCaps.c_str());
-      g_object_set(transceiver, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY, nullptr);
-      if (caps) g_object_set(transceiver, "codec-preferences", caps, nullptr);
-      if (config_.nack) g_object_set(transceiver, "do-nack", TRUE, nullptr);
-      if (caps) gst_caps_unref(caps);
-    }
-    GstPadLinkReturn link = gst_pad_link(src.get(), sink.get());
-    if (link != GST_PAD_LINK_OK) {
-      *error = {"ERR_PAD_REQUEST",
-                std::string("could not link the source to webrtcbin: ") + gst_pad_link_get_name(link),
-                "webrtcbin"};
-      return false;
-    }
+    if (!LinkToWebrtc(video_send_, src.get(), config_.sendCaps, error)) return false;
     gst_pad_add_probe(src.get(), GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, CapsProbeCb, new WeakCore(weak_from_this()),
                       FreeWeakNotify);
   }
+  if (audio_send_.bin && !LinkToWebrtc(audio_send_, audio_src.get(), config_.sendAudioCaps, error)) return false;
 
   if (gst_element_set_state(pipeline_.get(), GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
     return state_error("the pipeline could not start playing");
+  }
+  if (audio_send_.bin) {
+    gst_element_set_locked_state(audio_send_.bin, FALSE);
+    if (!gst_element_sync_state_with_parent(audio_send_.bin)) return state_error("the audio source could not start");
   }
   return true;
 }
@@ -392,15 +449,16 @@ GstPromise* PeerCore::NewPromise(uint64_t id, const char* field) {
                                           FreePromiseData);
 }
 
-bool PeerCore::SetSendPayloadType(int payload_type, const std::string& preferences) {
+bool PeerCore::SetSendPayloadType(bool audio, int payload_type, const std::string& preferences) {
   std::lock_guard<std::mutex> lock(mutex_);
-  if (!media_ || !hold_pad_) return false;  // media already flows: its caps are fixed
+  SendStream& stream = audio ? audio_send_ : video_send_;
+  if (!stream.bin || !stream.hold_pad) return false;  // media already flows: its caps are fixed
   // The payloader has not negotiated yet (its input is held), so the new pt is simply used when it
   // does; webrtcbin then sees caps that match the remote offer's entry.
-  GObjectPtr<GstElement> pay(gst_bin_get_by_name(GST_BIN(media_), "pay"));
+  GObjectPtr<GstElement> pay(gst_bin_get_by_name(GST_BIN(stream.bin), stream.payloader));
   if (pay) g_object_set(pay.get(), "pt", static_cast<guint>(payload_type), nullptr);
   GstCaps* caps = gst_caps_from_string(preferences.c_str());
-  if (send_transceiver_ && caps) g_object_set(send_transceiver_.get(), "codec-preferences", caps, nullptr);
+  if (stream.transceiver && caps) g_object_set(stream.transceiver.get(), "codec-preferences", caps, nullptr);
   if (caps) gst_caps_unref(caps);
   return static_cast<bool>(pay);
 }
@@ -417,9 +475,13 @@ bool PeerCore::SetReceivePreferences(const std::string& caps_text) {
 
 void PeerCore::ReleaseMedia() {
   std::lock_guard<std::mutex> lock(mutex_);
-  if (!hold_pad_) return;
-  gst_pad_remove_probe(hold_pad_.get(), hold_probe_);
-  hold_pad_.reset();
+  if (audio_send_.hold_pad) {
+    gst_pad_remove_probe(audio_send_.hold_pad.get(), audio_send_.hold_probe);
+    audio_send_.hold_pad.reset();
+  }
+  if (!video_send_.hold_pad) return;
+  gst_pad_remove_probe(video_send_.hold_pad.get(), video_send_.hold_probe);
+  video_send_.hold_pad.reset();
   // Only now does a shared encoder start feeding this peer (from a keyframe it asks for).
   if (config_.encoder && encoder_src_) config_.encoder->Subscribe(reinterpret_cast<uintptr_t>(this), encoder_src_.get());
 }
@@ -877,6 +939,7 @@ void PeerCore::Teardown() {
   if (shared_encoder_) shared_encoder_->Detach();
   DisconnectAll();
   if (pipeline_) {
+    if (audio_send_.bin) gst_element_set_locked_state(audio_send_.bin, FALSE);  // never started: stop it too
     gst_element_set_state(pipeline_.get(), GST_STATE_NULL);
     GstBus* bus = gst_element_get_bus(pipeline_.get());
     gst_bus_set_sync_handler(bus, nullptr, nullptr, nullptr);
@@ -894,8 +957,11 @@ void PeerCore::Teardown() {
   }
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    hold_pad_.reset();
-    send_transceiver_.reset();
+    for (SendStream* stream : {&video_send_, &audio_send_}) {
+      stream->hold_pad.reset();
+      stream->transceiver.reset();
+      stream->bin = nullptr;
+    }
     receive_transceiver_.reset();
     encoder_src_.reset();
   }

@@ -23,6 +23,7 @@
 #include "event_pipe.h"
 #include "frame.h"
 #include "shared_encoder.h"
+#include "x_capture_guard.h"
 #include "gobject_ptr.h"
 
 namespace wrtc {
@@ -35,6 +36,8 @@ struct PeerConfig {
   std::shared_ptr<SharedEncoder> encoder;
   std::string sendDescription;     // gst-launch fragment ending in an RTP payloader; empty: sends nothing
   std::string sendCaps;            // codec preferences of the send transceiver
+  std::string sendAudioDescription;  // raw audio source → Opus → payloader named "apay"; empty: no audio
+  std::string sendAudioCaps;         // codec preferences of the audio send transceiver
   std::string receiveCaps;         // codec preferences of a recv-only video transceiver; empty: none
   std::string receiveFormat;       // raw video format decoded frames are converted to
   int receiveWidth = 0;            // scale decoded frames to this size (0: as received)
@@ -85,8 +88,8 @@ class PeerCore : public std::enable_shared_from_this<PeerCore> {
   std::string GetDescription(const char* property);
   std::string GetState(const char* property);
   void RecalculateLatency();
-  // JS thread: retarget the send stream's RTP caps (payload type) to what a remote offer uses.
-  bool SetSendPayloadType(int payload_type, const std::string& preferences);
+  // JS thread: retarget a send stream's RTP caps (payload type) to what a remote offer uses.
+  bool SetSendPayloadType(bool audio, int payload_type, const std::string& preferences);
   // Encoder mode: the fan-out other peers subscribe to.
   std::shared_ptr<SharedEncoder> shared_encoder() const { return shared_encoder_; }
   // JS thread: a remote offer's payload types for the receive transceiver (1.22 matches exactly).
@@ -156,16 +159,27 @@ class PeerCore : public std::enable_shared_from_this<PeerCore> {
   std::deque<std::unique_ptr<MappedFrame>> pending_frames_;
   bool frame_posted_ = false;
 
-  GObjectPtr<GstPad> hold_pad_;  // where the stream is held until negotiation starts
-  gulong hold_probe_ = 0;
-  GObjectPtr<GstWebRTCRTPTransceiver> send_transceiver_;
+  // A send stream: its bin, where it is held until negotiation starts, and its transceiver.
+  struct SendStream {
+    GstElement* bin = nullptr;  // owned by pipeline_
+    const char* payloader = nullptr;
+    GObjectPtr<GstPad> hold_pad;
+    gulong hold_probe = 0;
+    GObjectPtr<GstWebRTCRTPTransceiver> transceiver;
+  };
+  SendStream video_send_;
+  SendStream audio_send_;
+  GstElement* ParseBin(const std::string& description, const char* name, const char* what, NativeError* error);
+  GstPad* Hold(SendStream& stream);
+  bool LinkToWebrtc(SendStream& stream, GstPad* src, const std::string& caps, NativeError* error);
   GObjectPtr<GstWebRTCRTPTransceiver> receive_transceiver_;
   std::shared_ptr<SharedEncoder> shared_encoder_;  // encoder mode
+  XCaptureGuard capture_guard_;                    // X captures that must not exit the process
   GObjectPtr<GstElement> encoder_src_;             // the appsrc a shared encoder feeds
   bool BuildEncoder(NativeError* error);
   GstElement* SinkBin(const std::string& description, const char* sink_name,
                       GstFlowReturn (*on_sample)(GstAppSink*, gpointer));
-  std::mutex mutex_;  // guards handlers_, channels_, torn_down_, last_error_, hold_pad_
+  std::mutex mutex_;  // guards handlers_, channels_, torn_down_, last_error_, the send streams' holds
   std::vector<std::pair<GObjectPtr<GObject>, gulong>> handlers_;
   std::map<uint64_t, GObjectPtr<GstWebRTCDataChannel>> channels_;
   uint64_t next_channel_ = 1;

@@ -12,8 +12,6 @@ namespace wrtc {
 namespace {
 Display* D(void* p) { return static_cast<Display*>(p); }
 
-// Xlib's default error handler exits the process; a bad request here must not.
-int IgnoreXError(Display*, XErrorEvent*) { return 0; }
 // Nor may a dead X server (libX11 ≥ 1.7 lets an exit handler return): the injector goes quiet.
 void XServerGone(Display*, void* flag) { *static_cast<bool*>(flag) = true; }
 }  // namespace
@@ -45,7 +43,6 @@ XInput::XInput(const Napi::CallbackInfo& info) : Napi::ObjectWrap<XInput>(info) 
     error.Set("code", "ERR_X_DISPLAY");
     throw error;
   }
-  XSetErrorHandler(IgnoreXError);
   XSetIOErrorExitHandler(display, XServerGone, &lost_);
   display_ = display;
 }

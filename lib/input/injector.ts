@@ -1,4 +1,5 @@
 // Applies validated input messages to an X display through XTest (native), scaled to its screen.
+import type { ScreenRegion } from '../types.js';
 import { loadBinding } from '../binding.js';
 import { fromNative } from '../errors.js';
 import { keysymFor, X_BUTTON } from './keysyms.js';
@@ -15,8 +16,11 @@ interface NativeXInput {
 export class InputInjector {
   #x: NativeXInput;
   #size: { width: number; height: number };
+  #region: ScreenRegion | undefined;
 
-  constructor(display: string) {
+  /** `region`: the captured rectangle, when not the whole screen (pointer fractions map into it). */
+  constructor(display: string, region?: ScreenRegion) {
+    this.#region = region;
     try {
       this.#x = new (loadBinding() as unknown as { NativeXInput: new (display: string) => NativeXInput }).NativeXInput(display);
     } catch (error) {
@@ -25,8 +29,15 @@ export class InputInjector {
     this.#size = this.#x.size() ?? { width: 1, height: 1 };
   }
 
+  /** After the screen was resized (RandR): pointer fractions map onto the new size. */
+  setScreenSize(size: { width: number; height: number }): void {
+    this.#size = { width: size.width, height: size.height };
+  }
+
   #at(x: number, y: number): void {
-    this.#x.move(Math.round(x * (this.#size.width - 1)), Math.round(y * (this.#size.height - 1)));
+    const r = this.#region;
+    if (r) this.#x.move(r.x + Math.round(x * (r.width - 1)), r.y + Math.round(y * (r.height - 1)));
+    else this.#x.move(Math.round(x * (this.#size.width - 1)), Math.round(y * (this.#size.height - 1)));
   }
 
   /** Returns false for keys with no X equivalent (ignored). */

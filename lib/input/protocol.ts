@@ -26,5 +26,59 @@ export const InputMessage = Type.Union([PointerMove, PointerButton, Wheel, Key, 
 export type InputMessage = Static<typeof InputMessage>;
 export const checkInputMessage = Compile(InputMessage);
 
+/** Longest clipboard text either way, in UTF-16 code units (as JS counts `length`). */
+export const MAX_CLIPBOARD_CHARS = 65_536;
+const ClipboardText = Type.String({ maxLength: MAX_CLIPBOARD_CHARS });
+/** Both ways: the viewer pasted text (agent → X CLIPBOARD), or X's CLIPBOARD changed (agent → viewer). */
+export const Clipboard = Type.Object({ t: Type.Literal('clipboard'), text: ClipboardText }, strict);
+
+/** Remote screen sizes a viewer may ask for: even (4:2:0 video), within common monitor sizes. */
+export const RESIZE_LIMITS = { minWidth: 320, maxWidth: 3840, minHeight: 240, maxHeight: 2160 } as const;
+/** The viewer asks the X screen to take this size (its window's), e.g. to see the desktop 1:1. */
+export const Resize = Type.Object(
+  {
+    t: Type.Literal('resize'),
+    width: Type.Integer({ minimum: RESIZE_LIMITS.minWidth, maximum: RESIZE_LIMITS.maxWidth, multipleOf: 2 }),
+    height: Type.Integer({ minimum: RESIZE_LIMITS.minHeight, maximum: RESIZE_LIMITS.maxHeight, multipleOf: 2 }),
+  },
+  strict,
+);
+
+/** Everything a viewer may send on the input channel. */
+export const ViewerMessage = Type.Union([PointerMove, PointerButton, Wheel, Key, TakeControl, Clipboard, Resize]);
+export type ViewerMessage = Static<typeof ViewerMessage>;
+export const checkViewerMessage = Compile(ViewerMessage);
+
+/** Why a resize was refused (`resize-result` with `ok: false`). */
+export type ResizeRefusal = 'unsupported' | 'out-of-range' | 'rate-limited' | 'failed';
+/** The agent's answer to `resize`: the screen size now, and on refusal why. */
+export const ResizeResult = Type.Object(
+  {
+    t: Type.Literal('resize-result'),
+    ok: Type.Boolean(),
+    width: Type.Integer({ minimum: 0 }),
+    height: Type.Integer({ minimum: 0 }),
+    code: Type.Optional(Type.Union([Type.Literal('unsupported'), Type.Literal('out-of-range'), Type.Literal('rate-limited'), Type.Literal('failed')])),
+    message: Type.Optional(Type.String({ maxLength: 1024 })),
+  },
+  strict,
+);
+export type ResizeResult = Static<typeof ResizeResult>;
+
+/** Control changed hands: sent to the viewer that gets it and to the one that loses it. */
+export const ControlState = Type.Object({ t: Type.Literal('control'), controlling: Type.Boolean() }, strict);
+export type ControlState = Static<typeof ControlState>;
+
+/** What the agent sends on the input channel (clipboard and resize answers to the controller only). */
+export const AgentMessage = Type.Union([Clipboard, ResizeResult, ControlState]);
+export type AgentMessage = Static<typeof AgentMessage>;
+export const checkAgentMessage = Compile(AgentMessage);
+
+/**
+ * Longest input-channel message the agent reads, in characters: a clipboard text of
+ * MAX_CLIPBOARD_CHARS with every character JSON-escaped (\uXXXX), plus the envelope.
+ */
+export const MAX_VIEWER_MESSAGE_CHARS = MAX_CLIPBOARD_CHARS * 6 + 64;
+
 /** The label of the data channel input travels on. */
 export const INPUT_CHANNEL = 'input';

@@ -16,12 +16,15 @@ import {
 } from './protocol.js';
 import { RelayError, newPeerId, type Participant, type SessionRegistry } from './sessions.js';
 import { TokenError, verifyToken } from './token.js';
+import { tokenKey, type ConcurrencyCap } from './limits.js';
 
 export interface ConnectionLimits {
   maxMessageBytes: number;
   /** Token bucket: `burst` messages, refilled at `perSecond`. */
   rate: { perSecond: number; burst: number };
   pingIntervalMs: number;
+  /** A socket that has not joined within this time is closed (join-timeout); 0 = never. */
+  joinTimeoutMs: number;
 }
 
 export interface ConnectionContext {
@@ -31,6 +34,8 @@ export interface ConnectionContext {
   ice: IceConfig;
   secret: string | undefined; // undefined: insecure mode
   log: FastifyBaseLogger;
+  /** Concurrent participants per token (WebSocket and WHEP together). */
+  tokens: ConcurrencyCap;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -44,6 +49,7 @@ export function handleConnection(socket: WebSocket, ctx: ConnectionContext, remo
   let tokens = rate.burst;
   let refilled = Date.now();
   let alive = true;
+  let releaseToken: (() => void) | undefined;
 
   const send = (message: ServerMessage) => {
     if (socket.readyState !== socket.OPEN) return;
@@ -57,6 +63,7 @@ export function handleConnection(socket: WebSocket, ctx: ConnectionContext, remo
     if (close) socket.close(close, code);
   };
   const leave = () => {
+    releaseToken?.();
     if (!participant) return;
     registry.leave(participant);
     log.info({ peer: participant.id, session: participant.session, role: participant.role }, 'left');
@@ -73,9 +80,18 @@ export function handleConnection(socket: WebSocket, ctx: ConnectionContext, remo
     socket.ping();
   }, limits.pingIntervalMs);
   ping.unref();
+  // A socket that never joins holds a slot of its IP's socket cap for nothing: it gets a deadline.
+  const joinTimer =
+    limits.joinTimeoutMs > 0
+      ? setTimeout(() => {
+          if (!participant) fail('join-timeout', `no join within ${limits.joinTimeoutMs} ms`, 1008);
+        }, limits.joinTimeoutMs)
+      : undefined;
+  joinTimer?.unref();
   socket.on('pong', () => (alive = true));
   socket.on('close', () => {
     clearInterval(ping);
+    clearTimeout(joinTimer);
     leave();
   });
   socket.on('error', (error) => log.debug({ err: error.message, remote }, 'socket error'));
@@ -140,6 +156,13 @@ export function handleConnection(socket: WebSocket, ctx: ConnectionContext, remo
         log.info({ remote, session, role, reason }, 'join refused');
         return fail('unauthorized', reason, 1008);
       }
+      // One token, a bounded number of concurrent participants: a leaked viewer link cannot make the
+      // publisher build an unbounded number of pipelines.
+      releaseToken = ctx.tokens.acquire(tokenKey(token!));
+      if (!releaseToken) {
+        log.info({ remote, session, role, max: ctx.tokens.max }, 'join refused: token in use');
+        return fail('token-in-use', `this token already holds ${ctx.tokens.max} concurrent connections`, 1008);
+      }
     }
     const id = newPeerId(role);
     const self: Participant = {
@@ -154,6 +177,7 @@ export function handleConnection(socket: WebSocket, ctx: ConnectionContext, remo
     try {
       const { publisher } = registry.join(self);
       participant = self;
+      clearTimeout(joinTimer);
       if (role === 'publisher') {
         rate = { perSecond: limits.rate.perSecond * 10, burst: limits.rate.burst * 10 };
         tokens = rate.burst;
@@ -170,6 +194,7 @@ export function handleConnection(socket: WebSocket, ctx: ConnectionContext, remo
       if (role === 'publisher') registry.announceViewers(self);
       log.info({ peer: id, session, role, remote }, 'joined');
     } catch (error) {
+      releaseToken?.();
       if (error instanceof RelayError) return fail(error.code, error.message, 1008);
       throw error;
     }

@@ -104,6 +104,8 @@ export const ERROR_CODES = [
   'publisher-exists', // a second publisher for a session
   'unknown-peer', // relay to a peer that is not in this session
   'no-publisher', // a viewer relays while the session has no publisher
+  'join-timeout', // no join within the join timeout (the socket is closed)
+  'token-in-use', // the token already holds its limit of concurrent participants (the socket is closed)
   'shutting-down',
   'internal',
 ] as const;
@@ -123,6 +125,8 @@ export const ErrorOut = Type.Object(
     Type.Literal('publisher-exists'),
     Type.Literal('unknown-peer'),
     Type.Literal('no-publisher'),
+    Type.Literal('join-timeout'),
+    Type.Literal('token-in-use'),
     Type.Literal('shutting-down'),
     Type.Literal('internal'),
     ]),

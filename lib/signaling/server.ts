@@ -11,6 +11,7 @@ import { Metrics } from './metrics.js';
 import { SessionRegistry } from './sessions.js';
 import { TokenError, verifyToken, type TokenClaims } from './token.js';
 import { registerWhep } from './whep.js';
+import { ConcurrencyCap } from './limits.js';
 
 export interface SignalingOptions {
   /** HMAC secret for tokens (≥ 16 characters). Required unless `insecure`. */
@@ -23,6 +24,12 @@ export interface SignalingOptions {
   maxMessageBytes?: number;
   rate?: { perSecond: number; burst: number };
   pingIntervalMs?: number;
+  /** WebSockets open at once from one IP address (default 64; 0 = no cap). Over it: HTTP 429 before the upgrade. */
+  maxSocketsPerIp?: number;
+  /** A WebSocket that has not sent `join` within this time is closed with `join-timeout` (default 10 000 ms; 0 = never). */
+  joinTimeoutMs?: number;
+  /** Participants (WebSocket and WHEP) joined with one token at once (default 32; 0 = no cap). Over it: `token-in-use`. */
+  maxJoinsPerToken?: number;
   /** Serve the bundled viewer page at `/` (default true when it has been built). */
   viewer?: boolean;
   whep?: boolean;
@@ -52,8 +59,11 @@ export const signaling: FastifyPluginAsync<SignalingOptions> = async (app, optio
     maxMessageBytes: options.maxMessageBytes ?? 65536,
     rate: options.rate ?? { perSecond: 50, burst: 100 },
     pingIntervalMs: options.pingIntervalMs ?? 15_000,
+    joinTimeoutMs: options.joinTimeoutMs ?? 10_000,
   };
   const origins = new Set(options.allowedOrigins ?? []);
+  const socketsPerIp = new ConcurrencyCap(options.maxSocketsPerIp ?? 64);
+  const tokens = new ConcurrencyCap(options.maxJoinsPerToken ?? 32);
 
   await app.register(websocket, {
     // ws refuses anything far larger before buffering it; our own check answers with an error first.
@@ -78,8 +88,16 @@ export const signaling: FastifyPluginAsync<SignalingOptions> = async (app, optio
         metrics.error('forbidden-origin');
         return reply.code(403).send({ error: `origin ${origin} is not allowed` });
       }
+      // Counted per TCP connection from here until it closes (upgraded or not).
+      const release = socketsPerIp.acquire(request.ip);
+      if (!release) {
+        metrics.error('too-many-sockets');
+        request.log.info({ remote: request.ip, max: socketsPerIp.max }, 'websocket refused: too many sockets from this address');
+        return reply.code(429).header('retry-after', '5').send({ error: `at most ${socketsPerIp.max} WebSockets per address` });
+      }
+      request.raw.socket.once('close', release);
     },
-  }, (socket, request) => handleConnection(socket, { registry, metrics, limits, ice, secret, log: app.log }, request.ip));
+  }, (socket, request) => handleConnection(socket, { registry, metrics, limits, ice, secret, log: app.log, tokens }, request.ip));
 
   const bearer = (header: string | undefined) => (header?.startsWith('Bearer ') ? header.slice(7) : undefined);
 
@@ -100,7 +118,7 @@ export const signaling: FastifyPluginAsync<SignalingOptions> = async (app, optio
   app.get('/healthz', async () => ({ ok: true, sessions: registry.sessionCount, peers: registry.peerCount() }));
   app.get('/metrics', async (_request, reply) => reply.type('text/plain; version=0.0.4').send(metrics.render(registry)));
 
-  if (options.whep !== false) registerWhep(app, { registry, secret });
+  if (options.whep !== false) registerWhep(app, { registry, secret, tokens });
 
   const viewerDir = path.join(packageRoot, 'dist', 'viewer');
   if (options.viewer !== false && existsSync(path.join(viewerDir, 'index.html'))) {
@@ -125,13 +143,30 @@ export function redactUrl(url: string): string {
 
 export interface StandaloneOptions extends SignalingOptions {
   logLevel?: string;
+  /** Where log lines go (default stdout); e.g. a stream that collects them. */
+  logStream?: { write(line: string): unknown };
+  /**
+   * Slow-loris guards of the HTTP server (a plugin host sets its own): a request whose headers (the
+   * WebSocket upgrade included) are not complete within `headersTimeoutMs` (default 10 000) gets 408
+   * and is closed; a whole request is bounded by `requestTimeoutMs` (default 30 000); a connection
+   * idle for `connectionTimeoutMs` (default 60 000) is closed. Upgraded WebSockets are not affected
+   * (they have pings and the join timeout).
+   */
+  headersTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  connectionTimeoutMs?: number;
 }
 
 export async function createSignalingServer(options: StandaloneOptions): Promise<FastifyInstance> {
-  const { logLevel, ...pluginOptions } = options;
+  const { logLevel, logStream, headersTimeoutMs = 10_000, requestTimeoutMs = 30_000, connectionTimeoutMs = 60_000, ...pluginOptions } = options;
   const app = Fastify({
+    // Node checks header and request deadlines on an interval: make it fine enough for the deadline.
+    http: { headersTimeout: headersTimeoutMs, connectionsCheckingInterval: Math.max(100, Math.min(30_000, Math.floor(headersTimeoutMs / 4))) },
+    requestTimeout: requestTimeoutMs,
+    connectionTimeout: connectionTimeoutMs,
     logger: {
       level: logLevel ?? 'info',
+      ...(logStream ? { stream: logStream } : {}),
       redact: ['req.headers.authorization'],
       serializers: {
         req: (req: { method: string; url: string; ip?: string }) => ({ method: req.method, url: redactUrl(req.url), remote: req.ip }),

@@ -6,10 +6,13 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { CandidateInit, ServerMessage } from './protocol.js';
 import { RelayError, newPeerId, type Participant, type SessionRegistry } from './sessions.js';
 import { TokenError, verifyToken } from './token.js';
+import { ConcurrencyCap, tokenKey } from './limits.js';
 
 export interface WhepOptions {
   registry: SessionRegistry;
   secret: string | undefined;
+  /** Concurrent participants per token, shared with the WebSocket side. */
+  tokens?: ConcurrencyCap;
   answerTimeoutMs?: number;
   /** How long to wait for the publisher's candidates before answering (no server-side trickle in WHEP). */
   gatherTimeoutMs?: number;
@@ -18,9 +21,14 @@ export interface WhepOptions {
 interface WhepViewer {
   participant: Participant;
   etag: string;
+  release: () => void;
 }
 
 const SESSION = /^[A-Za-z0-9_.-]{1,64}$/;
+/** Candidates one PATCH may carry (a browser gathers a handful per network interface). */
+export const MAX_PATCH_CANDIDATES = 64;
+
+class BadFrag extends Error {}
 
 /** The candidates of an SDP fragment, with the mid each belongs to; `null` marks end-of-candidates. */
 export function parseSdpFrag(frag: string): CandidateInit[] {
@@ -33,6 +41,16 @@ export function parseSdpFrag(frag: string): CandidateInit[] {
     else if (line === 'a=end-of-candidates') out.push(null);
   }
   return out;
+}
+
+// What the protocol allows a relayed candidate to be (lib/signaling/protocol.ts CandidateInit).
+function checkFrag(candidates: CandidateInit[]): void {
+  if (candidates.length > MAX_PATCH_CANDIDATES) throw new BadFrag(`at most ${MAX_PATCH_CANDIDATES} candidates per PATCH`);
+  for (const c of candidates) {
+    if (c === null) continue;
+    if (c.candidate.length > 1024) throw new BadFrag('a candidate line is longer than 1024 characters');
+    if (c.sdpMid && (c.sdpMid.length > 64 || !/^[\x21-\x7e]+$/.test(c.sdpMid))) throw new BadFrag('a=mid must be 1 to 64 visible ASCII characters');
+  }
 }
 
 /** Adds candidates (and end-of-candidates) to the first m-section of an SDP. */
@@ -63,17 +81,25 @@ export function registerWhep(app: FastifyInstance, options: WhepOptions): void {
     done(null, body),
   );
 
+  const bearer = (request: FastifyRequest) => {
+    const header = request.headers.authorization ?? '';
+    return header.startsWith('Bearer ') ? header.slice(7) : undefined;
+  };
   const authorize = (request: FastifyRequest, reply: FastifyReply, session: string): boolean => {
     if (options.secret === undefined) return true;
-    const header = request.headers.authorization ?? '';
-    const token = header.startsWith('Bearer ') ? header.slice(7) : undefined;
     try {
-      verifyToken(token, { secret: options.secret, session, role: 'viewer' });
+      verifyToken(bearer(request), { secret: options.secret, session, role: 'viewer' });
       return true;
     } catch (error) {
       void reply.code(401).header('www-authenticate', 'Bearer').send({ error: error instanceof TokenError ? error.message : 'unauthorized' });
       return false;
     }
+  };
+  const remove = (viewer: WhepViewer | undefined) => {
+    if (!viewer) return;
+    viewer.release();
+    if (viewers.get(viewer.participant.id) === viewer) viewers.delete(viewer.participant.id);
+    options.registry.leave(viewer.participant);
   };
 
   for (const kind of ['whep', 'whip']) registerRoutes(kind);
@@ -95,9 +121,14 @@ export function registerWhep(app: FastifyInstance, options: WhepOptions): void {
       if (request.headers['content-type']?.split(';')[0] !== 'application/sdp' || typeof request.body !== 'string' || !request.body.startsWith('v=0')) {
         return reply.code(415).send({ error: 'POST an SDP offer with Content-Type: application/sdp' });
       }
+      const token = bearer(request);
+      const release = options.secret !== undefined && token && options.tokens ? options.tokens.acquire(tokenKey(token)) : () => {};
+      if (!release) return reply.code(429).send({ error: `this token already holds ${options.tokens!.max} concurrent connections` });
       const id = newPeerId('viewer');
       let answer: ((sdp: string) => void) | undefined;
-      let failed: ((why: string) => void) | undefined;
+      let failed: ((status: number, why: string) => void) | undefined;
+      let self: WhepViewer | undefined;
+      let ended: string | undefined;
       const candidates: string[] = [];
       let complete = false;
       let onCandidate: (() => void) | undefined;
@@ -113,23 +144,29 @@ export function registerWhep(app: FastifyInstance, options: WhepOptions): void {
             else if (message.candidate.candidate) candidates.push(message.candidate.candidate);
             onCandidate?.();
           } else if (message.type === 'peer-left' || message.type === 'bye') {
-            failed?.('the publisher left');
-            viewers.delete(id);
-            options.registry.leave(participant);
+            // A bye before the answer: the publisher refused the offer (e.g. SDP it cannot use).
+            ended = message.type === 'bye' ? 'the publisher refused the offer' : 'the publisher left';
+            if (message.type === 'bye') failed?.(400, ended);
+            else failed?.(503, ended);
+            onCandidate?.();
+            remove(self);
           }
         },
-        close: () => viewers.delete(id),
+        close: () => remove(self),
       };
+      self = { participant, etag: `"${id}"`, release };
       let publisher: string | null;
       try {
         publisher = options.registry.join(participant).publisher;
       } catch (error) {
+        release();
         return reply.code(409).send({ error: error instanceof RelayError ? error.message : 'cannot join' });
       }
       if (!publisher) {
-        options.registry.leave(participant);
+        remove(self);
         return reply.code(503).header('retry-after', '2').send({ error: `session ${session} has no publisher right now` });
       }
+      let status = 504;
       try {
         const sdp = await new Promise<string>((resolve, reject) => {
           const timer = setTimeout(() => reject(new Error('the publisher did not answer in time')), answerTimeout);
@@ -137,8 +174,9 @@ export function registerWhep(app: FastifyInstance, options: WhepOptions): void {
             clearTimeout(timer);
             resolve(s);
           };
-          failed = (why) => {
+          failed = (code, why) => {
             clearTimeout(timer);
+            status = code;
             reject(new Error(why));
           };
           options.registry.target(participant, undefined).send({ type: 'offer', from: id, sdp: request.body });
@@ -148,24 +186,25 @@ export function registerWhep(app: FastifyInstance, options: WhepOptions): void {
           await new Promise<void>((resolve) => {
             const timer = setTimeout(resolve, gatherTimeout);
             onCandidate = () => {
-              if (complete) {
+              if (complete || ended) {
                 clearTimeout(timer);
                 resolve();
               }
             };
           });
         }
-        const etag = `"${id}"`;
-        viewers.set(id, { participant, etag });
+        if (ended) throw new Error(ended);
+        viewers.set(id, self);
+        // The path only: the query may carry a token.
         return reply
           .code(201)
           .header('content-type', 'application/sdp')
-          .header('location', `${request.url.replace(/\/$/, '')}/${id}`)
-          .header('etag', etag)
+          .header('location', `${request.url.split('?')[0]!.replace(/\/$/, '')}/${id}`)
+          .header('etag', self.etag)
           .send(withCandidates(sdp, candidates, complete));
       } catch (error) {
-        options.registry.leave(participant);
-        return reply.code(504).send({ error: (error as Error).message });
+        remove(self);
+        return reply.code(status).send({ error: (error as Error).message });
       }
     });
 
@@ -177,9 +216,15 @@ export function registerWhep(app: FastifyInstance, options: WhepOptions): void {
       if (request.headers['content-type']?.split(';')[0] !== 'application/trickle-ice-sdpfrag') {
         return reply.code(415).send({ error: 'PATCH takes Content-Type: application/trickle-ice-sdpfrag' });
       }
+      const candidates = parseSdpFrag(typeof request.body === 'string' ? request.body : '');
+      try {
+        checkFrag(candidates);
+      } catch (error) {
+        return reply.code(400).send({ error: `bad sdpfrag: ${(error as Error).message}` });
+      }
       try {
         const publisher = options.registry.target(viewer.participant, undefined);
-        for (const candidate of parseSdpFrag(String(request.body ?? ''))) publisher.send({ type: 'candidate', from: id, candidate });
+        for (const candidate of candidates) publisher.send({ type: 'candidate', from: id, candidate });
       } catch (error) {
         return reply.code(409).send({ error: (error as Error).message });
       }
@@ -191,8 +236,7 @@ export function registerWhep(app: FastifyInstance, options: WhepOptions): void {
       const viewer = viewers.get(id);
       if (!viewer || viewer.participant.session !== session) return reply.code(404).send({ error: 'no such WHEP session' });
       if (!authorize(request, reply, session)) return reply;
-      viewers.delete(id);
-      options.registry.leave(viewer.participant);
+      remove(viewer);
       return reply.code(200).send();
     });
   }

@@ -4,6 +4,8 @@
 
 export interface InputCapture {
   detach(): void;
+  /** Another viewer took control: input stops until the next click here asks for it again. */
+  release(): void;
   readonly active: boolean;
 }
 
@@ -53,6 +55,9 @@ export function captureInput(video: HTMLVideoElement, channel: RTCDataChannel): 
   };
   const onKey = (e: KeyboardEvent) => {
     if (!active || document.activeElement !== video) return;
+    // Ctrl/Cmd+V is left to the browser: its paste event sends the text first, then the keystroke
+    // (remote-extras.ts), so the VM pastes what was pasted here.
+    if ((e.ctrlKey || e.metaKey) && (e.key === 'v' || e.key === 'V')) return;
     e.preventDefault();
     if (e.repeat && e.type === 'keyup') return;
     send({ t: 'key', key: e.key, code: e.code, down: e.type === 'keydown' });
@@ -70,6 +75,9 @@ export function captureInput(video: HTMLVideoElement, channel: RTCDataChannel): 
   return {
     get active() {
       return active;
+    },
+    release() {
+      active = false;
     },
     detach() {
       video.removeEventListener('pointermove', onMove);

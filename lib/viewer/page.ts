@@ -1,15 +1,22 @@
 // The page the daemon serves at `/`: `/?session=NAME&token=TOKEN[&relay=1]`. A full-window video, a
 // small overlay (state + stats; 's' toggles it, 'f' toggles fullscreen) and a centred message when
 // WebRTC cannot get a picture through or the viewer gives up. For tests it publishes
-// window.__viewer, window.__viewerState and window.__viewerStats.
+// window.__viewer, window.__viewerState and window.__viewerStats, and the last clipboard text and
+// resize answer from the VM as window.__viewerClipboard / __viewerResize. `&fit=remote` asks the VM's
+// screen to match the window.
 import { Viewer, type ViewerState, type ViewerStats } from './viewer.js';
 import { captureInput, type InputCapture } from './input-capture.js';
+import { attachRemoteExtras, type RemoteExtras } from './remote-extras.js';
+import type { RemoteResizeResult } from './viewer.js';
 
 declare global {
   interface Window {
     __viewer?: Viewer;
     __viewerState?: ViewerState;
     __viewerStats?: ViewerStats | null;
+    __viewerClipboard?: string;
+    __viewerResize?: RemoteResizeResult;
+    __viewerExtras?: RemoteExtras;
   }
 }
 
@@ -90,6 +97,7 @@ const params = new URLSearchParams(location.search);
 const session = params.get('session') ?? '';
 const token = params.get('token') ?? undefined;
 const relay = params.get('relay') === '1';
+const fitRemote = params.get('fit') === 'remote';
 
 window.__viewerStats = null;
 
@@ -110,8 +118,35 @@ if (!session) {
     const channel = e.detail;
     if (channel.label !== 'input') return;
     input?.detach();
+    window.__viewerExtras?.detach();
     input = captureInput(video, channel);
-    channel.addEventListener('close', () => input?.detach());
+    const extras = attachRemoteExtras(viewer, video, channel, { resizeRemote: fitRemote });
+    window.__viewerExtras = extras;
+    channel.addEventListener('close', () => {
+      input?.detach();
+      extras.detach();
+    });
+  });
+  viewer.addEventListener('clipboard', (e) => (window.__viewerClipboard = e.detail));
+  viewer.addEventListener('control', (e) => {
+    (window as unknown as { __viewerControl?: boolean }).__viewerControl = e.detail;
+    if (!e.detail) input?.release();
+    detailLine.textContent = e.detail ? 'you control the desktop' : 'view only: another viewer took control (click to take it back)';
+  });
+  viewer.addEventListener('resize', (e) => {
+    window.__viewerResize = e.detail;
+    if (!e.detail.ok) detailLine.textContent = `resize refused: ${e.detail.message ?? e.detail.code}`;
+  });
+  // Browsers only play sound after a gesture: the button is that gesture.
+  const sound = $<HTMLButtonElement>('sound');
+  viewer.addEventListener('audio', () => {
+    (window as unknown as { __viewerAudio?: boolean }).__viewerAudio = true;
+    if (video.muted) sound.hidden = false;
+  });
+  sound.addEventListener('click', () => {
+    video.muted = false;
+    void video.play().catch(() => {});
+    sound.hidden = true;
   });
   let fallbackShown = false;
 

@@ -75,11 +75,28 @@ export interface ViewerErrorDetail {
 export interface ViewerEventMap {
   state: CustomEvent<ViewerState>;
   stats: CustomEvent<ViewerStats>;
+  /** The publisher sends audio. The element stays muted (autoplay rules) until a user gesture unmutes it. */
+  audio: CustomEvent<MediaStreamTrack>;
   fallback: CustomEvent<FallbackDetail>;
   reconnect: CustomEvent<ReconnectDetail>;
   error: CustomEvent<ViewerErrorDetail>;
   /** The publisher opened a data channel (e.g. "input" for mouse and keyboard). */
   datachannel: CustomEvent<RTCDataChannel>;
+  /** With remote extras attached (remote-extras.ts): the VM's clipboard text, sent while this viewer controls. */
+  clipboard: CustomEvent<string>;
+  /** Control of the VM's mouse and keyboard changed hands: `true` this viewer has it, `false` it lost it. */
+  control: CustomEvent<boolean>;
+  /** With remote extras attached: the VM's answer to a resize request. */
+  resize: CustomEvent<RemoteResizeResult>;
+}
+
+/** The agent's `resize-result` (lib/input/protocol.ts): the screen size now and, if refused, why. */
+export interface RemoteResizeResult {
+  ok: boolean;
+  width: number;
+  height: number;
+  code?: 'unsupported' | 'out-of-range' | 'rate-limited' | 'failed';
+  message?: string;
 }
 
 type ViewerListener<K extends keyof ViewerEventMap> = ((event: ViewerEventMap[K]) => void) | { handleEvent(event: ViewerEventMap[K]): void };
@@ -504,7 +521,12 @@ export class Viewer extends EventTarget {
     pc.ontrack = (e: RTCTrackEvent) => {
       if (this.pc !== pc) return;
       const video = this.options.video;
-      video.srcObject = e.streams[0] ?? new MediaStream([e.track]);
+      // Video and audio share one stream on the element, whatever stream ids the SDP gave them.
+      let stream = video.srcObject instanceof MediaStream ? video.srcObject : null;
+      if (!stream || stream.getTracks().some((track) => track.readyState === 'ended' || track.kind === e.track.kind)) stream = new MediaStream();
+      stream.addTrack(e.track);
+      if (video.srcObject !== stream) video.srcObject = stream;
+      if (e.track.kind === 'audio') this.dispatchEvent(new CustomEvent('audio', { detail: e.track }));
       video.play().catch(() => {
         /* autoplay policy: a muted <video> may play; otherwise the page shows controls */
       });

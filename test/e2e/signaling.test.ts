@@ -1,6 +1,7 @@
 // End to end through the daemon: publish() on the VM side, the bundled viewer page in real headless
 // Chromium, WHEP with plain fetch calls, and a TURN-only path with credentials from /v1/ice-servers.
 import t from 'tap';
+import { execFileSync } from 'node:child_process';
 import type { Page } from 'playwright-core';
 import { publish } from '../../lib/publish.js';
 import { mintToken } from '../../lib/signaling/token.js';
@@ -135,13 +136,35 @@ t.test('four Chromium viewers share one encoder', async (t) => {
   t.teardown(() => daemon.app.close());
   const publisher = publish({ url: daemon.url, session: 'many', token: token('many', 'publisher'), source: { kind: 'test', pattern: 'ball' }, video: { width: 640, height: 360 } });
   t.teardown(() => publisher.close());
-  const pages = await Promise.all([0, 1, 2, 3].map(() => browser.newPage()));
-  t.teardown(() => Promise.all(pages.map((p) => p.close())));
+  // The first viewer runs in a browser of its own, so it can be killed outright later (pages of one
+  // browser share a renderer process: crashing one page would take all four).
+  const marker = `webrtcbin-victim-${process.pid}-${Date.now()}`;
+  const victim = await launchChromium([`--class=${marker}`]);
+  t.teardown(() => victim.close().catch(() => {}));
+  const pages = await Promise.all([victim, browser, browser, browser].map((b) => b.newPage()));
+  t.teardown(() => Promise.all(pages.map((p) => p.close().catch(() => {}))));
   await Promise.all(pages.map((p) => p.goto(`${daemon.http}/?session=many&token=${token('many', 'viewer')}`)));
   const decoded = await Promise.all(pages.map((p) => waitForFrames(p, 10, 30_000)));
   t.ok(decoded.every((n) => n >= 10), `frames decoded per viewer: ${decoded.join(', ')}`);
   t.same(publisher.encoderStats?.subscribers, 4, 'one encoder, four subscribers');
   t.equal(publisher.viewers, 4);
+
+  // One viewer's browser is killed (no bye, no pagehide): the others keep decoding and its peer goes.
+  execFileSync('pkill', ['-KILL', '-f', marker]);
+  const before = await Promise.all(pages.slice(1).map((p) => framesDecoded(p)));
+  await new Promise((r) => setTimeout(r, 2000));
+  const after = await Promise.all(pages.slice(1).map((p) => framesDecoded(p)));
+  t.ok(after.every((n, i) => n - before[i]! >= 15), `the other three kept decoding (+${after.map((n, i) => n - before[i]!).join(', +')} frames in 2 s)`);
+  const deadline = Date.now() + 15_000;
+  while (publisher.viewers !== 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  t.equal(publisher.viewers, 3, 'the killed viewer was removed');
+
+  // A late joiner is fed by the running encoder (a keyframe requested for it) and decodes.
+  const late = await browser.newPage();
+  t.teardown(() => late.close());
+  await late.goto(`${daemon.http}/?session=many&token=${token('many', 'viewer')}`);
+  t.ok((await waitForFrames(late, 5, 20_000)) >= 5, 'the late joiner decodes');
+  t.equal(publisher.encoderStats?.subscribers, 4, 'still one encoder: four subscribers again');
 });
 
 t.test('when WebRTC cannot connect the page says so and fires its fallback hook', async (t) => {

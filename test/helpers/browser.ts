@@ -76,12 +76,35 @@ export class BrowserPeer {
     }, offer);
   }
 
-  async offerToReceiveVideo(): Promise<{ type: 'offer'; sdp: string }> {
-    return this.page.evaluate(async () => {
+  async offerToReceiveVideo(options: { audio?: boolean } = {}): Promise<{ type: 'offer'; sdp: string }> {
+    return this.page.evaluate(async (audio) => {
       const pc = (window as unknown as { pc: RTCPeerConnection }).pc;
       pc.addTransceiver('video', { direction: 'recvonly' });
+      if (audio) pc.addTransceiver('audio', { direction: 'recvonly' });
       await pc.setLocalDescription(await pc.createOffer());
       return { type: 'offer' as const, sdp: pc.localDescription!.sdp };
+    }, options.audio === true);
+  }
+
+  /** Chromium's inbound audio counters (undefined before an audio stream exists). */
+  async inboundAudio(): Promise<InboundAudio | undefined> {
+    return this.page.evaluate(async () => {
+      const pc = (window as unknown as { pc: RTCPeerConnection }).pc;
+      const stats = await pc.getStats();
+      let inbound: Record<string, unknown> | undefined;
+      const codecs = new Map<string, string>();
+      stats.forEach((s: Record<string, unknown>) => {
+        if (s.type === 'inbound-rtp' && s.kind === 'audio') inbound = s;
+        if (s.type === 'codec') codecs.set(s.id as string, s.mimeType as string);
+      });
+      if (!inbound) return undefined;
+      return {
+        packetsReceived: (inbound.packetsReceived as number) ?? 0,
+        totalSamplesReceived: (inbound.totalSamplesReceived as number) ?? 0,
+        concealedSamples: (inbound.concealedSamples as number) ?? 0,
+        totalAudioEnergy: (inbound.totalAudioEnergy as number) ?? 0,
+        codec: codecs.get(inbound.codecId as string),
+      };
     });
   }
 
@@ -136,6 +159,14 @@ export class BrowserPeer {
   async close(): Promise<void> {
     await this.page.close();
   }
+}
+
+export interface InboundAudio {
+  packetsReceived: number;
+  totalSamplesReceived: number;
+  concealedSamples: number;
+  totalAudioEnergy: number;
+  codec: string | undefined;
 }
 
 export async function launchChromium(extraArgs: string[] = []): Promise<Browser> {

@@ -11,10 +11,14 @@ export function nodeViewer(url: string, session: string, token: string): { peer:
     void client.send({ type: 'candidate', candidate: c ? { candidate: c.candidate ?? '', sdpMid: c.sdpMid ?? null, sdpMLineIndex: c.sdpMLineIndex ?? null } : null }),
   );
   client.on('offer', async (m: { sdp: string }) => {
-    await peer.setRemoteDescription({ type: 'offer', sdp: m.sdp });
-    const answer = await peer.createAnswer();
-    await peer.setLocalDescription(answer);
-    client.send({ type: 'answer', sdp: answer.sdp });
+    try {
+      await peer.setRemoteDescription({ type: 'offer', sdp: m.sdp });
+      const answer = await peer.createAnswer();
+      await peer.setLocalDescription(answer);
+      client.send({ type: 'answer', sdp: answer.sdp });
+    } catch (error) {
+      if (!peer.closed) throw error; // closed mid-negotiation: nothing left to answer
+    }
   });
   client.on('candidate', (m: { candidate: WireCandidate }) => void peer.addIceCandidate(m.candidate).catch(() => {}));
   client.connect();

@@ -27,10 +27,10 @@ export async function nodeOffersToBrowser(peer: WebRtcPeer, browser: BrowserPeer
 }
 
 /** The browser offers to receive; the VM answers. */
-export async function browserOffersToNode(peer: WebRtcPeer, browser: BrowserPeer): Promise<void> {
+export async function browserOffersToNode(peer: WebRtcPeer, browser: BrowserPeer, options: { audio?: boolean } = {}): Promise<void> {
   peer.on('icecandidate', (c) => void browser.addCandidate(c && { candidate: c.candidate!, sdpMid: c.sdpMid, sdpMLineIndex: c.sdpMLineIndex }).catch(() => {}));
   browser.onCandidate((c) => void peer.addIceCandidate(c).catch(() => {}));
-  const offer = await browser.offerToReceiveVideo();
+  const offer = await browser.offerToReceiveVideo(options);
   await peer.setRemoteDescription(offer);
   const answer = await peer.createAnswer();
   await peer.setLocalDescription(answer);

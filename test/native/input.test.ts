@@ -59,3 +59,45 @@ t.test('a click and a typed word arrive in an X client; a view-only viewer is re
   const presses = events.match(/ButtonPress/g)?.length ?? 0;
   t.equal(presses, 1, 'exactly one click: the view-only one never arrived');
 });
+
+t.test('control changes hands: the new controller is told, the old one is told and ignored', async (t) => {
+  const x = await startXvfb('640x480x24');
+  t.teardown(() => x.kill());
+  const xev = spawn('xev', ['-display', x.display, '-geometry', '640x480+0+0', '-event', 'button'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let events = '';
+  xev.stdout.on('data', (d: Buffer) => (events += d));
+  t.teardown(() => xev.kill());
+  await new Promise((r) => setTimeout(r, 500));
+  const daemon = await startDaemon();
+  t.teardown(() => daemon.app.close());
+  const publisher = publish({ url: daemon.url, session: 'hand', token: mintToken({ secret: SECRET, session: 'hand', role: 'publisher' }), source: { kind: 'x11', display: x.display }, video: { width: 320, height: 240 } });
+  t.teardown(() => publisher.close());
+  const a = await viewer(daemon.url, 'hand', true);
+  t.teardown(() => a.close());
+  const b = await viewer(daemon.url, 'hand', true);
+  t.teardown(() => b.close());
+  const said = (v: { channel: DataChannel }) => {
+    const got: unknown[] = [];
+    v.channel.on('message', (d) => typeof d === 'string' && got.push(JSON.parse(d)));
+    return got;
+  };
+  const toA = said(a);
+  const toB = said(b);
+  const click = (v: { channel: DataChannel }, px: number) => {
+    v.channel.send(JSON.stringify({ t: 'button', button: 0, down: true, x: px / 639, y: 0.5 }));
+    v.channel.send(JSON.stringify({ t: 'button', button: 0, down: false, x: px / 639, y: 0.5 }));
+  };
+  a.channel.send(JSON.stringify({ t: 'take-control' }));
+  await waitFor('A is told it controls', () => toA.some((m) => (m as { t: string }).t === 'control'));
+  t.same(toA.filter((m) => (m as { t: string }).t === 'control'), [{ t: 'control', controlling: true }]);
+  b.channel.send(JSON.stringify({ t: 'take-control' }));
+  await waitFor('the hand-over reaches both', () => toA.length >= 2 && toB.some((m) => (m as { t: string }).t === 'control'));
+  t.same(toA.filter((m) => (m as { t: string }).t === 'control').at(-1), { t: 'control', controlling: false }, 'A lost control');
+  t.same(toB.filter((m) => (m as { t: string }).t === 'control'), [{ t: 'control', controlling: true }], 'B has it');
+  click(a, 111);
+  click(b, 222);
+  await waitFor('B\'s click', () => /ButtonPress event[^]*?\(222,/.test(events), 10_000).catch(() => {});
+  await new Promise((r) => setTimeout(r, 300));
+  t.match(events, /ButtonPress event[^]*?\(222,/, 'the new controller\'s click arrives');
+  t.notMatch(events, /\(111,/, 'the old controller\'s click does not');
+});

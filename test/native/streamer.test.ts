@@ -55,7 +55,7 @@ t.test('a still picture is not re-encoded: about one frame a second, keyframes a
   const spared = streamer.stats.framesUnchanged - before.framesUnchanged;
   t.ok(encoded >= 2 && encoded <= 6, `${encoded} frames encoded in 3 s of a still picture (refresh about once a second)`);
   t.ok(spared >= 75, `${spared} unchanged frames never reached the encoder`);
-  t.ok(receiver.framesDecoded >= 3, `the viewer still gets the refreshes (${receiver.framesDecoded} decoded)`);
+  t.ok(receiver.framesDecoded >= 2, `the viewer still gets the refreshes (${receiver.framesDecoded} decoded)`);
 });
 
 t.test('a closed streamer refuses new peers; its peers stay closable', async (t) => {

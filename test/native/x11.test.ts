@@ -1,8 +1,8 @@
-// Capture of a real X display (Xvfb): frames at the requested size.
-// (A display that dies mid-stream makes libX11 exit the process from ximagesrc's thread; handling
-// that belongs to the desktop-streaming work and is tracked there.)
+// Capture of a real X display (Xvfb): frames at the requested size, and an X server that dies under
+// a live stream. Without the capture guard libX11 exits this very process from ximagesrc's thread,
+// so a regression fails the whole file.
 import t from 'tap';
-import { WebRtcPeer } from '../../lib/index.js';
+import { Streamer, WebRtcPeer, XDisplayLostError, livePeerCount } from '../../lib/index.js';
 import { connectPair } from '../helpers/peers.js';
 import { once, waitFor } from '../helpers/wait.js';
 import { startXvfb } from '../helpers/xvfb.js';
@@ -19,4 +19,99 @@ t.test('an Xvfb display streams at the requested size', async (t) => {
   await waitFor('10 frames', () => receiver.framesDecoded >= 10);
 
   t.ok(receiver.framesDecoded >= 10, `${receiver.framesDecoded} frames of the X display decoded`);
+});
+
+t.test('an X server that dies under a peer: a typed error, a clean close, and a fresh start works', async (t) => {
+  const before = livePeerCount();
+  const x = await startXvfb('640x480x24');
+  const sender = new WebRtcPeer({ source: { kind: 'x11', display: x.display }, video: { width: 320, height: 240, fps: 15 } });
+  const receiver = new WebRtcPeer({ video: { receive: true } });
+  t.teardown(() => Promise.all([sender.close(), receiver.close()]));
+  await connectPair(sender, receiver);
+  await waitFor('frames before the X server dies', () => receiver.framesDecoded >= 1);
+  const lost = once<Error>(sender, 'error', 10_000);
+  await x.kill();
+  const error = await lost;
+  t.ok(error instanceof XDisplayLostError, `a typed error: ${error.constructor.name}`);
+  t.equal((error as XDisplayLostError).code, 'ERR_X_DISPLAY_LOST');
+  t.match((error as XDisplayLostError).element, /^ximagesrc/, 'names the capture element');
+  t.match(error.message, new RegExp(`X display ${x.display} is gone`), 'says which display');
+  await Promise.all([sender.close(), receiver.close()]);
+  await waitFor('the native peers to be finalized', () => livePeerCount() === before, 10_000);
+  t.equal(livePeerCount(), before, 'nothing left behind');
+
+  // The agent can start again on a new display.
+  const x2 = await startXvfb('640x480x24');
+  t.teardown(() => x2.kill());
+  const again = new WebRtcPeer({ source: { kind: 'x11', display: x2.display }, video: { width: 320, height: 240, fps: 15 } });
+  const viewer = new WebRtcPeer({ video: { receive: true } });
+  t.teardown(() => Promise.all([again.close(), viewer.close()]));
+  await connectPair(again, viewer);
+  await waitFor('frames from the new display', () => viewer.framesDecoded >= 1);
+  t.pass('a new capture streams after the loss');
+});
+
+t.test('an X server that dies under a shared encoder: the Streamer reports it and closes cleanly', async (t) => {
+  const x = await startXvfb('640x480x24');
+  const streamer = new Streamer({ source: { kind: 'x11', display: x.display }, video: { width: 320, height: 240, fps: 15 } });
+  const sender = streamer.createPeer();
+  const receiver = new WebRtcPeer({ video: { receive: true } });
+  t.teardown(() => Promise.all([sender.close(), receiver.close(), streamer.close()]));
+  await connectPair(sender, receiver);
+  await waitFor('frames before the X server dies', () => receiver.framesDecoded >= 1);
+  const lost = once<Error>(streamer, 'error', 10_000);
+  await x.kill();
+  t.ok((await lost) instanceof XDisplayLostError, 'the streamer emits XDisplayLostError');
+  await Promise.all([sender.close(), receiver.close(), streamer.close()]);
+  t.pass('closed without hanging');
+});
+
+t.test('the input injector outlives its X server', async (t) => {
+  const { InputInjector } = await import('../../lib/input/injector.js');
+  const x = await startXvfb('640x480x24');
+  const injector = new InputInjector(x.display);
+  t.ok(injector.apply({ t: 'move', x: 0.5, y: 0.5 }), 'moves the pointer while the display lives');
+  await x.kill();
+  await new Promise((r) => setTimeout(r, 200));
+  for (let i = 0; i < 3; i++) injector.apply({ t: 'button', button: 0, down: i % 2 === 0 });
+  injector.close();
+  injector.close();
+  t.pass('no exit, no throw, close twice');
+});
+
+t.test('the clipboard outlives its X server: ERR_X_DISPLAY_LOST, then a clean close', async (t) => {
+  const { XClipboard } = await import('../../lib/input/clipboard.js');
+  const x = await startXvfb('640x480x24');
+  const clipboard = new XClipboard(x.display);
+  clipboard.setText('before');
+  const lost = once<Error & { code?: string }>(clipboard, 'error', 10_000);
+  await x.kill();
+  t.equal((await lost).code, 'ERR_X_DISPLAY_LOST', 'a typed error');
+  await clipboard.close();
+  await clipboard.close();
+  t.pass('closed twice, the process lives on');
+});
+
+t.test('a region of the screen: only that rectangle is captured, at its own size', async (t) => {
+  const { startPainter } = await import('../helpers/painter.js');
+  const x = await startXvfb('800x600x24');
+  t.teardown(() => x.kill());
+  // 2×2 cells of 400×300: red, green / blue, white. The region sits inside the blue cell.
+  const painter = await startPainter(x.display, 2, 2, ['ff0000', '00ff00', '0000ff', 'ffffff']);
+  t.teardown(() => painter.kill());
+  const region = { x: 40, y: 340, width: 320, height: 240 };
+  const sender = new WebRtcPeer({ source: { kind: 'x11', display: x.display, showPointer: false, region }, video: { width: 320, height: 240, fps: 15 } });
+  const receiver = new WebRtcPeer({ video: { receive: true, format: 'RGBA' } });
+  t.teardown(() => Promise.all([sender.close(), receiver.close()]));
+  await connectPair(sender, receiver);
+  const frame = await once<{ width: number; height: number; data: Buffer; stride: number }>(receiver, 'frame', 15_000);
+  t.same([frame.width, frame.height], [320, 240], 'the region size');
+  let sum = [0, 0, 0];
+  for (const [px, py] of [[10, 10], [160, 120], [310, 230]] as const) {
+    const i = py * frame.stride + px * 4;
+    sum = sum.map((v, c) => v + frame.data[i + c]!);
+  }
+  const avg = sum.map((v) => Math.round(v / 3));
+  t.ok(avg[0]! < 30 && avg[1]! < 30 && avg[2]! > 220, `all blue: rgb(${avg.join(',')})`);
+  t.throws(() => new WebRtcPeer({ source: { kind: 'x11', display: x.display, region: { x: -1, y: 0, width: 100, height: 100 } } }), /source\.region must be/);
 });

@@ -38,7 +38,7 @@ t.test('default plan: test source, VP8, 1280x720@30, 2000 kbit/s', async (t) => 
     'videorate drop-only=true',
     'videoscale',
     'videoconvert',
-    'video/x-raw,format=I420,width=1280,height=720,framerate=30/1,pixel-aspect-ratio=1/1',
+    'video/x-raw,format=I420,width=1280,height=720,framerate=30/1,pixel-aspect-ratio=1/1,colorimetry=bt601',
     'queue max-size-buffers=1 max-size-bytes=0 max-size-time=0 leaky=downstream',
     'vp8enc deadline=1 cpu-used=-16 lag-in-frames=0 end-usage=cbr target-bitrate=2000000 keyframe-max-dist=60 threads=2 error-resilient=partitions buffer-initial-size=100 buffer-optimal-size=120 buffer-size=150',
     'rtpvp8pay name=pay pt=96 picture-id-mode=15-bit mtu=1200',
@@ -150,7 +150,7 @@ t.test('bitrate, fps, width and height validation', async (t) => {
 
 t.test('values reach the description', async (t) => {
   const d = planSend(TEST, { width: 640, height: 360, fps: 24, bitrate: 500 }).description;
-  t.ok(d.includes('video/x-raw,format=I420,width=640,height=360,framerate=24/1,pixel-aspect-ratio=1/1 ! '));
+  t.ok(d.includes('video/x-raw,format=I420,width=640,height=360,framerate=24/1,pixel-aspect-ratio=1/1,colorimetry=bt601 ! '));
   t.ok(d.includes('target-bitrate=500000 keyframe-max-dist=48 '));
 });
 

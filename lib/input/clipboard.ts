@@ -1,0 +1,85 @@
+// The X CLIPBOARD selection as an EventEmitter over the native NativeXClipboard (its own X connection
+// and thread): setText() makes this process the owner of the text; `text` fires whenever another X
+// client puts text on the clipboard. Texts over 1 MiB, or sent incrementally (INCR), are refused with a
+// `warning`. A display that dies emits `error` (code ERR_X_DISPLAY_LOST) and the clipboard closes.
+import { EventEmitter } from 'node:events';
+import { loadBinding } from '../binding.js';
+import { WebRtcBinError } from '../errors.js';
+
+interface NativeXClipboard {
+  setText(text: string): void;
+  fetch(): void;
+  close(): Promise<void>;
+  ref(): void;
+  unref(): void;
+}
+type NativeEvent = { type: 'text'; text: string } | { type: 'warning' | 'error'; code: string; message: string };
+type NativeCtor = new (display: string, onEvent: (event: NativeEvent) => void) => NativeXClipboard;
+
+export interface XClipboardEvents {
+  /** Another X client set the clipboard to this text. */
+  text: [text: string];
+  /** A clipboard text could not be fetched or set (too large, not text, no answer); it goes on. */
+  warning: [WebRtcBinError];
+  /** The X display went away; the clipboard is closed. */
+  error: [WebRtcBinError];
+}
+
+export class XClipboard extends EventEmitter<XClipboardEvents> {
+  readonly display: string;
+  #native: NativeXClipboard;
+  #closing: Promise<void> | undefined;
+
+  /** Throws WebRtcBinError ERR_X_DISPLAY when the display cannot be opened or has no XFIXES. */
+  constructor(display: string) {
+    super();
+    this.display = display;
+    try {
+      this.#native = new (loadBinding() as unknown as { NativeXClipboard: NativeCtor }).NativeXClipboard(display, (event) => this.#onEvent(event));
+    } catch (error) {
+      const e = error as { message?: string; code?: string };
+      throw new WebRtcBinError(e.message ?? String(error), e.code ?? 'ERR_X_DISPLAY');
+    }
+  }
+
+  #onEvent(event: NativeEvent): void {
+    if (event.type === 'text') {
+      this.emit('text', event.text);
+    } else if (event.type === 'warning') {
+      this.emit('warning', new WebRtcBinError(event.message, event.code));
+    } else {
+      void this.close();
+      // An unhandled 'error' would throw from a native callback: without a listener it is a warning.
+      const error = new WebRtcBinError(event.message, event.code);
+      if (this.listenerCount('error') > 0) this.emit('error', error);
+      else process.emitWarning(error.message, { code: event.code });
+    }
+  }
+
+  /** Puts `text` on the X CLIPBOARD (this process answers other clients' paste requests). */
+  setText(text: string): void {
+    if (!this.#closing) this.#native.setText(text);
+  }
+
+  /** Fetches the current clipboard text (emitted as `text`) unless this process owns it. */
+  fetch(): void {
+    if (!this.#closing) this.#native.fetch();
+  }
+
+  /** Releases the selection, ends the X thread and closes the connection. Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= this.#native.close();
+    return this.#closing;
+  }
+
+  /** An open clipboard keeps the process alive, like a socket; unref() lets it exit anyway. */
+  unref(): this {
+    this.#native.unref();
+    return this;
+  }
+
+  ref(): this {
+    this.#native.ref();
+    return this;
+  }
+}

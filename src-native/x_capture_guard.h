@@ -1,0 +1,43 @@
+// Keeps a dying X server from ending the process through ximagesrc.
+//
+// libX11 calls exit() when a connection breaks, unless that Display has a non-exiting IO-error exit
+// handler (libX11 >= 1.7). ximagesrc opens its Display in its own start() and offers no way to set
+// one, so after the capture has started we read its Display and install ours: the capture then
+// fails quietly, and the element posts a typed error instead of taking the process down.
+#pragma once
+
+#include <gst/gst.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace wrtc {
+
+// The quark of the GError a lost capture display posts; the JS side maps it to XDisplayLostError.
+constexpr const char* kXDisplayLostDomain = "webrtcbin-x-display-lost";
+
+class XCaptureGuard {
+ public:
+  // Any thread. Installs the handler on every started ximagesrc inside `bin` (recursively).
+  // Returns how many captures are now guarded.
+  int Protect(GstElement* bin);
+  // True once any guarded capture's X server has gone away.
+  bool lost() const;
+  XCaptureGuard();
+  ~XCaptureGuard();
+  XCaptureGuard(const XCaptureGuard&) = delete;
+  XCaptureGuard& operator=(const XCaptureGuard&) = delete;
+
+  struct Capture;  // one guarded ximagesrc (defined in the .cc)
+
+ private:
+  std::vector<std::unique_ptr<Capture>> captures_;
+};
+
+// Once per process, JS thread: X protocol errors (a window gone while captured, say) are logged,
+// not fatal. Xlib's default handler would exit the process for them too.
+void InstallXErrorHandler();
+
+}  // namespace wrtc

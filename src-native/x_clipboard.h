@@ -1,0 +1,30 @@
+// The X CLIPBOARD selection, both ways: own it with a given UTF-8 text (answering other clients'
+// requests), and report the text whenever another client takes it (XFixes selection notify). All X work
+// happens on one thread of its own with its own Display; JS hears about it through a ThreadSafeFunction.
+#pragma once
+
+#include <napi.h>
+
+#include <memory>
+
+namespace wrtc {
+
+class ClipboardCore;
+
+class XClipboard : public Napi::ObjectWrap<XClipboard> {
+ public:
+  static Napi::Function DefineClass(Napi::Env env);
+  // new NativeXClipboard(display, onEvent({type:'text'|'warning'|'error', text?, code?, message?}))
+  explicit XClipboard(const Napi::CallbackInfo& info);
+  ~XClipboard() override;
+
+ private:
+  Napi::Value SetText(const Napi::CallbackInfo& info);
+  Napi::Value Fetch(const Napi::CallbackInfo& info);
+  Napi::Value Close(const Napi::CallbackInfo& info);
+  Napi::Value Ref(const Napi::CallbackInfo& info);
+  Napi::Value Unref(const Napi::CallbackInfo& info);
+  std::shared_ptr<ClipboardCore> core_;
+};
+
+}  // namespace wrtc
