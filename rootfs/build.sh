@@ -74,8 +74,10 @@ install_cleanup_trap
 # --- Node.js -------------------------------------------------------------------------------------
 node_bin=$(readlink -f "${node_bin:-$(command -v node || true)}")
 [ -x "$node_bin" ] || die "no Node.js binary: pass --node /path/to/node (Node >= 20, for linux-$arch)"
-node_major=$("$node_bin" -p 'process.versions.node.split(".")[0]')
-[ "$node_major" -ge 20 ] || die "$node_bin is Node $("$node_bin" -v); node-webrtcbin needs >= 20: pass --node"
+node_version=$("$node_bin" -v 2>/dev/null || true)
+case "$node_version" in v[0-9]*) ;; *) die "$node_bin is not a Node.js binary (\`$node_bin -v\` printed '$node_version'): pass --node /path/to/node" ;; esac
+node_major=${node_version#v}; node_major=${node_major%%.*}
+[ "$node_major" -ge 20 ] || die "$node_bin is Node $node_version; node-webrtcbin needs >= 20: pass --node"
 npm_dir=$(readlink -f "${npm_dir:-$(dirname "$node_bin")/../lib/node_modules/npm}")
 [ -f "$npm_dir/bin/npm-cli.js" ] || die "no npm at $npm_dir: pass --npm /path/to/lib/node_modules/npm"
 
