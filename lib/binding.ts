@@ -117,6 +117,14 @@ function remedies(message: string): string {
   return lines.join('\n');
 }
 
+/** The addon file loadBinding() loads: WEBRTCBIN_ADDON, else a local build (build/Release), else the prebuild. */
+export function addonPath(): string {
+  const override = process.env.WEBRTCBIN_ADDON;
+  if (override) return path.resolve(override);
+  const require = createRequire(import.meta.url);
+  return (require('node-gyp-build') as { path(dir: string): string }).path(packageRoot);
+}
+
 export function loadBinding(): Binding {
   if (cached) return cached;
   const require = createRequire(import.meta.url);

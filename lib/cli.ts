@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// The `webrtcbin` command: doctor, signal (the daemon), token, start (daemon + stream, the quick start).
+// The `webrtcbin` command: doctor, selftest, signal (the daemon), token, start (daemon + stream, the quick
+// start), stream (the VM agent).
 import { parseArgs } from 'node:util';
 import { checkEnvironment, formatReport } from './doctor.js';
 
@@ -8,6 +9,9 @@ const USAGE = `usage: webrtcbin <command> [options]
 commands:
   doctor [--json]     check every GStreamer element node-webrtcbin needs; exits 1 when a required
                       one is missing and names the Debian package
+  selftest            negotiate real peers over loopback and decode frames: proves an installation
+      --codec vp8,vp9,h264 (every installed one)  --seconds N (3)  --min-frames N
+      --xvfb [--display :N] (also an X11 capture of an Xvfb it starts)  --signaling (also daemon + publish() + viewer)
   signal              run the signaling daemon
       --port N (PORT, 8080)   --host ADDR (127.0.0.1)
       --secret S (WEBRTCBIN_SECRET)   --insecure (local development only: no tokens)
@@ -22,7 +26,12 @@ commands:
   start               the quick start: daemon + stream (the X display when DISPLAY is set, else a
                       test pattern) and print the URL to open
       --port N (8080)  --host ADDR (0.0.0.0)  --session NAME (demo)  --codec vp8|vp9|h264
-      --display :N     --xvfb (start Xvfb on --display, default :99)`;
+      --display :N     --xvfb (start Xvfb on --display, default :99)
+  stream              the VM agent: stream the X display to a session of a daemon elsewhere
+      --url WS_URL (WEBRTCBIN_URL)  --session NAME (WEBRTCBIN_SESSION)  --token T (WEBRTCBIN_TOKEN)
+      --display :N (DISPLAY)  --xvfb (WEBRTCBIN_XVFB=1)  --codec vp8|vp9|h264 (WEBRTCBIN_CODEC)
+      --bitrate KBPS --fps N --width W --height H (WEBRTCBIN_BITRATE, _FPS, _WIDTH, _HEIGHT)
+      --audio pulse|test|none (WEBRTCBIN_AUDIO)   exit 3: the X display was lost`;
 
 function list(values: string[] | undefined, env: string | undefined): string[] {
   const fromEnv = env ? env.split(',').map((s) => s.trim()).filter(Boolean) : [];
@@ -115,6 +124,15 @@ async function main(argv: string[]): Promise<number> {
       if (rest.includes('--json')) console.log(JSON.stringify(report, null, 2));
       else console.log(formatReport(report));
       return report.ok ? 0 : 1;
+    }
+    case 'selftest': {
+      const { selftest } = await import('./selftest.js');
+      return selftest(rest);
+    }
+    case 'stream': {
+      const { stream } = await import('./stream.js');
+      await stream(rest);
+      return -1;
     }
     case 'signal':
       return signal(rest);

@@ -49,6 +49,7 @@ const BY_ELEMENT = new Map(ELEMENTS.map((e) => [e.element, e.debianPackage]));
 // Elements users may name in their own pipeline descriptions, beyond the table above.
 const EXTRA = new Map<string, string>(Object.entries({
   v4l2src: 'gstreamer1.0-plugins-good',
+  pulsesrc: 'gstreamer1.0-plugins-good', // Debian 12 ships the pulseaudio plugin in plugins-good
   audiotestsrc: 'gstreamer1.0-plugins-base',
   audioconvert: 'gstreamer1.0-plugins-base',
   audioresample: 'gstreamer1.0-plugins-base',

@@ -42,6 +42,19 @@ t.test('every debianPackage in ELEMENTS is listed in rootfs/packages.txt', async
   }
 });
 
+t.test('rootfs/packages.txt is runtime only: the image built from it has no compiler or headers', async (t) => {
+  for (const name of listed) {
+    t.notMatch(name, /-dev$|^(g\+\+|gcc|cpp|clang|make|cmake|pkg-config|build-essential|binutils)(-[\d.]+)?$/, `${name} is not a build package`);
+  }
+  const dev = new Set(
+    readFileSync(new URL('../../rootfs/packages-dev.txt', import.meta.url), 'utf8')
+      .split(/\r?\n/)
+      .map((line) => line.replace(/#.*/, '').trim())
+      .filter(Boolean),
+  );
+  t.same([...listed].filter((name) => dev.has(name)), [], 'no package in both packages.txt and packages-dev.txt');
+});
+
 t.test('ELEMENTS is well-formed', async (t) => {
   const names = ELEMENTS.map((e) => e.element);
   t.equal(new Set(names).size, names.length, 'no element listed twice');

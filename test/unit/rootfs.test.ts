@@ -1,0 +1,44 @@
+// The VM image's files agree with the code: the agent's unit runs a real cli command, its environment
+// file names only variables `webrtcbin stream` reads, and every list rootfs/build.sh reads parses.
+import t from 'tap';
+import { readFileSync } from 'node:fs';
+
+const read = (file: string) => readFileSync(new URL(`../../${file}`, import.meta.url), 'utf8');
+const names = (file: string) =>
+  read(file)
+    .split(/\r?\n/)
+    .map((line) => line.replace(/#.*/, '').trim())
+    .filter(Boolean);
+
+t.test('every package list parses into Debian package names', async (t) => {
+  for (const file of ['rootfs/packages.txt', 'rootfs/packages-image.txt', 'rootfs/packages-dev.txt', 'rootfs/packages-test.txt']) {
+    const list = names(file);
+    t.ok(list.length > 0, `${file}: ${list.length} packages`);
+    for (const name of list) t.match(name, /^[a-z0-9][a-z0-9+.-]+$/, `${file}: ${name}`);
+    t.equal(new Set(list).size, list.length, `${file}: no duplicates`);
+  }
+  const runtime = new Set(names('rootfs/packages.txt'));
+  t.same(names('rootfs/packages-image.txt').filter((p) => runtime.has(p)), [], 'packages-image.txt only adds to packages.txt');
+  t.ok(names('rootfs/packages-image.txt').includes('systemd-sysv'), 'the image has an init (systemd) to start the agent');
+});
+
+t.test('webrtcbin-agent.service runs `webrtcbin stream` with /etc/webrtcbin/agent.env', async (t) => {
+  const unit = read('rootfs/webrtcbin-agent.service');
+  t.match(unit, /^ExecStart=\/usr\/local\/bin\/webrtcbin stream$/m);
+  t.match(unit, /^EnvironmentFile=\/etc\/webrtcbin\/agent\.env$/m);
+  t.match(unit, /^WantedBy=multi-user\.target$/m);
+  t.match(unit, /^RestartPreventExitStatus=2$/m, 'no restart loop while unconfigured (stream exits 2)');
+  t.match(read('lib/cli.ts'), /case 'stream':/, 'the cli has the stream command');
+  t.match(read('rootfs/build.sh'), /webrtcbin-agent\.env" "\$out\/etc\/webrtcbin\/agent\.env"/, 'build.sh installs the env file where the unit reads it');
+});
+
+t.test('agent.env names only variables that webrtcbin stream reads', async (t) => {
+  const stream = read('lib/stream.ts');
+  const keys = [...read('rootfs/webrtcbin-agent.env').matchAll(/^#?([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]!);
+  t.ok(keys.includes('WEBRTCBIN_URL') && keys.includes('WEBRTCBIN_SESSION') && keys.includes('WEBRTCBIN_TOKEN'), keys.join(' '));
+  for (const key of keys) {
+    if (key === 'DISPLAY' || key === 'XAUTHORITY') continue; // read by stream.ts (DISPLAY) and Xlib (XAUTHORITY)
+    t.ok(stream.includes(`env.${key}`), `lib/stream.ts reads ${key}`);
+  }
+  t.ok(stream.includes('env.DISPLAY'), 'lib/stream.ts reads DISPLAY');
+});
