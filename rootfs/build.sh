@@ -168,9 +168,9 @@ else
   [ -d "$repo/node_modules" ] || die "$repo has no node_modules: run \`npm ci\` there first (or pass --tarball)"
   prebuild=$(ls "$repo/prebuilds/linux-x64/"*.node 2>/dev/null | head -n 1 || true)
   if [ -z "$prebuild" ] || [ -n "$(find "$repo/src-native" "$repo/binding.gyp" -newer "$prebuild" -print -quit)" ]; then
-    say "      the prebuild is missing or older than src-native/: npm run prebuilds (needs rootfs/packages-dev.txt)"
+    say "      the prebuild is missing or older than src-native/: npm run prebuild (needs rootfs/packages-dev.txt)"
     (cd "$repo" && PATH="$(dirname "$node_bin"):$PATH" "${npm_on_host[@]}" run --silent prebuilds) > "$cache/prebuild.log" 2>&1 \
-      || die "npm run prebuilds failed; see $cache/prebuild.log (install the build packages: rootfs/install-packages.sh --dev)"
+      || die "npm run prebuild failed; see $cache/prebuild.log (install the build packages: rootfs/install-packages.sh --dev)"
   fi
   rm -f "$cache"/pack/*.tgz
   name=$(cd "$repo" && PATH="$(dirname "$node_bin"):$PATH" "${npm_on_host[@]}" pack --silent --pack-destination "$cache/pack" 2> "$cache/pack.log" | tail -n 1) \
@@ -179,7 +179,7 @@ else
   [ -f "$tarball" ] || die "npm pack wrote no tarball; see $cache/pack.log"
 fi
 prebuilt=$(tar -tzf "$tarball" | sed -n 's|^package/\(prebuilds/linux-x64/.*\.node\)$|\1|p')
-[ -n "$prebuilt" ] || die "$tarball has no prebuilds/linux-x64/*.node: run \`npm run prebuilds\` before \`npm pack\` (the image has no compiler)"
+[ -n "$prebuilt" ] || die "$tarball has no prebuilds/linux-x64/*.node: run \`npm run prebuild\` before \`npm pack\` (the image has no compiler)"
 say "      $(basename "$tarball"): $(du -h "$tarball" | cut -f1), ${prebuilt//$'\n'/ }"
 
 # --- the output tree ------------------------------------------------------------------------------
