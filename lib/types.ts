@@ -124,6 +124,17 @@ export interface WebRtcPeerOptions {
   bundlePolicy?: 'max-bundle' | 'balanced' | 'max-compat';
   /** Receive jitter buffer in ms (webrtcbin `latency`; its own default is 200). Default 50. */
   latency?: number;
+  /**
+   * Sending video: ask the viewer to render frames within this playout delay (the
+   * `playout-delay` RTP header extension; {minMs: 0, maxMs: 0} = render as soon as decoded, which
+   * removes Chrome's jitter-buffer wait). Offered in our offers; written only when the answer accepts it.
+   */
+  playoutDelay?: PlayoutDelay;
+}
+
+export interface PlayoutDelay {
+  minMs: number;
+  maxMs: number;
 }
 
 export interface TrackInfo {

@@ -25,6 +25,7 @@
 #include "shared_encoder.h"
 #include "x_capture_guard.h"
 #include "gobject_ptr.h"
+#include "playout_delay.h"
 
 namespace wrtc {
 
@@ -94,6 +95,8 @@ class PeerCore : public std::enable_shared_from_this<PeerCore> {
   std::shared_ptr<SharedEncoder> shared_encoder() const { return shared_encoder_; }
   // JS thread: a remote offer's payload types for the receive transceiver (1.22 matches exactly).
   bool SetReceivePreferences(const std::string& caps);
+  // JS thread: write the playout-delay header extension (negotiated extmap `id`) on the video stream.
+  bool EnablePlayoutDelay(int id, int min_ms, int max_ms);
   // JS thread: let the held encoded stream flow into webrtcbin (idempotent).
   void ReleaseMedia();
   uint64_t FramesDecoded() const { return frames_decoded_.load(); }
@@ -168,6 +171,7 @@ class PeerCore : public std::enable_shared_from_this<PeerCore> {
     GObjectPtr<GstWebRTCRTPTransceiver> transceiver;
   };
   SendStream video_send_;
+  PlayoutDelayWriter playout_delay_;
   SendStream audio_send_;
   GstElement* ParseBin(const std::string& description, const char* name, const char* what, NativeError* error);
   GstPad* Hold(SendStream& stream);
