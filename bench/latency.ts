@@ -76,6 +76,15 @@ function add(row: Row): void {
   );
 }
 
+// A point that fails (no frames within the bound, a browser crash) is reported and the run goes on.
+async function point(label: string, measure: () => Promise<Row>): Promise<void> {
+  try {
+    add(await measure());
+  } catch (error) {
+    console.log(`  ${label}: FAILED: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+  }
+}
+
 function fromReading(network: Row['network'], size: string, fps: number, peer: string, reading: Reading & { receiver?: ReceiverStats; encoder?: EncoderRates }): Row {
   const { glass: latency, received, fps: deliveredFps, misread, receiver, encoder } = reading;
   return { network, size, fps, peer, latency, received, deliveredFps, misread, receiver, encoder };
@@ -90,14 +99,18 @@ async function loopback(viewer: Browser, width: number, height: number): Promise
     await sleep(2000); // the painter's first paint
     for (const fps of fpsList) {
       // Interleaved: the painter's own delay, then each codec, then noVNC, for each frame rate.
-      const capture = await measureCaptureLatency(xvfb.display, fps, frames);
-      add({ network: 'loopback', size, fps, peer: 'paint→capture', latency: capture.latency, deliveredFps: fps, misread: capture.misread });
+      await point(`${size}@${fps} paint→capture`, async () => {
+        const capture = await measureCaptureLatency(xvfb.display, fps, frames);
+        return { network: 'loopback', size, fps, peer: 'paint→capture', latency: capture.latency, deliveredFps: fps, misread: capture.misread };
+      });
       for (const codec of codecs) {
         for (const pd of variants) {
-          add(fromReading('loopback', size, fps, peerName(codec, pd), await measureWebRtc(viewer, xvfb.display, { codec, width, height, fps, playoutDelayZero: pd }, frames)));
+          await point(`${size}@${fps} ${peerName(codec, pd)}`, async () =>
+            fromReading('loopback', size, fps, peerName(codec, pd), await measureWebRtc(viewer, xvfb.display, { codec, width, height, fps, playoutDelayZero: pd }, frames)),
+          );
         }
       }
-      if (novnc) add(fromReading('loopback', size, fps, 'noVNC', await measureNoVnc(viewer, novnc.urlFor('127.0.0.1'), frames, 30_000)));
+      if (novnc) await point(`${size}@${fps} noVNC`, async () => fromReading('loopback', size, fps, 'noVNC', await measureNoVnc(viewer, novnc.urlFor('127.0.0.1'), frames, 30_000)));
     }
   } finally {
     await novnc?.close();
@@ -116,14 +129,18 @@ async function wan(width: number, height: number, fps: number): Promise<void> {
   const viewer = await chromium.launch({ executablePath: link.chromiumWrapper, args: CHROMIUM_FLAGS, headless: true });
   try {
     await sleep(2000);
-    const capture = await measureCaptureLatency(xvfb.display, fps, frames);
-    add({ network: 'wan', size, fps, peer: 'paint→capture', latency: capture.latency, deliveredFps: fps, misread: capture.misread });
+    await point('wan paint→capture', async () => {
+      const capture = await measureCaptureLatency(xvfb.display, fps, frames);
+      return { network: 'wan', size, fps, peer: 'paint→capture', latency: capture.latency, deliveredFps: fps, misread: capture.misread };
+    });
     for (const codec of codecs) {
       for (const pd of variants) {
-        add(fromReading('wan', size, fps, peerName(codec, pd), await measureWebRtc(viewer, xvfb.display, { codec, width, height, fps, playoutDelayZero: pd }, frames)));
+        await point(`wan ${peerName(codec, pd)}`, async () =>
+          fromReading('wan', size, fps, peerName(codec, pd), await measureWebRtc(viewer, xvfb.display, { codec, width, height, fps, playoutDelayZero: pd }, frames)),
+        );
       }
     }
-    if (novnc) add(fromReading('wan', size, fps, 'noVNC', await measureNoVnc(viewer, novnc.urlFor(HOST_ADDRESS), frames, 40_000)));
+    if (novnc) await point('wan noVNC', async () => fromReading('wan', size, fps, 'noVNC', await measureNoVnc(viewer, novnc.urlFor(HOST_ADDRESS), frames, 40_000)));
   } finally {
     await viewer.close();
     await novnc?.close();
@@ -144,7 +161,13 @@ if (lanToo) {
     await viewer.close();
   }
 }
-if (withWan) await wan(1280, 720, 30);
+if (withWan) {
+  try {
+    await wan(1280, 720, 30);
+  } catch (error) {
+    console.log(`  wan profile: FAILED: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
 
 console.log('\nglass-to-glass, ms (webrtc: until the frame is shown; noVNC: until its canvas has it; paint→capture: the painter alone)');
 console.log(
