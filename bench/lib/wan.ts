@@ -28,7 +28,8 @@ export async function startWanLink(profile: WanProfile = WAN_DEFAULT): Promise<W
   if (!existsSync(WAN_TOOL)) throw new Error(`bench: the WAN profile needs ${WAN_TOOL} (set WAN_LINK)`);
   // wan-link always uses 10.77.0.1/2, so only one link can exist at a time (tests use it too): wait.
   await waitFor('10.77.0.1 to be free (another wan-link is up)', () => !execFileSync('ip', ['-br', 'addr'], { encoding: 'utf8' }).includes(`${HOST_ADDRESS}/`), 120_000);
-  const namespace = `benchwan${process.pid}`;
+  // Short: wan-link names its TUN device "wan-" + NS, and Linux allows 15 characters.
+  const namespace = `blat${process.pid % 100000}`;
   const child = start(WAN_TOOL, ['up', namespace, '--delay', String(profile.delayMs), '--loss', String(profile.lossPercent), '--rate', String(profile.rateMbit)], { stdio: ['ignore', 'ignore', 'inherit'] });
   await waitFor('wan-link', () => {
     if (child.exitCode !== null) {
