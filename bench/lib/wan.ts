@@ -37,8 +37,8 @@ export async function startWanLink(profile: WanProfile = WAN_DEFAULT): Promise<W
       throw new Error(`bench: wan-link exited with ${child.exitCode}`);
     }
     try {
-      execFileSync('ip', ['netns', 'exec', namespace, 'ping', '-c', '1', '-W', '1', HOST_ADDRESS], { stdio: 'ignore' });
-      return true;
+      // Ready once the far end has its address (no ping on this image).
+      return execFileSync('ip', ['netns', 'exec', namespace, 'ip', '-br', 'addr'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).includes('10.77.0.2/');
     } catch {
       return false;
     }
