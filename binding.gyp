@@ -1,6 +1,6 @@
 {
   "variables": {
-    "gst_modules": "gstreamer-1.0 gstreamer-webrtc-1.0 gstreamer-sdp-1.0 gstreamer-app-1.0 gstreamer-video-1.0 x11 xtst xrandr xfixes"
+    "gst_modules": "gstreamer-1.0 gstreamer-webrtc-1.0 gstreamer-sdp-1.0 gstreamer-app-1.0 gstreamer-video-1.0 gstreamer-rtp-1.0 x11 xtst xrandr xfixes"
   },
   "targets": [
     {
@@ -16,7 +16,8 @@
         "src-native/x_input.cc",
         "src-native/x_error_trap.cc",
         "src-native/x_clipboard.cc",
-        "src-native/x_screen.cc"
+        "src-native/x_screen.cc",
+        "src-native/playout_delay.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")"

@@ -4,7 +4,7 @@
 // websockify) on the same display is measured in the same run, interleaved, as is the painter's own
 // paint→capture delay (ximagesrc alone), which is in every figure and not ours to cut.
 //   node --import tsx bench/run.ts latency [--quick] [--sizes 1280x720,1920x1080] [--fps 30,60]
-//     [--codecs vp8,h264] [--frames 300] [--no-novnc] [--no-wan] [--wan-only]
+//     [--codecs vp8,h264] [--frames 300] [--no-novnc] [--no-wan] [--wan-only] [--playout-delay both|on|off]
 import { parseArgs } from 'node:util';
 import type { Browser } from 'playwright-core';
 import { chromium } from 'playwright-core';
@@ -21,7 +21,7 @@ import { appendResult, describeMachine } from './lib/results.js';
 import type { Summary } from './lib/stats.js';
 import { formatTable } from './lib/table.js';
 import { HOST_ADDRESS, startWanLink, WAN_DEFAULT } from './lib/wan.js';
-import { measureWebRtc, type ReceiverStats } from './lib/webrtc-viewer.js';
+import { measureWebRtc, type EncoderRates, type ReceiverStats } from './lib/webrtc-viewer.js';
 
 const { values } = parseArgs({
   options: {
@@ -33,6 +33,7 @@ const { values } = parseArgs({
     'no-novnc': { type: 'boolean' },
     'no-wan': { type: 'boolean' },
     'wan-only': { type: 'boolean' },
+    'playout-delay': { type: 'string' },
   },
 });
 const quick = values.quick === true;
@@ -43,6 +44,10 @@ const frames = Number(values.frames ?? 300);
 const withNoVnc = values['no-novnc'] !== true;
 const withWan = values['no-wan'] !== true;
 const lanToo = values['wan-only'] !== true;
+// The lever: each WebRTC point with and without the playout-delay extension (min = max = 0).
+const playoutDelay = values['playout-delay'] ?? 'both';
+const variants = [...(playoutDelay !== 'on' ? [false] : []), ...(playoutDelay !== 'off' ? [true] : [])];
+const peerName = (codec: VideoCodec, pd: boolean) => `webrtc ${codec}${pd ? ' +playout-delay 0' : ''}`;
 
 interface Row {
   network: 'loopback' | 'wan';
@@ -54,6 +59,7 @@ interface Row {
   deliveredFps: number;
   misread: number;
   receiver?: ReceiverStats;
+  encoder?: EncoderRates;
 }
 const rows: Row[] = [];
 const ms = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '–' : v.toFixed(1));
@@ -65,12 +71,23 @@ function add(row: Row): void {
     `  ${row.network} ${row.size}@${row.fps} ${row.peer}: p50 ${ms(row.latency.p50)} p95 ${ms(row.latency.p95)} max ${ms(row.latency.max)} ms ` +
       `(n=${row.latency.n}, ${row.deliveredFps.toFixed(1)} fps, ${row.misread} misread)` +
       (row.received ? `, paint→received p50 ${ms(row.received.p50)}` : '') +
-      (r ? `, jitter buffer ${ms(r.jitterBufferMs)} ms/frame, decode ${ms(r.decodeMs)} ms/frame, lost ${r.packetsLost}, nack ${r.nacks}, freezes ${r.freezes}` : ''),
+      (r ? `, jitter buffer ${ms(r.jitterBufferMs)} ms/frame, decode ${ms(r.decodeMs)} ms/frame, lost ${r.packetsLost}, nack ${r.nacks}, freezes ${r.freezes}` : '') +
+      (row.encoder ? `, encoded ${row.encoder.encodedFps.toFixed(1)} fps (${row.encoder.unchangedFps.toFixed(1)}/s unchanged)` : ''),
   );
 }
 
-function fromReading(network: Row['network'], size: string, fps: number, peer: string, reading: Reading & { receiver?: ReceiverStats }): Row {
-  return { network, size, fps, peer, latency: reading.glass, received: reading.received, deliveredFps: reading.fps, misread: reading.misread, receiver: reading.receiver };
+// A point that fails (no frames within the bound, a browser crash) is reported and the run goes on.
+async function point(label: string, measure: () => Promise<Row>): Promise<void> {
+  try {
+    add(await measure());
+  } catch (error) {
+    console.log(`  ${label}: FAILED: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+  }
+}
+
+function fromReading(network: Row['network'], size: string, fps: number, peer: string, reading: Reading & { receiver?: ReceiverStats; encoder?: EncoderRates }): Row {
+  const { glass: latency, received, fps: deliveredFps, misread, receiver, encoder } = reading;
+  return { network, size, fps, peer, latency, received, deliveredFps, misread, receiver, encoder };
 }
 
 async function loopback(viewer: Browser, width: number, height: number): Promise<void> {
@@ -82,12 +99,18 @@ async function loopback(viewer: Browser, width: number, height: number): Promise
     await sleep(2000); // the painter's first paint
     for (const fps of fpsList) {
       // Interleaved: the painter's own delay, then each codec, then noVNC, for each frame rate.
-      const capture = await measureCaptureLatency(xvfb.display, fps, frames);
-      add({ network: 'loopback', size, fps, peer: 'paint→capture', latency: capture.latency, deliveredFps: fps, misread: capture.misread });
+      await point(`${size}@${fps} paint→capture`, async () => {
+        const capture = await measureCaptureLatency(xvfb.display, fps, frames);
+        return { network: 'loopback', size, fps, peer: 'paint→capture', latency: capture.latency, deliveredFps: fps, misread: capture.misread };
+      });
       for (const codec of codecs) {
-        add(fromReading('loopback', size, fps, `webrtc ${codec}`, await measureWebRtc(viewer, xvfb.display, { codec, width, height, fps }, frames)));
+        for (const pd of variants) {
+          await point(`${size}@${fps} ${peerName(codec, pd)}`, async () =>
+            fromReading('loopback', size, fps, peerName(codec, pd), await measureWebRtc(viewer, xvfb.display, { codec, width, height, fps, playoutDelayZero: pd }, frames)),
+          );
+        }
       }
-      if (novnc) add(fromReading('loopback', size, fps, 'noVNC', await measureNoVnc(viewer, novnc.urlFor('127.0.0.1'), frames, 30_000)));
+      if (novnc) await point(`${size}@${fps} noVNC`, async () => fromReading('loopback', size, fps, 'noVNC', await measureNoVnc(viewer, novnc.urlFor('127.0.0.1'), frames, 30_000)));
     }
   } finally {
     await novnc?.close();
@@ -106,12 +129,18 @@ async function wan(width: number, height: number, fps: number): Promise<void> {
   const viewer = await chromium.launch({ executablePath: link.chromiumWrapper, args: CHROMIUM_FLAGS, headless: true });
   try {
     await sleep(2000);
-    const capture = await measureCaptureLatency(xvfb.display, fps, frames);
-    add({ network: 'wan', size, fps, peer: 'paint→capture', latency: capture.latency, deliveredFps: fps, misread: capture.misread });
+    await point('wan paint→capture', async () => {
+      const capture = await measureCaptureLatency(xvfb.display, fps, frames);
+      return { network: 'wan', size, fps, peer: 'paint→capture', latency: capture.latency, deliveredFps: fps, misread: capture.misread };
+    });
     for (const codec of codecs) {
-      add(fromReading('wan', size, fps, `webrtc ${codec}`, await measureWebRtc(viewer, xvfb.display, { codec, width, height, fps }, frames)));
+      for (const pd of variants) {
+        await point(`wan ${peerName(codec, pd)}`, async () =>
+          fromReading('wan', size, fps, peerName(codec, pd), await measureWebRtc(viewer, xvfb.display, { codec, width, height, fps, playoutDelayZero: pd }, frames)),
+        );
+      }
     }
-    if (novnc) add(fromReading('wan', size, fps, 'noVNC', await measureNoVnc(viewer, novnc.urlFor(HOST_ADDRESS), frames, 40_000)));
+    if (novnc) await point('wan noVNC', async () => fromReading('wan', size, fps, 'noVNC', await measureNoVnc(viewer, novnc.urlFor(HOST_ADDRESS), frames, 40_000)));
   } finally {
     await viewer.close();
     await novnc?.close();
@@ -132,7 +161,13 @@ if (lanToo) {
     await viewer.close();
   }
 }
-if (withWan) await wan(1280, 720, 30);
+if (withWan) {
+  try {
+    await wan(1280, 720, 30);
+  } catch (error) {
+    console.log(`  wan profile: FAILED: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
 
 console.log('\nglass-to-glass, ms (webrtc: until the frame is shown; noVNC: until its canvas has it; paint→capture: the painter alone)');
 console.log(

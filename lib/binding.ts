@@ -64,6 +64,8 @@ export interface NativePeer {
   setBitrate(kbps: number): number;
   getBitrate(): number;
   setReceivePreferences(caps: string): boolean;
+  /** Writes the playout-delay header extension with extmap `id` on the video stream; false without one. */
+  enablePlayoutDelay(id: number, minMs: number, maxMs: number): boolean;
   framesDecoded(): number;
   encoderStats(): { framesEncoded: number; subscribers: number; framesUnchanged: number };
   createDataChannel(label: string, options?: string): number;

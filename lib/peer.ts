@@ -16,8 +16,10 @@ import {
 import { toWebrtcbinIce } from './ice-servers.js';
 import { OPUS_PAYLOAD_TYPE, PAYLOAD_TYPES, opusPreferences, planSend, planSendAudio, planSharedPeer, receiveCaps, receiveCapsForOffer, receiveElements, sendPreferencesFor } from './media.js';
 import { matchOfferedCodec, offeredCodecs, offeredVideoCodecs } from './offer-match.js';
+import { acceptedPlayoutDelayId, checkPlayoutDelay, playoutDelayCapsField } from './playout-delay.js';
 import { midsOf, normalizeCandidate, validateDescription } from './sdp.js';
 import type {
+  PlayoutDelay,
   AudioChunk,
   VideoCodec,
   Frame,
@@ -158,6 +160,7 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
   #channels = new Map<number, DataChannel>();
   #latestFrame = new LatestFrame();
   #sendCaps: string | undefined;
+  readonly #playoutDelay: PlayoutDelay | undefined;
   #sendCapsWaiters: (() => void)[] = [];
   #sends: boolean;
   #sendCodec: VideoCodec | undefined;
@@ -169,6 +172,7 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
     super();
     const shared = (options as { [SHARED_ENCODER]?: SharedEncoderRef })[SHARED_ENCODER];
     const native = WebRtcPeer.#buildNativeOptions(options, shared);
+    this.#playoutDelay = options.playoutDelay === undefined ? undefined : checkPlayoutDelay(options.playoutDelay);
     if (native.receiveEncoded) this.#latestFrame = new LatestFrame(true);
     this.#sends = native.sendDescription !== undefined;
     this.#sendsAudio = native.sendAudioDescription !== undefined;
@@ -282,6 +286,7 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
     } else if (video) {
       throw new InvalidArgumentError('video options need a source ({kind: "test" | "x11" | "pipeline"}) or video.receive: true');
     }
+    if (options.playoutDelay !== undefined && native.sendCaps) native.sendCaps += playoutDelayCapsField();
     if (options.audio && options.audio.receive !== true) {
       const plan = planSendAudio(options.audio);
       native.sendAudioDescription = plan.description;
@@ -449,6 +454,14 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
     const { type, sdp } = validateDescription(desc, 'setLocalDescription');
     if (type === 'offer') this.#offerer = true;
     await this.#run('setLocalDescription', () => this.#native.setLocalDescription(type, sdp));
+    if (type === 'answer') this.#applyPlayoutDelay(sdp);
+  }
+
+  // Only once an answer kept the extension (a browser drops extmaps it does not support).
+  #applyPlayoutDelay(answerSdp: string): void {
+    if (!this.#playoutDelay || !this.#sends) return;
+    const id = acceptedPlayoutDelayId(answerSdp);
+    if (id !== undefined) this.#native.enablePlayoutDelay(id, this.#playoutDelay.minMs, this.#playoutDelay.maxMs);
   }
 
   async setRemoteDescription(description: RTCSessionDescriptionInit): Promise<void> {
@@ -470,6 +483,7 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
     }
     await this.#run('setRemoteDescription', () => this.#native.setRemoteDescription(type, remoteSdp));
     this.#remoteApplied = true;
+    if (type === 'answer') this.#applyPlayoutDelay(remoteSdp);
     // Candidates that arrived before the description are applied now, in arrival order.
     const early = this.#pendingCandidates.splice(0);
     for (const candidate of early) this.#applyCandidate(candidate);

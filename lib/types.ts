@@ -134,6 +134,17 @@ export interface WebRtcPeerOptions {
    * this much redundancy in percent (1–100), or false/0 for none (default). See docs/reliability.md.
    */
   fec?: number | false;
+  /**
+   * Sending video: ask the viewer to render frames within this playout delay (the
+   * `playout-delay` RTP header extension; {minMs: 0, maxMs: 0} = render as soon as decoded, which
+   * removes Chrome's jitter-buffer wait). Offered in our offers; written only when the answer accepts it.
+   */
+  playoutDelay?: PlayoutDelay;
+}
+
+export interface PlayoutDelay {
+  minMs: number;
+  maxMs: number;
 }
 
 export interface TrackInfo {

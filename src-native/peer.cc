@@ -196,6 +196,7 @@ Napi::Function Peer::DefineClass(Napi::Env env) {
           InstanceMethod<&Peer::SetBitrate>("setBitrate"),
           InstanceMethod<&Peer::GetBitrate>("getBitrate"),
           InstanceMethod<&Peer::SetReceivePreferences>("setReceivePreferences"),
+          InstanceMethod<&Peer::EnablePlayoutDelay>("enablePlayoutDelay"),
           InstanceMethod<&Peer::FramesDecoded>("framesDecoded"),
           InstanceMethod<&Peer::EncoderStats>("encoderStats"),
           InstanceMethod<&Peer::CreateDataChannel>("createDataChannel"),
@@ -397,6 +398,12 @@ Napi::Value Peer::GetBitrate(const Napi::CallbackInfo& info) {
 Napi::Value Peer::SetReceivePreferences(const Napi::CallbackInfo& info) {
   Usable(info.Env());
   return Napi::Boolean::New(info.Env(), core_->SetReceivePreferences(info[0].ToString().Utf8Value()));
+}
+
+Napi::Value Peer::EnablePlayoutDelay(const Napi::CallbackInfo& info) {
+  Usable(info.Env());
+  return Napi::Boolean::New(info.Env(), core_->EnablePlayoutDelay(info[0].ToNumber().Int32Value(), info[1].ToNumber().Int32Value(),
+                                                                  info[2].ToNumber().Int32Value()));
 }
 
 Napi::Value Peer::EncoderStats(const Napi::CallbackInfo& info) {

@@ -35,6 +35,7 @@ class Peer : public Napi::ObjectWrap<Peer> {
   Napi::Value SetBitrate(const Napi::CallbackInfo& info);
   Napi::Value GetBitrate(const Napi::CallbackInfo& info);
   Napi::Value SetReceivePreferences(const Napi::CallbackInfo& info);
+  Napi::Value EnablePlayoutDelay(const Napi::CallbackInfo& info);
   Napi::Value FramesDecoded(const Napi::CallbackInfo& info);
   Napi::Value EncoderStats(const Napi::CallbackInfo& info);
   Napi::Value CreateDataChannel(const Napi::CallbackInfo& info);

@@ -463,6 +463,18 @@ bool PeerCore::SetReceivePreferences(const std::string& caps_text) {
   return true;
 }
 
+bool PeerCore::EnablePlayoutDelay(int id, int min_ms, int max_ms) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!video_send_.bin || id < 1 || id > 14) return false;
+  // "rtpcaps" ends every send description (lib/media.ts): its output is the finished RTP stream.
+  GObjectPtr<GstElement> caps(gst_bin_get_by_name(GST_BIN(video_send_.bin), "rtpcaps"));
+  if (!caps) return false;
+  GObjectPtr<GstPad> src(gst_element_get_static_pad(caps.get(), "src"));
+  if (!src) return false;
+  playout_delay_.Enable(src.get(), id, min_ms, max_ms);
+  return true;
+}
+
 void PeerCore::ReleaseMedia() {
   std::lock_guard<std::mutex> lock(mutex_);
   if (audio_send_.hold_pad) {

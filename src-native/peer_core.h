@@ -26,6 +26,7 @@
 #include "shared_encoder.h"
 #include "x_capture_guard.h"
 #include "gobject_ptr.h"
+#include "playout_delay.h"
 
 namespace wrtc {
 
@@ -96,6 +97,8 @@ class PeerCore : public std::enable_shared_from_this<PeerCore> {
   std::shared_ptr<SharedEncoder> shared_encoder() const { return shared_encoder_; }
   // JS thread: a remote offer's payload types for the receive transceiver (1.22 matches exactly).
   bool SetReceivePreferences(const std::string& caps);
+  // JS thread: write the playout-delay header extension (negotiated extmap `id`) on the video stream.
+  bool EnablePlayoutDelay(int id, int min_ms, int max_ms);
   // JS thread: let the held encoded stream flow into webrtcbin (idempotent).
   void ReleaseMedia();
   // JS thread, open peer: the video encoder's target bitrate (own media bin, or the shared encoder's
@@ -174,6 +177,7 @@ class PeerCore : public std::enable_shared_from_this<PeerCore> {
     GObjectPtr<GstWebRTCRTPTransceiver> transceiver;
   };
   SendStream video_send_;
+  PlayoutDelayWriter playout_delay_;
   SendStream audio_send_;
   GstElement* ParseBin(const std::string& description, const char* name, const char* what, bool ghost_src,
                        NativeError* error);

@@ -2,7 +2,7 @@
 // appended as one JSON line to bench/results/NAME.jsonl, so runs from different days compare honestly.
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, mkdirSync } from 'node:fs';
-import { cpus, release, totalmem } from 'node:os';
+import { cpus, loadavg, release, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadBinding } from '../../lib/binding.js';
@@ -15,6 +15,8 @@ export interface MachineFacts {
   node: string;
   gstreamer: string;
   chromium: string;
+  /** 1-minute load average when the facts were taken: other work on these 2 cores skews every figure. */
+  load1: number;
 }
 
 function chromiumVersion(): string {
@@ -36,11 +38,12 @@ export function machineFacts(): MachineFacts {
     node: process.version,
     gstreamer: loadBinding().gstVersion(),
     chromium: chromiumVersion(),
+    load1: Math.round(loadavg()[0]! * 100) / 100,
   };
 }
 
 export function describeMachine(facts: MachineFacts = machineFacts()): string {
-  return `${facts.cores}× ${facts.cpu}, ${facts.memGiB} GiB, Linux ${facts.kernel}, Node ${facts.node}, ${facts.gstreamer}, ${facts.chromium}`;
+  return `${facts.cores}× ${facts.cpu}, ${facts.memGiB} GiB, Linux ${facts.kernel}, Node ${facts.node}, ${facts.gstreamer}, ${facts.chromium}, load ${facts.load1}`;
 }
 
 const resultsDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'results');

@@ -26,13 +26,19 @@ export interface WanLink {
 
 export async function startWanLink(profile: WanProfile = WAN_DEFAULT): Promise<WanLink> {
   if (!existsSync(WAN_TOOL)) throw new Error(`bench: the WAN profile needs ${WAN_TOOL} (set WAN_LINK)`);
-  const namespace = `benchwan${process.pid}`;
+  // wan-link always uses 10.77.0.1/2, so only one link can exist at a time (tests use it too): wait.
+  await waitFor('10.77.0.1 to be free (another wan-link is up)', () => !execFileSync('ip', ['-br', 'addr'], { encoding: 'utf8' }).includes(`${HOST_ADDRESS}/`), 120_000);
+  // Short: wan-link names its TUN device "wan-" + NS, and Linux allows 15 characters.
+  const namespace = `blat${process.pid % 100000}`;
   const child = start(WAN_TOOL, ['up', namespace, '--delay', String(profile.delayMs), '--loss', String(profile.lossPercent), '--rate', String(profile.rateMbit)], { stdio: ['ignore', 'ignore', 'inherit'] });
   await waitFor('wan-link', () => {
-    if (child.exitCode !== null) throw new Error(`bench: wan-link exited with ${child.exitCode}`);
+    if (child.exitCode !== null) {
+      execFileSync(WAN_TOOL, ['down', namespace], { stdio: 'ignore' }); // what it made before failing
+      throw new Error(`bench: wan-link exited with ${child.exitCode}`);
+    }
     try {
-      execFileSync('ip', ['netns', 'exec', namespace, 'ping', '-c', '1', '-W', '1', HOST_ADDRESS], { stdio: 'ignore' });
-      return true;
+      // Ready once the far end has its address (no ping on this image).
+      return execFileSync('ip', ['netns', 'exec', namespace, 'ip', '-br', 'addr'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).includes('10.77.0.2/');
     } catch {
       return false;
     }

@@ -14,6 +14,8 @@ export interface StreamConfig {
   fps: number;
   /** kbit/s; the library's default (2000) when omitted. */
   bitrate?: number;
+  /** Send the playout-delay header extension with min = max = 0 (the lever under test). */
+  playoutDelayZero?: boolean;
 }
 
 export interface ReceiverStats {
@@ -53,19 +55,35 @@ function receiverStats(a: Inbound, b: Inbound): ReceiverStats {
   };
 }
 
-export async function measureWebRtc(browser: Browser, display: string, config: StreamConfig, frames: number): Promise<Reading & { receiver: ReceiverStats }> {
-  const streamer = new Streamer({ source: { kind: 'x11', display, showPointer: false }, video: config });
-  const peer = streamer.createPeer();
+export interface EncoderRates {
+  /** Frames per second the shared encoder encoded, and the captured frames it skipped as unchanged. */
+  encodedFps: number;
+  unchangedFps: number;
+}
+
+export async function measureWebRtc(browser: Browser, display: string, config: StreamConfig, frames: number): Promise<Reading & { receiver: ReceiverStats; encoder: EncoderRates }> {
+  const { playoutDelayZero, ...video } = config;
+  const streamer = new Streamer({ source: { kind: 'x11', display, showPointer: false }, video });
+  const peer = streamer.createPeer(playoutDelayZero ? { playoutDelay: { minMs: 0, maxMs: 0 } } : {});
   const viewer = await BrowserPeer.open(browser);
   try {
     await installVideoReader(viewer.page);
     await nodeOffersToBrowser(peer, viewer);
+    if (playoutDelayZero && !/playout-delay/.test(peer.remoteDescription?.sdp ?? '')) throw new Error('bench: the viewer did not accept the playout-delay extension');
     await viewer.waitForFrames(10, 20_000);
     await sleep(1500); // past the first keyframe and the bitrate ramp
     const before = await inbound(viewer);
+    const encoded0 = streamer.stats;
+    const t0 = performance.now();
     const reading = await record(viewer.page, frames, (frames / config.fps) * 1000 * 3 + 5000);
+    const seconds = (performance.now() - t0) / 1000;
+    const encoded1 = streamer.stats;
     const after = await inbound(viewer);
-    return { ...reading, receiver: receiverStats(before, after) };
+    const encoder = {
+      encodedFps: (encoded1.framesEncoded - encoded0.framesEncoded) / seconds,
+      unchangedFps: (encoded1.framesUnchanged - encoded0.framesUnchanged) / seconds,
+    };
+    return { ...reading, receiver: receiverStats(before, after), encoder };
   } finally {
     await viewer.close();
     await peer.close();
