@@ -253,7 +253,8 @@ export function planSharedPeer(codec: VideoCodec): SendPlan {
 
 /** Opus as browsers offer it; 111 is Chromium's and Firefox's own number for it. */
 export const OPUS_PAYLOAD_TYPE = 111;
-const OPUS_RTP_CAPS = 'application/x-rtp,media=audio,encoding-name=OPUS,clock-rate=48000';
+// encoding-params: the SDP must say OPUS/48000/2 even before the encoder's caps are there.
+const OPUS_RTP_CAPS = 'application/x-rtp,media=audio,encoding-name=OPUS,clock-rate=48000,encoding-params=(string)2';
 
 export function opusPreferences(payloadType = OPUS_PAYLOAD_TYPE): string {
   return `${OPUS_RTP_CAPS},payload=${payloadType}`;

@@ -396,10 +396,10 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
     // Opus caps are fixed by our own preferences: audio alone need not wait for the first buffer.
     if (!this.#sends && this.#sendsAudio) this.#native.releaseMedia();
     if (!this.#sends || this.#sendCaps !== undefined) return Promise.resolve();
+    // Every codec waits: before its caps reach webrtcbin the offer has no a=ssrc lines (no RTX
+    // ssrc-group for the browser) and H.264 no profile-level-id. (Not waiting also raced the audio's
+    // caps: "OPUS/48000" without channels, which Chromium refused.)
     this.#native.releaseMedia();
-    // VP8/VP9: the codec preferences say all the SDP needs, so negotiation runs while the encoder
-    // starts (ICE and DTLS overlap its first frame). H.264 waits: the profile-level-id comes from it.
-    if (this.#sendCodec !== 'h264') return Promise.resolve();
     return this.#run(operation, () =>
       new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => {

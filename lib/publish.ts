@@ -5,6 +5,7 @@
 import { EventEmitter } from 'node:events';
 import { InvalidArgumentError, XDisplayLostError } from './errors.js';
 import { planSendAudio } from './media.js';
+import { checkPlayoutDelay } from './playout-delay.js';
 import { toWebrtcbinIce } from './ice-servers.js';
 import { WebRtcPeer } from './peer.js';
 import { PublisherBitrate } from './publish-bitrate.js';
@@ -22,7 +23,7 @@ import {
   type SignalingError,
 } from './signaling/client.js';
 import type { CandidateInit, IceServer } from './signaling/protocol.js';
-import type { AudioChunk, Frame, ReceiveAudioOptions, ReceiveVideoOptions, RTCIceCandidateInit, RTCIceServer, ScreenRegion, SendAudioOptions, SendVideoOptions, SourceOptions, WebRtcPeerOptions } from './types.js';
+import type { AudioChunk, Frame, PlayoutDelay, ReceiveAudioOptions, ReceiveVideoOptions, RTCIceCandidateInit, RTCIceServer, ScreenRegion, SendAudioOptions, SendVideoOptions, SourceOptions, WebRtcPeerOptions } from './types.js';
 
 export interface PublishOptions {
   /** The daemon's WebSocket endpoint, e.g. `ws://127.0.0.1:8080/v1/ws`. */
@@ -35,6 +36,12 @@ export interface PublishOptions {
   video?: SendVideoOptions;
   /** Audio to send beside the video (Opus), e.g. `{source: 'pulse'}` for what the desktop plays. */
   audio?: SendAudioOptions;
+  /**
+   * The playout-delay hint viewers get (render each frame as soon as it is decoded: Chrome's jitter
+   * buffer wait drops from ~7 to ~0.4 ms a frame, a display tick saved; docs/benchmarks.md). Default
+   * {minMs: 0, maxMs: 0} without audio; with audio, or `false`, none (lip sync needs the buffer).
+   */
+  playoutDelay?: PlayoutDelay | false;
   /**
    * Mouse and keyboard from viewers whose token allows control (`webrtcbin token --control`), on a data
    * channel named "input", injected into the X display with XTest. Default: on for x11 sources.
@@ -153,6 +160,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
       if (options.receive) throw new InvalidArgumentError('publish(): audio is for sending; a receiving publisher takes receiveAudio');
       planSendAudio(options.audio); // bad audio options fail here, not once per viewer
     }
+    if (options.playoutDelay) checkPlayoutDelay(options.playoutDelay);
     this.#options = options;
     this.#log = options.logger ?? silentLogger;
     if (!options.receive && options.adaptiveBitrate !== false) {
@@ -288,9 +296,10 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     let peer: WebRtcPeer;
     try {
       const iceServers = [...this.#daemonIceServers, ...(this.#options.iceServers ?? [])];
+      const sending = { ...this.#playoutDelay(), ...(this.#options.audio ? { audio: this.#options.audio } : {}) };
       if (!this.#options.receive && this.#options.shareEncoder !== false) {
         // One video encoder for everyone; audio (cheap: ~1% of a core) is encoded per viewer.
-        peer = this.#sharedStreamer().createPeer({ ...this.#options.peerOptions, iceServers, ...(this.#options.audio ? { audio: this.#options.audio } : {}) });
+        peer = this.#sharedStreamer().createPeer({ ...this.#options.peerOptions, iceServers, ...sending });
       } else {
         peer = new WebRtcPeer({
           ...this.#options.peerOptions,
@@ -299,7 +308,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
                 video: { ...this.#options.receive, receive: true as const },
                 ...(this.#options.receiveAudio ? { audio: { ...this.#options.receiveAudio, receive: true as const } } : {}),
               }
-            : { source: this.#options.source, video: this.#videoOptions(), ...(this.#options.audio ? { audio: this.#options.audio } : {}) }),
+            : { source: this.#options.source, video: this.#videoOptions(), ...sending }),
           iceServers,
         });
       }
@@ -439,6 +448,13 @@ export class Publisher extends EventEmitter<PublisherEvents> {
         this.#log.warn({ err: error instanceof Error ? error.message : String(error) }, 'publisher: input injection failed');
       }
     });
+  }
+
+  #playoutDelay(): { playoutDelay?: PlayoutDelay } {
+    const chosen = this.#options.playoutDelay ?? this.#options.peerOptions?.playoutDelay;
+    if (chosen === false) return {};
+    if (chosen) return { playoutDelay: chosen };
+    return this.#options.audio ? {} : { playoutDelay: { minMs: 0, maxMs: 0 } };
   }
 
   #display(): string {
