@@ -8,6 +8,8 @@
 // two cores but is not counted); sender CPU is /proc/PID/stat utime+stime (every thread) over the window.
 //   flock /tmp/webrtcbin-bench.lock node --import tsx bench/cpu.ts [--seconds 6] [--quick]
 //     [--codecs vp8,h264] [--sizes 1280x720,1920x1080] [--viewers 1,2,4,8] [--python-viewers 1,2,4] [--no-static-threshold]
+//     [--parts streams,viewers,static-threshold]
+// A point that fails (no offer answered, no frame) is reported as failed and the run goes on.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import type { Browser } from 'playwright-core';
@@ -30,6 +32,7 @@ const { values } = parseArgs({
     viewers: { type: 'string' },
     'python-viewers': { type: 'string' },
     'no-static-threshold': { type: 'boolean' },
+    parts: { type: 'string' },
   },
 });
 const quick = values.quick === true;
@@ -39,6 +42,8 @@ const codecs = (values.codecs ?? 'vp8,h264').split(',') as VideoCodec[];
 const sizes = (values.sizes ?? '1280x720,1920x1080').split(',').map((s) => s.split('x').map(Number) as [number, number]);
 const viewerCounts = (values.viewers ?? (quick ? '1,4' : '1,2,4,8')).split(',').map(Number);
 const pythonViewerCounts = (values['python-viewers'] ?? (quick ? '1' : '1,2,4')).split(',').map(Number);
+// Which parts to run (default all): streams (ours vs python vs floor, one viewer), viewers, static-threshold.
+const parts = new Set((values.parts ?? 'streams,viewers,static-threshold').split(','));
 type Content = 'moving' | 'still';
 
 interface Point {
@@ -159,7 +164,7 @@ const cell = (p: Point | undefined) => (p ? `${fmt(p.cpuPercent)} % / ${fmt(p.rs
 // 1. Per codec, size and content: ours vs python vs floor, one viewer each.
 const rows1: string[][] = [];
 let turn = 0;
-for (const [width, height] of sizes) {
+for (const [width, height] of parts.has('streams') ? sizes : []) {
   for (const kind of ['moving', 'still'] as Content[]) {
     const display = await desktop(width, height, kind);
     const source: SourceOptions = { kind: 'x11', display };
@@ -187,27 +192,50 @@ for (const [width, height] of sizes) {
     }
   }
 }
-console.log('\nOne viewer (Chromium). Cells: sender CPU % of one core / RSS / fps decoded by the viewer.');
-console.log(table(['stream', 'ours (Node, Streamer)', 'python plain webrtcbin', 'gst-launch encoder floor', 'ours ÷ python', 'ours ÷ floor', 'frames encoded/s: ours / floor', 'CPU ms per frame: ours / python / floor'], rows1));
+if (rows1.length) console.log('\nOne viewer (Chromium). Cells: sender CPU % of one core / RSS / fps decoded by the viewer.');
+if (rows1.length) console.log(table(['stream', 'ours (Node, Streamer)', 'python plain webrtcbin', 'gst-launch encoder floor', 'ours ÷ python', 'ours ÷ floor', 'frames encoded/s: ours / floor', 'CPU ms per frame: ours / python / floor'], rows1));
 
 // 2. Viewers: ours (one shared encoder) vs Python (a pipeline per viewer), VP8 720p moving.
 const [w0, h0] = sizes[0]!;
-const display0 = await desktop(w0, h0, 'moving');
-const source0: SourceOptions = { kind: 'x11', display: display0 };
 const video0: SendVideoOptions = { codec: codecs[0], width: w0, height: h0, fps: 30 };
 const rows2: string[][] = [];
-for (const n of viewerCounts) {
-  const ours = await measureSender('ours', source0, video0, n);
-  const python = pythonViewerCounts.includes(n) ? await measureSender('python', source0, video0, n) : undefined;
-  rows2.push([String(n), cell(ours), cell(python), ratio(ours.cpuPercent, python?.cpuPercent), fmt(ours.framesEncodedPerSecond)]);
-  records.push({ part: 'viewers', codec: codecs[0], width: w0, height: h0, content: 'moving', viewers: n, ours, python });
-  process.stderr.write(`  ${n} viewers: ours ${fmt(ours.cpuPercent)} python ${fmt(python?.cpuPercent)}\n`);
+const failures: { part: string; sender: string; viewers: number; error: string }[] = [];
+async function attempt(part: string, who: string, viewers: number, measure: () => Promise<Point>): Promise<Point | undefined> {
+  try {
+    return await measure();
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    failures.push({ part, sender: who, viewers, error: message });
+    process.stderr.write(`  ${part} ${who} ${viewers} viewers FAILED: ${message}\n`);
+    return undefined;
+  }
 }
-console.log(`\nViewers (Chromium pages), ${codecs[0]} ${w0}x${h0} moving. Python builds a pipeline (capture + encoder) per viewer, ours shares one.`);
-console.log(table(['viewers', 'ours: CPU / RSS / fps per viewer', 'python: CPU / RSS / fps per viewer', 'ours ÷ python', 'ours: frames encoded/s'], rows2));
+const failedCell = (p: Point | undefined, tried: boolean) => (p ? cell(p) : tried ? 'failed' : '–');
+for (const n of parts.has('viewers') ? viewerCounts : []) {
+  const display0 = await desktop(w0, h0, 'moving');
+  const source0: SourceOptions = { kind: 'x11', display: display0 };
+  // Alternate which sender goes first, as the per-stream part does.
+  const pythonToo = pythonViewerCounts.includes(n);
+  let ours: Point | undefined;
+  let python: Point | undefined;
+  const runOurs = async () => (ours = await attempt('viewers', 'ours', n, () => measureSender('ours', source0, video0, n)));
+  const runPython = async () => (python = pythonToo ? await attempt('viewers', 'python', n, () => measureSender('python', source0, video0, n)) : undefined);
+  if (n % 2) {
+    await runOurs();
+    await runPython();
+  } else {
+    await runPython();
+    await runOurs();
+  }
+  rows2.push([String(n), failedCell(ours, true), failedCell(python, pythonToo), ratio(ours?.cpuPercent, python?.cpuPercent), fmt(ours?.framesEncodedPerSecond)]);
+  records.push({ part: 'viewers', codec: codecs[0], width: w0, height: h0, content: 'moving', viewers: n, ours, python });
+  process.stderr.write(`  ${n} viewers: ours ${fmt(ours?.cpuPercent)} python ${fmt(python?.cpuPercent)}\n`);
+}
+if (rows2.length) console.log(`\nViewers (Chromium pages), ${codecs[0]} ${w0}x${h0} moving. Python builds a pipeline (capture + encoder) per viewer, ours shares one.`);
+if (rows2.length) console.log(table(['viewers', 'ours: CPU / RSS / fps per viewer', 'python: CPU / RSS / fps per viewer', 'ours ÷ python', 'ours: frames encoded/s'], rows2));
 
 // 3. vp8enc static-threshold=100 (not a default of ours): encoder floor and the Python sender, before/after.
-if (!values['no-static-threshold'] && codecs.includes('vp8')) {
+if (!values['no-static-threshold'] && parts.has('static-threshold') && codecs.includes('vp8')) {
   const rows3: string[][] = [];
   for (const [width, height] of sizes) {
     for (const kind of ['moving', 'still'] as Content[]) {
@@ -217,16 +245,16 @@ if (!values['no-static-threshold'] && codecs.includes('vp8')) {
       const floorBefore = await measureFloor(source, video);
       const floorAfter = await measureFloor(source, video, 'static-threshold=100');
       const description = planSend(source, video).description.replace('vp8enc ', 'vp8enc static-threshold=100 ');
-      const pyAfter = await measureSender('python', source, video, 1, description);
-      const pyBefore = await measureSender('python', source, video, 1);
+      const pyAfter = await attempt('static-threshold', 'python after', 1, () => measureSender('python', source, video, 1, description));
+      const pyBefore = await attempt('static-threshold', 'python before', 1, () => measureSender('python', source, video, 1));
       rows3.push([
         `vp8 ${width}x${height} ${kind}`,
         `${fmt(floorBefore.cpuPercent)} (${fmt(floorBefore.framesEncodedPerSecond)} fps)`,
         `${fmt(floorAfter.cpuPercent)} (${fmt(floorAfter.framesEncodedPerSecond)} fps)`,
         ratio(floorAfter.cpuPercent, floorBefore.cpuPercent),
-        `${fmt(pyBefore.cpuPercent)} (${fmt(pyBefore.fpsPerViewer)} fps)`,
-        `${fmt(pyAfter.cpuPercent)} (${fmt(pyAfter.fpsPerViewer)} fps)`,
-        ratio(pyAfter.cpuPercent, pyBefore.cpuPercent),
+        pyBefore ? `${fmt(pyBefore.cpuPercent)} (${fmt(pyBefore.fpsPerViewer)} fps)` : 'failed',
+        pyAfter ? `${fmt(pyAfter.cpuPercent)} (${fmt(pyAfter.fpsPerViewer)} fps)` : 'failed',
+        ratio(pyAfter?.cpuPercent, pyBefore?.cpuPercent),
       ]);
       records.push({ part: 'static-threshold', codec: 'vp8', width, height, content: kind, floorBefore, floorAfter, pythonBefore: pyBefore, pythonAfter: pyAfter });
     }
@@ -242,7 +270,8 @@ const file = writeResult('cpu', {
   bench: 'cpu',
   machine: m,
   command: `node --import tsx bench/cpu.ts ${process.argv.slice(2).join(' ')}`.trim(),
-  config: { seconds, settleMs, codecs, sizes, viewerCounts, pythonViewerCounts, receivers: 'headless Chromium pages' },
+  config: { seconds, settleMs, codecs, sizes, viewerCounts, pythonViewerCounts, parts: [...parts], receivers: 'headless Chromium pages' },
   records,
+  failures,
 });
 console.log(`results appended to ${file}`);

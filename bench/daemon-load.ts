@@ -1,7 +1,7 @@
 // Signaling daemon load on loopback: the daemon (lib/signaling, standalone Fastify server) runs in a
 // child process; this process is the load generator (ws clients, one event loop).
-//   1. sockets: N sockets (sessions of 1 publisher + 19 viewers, signed tokens, default limits) opened and
-//      joined; time to join them all, daemon RSS before/after → RSS per connection.
+//   1. sockets: N sockets (sessions of 1 publisher + 19 viewers, signed tokens, default limits; 50 sockets
+//      per loopback source address, under the default 64 per IP) opened and joined; time to join them all, daemon RSS before/after → RSS per connection.
 //   2. paced relay at the documented limits (default daemon: 50 msg/s, burst 100 per viewer socket):
 //      every viewer sends candidate messages to its publisher at --rate msg/s (default 10); delivered
 //      messages/s and relay latency p50/p99 (send → the publisher's socket delivers it; one clock).
@@ -27,6 +27,7 @@ const seconds = Number(values.seconds ?? (quick ? 5 : 10));
 const pacedRate = Number(values.rate ?? 10);
 const windowSize = Number(values.window ?? 4);
 const PER_SESSION = 20;
+const SOCKETS_PER_ADDRESS = 50; // under the daemon's default maxSocketsPerIp (64)
 const SECRET = 'bench-secret-0123456789abcdef';
 const m = machine();
 
@@ -73,7 +74,10 @@ let onDelivered: ((viewerIndex: number) => void) | undefined;
 
 function open(port: number, role: 'publisher' | 'viewer', session: number, index: number): Promise<Client> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/v1/ws`, { perMessageDeflate: false });
+    // The daemon allows 64 WebSockets per address by default (429 over it): the clients come from
+    // SOCKETS_PER_ADDRESS each of 127.0.1.1, 127.0.1.2, … (all loopback), so its limits stay the defaults.
+    const localAddress = `127.0.${1 + Math.floor(index / (SOCKETS_PER_ADDRESS * 250))}.${1 + (Math.floor(index / SOCKETS_PER_ADDRESS) % 250)}`;
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/v1/ws`, { perMessageDeflate: false, localAddress });
     const client: Client = { ws, role, index, session, inFlight: 0 };
     ws.once('error', reject);
     ws.once('open', () => {
@@ -241,12 +245,12 @@ const rows = [
   ['flood: daemon RSS (MiB)', fmt(ours.flood.rssMiB, 0), fmt(bare.flood.rssMiB, 0), r(ours.flood.rssMiB, bare.flood.rssMiB)],
 ];
 console.log(table(['figure', 'ours (lib/signaling daemon)', 'bare ws relay', 'ours ÷ bare'], rows));
-console.log('(both daemons run as plain compiled JS in their own process; the load generator is this process)');
+console.log(`(both daemons run as plain compiled JS in their own process; the load generator is this process, ${SOCKETS_PER_ADDRESS} sockets per loopback address)`);
 const file = writeResult('daemon-load', {
   bench: 'daemon-load',
   machine: m,
   command: `node --import tsx bench/daemon-load.ts ${process.argv.slice(2).join(' ')}`.trim(),
-  config: { sockets: total, perSession: PER_SESSION, seconds, pacedRate, window: windowSize, floodRateLimit: 1_000_000 },
+  config: { sockets: total, perSession: PER_SESSION, socketsPerAddress: SOCKETS_PER_ADDRESS, seconds, pacedRate, window: windowSize, floodRateLimit: 1_000_000 },
   results,
 });
 console.log(`results appended to ${file}`);
