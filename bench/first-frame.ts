@@ -57,6 +57,7 @@ async function joinOnce(sender: SenderProcess, mode: 'cold' | 'warm'): Promise<V
 
 const m = machine({ chromium });
 console.log(`time to first frame: ${codec} ${width}x${height}@30 videotestsrc ball, ${joins} cold + ${joins} warm joins per sender; ${describeMachine(m)}`);
+if (process.env.WEBRTCBIN_BENCH_LIB) console.log(`ours: the library at ${process.env.WEBRTCBIN_BENCH_LIB}`);
 console.log(`sender process start → ready: ours ${startup.ours.toFixed(0)} ms, python ${startup.python.toFixed(0)} ms`);
 for (let i = 0; i < joins; i++) {
   const order: SenderKind[] = i % 2 === 0 ? ['ours', 'python'] : ['python', 'ours'];
@@ -117,7 +118,8 @@ console.log(`join→first-frame medians, cold: ours ${fmt(median(values_('ours',
 const file = writeResult('first-frame', {
   bench: 'first-frame',
   machine: m,
-  command: `node --import tsx bench/first-frame.ts --joins ${joins} --codec ${codec} --size ${width}x${height}`,
+  command: `${process.env.WEBRTCBIN_BENCH_LIB ? `WEBRTCBIN_BENCH_LIB=${process.env.WEBRTCBIN_BENCH_LIB} ` : ''}node --import tsx bench/first-frame.ts --joins ${joins} --codec ${codec} --size ${width}x${height}`,
+  library: process.env.WEBRTCBIN_BENCH_LIB ?? 'dist/lib (this tree)',
   config: { codec, width, height, fps: 30, source, joins },
   startupMs: startup,
   summary,

@@ -9,7 +9,9 @@
 // stdout: {"type":"ready"} {"type":"offer","id","sdp"} {"type":"candidate","id","candidate"}
 //         {"type":"state","id","state"} {"type":"left","id"} {"type":"reset-done"} {"type":"stats",…} {"type":"error",…}
 import { createInterface } from 'node:readline';
-import { Streamer, WebRtcPeer, livePeerCount } from '../../dist/lib/index.js';
+// WEBRTCBIN_BENCH_LIB: another build of the library (a path to its dist/lib/index.js), for a before/after
+// of one change in the same run conditions (docs/benchmarks.md, first frame); default this tree's dist/.
+const { Streamer, WebRtcPeer, livePeerCount } = await import(process.env.WEBRTCBIN_BENCH_LIB ?? '../../dist/lib/index.js');
 
 const config = JSON.parse(process.argv[2] ?? '{}');
 const source = config.source ?? { kind: 'test', pattern: 'ball' };
