@@ -1,7 +1,7 @@
 // Soak: a publisher streams through a real daemon for an hour (or --minutes N) while viewers join and
 // leave every few seconds; every minute one JSON line records RSS, open fds, threads, live peers and
 // frames. Run on demand (not in CI); record runs in docs/reliability.md.
-//   node --import tsx scripts/soak.ts [--minutes 60] [--max-viewers 4] [--every 3] [--source test|x11]
+//   node --import tsx scripts/soak.ts [--minutes 60] [--max-viewers 4] [--every 3] [--source test|x11] [--size 1280x720]
 import { readdirSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { livePeerCount, mintToken, publish } from '../lib/index.js';
@@ -9,7 +9,8 @@ import { createSignalingServer } from '../lib/signaling/server.js';
 import { startXvfb } from '../test/helpers/xvfb.js';
 import { nodeViewer } from '../test/helpers/node-viewer.js';
 
-const { values } = parseArgs({ options: { minutes: { type: 'string' }, 'max-viewers': { type: 'string' }, every: { type: 'string' }, source: { type: 'string' } } });
+const { values } = parseArgs({ options: { minutes: { type: 'string' }, 'max-viewers': { type: 'string' }, every: { type: 'string' }, source: { type: 'string' }, size: { type: 'string' } } });
+const [width, height] = (values.size ?? '1280x720').split('x').map(Number) as [number, number];
 const minutes = Number(values.minutes ?? 60);
 const maxViewers = Number(values['max-viewers'] ?? 4);
 const everyMs = Number(values.every ?? 3) * 1000;
@@ -21,7 +22,7 @@ const port = (app.server.address() as { port: number }).port;
 const url = `ws://127.0.0.1:${port}/v1/ws`;
 const xvfb = values.source === 'x11' ? await startXvfb('1280x720x24') : undefined;
 const source = xvfb ? { kind: 'x11' as const, display: xvfb.display } : { kind: 'test' as const, pattern: 'ball' };
-const publisher = publish({ url, session: 'soak', token: mintToken({ secret, session: 'soak', role: 'publisher' }), source, video: { width: 1280, height: 720 } });
+const publisher = publish({ url, session: 'soak', token: mintToken({ secret, session: 'soak', role: 'publisher' }), source, video: { width, height } });
 publisher.on('error', (e) => console.error(JSON.stringify({ error: e.message })));
 
 type Viewer = ReturnType<typeof nodeViewer>;

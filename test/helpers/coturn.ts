@@ -22,10 +22,11 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startCoturn(auth: { user: string; password: string } | { secret: string }): Promise<Coturn> {
+/** `address`: where it listens and relays from (default loopback; a wan-link host address for namespaces). */
+export async function startCoturn(auth: { user: string; password: string } | { secret: string }, address = '127.0.0.1'): Promise<Coturn> {
   const port = await freePort();
   const args = [
-    '-n', '--listening-ip=127.0.0.1', `--listening-port=${port}`, '--relay-ip=127.0.0.1',
+    '-n', `--listening-ip=${address}`, `--listening-port=${port}`, `--relay-ip=${address}`,
     '--realm=node-webrtcbin.test', '--allow-loopback-peers', '--no-cli', '--no-tls', '--no-dtls',
     '--fingerprint', '--log-file=stdout', '--simple-log', '--verbose',
     '--min-port=49152', '--max-port=65535',
@@ -37,7 +38,7 @@ export async function startCoturn(auth: { user: string; password: string } | { s
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
   const deadline = Date.now() + 10_000;
-  while (!/IPv4\. UDP listener opened on : 127\.0\.0\.1:\d+|listener opened on/.test(output)) {
+  while (!/listener opened on/.test(output)) {
     if (child.exitCode !== null) throw new Error(`turnserver exited: ${output}`);
     if (Date.now() > deadline) throw new Error(`turnserver did not start: ${output}`);
     await new Promise((r) => setTimeout(r, 50));
