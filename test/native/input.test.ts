@@ -1,7 +1,7 @@
 // Mouse and keyboard from a viewer reach an X client on the VM's display: a real Xvfb, a real X
 // client recording its events (xev), the input data channel over a real WebRTC connection. A viewer
 // whose token does not allow control sends the same and nothing happens.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { publish, type DataChannel } from '../../lib/index.js';
 import { nodeViewer } from '../helpers/node-viewer.js';
 import { mintToken } from '../../lib/signaling/token.js';
@@ -17,16 +17,21 @@ async function viewer(url: string, session: string, control: boolean): Promise<{
   return { channel, close: v.close };
 }
 
-t.test('a click and a typed word arrive in an X client; a view-only viewer is refused', async (t) => {
+// A display with an event-recording window, a daemon and a publisher streaming that display.
+async function desk(t: Test, session: string, kinds: ('button' | 'keyboard')[], geometry = '640x480') {
   const x = await startXvfb('640x480x24');
   t.teardown(() => x.kill());
-  const xev = await startXev(x.display, '400x300', ['button', 'keyboard']);
+  const xev = await startXev(x.display, geometry, kinds);
   t.teardown(() => xev.kill());
-
   const daemon = await startDaemon();
   t.teardown(() => daemon.app.close());
-  const publisher = publish({ url: daemon.url, session: 'desk', token: mintToken({ secret: SECRET, session: 'desk', role: 'publisher' }), source: { kind: 'x11', display: x.display }, video: { width: 320, height: 240 } });
+  const publisher = publish({ url: daemon.url, session, token: mintToken({ secret: SECRET, session, role: 'publisher' }), source: { kind: 'x11', display: x.display }, video: { width: 320, height: 240 } });
   t.teardown(() => publisher.close());
+  return { xev, daemon, publisher };
+}
+
+t.test('a click and a typed word arrive in an X client; a view-only viewer is refused', async (t) => {
+  const { xev, daemon } = await desk(t, 'desk', ['button', 'keyboard'], '400x300');
 
   const watcher = await viewer(daemon.url, 'desk', false);
   t.teardown(() => watcher.close());
@@ -58,14 +63,7 @@ t.test('a click and a typed word arrive in an X client; a view-only viewer is re
 });
 
 t.test('control changes hands: the new controller is told, the old one is told and ignored', async (t) => {
-  const x = await startXvfb('640x480x24');
-  t.teardown(() => x.kill());
-  const xev = await startXev(x.display, '640x480', ['button']);
-  t.teardown(() => xev.kill());
-  const daemon = await startDaemon();
-  t.teardown(() => daemon.app.close());
-  const publisher = publish({ url: daemon.url, session: 'hand', token: mintToken({ secret: SECRET, session: 'hand', role: 'publisher' }), source: { kind: 'x11', display: x.display }, video: { width: 320, height: 240 } });
-  t.teardown(() => publisher.close());
+  const { xev, daemon } = await desk(t, 'hand', ['button']);
   const a = await viewer(daemon.url, 'hand', true);
   t.teardown(() => a.close());
   const b = await viewer(daemon.url, 'hand', true);
@@ -97,16 +95,9 @@ t.test('control changes hands: the new controller is told, the old one is told a
 });
 
 t.test('garbage on the input channel is dropped; the controller keeps working', async (t) => {
-  const x = await startXvfb('640x480x24');
-  t.teardown(() => x.kill());
-  const xev = await startXev(x.display, '640x480', ['button']);
-  t.teardown(() => xev.kill());
-  const daemon = await startDaemon();
-  t.teardown(() => daemon.app.close());
-  const publisher = publish({ url: daemon.url, session: 'junk', token: mintToken({ secret: SECRET, session: 'junk', role: 'publisher' }), source: { kind: 'x11', display: x.display }, video: { width: 320, height: 240 } });
+  const { xev, daemon, publisher } = await desk(t, 'junk', ['button']);
   const errors: Error[] = [];
   publisher.on('error', (e) => errors.push(e));
-  t.teardown(() => publisher.close());
   const v = await viewer(daemon.url, 'junk', true);
   t.teardown(() => v.close());
   let seed = 20261121;
