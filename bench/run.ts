@@ -16,6 +16,7 @@ const ALL: [name: string, args: string[]][] = [
   ['latency', ['--quick']],
   ['daemon-load', []],
   ['churn', []],
+  ['werift', ['--quick']], // needs npm install --prefix bench/peers/werift
 ];
 
 const LOCK = '/tmp/webrtcbin-bench.lock';
