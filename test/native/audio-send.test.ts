@@ -11,21 +11,26 @@ function collect(peer: WebRtcPeer): Int16Array[] {
   return chunks;
 }
 
-// Pitch from the median distance between zero crossings of the first channel over the last second
-// (the median shrugs off a dropout or two), and the peak amplitude.
+// Pitch from the median distance between alternate swings past ±1000 of the first channel over the
+// last second (the threshold ignores near-silence, the median shrugs off a dropout or two), and the
+// peak amplitude.
 function pitch(chunks: Int16Array[]): { peak: number; hz: number } {
   const mono: number[] = [];
   for (const c of chunks) for (let i = 0; i < c.length; i += 2) mono.push(c[i]!);
   const second = mono.slice(-48_000);
   const gaps: number[] = [];
+  let side = 0; // +1 above +1000, -1 below -1000
   let last = -1;
   let peak = 0;
-  for (let i = 1; i < second.length; i++) {
-    if ((second[i - 1]! < 0) !== (second[i]! < 0)) {
+  for (let i = 0; i < second.length; i++) {
+    const v = second[i]!;
+    peak = Math.max(peak, Math.abs(v));
+    const now = v > 1000 ? 1 : v < -1000 ? -1 : side;
+    if (now !== side && side !== 0) {
       if (last >= 0) gaps.push(i - last);
       last = i;
     }
-    peak = Math.max(peak, Math.abs(second[i]!));
+    side = now;
   }
   gaps.sort((a, b) => a - b);
   const half = gaps.length ? gaps[Math.floor(gaps.length / 2)]! : Infinity;
@@ -66,13 +71,15 @@ t.test("audio: {source: 'pulse'} sends what the desktop plays (the default sink'
   t.teardown(() => (previous === undefined ? delete process.env.PULSE_SERVER : (process.env.PULSE_SERVER = previous)));
   const stopTone = pulse.play(660);
   t.teardown(stopTone);
+  await new Promise((r) => setTimeout(r, 500)); // the player connects to the sink first
   const sender = new WebRtcPeer({ audio: { source: 'pulse' } });
   sender.on('error', (e) => t.fail(`sender: ${e.message}`));
   const receiver = new WebRtcPeer({ audio: { receive: true } });
   t.teardown(() => Promise.all([sender.close(), receiver.close()]));
   const chunks = collect(receiver);
   await connectPair(sender, receiver);
-  await waitFor('1.5 s of audio', () => chunks.reduce((n, c) => n + c.length / 2, 0) >= 72_000);
+  // A full second of the tone (the first buffers may still be the sink's silence).
+  await waitFor('a second of the tone', () => chunks.reduce((n, c) => n + c.length / 2, 0) >= 72_000 && pitch(chunks).peak > 3000, 20_000);
   const { hz, peak } = pitch(chunks);
   t.ok(Math.abs(hz - 660) < 40, `the desktop's 660 Hz (measured ${hz}, peak ${peak})`);
 });

@@ -25,6 +25,7 @@ if (typeof config.description !== 'string' || !/ ! rtp\w+pay /.test(config.descr
   throw new Error('usage: sender.mjs \'{"description":"<source> ! <encoder> ! rtpvp8pay …","pli":"restart|ignore"}\'');
 }
 const pliMode = config.pli ?? 'restart';
+const dropMdns = config.mdns === 'drop';
 const emit = (message) => process.stdout.write(JSON.stringify(message) + '\n');
 
 // ---- RTP in: one UDP socket, every packet fanned out to every viewer's track ----
@@ -159,6 +160,10 @@ async function handle(message) {
       return peer?.pc.setRemoteDescription({ type: 'answer', sdp: message.sdp });
     case 'candidate':
       if (!message.candidate || !message.candidate.candidate) return;
+      // werift resolves a browser's mDNS host candidate (….local) itself, waiting up to 10 s for an answer
+      // before it drops it; with mdns "drop" such candidates are not passed on (the browser's checks still
+      // reach werift and make peer-reflexive candidates, as they do for libnice).
+      if (dropMdns && /\S+\.local /.test(message.candidate.candidate)) return;
       return peer?.pc.addIceCandidate(message.candidate).catch(() => {});
     case 'leave':
       await leave(message.id);
