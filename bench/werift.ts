@@ -9,7 +9,7 @@
 //      the sender's process tree, gst-launch included for werift) and RSS, and the fps the viewer decoded
 // werift is installed apart: npm install --prefix bench/peers/werift (not a dependency of this package).
 //   flock /tmp/webrtcbin-bench.lock node --import tsx bench/werift.ts [--joins 12] [--seconds 20] [--rounds 2]
-//     [--pli restart|ignore] [--quick]
+//     [--pli restart|ignore] [--mdns resolve|drop] [--quick]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
@@ -30,6 +30,7 @@ const { values } = parseArgs({
     seconds: { type: 'string' },
     rounds: { type: 'string' },
     pli: { type: 'string' },
+    mdns: { type: 'string' },
     quick: { type: 'boolean' },
   },
 });
@@ -38,6 +39,9 @@ const joins = Number(values.joins ?? (quick ? 4 : 12));
 const seconds = Number(values.seconds ?? (quick ? 6 : 20));
 const rounds = Number(values.rounds ?? (quick ? 1 : 2));
 const pli = (values.pli ?? 'restart') as 'restart' | 'ignore';
+// Chromium's host candidates are mDNS names (….local); werift resolves them itself (up to 10 s, then drops
+// them). "drop": the werift sender does not pass them to werift (peer-reflexive candidates still connect).
+const mdns = (values.mdns ?? 'resolve') as 'resolve' | 'drop';
 const settleMs = 3000;
 
 const WERIFT_DIR = path.join(ROOT, 'bench/peers/werift');
@@ -72,7 +76,7 @@ class Sender {
     const args =
       kind === 'ours'
         ? [path.join(ROOT, 'bench/baselines/node-sender.mjs'), JSON.stringify({ source, video, shared: true })]
-        : [path.join(WERIFT_DIR, 'sender.mjs'), JSON.stringify({ description: gstDescription, pli })];
+        : [path.join(WERIFT_DIR, 'sender.mjs'), JSON.stringify({ description: gstDescription, pli, mdns })];
     this.child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] });
     createInterface({ input: this.child.stdout! }).on('line', (line) => {
       let message: SenderMessage;
@@ -186,7 +190,7 @@ const browser: Browser = await launchChromium();
 const chromium = browser.version();
 const facts = machineFacts();
 const load0 = loadavg();
-console.log(`ours vs werift ${weriftVersion} (PLI → ${pli === 'restart' ? 'restart gst-launch' : 'ignored'}): vp8 1280x720@30 videotestsrc ball`);
+console.log(`ours vs werift ${weriftVersion} (PLI → ${pli === 'restart' ? 'restart gst-launch' : 'ignored'}; browser mDNS candidates: ${mdns === 'drop' ? 'dropped' : 'resolved by werift'}): vp8 1280x720@30 videotestsrc ball`);
 console.log(`${describeMachine(facts)}, Chromium ${chromium} (page), load average at start ${load0}`);
 console.log(`werift's gst-launch: ${gstDescription} ! udpsink host=127.0.0.1 port=N sync=false async=false`);
 
@@ -340,7 +344,7 @@ appendResult('werift', {
   chromiumPage: chromium,
   loadavg: { start: load0, end: load1 },
   versions: { werift: weriftVersion },
-  config: { codec: 'vp8', width: 1280, height: 720, fps: 30, source, joins, seconds, rounds, pli, settleMs, gstDescription },
+  config: { codec: 'vp8', width: 1280, height: 720, fps: 30, source, joins, seconds, rounds, pli, mdns, settleMs, gstDescription },
   summary,
   startupMs: startups,
   costs,
