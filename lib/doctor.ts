@@ -21,6 +21,15 @@ export interface EnvironmentReport {
 }
 
 /** Which of `names` the GStreamer registry has. */
+/**
+ * The codec a desktop stream uses when none is asked for: H.264 (x264) where it is installed — half
+ * VP8's CPU at 720p30, 30 fps kept where VP8 fell to 15–25, first frame faster than a plain webrtcbin
+ * sender (docs/benchmarks.md, "Recommended defaults") — else VP8.
+ */
+export function defaultDesktopCodec(): 'h264' | 'vp8' {
+  return elementsPresent(['x264enc']).get('x264enc') ? 'h264' : 'vp8';
+}
+
 export function elementsPresent(names: string[]): Map<string, boolean> {
   const probes = loadBinding().findElements(names);
   return new Map(probes.map((p) => [p.name, p.present]));

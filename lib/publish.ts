@@ -4,6 +4,7 @@
 // ends. Errors are logged and emitted, never thrown from an event handler.
 import { EventEmitter } from 'node:events';
 import { InvalidArgumentError, XDisplayLostError } from './errors.js';
+import { defaultDesktopCodec } from './doctor.js';
 import { planSendAudio } from './media.js';
 import { checkPlayoutDelay } from './playout-delay.js';
 import { toWebrtcbinIce } from './ice-servers.js';
@@ -461,9 +462,10 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     return (this.#options.source as { display?: string }).display ?? process.env.DISPLAY ?? ':0';
   }
 
-  #videoOptions(): SendVideoOptions | undefined {
-    if (!this.#options.resize || !this.#inputEnabled()) return this.#options.video;
-    return { scale: 'fit', width: 3840, height: 2160, ...this.#options.video };
+  #videoOptions(): SendVideoOptions {
+    const video = { codec: defaultDesktopCodec(), ...this.#options.video };
+    if (!this.#options.resize || !this.#inputEnabled()) return video;
+    return { scale: 'fit', width: 3840, height: 2160, ...video };
   }
 
   // Only to the current controller; a failed send (closed channel, too large) is logged, not fatal.

@@ -9,6 +9,7 @@ import { createSignalingServer } from './signaling/server.js';
 import { mintToken } from './signaling/token.js';
 import { startXvfb } from './xvfb.js';
 import type { SourceOptions, VideoCodec } from './types.js';
+import { defaultDesktopCodec } from './doctor.js';
 
 export async function start(argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -26,7 +27,7 @@ export async function start(argv: string[]): Promise<void> {
   const port = Number(values.port ?? process.env.PORT ?? 8080);
   const host = values.host ?? process.env.HOST ?? '0.0.0.0';
   const session = values.session ?? 'demo';
-  const codec = (values.codec ?? 'vp8') as VideoCodec;
+  const codec = (values.codec ?? defaultDesktopCodec()) as VideoCodec;
   // A fresh secret per run: the printed URL carries the only viewer token.
   const secret = process.env.WEBRTCBIN_SECRET ?? randomBytes(24).toString('base64url');
 

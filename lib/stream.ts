@@ -16,6 +16,7 @@ import { XDisplayLostError } from './errors.js';
 import { publish } from './publish.js';
 import { startXvfb } from './xvfb.js';
 import type { VideoCodec } from './types.js';
+import { defaultDesktopCodec } from './doctor.js';
 
 /** Starts streaming; resolves once running (the process then lives until a signal). */
 export async function stream(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<void> {
@@ -73,7 +74,7 @@ export async function stream(argv: string[], env: NodeJS.ProcessEnv = process.en
     token: values.token ?? env.WEBRTCBIN_TOKEN,
     source: { kind: 'x11', display },
     video: {
-      codec: (values.codec ?? env.WEBRTCBIN_CODEC ?? 'vp8') as VideoCodec,
+      codec: (values.codec ?? env.WEBRTCBIN_CODEC ?? defaultDesktopCodec()) as VideoCodec,
       bitrate: number(values.bitrate ?? env.WEBRTCBIN_BITRATE, 2000),
       fps: number(values.fps ?? env.WEBRTCBIN_FPS, 30),
       width,

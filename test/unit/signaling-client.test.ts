@@ -513,7 +513,7 @@ for (const viewerOffers of [false, true]) {
 
 t.test('publish: a viewer offer without our codec is an error that drops only that viewer', async (t) => {
   const daemon = await setup(t);
-  const publisher = publish({ url: daemon.url, session: 'vm3', source: { kind: 'test' }, video: { width: 160, height: 120 } });
+  const publisher = publish({ url: daemon.url, session: 'vm3', source: { kind: 'test' }, video: { codec: 'vp8', width: 160, height: 120 } });
   t.teardown(() => publisher.close());
   const socket = await daemon.socket(0);
   await socket.next('join');
