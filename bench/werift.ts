@@ -10,17 +10,15 @@
 // werift is installed apart: npm install --prefix bench/peers/werift (not a dependency of this package).
 //   flock /tmp/webrtcbin-bench.lock node --import tsx bench/werift.ts [--joins 12] [--seconds 20] [--rounds 2]
 //     [--pli restart|ignore] [--mdns resolve|drop] [--quick]
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import type { Browser } from 'playwright-core';
 import { launchChromium } from '../test/helpers/browser.js';
 import { planSend } from '../lib/media.js';
 import { appendResult, describeMachine, machineFacts } from './lib/results.js';
 import { ROOT, ensureBenchLock, fmt, loadavg, nowMs, percentile, ratio, sleep, table } from './support/common.js';
-import type { SenderMessage, SenderProcess } from './support/senders.js';
+import { SenderProcess } from './support/senders.js';
 import { ViewerPage, type ViewerMarks } from './support/viewer-page.js';
 
 ensureBenchLock();
@@ -61,75 +59,11 @@ const gstDescription = plan.slice(0, plan.indexOf(' ! capsfilter name=rtpcaps'))
 type Kind = 'ours' | 'werift';
 const KINDS: Kind[] = ['ours', 'werift'];
 
-/** A sender child process with node-sender.mjs's JSON-lines protocol (as bench/support/senders.ts's SenderProcess). */
-class Sender {
-  readonly kind: Kind;
-  readonly child: ChildProcess;
-  readonly startedAt = nowMs();
-  readyAt: number | undefined;
-  readonly errors: string[] = [];
-  readonly #listeners = new Map<string, (m: SenderMessage) => void>();
-  readonly #waiters: { match: (m: SenderMessage) => boolean; resolve: (m: SenderMessage) => void }[] = [];
-
-  constructor(kind: Kind) {
-    this.kind = kind;
-    const args =
-      kind === 'ours'
-        ? [path.join(ROOT, 'bench/baselines/node-sender.mjs'), JSON.stringify({ source, video, shared: true })]
-        : [path.join(WERIFT_DIR, 'sender.mjs'), JSON.stringify({ description: gstDescription, pli, mdns })];
-    this.child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] });
-    createInterface({ input: this.child.stdout! }).on('line', (line) => {
-      let message: SenderMessage;
-      try {
-        message = JSON.parse(line) as SenderMessage;
-      } catch {
-        return;
-      }
-      if (message.type === 'ready') this.readyAt = nowMs();
-      if (message.type === 'error') this.errors.push(`${message.id ?? ''}: ${message.message}`);
-      if (message.id !== undefined) this.#listeners.get(message.id)?.(message);
-      const i = this.#waiters.findIndex((w) => w.match(message));
-      if (i >= 0) this.#waiters.splice(i, 1)[0]!.resolve(message);
-    });
-  }
-  get pid(): number {
-    return this.child.pid!;
-  }
-  send(message: SenderMessage): void {
-    this.child.stdin!.write(JSON.stringify(message) + '\n');
-  }
-  listen(id: string, listener: (m: SenderMessage) => void): void {
-    this.#listeners.set(id, listener);
-  }
-  unlisten(id: string): void {
-    this.#listeners.delete(id);
-  }
-  wait(match: (m: SenderMessage) => boolean, timeoutMs = 20_000): Promise<SenderMessage> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${this.kind} sender: timed out (${this.errors.join('; ')})`)), timeoutMs);
-      this.#waiters.push({ match, resolve: (m) => (clearTimeout(timer), resolve(m)) });
-    });
-  }
-  ready(): Promise<SenderMessage> {
-    return this.readyAt !== undefined ? Promise.resolve({ type: 'ready' }) : this.wait((m) => m.type === 'ready');
-  }
-  request(message: SenderMessage, reply: string): Promise<SenderMessage> {
-    const waiting = this.wait((m) => m.type === reply && (message.id === undefined || m.id === message.id));
-    this.send(message);
-    return waiting;
-  }
-  async quit(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
-    this.send({ type: 'quit' });
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 5000);
-    await exited;
-    clearTimeout(timer);
-  }
-  /** For ViewerPage, which is typed for SenderProcess and uses only what Sender has. */
-  get asSenderProcess(): SenderProcess {
-    return this as unknown as SenderProcess;
-  }
+/** Ours through node-sender.mjs; werift through its own sender, which speaks the same protocol. */
+function newSender(kind: Kind): SenderProcess<Kind> {
+  if (kind === 'ours') return new SenderProcess<Kind>('ours', source, video, { shared: true });
+  const args = [path.join(WERIFT_DIR, 'sender.mjs'), JSON.stringify({ description: gstDescription, pli, mdns })];
+  return new SenderProcess<Kind>('werift', source, video, { spawn: { command: process.execPath, args } });
 }
 
 // ---- /proc: a process tree's CPU and memory ----
@@ -204,8 +138,8 @@ const startups: Record<Kind, number[]> = { ours: [], werift: [] };
 const failures: { sender: Kind; part: string; error: string }[] = [];
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
-async function join(sender: Sender, mode: 'cold' | 'warm'): Promise<ViewerPage> {
-  const viewer = await ViewerPage.open(browser, sender.asSenderProcess);
+async function join(sender: SenderProcess<Kind>, mode: 'cold' | 'warm'): Promise<ViewerPage> {
+  const viewer = await ViewerPage.open(browser, sender);
   try {
     await viewer.start();
     samples.push({ sender: sender.kind, mode, marks: await viewer.firstFrame() });
@@ -219,7 +153,7 @@ async function join(sender: Sender, mode: 'cold' | 'warm'): Promise<ViewerPage> 
 // 1. Joins: a fresh sender process for every cold join (its encoder starts with this viewer).
 for (let i = 0; i < joins; i++) {
   for (const kind of i % 2 === 0 ? KINDS : [...KINDS].reverse()) {
-    const sender = new Sender(kind);
+    const sender = newSender(kind);
     try {
       await sender.ready();
       startups[kind].push(sender.readyAt! - sender.startedAt);
@@ -254,11 +188,11 @@ interface CostPoint {
 const costs: CostPoint[] = [];
 for (let r = 0; r < rounds; r++) {
   for (const kind of r % 2 === 0 ? KINDS : [...KINDS].reverse()) {
-    const sender = new Sender(kind);
+    const sender = newSender(kind);
     let viewer: ViewerPage | undefined;
     try {
       await sender.ready();
-      viewer = await ViewerPage.open(browser, sender.asSenderProcess);
+      viewer = await ViewerPage.open(browser, sender);
       await viewer.start();
       await viewer.firstFrame(20_000);
       await sleep(settleMs);

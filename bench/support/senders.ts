@@ -22,8 +22,8 @@ export interface SenderMessage {
 
 export const PYTHON = '/usr/bin/python3'; // Debian's, with python3-gi (not a pyenv shim)
 
-export class SenderProcess {
-  readonly kind: SenderKind;
+export class SenderProcess<K extends string = SenderKind> {
+  readonly kind: K;
   readonly child: ChildProcess;
   readonly startedAt = nowMs();
   readyAt: number | undefined;
@@ -31,9 +31,17 @@ export class SenderProcess {
   readonly #waiters: { match: (m: SenderMessage) => boolean; resolve: (m: SenderMessage) => void }[] = [];
   readonly errors: string[] = [];
 
-  constructor(kind: SenderKind, source: SourceOptions, video: SendVideoOptions, options: { shared?: boolean; pythonDescription?: string } = {}) {
+  /** `spawn`: any other sender speaking the same JSON-lines protocol (e.g. bench/peers/werift/sender.mjs). */
+  constructor(
+    kind: K,
+    source: SourceOptions,
+    video: SendVideoOptions,
+    options: { shared?: boolean; pythonDescription?: string; spawn?: { command: string; args: string[] } } = {},
+  ) {
     this.kind = kind;
-    if (kind === 'ours') {
+    if (options.spawn) {
+      this.child = spawn(options.spawn.command, options.spawn.args, { stdio: ['pipe', 'pipe', 'inherit'] });
+    } else if (kind === 'ours') {
       this.child = spawn(process.execPath, [path.join(ROOT, 'bench/baselines/node-sender.mjs'), JSON.stringify({ source, video, shared: options.shared !== false })], {
         stdio: ['pipe', 'pipe', 'inherit'],
       });

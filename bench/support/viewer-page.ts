@@ -72,18 +72,18 @@ const PAGE_SCRIPT = `(() => {
 export class ViewerPage {
   readonly id: string;
   readonly page: Page;
-  readonly sender: SenderProcess;
+  readonly sender: SenderProcess<string>;
   /** Page clock minus Node clock (ms), measured with a round trip when the page opened. */
   skew = 0;
   join = 0;
 
-  private constructor(page: Page, sender: SenderProcess) {
+  private constructor(page: Page, sender: SenderProcess<string>) {
     this.page = page;
     this.sender = sender;
     this.id = `v${++counter}-${sender.kind}`;
   }
 
-  static async open(browser: Browser, sender: SenderProcess): Promise<ViewerPage> {
+  static async open(browser: Browser, sender: SenderProcess<string>): Promise<ViewerPage> {
     const page = await browser.newPage();
     const viewer = new ViewerPage(page, sender);
     await page.exposeFunction('__candidate', (c: SenderMessage['candidate']) => sender.send({ type: 'candidate', id: viewer.id, candidate: c }));
