@@ -18,13 +18,14 @@ export function runFixture(
   name: string,
   options: { args?: string[]; nodeArgs?: string[]; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
 ): Promise<FixtureResult> {
+  return runNode([...(options.nodeArgs ?? []), '--import', 'tsx', path.join(FIXTURES, `${name}.ts`), ...(options.args ?? [])], options);
+}
+
+/** Node with these arguments in a child process; its output and how it ended (SIGKILL after timeoutMs). */
+export function runNode(args: string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<FixtureResult> {
   const started = Date.now();
   return new Promise((resolve) => {
-    const child = spawn(
-      process.execPath,
-      [...(options.nodeArgs ?? []), '--import', 'tsx', path.join(FIXTURES, `${name}.ts`), ...(options.args ?? [])],
-      { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const child = spawn(process.execPath, args, { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     let timedOut = false;

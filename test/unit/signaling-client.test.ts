@@ -2,7 +2,7 @@
 // loopback port), not the real one: what the client sends, what it emits, how it reconnects, and that
 // close() leaves nothing behind. Every wait is bounded.
 import t from 'tap';
-import { spawn } from 'node:child_process';
+import { runNode } from '../helpers/fixture.js';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { SignalingClient, SignalingError, type ProtocolErrorInfo, type SignalingState } from '../../lib/signaling/client.js';
@@ -382,25 +382,7 @@ t.test('close() is idempotent, says bye, and stops everything', async (t) => {
 
 // Runs a script in a child process (tsx), so that "the process exits by itself" is what is tested.
 function runChild(script: string, env: Record<string, string>, timeoutMs = 20_000) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string; timedOut: boolean }>((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    let timedOut = false;
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, timeoutMs);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr, timedOut });
-    });
-  });
+  return runNode(['--import', 'tsx', '--input-type=module', '-e', script], { env, timeoutMs });
 }
 
 const clientModule = fileURLToPath(new URL('../../lib/signaling/client.ts', import.meta.url));
