@@ -8,7 +8,7 @@
 //         {"type":"leave","id"} {"type":"reset"} (close the streamer: the next join is cold) {"type":"stats"}
 // stdout: {"type":"ready"} {"type":"offer","id","sdp"} {"type":"candidate","id","candidate"}
 //         {"type":"state","id","state"} {"type":"left","id"} {"type":"reset-done"} {"type":"stats",…} {"type":"error",…}
-import { createInterface } from 'node:readline';
+import { emit, serve } from './json-lines.mjs';
 // WEBRTCBIN_BENCH_LIB: another build of the library (a path to its dist/lib/index.js), for a before/after
 // of one change in the same run conditions (docs/benchmarks.md, first frame); default this tree's dist/.
 const { Streamer, WebRtcPeer, livePeerCount } = await import(process.env.WEBRTCBIN_BENCH_LIB ?? '../../dist/lib/index.js');
@@ -17,7 +17,6 @@ const config = JSON.parse(process.argv[2] ?? '{}');
 const source = config.source ?? { kind: 'test', pattern: 'ball' };
 const video = config.video ?? {};
 const shared = config.shared !== false;
-const emit = (message) => process.stdout.write(JSON.stringify(message) + '\n');
 
 let streamer;
 const peers = new Map();
@@ -69,14 +68,6 @@ async function handle(message) {
   }
 }
 
-createInterface({ input: process.stdin }).on('line', (line) => {
-  let message;
-  try {
-    message = JSON.parse(line);
-  } catch {
-    return;
-  }
-  handle(message).catch((error) => emit({ type: 'error', id: message.id, message: String(error?.message ?? error) }));
-});
+serve(handle);
 process.stdin.on('end', () => process.exit(0));
 emit({ type: 'ready' });

@@ -17,7 +17,7 @@
 // restart; with pli "ignore" the viewer waits for the next periodic keyframe.
 import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
-import { createInterface } from 'node:readline';
+import { emit, serve } from '../../baselines/json-lines.mjs';
 import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters } from 'werift';
 
 const config = JSON.parse(process.argv[2] ?? '{}');
@@ -26,7 +26,6 @@ if (typeof config.description !== 'string' || !/ ! rtp\w+pay /.test(config.descr
 }
 const pliMode = config.pli ?? 'restart';
 const dropMdns = config.mdns === 'drop';
-const emit = (message) => process.stdout.write(JSON.stringify(message) + '\n');
 
 // ---- RTP in: one UDP socket, every packet fanned out to every viewer's track ----
 const socket = dgram.createSocket('udp4');
@@ -181,15 +180,7 @@ async function handle(message) {
   }
 }
 
-createInterface({ input: process.stdin }).on('line', (line) => {
-  let message;
-  try {
-    message = JSON.parse(line);
-  } catch {
-    return;
-  }
-  handle(message).catch((error) => emit({ type: 'error', id: message.id, message: String(error?.message ?? error) }));
-});
+serve(handle);
 process.stdin.on('end', () => {
   void stopGst().then(() => process.exit(0));
 });
