@@ -66,7 +66,7 @@ int ReportIOError(Display* display) {
 
 }  // namespace
 
-int XCaptureGuard::Protect(GstElement* bin) {
+void XCaptureGuard::Protect(GstElement* bin) {
   GstIterator* it = gst_bin_iterate_recurse(GST_BIN(bin));
   GValue item = G_VALUE_INIT;
   while (gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
@@ -88,14 +88,6 @@ int XCaptureGuard::Protect(GstElement* bin) {
   }
   g_value_unset(&item);
   gst_iterator_free(it);
-  return static_cast<int>(captures_.size());
-}
-
-bool XCaptureGuard::lost() const {
-  for (const auto& c : captures_) {
-    if (c->lost) return true;
-  }
-  return false;
 }
 
 // The Displays are closed by ximagesrc's stop() when the pipeline reaches NULL, before this runs.

@@ -21,10 +21,7 @@ constexpr const char* kXDisplayLostDomain = "webrtcbin-x-display-lost";
 class XCaptureGuard {
  public:
   // Any thread. Installs the handler on every started ximagesrc inside `bin` (recursively).
-  // Returns how many captures are now guarded.
-  int Protect(GstElement* bin);
-  // True once any guarded capture's X server has gone away.
-  bool lost() const;
+  void Protect(GstElement* bin);
   XCaptureGuard();
   ~XCaptureGuard();
   XCaptureGuard(const XCaptureGuard&) = delete;
