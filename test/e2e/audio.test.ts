@@ -4,7 +4,7 @@ import t from 'tap';
 import { WebRtcPeer, publish } from '../../lib/index.js';
 import { mintToken } from '../../lib/signaling/token.js';
 import { SECRET, startDaemon } from '../helpers/daemon.js';
-import { BrowserPeer, launchChromium, type InboundAudio } from '../helpers/browser.js';
+import { BrowserPeer, launchChromium, type InboundAudio, waitForViewerFrames } from '../helpers/browser.js';
 import { browserOffersToNode, nodeOffersToBrowser } from '../helpers/peers.js';
 
 async function waitForAudio(browser: BrowserPeer, timeoutMs = 20_000): Promise<InboundAudio> {
@@ -77,7 +77,7 @@ t.test('publish({audio}) through the daemon: the viewer page gets sound next to 
   t.teardown(() => browser.close());
   const page = await browser.newPage();
   await page.goto(`${daemon.http}/?session=sound&token=${token('viewer')}`);
-  await page.waitForFunction(() => ((window as unknown as { __viewerStats?: { framesDecoded?: number } }).__viewerStats?.framesDecoded ?? 0) > 5, undefined, { timeout: 20_000 });
+  await waitForViewerFrames(page, 6, 20_000);
   await page.waitForFunction(() => (window as unknown as { __viewerAudio?: boolean }).__viewerAudio === true, undefined, { timeout: 10_000 });
   t.ok(await page.isVisible('#sound'), 'the page offers to turn the sound on');
   const tracks = await page.evaluate(() => {

@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import type { Page } from 'playwright-core';
 import { publish } from '../../lib/index.js';
 import { mintToken } from '../../lib/signaling/token.js';
-import { launchChromium } from '../helpers/browser.js';
+import { launchChromium, waitForViewerFrames } from '../helpers/browser.js';
 import { SECRET, startDaemon } from '../helpers/daemon.js';
 import { startXvfb } from '../helpers/xvfb.js';
 
@@ -55,7 +55,7 @@ t.test('paste reaches the X clipboard, X clipboard reaches the page, fit=remote 
   const open = async (control: boolean, query = '', viewport = { width: 1000, height: 600 }) => {
     const page = await browser.newPage({ viewport });
     await page.goto(`${daemon.http}/?session=desk&token=${mintToken({ secret: SECRET, session: 'desk', role: 'viewer', control })}${query}`);
-    await page.waitForFunction(() => ((window as unknown as PageWindow).__viewerStats?.framesDecoded ?? 0) > 5, undefined, { timeout: 20_000 });
+    await waitForViewerFrames(page, 6, 20_000);
     return page;
   };
 

@@ -6,7 +6,7 @@ import t from 'tap';
 import { publish } from '../../lib/index.js';
 import type { VideoCodec } from '../../lib/types.js';
 import { mintToken } from '../../lib/signaling/token.js';
-import { launchChromium } from '../helpers/browser.js';
+import { launchChromium, waitForViewerFrames } from '../helpers/browser.js';
 import { SECRET, startDaemon } from '../helpers/daemon.js';
 import { startPainter } from '../helpers/painter.js';
 import { startXvfb } from '../helpers/xvfb.js';
@@ -94,7 +94,7 @@ t.test('a Chromium viewer sees the painted colours at the right places (capture,
       const page = await browser.newPage({ viewport: { width: 640, height: 360 } });
       t.teardown(() => page.close());
       await page.goto(`${daemon.http}/?session=${session}&token=${mintToken({ secret: SECRET, session, role: 'viewer' })}`);
-      await page.waitForFunction(() => ((window as unknown as { __viewerStats?: { framesDecoded?: number } }).__viewerStats?.framesDecoded ?? 0) > 0, undefined, { timeout: 20_000 });
+      await waitForViewerFrames(page, 1, 20_000);
 
       const sample: Sample = await page.evaluate(
         async ({ cols, rows, patch }) => {

@@ -4,7 +4,7 @@ import t from 'tap';
 import { spawn } from 'node:child_process';
 import { publish } from '../../lib/index.js';
 import { mintToken } from '../../lib/signaling/token.js';
-import { launchChromium } from '../helpers/browser.js';
+import { launchChromium, waitForViewerFrames } from '../helpers/browser.js';
 import { SECRET, startDaemon } from '../helpers/daemon.js';
 import { waitFor } from '../helpers/wait.js';
 import { startXvfb } from '../helpers/xvfb.js';
@@ -26,7 +26,7 @@ t.test('clicks and keys from the viewer page reach the VM display; view-only tok
   const open = async (control: boolean) => {
     const page = await browser.newPage({ viewport: { width: 640, height: 480 } });
     await page.goto(`${daemon.http}/?session=desk&token=${mintToken({ secret: SECRET, session: 'desk', role: 'viewer', control })}`);
-    await page.waitForFunction(() => ((window as unknown as { __viewerStats?: { framesDecoded?: number } }).__viewerStats?.framesDecoded ?? 0) > 5, undefined, { timeout: 20_000 });
+    await waitForViewerFrames(page, 6, 20_000);
     return page;
   };
 

@@ -4,7 +4,7 @@
 import t from 'tap';
 import { publish } from '../../lib/index.js';
 import { mintToken } from '../../lib/signaling/token.js';
-import { launchChromium } from '../helpers/browser.js';
+import { launchChromium, waitForViewerFrames } from '../helpers/browser.js';
 import { SECRET, startDaemon } from '../helpers/daemon.js';
 
 const URI = 'http://www.webrtc.org/experiments/rtp-hdrext/playout-delay';
@@ -21,7 +21,7 @@ t.test('playout-delay: on by default without audio, off with audio', async (t) =
     t.teardown(() => publisher.close());
     const page = await browser.newPage();
     await page.goto(`${daemon.http}/?session=${session}&token=${token(session, 'viewer')}`);
-    await page.waitForFunction(() => ((window as unknown as { __viewerStats?: { framesDecoded?: number } }).__viewerStats?.framesDecoded ?? 0) > 60, undefined, { timeout: 30_000 });
+    await waitForViewerFrames(page, 61, 30_000);
     const result = await page.evaluate(async (uri) => {
       const pc = (window as unknown as { __viewer: { pc: RTCPeerConnection } }).__viewer.pc;
       const answer = pc.currentLocalDescription?.sdp ?? '';

@@ -4,7 +4,7 @@ import t from 'tap';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { launchChromium } from '../helpers/browser.js';
+import { launchChromium, viewerFrames } from '../helpers/browser.js';
 import { freePort } from '../helpers/coturn.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -39,7 +39,7 @@ t.test('webrtcbin start: the printed URL plays in Chromium; SIGTERM exits cleanl
   const until = Date.now() + 20_000;
   while (frames < 10 && Date.now() < until) {
     await new Promise((r) => setTimeout(r, 200));
-    frames = await page.evaluate(() => (window as unknown as { __viewerStats?: { framesDecoded?: number } }).__viewerStats?.framesDecoded ?? 0);
+    frames = await viewerFrames(page);
   }
   t.ok(frames >= 10, `the page decoded ${frames} frames`);
   t.match(out, /viewer v-\S+ connected/, 'the publisher logged the viewer');

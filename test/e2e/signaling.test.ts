@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import type { Page } from 'playwright-core';
 import { publish } from '../../lib/publish.js';
 import { mintToken } from '../../lib/signaling/token.js';
-import { launchChromium } from '../helpers/browser.js';
+import { launchChromium, viewerFrames } from '../helpers/browser.js';
 import { startCoturn } from '../helpers/coturn.js';
 import { SECRET, startDaemon } from '../helpers/daemon.js';
 
@@ -13,12 +13,7 @@ const browser = await launchChromium();
 t.teardown(() => browser.close());
 const token = (session: string, role: 'viewer' | 'publisher') => mintToken({ secret: SECRET, session, role, ttlSeconds: 600 });
 
-async function framesDecoded(page: Page): Promise<number> {
-  return page.evaluate(() => {
-    const stats = (window as unknown as { __viewerStats?: { framesDecoded?: number } }).__viewerStats;
-    return stats?.framesDecoded ?? 0;
-  });
-}
+const framesDecoded = viewerFrames;
 
 async function waitForFrames(page: Page, count: number, timeoutMs = 20_000): Promise<number> {
   const deadline = Date.now() + timeoutMs;

@@ -4,7 +4,7 @@
 import t from 'tap';
 import type { Page } from 'playwright-core';
 import { mintToken } from '../../lib/signaling/token.js';
-import { launchChromium } from '../helpers/browser.js';
+import { launchChromium, viewerFrames } from '../helpers/browser.js';
 import { SECRET, startDaemon } from '../helpers/daemon.js';
 import { Proc } from '../helpers/proc.js';
 import { waitFor } from '../helpers/wait.js';
@@ -15,7 +15,7 @@ const VIEWER = new URL('./fixtures/viewer.ts', import.meta.url).pathname;
 const PUBLISHER = new URL('./fixtures/publisher.ts', import.meta.url).pathname;
 const token = (role: 'viewer' | 'publisher') => mintToken({ secret: SECRET, session: 'pubkill', role, ttlSeconds: 600 });
 
-const pageFrames = (page: Page) => page.evaluate(() => (window as unknown as { __viewerStats?: { framesDecoded?: number } | null }).__viewerStats?.framesDecoded ?? 0);
+const pageFrames = viewerFrames;
 const pageState = (page: Page) => page.evaluate(() => (window as unknown as { __viewerState?: string }).__viewerState ?? '');
 
 t.test('publisher SIGKILL and restart: viewers see peer-left, then decode again on their own', async (t) => {

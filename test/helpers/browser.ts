@@ -169,3 +169,13 @@ export async function launchChromium(extraArgs: string[] = []): Promise<Browser>
 
 /** Chromium's fake camera (a moving test pattern) with permission granted. */
 export const FAKE_CAMERA_FLAGS = ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'];
+
+/** Frames the viewer page (lib/viewer) has decoded so far, from its `window.__viewerStats`. */
+export function viewerFrames(page: Page): Promise<number> {
+  return page.evaluate(() => (window as unknown as { __viewerStats?: { framesDecoded?: number } | null }).__viewerStats?.framesDecoded ?? 0);
+}
+
+/** Waits until the viewer page has decoded at least `count` frames. */
+export async function waitForViewerFrames(page: Page, count: number, timeoutMs = 20_000): Promise<void> {
+  await page.waitForFunction((n) => ((window as unknown as { __viewerStats?: { framesDecoded?: number } | null }).__viewerStats?.framesDecoded ?? 0) >= n, count, { timeout: timeoutMs });
+}

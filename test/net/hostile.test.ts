@@ -7,6 +7,7 @@
 //  3. the cap is lifted (loss and delay stay): the bitrate rises again.
 // Root only (network namespaces, TUN).
 import t, { type Test } from 'tap';
+import { viewerFrames } from '../helpers/browser.js';
 import type { Browser, Page } from 'playwright-core';
 import { publish, type Publisher } from '../../lib/publish.js';
 import { mintToken } from '../../lib/signaling/token.js';
@@ -38,7 +39,7 @@ t.teardown(() => daemon.app.close());
 const token = (session: string, role: 'viewer' | 'publisher') => mintToken({ secret: SECRET, session, role, ttlSeconds: 600 });
 
 async function framesDecoded(page: Page): Promise<number> {
-  return page.evaluate(() => (window as unknown as { __viewerStats?: { framesDecoded?: number } }).__viewerStats?.framesDecoded ?? 0);
+  return viewerFrames(page);
 }
 
 /** Decoded frames per second over `seconds`, and Chromium's freeze counters over the same window. */

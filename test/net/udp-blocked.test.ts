@@ -2,6 +2,7 @@
 // desktop: through TURN over TCP, with the TURN credentials the daemon hands out. A UDP probe from the
 // same namespace proves UDP really is gone.
 import t from 'tap';
+import { waitForViewerFrames } from '../helpers/browser.js';
 import { spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { publish } from '../../lib/index.js';
@@ -51,7 +52,7 @@ t.test('UDP blocked: the stream gets through over TCP, and through TURN over TCP
     const page = await browser.newPage();
     t.teardown(() => page.close());
     await page.goto(`${daemon.http}/?session=tcp${query}&token=${token('viewer')}`);
-    await page.waitForFunction(() => ((window as unknown as { __viewerStats?: { framesDecoded?: number } }).__viewerStats?.framesDecoded ?? 0) >= 10, undefined, { timeout: 45_000 });
+    await waitForViewerFrames(page, 10, 45_000);
     return page.evaluate(async () => {
       const pc = (window as unknown as { __viewer: { pc: RTCPeerConnection } }).__viewer.pc;
       const stats = await pc.getStats();
