@@ -17,7 +17,8 @@
         "src-native/x_error_trap.cc",
         "src-native/x_clipboard.cc",
         "src-native/x_screen.cc",
-        "src-native/playout_delay.cc"
+        "src-native/playout_delay.cc",
+        "src-native/sdp_guard.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")"

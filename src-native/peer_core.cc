@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "gst_json.h"
+#include "sdp_guard.h"
 
 namespace wrtc {
 
@@ -514,6 +515,12 @@ bool PeerCore::SetDescription(bool local, const std::string& type, const std::st
   if (gst_sdp_message_new_from_text(sdp.c_str(), &message) != GST_SDP_OK || !message) {
     if (message) gst_sdp_message_free(message);
     *error = {"ERR_INVALID_SDP", "the SDP could not be parsed", ""};
+    return false;
+  }
+  std::string violation = CheckDescription(message, !local);
+  if (!violation.empty()) {
+    gst_sdp_message_free(message);
+    *error = {"ERR_INVALID_SDP", "malformed SDP (" + violation + ")", ""};
     return false;
   }
   GstWebRTCSessionDescription* description = gst_webrtc_session_description_new(sdp_type, message);

@@ -1,0 +1,15 @@
+// The preconditions webrtcbin 1.22 asserts on, checked on the description GStreamer's own SDP parser
+// produced (never on the text): a remote peer must not be able to reach a g_assert and abort the process.
+#pragma once
+
+#include <gst/sdp/sdp.h>
+
+#include <string>
+
+namespace wrtc {
+
+// Returns an empty string when webrtcbin can take `sdp` safely, else what is wrong, naming the line
+// (e.g. "more than one session-level a=ice-ufrag"). `remote` is true for set-remote-description.
+std::string CheckDescription(const GstSDPMessage* sdp, bool remote);
+
+}  // namespace wrtc
