@@ -113,6 +113,7 @@ export function registerWhep(app: FastifyInstance, options: WhepOptions): void {
       return false;
     }
     if (ownerOf(token) !== viewer.owner) {
+      request.log.info({ session: viewer.participant.session, peer: viewer.participant.id, method: request.method }, 'whep: refused a token that did not create the resource');
       void reply.code(403).send({ error: 'this resource belongs to the token that created it' });
       return false;
     }
@@ -195,6 +196,7 @@ export function registerWhep(app: FastifyInstance, options: WhepOptions): void {
       const hungUp = () => {
         if (reply.sent || ended) return;
         ended = 'the client closed the connection before the answer';
+        request.log.info({ session, peer: id }, 'whep: the client hung up before the answer; its participant is dropped');
         failed?.(499, ended);
         onCandidate?.();
         remove(self);
