@@ -113,7 +113,7 @@ t.test('CORS headers only on the WHEP/WHIP routes, whatever the query string say
   const daemon = await startDaemon({ insecure: true });
   t.teardown(() => daemon.app.close());
   const origin = { origin: 'https://evil.example' };
-  for (const path of ['/v1/ice-servers?x=/whep/', '/metrics?/whip/', '/healthz?a=/whep/x', '/v1/ice-servers#/whep/']) {
+  for (const path of ['/v1/ice-servers?x=/whep/', '/metrics?/whip/', '/healthz?a=/whep/x']) {
     const r = await fetch(`${daemon.http}${path}`, { headers: origin });
     await r.text();
     t.equal(r.headers.get('access-control-allow-origin'), null, `${path}: no CORS header`);
