@@ -25,6 +25,8 @@ interface WhepViewer {
   release: () => void;
   /** Hash of the token that created the resource; only that token may PATCH or DELETE it. */
   owner: string | undefined;
+  /** Candidates relayed so far (at most MAX_RESOURCE_CANDIDATES). */
+  relayed: number;
 }
 
 // A resource belongs to the exact token that created it (its signature was checked then); expiry
@@ -34,6 +36,11 @@ const ownerOf = (token: string | undefined) => (token === undefined ? undefined 
 const SESSION = /^[A-Za-z0-9_.-]{1,64}$/;
 /** Candidates one PATCH may carry (a browser gathers a handful per network interface). */
 export const MAX_PATCH_CANDIDATES = 64;
+/**
+ * Candidates one resource may relay over its lifetime: a browser trickles a few dozen; endless PATCHes
+ * would otherwise be an unmetered stream of messages into the publisher.
+ */
+export const MAX_RESOURCE_CANDIDATES = 256;
 
 class BadFrag extends Error {}
 
@@ -179,7 +186,7 @@ export function registerWhep(app: FastifyInstance, options: WhepOptions): void {
         },
         close: () => remove(self),
       };
-      self = { participant, etag: `"${id}"`, release, owner: options.secret === undefined ? undefined : ownerOf(token) };
+      self = { participant, etag: `"${id}"`, release, owner: options.secret === undefined ? undefined : ownerOf(token), relayed: 0 };
       let publisher: string | null;
       try {
         publisher = options.registry.join(participant).publisher;
@@ -260,6 +267,11 @@ export function registerWhep(app: FastifyInstance, options: WhepOptions): void {
       } catch (error) {
         return reply.code(400).send({ error: `bad sdpfrag: ${(error as Error).message}` });
       }
+      const count = candidates.filter((c) => c !== null).length;
+      if (viewer.relayed + count > MAX_RESOURCE_CANDIDATES) {
+        return reply.code(429).send({ error: `a WHEP resource relays at most ${MAX_RESOURCE_CANDIDATES} candidates; start a new one with POST` });
+      }
+      viewer.relayed += count;
       try {
         const publisher = options.registry.target(viewer.participant, undefined);
         for (const candidate of candidates) publisher.send({ type: 'candidate', from: id, candidate });

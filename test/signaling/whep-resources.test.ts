@@ -146,3 +146,30 @@ t.test('the resource goes when the publisher says bye (what publish() sends at i
   const gone = await fetch(`${daemon.http}/whep/bye/${id}`, { method: 'DELETE', headers: { authorization: `Bearer ${viewer}` } });
   t.equal(gone.status, 404, 'the old resource URL is gone');
 });
+
+t.test('a resource relays a bounded number of candidates over its lifetime', async (t) => {
+  const daemon = await startDaemon();
+  t.teardown(() => daemon.app.close());
+  const pub = await scriptedPublisher(daemon.url, 'many');
+  t.teardown(() => pub.close());
+  const viewer = token('many', 'viewer');
+  const created = await post(daemon.http, '/whep/many', viewer);
+  t.equal(created.status, 201);
+  await created.text();
+  const patch = (frag: string) =>
+    fetch(`${daemon.http}${created.headers.get('location')!}`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/trickle-ice-sdpfrag', authorization: `Bearer ${viewer}` },
+      body: frag,
+    }).then(async (r) => (await r.text(), r.status));
+  const frag = (from: number) => Array.from({ length: 64 }, (_, i) => `a=candidate:${from + i} 1 udp 1 192.0.2.1 ${1000 + from + i} typ host`).join('\r\n');
+  const statuses: number[] = [];
+  for (let i = 0; i < 6; i++) statuses.push(await patch(frag(i * 64)));
+  t.same(statuses, [204, 204, 204, 204, 429, 429], 'four PATCHes of 64 pass, then 429');
+  t.equal(await patch('a=end-of-candidates'), 204, 'end-of-candidates still passes');
+  const relayed = () => pub.messages.filter((m) => m.type === 'candidate');
+  for (let i = 0; i < 100 && relayed().length < 257; i++) await new Promise((r) => setTimeout(r, 20));
+  await new Promise((r) => setTimeout(r, 100)); // anything beyond the bound would have arrived by now
+  t.equal(relayed().filter((m) => m.candidate !== null).length, 256, 'the publisher got 256 candidates');
+  t.equal(relayed().at(-1)?.candidate, null, 'and the end-of-candidates');
+});
