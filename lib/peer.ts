@@ -44,10 +44,17 @@ export interface WebRtcPeerEvents {
   frame: [Frame];
   audio: [AudioChunk];
   datachannel: [DataChannel];
-  warning: [GStreamerError];
+  /** A bus warning, or a remote candidate that was dropped (InvalidArgumentError); the peer carries on. */
+  warning: [GStreamerError | InvalidArgumentError];
   eos: [];
   error: [Error];
 }
+
+/**
+ * Remote candidates held while the remote description is missing. A browser gathers a handful per
+ * network interface; beyond this a peer is flooding us, and later ones are dropped (with one warning).
+ */
+export const MAX_EARLY_CANDIDATES = 100;
 
 /** @internal WebRtcPeer option key through which a Streamer hands itself to the peers it feeds. */
 export const SHARED_ENCODER = Symbol('webrtcbin.sharedEncoder');
@@ -155,6 +162,7 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
     'signaling-state': 'stable',
   };
   #pendingCandidates: RTCIceCandidateInit[] = [];
+  #earlyDropped = 0;
   #remoteApplied = false;
   #rejectors = new Set<(error: Error) => void>();
   #channels = new Map<number, DataChannel>();
@@ -484,14 +492,26 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
     await this.#run('setRemoteDescription', () => this.#native.setRemoteDescription(type, remoteSdp));
     this.#remoteApplied = true;
     if (type === 'answer') this.#applyPlayoutDelay(remoteSdp);
-    // Candidates that arrived before the description are applied now, in arrival order.
+    // Candidates that arrived before the description are applied now, in arrival order. One with a
+    // mid the description does not have is dropped with a warning: the others may still connect.
     const early = this.#pendingCandidates.splice(0);
-    for (const candidate of early) this.#applyCandidate(candidate);
+    this.#earlyDropped = 0;
+    for (const candidate of early) {
+      const refused = this.#applyCandidate(candidate);
+      if (refused) this.emit('warning', refused);
+    }
+  }
+
+  /** @internal Remote candidates buffered until the remote description (at most MAX_EARLY_CANDIDATES). */
+  get earlyCandidateCount(): number {
+    return this.#pendingCandidates.length;
   }
 
   /**
    * Adds a remote ICE candidate. `null`, `undefined` or an empty candidate means end-of-candidates.
-   * Candidates given before the remote description are buffered and applied right after it.
+   * Candidates given before the remote description are buffered (at most MAX_EARLY_CANDIDATES; later
+   * ones are dropped with a `warning`) and applied right after it. A candidate for a mid the remote
+   * description does not have rejects with InvalidArgumentError; the peer is unharmed.
    */
   async addIceCandidate(candidate?: RTCIceCandidateInit | null): Promise<void> {
     this.#assertOpen('addIceCandidate');
@@ -504,23 +524,32 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
       throw new InvalidArgumentError('addIceCandidate: sdpMLineIndex must be a whole number ≥ 0');
     }
     if (!this.#remoteApplied) {
-      this.#pendingCandidates.push(normalized);
+      if (this.#pendingCandidates.length < MAX_EARLY_CANDIDATES) {
+        this.#pendingCandidates.push(normalized);
+      } else if (this.#earlyDropped++ === 0) {
+        this.emit(
+          'warning',
+          new InvalidArgumentError(
+            `addIceCandidate: ${MAX_EARLY_CANDIDATES} candidates already wait for the remote description; later ones are dropped until it is set`,
+          ),
+        );
+      }
       return;
     }
-    this.#applyCandidate(normalized);
+    const refused = this.#applyCandidate(normalized);
+    if (refused) throw refused;
   }
 
-  #applyCandidate(init: RTCIceCandidateInit): void {
+  // The error when the candidate names a mid the remote description lacks (nothing is applied then).
+  #applyCandidate(init: RTCIceCandidateInit): InvalidArgumentError | undefined {
     let mline = init.sdpMLineIndex ?? undefined;
     if (mline === undefined && init.sdpMid != null) {
       const index = midsOf(this.#native.getDescription('remote-description')).indexOf(init.sdpMid);
-      if (index < 0) {
-        this.#emitError(new InvalidArgumentError(`addIceCandidate: no m-line has mid ${JSON.stringify(init.sdpMid)}`));
-        return;
-      }
+      if (index < 0) return new InvalidArgumentError(`addIceCandidate: no m-line has mid ${JSON.stringify(init.sdpMid)}; candidate ignored`);
       mline = index;
     }
     this.#native.addIceCandidate(mline ?? 0, init.candidate ?? '');
+    return undefined;
   }
 
   async getStats(): Promise<Map<string, Record<string, unknown> & { id: string; type: string; timestamp: number }>> {
