@@ -12,6 +12,7 @@ import { SessionRegistry } from './sessions.js';
 import { TokenError, verifyToken, type TokenClaims } from './token.js';
 import { registerWhep } from './whep.js';
 import { ConcurrencyCap } from './limits.js';
+import { redactingLoggerOptions } from './redact.js';
 
 export interface SignalingOptions {
   /** HMAC secret for tokens (≥ 16 characters). Required unless `insecure`. */
@@ -136,10 +137,7 @@ declare module 'fastify' {
   }
 }
 
-/** The token in a URL must never reach a log line. */
-export function redactUrl(url: string): string {
-  return url.replace(/([?&](?:token|access_token)=)[^&#]*/gi, '$1***');
-}
+export { redactUrl, redactingLoggerOptions } from './redact.js';
 
 export interface StandaloneOptions extends SignalingOptions {
   logLevel?: string;
@@ -167,13 +165,17 @@ export async function createSignalingServer(options: StandaloneOptions): Promise
     logger: {
       level: logLevel ?? 'info',
       ...(logStream ? { stream: logStream } : {}),
-      redact: ['req.headers.authorization'],
-      serializers: {
-        req: (req: { method: string; url: string; ip?: string }) => ({ method: req.method, url: redactUrl(req.url), remote: req.ip }),
-      },
+      // Fastify logs raw URLs in lines no serializer sees (404, WebSocket without a route): scrub them all.
+      ...redactingLoggerOptions(),
     },
     bodyLimit: 65536,
     forceCloseConnections: true,
+  });
+  // An upgrade request answered with plain HTTP outside the plugin's routes (a 404): Node no longer
+  // tracks its socket, so neither timeouts nor close() would ever end it. (The plugin's routes have
+  // the same guard from @fastify/websocket.)
+  app.addHook('onResponse', async (request) => {
+    if (request.headers.upgrade) request.raw.socket?.destroy();
   });
   await app.register(signaling, pluginOptions);
   return app;
