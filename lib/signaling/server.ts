@@ -13,6 +13,7 @@ import { TokenError, verifyToken, type TokenClaims } from './token.js';
 import { registerWhep } from './whep.js';
 import { ConcurrencyCap } from './limits.js';
 import { redactingLoggerOptions } from './redact.js';
+import { checkFrameAncestors, pageHeaders } from './page-headers.js';
 
 export interface SignalingOptions {
   /** HMAC secret for tokens (≥ 16 characters). Required unless `insecure`. */
@@ -33,6 +34,12 @@ export interface SignalingOptions {
   maxJoinsPerToken?: number;
   /** Serve the bundled viewer page at `/` (default true when it has been built). */
   viewer?: boolean;
+  /**
+   * Who may embed the viewer page in a frame (CSP `frame-ancestors`): default `["'self'"]` (plus
+   * X-Frame-Options: SAMEORIGIN); a controller that embeds the page on another origin adds it here,
+   * e.g. `["'self'", 'https://controller.example.org']`; `["'none'"]` forbids framing.
+   */
+  frameAncestors?: string[];
   whep?: boolean;
 }
 
@@ -121,12 +128,16 @@ export const signaling: FastifyPluginAsync<SignalingOptions> = async (app, optio
 
   if (options.whep !== false) registerWhep(app, { registry, secret, tokens });
 
+  const frameAncestors = checkFrameAncestors(options.frameAncestors ?? ["'self'"]);
   const viewerDir = path.join(packageRoot, 'dist', 'viewer');
   if (options.viewer !== false && existsSync(path.join(viewerDir, 'index.html'))) {
     const page = readFileSync(path.join(viewerDir, 'index.html'));
     const script = readFileSync(path.join(viewerDir, 'viewer.js'));
-    app.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(page));
-    app.get('/viewer.js', async (_request, reply) => reply.type('text/javascript; charset=utf-8').send(script));
+    const headers = pageHeaders(page.toString('utf8'), frameAncestors);
+    app.get('/', async (request, reply) =>
+      reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').headers(headers.page(request.headers.host)).send(page),
+    );
+    app.get('/viewer.js', async (_request, reply) => reply.type('text/javascript; charset=utf-8').headers(headers.asset).send(script));
   }
 
 };
