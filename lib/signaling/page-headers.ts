@@ -10,7 +10,9 @@ const ANCESTOR = /^(?:'self'|'none'|https?:\/\/(?:\*\.)?[A-Za-z0-9.-]+(?::\d{1,5
 const HOST = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 
 /** Checks `frameAncestors` (the plugin option / `--frame-ancestors`); throws InvalidArgumentError. */
-export function checkFrameAncestors(sources: readonly string[]): string[] {
+export function checkFrameAncestors(given: readonly string[]): string[] {
+  // `self` and `none` without the quotes a shell would eat are accepted too.
+  const sources = given.map((s) => (s === 'self' || s === 'none' ? `'${s}'` : s.replace(/\/$/, '')));
   if (sources.length === 0) throw new InvalidArgumentError("frameAncestors is empty: give 'self', 'none' or the origins that may embed the viewer page");
   for (const s of sources) {
     if (!ANCESTOR.test(s)) {
@@ -18,7 +20,7 @@ export function checkFrameAncestors(sources: readonly string[]): string[] {
     }
   }
   if (sources.includes("'none'") && sources.length > 1) throw new InvalidArgumentError("frameAncestors: 'none' cannot be combined with other sources");
-  return [...sources];
+  return sources;
 }
 
 /** sha256 sources for the page's inline <style> blocks: the CSP then needs no 'unsafe-inline'. */

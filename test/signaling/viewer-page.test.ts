@@ -106,3 +106,25 @@ t.test('in Chromium: the page plays under its CSP; framing follows the policy; a
   t.equal(Number(after) - Number(before), 1, 'one WebSocket for the expiring page: it did not reconnect');
   t.equal(await expiring.evaluate(() => (window as unknown as { __viewerState?: string }).__viewerState), 'failed');
 });
+
+t.test('webrtcbin signal --frame-ancestors sets the page\'s framing policy', async (t) => {
+  const { spawn } = await import('node:child_process');
+  const { fileURLToPath } = await import('node:url');
+  const cli = fileURLToPath(new URL('../../lib/cli.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', cli, 'signal', '--port', '0', '--insecure', '--frame-ancestors', 'self', '--frame-ancestors', 'https://controller.example.org/'], {
+    env: { ...process.env, LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  t.teardown(() => child.kill('SIGTERM'));
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening at http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    child.on('exit', () => reject(new Error(`the daemon exited: ${out}`)));
+  });
+  const res = await fetch(`http://127.0.0.1:${port}/`);
+  t.match(res.headers.get('content-security-policy'), /frame-ancestors 'self' https:\/\/controller\.example\.org(;|$)/);
+});
