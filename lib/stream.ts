@@ -9,11 +9,13 @@
 // (or WEBRTCBIN_TOKEN; under systemd the credential webrtcbin-token, LoadCredential=),
 // DISPLAY, WEBRTCBIN_XVFB=1, WEBRTCBIN_CODEC, WEBRTCBIN_BITRATE, WEBRTCBIN_FPS, WEBRTCBIN_WIDTH,
 // WEBRTCBIN_HEIGHT, WEBRTCBIN_AUDIO, WEBRTCBIN_VIEWER_BASE. `--audio pulse` sends what the desktop plays
-// (PulseAudio/PipeWire monitor). Exits 0 on SIGINT/SIGTERM, 2 on bad usage, 3 when the X display is lost
-// (so a service manager restarts the agent and its Xvfb).
+// (PulseAudio/PipeWire monitor). Exits 0 on SIGINT/SIGTERM, 2 on bad usage or when the daemon refuses the
+// token (expired, forged: retrying with it cannot help, so no restart loop; a new token and a restart do),
+// 3 when the X display is lost (so a service manager restarts the agent and its Xvfb).
 import type { ChildProcess } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { XDisplayLostError } from './errors.js';
+import { SignalingError } from './signaling/client.js';
 import { publish } from './publish.js';
 import { startXvfb } from './xvfb.js';
 import type { VideoCodec } from './types.js';
@@ -100,6 +102,7 @@ export async function stream(argv: string[], env: NodeJS.ProcessEnv = process.en
   publisher.on('error', (error: Error) => {
     console.error(`error: ${error.message}`);
     if (error instanceof XDisplayLostError) void stop('display lost', 3);
+    if (error instanceof SignalingError && error.reason === 'unauthorized') void stop('the daemon refused the token (write a new one to the token file)', 2);
   });
   const base = values['viewer-base'] ?? env.WEBRTCBIN_VIEWER_BASE;
   console.log(`streaming ${display} to session "${session}" via ${url.replace(/\?.*$/, '')}`);
