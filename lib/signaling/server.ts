@@ -150,6 +150,17 @@ declare module 'fastify' {
 
 export { redactUrl, redactingLoggerOptions } from './redact.js';
 
+/**
+ * The WebSocket plugin routes every upgrade request through Fastify. One answered with plain HTTP
+ * outside the plugin's routes (a 404) is a socket Node no longer tracks: neither timeouts nor close()
+ * would ever end it. This root-level hook does; a controller that mounts the plugin calls it on its app.
+ */
+export function closeUnansweredUpgrades(app: FastifyInstance): void {
+  app.addHook('onResponse', async (request) => {
+    if (request.headers.upgrade) request.raw.socket?.destroy();
+  });
+}
+
 export interface StandaloneOptions extends SignalingOptions {
   logLevel?: string;
   /** Where log lines go (default stdout); e.g. a stream that collects them. */
@@ -182,12 +193,7 @@ export async function createSignalingServer(options: StandaloneOptions): Promise
     bodyLimit: 65536,
     forceCloseConnections: true,
   });
-  // An upgrade request answered with plain HTTP outside the plugin's routes (a 404): Node no longer
-  // tracks its socket, so neither timeouts nor close() would ever end it. (The plugin's routes have
-  // the same guard from @fastify/websocket.)
-  app.addHook('onResponse', async (request) => {
-    if (request.headers.upgrade) request.raw.socket?.destroy();
-  });
+  closeUnansweredUpgrades(app);
   await app.register(signaling, pluginOptions);
   return app;
 }

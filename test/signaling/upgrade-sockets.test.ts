@@ -34,3 +34,29 @@ t.test('an upgrade answered with 404 does not leave its socket open', async (t) 
   await Promise.race([shutdown, new Promise((r) => setTimeout(r, 3000))]);
   t.ok(closed, 'app.close() completed');
 });
+
+t.test('a controller that mounts the plugin closes them with closeUnansweredUpgrades(app)', async (t) => {
+  const { default: Fastify } = await import('fastify');
+  const { closeUnansweredUpgrades, signaling } = await import('../../lib/signaling/server.js');
+  const { SECRET } = await import('../helpers/daemon.js');
+  const app = Fastify();
+  closeUnansweredUpgrades(app);
+  await app.register(signaling, { secret: SECRET, viewer: false });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  t.teardown(() => app.close());
+  const port = (app.server.address() as { port: number }).port;
+  await new Promise<void>((resolve) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/not-a-socket`);
+    ws.on('error', () => {});
+    ws.once('unexpected-response', (_req, res) => {
+      res.resume();
+      resolve();
+    });
+  });
+  let open = await connections(app);
+  for (let i = 0; i < 100 && open > 0; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+    open = await connections(app);
+  }
+  t.equal(open, 0, 'the host app closed the refused upgrade\'s socket');
+});
