@@ -23,7 +23,7 @@ commands:
       --turn-username U --turn-credential-file FILE (static TURN credentials; never logged)
       --allowed-origin URL ...   --max-message-bytes N (65536)   --log-level LEVEL (info)
       --max-sockets-per-ip N (64)   --max-joins-per-token N (32)   --join-timeout-ms N (10000; 0: off)
-      --frame-ancestors SRC ... ('self'): origins that may embed the viewer page in a frame
+      --frame-ancestors SRC ... (WEBRTCBIN_FRAME_ANCESTORS; 'self'): origins that may frame the viewer page
       (--secret, --turn-secret, --turn-credential S still work but every local user can read argv: a warning)
   token               mint a session token
       --secret-file FILE (WEBRTCBIN_SECRET_FILE or WEBRTCBIN_SECRET)  --session NAME  --role viewer|publisher (viewer)
