@@ -34,10 +34,10 @@ interface WhepViewer {
   cancelExpiry: () => void;
 }
 
-// A resource belongs to the exact token that created it (its signature was checked then). The
-// resource itself ends at that token's `exp`; only in the instant before that ends it may the owner's
-// token be expired already, and PATCH/DELETE still accept it. Stored hashed, so the resource table
-// holds no usable token.
+// A resource belongs to the exact token that created it (its signature was checked then). It ends at
+// that token's `exp`, so an expired owner token reaches it only in the moment before the expiry timer
+// fires; PATCH/DELETE still accept it then (a client may always end what it started). Stored hashed,
+// so the resource table holds no usable token.
 const ownerOf = (token: string | undefined) => (token === undefined ? undefined : createHash('sha256').update(token).digest('base64url'));
 
 const SESSION = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -272,6 +272,7 @@ export function registerWhep(app: FastifyInstance, options: WhepOptions): void {
           .send(withCandidates(sdp, candidates, complete));
       } catch (error) {
         remove(self);
+        if (status === 401) void reply.header('www-authenticate', 'Bearer');
         return reply.code(status).send({ error: (error as Error).message });
       }
     });

@@ -128,6 +128,7 @@ t.test('a token that expires while its POST waits for the answer gets 401 and le
   const offer = await pub.next('offer');
   const response = await request;
   t.equal(response.status, 401, 'the POST ends with 401 at exp, not at the answer timeout');
+  t.equal(response.headers.get('www-authenticate'), 'Bearer', 'a 401 like any refused token');
   t.match(await response.json(), { error: /token expired/ });
   t.match(await pub.next('peer-left', 5000), { peerId: offer.from, role: 'viewer' }, 'the publisher hears it left');
   t.equal(await viewers(daemon.http), 0);
