@@ -119,6 +119,24 @@ for (const kind of ['whep', 'whip']) {
   });
 }
 
+t.test('a resource ended before its token\'s exp leaves no expiry timer acting later', async (t) => {
+  const daemon = await startDaemon();
+  t.teardown(() => daemon.app.close());
+  const pub = await scriptedPublisher(daemon.url, 'early');
+  t.teardown(() => pub.close());
+  const short = token('early', 'viewer', 2);
+  const created = await post(daemon.http, '/whep/early', short);
+  t.equal(created.status, 201);
+  await created.text();
+  const del = await fetch(`${daemon.http}${created.headers.get('location')!}`, { method: 'DELETE', headers: { authorization: `Bearer ${short}` } });
+  await del.text();
+  t.equal(del.status, 200, 'DELETE before exp');
+  t.match(await pub.next('peer-left'), { role: 'viewer' });
+  await new Promise((r) => setTimeout(r, 2500)); // past exp
+  t.equal(await metric(daemon.http, 'webrtcbin_errors_total{code="token-expired"}'), 0, 'no expiry fired for the deleted resource');
+  t.equal(pub.messages.filter((m) => m.type === 'peer-left').length, 0, 'and the publisher heard peer-left once');
+});
+
 t.test('a token that expires while its POST waits for the answer gets 401 and leaves nothing', async (t) => {
   const daemon = await startDaemon();
   t.teardown(() => daemon.app.close());
