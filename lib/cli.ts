@@ -38,7 +38,8 @@ commands:
       --display :N (DISPLAY)  --xvfb (WEBRTCBIN_XVFB=1)  --codec vp8|vp9|h264 (WEBRTCBIN_CODEC)
       --bitrate KBPS --fps N --width W --height H (WEBRTCBIN_BITRATE, _FPS, _WIDTH, _HEIGHT)
       --audio pulse|test|none (WEBRTCBIN_AUDIO)   exit 3: the X display was lost; exit 2: bad usage or
-                      the daemon refused the token (expired: write a new one, then restart)`;
+                      the daemon refused the token or it expired while streaming (write a new
+                      one, then restart)`;
 
 function list(values: string[] | undefined, env: string | undefined): string[] {
   const fromEnv = env ? env.split(',').map((s) => s.trim()).filter(Boolean) : [];

@@ -93,7 +93,10 @@ export interface PublisherEvents {
   'viewer-connected': [id: string];
   /** A viewer's peer was closed and removed, whatever the reason (connected or not). */
   'viewer-left': [id: string, reason: string];
-  /** A viewer's negotiation or media failed (that viewer is dropped), or the daemon refused the token. */
+  /**
+   * A viewer's negotiation or media failed (that viewer is dropped), or the daemon refused the token or
+   * ended the publisher at its expiry (a SignalingError, reason `unauthorized` or `token-expired`: publishing stopped).
+   */
   error: [Error];
   /** With `receive`: a decoded frame from participant `id` (latest-frame semantics per participant). */
   frame: [frame: Frame, id: string];
@@ -240,7 +243,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
       if (viewer) this.#drop(viewer, 'left', false);
     }));
     client.on('bye', this.#guard('bye', (m) => {
-      // Without `from` the daemon is shutting down; 'disconnected' follows.
+      // Without `from` the daemon ends us (shutting down, or the token expired); 'disconnected' follows.
       const viewer = m.from === undefined ? undefined : this.#viewers.get(m.from);
       if (viewer) this.#drop(viewer, 'said bye', false);
     }));

@@ -102,7 +102,9 @@ export async function stream(argv: string[], env: NodeJS.ProcessEnv = process.en
   publisher.on('error', (error: Error) => {
     console.error(`error: ${error.message}`);
     if (error instanceof XDisplayLostError) void stop('display lost', 3);
+    // Refused at join or ended at its `exp`: the same token cannot help, so no restart loop.
     if (error instanceof SignalingError && error.reason === 'unauthorized') void stop('the daemon refused the token (write a new one to the token file)', 2);
+    if (error instanceof SignalingError && error.reason === 'token-expired') void stop('the token expired and the daemon ended the stream (write a new one to the token file, then restart)', 2);
   });
   const base = values['viewer-base'] ?? env.WEBRTCBIN_VIEWER_BASE;
   console.log(`streaming ${display} to session "${session}" via ${url.replace(/\?.*$/, '')}`);

@@ -91,9 +91,12 @@ export interface ProtocolErrorInfo {
 export interface DisconnectInfo {
   /** WebSocket close code (1006: no close frame, e.g. connection refused or lost). */
   code: number;
+  /** The close frame's reason; `token-expired` when the daemon ended the participant at its token's `exp`. */
   reason: string;
   /** When the next attempt starts; undefined when the client will not reconnect. */
   retryInMs: number | undefined;
+  /** Why the client stopped for good (also on state 'closed'); undefined while it reconnects. */
+  error?: SignalingError;
 }
 
 export interface SignalingClientEvents {
@@ -104,17 +107,24 @@ export interface SignalingClientEvents {
   offer: [OfferMessage];
   answer: [AnswerMessage];
   candidate: [CandidateMessage];
-  /** With `from`: that peer ended its connection. Without: the daemon is shutting down (the client reconnects). */
+  /**
+   * With `from`: that peer ended its connection. Without: the daemon ends this participant, `reason`
+   * says why: `shutting-down` (the client reconnects) or `token-expired` (it stops: state 'closed' with a
+   * SignalingError whose reason is 'token-expired').
+   */
   bye: [ByeMessage];
   /** Deliberately not 'error': an unhandled 'error' event would throw. */
   'protocol-error': [ProtocolErrorInfo];
   disconnected: [DisconnectInfo];
 }
 
-/** The daemon refused this client for good (e.g. `unauthorized`: a bad token will not get better). */
+/**
+ * The daemon refused or ended this client for good: `unauthorized` (a bad token will not get better) or
+ * `token-expired` (the token's lease ended while joined). Either way a new token is what helps.
+ */
 export class SignalingError extends WebRtcBinError {
-  readonly reason: ErrorCode;
-  constructor(reason: ErrorCode, message: string) {
+  readonly reason: ErrorCode | 'token-expired';
+  constructor(reason: ErrorCode | 'token-expired', message: string) {
     super(message, 'ERR_SIGNALING');
     this.reason = reason;
   }
@@ -416,6 +426,16 @@ export class SignalingClient extends EventEmitter<SignalingClientEvents> {
       case 'bye':
         this.emit('bye', message);
         if (message.from === undefined && ws === this.#ws && !this.#closed) {
+          if (message.reason === 'token-expired') {
+            // Reconnecting would present the same expired token: stop, and say what helps.
+            this.#fatal = new SignalingError(
+              'token-expired',
+              `the token for session ${JSON.stringify(this.#join.session)} as ${this.#join.role} expired and the daemon ended this participant; mint a new one with \`webrtcbin token\` (or get a new one from whoever issued it) and create a new client`,
+            );
+            this.#log.error({ reason: message.reason }, 'signaling: token expired; not reconnecting');
+            ws.close(1000, 'token-expired');
+            break;
+          }
           // The daemon is shutting down: leave now rather than wait for it, and come back later.
           this.#log.info({ reason: message.reason }, 'signaling: the daemon is shutting down; will reconnect');
           ws.close(1000, 'daemon bye');
@@ -469,7 +489,7 @@ export class SignalingClient extends EventEmitter<SignalingClientEvents> {
     const wasJoined = this.#state === 'joined';
     if (this.#fatal) {
       this.#closed = true;
-      this.emit('disconnected', { code, reason, retryInMs: undefined });
+      this.emit('disconnected', { code, reason: this.#fatal.reason === 'token-expired' ? 'token-expired' : reason, retryInMs: undefined, error: this.#fatal });
       this.#setState('closed', this.#fatal);
       return;
     }

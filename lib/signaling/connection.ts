@@ -15,7 +15,7 @@ import {
   type ServerMessage,
 } from './protocol.js';
 import { RelayError, newPeerId, type Participant, type SessionRegistry } from './sessions.js';
-import { TokenError, verifyToken } from './token.js';
+import { TokenError, onTokenExpiry, verifyToken } from './token.js';
 import { tokenKey, type ConcurrencyCap } from './limits.js';
 
 export interface ConnectionLimits {
@@ -50,7 +50,7 @@ export function handleConnection(socket: WebSocket, ctx: ConnectionContext, remo
   let refilled = Date.now();
   let alive = true;
   let releaseToken: (() => void) | undefined;
-  let expiryTimer: ReturnType<typeof setTimeout> | undefined;
+  let cancelExpiry: (() => void) | undefined;
 
   const send = (message: ServerMessage) => {
     if (socket.readyState !== socket.OPEN) return;
@@ -93,7 +93,7 @@ export function handleConnection(socket: WebSocket, ctx: ConnectionContext, remo
   socket.on('close', () => {
     clearInterval(ping);
     clearTimeout(joinTimer);
-    clearTimeout(expiryTimer);
+    cancelExpiry?.();
     leave();
   });
 
@@ -101,17 +101,14 @@ export function handleConnection(socket: WebSocket, ctx: ConnectionContext, remo
   // Removing it (rather than only muting its relaying) is what ends a viewer's media and control: the
   // publisher hears peer-left and closes that viewer's peer connection, data channel included.
   const expireAt = (exp: number) => {
-    const ms = exp * 1000 - Date.now();
-    expiryTimer = setTimeout(() => {
-      if (exp * 1000 > Date.now()) return expireAt(exp); // setTimeout's range is ~24.8 days: wait again
+    cancelExpiry = onTokenExpiry(exp, () => {
       if (!participant) return;
       metrics.error('token-expired');
       log.info({ peer: participant.id, session: participant.session, role: participant.role }, 'token expired: participant removed');
       send({ type: 'bye', reason: 'token-expired' });
       leave();
       socket.close(1008, 'token-expired');
-    }, Math.min(Math.max(0, ms), 2 ** 31 - 1));
-    expiryTimer.unref();
+    });
   };
   socket.on('error', (error) => log.debug({ err: error.message, remote }, 'socket error'));
 

@@ -1,5 +1,6 @@
 // Counters for /metrics (Prometheus text format) and /healthz.
 import type { SessionRegistry } from './sessions.js';
+import type { ConcurrencyCap } from './limits.js';
 
 export class Metrics {
   messagesIn = 0;
@@ -11,7 +12,8 @@ export class Metrics {
     this.errors.set(code, (this.errors.get(code) ?? 0) + 1);
   }
 
-  render(registry: SessionRegistry): string {
+  /** `tokens`: the per-token participant cap, whose holders are a gauge (a leaked slot shows here). */
+  render(registry: SessionRegistry, tokens?: ConcurrencyCap): string {
     const lines = [
       '# HELP webrtcbin_sessions Sessions with at least one participant.',
       '# TYPE webrtcbin_sessions gauge',
@@ -20,6 +22,9 @@ export class Metrics {
       '# TYPE webrtcbin_peers gauge',
       `webrtcbin_peers{role="publisher"} ${registry.peerCount('publisher')}`,
       `webrtcbin_peers{role="viewer"} ${registry.peerCount('viewer')}`,
+      ...(tokens
+        ? ['# HELP webrtcbin_tokens_in_use Tokens holding at least one participant (WebSocket or WHEP/WHIP).', '# TYPE webrtcbin_tokens_in_use gauge', `webrtcbin_tokens_in_use ${tokens.size}`]
+        : []),
       '# HELP webrtcbin_connections_total WebSocket connections accepted.',
       '# TYPE webrtcbin_connections_total counter',
       `webrtcbin_connections_total ${this.connections}`,

@@ -62,3 +62,20 @@ export function verifyToken(
   if (claims.r !== expected.role) throw new TokenError('wrong-role', `the token is for role ${claims.r}, not ${expected.role}`);
   return claims;
 }
+
+// setTimeout's longest delay (~24.8 days); a later `exp` is reached by waiting again.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Calls `expired` once the token's `exp` (Unix seconds) has passed: a token is a lease, and what it
+ * let a client hold ends with it. Returns the cancel function; the timer never keeps the process alive.
+ */
+export function onTokenExpiry(exp: number, expired: () => void): () => void {
+  let timer: ReturnType<typeof setTimeout>;
+  const arm = () => {
+    timer = setTimeout(() => (exp * 1000 > Date.now() ? arm() : expired()), Math.min(Math.max(0, exp * 1000 - Date.now()), MAX_TIMER_MS));
+    timer.unref();
+  };
+  arm();
+  return () => clearTimeout(timer);
+}

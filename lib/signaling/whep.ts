@@ -6,7 +6,8 @@ import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { CandidateInit, ServerMessage } from './protocol.js';
 import { RelayError, newPeerId, type Participant, type SessionRegistry } from './sessions.js';
-import { TokenError, verifyToken } from './token.js';
+import { TokenError, onTokenExpiry, verifyToken } from './token.js';
+import type { Metrics } from './metrics.js';
 import { ConcurrencyCap, tokenKey } from './limits.js';
 
 export interface WhepOptions {
@@ -17,6 +18,8 @@ export interface WhepOptions {
   answerTimeoutMs?: number;
   /** How long to wait for the publisher's candidates before answering (no server-side trickle in WHEP). */
   gatherTimeoutMs?: number;
+  /** Counts resources ended by their token's expiry (`token-expired`), like the WebSocket side. */
+  metrics?: Metrics;
 }
 
 interface WhepViewer {
@@ -27,10 +30,14 @@ interface WhepViewer {
   owner: string | undefined;
   /** Candidates relayed so far (at most MAX_RESOURCE_CANDIDATES). */
   relayed: number;
+  /** Stops the timer that ends the resource at its token's `exp`. */
+  cancelExpiry: () => void;
 }
 
-// A resource belongs to the exact token that created it (its signature was checked then); expiry
-// does not matter afterwards. Stored hashed, so the resource table holds no usable token.
+// A resource belongs to the exact token that created it (its signature was checked then). It ends at
+// that token's `exp`, so an expired owner token reaches it only in the moment before the expiry timer
+// fires; PATCH/DELETE still accept it then (a client may always end what it started). Stored hashed,
+// so the resource table holds no usable token.
 const ownerOf = (token: string | undefined) => (token === undefined ? undefined : createHash('sha256').update(token).digest('base64url'));
 
 const SESSION = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -100,18 +107,18 @@ export function registerWhep(app: FastifyInstance, options: WhepOptions): void {
     const header = request.headers.authorization ?? '';
     return header.startsWith('Bearer ') ? header.slice(7) : undefined;
   };
-  const authorize = (request: FastifyRequest, reply: FastifyReply, session: string): boolean => {
-    if (options.secret === undefined) return true;
+  /** The token's expiry (undefined without tokens), or false once the 401 is sent. */
+  const authorize = (request: FastifyRequest, reply: FastifyReply, session: string): { exp: number | undefined } | false => {
+    if (options.secret === undefined) return { exp: undefined };
     try {
-      verifyToken(bearer(request), { secret: options.secret, session, role: 'viewer' });
-      return true;
+      return { exp: verifyToken(bearer(request), { secret: options.secret, session, role: 'viewer' }).exp };
     } catch (error) {
       void reply.code(401).header('www-authenticate', 'Bearer').send({ error: error instanceof TokenError ? error.message : 'unauthorized' });
       return false;
     }
   };
   // PATCH and DELETE: the resource URL is the capability, and with tokens only its creator's token
-  // (expired or not) may use it; another viewer of the same session gets 403.
+  // may use it; another viewer of the same session gets 403.
   const authorizeOwner = (request: FastifyRequest, reply: FastifyReply, viewer: WhepViewer): boolean => {
     if (options.secret === undefined) return true;
     const token = bearer(request);
@@ -128,6 +135,7 @@ export function registerWhep(app: FastifyInstance, options: WhepOptions): void {
   };
   const remove = (viewer: WhepViewer | undefined) => {
     if (!viewer) return;
+    viewer.cancelExpiry();
     viewer.release();
     if (viewers.get(viewer.participant.id) === viewer) viewers.delete(viewer.participant.id);
     options.registry.leave(viewer.participant);
@@ -148,7 +156,8 @@ export function registerWhep(app: FastifyInstance, options: WhepOptions): void {
     app.post<{ Params: { session: string }; Body: string }>(`/${kind}/:session`, async (request, reply) => {
       const { session } = request.params;
       if (!SESSION.test(session)) return reply.code(400).send({ error: 'invalid session name' });
-      if (!authorize(request, reply, session)) return reply;
+      const authorized = authorize(request, reply, session);
+      if (!authorized) return reply;
       if (request.headers['content-type']?.split(';')[0] !== 'application/sdp' || typeof request.body !== 'string' || !request.body.startsWith('v=0')) {
         return reply.code(415).send({ error: 'POST an SDP offer with Content-Type: application/sdp' });
       }
@@ -186,7 +195,7 @@ export function registerWhep(app: FastifyInstance, options: WhepOptions): void {
         },
         close: () => remove(self),
       };
-      self = { participant, etag: `"${id}"`, release, owner: options.secret === undefined ? undefined : ownerOf(token), relayed: 0 };
+      self = { participant, etag: `"${id}"`, release, owner: options.secret === undefined ? undefined : ownerOf(token), relayed: 0, cancelExpiry: () => {} };
       let publisher: string | null;
       try {
         publisher = options.registry.join(participant).publisher;
@@ -208,6 +217,20 @@ export function registerWhep(app: FastifyInstance, options: WhepOptions): void {
         onCandidate?.();
         remove(self);
       };
+      // A token is a lease: at its `exp` the resource ends like a WebSocket participant does (the
+      // publisher hears peer-left and drops the viewer's peer; the token's slot is freed), before or
+      // after the 201.
+      if (authorized.exp !== undefined) {
+        self.cancelExpiry = onTokenExpiry(authorized.exp, () => {
+          if (ended) return;
+          ended = 'the token expired';
+          options.metrics?.error('token-expired');
+          request.log.info({ session, peer: id, kind }, 'whep: token expired: resource removed');
+          failed?.(401, `${ended}; get a new one`);
+          onCandidate?.();
+          remove(self);
+        });
+      }
       reply.raw.once('close', hungUp);
       if (reply.raw.destroyed) hungUp();
       let status = 504;
@@ -249,6 +272,7 @@ export function registerWhep(app: FastifyInstance, options: WhepOptions): void {
           .send(withCandidates(sdp, candidates, complete));
       } catch (error) {
         remove(self);
+        if (status === 401) void reply.header('www-authenticate', 'Bearer');
         return reply.code(status).send({ error: (error as Error).message });
       }
     });

@@ -1,6 +1,7 @@
 // WHEP resources against a real daemon and a scripted publisher (a raw WebSocket that answers with a
-// fixed SDP): a resource belongs to the token that created it (expired or not), a client that hangs
-// up before the 201 leaves nothing behind, and CORS headers go only to the WHEP/WHIP routes.
+// fixed SDP): a resource belongs to the token that created it and ends at that token's expiry, a
+// client that hangs up before the 201 leaves nothing behind, and CORS headers go only to the WHEP/WHIP
+// routes.
 import t from 'tap';
 import { mintToken } from '../../lib/signaling/token.js';
 import { RawClient, SECRET, startDaemon } from '../helpers/daemon.js';
@@ -43,13 +44,12 @@ const post = (http: string, path: string, bearer: string | undefined, init: Requ
 /** Viewers in the daemon (WebSocket and WHEP), from /healthz: its peers minus the one publisher. */
 const viewers = async (http: string) => ((await fetch(`${http}/healthz`).then((r) => r.json())) as { peers: number }).peers - 1;
 
-t.test('a WHEP resource is its creator\'s: expired token still works, another viewer\'s token gets 403', async (t) => {
+t.test('a WHEP resource is its creator\'s: another viewer\'s token gets 403', async (t) => {
   const daemon = await startDaemon();
   t.teardown(() => daemon.app.close());
   const pub = await scriptedPublisher(daemon.url, 'own');
   t.teardown(() => pub.close());
-  // Expires two seconds from now: valid for the POST, expired by the time of the PATCH/DELETE.
-  const creator = token('own', 'viewer', 2);
+  const creator = token('own', 'viewer', 600); // not the same token as `other` (another exp)
   const other = token('own', 'viewer', 900);
   const created = await post(daemon.http, '/whep/own', creator);
   t.equal(created.status, 201, 'POST with a valid token: 201');
@@ -73,15 +73,84 @@ t.test('a WHEP resource is its creator\'s: expired token still works, another vi
   t.equal(await del(creator, `${location.slice(0, -4)}AAAA`), 404, 'DELETE of an id that does not exist: 404');
   t.equal(await viewers(daemon.http), 1, 'the resource is still there');
 
-  await new Promise((r) => setTimeout(r, 2500));
-  const expired = await fetch(`${daemon.http}/whep/own`, { method: 'POST', body: OFFER, headers: { 'content-type': 'application/sdp', authorization: `Bearer ${creator}` } });
-  t.equal(expired.status, 401, 'the creator token has expired (a new POST is refused)');
-  await expired.text();
-  t.equal(await patch(creator), 204, 'yet its owner can still PATCH the resource');
+  t.equal(await patch(creator), 204, 'its owner can PATCH the resource');
   t.equal(await del(creator), 200, 'and DELETE it');
   t.equal(await viewers(daemon.http), 0, 'the resource is gone');
   t.match(await pub.next('peer-left'), { role: 'viewer' }, 'the publisher hears it left');
   t.same(unhandled, []);
+});
+
+/** A gauge or counter of the daemon's /metrics (0 when absent). */
+const metric = async (http: string, name: string) => {
+  const text = await fetch(`${http}/metrics`).then((r) => r.text());
+  return Number(new RegExp(`^${name.replace(/[{}]/g, '\\$&')} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+};
+
+for (const kind of ['whep', 'whip']) {
+  t.test(`a ${kind.toUpperCase()} resource ends at its token's expiry, like a WebSocket participant`, async (t) => {
+    const daemon = await startDaemon();
+    t.teardown(() => daemon.app.close());
+    const pub = await scriptedPublisher(daemon.url, 'lease');
+    t.teardown(() => pub.close());
+    const short = token('lease', 'viewer', 2);
+    const created = await post(daemon.http, `/${kind}/lease`, short);
+    t.equal(created.status, 201);
+    await created.text();
+    const location = created.headers.get('location')!;
+    const id = location.split('/').pop()!;
+    t.equal(await viewers(daemon.http), 1, 'the resource holds a participant');
+    t.equal(await metric(daemon.http, 'webrtcbin_tokens_in_use'), 2, 'the publisher\'s token and the viewer\'s hold a slot each');
+
+    t.same(await pub.next('peer-left', 5000), { type: 'peer-left', peerId: id, role: 'viewer' }, 'at exp the publisher hears the viewer left');
+    t.equal(await viewers(daemon.http), 0, 'no participant is left');
+    t.equal(await metric(daemon.http, 'webrtcbin_tokens_in_use'), 1, 'the viewer token\'s slot is freed');
+    t.equal(await metric(daemon.http, 'webrtcbin_errors_total{code="token-expired"}'), 1, 'counted like a WebSocket expiry');
+    const patch = await fetch(`${daemon.http}${location}`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/trickle-ice-sdpfrag', authorization: `Bearer ${short}` },
+      body: 'a=end-of-candidates',
+    });
+    await patch.text();
+    t.equal(patch.status, 404, 'PATCH: 404');
+    const del = await fetch(`${daemon.http}${location}`, { method: 'DELETE', headers: { authorization: `Bearer ${short}` } });
+    await del.text();
+    t.equal(del.status, 404, 'DELETE: 404');
+    t.same(unhandled, []);
+  });
+}
+
+t.test('a resource ended before its token\'s exp leaves no expiry timer acting later', async (t) => {
+  const daemon = await startDaemon();
+  t.teardown(() => daemon.app.close());
+  const pub = await scriptedPublisher(daemon.url, 'early');
+  t.teardown(() => pub.close());
+  const short = token('early', 'viewer', 2);
+  const created = await post(daemon.http, '/whep/early', short);
+  t.equal(created.status, 201);
+  await created.text();
+  const del = await fetch(`${daemon.http}${created.headers.get('location')!}`, { method: 'DELETE', headers: { authorization: `Bearer ${short}` } });
+  await del.text();
+  t.equal(del.status, 200, 'DELETE before exp');
+  t.match(await pub.next('peer-left'), { role: 'viewer' });
+  await new Promise((r) => setTimeout(r, 2500)); // past exp
+  t.equal(await metric(daemon.http, 'webrtcbin_errors_total{code="token-expired"}'), 0, 'no expiry fired for the deleted resource');
+  t.equal(pub.messages.filter((m) => m.type === 'peer-left').length, 0, 'and the publisher heard peer-left once');
+});
+
+t.test('a token that expires while its POST waits for the answer gets 401 and leaves nothing', async (t) => {
+  const daemon = await startDaemon();
+  t.teardown(() => daemon.app.close());
+  const pub = await scriptedPublisher(daemon.url, 'late', false); // never answers
+  t.teardown(() => pub.close());
+  const request = post(daemon.http, '/whep/late', token('late', 'viewer', 1));
+  const offer = await pub.next('offer');
+  const response = await request;
+  t.equal(response.status, 401, 'the POST ends with 401 at exp, not at the answer timeout');
+  t.equal(response.headers.get('www-authenticate'), 'Bearer', 'a 401 like any refused token');
+  t.match(await response.json(), { error: /token expired/ });
+  t.match(await pub.next('peer-left', 5000), { peerId: offer.from, role: 'viewer' }, 'the publisher hears it left');
+  t.equal(await viewers(daemon.http), 0);
+  t.equal(await metric(daemon.http, 'webrtcbin_tokens_in_use'), 1, 'only the publisher\'s token holds a slot');
 });
 
 t.test('a client that hangs up before the 201 leaves no resource and frees its token slot', async (t) => {
