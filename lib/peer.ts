@@ -486,7 +486,10 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
     if (type === 'answer') this.#applyPlayoutDelay(remoteSdp);
     // Candidates that arrived before the description are applied now, in arrival order.
     const early = this.#pendingCandidates.splice(0);
-    for (const candidate of early) this.#applyCandidate(candidate);
+    for (const candidate of early) {
+      const refused = this.#applyCandidate(candidate);
+      if (refused) this.#emitError(refused);
+    }
   }
 
   /**
@@ -507,20 +510,24 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
       this.#pendingCandidates.push(normalized);
       return;
     }
-    this.#applyCandidate(normalized);
+    const refused = this.#applyCandidate(normalized);
+    if (refused) throw refused;
   }
 
-  #applyCandidate(init: RTCIceCandidateInit): void {
+  // Returns the error when the candidate is refused (a buffered one reports it as an 'error' event).
+  #applyCandidate(init: RTCIceCandidateInit): Error | undefined {
     let mline = init.sdpMLineIndex ?? undefined;
     if (mline === undefined && init.sdpMid != null) {
       const index = midsOf(this.#native.getDescription('remote-description')).indexOf(init.sdpMid);
-      if (index < 0) {
-        this.#emitError(new InvalidArgumentError(`addIceCandidate: no m-line has mid ${JSON.stringify(init.sdpMid)}`));
-        return;
-      }
+      if (index < 0) return new InvalidArgumentError(`addIceCandidate: no m-line has mid ${JSON.stringify(init.sdpMid)}`);
       mline = index;
     }
-    this.#native.addIceCandidate(mline ?? 0, init.candidate ?? '');
+    try {
+      this.#native.addIceCandidate(mline ?? 0, init.candidate ?? '');
+    } catch (error) {
+      return fromNative(error, 'addIceCandidate');
+    }
+    return undefined;
   }
 
   async getStats(): Promise<Map<string, Record<string, unknown> & { id: string; type: string; timestamp: number }>> {

@@ -1,12 +1,17 @@
 // Every check here stands for a g_assert (or a crash) in webrtcbin 1.22 that a description can reach;
 // the comment on each names the place. GStreamer's parser skips spaces after "a=" and takes a key with
-// no ":", so checks look at its keys, not at the text.
+// no ":", so checks look at its keys, not at the text. docs/reliability.md has the whole audit.
 #include "sdp_guard.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace wrtc {
 namespace {
+
+// More m-lines than any peer of ours negotiates (video, audio, data): each one costs webrtcbin a
+// transceiver and transport, so a description with hundreds is refused rather than held.
+constexpr guint kMaxMediaSections = 16;
 
 unsigned CountSessionAttributes(const GstSDPMessage* sdp, const char* key) {
   unsigned count = 0;
@@ -17,14 +22,52 @@ unsigned CountSessionAttributes(const GstSDPMessage* sdp, const char* key) {
   return count;
 }
 
+// The mid webrtcbin reads for an m-line: the value of its first a=mid (NULL when there is none).
+const char* MidOf(const GstSDPMessage* sdp, guint index) {
+  return gst_sdp_media_get_attribute_val(gst_sdp_message_get_media(sdp, index), "mid");
+}
+
+std::string Quoted(const char* text) { return std::string("\"") + (text ? text : "") + "\""; }
+
 }  // namespace
 
 std::string CheckDescription(const GstSDPMessage* sdp, bool /*remote*/) {
   // webrtcsdp.c _get_ice_credentials_from_sdp_media: g_assert (!*ufrag) / g_assert (!*pwd) when the
-  // session level holds a key twice (with or without a value).
+  // session level holds a key twice (with or without a value) and an m-line lacks its own pair.
   for (const char* key : {"ice-ufrag", "ice-pwd"}) {
     if (CountSessionAttributes(sdp, key) > 1) {
       return std::string("more than one session-level a=") + key;
+    }
+  }
+  guint medias = gst_sdp_message_medias_len(sdp);
+  if (medias > kMaxMediaSections) {
+    return std::to_string(medias) + " m= lines (at most " + std::to_string(kMaxMediaSections) + ")";
+  }
+  // gstwebrtcbin.c sdp_media_from_transceiver: g_assert (trans->mline == -1 || trans->mline == media_idx)
+  // (and _create_offer_task's g_assert (!g_list_find (seen_transceivers, trans))): webrtcbin finds a
+  // transceiver by mid, so two m-lines with one mid abort the next offer built from this description.
+  for (guint i = 0; i < medias; i++) {
+    const char* mid = MidOf(sdp, i);
+    for (guint j = 0; mid && *mid && j < i; j++) {
+      const char* earlier = MidOf(sdp, j);
+      if (earlier && std::strcmp(earlier, mid) == 0) {
+        return "a=mid:" + std::string(mid) + " on m-line " + std::to_string(j) + " and m-line " + std::to_string(i);
+      }
+    }
+  }
+  return {};
+}
+
+std::string CheckRenegotiation(const GstSDPMessage* previous, const GstSDPMessage* next) {
+  // gstwebrtcbin.c _create_answer_task: g_assert (g_strcmp0 (mid, last_mid) == 0) when a new offer
+  // moves a negotiated mid to another m-line (JSEP: an m-line keeps its mid; webrtcbin cannot recycle).
+  guint common = std::min(gst_sdp_message_medias_len(previous), gst_sdp_message_medias_len(next));
+  for (guint i = 0; i < common; i++) {
+    const char* before = MidOf(previous, i);
+    const char* now = MidOf(next, i);
+    if (before && now && std::strcmp(before, now) != 0) {
+      return "m-line " + std::to_string(i) + " has a=mid:" + now + " but was negotiated as mid " + Quoted(before) +
+             " (a mid cannot move to another m= line)";
     }
   }
   return {};

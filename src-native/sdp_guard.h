@@ -12,4 +12,8 @@ namespace wrtc {
 // (e.g. "more than one session-level a=ice-ufrag"). `remote` is true for set-remote-description.
 std::string CheckDescription(const GstSDPMessage* sdp, bool remote);
 
+// For a remote offer that renegotiates: `previous` is our current local description. Returns an empty
+// string when every m-line the two share keeps its mid, else which m-line moved.
+std::string CheckRenegotiation(const GstSDPMessage* previous, const GstSDPMessage* next);
+
 }  // namespace wrtc
