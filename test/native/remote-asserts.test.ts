@@ -1,0 +1,94 @@
+// What a remote peer sends must never reach a g_assert in webrtcbin 1.22 (an abort takes every viewer
+// of the publisher with it). Each case applies one input to a real peer in a child process
+// (fixtures/remote-input.ts) and asserts the child survives and refuses the input with an
+// InvalidArgumentError naming it. docs/reliability.md lists the audit these cases come from.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import t from 'tap';
+import { runNode, type FixtureResult } from '../helpers/fixture.js';
+
+const FIXTURE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'remote-input.ts');
+
+interface Case {
+  name: string;
+  scenario: 'answer' | 'offer' | 'reoffer' | 'candidate';
+  input: unknown;
+  refusal: RegExp; // the InvalidArgumentError's message
+  asEvent?: boolean; // refused later, as an 'error' event (a candidate buffered before the description)
+}
+
+// The m-line leans on the session level for its ICE credentials (the only way webrtcbin reads them).
+const noMediaUfrag = { op: 'replace', from: '^a=ice-ufrag:.*\\r\\n', to: '' };
+const noMediaPwd = { op: 'replace', from: '^a=ice-pwd:.*\\r\\n', to: '' };
+const SPELLINGS = [
+  { name: 'a second session-level a=ice-ufrag without a colon', edits: [noMediaUfrag, { op: 'session', lines: ['a=ice-ufrag:abcd', 'a=ice-ufrag'] }], refusal: /more than one session-level a=ice-ufrag/ },
+  { name: 'a second session-level "a= ice-ufrag:x" (space after a=)', edits: [noMediaUfrag, { op: 'session', lines: ['a=ice-ufrag:abcd', 'a= ice-ufrag:x'] }], refusal: /more than one session-level a=ice-ufrag/ },
+  { name: 'a second session-level a=ice-pwd without a colon', edits: [noMediaPwd, { op: 'session', lines: ['a=ice-pwd:abcdabcdabcdabcdabcdabcd', 'a=ice-pwd'] }], refusal: /more than one session-level a=ice-pwd/ },
+];
+
+const twoVideos = (first: string, second: string) => [
+  { op: 'clone-media', index: 0, mid: 'v1' },
+  { op: 'replace', from: '^a=mid:video0$', to: 'a=mid:A' },
+  { op: 'replace', from: '^a=mid:v1$', to: 'a=mid:B' },
+  { op: 'replace', from: '^a=mid:A$', to: `a=mid:${first}` },
+  { op: 'replace', from: '^a=mid:B$', to: `a=mid:${second}` },
+  { op: 'replace', from: '^a=group:.*$', to: `a=group:BUNDLE ${first} ${second}` },
+];
+
+const HOST = 'candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host';
+
+const CASES: Case[] = [
+  ...SPELLINGS.flatMap((s) => [
+    { name: `${s.name}, in an answer to our offer`, scenario: 'answer' as const, input: s.edits, refusal: s.refusal },
+    { name: `${s.name}, in a remote offer`, scenario: 'offer' as const, input: s.edits, refusal: s.refusal },
+  ]),
+  // Aborts in our next createOffer (sdp_media_from_transceiver: trans->mline == media_idx).
+  { name: 'two m-lines with one mid, in a remote offer', scenario: 'offer', input: twoVideos('video0', 'video0'), refusal: /a=mid:video0 on m-line 0 and m-line 1/ },
+  // Aborts in createAnswer (_create_answer_task: mid == last_mid).
+  {
+    name: 'a re-offer that swaps the mids of two m-lines',
+    scenario: 'reoffer',
+    input: { first: twoVideos('video0', 'v1'), second: twoVideos('v1', 'video0') },
+    refusal: /m-line 0 has a=mid:v1 but was negotiated as mid "video0"/,
+  },
+  {
+    name: '17 m-lines in a remote offer',
+    scenario: 'offer',
+    input: Array.from({ length: 16 }, (_, i) => ({ op: 'clone-media', index: 0, mid: `extra${i}` })),
+    refusal: /17 m= lines \(at most 16\)/,
+  },
+  // webrtcbin would keep these until the next description, as many as a peer sends.
+  { name: 'a candidate for an m-line the remote description lacks', scenario: 'candidate', input: { candidate: HOST, sdpMLineIndex: 5 }, refusal: /sdpMLineIndex 5 names no m= line/ },
+  { name: 'the same candidate sent before the description', scenario: 'candidate', input: { candidate: HOST, sdpMLineIndex: 2 ** 31, early: true }, refusal: /sdpMLineIndex 2147483648 names no m= line/, asEvent: true },
+];
+
+// Two children at a time (each is a GStreamer process); results are asserted in order below.
+async function runAll(cases: Case[]): Promise<FixtureResult[]> {
+  const results: FixtureResult[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < cases.length) {
+      const i = next++;
+      const c = cases[i]!;
+      results[i] = await runNode(['--import', 'tsx', FIXTURE, c.scenario, JSON.stringify(c.input)], { timeoutMs: 60_000 });
+    }
+  };
+  await Promise.all([worker(), worker()]);
+  return results;
+}
+
+const results = await runAll(CASES);
+
+for (const [i, c] of CASES.entries()) {
+  t.test(c.name, async (t) => {
+    const r = results[i]!;
+    const lines = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const why = r.stderr.split('\n').find((l) => /assert|CRITICAL|ERROR/.test(l)) ?? r.stderr.slice(-300);
+    t.equal(r.signal, null, `the peer's process survives (${r.signal ?? 'no signal'}${r.signal ? `: ${why}` : ''})`);
+    t.equal(r.code, 0, 'and exits normally');
+    t.ok(lines.some((l) => l.alive === true), 'it is still working after the input');
+    const refusal = c.asEvent ? lines.find((l) => l.event === 'error') : lines.find((l) => 'outcome' in l);
+    t.equal(refusal?.name, 'InvalidArgumentError', `refused with InvalidArgumentError (${JSON.stringify(refusal)})`);
+    t.match(String(refusal?.message), c.refusal, 'the message names the offending line');
+  });
+}
