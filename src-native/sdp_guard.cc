@@ -55,6 +55,22 @@ std::string CheckDescription(const GstSDPMessage* sdp, bool /*remote*/) {
       }
     }
   }
+  // gstwebrtcbin.c _add_data_channel_offer: g_assert (last_data_index == gst_sdp_message_medias_len (msg))
+  // in our next offer once a description held two data-channel m-lines (webrtcbin has one SCTP
+  // association and expects one such line). Same test as webrtcsdp.c _message_media_is_datachannel.
+  int data_line = -1;
+  for (guint i = 0; i < medias; i++) {
+    const GstSDPMedia* media = gst_sdp_message_get_media(sdp, i);
+    bool data_channel = g_strcmp0(gst_sdp_media_get_media(media), "application") == 0 &&
+                        gst_sdp_media_formats_len(media) == 1 &&
+                        g_strcmp0(gst_sdp_media_get_format(media, 0), "webrtc-datachannel") == 0;
+    if (!data_channel) continue;
+    if (data_line >= 0) {
+      return "a second m=application webrtc-datachannel line (m-line " + std::to_string(i) + "; the first is m-line " +
+             std::to_string(data_line) + ")";
+    }
+    data_line = static_cast<int>(i);
+  }
   return {};
 }
 

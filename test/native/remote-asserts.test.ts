@@ -11,7 +11,7 @@ const FIXTURE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixture
 
 interface Case {
   name: string;
-  scenario: 'answer' | 'offer' | 'reoffer' | 'candidate';
+  scenario: 'answer' | 'offer' | 'offer+channel' | 'reoffer' | 'candidate';
   input: unknown;
   refusal: RegExp; // the InvalidArgumentError's message
   asEvent?: boolean; // refused later, as an 'error' event (a candidate buffered before the description)
@@ -50,6 +50,16 @@ const CASES: Case[] = [
     scenario: 'reoffer',
     input: { first: twoVideos('video0', 'v1'), second: twoVideos('v1', 'video0') },
     refusal: /m-line 0 has a=mid:v1 but was negotiated as mid "video0"/,
+  },
+  // Aborts in our next createOffer when we have a channel (_add_data_channel_offer: last_data_index == medias).
+  {
+    name: 'a second data-channel m-line in a remote offer',
+    scenario: 'offer+channel',
+    input: [
+      { op: 'session-fingerprint' },
+      { op: 'media', index: 0, lines: ['m=application 9 UDP/DTLS/SCTP webrtc-datachannel', 'c=IN IP4 0.0.0.0', 'a=mid:dc2', 'a=sctp-port:5000', 'a=setup:actpass', 'a=ice-ufrag:abcd', 'a=ice-pwd:abcdabcdabcdabcdabcdabcd'] },
+    ],
+    refusal: /a second m=application webrtc-datachannel line \(m-line 2; the first is m-line 1\)/,
   },
   {
     name: '17 m-lines in a remote offer',
