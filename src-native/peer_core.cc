@@ -553,6 +553,11 @@ bool PeerCore::AddIceCandidate(uint32_t mline, const std::string& candidate, Nat
       return false;
     }
   }
+  std::string problem = candidate.empty() ? std::string() : CheckCandidate(candidate);
+  if (!problem.empty()) {
+    *error = {"ERR_INVALID_SDP", "candidate refused: " + problem, ""};
+    return false;
+  }
   // An empty candidate is end-of-candidates; webrtcbin 1.22 takes NULL for it.
   g_signal_emit_by_name(webrtc_, "add-ice-candidate", mline, candidate.empty() ? nullptr : candidate.c_str());
   return true;

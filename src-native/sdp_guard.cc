@@ -3,6 +3,8 @@
 // no ":", so checks look at its keys, not at the text. docs/reliability.md has the whole audit.
 #include "sdp_guard.h"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <cstring>
 
@@ -28,6 +30,11 @@ const char* MidOf(const GstSDPMessage* sdp, guint index) {
 }
 
 std::string Quoted(const char* text) { return std::string("\"") + (text ? text : "") + "\""; }
+
+bool IsIpAddress(const char* text) {
+  unsigned char bytes[16];
+  return inet_pton(AF_INET, text, bytes) == 1 || inet_pton(AF_INET6, text, bytes) == 1;
+}
 
 }  // namespace
 
@@ -87,6 +94,40 @@ std::string CheckRenegotiation(const GstSDPMessage* previous, const GstSDPMessag
     }
   }
   return {};
+}
+
+std::string CheckCandidate(const std::string& candidate) {
+  gchar** fields = g_strsplit(candidate.c_str(), " ", -1);
+  guint count = g_strv_length(fields);
+  std::string problem;
+  if (count < 8) {
+    problem = "fewer than 8 fields";
+  } else {
+    // libnice nice_agent_set_remote_candidates: g_return_val_if_fail (component_id >= 1); RFC 8839
+    // allows 1 to 256 and webrtcbin uses 1 (RTP) and 2 (RTCP, dropped).
+    gchar* end = nullptr;
+    guint64 component = g_ascii_strtoull(fields[1], &end, 10);
+    bool tcp = g_ascii_strcasecmp(fields[2], "tcp") == 0;
+    bool tcptype = false;
+    for (guint i = 8; tcp && i + 1 < count; i++) {
+      if (std::strcmp(fields[i], "tcptype") == 0) {
+        tcptype = std::strcmp(fields[i + 1], "active") == 0 || std::strcmp(fields[i + 1], "passive") == 0 ||
+                  std::strcmp(fields[i + 1], "so") == 0;
+      }
+    }
+    const char* address = fields[4];
+    if (end == fields[1] || *end || component < 1 || component > 256) {
+      problem = "component " + Quoted(fields[1]) + " is not 1 to 256";
+    } else if (tcp && !tcptype) {
+      // libnice's parser: g_ascii_strcasecmp (NULL, ...) critical for a TCP candidate without its type (RFC 6544).
+      problem = "a tcp candidate without \"tcptype active|passive|so\"";
+    } else if (!IsIpAddress(address) && !g_str_has_suffix(address, ".local")) {
+      // webrtcbin resolves any other name (nice.c get_candidate_address): a peer would choose our DNS lookups.
+      problem = "address " + Quoted(address) + " is neither an IP address nor an mDNS .local name";
+    }
+  }
+  g_strfreev(fields);
+  return problem;
 }
 
 }  // namespace wrtc

@@ -16,4 +16,9 @@ std::string CheckDescription(const GstSDPMessage* sdp, bool remote);
 // string when every m-line the two share keeps its mid, else which m-line moved.
 std::string CheckRenegotiation(const GstSDPMessage* previous, const GstSDPMessage* next);
 
+// For add-ice-candidate ("candidate:<foundation> <component> <transport> <priority> <address> <port>
+// typ <type> ..."): an empty string when libnice can take it without a critical and without a DNS
+// lookup of a name the remote chose, else what is wrong.
+std::string CheckCandidate(const std::string& candidate);
+
 }  // namespace wrtc

@@ -1,7 +1,8 @@
 // What a remote peer sends must never reach a g_assert in webrtcbin 1.22 (an abort takes every viewer
 // of the publisher with it). Each case applies one input to a real peer in a child process
 // (fixtures/remote-input.ts) and asserts the child survives and refuses the input with an
-// InvalidArgumentError naming it. docs/reliability.md lists the audit these cases come from.
+// InvalidArgumentError naming it. The children run with G_DEBUG=fatal-criticals, so a g_return_* that
+// the input reaches fails its case too. docs/reliability.md lists the audit these cases come from.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
@@ -70,6 +71,11 @@ const CASES: Case[] = [
   // webrtcbin would keep these until the next description, as many as a peer sends.
   { name: 'a candidate for an m-line the remote description lacks', scenario: 'candidate', input: { candidate: HOST, sdpMLineIndex: 5 }, refusal: /sdpMLineIndex 5 names no m= line/ },
   { name: 'the same candidate sent before the description', scenario: 'candidate', input: { candidate: HOST, sdpMLineIndex: 2 ** 31, early: true }, refusal: /sdpMLineIndex 2147483648 names no m= line/, asEvent: true },
+  // libnice criticals (g_return_*: fatal under G_DEBUG=fatal-criticals, which the children run with).
+  { name: 'a candidate with component 0', scenario: 'candidate', input: { candidate: 'candidate:1 0 udp 2122260223 127.0.0.1 50000 typ host', sdpMLineIndex: 0 }, refusal: /component "0" is not 1 to 256/ },
+  { name: 'a tcp candidate without tcptype', scenario: 'candidate', input: { candidate: 'candidate:1 1 tcp 2122260223 127.0.0.1 9 typ host', sdpMLineIndex: 0 }, refusal: /a tcp candidate without "tcptype/ },
+  // webrtcbin would resolve any name the peer picks (DNS lookups on its behalf); mDNS .local names stay allowed.
+  { name: 'a candidate whose address is a DNS name', scenario: 'candidate', input: { candidate: 'candidate:1 1 udp 2122260223 lookup.example.invalid 50000 typ host', sdpMLineIndex: 0 }, refusal: /address "lookup.example.invalid" is neither an IP address nor an mDNS .local name/ },
 ];
 
 // Two children at a time (each is a GStreamer process); results are asserted in order below.
@@ -80,7 +86,7 @@ async function runAll(cases: Case[]): Promise<FixtureResult[]> {
     while (next < cases.length) {
       const i = next++;
       const c = cases[i]!;
-      results[i] = await runNode(['--import', 'tsx', FIXTURE, c.scenario, JSON.stringify(c.input)], { timeoutMs: 60_000 });
+      results[i] = await runNode(['--import', 'tsx', FIXTURE, c.scenario, JSON.stringify(c.input)], { timeoutMs: 60_000, env: { G_DEBUG: 'fatal-criticals' } });
     }
   };
   await Promise.all([worker(), worker()]);
