@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 
 namespace wrtc {
@@ -38,7 +39,7 @@ bool IsIpAddress(const char* text) {
 
 }  // namespace
 
-std::string CheckDescription(const GstSDPMessage* sdp, bool /*remote*/) {
+std::string CheckDescription(const GstSDPMessage* sdp, bool remote) {
   // webrtcsdp.c _get_ice_credentials_from_sdp_media: g_assert (!*ufrag) / g_assert (!*pwd) when the
   // session level holds a key twice (with or without a value) and an m-line lacks its own pair.
   for (const char* key : {"ice-ufrag", "ice-pwd"}) {
@@ -59,6 +60,21 @@ std::string CheckDescription(const GstSDPMessage* sdp, bool /*remote*/) {
       const char* earlier = MidOf(sdp, j);
       if (earlier && std::strcmp(earlier, mid) == 0) {
         return "a=mid:" + std::string(mid) + " on m-line " + std::to_string(j) + " and m-line " + std::to_string(i);
+      }
+    }
+  }
+  // transportstream.c transport_stream_add_ssrc_map_item: g_return_val_if_fail (ssrc != 0), reached from
+  // _set_description_task for a remote "a=ssrc:<id> cname:..." whose id reads as 0 the way webrtcbin
+  // reads it (sscanf %u: "0", "00", or 4294967296, which wraps).
+  for (guint i = 0; remote && i < medias; i++) {
+    const GstSDPMedia* media = gst_sdp_message_get_media(sdp, i);
+    for (guint j = 0; j < gst_sdp_media_attributes_len(media); j++) {
+      const GstSDPAttribute* attribute = gst_sdp_media_get_attribute(media, j);
+      unsigned ssrc = 1;
+      if (g_strcmp0(attribute->key, "ssrc") == 0 && attribute->value && std::sscanf(attribute->value, "%u", &ssrc) == 1 &&
+          ssrc == 0) {
+        return "a=ssrc:" + std::string(attribute->value).substr(0, 40) + " on m-line " + std::to_string(i) +
+               " (SSRC 0, which webrtcbin cannot map)";
       }
     }
   }

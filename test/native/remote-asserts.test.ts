@@ -68,6 +68,8 @@ const CASES: Case[] = [
     input: Array.from({ length: 16 }, (_, i) => ({ op: 'clone-media', index: 0, mid: `extra${i}` })),
     refusal: /17 m= lines \(at most 16\)/,
   },
+  { name: 'a=ssrc:0 in an answer to our offer', scenario: 'answer', input: [{ op: 'media', index: 0, lines: ['a=ssrc:0 cname:x'] }], refusal: /a=ssrc:0 cname:x on m-line 0 \(SSRC 0/ },
+  { name: 'an a=ssrc that wraps to 0 in a remote offer', scenario: 'offer', input: [{ op: 'media', index: 0, lines: ['a=ssrc:4294967296 cname:x'] }], refusal: /a=ssrc:4294967296 cname:x on m-line 0/ },
   // webrtcbin would keep these until the next description, as many as a peer sends.
   { name: 'a candidate for an m-line the remote description lacks', scenario: 'candidate', input: { candidate: HOST, sdpMLineIndex: 5 }, refusal: /sdpMLineIndex 5 names no m= line/ },
   { name: 'the same candidate sent before the description', scenario: 'candidate', input: { candidate: HOST, sdpMLineIndex: 2 ** 31, early: true }, refusal: /sdpMLineIndex 2147483648 names no m= line/, asEvent: true },
