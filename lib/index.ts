@@ -26,7 +26,7 @@ export function livePeerCount(): number {
 // Signaling: the agent side and the daemon (also usable as a Fastify plugin).
 export { publish, receive, Publisher, type PublishOptions } from './publish.js';
 export { SignalingClient, SignalingError } from './signaling/client.js';
-export { signaling, createSignalingServer, type SignalingOptions } from './signaling/server.js';
+export { signaling, createSignalingServer, redactingLoggerOptions, closeUnansweredUpgrades, type SignalingOptions } from './signaling/server.js';
 export { mintToken, verifyToken, TokenError, type TokenClaims } from './signaling/token.js';
 export { restCredentials, iceServersFor, type IceConfig } from './signaling/ice-config.js';
 export * as protocol from './signaling/protocol.js';

@@ -44,10 +44,17 @@ export interface WebRtcPeerEvents {
   frame: [Frame];
   audio: [AudioChunk];
   datachannel: [DataChannel];
-  warning: [GStreamerError];
+  /** A bus warning, or a remote candidate that was dropped (InvalidArgumentError); the peer carries on. */
+  warning: [GStreamerError | InvalidArgumentError];
   eos: [];
   error: [Error];
 }
+
+/**
+ * Remote candidates held while the remote description is missing. A browser gathers a handful per
+ * network interface; beyond this a peer is flooding us, and later ones are dropped (with one warning).
+ */
+export const MAX_EARLY_CANDIDATES = 100;
 
 /** @internal WebRtcPeer option key through which a Streamer hands itself to the peers it feeds. */
 export const SHARED_ENCODER = Symbol('webrtcbin.sharedEncoder');
@@ -155,6 +162,7 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
     'signaling-state': 'stable',
   };
   #pendingCandidates: RTCIceCandidateInit[] = [];
+  #earlyDropped = 0;
   #remoteApplied = false;
   #rejectors = new Set<(error: Error) => void>();
   #channels = new Map<number, DataChannel>();
@@ -484,17 +492,29 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
     await this.#run('setRemoteDescription', () => this.#native.setRemoteDescription(type, remoteSdp));
     this.#remoteApplied = true;
     if (type === 'answer') this.#applyPlayoutDelay(remoteSdp);
-    // Candidates that arrived before the description are applied now, in arrival order.
+    // Candidates that arrived before the description are applied now, in arrival order. One refused
+    // (a mid or m-line the description does not have, a candidate the native guard refuses) is dropped
+    // with a warning: the others may still connect.
     const early = this.#pendingCandidates.splice(0);
+    this.#earlyDropped = 0;
     for (const candidate of early) {
       const refused = this.#applyCandidate(candidate);
-      if (refused) this.#emitError(refused);
+      if (refused) this.emit('warning', refused);
     }
+  }
+
+  /** @internal Remote candidates buffered until the remote description (at most MAX_EARLY_CANDIDATES). */
+  get earlyCandidateCount(): number {
+    return this.#pendingCandidates.length;
   }
 
   /**
    * Adds a remote ICE candidate. `null`, `undefined` or an empty candidate means end-of-candidates.
-   * Candidates given before the remote description are buffered and applied right after it.
+   * Candidates given before the remote description are buffered (at most MAX_EARLY_CANDIDATES; later
+   * ones are dropped with a `warning`) and applied right after it. A candidate for a mid or m-line the
+   * remote description does not have, or one libnice cannot take safely (component outside 1–256, tcp
+   * without tcptype, an address that is neither an IP nor an mDNS .local name), rejects with
+   * InvalidArgumentError; the peer is unharmed.
    */
   async addIceCandidate(candidate?: RTCIceCandidateInit | null): Promise<void> {
     this.#assertOpen('addIceCandidate');
@@ -507,25 +527,37 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
       throw new InvalidArgumentError('addIceCandidate: sdpMLineIndex must be a whole number ≥ 0');
     }
     if (!this.#remoteApplied) {
-      this.#pendingCandidates.push(normalized);
+      if (this.#pendingCandidates.length < MAX_EARLY_CANDIDATES) {
+        this.#pendingCandidates.push(normalized);
+      } else if (this.#earlyDropped++ === 0) {
+        this.emit(
+          'warning',
+          new InvalidArgumentError(
+            `addIceCandidate: ${MAX_EARLY_CANDIDATES} candidates already wait for the remote description; later ones are dropped until it is set`,
+          ),
+        );
+      }
       return;
     }
     const refused = this.#applyCandidate(normalized);
     if (refused) throw refused;
   }
 
-  // Returns the error when the candidate is refused (a buffered one reports it as an 'error' event).
-  #applyCandidate(init: RTCIceCandidateInit): Error | undefined {
+  // The error when the candidate is refused: a mid the remote description lacks, or what the native
+  // guard refuses (an m-line index it lacks, a candidate libnice would choke on); nothing is applied then.
+  #applyCandidate(init: RTCIceCandidateInit): InvalidArgumentError | undefined {
     let mline = init.sdpMLineIndex ?? undefined;
     if (mline === undefined && init.sdpMid != null) {
       const index = midsOf(this.#native.getDescription('remote-description')).indexOf(init.sdpMid);
-      if (index < 0) return new InvalidArgumentError(`addIceCandidate: no m-line has mid ${JSON.stringify(init.sdpMid)}`);
+      if (index < 0) return new InvalidArgumentError(`addIceCandidate: no m-line has mid ${JSON.stringify(init.sdpMid)}; candidate ignored`);
       mline = index;
     }
     try {
       this.#native.addIceCandidate(mline ?? 0, init.candidate ?? '');
     } catch (error) {
-      return fromNative(error, 'addIceCandidate');
+      const typed = fromNative(error, 'addIceCandidate');
+      if (typed instanceof InvalidArgumentError) return typed;
+      throw typed;
     }
     return undefined;
   }

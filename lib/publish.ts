@@ -76,9 +76,17 @@ export interface PublishOptions {
   iceServers?: RTCIceServer[];
   /** Further WebRtcPeer options for every viewer's peer. */
   peerOptions?: Omit<WebRtcPeerOptions, 'source' | 'video' | 'iceServers'>;
+  /**
+   * A viewer's peer that is not `connected` within this many ms of its creation is closed and the
+   * viewer told with `bye` (a viewer that never answers, or whose ICE never succeeds, holds a native
+   * peer and its threads until then). Default 30 000; a whole number from 1 to 2 147 483 647.
+   */
+  negotiationTimeoutMs?: number;
   backoff?: BackoffOptions;
   logger?: Logger;
 }
+
+export const DEFAULT_NEGOTIATION_TIMEOUT_MS = 30_000;
 
 export interface PublisherEvents {
   /** A viewer's connection reached 'connected' (once per peer). */
@@ -103,6 +111,8 @@ interface Viewer {
   described: boolean;
   pending: CandidateInit[];
   connected: boolean;
+  /** Closes the peer unless it is connected in time. */
+  deadline: NodeJS.Timeout;
   /** The viewer's token lets it send input. */
   control: boolean;
   /** Its input channel, for the agent's answers (clipboard text, resize results). */
@@ -162,6 +172,10 @@ export class Publisher extends EventEmitter<PublisherEvents> {
       planSendAudio(options.audio); // bad audio options fail here, not once per viewer
     }
     if (options.playoutDelay) checkPlayoutDelay(options.playoutDelay);
+    const timeout = options.negotiationTimeoutMs;
+    if (timeout !== undefined && !(Number.isInteger(timeout) && timeout >= 1 && timeout <= 2_147_483_647)) {
+      throw new InvalidArgumentError(`publish(): negotiationTimeoutMs must be a whole number of milliseconds from 1 to 2147483647 (got ${String(timeout)})`);
+    }
     this.#options = options;
     this.#log = options.logger ?? silentLogger;
     if (!options.receive && options.adaptiveBitrate !== false) {
@@ -319,7 +333,14 @@ export class Publisher extends EventEmitter<PublisherEvents> {
       this.client.send({ type: 'bye', to: id });
       return undefined;
     }
-    const viewer: Viewer = { id, peer, queue: Promise.resolve(), described: false, pending: [], connected: false, control: this.#controlAllowed.has(id) };
+    const timeout = this.#options.negotiationTimeoutMs ?? DEFAULT_NEGOTIATION_TIMEOUT_MS;
+    const deadline = setTimeout(() => {
+      if (!this.#isCurrent(viewer) || viewer.connected) return;
+      this.#log.warn({ viewer: id, timeoutMs: timeout, state: peer.connectionState }, 'publisher: viewer not connected in time; dropping it');
+      this.#drop(viewer, `not connected within ${timeout} ms`, true);
+    }, timeout);
+    deadline.unref(); // the signaling socket keeps the process alive, not a pending deadline
+    const viewer: Viewer = { id, peer, queue: Promise.resolve(), described: false, pending: [], connected: false, deadline, control: this.#controlAllowed.has(id) };
     this.#viewers.set(id, viewer);
     this.#log.debug({ viewer: id }, 'publisher: peer created');
     peer.on('icecandidate', (candidate) => {
@@ -332,6 +353,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
       this.#log.debug({ viewer: id, state }, 'publisher: connection state');
       if (state === 'connected' && !viewer.connected) {
         viewer.connected = true;
+        clearTimeout(viewer.deadline);
         this.#log.info({ viewer: id }, 'publisher: viewer connected');
         this.#bitrate?.add(id, peer, this.#options.shareEncoder !== false ? this.#streamer : undefined);
         this.#notify(() => this.emit('viewer-connected', id));
@@ -340,7 +362,8 @@ export class Publisher extends EventEmitter<PublisherEvents> {
         this.#drop(viewer, `connection ${state}`, true);
       }
     });
-    peer.on('warning', (warning) => this.#log.warn({ viewer: id, err: warning.message }, 'publisher: GStreamer warning'));
+    // Bus warnings, and remote candidates the peer dropped (unknown mid, too many before the answer).
+    peer.on('warning', (warning) => this.#log.warn({ viewer: id, err: warning.message }, 'publisher: peer warning'));
     if (this.#options.receive) {
       peer.on('frame', (frame) => this.#notify(() => this.emit('frame', frame, id)));
       peer.on('audio', (chunk) => this.#notify(() => this.emit('audio', chunk, id)));
@@ -582,6 +605,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
   #drop(viewer: Viewer, reason: string, bye: boolean): void {
     if (this.#viewers.get(viewer.id) !== viewer) return;
     this.#viewers.delete(viewer.id);
+    clearTimeout(viewer.deadline);
     this.#bitrate?.remove(viewer.id);
     if (this.#controller === viewer.id) this.#controller = undefined;
     const closing = viewer.peer.close().catch((error: unknown) => {

@@ -10,6 +10,7 @@ import { mintToken } from './signaling/token.js';
 import { startXvfb } from './xvfb.js';
 import type { SourceOptions, VideoCodec } from './types.js';
 import { defaultDesktopCodec } from './doctor.js';
+import { SECRETS, resolveSecret } from './secrets.js';
 
 export async function start(argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -28,8 +29,9 @@ export async function start(argv: string[]): Promise<void> {
   const host = values.host ?? process.env.HOST ?? '0.0.0.0';
   const session = values.session ?? 'demo';
   const codec = (values.codec ?? defaultDesktopCodec()) as VideoCodec;
-  // A fresh secret per run: the printed URL carries the only viewer token.
-  const secret = process.env.WEBRTCBIN_SECRET ?? randomBytes(24).toString('base64url');
+  // A fresh secret per run unless one is given (WEBRTCBIN_SECRET_FILE, WEBRTCBIN_SECRET): the printed URL
+  // carries the only viewer token.
+  const secret = resolveSecret(SECRETS.secret, {}).value ?? randomBytes(24).toString('base64url');
 
   let xvfb: ChildProcess | undefined;
   let source: SourceOptions;
@@ -49,7 +51,7 @@ export async function start(argv: string[]): Promise<void> {
     ice: {
       stun: process.env.WEBRTCBIN_STUN?.split(','),
       turn: process.env.WEBRTCBIN_TURN?.split(','),
-      turnSecret: process.env.WEBRTCBIN_TURN_SECRET,
+      turnSecret: resolveSecret(SECRETS.turnSecret, {}).value,
     },
   });
   await app.listen({ port, host });

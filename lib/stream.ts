@@ -2,21 +2,25 @@
 // a signaling daemon elsewhere (a controller), until SIGINT/SIGTERM. The image's systemd unit
 // (rootfs/webrtcbin-agent.service) runs it with the environment of rootfs/webrtcbin-agent.env.
 //
-//   webrtcbin stream --url wss://controller/v1/ws --session vm-42 --token "$PUBLISHER_TOKEN"
+//   webrtcbin stream --url wss://controller/v1/ws --session vm-42 --token-file /run/secrets/publisher-token
 //        [--display :0 | --xvfb] [--codec vp8|vp9|h264] [--bitrate 2000] [--fps 30]
 //        [--width 1280 --height 720] [--audio pulse|test] [--viewer-base https://controller/]
-// Every flag may come from the environment instead: WEBRTCBIN_URL, WEBRTCBIN_SESSION, WEBRTCBIN_TOKEN,
+// Every flag may come from the environment instead: WEBRTCBIN_URL, WEBRTCBIN_SESSION, WEBRTCBIN_TOKEN_FILE
+// (or WEBRTCBIN_TOKEN; under systemd the credential webrtcbin-token, LoadCredential=),
 // DISPLAY, WEBRTCBIN_XVFB=1, WEBRTCBIN_CODEC, WEBRTCBIN_BITRATE, WEBRTCBIN_FPS, WEBRTCBIN_WIDTH,
 // WEBRTCBIN_HEIGHT, WEBRTCBIN_AUDIO, WEBRTCBIN_VIEWER_BASE. `--audio pulse` sends what the desktop plays
-// (PulseAudio/PipeWire monitor). Exits 0 on SIGINT/SIGTERM, 2 on bad usage, 3 when the X display is lost
-// (so a service manager restarts the agent and its Xvfb).
+// (PulseAudio/PipeWire monitor). Exits 0 on SIGINT/SIGTERM, 2 on bad usage or when the daemon refuses the
+// token (expired, forged: retrying with it cannot help, so no restart loop; a new token and a restart do),
+// 3 when the X display is lost (so a service manager restarts the agent and its Xvfb).
 import type { ChildProcess } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { XDisplayLostError } from './errors.js';
+import { SignalingError } from './signaling/client.js';
 import { publish } from './publish.js';
 import { startXvfb } from './xvfb.js';
 import type { VideoCodec } from './types.js';
 import { defaultDesktopCodec } from './doctor.js';
+import { SECRETS, resolveSecret, warnArgvSecret } from './secrets.js';
 
 /** Starts streaming; resolves once running (the process then lives until a signal). */
 export async function stream(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<void> {
@@ -26,6 +30,7 @@ export async function stream(argv: string[], env: NodeJS.ProcessEnv = process.en
       url: { type: 'string' },
       session: { type: 'string' },
       token: { type: 'string' },
+      'token-file': { type: 'string' },
       display: { type: 'string' },
       xvfb: { type: 'boolean' },
       codec: { type: 'string' },
@@ -41,6 +46,16 @@ export async function stream(argv: string[], env: NodeJS.ProcessEnv = process.en
   const session = values.session ?? env.WEBRTCBIN_SESSION;
   if (!url || !session) {
     console.error('webrtcbin stream: --url (WEBRTCBIN_URL) and --session (WEBRTCBIN_SESSION) are required');
+    process.exit(2);
+  }
+  // The token: a file (read once, now) rather than argv, which every local user can read.
+  let token: string | undefined;
+  try {
+    const resolved = resolveSecret(SECRETS.token, { value: values.token, file: values['token-file'] }, env);
+    if (resolved.onArgv) warnArgvSecret(SECRETS.token);
+    token = resolved.value;
+  } catch (error) {
+    console.error(`webrtcbin stream: ${(error as Error).message}`);
     process.exit(2);
   }
   const number = (flag: string | undefined, fallback: number) => (flag === undefined || flag === '' ? fallback : Number(flag));
@@ -71,7 +86,7 @@ export async function stream(argv: string[], env: NodeJS.ProcessEnv = process.en
   const publisher = publish({
     url,
     session,
-    token: values.token ?? env.WEBRTCBIN_TOKEN,
+    token,
     source: { kind: 'x11', display },
     video: {
       codec: (values.codec ?? env.WEBRTCBIN_CODEC ?? defaultDesktopCodec()) as VideoCodec,
@@ -87,6 +102,7 @@ export async function stream(argv: string[], env: NodeJS.ProcessEnv = process.en
   publisher.on('error', (error: Error) => {
     console.error(`error: ${error.message}`);
     if (error instanceof XDisplayLostError) void stop('display lost', 3);
+    if (error instanceof SignalingError && error.reason === 'unauthorized') void stop('the daemon refused the token (write a new one to the token file)', 2);
   });
   const base = values['viewer-base'] ?? env.WEBRTCBIN_VIEWER_BASE;
   console.log(`streaming ${display} to session "${session}" via ${url.replace(/\?.*$/, '')}`);

@@ -227,6 +227,8 @@ install -D -m 0600 "$here/webrtcbin-agent.env" "$out/etc/webrtcbin/agent.env"
 in_chroot "$out" useradd --system --user-group --home-dir /nonexistent --no-create-home --shell /usr/sbin/nologin webrtcbin
 in_chroot "$out" chown root:webrtcbin /etc/webrtcbin/agent.env
 chmod 0640 "$out/etc/webrtcbin/agent.env"
+# The publisher token (LoadCredential= in the unit; systemd reads it as root): a root-only placeholder.
+[ -e "$out/etc/webrtcbin/agent.token" ] || install -m 0600 /dev/null "$out/etc/webrtcbin/agent.token"
 echo webrtcbin-vm > "$out/etc/hostname"
 printf '127.0.0.1\tlocalhost\n127.0.1.1\twebrtcbin-vm\n::1\tlocalhost ip6-localhost ip6-loopback\n' > "$out/etc/hosts"
 printf 'LABEL=webrtcbin-root\t/\text4\tdefaults,noatime\t0\t1\n' > "$out/etc/fstab"

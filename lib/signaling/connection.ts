@@ -50,6 +50,7 @@ export function handleConnection(socket: WebSocket, ctx: ConnectionContext, remo
   let refilled = Date.now();
   let alive = true;
   let releaseToken: (() => void) | undefined;
+  let expiryTimer: ReturnType<typeof setTimeout> | undefined;
 
   const send = (message: ServerMessage) => {
     if (socket.readyState !== socket.OPEN) return;
@@ -92,8 +93,26 @@ export function handleConnection(socket: WebSocket, ctx: ConnectionContext, remo
   socket.on('close', () => {
     clearInterval(ping);
     clearTimeout(joinTimer);
+    clearTimeout(expiryTimer);
     leave();
   });
+
+  // A token is a lease: at its `exp` the participant is removed, not merely refused its next join.
+  // Removing it (rather than only muting its relaying) is what ends a viewer's media and control: the
+  // publisher hears peer-left and closes that viewer's peer connection, data channel included.
+  const expireAt = (exp: number) => {
+    const ms = exp * 1000 - Date.now();
+    expiryTimer = setTimeout(() => {
+      if (exp * 1000 > Date.now()) return expireAt(exp); // setTimeout's range is ~24.8 days: wait again
+      if (!participant) return;
+      metrics.error('token-expired');
+      log.info({ peer: participant.id, session: participant.session, role: participant.role }, 'token expired: participant removed');
+      send({ type: 'bye', reason: 'token-expired' });
+      leave();
+      socket.close(1008, 'token-expired');
+    }, Math.min(Math.max(0, ms), 2 ** 31 - 1));
+    expiryTimer.unref();
+  };
   socket.on('error', (error) => log.debug({ err: error.message, remote }, 'socket error'));
 
   socket.on('message', (data: Buffer, isBinary: boolean) => {
@@ -148,9 +167,12 @@ export function handleConnection(socket: WebSocket, ctx: ConnectionContext, remo
   function join(session: string, role: Role, token: string | undefined, offers: boolean): void {
     // Insecure (local development) mode lets every viewer control; otherwise the token says.
     let control = ctx.secret === undefined;
+    let expires: number | undefined;
     if (ctx.secret !== undefined) {
       try {
-        control = verifyToken(token, { secret: ctx.secret, session, role }).ctl === true;
+        const claims = verifyToken(token, { secret: ctx.secret, session, role });
+        control = claims.ctl === true;
+        expires = claims.exp;
       } catch (error) {
         const reason = error instanceof TokenError ? error.message : 'invalid token';
         log.info({ remote, session, role, reason }, 'join refused');
@@ -178,6 +200,7 @@ export function handleConnection(socket: WebSocket, ctx: ConnectionContext, remo
       const { publisher } = registry.join(self);
       participant = self;
       clearTimeout(joinTimer);
+      if (expires !== undefined) expireAt(expires);
       if (role === 'publisher') {
         rate = { perSecond: limits.rate.perSecond * 10, burst: limits.rate.burst * 10 };
         tokens = rate.burst;

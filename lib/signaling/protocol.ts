@@ -90,7 +90,17 @@ export const PeerLeft = Type.Object({ type: Type.Literal('peer-left'), peerId: I
 export const OfferOut = Type.Object({ type: Type.Literal('offer'), from: Id, sdp: Sdp }, strict);
 export const AnswerOut = Type.Object({ type: Type.Literal('answer'), from: Id, sdp: Sdp }, strict);
 export const CandidateOut = Type.Object({ type: Type.Literal('candidate'), from: Id, candidate: CandidateInit }, strict);
-export const ByeOut = Type.Object({ type: Type.Literal('bye'), from: Type.Optional(Id), reason: Type.Optional(Type.String()) }, strict);
+/**
+ * Why the daemon itself says bye (no `from`): `shutting-down` (come back later, with backoff);
+ * `token-expired` (the token's `exp` has passed: the participant is removed and must not rejoin with
+ * the same token; a viewer asks for a new link).
+ */
+export const BYE_REASONS = ['shutting-down', 'token-expired'] as const;
+export type ByeReason = (typeof BYE_REASONS)[number];
+export const ByeOut = Type.Object(
+  { type: Type.Literal('bye'), from: Type.Optional(Id), reason: Type.Optional(Type.Union([Type.Literal('shutting-down'), Type.Literal('token-expired')])) },
+  strict,
+);
 
 export const ERROR_CODES = [
   'bad-json', // not JSON, or not UTF-8

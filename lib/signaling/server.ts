@@ -12,6 +12,8 @@ import { SessionRegistry } from './sessions.js';
 import { TokenError, verifyToken, type TokenClaims } from './token.js';
 import { registerWhep } from './whep.js';
 import { ConcurrencyCap } from './limits.js';
+import { redactingLoggerOptions } from './redact.js';
+import { checkFrameAncestors, pageHeaders } from './page-headers.js';
 
 export interface SignalingOptions {
   /** HMAC secret for tokens (≥ 16 characters). Required unless `insecure`. */
@@ -32,6 +34,12 @@ export interface SignalingOptions {
   maxJoinsPerToken?: number;
   /** Serve the bundled viewer page at `/` (default true when it has been built). */
   viewer?: boolean;
+  /**
+   * Who may embed the viewer page in a frame (CSP `frame-ancestors`): default `["'self'"]` (plus
+   * X-Frame-Options: SAMEORIGIN); a controller that embeds the page on another origin adds it here,
+   * e.g. `["'self'", 'https://controller.example.org']`; `["'none'"]` forbids framing.
+   */
+  frameAncestors?: string[];
   whep?: boolean;
 }
 
@@ -120,12 +128,16 @@ export const signaling: FastifyPluginAsync<SignalingOptions> = async (app, optio
 
   if (options.whep !== false) registerWhep(app, { registry, secret, tokens });
 
+  const frameAncestors = checkFrameAncestors(options.frameAncestors ?? ["'self'"]);
   const viewerDir = path.join(packageRoot, 'dist', 'viewer');
   if (options.viewer !== false && existsSync(path.join(viewerDir, 'index.html'))) {
     const page = readFileSync(path.join(viewerDir, 'index.html'));
     const script = readFileSync(path.join(viewerDir, 'viewer.js'));
-    app.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(page));
-    app.get('/viewer.js', async (_request, reply) => reply.type('text/javascript; charset=utf-8').send(script));
+    const headers = pageHeaders(page.toString('utf8'), frameAncestors);
+    app.get('/', async (request, reply) =>
+      reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').headers(headers.page(request.headers.host)).send(page),
+    );
+    app.get('/viewer.js', async (_request, reply) => reply.type('text/javascript; charset=utf-8').headers(headers.asset).send(script));
   }
 
 };
@@ -136,9 +148,17 @@ declare module 'fastify' {
   }
 }
 
-/** The token in a URL must never reach a log line. */
-export function redactUrl(url: string): string {
-  return url.replace(/([?&](?:token|access_token)=)[^&#]*/gi, '$1***');
+export { redactUrl, redactingLoggerOptions } from './redact.js';
+
+/**
+ * The WebSocket plugin routes every upgrade request through Fastify. One answered with plain HTTP
+ * outside the plugin's routes (a 404) is a socket Node no longer tracks: neither timeouts nor close()
+ * would ever end it. This root-level hook does; a controller that mounts the plugin calls it on its app.
+ */
+export function closeUnansweredUpgrades(app: FastifyInstance): void {
+  app.addHook('onResponse', async (request) => {
+    if (request.headers.upgrade) request.raw.socket?.destroy();
+  });
 }
 
 export interface StandaloneOptions extends SignalingOptions {
@@ -167,14 +187,13 @@ export async function createSignalingServer(options: StandaloneOptions): Promise
     logger: {
       level: logLevel ?? 'info',
       ...(logStream ? { stream: logStream } : {}),
-      redact: ['req.headers.authorization'],
-      serializers: {
-        req: (req: { method: string; url: string; ip?: string }) => ({ method: req.method, url: redactUrl(req.url), remote: req.ip }),
-      },
+      // Fastify logs raw URLs in lines no serializer sees (404, WebSocket without a route): scrub them all.
+      ...redactingLoggerOptions(),
     },
     bodyLimit: 65536,
     forceCloseConnections: true,
   });
+  closeUnansweredUpgrades(app);
   await app.register(signaling, pluginOptions);
   return app;
 }

@@ -26,8 +26,9 @@ export class RelayError extends Error {
   }
 }
 
-export function newPeerId(role: Role): string {
-  return `${role === 'publisher' ? 'p' : 'v'}-${randomBytes(6).toString('base64url')}`;
+/** A fresh peer id; `bytes` of randomness (6 by default; a WHEP resource id, a capability, takes 16). */
+export function newPeerId(role: Role, bytes = 6): string {
+  return `${role === 'publisher' ? 'p' : 'v'}-${randomBytes(bytes).toString('base64url')}`;
 }
 
 export class SessionRegistry {

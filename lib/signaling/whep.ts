@@ -2,6 +2,7 @@
 // back in the 201; it trickles candidates with PATCH (sdpfrag) and ends with DELETE. Either way the
 // client is a viewer that offers, relayed to the session's publisher (the VM agent) like any other
 // viewer; only the media direction differs (WHEP: the agent sends; WHIP: the agent receives).
+import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { CandidateInit, ServerMessage } from './protocol.js';
 import { RelayError, newPeerId, type Participant, type SessionRegistry } from './sessions.js';
@@ -22,11 +23,24 @@ interface WhepViewer {
   participant: Participant;
   etag: string;
   release: () => void;
+  /** Hash of the token that created the resource; only that token may PATCH or DELETE it. */
+  owner: string | undefined;
+  /** Candidates relayed so far (at most MAX_RESOURCE_CANDIDATES). */
+  relayed: number;
 }
+
+// A resource belongs to the exact token that created it (its signature was checked then); expiry
+// does not matter afterwards. Stored hashed, so the resource table holds no usable token.
+const ownerOf = (token: string | undefined) => (token === undefined ? undefined : createHash('sha256').update(token).digest('base64url'));
 
 const SESSION = /^[A-Za-z0-9_.-]{1,64}$/;
 /** Candidates one PATCH may carry (a browser gathers a handful per network interface). */
 export const MAX_PATCH_CANDIDATES = 64;
+/**
+ * Candidates one resource may relay over its lifetime: a browser trickles a few dozen; endless PATCHes
+ * would otherwise be an unmetered stream of messages into the publisher.
+ */
+export const MAX_RESOURCE_CANDIDATES = 256;
 
 class BadFrag extends Error {}
 
@@ -71,9 +85,10 @@ export function registerWhep(app: FastifyInstance, options: WhepOptions): void {
   const answerTimeout = options.answerTimeoutMs ?? 10_000;
   const gatherTimeout = options.gatherTimeoutMs ?? 2_000;
 
-  // WHEP players are often pages of another origin: allow CORS (the Bearer token is the guard).
+  // WHEP players are often pages of another origin: allow CORS (the Bearer token is the guard) on the
+  // WHEP/WHIP routes only. The matched route decides, never the URL: `/metrics?x=/whep/` is not WHEP.
   app.addHook('onSend', async (request, reply) => {
-    if (!/\/wh[ei]p\//.test(request.url)) return;
+    if (!/^\/wh[ei]p\//.test(request.routeOptions.url ?? '')) return;
     reply.header('access-control-allow-origin', request.headers.origin ?? '*');
     reply.header('access-control-expose-headers', 'location, etag, link');
   });
@@ -94,6 +109,22 @@ export function registerWhep(app: FastifyInstance, options: WhepOptions): void {
       void reply.code(401).header('www-authenticate', 'Bearer').send({ error: error instanceof TokenError ? error.message : 'unauthorized' });
       return false;
     }
+  };
+  // PATCH and DELETE: the resource URL is the capability, and with tokens only its creator's token
+  // (expired or not) may use it; another viewer of the same session gets 403.
+  const authorizeOwner = (request: FastifyRequest, reply: FastifyReply, viewer: WhepViewer): boolean => {
+    if (options.secret === undefined) return true;
+    const token = bearer(request);
+    if (token === undefined) {
+      void reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'a token is required: the one that created this resource' });
+      return false;
+    }
+    if (ownerOf(token) !== viewer.owner) {
+      request.log.info({ session: viewer.participant.session, peer: viewer.participant.id, method: request.method }, 'whep: refused a token that did not create the resource');
+      void reply.code(403).send({ error: 'this resource belongs to the token that created it' });
+      return false;
+    }
+    return true;
   };
   const remove = (viewer: WhepViewer | undefined) => {
     if (!viewer) return;
@@ -124,7 +155,8 @@ export function registerWhep(app: FastifyInstance, options: WhepOptions): void {
       const token = bearer(request);
       const release = options.secret !== undefined && token && options.tokens ? options.tokens.acquire(tokenKey(token)) : () => {};
       if (!release) return reply.code(429).send({ error: `this token already holds ${options.tokens!.max} concurrent connections` });
-      const id = newPeerId('viewer');
+      // The id is the resource URL's last segment: long enough not to be guessed.
+      const id = newPeerId('viewer', 16);
       let answer: ((sdp: string) => void) | undefined;
       let failed: ((status: number, why: string) => void) | undefined;
       let self: WhepViewer | undefined;
@@ -154,7 +186,7 @@ export function registerWhep(app: FastifyInstance, options: WhepOptions): void {
         },
         close: () => remove(self),
       };
-      self = { participant, etag: `"${id}"`, release };
+      self = { participant, etag: `"${id}"`, release, owner: options.secret === undefined ? undefined : ownerOf(token), relayed: 0 };
       let publisher: string | null;
       try {
         publisher = options.registry.join(participant).publisher;
@@ -166,6 +198,18 @@ export function registerWhep(app: FastifyInstance, options: WhepOptions): void {
         remove(self);
         return reply.code(503).header('retry-after', '2').send({ error: `session ${session} has no publisher right now` });
       }
+      // A client that hangs up before the 201 never learns the resource URL: drop its participant now
+      // (the publisher hears peer-left and closes its peer) instead of keeping it for nobody.
+      const hungUp = () => {
+        if (reply.sent || ended) return;
+        ended = 'the client closed the connection before the answer';
+        request.log.info({ session, peer: id }, 'whep: the client hung up before the answer; its participant is dropped');
+        failed?.(499, ended);
+        onCandidate?.();
+        remove(self);
+      };
+      reply.raw.once('close', hungUp);
+      if (reply.raw.destroyed) hungUp();
       let status = 504;
       try {
         const sdp = await new Promise<string>((resolve, reject) => {
@@ -194,6 +238,7 @@ export function registerWhep(app: FastifyInstance, options: WhepOptions): void {
           });
         }
         if (ended) throw new Error(ended);
+        if (reply.raw.destroyed) throw new Error('the client closed the connection before the answer');
         viewers.set(id, self);
         // The path only: the query may carry a token.
         return reply
@@ -212,7 +257,7 @@ export function registerWhep(app: FastifyInstance, options: WhepOptions): void {
       const { session, id } = request.params;
       const viewer = viewers.get(id);
       if (!viewer || viewer.participant.session !== session) return reply.code(404).send({ error: 'no such WHEP session' });
-      if (!authorize(request, reply, session)) return reply;
+      if (!authorizeOwner(request, reply, viewer)) return reply;
       if (request.headers['content-type']?.split(';')[0] !== 'application/trickle-ice-sdpfrag') {
         return reply.code(415).send({ error: 'PATCH takes Content-Type: application/trickle-ice-sdpfrag' });
       }
@@ -222,6 +267,11 @@ export function registerWhep(app: FastifyInstance, options: WhepOptions): void {
       } catch (error) {
         return reply.code(400).send({ error: `bad sdpfrag: ${(error as Error).message}` });
       }
+      const count = candidates.filter((c) => c !== null).length;
+      if (viewer.relayed + count > MAX_RESOURCE_CANDIDATES) {
+        return reply.code(429).send({ error: `a WHEP resource relays at most ${MAX_RESOURCE_CANDIDATES} candidates; start a new one with POST` });
+      }
+      viewer.relayed += count;
       try {
         const publisher = options.registry.target(viewer.participant, undefined);
         for (const candidate of candidates) publisher.send({ type: 'candidate', from: id, candidate });
@@ -235,7 +285,7 @@ export function registerWhep(app: FastifyInstance, options: WhepOptions): void {
       const { session, id } = request.params;
       const viewer = viewers.get(id);
       if (!viewer || viewer.participant.session !== session) return reply.code(404).send({ error: 'no such WHEP session' });
-      if (!authorize(request, reply, session)) return reply;
+      if (!authorizeOwner(request, reply, viewer)) return reply;
       remove(viewer);
       return reply.code(200).send();
     });

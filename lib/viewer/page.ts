@@ -4,7 +4,7 @@
 // window.__viewer, window.__viewerState and window.__viewerStats, and the last clipboard text and
 // resize answer from the VM as window.__viewerClipboard / __viewerResize. `&fit=remote` asks the VM's
 // screen to match the window.
-import { Viewer, type ViewerState, type ViewerStats } from './viewer.js';
+import { EXPIRED_LINK, Viewer, type ViewerState, type ViewerStats } from './viewer.js';
 import { captureInput, type InputCapture } from './input-capture.js';
 import { attachRemoteExtras, type RemoteExtras } from './remote-extras.js';
 import type { RemoteResizeResult } from './viewer.js';
@@ -156,7 +156,9 @@ if (!session) {
     if (state === 'waiting-for-publisher' || state === 'reconnecting') detail = viewer.reason ?? '';
     if (relay && (state === 'negotiating' || state === 'connected')) detail = 'relay only (TURN)';
     setState(state, detail);
-    if (state === 'failed') {
+    if (state === 'failed' && viewer.failureReason === EXPIRED_LINK) {
+      showMessage('This link has expired', 'Ask for a new link to keep watching (reloading this one will not help).');
+    } else if (state === 'failed') {
       showMessage('Cannot show the desktop', viewer.failureReason ?? 'The viewer gave up.');
     } else if (state === 'stopped') {
       showMessage('Stopped', 'The viewer was stopped. Reload the page to connect again.');

@@ -65,7 +65,7 @@ export interface ReconnectDetail {
   reason: string;
 }
 export interface ViewerErrorDetail {
-  /** A daemon error code (docs/protocol.md) or 'bad-session' / 'bad-url' / 'bad-message'. */
+  /** A daemon error code (docs/protocol.md) or 'bad-session' / 'bad-url' / 'bad-message' / 'token-expired'. */
   code: string;
   message: string;
   /** true: the viewer gave up (state 'failed'). */
@@ -112,6 +112,8 @@ export type IncomingMessage =
   | { type: 'error'; code: string; message: string };
 
 const SESSION_RE = /^[A-Za-z0-9_.-]{1,64}$/;
+/** What a viewer whose token ran out is told (error code 'token-expired', fatal). */
+export const EXPIRED_LINK = 'This link has expired. Ask for a new link to keep watching.';
 const STABLE_JOIN_MS = 30_000; // joined this long before a drop: the next retry starts from initialMs again
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -457,6 +459,11 @@ export class Viewer extends EventTarget {
         this.onCandidate(m.from, m.candidate);
         return;
       case 'bye':
+        // The link's token ran out: joining again with it is refused, so ask for a new link instead.
+        if (m.from === undefined && m.reason === 'token-expired') {
+          this.fail('token-expired', EXPIRED_LINK);
+          return;
+        }
         this.restart(m.from ? `the publisher ended this connection${m.reason ? `: ${m.reason}` : ''}` : `the server said bye${m.reason ? `: ${m.reason}` : ''}`);
         return;
       case 'error':
@@ -469,6 +476,10 @@ export class Viewer extends EventTarget {
     const text = message ? `${code}: ${message}` : code;
     // A refused token (or a join the daemon cannot accept) will not get better by retrying.
     const fatal = code === 'unauthorized' || (!this.joined && (code === 'bad-message' || code === 'bad-json' || code === 'publisher-exists'));
+    if (code === 'unauthorized' && /expired/.test(message)) {
+      this.fail('token-expired', EXPIRED_LINK);
+      return;
+    }
     if (fatal) {
       this.fail(code, code === 'unauthorized' ? `the signaling server refused the token (${message || 'unauthorized'})` : `the signaling server refused to join: ${text}`);
       return;
