@@ -30,7 +30,13 @@ const char* MidOf(const GstSDPMessage* sdp, guint index) {
   return gst_sdp_media_get_attribute_val(gst_sdp_message_get_media(sdp, index), "mid");
 }
 
-std::string Quoted(const char* text) { return std::string("\"") + (text ? text : "") + "\""; }
+// A value from the peer, cut short for an error message (which may be logged).
+std::string Excerpt(const char* text) {
+  std::string value = text ? text : "";
+  return value.size() > 40 ? value.substr(0, 40) + "..." : value;
+}
+
+std::string Quoted(const char* text) { return "\"" + Excerpt(text) + "\""; }
 
 bool IsIpAddress(const char* text) {
   unsigned char bytes[16];
@@ -59,7 +65,7 @@ std::string CheckDescription(const GstSDPMessage* sdp, bool remote) {
     for (guint j = 0; mid && *mid && j < i; j++) {
       const char* earlier = MidOf(sdp, j);
       if (earlier && std::strcmp(earlier, mid) == 0) {
-        return "a=mid:" + std::string(mid) + " on m-line " + std::to_string(j) + " and m-line " + std::to_string(i);
+        return "a=mid:" + Excerpt(mid) + " on m-line " + std::to_string(j) + " and m-line " + std::to_string(i);
       }
     }
   }
@@ -73,7 +79,7 @@ std::string CheckDescription(const GstSDPMessage* sdp, bool remote) {
       unsigned ssrc = 1;
       if (g_strcmp0(attribute->key, "ssrc") == 0 && attribute->value && std::sscanf(attribute->value, "%u", &ssrc) == 1 &&
           ssrc == 0) {
-        return "a=ssrc:" + std::string(attribute->value).substr(0, 40) + " on m-line " + std::to_string(i) +
+        return "a=ssrc:" + Excerpt(attribute->value) + " on m-line " + std::to_string(i) +
                " (SSRC 0, which webrtcbin cannot map)";
       }
     }
@@ -105,7 +111,7 @@ std::string CheckRenegotiation(const GstSDPMessage* previous, const GstSDPMessag
     const char* before = MidOf(previous, i);
     const char* now = MidOf(next, i);
     if (before && now && std::strcmp(before, now) != 0) {
-      return "m-line " + std::to_string(i) + " has a=mid:" + now + " but was negotiated as mid " + Quoted(before) +
+      return "m-line " + std::to_string(i) + " has a=mid:" + Excerpt(now) + " but was negotiated as mid " + Quoted(before) +
              " (a mid cannot move to another m= line)";
     }
   }
