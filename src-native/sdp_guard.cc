@@ -57,6 +57,19 @@ std::string CheckDescription(const GstSDPMessage* sdp, bool remote) {
   if (medias > kMaxMediaSections) {
     return std::to_string(medias) + " m= lines (at most " + std::to_string(kMaxMediaSections) + ")";
   }
+  // The same function hands a NULL ufrag or pwd to nice.c gst_webrtc_nice_set_remote_credentials
+  // (g_return_val_if_fail (ufrag != NULL) / (pwd != NULL)) when an m-line lacks one of the pair and
+  // the session level has only the other: it takes the session's pair or the m-line's, never one of each.
+  bool session_ufrag = CountSessionAttributes(sdp, "ice-ufrag") > 0;
+  bool session_pwd = CountSessionAttributes(sdp, "ice-pwd") > 0;
+  for (guint i = 0; remote && session_ufrag != session_pwd && i < medias; i++) {
+    const GstSDPMedia* media = gst_sdp_message_get_media(sdp, i);
+    bool own_pair = gst_sdp_media_get_attribute_val(media, "ice-ufrag") && gst_sdp_media_get_attribute_val(media, "ice-pwd");
+    if (!own_pair) {
+      return std::string("m-line ") + std::to_string(i) + " lacks its own a=ice-ufrag/a=ice-pwd pair and the session level has only a=" +
+             (session_ufrag ? "ice-ufrag" : "ice-pwd");
+    }
+  }
   // gstwebrtcbin.c sdp_media_from_transceiver: g_assert (trans->mline == -1 || trans->mline == media_idx)
   // (and _create_offer_task's g_assert (!g_list_find (seen_transceivers, trans))): webrtcbin finds a
   // transceiver by mid, so two m-lines with one mid abort the next offer built from this description.

@@ -43,6 +43,9 @@ const CASES: Case[] = [
     { name: `${s.name}, in an answer to our offer`, scenario: 'answer' as const, input: s.edits, refusal: s.refusal },
     { name: `${s.name}, in a remote offer`, scenario: 'offer' as const, input: s.edits, refusal: s.refusal },
   ]),
+  // nice.c set_remote_credentials gets a NULL ufrag or pwd (a critical; ICE then cannot work).
+  { name: 'an m-line with its ufrag and the session with only the pwd, in an answer', scenario: 'answer', input: [noMediaPwd, { op: 'session', lines: ['a=ice-pwd:abcdabcdabcdabcdabcdabcd'] }], refusal: /m-line 0 lacks its own a=ice-ufrag\/a=ice-pwd pair and the session level has only a=ice-pwd/ },
+  { name: 'an m-line with its pwd and the session with only the ufrag, in a remote offer', scenario: 'offer', input: [noMediaUfrag, { op: 'session', lines: ['a=ice-ufrag:abcd'] }], refusal: /m-line 0 lacks its own a=ice-ufrag\/a=ice-pwd pair and the session level has only a=ice-ufrag/ },
   // Aborts in our next createOffer (sdp_media_from_transceiver: trans->mline == media_idx).
   { name: 'two m-lines with one mid, in a remote offer', scenario: 'offer', input: twoVideos('video0', 'video0'), refusal: /a=mid:video0 on m-line 0 and m-line 1/ },
   // Aborts in createAnswer (_create_answer_task: mid == last_mid).
