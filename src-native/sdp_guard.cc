@@ -97,6 +97,17 @@ std::string CheckDescription(const GstSDPMessage* sdp, bool remote) {
       }
     }
   }
+  // gstwebrtcbin.c _add_ice_candidates_from_sdp hands every a=candidate of a remote description to
+  // libnice as add-ice-candidate would: the same checks.
+  for (guint i = 0; remote && i < medias; i++) {
+    const GstSDPMedia* media = gst_sdp_message_get_media(sdp, i);
+    for (guint j = 0; j < gst_sdp_media_attributes_len(media); j++) {
+      const GstSDPAttribute* attribute = gst_sdp_media_get_attribute(media, j);
+      if (g_strcmp0(attribute->key, "candidate") != 0) continue;
+      std::string problem = CheckCandidate(std::string("candidate:") + (attribute->value ? attribute->value : ""));
+      if (!problem.empty()) return "a=candidate on m-line " + std::to_string(i) + ": " + problem;
+    }
+  }
   // gstwebrtcbin.c _add_data_channel_offer: g_assert (last_data_index == gst_sdp_message_medias_len (msg))
   // in our next offer once a description held two data-channel m-lines (webrtcbin has one SCTP
   // association and expects one such line). Same test as webrtcsdp.c _message_media_is_datachannel.

@@ -79,6 +79,9 @@ const CASES: Case[] = [
   // libnice criticals (g_return_*: fatal under G_DEBUG=fatal-criticals, which the children run with).
   { name: 'a candidate with component 0', scenario: 'candidate', input: { candidate: 'candidate:1 0 udp 2122260223 127.0.0.1 50000 typ host', sdpMLineIndex: 0 }, refusal: /component "0" is not 1 to 256/ },
   { name: 'a tcp candidate without tcptype', scenario: 'candidate', input: { candidate: 'candidate:1 1 tcp 2122260223 127.0.0.1 9 typ host', sdpMLineIndex: 0 }, refusal: /a tcp candidate without "tcptype/ },
+  // The same, as a=candidate lines inside a remote description (webrtcbin adds them to libnice itself).
+  { name: 'an a=candidate with component 0 in an answer', scenario: 'answer', input: [{ op: 'media', index: 0, lines: ['a=candidate:1 0 udp 2122260223 127.0.0.1 50000 typ host'] }], refusal: /a=candidate on m-line 0: component "0" is not 1 to 256/ },
+  { name: 'an a=candidate over tcp without tcptype in a remote offer', scenario: 'offer', input: [{ op: 'media', index: 0, lines: ['a=candidate:1 1 tcp 2122260223 127.0.0.1 9 typ host'] }], refusal: /a=candidate on m-line 0: a tcp candidate without "tcptype/ },
   // webrtcbin would resolve any name the peer picks (DNS lookups on its behalf); mDNS .local names stay allowed.
   { name: 'a candidate whose address is a DNS name', scenario: 'candidate', input: { candidate: 'candidate:1 1 udp 2122260223 lookup.example.invalid 50000 typ host', sdpMLineIndex: 0 }, refusal: /address "lookup.example.invalid" is neither an IP address nor an mDNS .local name/ },
 ];
