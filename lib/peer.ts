@@ -492,8 +492,9 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
     await this.#run('setRemoteDescription', () => this.#native.setRemoteDescription(type, remoteSdp));
     this.#remoteApplied = true;
     if (type === 'answer') this.#applyPlayoutDelay(remoteSdp);
-    // Candidates that arrived before the description are applied now, in arrival order. One with a
-    // mid the description does not have is dropped with a warning: the others may still connect.
+    // Candidates that arrived before the description are applied now, in arrival order. One refused
+    // (a mid or m-line the description does not have, a candidate the native guard refuses) is dropped
+    // with a warning: the others may still connect.
     const early = this.#pendingCandidates.splice(0);
     this.#earlyDropped = 0;
     for (const candidate of early) {
@@ -510,8 +511,10 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
   /**
    * Adds a remote ICE candidate. `null`, `undefined` or an empty candidate means end-of-candidates.
    * Candidates given before the remote description are buffered (at most MAX_EARLY_CANDIDATES; later
-   * ones are dropped with a `warning`) and applied right after it. A candidate for a mid the remote
-   * description does not have rejects with InvalidArgumentError; the peer is unharmed.
+   * ones are dropped with a `warning`) and applied right after it. A candidate for a mid or m-line the
+   * remote description does not have, or one libnice cannot take safely (component outside 1–256, tcp
+   * without tcptype, an address that is neither an IP nor an mDNS .local name), rejects with
+   * InvalidArgumentError; the peer is unharmed.
    */
   async addIceCandidate(candidate?: RTCIceCandidateInit | null): Promise<void> {
     this.#assertOpen('addIceCandidate');
@@ -540,7 +543,8 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
     if (refused) throw refused;
   }
 
-  // The error when the candidate names a mid the remote description lacks (nothing is applied then).
+  // The error when the candidate is refused: a mid the remote description lacks, or what the native
+  // guard refuses (an m-line index it lacks, a candidate libnice would choke on); nothing is applied then.
   #applyCandidate(init: RTCIceCandidateInit): InvalidArgumentError | undefined {
     let mline = init.sdpMLineIndex ?? undefined;
     if (mline === undefined && init.sdpMid != null) {
@@ -548,7 +552,13 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
       if (index < 0) return new InvalidArgumentError(`addIceCandidate: no m-line has mid ${JSON.stringify(init.sdpMid)}; candidate ignored`);
       mline = index;
     }
-    this.#native.addIceCandidate(mline ?? 0, init.candidate ?? '');
+    try {
+      this.#native.addIceCandidate(mline ?? 0, init.candidate ?? '');
+    } catch (error) {
+      const typed = fromNative(error, 'addIceCandidate');
+      if (typed instanceof InvalidArgumentError) return typed;
+      throw typed;
+    }
     return undefined;
   }
 

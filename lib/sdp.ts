@@ -26,14 +26,6 @@ export function validateDescription(description: unknown, operation: string): { 
   if (bad !== undefined) {
     throw new InvalidArgumentError(`${operation}: malformed SDP line ${JSON.stringify(bad.slice(0, 60))}`);
   }
-  // webrtcbin 1.22 aborts the process (g_assert in _get_ice_credentials_from_sdp_media) on a session
-  // level with two ICE ufrags or passwords: refuse that here. Found by test/native/sdp-fuzz.test.ts.
-  const session = sdp.split(/\r?\n(?=m=)/)[0]!;
-  for (const attribute of ['ice-ufrag', 'ice-pwd']) {
-    if ((session.match(new RegExp(`^a=${attribute}:`, 'gm'))?.length ?? 0) > 1) {
-      throw new InvalidArgumentError(`${operation}: malformed SDP (more than one session-level a=${attribute})`);
-    }
-  }
   // GStreamer's SDP parser wants CRLF; browsers send CRLF, hand-written SDP often has LF only.
   return { type, sdp: sdp.replace(/\r?\n/g, '\r\n') };
 }

@@ -342,7 +342,10 @@ Napi::Value Peer::SetDescription(const Napi::CallbackInfo& info, bool local) {
 
 Napi::Value Peer::AddIceCandidate(const Napi::CallbackInfo& info) {
   Usable(info.Env());
-  core_->AddIceCandidate(info[0].ToNumber().Uint32Value(), info[1].ToString().Utf8Value());
+  NativeError error;
+  if (!core_->AddIceCandidate(info[0].ToNumber().Uint32Value(), info[1].ToString().Utf8Value(), &error)) {
+    ThrowNative(info.Env(), error);
+  }
   return info.Env().Undefined();
 }
 

@@ -518,6 +518,14 @@ bool PeerCore::SetDescription(bool local, const std::string& type, const std::st
     return false;
   }
   std::string violation = CheckDescription(message, !local);
+  if (violation.empty() && !local && sdp_type == GST_WEBRTC_SDP_TYPE_OFFER) {
+    GstWebRTCSessionDescription* ours = nullptr;
+    g_object_get(webrtc_, "local-description", &ours, nullptr);
+    if (ours) {
+      violation = CheckRenegotiation(ours->sdp, message);
+      gst_webrtc_session_description_free(ours);
+    }
+  }
   if (!violation.empty()) {
     gst_sdp_message_free(message);
     *error = {"ERR_INVALID_SDP", "malformed SDP (" + violation + ")", ""};
@@ -529,9 +537,30 @@ bool PeerCore::SetDescription(bool local, const std::string& type, const std::st
   return true;
 }
 
-void PeerCore::AddIceCandidate(uint32_t mline, const std::string& candidate) {
+bool PeerCore::AddIceCandidate(uint32_t mline, const std::string& candidate, NativeError* error) {
+  // webrtcbin 1.22 keeps a candidate for an m-line it has no ICE stream for until the next description
+  // (pending_remote_ice_candidates, unbounded): one for an m-line the remote description lacks is refused.
+  GstWebRTCSessionDescription* remote = nullptr;
+  g_object_get(webrtc_, "remote-description", &remote, nullptr);
+  if (remote) {
+    guint medias = gst_sdp_message_medias_len(remote->sdp);
+    gst_webrtc_session_description_free(remote);
+    if (mline >= medias) {
+      *error = {"ERR_INVALID_SDP",
+                "sdpMLineIndex " + std::to_string(mline) + " names no m= line (the remote description has " +
+                    std::to_string(medias) + ")",
+                ""};
+      return false;
+    }
+  }
+  std::string problem = candidate.empty() ? std::string() : CheckCandidate(candidate);
+  if (!problem.empty()) {
+    *error = {"ERR_INVALID_SDP", "candidate refused: " + problem, ""};
+    return false;
+  }
   // An empty candidate is end-of-candidates; webrtcbin 1.22 takes NULL for it.
   g_signal_emit_by_name(webrtc_, "add-ice-candidate", mline, candidate.empty() ? nullptr : candidate.c_str());
+  return true;
 }
 
 void PeerCore::GetStats(uint64_t id) {

@@ -86,7 +86,7 @@ class PeerCore : public std::enable_shared_from_this<PeerCore> {
   void CreateAnswer(uint64_t id);
   bool SetDescription(bool local, const std::string& type, const std::string& sdp, uint64_t id,
                       NativeError* error);
-  void AddIceCandidate(uint32_t mline, const std::string& candidate);
+  bool AddIceCandidate(uint32_t mline, const std::string& candidate, NativeError* error);
   void GetStats(uint64_t id);
   std::string GetDescription(const char* property);
   std::string GetState(const char* property);

@@ -1,12 +1,20 @@
 // Every check here stands for a g_assert (or a crash) in webrtcbin 1.22 that a description can reach;
 // the comment on each names the place. GStreamer's parser skips spaces after "a=" and takes a key with
-// no ":", so checks look at its keys, not at the text.
+// no ":", so checks look at its keys, not at the text. docs/reliability.md has the whole audit.
 #include "sdp_guard.h"
 
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <cstdio>
 #include <cstring>
 
 namespace wrtc {
 namespace {
+
+// More m-lines than any peer of ours negotiates (video, audio, data): each one costs webrtcbin a
+// transceiver and transport, so a description with hundreds is refused rather than held.
+constexpr guint kMaxMediaSections = 16;
 
 unsigned CountSessionAttributes(const GstSDPMessage* sdp, const char* key) {
   unsigned count = 0;
@@ -17,17 +25,155 @@ unsigned CountSessionAttributes(const GstSDPMessage* sdp, const char* key) {
   return count;
 }
 
+// The mid webrtcbin reads for an m-line: the value of its first a=mid (NULL when there is none).
+const char* MidOf(const GstSDPMessage* sdp, guint index) {
+  return gst_sdp_media_get_attribute_val(gst_sdp_message_get_media(sdp, index), "mid");
+}
+
+// A value from the peer, cut short for an error message (which may be logged).
+std::string Excerpt(const char* text) {
+  std::string value = text ? text : "";
+  return value.size() > 40 ? value.substr(0, 40) + "..." : value;
+}
+
+std::string Quoted(const char* text) { return "\"" + Excerpt(text) + "\""; }
+
+bool IsIpAddress(const char* text) {
+  unsigned char bytes[16];
+  return inet_pton(AF_INET, text, bytes) == 1 || inet_pton(AF_INET6, text, bytes) == 1;
+}
+
 }  // namespace
 
-std::string CheckDescription(const GstSDPMessage* sdp, bool /*remote*/) {
+std::string CheckDescription(const GstSDPMessage* sdp, bool remote) {
   // webrtcsdp.c _get_ice_credentials_from_sdp_media: g_assert (!*ufrag) / g_assert (!*pwd) when the
-  // session level holds a key twice (with or without a value).
+  // session level holds a key twice (with or without a value) and an m-line lacks its own pair.
   for (const char* key : {"ice-ufrag", "ice-pwd"}) {
     if (CountSessionAttributes(sdp, key) > 1) {
       return std::string("more than one session-level a=") + key;
     }
   }
+  guint medias = gst_sdp_message_medias_len(sdp);
+  if (medias > kMaxMediaSections) {
+    return std::to_string(medias) + " m= lines (at most " + std::to_string(kMaxMediaSections) + ")";
+  }
+  // The same function hands a NULL ufrag or pwd to nice.c gst_webrtc_nice_set_remote_credentials
+  // (g_return_val_if_fail (ufrag != NULL) / (pwd != NULL)) when an m-line lacks one of the pair and
+  // the session level has only the other: it takes the session's pair or the m-line's, never one of each.
+  bool session_ufrag = CountSessionAttributes(sdp, "ice-ufrag") > 0;
+  bool session_pwd = CountSessionAttributes(sdp, "ice-pwd") > 0;
+  for (guint i = 0; remote && session_ufrag != session_pwd && i < medias; i++) {
+    const GstSDPMedia* media = gst_sdp_message_get_media(sdp, i);
+    bool own_pair = gst_sdp_media_get_attribute_val(media, "ice-ufrag") && gst_sdp_media_get_attribute_val(media, "ice-pwd");
+    if (!own_pair) {
+      return std::string("m-line ") + std::to_string(i) + " lacks its own a=ice-ufrag/a=ice-pwd pair and the session level has only a=" +
+             (session_ufrag ? "ice-ufrag" : "ice-pwd");
+    }
+  }
+  // gstwebrtcbin.c sdp_media_from_transceiver: g_assert (trans->mline == -1 || trans->mline == media_idx)
+  // (and _create_offer_task's g_assert (!g_list_find (seen_transceivers, trans))): webrtcbin finds a
+  // transceiver by mid, so two m-lines with one mid abort the next offer built from this description.
+  for (guint i = 0; i < medias; i++) {
+    const char* mid = MidOf(sdp, i);
+    for (guint j = 0; mid && *mid && j < i; j++) {
+      const char* earlier = MidOf(sdp, j);
+      if (earlier && std::strcmp(earlier, mid) == 0) {
+        return "a=mid:" + Excerpt(mid) + " on m-line " + std::to_string(j) + " and m-line " + std::to_string(i);
+      }
+    }
+  }
+  // transportstream.c transport_stream_add_ssrc_map_item: g_return_val_if_fail (ssrc != 0), reached from
+  // _set_description_task for a remote "a=ssrc:<id> cname:..." whose id reads as 0 the way webrtcbin
+  // reads it (sscanf %u: "0", "00", or 4294967296, which wraps).
+  for (guint i = 0; remote && i < medias; i++) {
+    const GstSDPMedia* media = gst_sdp_message_get_media(sdp, i);
+    for (guint j = 0; j < gst_sdp_media_attributes_len(media); j++) {
+      const GstSDPAttribute* attribute = gst_sdp_media_get_attribute(media, j);
+      unsigned ssrc = 1;
+      if (g_strcmp0(attribute->key, "ssrc") == 0 && attribute->value && std::sscanf(attribute->value, "%u", &ssrc) == 1 &&
+          ssrc == 0) {
+        return "a=ssrc:" + Excerpt(attribute->value) + " on m-line " + std::to_string(i) +
+               " (SSRC 0, which webrtcbin cannot map)";
+      }
+    }
+  }
+  // gstwebrtcbin.c _add_ice_candidates_from_sdp hands every a=candidate of a remote description to
+  // libnice as add-ice-candidate would: the same checks.
+  for (guint i = 0; remote && i < medias; i++) {
+    const GstSDPMedia* media = gst_sdp_message_get_media(sdp, i);
+    for (guint j = 0; j < gst_sdp_media_attributes_len(media); j++) {
+      const GstSDPAttribute* attribute = gst_sdp_media_get_attribute(media, j);
+      if (g_strcmp0(attribute->key, "candidate") != 0) continue;
+      std::string problem = CheckCandidate(std::string("candidate:") + (attribute->value ? attribute->value : ""));
+      if (!problem.empty()) return "a=candidate on m-line " + std::to_string(i) + ": " + problem;
+    }
+  }
+  // gstwebrtcbin.c _add_data_channel_offer: g_assert (last_data_index == gst_sdp_message_medias_len (msg))
+  // in our next offer once a description held two data-channel m-lines (webrtcbin has one SCTP
+  // association and expects one such line). Same test as webrtcsdp.c _message_media_is_datachannel.
+  int data_line = -1;
+  for (guint i = 0; i < medias; i++) {
+    const GstSDPMedia* media = gst_sdp_message_get_media(sdp, i);
+    bool data_channel = g_strcmp0(gst_sdp_media_get_media(media), "application") == 0 &&
+                        gst_sdp_media_formats_len(media) == 1 &&
+                        g_strcmp0(gst_sdp_media_get_format(media, 0), "webrtc-datachannel") == 0;
+    if (!data_channel) continue;
+    if (data_line >= 0) {
+      return "a second m=application webrtc-datachannel line (m-line " + std::to_string(i) + "; the first is m-line " +
+             std::to_string(data_line) + ")";
+    }
+    data_line = static_cast<int>(i);
+  }
   return {};
+}
+
+std::string CheckRenegotiation(const GstSDPMessage* previous, const GstSDPMessage* next) {
+  // gstwebrtcbin.c _create_answer_task: g_assert (g_strcmp0 (mid, last_mid) == 0) when a new offer
+  // moves a negotiated mid to another m-line (JSEP: an m-line keeps its mid; webrtcbin cannot recycle).
+  guint common = std::min(gst_sdp_message_medias_len(previous), gst_sdp_message_medias_len(next));
+  for (guint i = 0; i < common; i++) {
+    const char* before = MidOf(previous, i);
+    const char* now = MidOf(next, i);
+    if (before && now && std::strcmp(before, now) != 0) {
+      return "m-line " + std::to_string(i) + " has a=mid:" + Excerpt(now) + " but was negotiated as mid " + Quoted(before) +
+             " (a mid cannot move to another m= line)";
+    }
+  }
+  return {};
+}
+
+std::string CheckCandidate(const std::string& candidate) {
+  gchar** fields = g_strsplit(candidate.c_str(), " ", -1);
+  guint count = g_strv_length(fields);
+  std::string problem;
+  if (count < 8) {
+    problem = "fewer than 8 fields";
+  } else {
+    // libnice nice_agent_set_remote_candidates: g_return_val_if_fail (component_id >= 1); RFC 8839
+    // allows 1 to 256 and webrtcbin uses 1 (RTP) and 2 (RTCP, dropped).
+    gchar* end = nullptr;
+    guint64 component = g_ascii_strtoull(fields[1], &end, 10);
+    bool tcp = g_ascii_strcasecmp(fields[2], "tcp") == 0;
+    bool tcptype = false;
+    for (guint i = 8; tcp && i + 1 < count; i++) {
+      if (std::strcmp(fields[i], "tcptype") == 0) {
+        tcptype = std::strcmp(fields[i + 1], "active") == 0 || std::strcmp(fields[i + 1], "passive") == 0 ||
+                  std::strcmp(fields[i + 1], "so") == 0;
+      }
+    }
+    const char* address = fields[4];
+    if (end == fields[1] || *end || component < 1 || component > 256) {
+      problem = "component " + Quoted(fields[1]) + " is not 1 to 256";
+    } else if (tcp && !tcptype) {
+      // libnice's parser: g_ascii_strcasecmp (NULL, ...) critical for a TCP candidate without its type (RFC 6544).
+      problem = "a tcp candidate without \"tcptype active|passive|so\"";
+    } else if (!IsIpAddress(address) && !g_str_has_suffix(address, ".local")) {
+      // webrtcbin resolves any other name (nice.c get_candidate_address): a peer would choose our DNS lookups.
+      problem = "address " + Quoted(address) + " is neither an IP address nor an mDNS .local name";
+    }
+  }
+  g_strfreev(fields);
+  return problem;
 }
 
 }  // namespace wrtc

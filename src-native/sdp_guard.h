@@ -12,4 +12,13 @@ namespace wrtc {
 // (e.g. "more than one session-level a=ice-ufrag"). `remote` is true for set-remote-description.
 std::string CheckDescription(const GstSDPMessage* sdp, bool remote);
 
+// For a remote offer that renegotiates: `previous` is our current local description. Returns an empty
+// string when every m-line the two share keeps its mid, else which m-line moved.
+std::string CheckRenegotiation(const GstSDPMessage* previous, const GstSDPMessage* next);
+
+// For add-ice-candidate ("candidate:<foundation> <component> <transport> <priority> <address> <port>
+// typ <type> ..."): an empty string when libnice can take it without a critical and without a DNS
+// lookup of a name the remote chose, else what is wrong.
+std::string CheckCandidate(const std::string& candidate);
+
 }  // namespace wrtc
