@@ -531,6 +531,7 @@ bool PeerCore::SetDescription(bool local, const std::string& type, const std::st
     *error = {"ERR_INVALID_SDP", "malformed SDP (" + violation + ")", ""};
     return false;
   }
+  if (!local) DropMdnsCandidates(message);
   GstWebRTCSessionDescription* description = gst_webrtc_session_description_new(sdp_type, message);
   EmitWithPromise(local ? "set-local-description" : "set-remote-description", description, id, nullptr);
   gst_webrtc_session_description_free(description);
@@ -558,6 +559,7 @@ bool PeerCore::AddIceCandidate(uint32_t mline, const std::string& candidate, Nat
     *error = {"ERR_INVALID_SDP", "candidate refused: " + problem, ""};
     return false;
   }
+  if (!candidate.empty() && IsMdnsCandidate(candidate)) return true;  // see IsMdnsCandidate: left out
   // An empty candidate is end-of-candidates; webrtcbin 1.22 takes NULL for it.
   g_signal_emit_by_name(webrtc_, "add-ice-candidate", mline, candidate.empty() ? nullptr : candidate.c_str());
   return true;

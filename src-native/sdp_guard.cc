@@ -176,4 +176,28 @@ std::string CheckCandidate(const std::string& candidate) {
   return problem;
 }
 
+bool IsMdnsCandidate(const std::string& candidate) {
+  // The address is the fifth field ("candidate:<foundation> <component> <transport> <priority> <address> ...").
+  gchar** fields = g_strsplit(candidate.c_str(), " ", 6);
+  bool mdns = g_strv_length(fields) >= 5 && g_str_has_suffix(fields[4], ".local");
+  g_strfreev(fields);
+  return mdns;
+}
+
+guint DropMdnsCandidates(GstSDPMessage* sdp) {
+  guint dropped = 0;
+  for (guint m = 0; m < gst_sdp_message_medias_len(sdp); m++) {
+    // The message is ours (parsed from the peer's text); its medias are only exposed as const.
+    GstSDPMedia* media = const_cast<GstSDPMedia*>(gst_sdp_message_get_media(sdp, m));
+    for (guint a = gst_sdp_media_attributes_len(media); a-- > 0;) {
+      const GstSDPAttribute* attribute = gst_sdp_media_get_attribute(media, a);
+      if (g_strcmp0(attribute->key, "candidate") != 0 || !attribute->value) continue;
+      if (!IsMdnsCandidate(std::string("candidate:") + attribute->value)) continue;
+      gst_sdp_media_remove_attribute(media, a);
+      dropped++;
+    }
+  }
+  return dropped;
+}
+
 }  // namespace wrtc

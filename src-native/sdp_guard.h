@@ -21,4 +21,14 @@ std::string CheckRenegotiation(const GstSDPMessage* previous, const GstSDPMessag
 // lookup of a name the remote chose, else what is wrong.
 std::string CheckCandidate(const std::string& candidate);
 
+// True for a candidate whose address is an mDNS name ("<uuid>.local", what browsers send for host
+// candidates). webrtcbin 1.22 would resolve it on a task that outlives the peer when close() comes
+// first (the ICE agent, its sockets and a thread are never freed); the VM has no mDNS resolver, and the
+// browser's checks reach us anyway as peer-reflexive candidates, so such candidates are left out.
+bool IsMdnsCandidate(const std::string& candidate);
+
+// Removes the a=candidate lines with an mDNS address from every m-line (a non-trickle offer carries
+// them); returns how many were removed.
+guint DropMdnsCandidates(GstSDPMessage* sdp);
+
 }  // namespace wrtc
