@@ -475,8 +475,12 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
   async setRemoteDescription(description: RTCSessionDescriptionInit): Promise<void> {
     this.#assertOpen('setRemoteDescription');
     const { type, sdp } = validateDescription(description, 'setRemoteDescription');
-    if (type === 'answer' && this.signalingState !== 'have-local-offer' && this.signalingState !== 'have-local-pranswer') {
-      throw new InvalidStateError(`setRemoteDescription(answer) needs a local offer first (signalingState is ${this.signalingState})`);
+    if ((type === 'answer' || type === 'pranswer') && this.signalingState === 'have-remote-pranswer') {
+      // JSEP allows it, webrtcbin 1.22 does not ("Not in the correct state"): say so in our words.
+      throw new InvalidStateError(`setRemoteDescription(${type}) after a remote pranswer is not supported by webrtcbin 1.22; send the final answer only`);
+    }
+    if ((type === 'answer' || type === 'pranswer') && this.signalingState !== 'have-local-offer') {
+      throw new InvalidStateError(`setRemoteDescription(${type}) needs a local offer first (signalingState is ${this.signalingState})`);
     }
     let remoteSdp = sdp;
     if (type === 'offer') {

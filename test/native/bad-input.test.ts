@@ -83,3 +83,17 @@ t.test('nothing above left an unhandled rejection', async (t) => {
   await new Promise((r) => setTimeout(r, 100));
   t.same(unhandled, []);
 });
+
+t.test('a final answer after a remote pranswer: InvalidStateError that names webrtcbin 1.22, not a missing offer', async (t) => {
+  const offerer = new WebRtcPeer({ video: { receive: true } });
+  const answerer = new WebRtcPeer({ source: { kind: 'test' }, video: { width: 160, height: 120 } });
+  t.teardown(() => Promise.all([offerer.close(), answerer.close()]));
+  const offer = await offerer.createOffer();
+  await offerer.setLocalDescription(offer);
+  await answerer.setRemoteDescription(offer);
+  const answer = await answerer.createAnswer();
+  await offerer.setRemoteDescription({ type: 'pranswer', sdp: answer.sdp });
+  t.equal(offerer.signalingState, 'have-remote-pranswer');
+  await t.rejects(offerer.setRemoteDescription({ type: 'answer', sdp: answer.sdp }), { name: 'InvalidStateError', message: /after a remote pranswer is not supported by webrtcbin 1\.22/ });
+  t.equal(offerer.signalingState, 'have-remote-pranswer', 'nothing changed');
+});
