@@ -23,13 +23,13 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   fuzz::InitGstreamerOnce();
-  GstSDPMessage* message = fuzz::ParseAsAddonDoes(data, size);
-  if (!message) return 0;
   static std::unique_ptr<fuzz::WebrtcSession> session;
   if (!session) {
     session = std::make_unique<fuzz::WebrtcSession>(fuzz::Role::kOfferer);
     if (session->CreateAndSetLocal(GST_WEBRTC_SDP_TYPE_OFFER).empty()) __builtin_trap();  // harness broken
   }
+  GstSDPMessage* message = fuzz::ParseAsAddonDoes(data, size, session->webrtc());
+  if (!message) return 0;
   bool refused = !session->SetRemote(GST_WEBRTC_SDP_TYPE_ANSWER, message).empty();
   if (!refused || !session->AwaitsAnswer()) session.reset();
   return 0;

@@ -8,7 +8,7 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   fuzz::InitGstreamerOnce();
-  GstSDPMessage* message = fuzz::ParseAsAddonDoes(data, size);
+  GstSDPMessage* message = fuzz::ParseAsAddonDoes(data, size, nullptr);
   if (!message) return 0;
   fuzz::WebrtcSession session(fuzz::Role::kAnswerer);
   if (session.SetRemote(GST_WEBRTC_SDP_TYPE_OFFER, message).empty()) {

@@ -9,23 +9,24 @@
 namespace fuzz {
 
 namespace {
-bool SkipGuard() {
-  static const bool skip = [] {
-    const char* value = std::getenv("WEBRTCBIN_FUZZ_SKIP_GUARD");
-    return value && std::strcmp(value, "1") == 0;
-  }();
-  return skip;
+bool Skip(const char* check) {
+  const char* value = std::getenv("WEBRTCBIN_FUZZ_SKIP_GUARD");
+  return value && ("," + std::string(value) + ",").find("," + std::string(check) + ",") != std::string::npos;
 }
 }  // namespace
 
-GstSDPMessage* ParseAsAddonDoes(const uint8_t* data, size_t size) {
+GstSDPMessage* ParseAsAddonDoes(const uint8_t* data, size_t size, GstElement* answered) {
+  static const bool skip_description = Skip("description");
+  static const bool skip_answer = Skip("answer");
   std::string sdp(reinterpret_cast<const char*>(data), size);
   GstSDPMessage* message = nullptr;
   if (gst_sdp_message_new_from_text(sdp.c_str(), &message) != GST_SDP_OK || !message) {
     if (message) gst_sdp_message_free(message);
     return nullptr;
   }
-  if (!SkipGuard() && !wrtc::CheckDescription(message, true).empty()) {
+  std::string violation = skip_description ? "" : wrtc::CheckDescription(message, true);
+  if (violation.empty() && answered && !skip_answer) violation = wrtc::CheckRemoteAnswer(message, answered);
+  if (!violation.empty()) {
     gst_sdp_message_free(message);
     return nullptr;
   }
