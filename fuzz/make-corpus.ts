@@ -4,7 +4,7 @@
 //     offer (so answers match its m-lines), makes offers (recvonly, sendonly, sendrecv, data channel)
 //     and POSTs them back with every candidate it gathers;
 //   - our own peer (lib/ WebRtcPeer): its offer, its answer to a browser's offer, its candidates.
-// Usage: npx tsx fuzz/make-corpus.ts [build/fuzz]   (the fuzzers must be built: scripts/fuzz.sh 0)
+// Usage: npx tsx fuzz/make-corpus.ts [fuzz/build]   (the fuzzers must be built: scripts/fuzz.sh 0)
 import { spawn, execFileSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
@@ -16,7 +16,7 @@ import { CHROMIUM_FLAGS, CHROMIUM_PATH } from '../test/helpers/browser.js';
 import { WebRtcPeer } from '../lib/index.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const buildDir = path.resolve(process.argv[2] ?? path.join(here, '..', 'build', 'fuzz'));
+const buildDir = path.resolve(process.argv[2] ?? path.join(here, 'build'));
 const corpusDir = path.join(here, 'corpus');
 const FIREFOX = process.env.FIREFOX_PATH ?? '/usr/bin/firefox-esr';
 

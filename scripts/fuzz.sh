@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing of the native entry points (fuzz/, docs/reliability.md "Coverage-guided
-# fuzzing"). Installs clang + libFuzzer if missing, builds the harnesses into build/fuzz, then runs
+# fuzzing"). Installs clang + libFuzzer if missing, builds the harnesses into fuzz/build (not build/: node-gyp rebuild deletes it), then runs
 # each target for SECONDS over the seed corpus (fuzz/corpus/<target>) with fuzz/sdp.dict.
 #   scripts/fuzz.sh [SECONDS] [TARGET...]   SECONDS=0: build only. Default 60, all targets.
 # Env: FUZZ_SKIP_GUARD=1 runs without wrtc::CheckDescription (shows what the guard stops);
-#      FUZZ_WORK=dir keeps the grown corpus and crash files there (default build/fuzz/work).
+#      FUZZ_WORK=dir keeps the grown corpus and crash files there (default fuzz/build/work).
 # Prints per target: executions, exec/s, cov/ft (libFuzzer), GStreamer debug sites reached, crashes.
 # Exit status 1 if any target crashed (or leaked past the RSS limit, or hung).
 set -euo pipefail
@@ -19,7 +19,7 @@ if ! command -v clang++ >/dev/null || ! compgen -G "/usr/lib/llvm-*/lib/clang/*/
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q clang libclang-rt-14-dev >&2
 fi
 
-BUILD=build/fuzz
+BUILD=fuzz/build
 CC=clang CXX=clang++ cmake -S fuzz -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$BUILD" -j 2 >/dev/null
 [ "$SECONDS_PER_TARGET" -gt 0 ] || exit 0
