@@ -7,6 +7,10 @@
 #      FUZZ_WORK=dir keeps the grown corpus and crash files there (default fuzz/build/work).
 # Prints per target: executions, exec/s, cov/ft (libFuzzer), GStreamer debug sites reached, crashes.
 # Exit status 1 if any target crashed (or leaked past the RSS limit, or hung).
+# Runs longer than 5 minutes use libFuzzer's fork mode (-fork=1: the fuzzing runs in child processes
+# of at most 300 s each): webrtcnice 1.22 keeps the ICE agent (sockets, a thread) of every session
+# that was given a .local candidate, so one process runs out of file descriptors after ~2,000 such
+# sessions (docs/reliability.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_PER_TARGET="${1:-60}"
@@ -26,6 +30,8 @@ cmake --build "$BUILD" -j 2 >/dev/null
 
 WORK="${FUZZ_WORK:-$BUILD/work}"
 if [ "${FUZZ_SKIP_GUARD:-0}" = 1 ]; then export WEBRTCBIN_FUZZ_SKIP_GUARD=1; fi
+FORK=()
+if [ "$SECONDS_PER_TARGET" -gt 300 ]; then FORK=(-fork=1); fi
 failed=0
 printf '%-18s %10s %7s %6s %6s %10s %7s\n' target executions exec/s cov ft gst-sites crashes
 for target in "${TARGETS[@]}"; do
@@ -34,12 +40,13 @@ for target in "${TARGETS[@]}"; do
   log="$WORK/$name/fuzz.log"
   status=0
   # -timeout: a webrtcbin promise that never settles is a finding too.
-  "$BUILD/$target" -max_total_time="$SECONDS_PER_TARGET" -dict=fuzz/sdp.dict -max_len=8192 -timeout=20 \
+  "$BUILD/$target" "${FORK[@]}" -max_total_time="$SECONDS_PER_TARGET" -dict=fuzz/sdp.dict -max_len=8192 -timeout=20 \
     -rss_limit_mb=3072 -print_final_stats=1 -artifact_prefix="$WORK/$name/crashes/" \
     "$WORK/$name/corpus" "fuzz/corpus/$name" >"$log" 2>&1 || status=$?
-  executions=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
-  per_second=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
+  # The last status line: "#N ... cov: C ft: F ..." (one process) or "#N: cov: C ft: F ..." (fork mode).
   last=$(grep -E '^#[0-9]+' "$log" | tail -1)
+  executions=$(sed -n 's/^#\([0-9]*\).*/\1/p' <<<"$last")
+  per_second=$(( ${executions:-0} / SECONDS_PER_TARGET ))
   cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")
   ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")
   sites=$(sed -n 's/^#gst-debug-sites: *//p' "$log" | tail -1)
