@@ -3,7 +3,8 @@
 # fuzzing"). Installs clang + libFuzzer if missing, builds the harnesses into fuzz/build (not build/: node-gyp rebuild deletes it), then runs
 # each target for SECONDS over the seed corpus (fuzz/corpus/<target>) with fuzz/sdp.dict.
 #   scripts/fuzz.sh [SECONDS] [TARGET...]   SECONDS=0: build only. Default 60, all targets.
-# Env: FUZZ_SKIP_GUARD=1 runs without wrtc::CheckDescription (shows what the guard stops);
+# Env: FUZZ_SKIP_GUARD=description[,answer] leaves out wrtc::CheckDescription [and CheckRemoteAnswer]
+#      (shows what the guard stops);
 #      FUZZ_WORK=dir keeps the grown corpus and crash files there (default fuzz/build/work).
 # Prints per target: executions, exec/s, cov/ft (libFuzzer), GStreamer debug sites reached, crashes.
 # Exit status 1 if any target crashed (or leaked past the RSS limit, or hung).
@@ -29,7 +30,7 @@ cmake --build "$BUILD" -j 2 >/dev/null
 [ "$SECONDS_PER_TARGET" -gt 0 ] || exit 0
 
 WORK="${FUZZ_WORK:-$BUILD/work}"
-if [ "${FUZZ_SKIP_GUARD:-0}" = 1 ]; then export WEBRTCBIN_FUZZ_SKIP_GUARD=1; fi
+if [ -n "${FUZZ_SKIP_GUARD:-}" ]; then export WEBRTCBIN_FUZZ_SKIP_GUARD="$FUZZ_SKIP_GUARD"; fi
 FORK=()
 if [ "$SECONDS_PER_TARGET" -gt 300 ]; then FORK=(-fork=1); fi
 failed=0
