@@ -44,6 +44,7 @@ const crashes = readdirSync(path.join(root, 'fuzz', 'crashes')).filter((name) =>
 
 t.test('each saved reproducer is stopped by the guard, and aborts webrtcbin without it', async (t) => {
   t.ok(crashes.length > 0, 'there are reproducers');
+  t.equal((await run('bash', ['scripts/fuzz.sh', '0'])).status, 0, 'the harnesses are built');
   for (const name of crashes) {
     const target = TARGETS.find((target) => name.startsWith(`${target}-`))!;
     const fuzzer = path.join(root, 'fuzz', 'build', `${target}_fuzzer`);
