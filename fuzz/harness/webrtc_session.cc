@@ -128,7 +128,7 @@ std::string ErrorOf(const GstStructure* reply) {
 
 }  // namespace
 
-std::string WebrtcSession::CreateAndSetLocal(GstWebRTCSDPType type) {
+std::string WebrtcSession::CreateAndSetLocal(GstWebRTCSDPType type, bool wait_for_gathering) {
   const char* field = type == GST_WEBRTC_SDP_TYPE_OFFER ? "offer" : "answer";
   GstStructure* reply = Wait(type == GST_WEBRTC_SDP_TYPE_OFFER ? "create-offer" : "create-answer", nullptr);
   GstWebRTCSessionDescription* description = nullptr;
@@ -143,7 +143,7 @@ std::string WebrtcSession::CreateAndSetLocal(GstWebRTCSDPType type) {
   std::string error = ErrorOf(reply);
   if (reply) gst_structure_free(reply);
   if (!error.empty()) return "";
-  WaitForGathering();
+  if (wait_for_gathering) WaitForGathering();
   return sdp;
 }
 
@@ -151,7 +151,8 @@ std::string WebrtcSession::CreateAndSetLocal(GstWebRTCSDPType type) {
 // lock against webrtcbin's thread changing that list while it applies a remote description: a remote
 // description applied in that window can crash it (SIGSEGV in the gathering-done handler; the fuzzer
 // hit it within a minute, see docs/reliability.md). That race is about timing, not about the input;
-// this waits it out, so that what the fuzzer finds is about the input.
+// this waits it out before a remote description follows, so that what the fuzzer finds is about the
+// input.
 void WebrtcSession::WaitForGathering() {
   for (int waited_ms = 0; waited_ms < 5000; waited_ms++) {
     GstWebRTCICEGatheringState state = GST_WEBRTC_ICE_GATHERING_STATE_NEW;

@@ -26,9 +26,9 @@ class WebrtcSession {
   WebrtcSession(const WebrtcSession&) = delete;
   WebrtcSession& operator=(const WebrtcSession&) = delete;
 
-  // create-offer / create-answer, then set-local-description with it, then waits (up to 5 s) for ICE
-  // gathering to complete. Returns the SDP text, "" on error.
-  std::string CreateAndSetLocal(GstWebRTCSDPType type);
+  // create-offer / create-answer, then set-local-description with it, then (if `wait_for_gathering`)
+  // waits up to 5 s for ICE gathering to complete. Returns the SDP text, "" on error.
+  std::string CreateAndSetLocal(GstWebRTCSDPType type, bool wait_for_gathering = true);
   // set-remote-description; takes ownership of `message`. Returns "" on success, else webrtcbin's error.
   std::string SetRemote(GstWebRTCSDPType type, GstSDPMessage* message);
   // add-ice-candidate as PeerCore::AddIceCandidate emits it, then waits until webrtcbin's task queue
