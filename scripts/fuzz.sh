@@ -51,6 +51,10 @@ for target in "${TARGETS[@]}"; do
   cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")
   ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")
   sites=$(sed -n 's/^#gst-debug-sites: *//p' "$log" | tail -1)
+  if [ ${#FORK[@]} -gt 0 ]; then
+    # Fork mode's children print their own count; replay the grown corpus once for the whole run's.
+    sites=$("$BUILD/$target" -runs=0 "$WORK/$name/corpus" "fuzz/corpus/$name" 2>&1 | sed -n 's/^#gst-debug-sites: *//p' | tail -1)
+  fi
   crashes=$(find "$WORK/$name/crashes" -type f | wc -l)
   printf '%-18s %10s %7s %6s %6s %10s %7s\n' "$name" "${executions:-?}" "${per_second:-?}" "${cov:-?}" \
     "${ft:-?}" "${sites:-?}" "$crashes"
