@@ -526,6 +526,9 @@ bool PeerCore::SetDescription(bool local, const std::string& type, const std::st
       gst_webrtc_session_description_free(ours);
     }
   }
+  if (violation.empty() && !local && (sdp_type == GST_WEBRTC_SDP_TYPE_ANSWER || sdp_type == GST_WEBRTC_SDP_TYPE_PRANSWER)) {
+    violation = CheckRemoteAnswer(message, webrtc_);
+  }
   if (!violation.empty()) {
     gst_sdp_message_free(message);
     *error = {"ERR_INVALID_SDP", "malformed SDP (" + violation + ")", ""};

@@ -2,6 +2,7 @@
 // produced (never on the text): a remote peer must not be able to reach a g_assert and abort the process.
 #pragma once
 
+#include <gst/gst.h>
 #include <gst/sdp/sdp.h>
 
 #include <string>
@@ -30,5 +31,10 @@ bool IsMdnsCandidate(const std::string& candidate);
 // Removes the a=candidate lines with an mDNS address from every m-line (a non-trickle offer carries
 // them); returns how many were removed.
 guint DropMdnsCandidates(GstSDPMessage* sdp);
+
+// For a remote answer (or pranswer): checks it against the offer `webrtc` has made (its
+// pending-local-description); "" when it may be applied, else what is wrong. "" too when there is
+// no local offer (webrtcbin then refuses the answer itself).
+std::string CheckRemoteAnswer(const GstSDPMessage* answer, GstElement* webrtc);
 
 }  // namespace wrtc
