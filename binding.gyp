@@ -18,7 +18,8 @@
         "src-native/x_clipboard.cc",
         "src-native/x_screen.cc",
         "src-native/playout_delay.cc",
-        "src-native/sdp_guard.cc"
+        "src-native/sdp_guard.cc",
+        "src-native/ice_agent.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")"

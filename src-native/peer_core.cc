@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "gst_json.h"
+#include "ice_agent.h"
 #include "sdp_guard.h"
 
 namespace wrtc {
@@ -273,21 +274,7 @@ bool PeerCore::Build(NativeError* error) {
   g_object_weak_ref(G_OBJECT(webrtc), [](gpointer, GObject*) { alive_.fetch_sub(1); }, nullptr);
   webrtc_ = webrtc;
 
-  // libnice starts UPnP discovery by default: SSDP multicast on every interface, a GUPnP HTTP server
-  // per peer, warnings, and a slower start. A VM peer never needs a router port mapping.
-  GObject* ice = nullptr;
-  g_object_get(webrtc, "ice-agent", &ice, nullptr);
-  if (ice) {
-    if (g_object_class_find_property(G_OBJECT_GET_CLASS(ice), "agent")) {
-      GObject* agent = nullptr;
-      g_object_get(ice, "agent", &agent, nullptr);
-      if (agent) {
-        if (g_object_class_find_property(G_OBJECT_GET_CLASS(agent), "upnp")) g_object_set(agent, "upnp", FALSE, nullptr);
-        g_object_unref(agent);
-      }
-    }
-    g_object_unref(ice);
-  }
+  DisableUpnp(webrtc);  // ice_agent.h: no UPnP discovery for a VM peer
   gst_util_set_object_arg(G_OBJECT(webrtc), "bundle-policy", config_.bundlePolicy.c_str());
   gst_util_set_object_arg(G_OBJECT(webrtc), "ice-transport-policy", config_.iceTransportPolicy.c_str());
   g_object_set(webrtc, "latency", static_cast<guint>(config_.latencyMs), nullptr);

@@ -1,5 +1,7 @@
 #include "webrtc_session.h"
 
+#include "ice_agent.h"
+
 #include <cstdio>
 #include <cstdlib>
 
@@ -38,21 +40,6 @@ GstWebRTCRTPTransceiver* AddRecvonly(GstElement* webrtc, const char* caps_text) 
   return transceiver;
 }
 
-// As PeerCore::Build does: libnice's UPnP discovery off (multicast, a GUPnP server per peer).
-void DisableUpnp(GstElement* webrtc) {
-  GObject* ice = nullptr;
-  g_object_get(webrtc, "ice-agent", &ice, nullptr);
-  if (!ice) return;
-  if (g_object_class_find_property(G_OBJECT_GET_CLASS(ice), "agent")) {
-    GObject* agent = nullptr;
-    g_object_get(ice, "agent", &agent, nullptr);
-    if (agent) {
-      if (g_object_class_find_property(G_OBJECT_GET_CLASS(agent), "upnp")) g_object_set(agent, "upnp", FALSE, nullptr);
-      g_object_unref(agent);
-    }
-  }
-  g_object_unref(ice);
-}
 
 }  // namespace
 
@@ -60,7 +47,7 @@ WebrtcSession::WebrtcSession(Role role) {
   pipeline_ = gst_pipeline_new(nullptr);
   webrtc_ = gst_element_factory_make("webrtcbin", nullptr);
   gst_util_set_object_arg(G_OBJECT(webrtc_), "bundle-policy", "max-bundle");
-  DisableUpnp(webrtc_);
+  wrtc::DisableUpnp(webrtc_);  // as PeerCore::Build does
   gst_bin_add(GST_BIN(pipeline_), webrtc_);
   gst_element_set_state(pipeline_, GST_STATE_READY);
 

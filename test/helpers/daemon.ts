@@ -1,5 +1,5 @@
 // A real signaling daemon on a free loopback port, and a raw WebSocket test client for it.
-import WebSocket from 'ws';
+import WebSocket, { WebSocketServer } from 'ws';
 import type { FastifyInstance } from 'fastify';
 import { createSignalingServer, type StandaloneOptions } from '../../lib/signaling/server.js';
 
@@ -93,4 +93,27 @@ export class RawClient {
   terminate(): void {
     this.#ws.terminate();
   }
+}
+
+/**
+ * A scripted stand-in for the daemon: a bare WebSocket server on a free loopback port that records
+ * what its one client sends. The test speaks the daemon's part by hand (e.g. floods the real one limits).
+ */
+export async function startScriptedDaemon(t: { teardown(fn: () => unknown): void }): Promise<{
+  port: number;
+  received: Record<string, unknown>[];
+  connected: Promise<WebSocket>;
+}> {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  await new Promise((r) => wss.once('listening', r));
+  t.teardown(() => new Promise((r) => wss.close(r)));
+  const port = (wss.address() as { port: number }).port;
+  const received: Record<string, unknown>[] = [];
+  const connected = new Promise<WebSocket>((resolve) =>
+    wss.on('connection', (ws) => {
+      ws.on('message', (d) => received.push(JSON.parse(String(d))));
+      resolve(ws);
+    }),
+  );
+  return { port, received, connected };
 }

@@ -41,3 +41,18 @@ export function runNode(args: string[], options: { timeoutMs?: number; env?: Nod
     });
   });
 }
+
+/**
+ * Runs the VM agent (`webrtcbin stream --xvfb`, from source) against a daemon with its token in a
+ * 0600 file, as the image's unit does; a private display, 320×240.
+ */
+export async function runAgentWithTokenFile(options: { url: string; session: string; token: string; timeoutMs: number }): Promise<FixtureResult> {
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'webrtcbin-agent-')), 'token');
+  writeFileSync(file, `${options.token}\n`, { mode: 0o600 });
+  const cli = fileURLToPath(new URL('../../lib/cli.ts', import.meta.url));
+  const display = `:${150 + Math.floor(Math.random() * 100)}`;
+  const args = ['--import', 'tsx', cli, 'stream', '--url', options.url, '--session', options.session, '--token-file', file, '--xvfb', '--display', display, '--width', '320', '--height', '240'];
+  return runNode(args, { timeoutMs: options.timeoutMs, env: { WEBRTCBIN_TOKEN: '', WEBRTCBIN_TOKEN_FILE: '' } });
+}

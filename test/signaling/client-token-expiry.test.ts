@@ -6,6 +6,7 @@ import { mintToken } from '../../lib/signaling/token.js';
 import { SignalingClient, SignalingError, type DisconnectInfo } from '../../lib/signaling/client.js';
 import { publish } from '../../lib/publish.js';
 import { SECRET, startDaemon } from '../helpers/daemon.js';
+import { runAgentWithTokenFile } from '../helpers/fixture.js';
 import { once } from '../helpers/wait.js';
 
 const token = (session: string, role: 'viewer' | 'publisher', ttlSeconds: number) => mintToken({ secret: SECRET, session, role, ttlSeconds });
@@ -57,23 +58,11 @@ t.test('publish(): an expired publisher token is an error event with reason toke
 });
 
 t.test('the VM agent exits 2 (no restart loop) when its token expires while streaming', async (t) => {
-  const { mkdtempSync, writeFileSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const path = await import('node:path');
-  const { fileURLToPath } = await import('node:url');
-  const { runNode } = await import('../helpers/fixture.js');
   const daemon = await startDaemon();
   t.teardown(() => daemon.app.close());
-  const file = path.join(mkdtempSync(path.join(tmpdir(), 'webrtcbin-agent-')), 'token');
   // Long enough for the agent (tsx, Xvfb, pipeline) to join first even on a loaded machine (8 s was
   // not); a slower start is refused at join instead, which the stdout check below tells apart.
-  writeFileSync(file, `${token('agentexp', 'publisher', 15)}\n`, { mode: 0o600 });
-  const cli = fileURLToPath(new URL('../../lib/cli.ts', import.meta.url));
-  const display = `:${150 + Math.floor(Math.random() * 100)}`;
-  const r = await runNode(['--import', 'tsx', cli, 'stream', '--url', daemon.url, '--session', 'agentexp', '--token-file', file, '--xvfb', '--display', display, '--width', '320', '--height', '240'], {
-    timeoutMs: 40_000,
-    env: { WEBRTCBIN_TOKEN: '', WEBRTCBIN_TOKEN_FILE: '' },
-  });
+  const r = await runAgentWithTokenFile({ url: daemon.url, session: 'agentexp', token: token('agentexp', 'publisher', 15), timeoutMs: 40_000 });
   t.notOk(r.timedOut, 'it did not keep running');
   t.equal(r.code, 2, `exit code 2 (${r.stderr.trim().split('\n').pop()})`);
   t.notMatch(r.stdout, /refused the token/, 'no join was refused (a reconnect with the expired token would be, as would a start slower than 15 s)');

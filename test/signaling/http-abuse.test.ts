@@ -3,11 +3,10 @@
 // daemon that sends it garbage. Every case a clear status or a dropped message; nothing crashes; a
 // good client works afterwards.
 import t from 'tap';
-import { WebSocketServer } from 'ws';
 import { publish } from '../../lib/publish.js';
 import { WebRtcPeer, livePeerCount } from '../../lib/index.js';
 import { mintToken } from '../../lib/signaling/token.js';
-import { SECRET, startDaemon } from '../helpers/daemon.js';
+import { SECRET, startDaemon, startScriptedDaemon } from '../helpers/daemon.js';
 import { waitFor } from '../helpers/wait.js';
 
 const unhandled: unknown[] = [];
@@ -75,17 +74,7 @@ t.test('WHEP/WHIP: bad input gets 4xx, the endpoint keeps working', async (t) =>
 });
 
 t.test('publish() against a daemon that sends garbage: drops it, stays joined, keeps serving', async (t) => {
-  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-  await new Promise((r) => wss.once('listening', r));
-  t.teardown(() => new Promise((r) => wss.close(r)));
-  const port = (wss.address() as { port: number }).port;
-  const received: Record<string, unknown>[] = [];
-  const connected = new Promise<import('ws').WebSocket>((resolve) =>
-    wss.on('connection', (ws) => {
-      ws.on('message', (d) => received.push(JSON.parse(String(d))));
-      resolve(ws);
-    }),
-  );
+  const { port, received, connected } = await startScriptedDaemon(t);
   const publisher = publish({ url: `ws://127.0.0.1:${port}/v1/ws`, session: 'g', token: 'x', source: { kind: 'test' }, video: { width: 160, height: 120 } });
   t.teardown(() => publisher.close());
   const errors: Error[] = [];

@@ -4,6 +4,7 @@ import t from 'tap';
 import { mintToken } from '../../lib/signaling/token.js';
 import { publish } from '../../lib/publish.js';
 import { RawClient, SECRET, startDaemon } from '../helpers/daemon.js';
+import { runAgentWithTokenFile } from '../helpers/fixture.js';
 import { nodeViewer } from '../helpers/node-viewer.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -71,21 +72,9 @@ t.test('a real publisher tears down the expired viewer\'s peer connection', asyn
 });
 
 t.test('the VM agent stops (exit 2, no restart loop) when the daemon refuses its expired token', async (t) => {
-  const { mkdtempSync, writeFileSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const path = await import('node:path');
-  const { fileURLToPath } = await import('node:url');
-  const { runNode } = await import('../helpers/fixture.js');
   const daemon = await startDaemon();
   t.teardown(() => daemon.app.close());
-  const file = path.join(mkdtempSync(path.join(tmpdir(), 'webrtcbin-agent-')), 'token');
-  writeFileSync(file, `${token('agent', 'publisher', -5)}\n`, { mode: 0o600 });
-  const cli = fileURLToPath(new URL('../../lib/cli.ts', import.meta.url));
-  const display = `:${150 + Math.floor(Math.random() * 100)}`;
-  const r = await runNode(['--import', 'tsx', cli, 'stream', '--url', daemon.url, '--session', 'agent', '--token-file', file, '--xvfb', '--display', display, '--width', '320', '--height', '240'], {
-    timeoutMs: 40_000,
-    env: { WEBRTCBIN_TOKEN: '', WEBRTCBIN_TOKEN_FILE: '' },
-  });
+  const r = await runAgentWithTokenFile({ url: daemon.url, session: 'agent', token: token('agent', 'publisher', -5), timeoutMs: 40_000 });
   t.notOk(r.timedOut, 'it did not keep running');
   t.equal(r.code, 2, `exit code 2 (${r.stderr.trim().split('\n').pop()})`);
   t.match(r.stdout, /refused the token/);

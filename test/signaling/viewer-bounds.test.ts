@@ -3,12 +3,11 @@
 // resource and token slot go with it; a flood of early candidates is bounded; a candidate with an
 // unknown mid is ignored with a warning instead of dropping the viewer.
 import t from 'tap';
-import { WebSocketServer } from 'ws';
 import { publish } from '../../lib/publish.js';
 import { InvalidArgumentError, WebRtcPeer, livePeerCount } from '../../lib/index.js';
 import { SignalingClient, type Logger } from '../../lib/signaling/client.js';
 import { mintToken } from '../../lib/signaling/token.js';
-import { RawClient, SECRET, startDaemon } from '../helpers/daemon.js';
+import { RawClient, SECRET, startDaemon, startScriptedDaemon } from '../helpers/daemon.js';
 import { waitFor } from '../helpers/wait.js';
 
 const unhandled: unknown[] = [];
@@ -135,17 +134,7 @@ t.test('a candidate with an unknown sdpMid is ignored with a warning; the viewer
 
 t.test('10 000 early candidates through publish(): bounded, one warning, the viewer kept', async (t) => {
   // A scripted daemon: the real one rate-limits a viewer long before 10 000 messages.
-  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-  await new Promise((r) => wss.once('listening', r));
-  t.teardown(() => new Promise((r) => wss.close(r)));
-  const port = (wss.address() as { port: number }).port;
-  const received: Record<string, unknown>[] = [];
-  const connected = new Promise<import('ws').WebSocket>((resolve) =>
-    wss.on('connection', (ws) => {
-      ws.on('message', (d) => received.push(JSON.parse(String(d))));
-      resolve(ws);
-    }),
-  );
+  const { port, received, connected } = await startScriptedDaemon(t);
   const log = recordingLogger();
   const publisher = publish({ url: `ws://127.0.0.1:${port}/v1/ws`, session: 'f', token: 'x', ...small, logger: log });
   t.teardown(() => publisher.close());
