@@ -521,7 +521,10 @@ bool PeerCore::SetDescription(bool local, const std::string& type, const std::st
     *error = {"ERR_INVALID_SDP", "malformed SDP (" + violation + ")", ""};
     return false;
   }
-  if (!local) DropMdnsCandidates(message);
+  if (!local) {
+    DropMdnsCandidates(message);
+    DropUnknownAttributes(message);
+  }
   GstWebRTCSessionDescription* description = gst_webrtc_session_description_new(sdp_type, message);
   EmitWithPromise(local ? "set-local-description" : "set-remote-description", description, id, nullptr);
   gst_webrtc_session_description_free(description);

@@ -225,4 +225,89 @@ std::string CheckRemoteAnswer(const GstSDPMessage* answer, GstElement* webrtc) {
   return violation;
 }
 
+namespace {
+
+// Attribute names of the WebRTC SDP (RFC 8829 and the RFCs it names, the WebRTC extensions browsers
+// send) plus webrtcbin's own; anything else never changes what webrtcbin does with a description.
+constexpr const char* kKnownAttributes[] = {
+    "group", "msid-semantic", "ice-ufrag", "ice-pwd", "ice-options", "ice-lite", "ice-mismatch",
+    "fingerprint", "setup", "tls-id", "identity", "mid", "msid", "extmap", "extmap-allow-mixed",
+    "sendrecv", "sendonly", "recvonly", "inactive", "rtcp", "rtcp-mux", "rtcp-mux-only", "rtcp-rsize",
+    "rtpmap", "rtcp-fb", "fmtp", "ssrc", "ssrc-group", "candidate", "end-of-candidates",
+    "remote-candidates", "sctp-port", "max-message-size", "sctpmap", "rid", "simulcast", "framerate",
+    "ptime", "maxptime", "bundle-only", "content", "label", "imageattr", "x-google-flag"};
+
+// fmtp parameter names of the codecs webrtcbin and browsers negotiate (H.264, H.265, VP8, VP9, AV1,
+// Opus, RTX, RED/FEC, telephone-event).
+constexpr const char* kKnownFmtpParameters[] = {
+    "profile-level-id", "packetization-mode", "level-asymmetry-allowed", "sprop-parameter-sets",
+    "max-mbps", "max-smbps", "max-fs", "max-cpb", "max-dpb", "max-br", "max-fr", "max-recv-level",
+    "profile-id", "profile", "level-idx", "tier", "level-id", "tier-flag", "profile-space",
+    "tx-mode", "sprop-vps", "sprop-sps", "sprop-pps", "apt", "rtx-time", "minptime", "useinbandfec",
+    "usedtx", "stereo", "sprop-stereo", "maxplaybackrate", "sprop-maxcapturerate", "maxaveragebitrate",
+    "cbr", "ptime", "maxptime", "repair-window", "x-google-start-bitrate", "x-google-min-bitrate",
+    "x-google-max-bitrate", "x-google-max-quantization", "0-15", "0-16"};
+
+template <size_t N>
+bool Known(const char* const (&names)[N], const char* name) {
+  for (const char* known : names) {
+    if (g_ascii_strcasecmp(known, name) == 0) return true;
+  }
+  return false;
+}
+
+// "96 a=1;b=2": keeps the known parameters; a bare value (RED's "96/96", telephone-event's "0-15")
+// has no name and stays.
+std::string KnownFmtp(const char* value, guint* dropped) {
+  const char* space = std::strchr(value, ' ');
+  if (!space) return value;
+  std::string kept(value, space - value);
+  gchar** parameters = g_strsplit(space + 1, ";", -1);
+  std::string list;
+  for (gchar** p = parameters; *p; p++) {
+    gchar* parameter = g_strstrip(*p);
+    if (!*parameter) continue;
+    const char* equals = std::strchr(parameter, '=');
+    std::string name = equals ? std::string(parameter, equals - parameter) : std::string(parameter);
+    if (equals && !Known(kKnownFmtpParameters, g_strstrip(&name[0]))) {
+      (*dropped)++;
+      continue;
+    }
+    list += (list.empty() ? "" : ";") + std::string(parameter);
+  }
+  g_strfreev(parameters);
+  return list.empty() ? kept : kept + " " + list;
+}
+
+}  // namespace
+
+guint DropUnknownAttributes(GstSDPMessage* sdp) {
+  guint dropped = 0;
+  for (guint a = gst_sdp_message_attributes_len(sdp); a-- > 0;) {
+    const GstSDPAttribute* attribute = gst_sdp_message_get_attribute(sdp, a);
+    if (attribute->key && Known(kKnownAttributes, attribute->key)) continue;
+    gst_sdp_message_remove_attribute(sdp, a);
+    dropped++;
+  }
+  for (guint m = 0; m < gst_sdp_message_medias_len(sdp); m++) {
+    // The message is ours (parsed from the peer's text); its medias are only exposed as const.
+    GstSDPMedia* media = const_cast<GstSDPMedia*>(gst_sdp_message_get_media(sdp, m));
+    for (guint a = gst_sdp_media_attributes_len(media); a-- > 0;) {
+      const GstSDPAttribute* attribute = gst_sdp_media_get_attribute(media, a);
+      if (!attribute->key || !Known(kKnownAttributes, attribute->key)) {
+        gst_sdp_media_remove_attribute(media, a);
+        dropped++;
+      } else if (std::strcmp(attribute->key, "fmtp") == 0 && attribute->value) {
+        guint before = dropped;
+        std::string value = KnownFmtp(attribute->value, &dropped);
+        if (dropped == before) continue;
+        GstSDPAttribute replacement;
+        gst_sdp_attribute_set(&replacement, "fmtp", value.c_str());
+        gst_sdp_media_replace_attribute(media, a, &replacement);  // takes the new one's contents
+      }
+    }
+  }
+  return dropped;
+}
+
 }  // namespace wrtc

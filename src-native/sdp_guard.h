@@ -32,6 +32,12 @@ bool IsMdnsCandidate(const std::string& candidate);
 // them); returns how many were removed.
 guint DropMdnsCandidates(GstSDPMessage* sdp);
 
+// webrtcbin 1.22 turns every SDP attribute and fmtp parameter into a caps field, and GLib keeps each
+// field name for the life of the process: a peer inventing new names grows memory without bound
+// (~550 bytes a name). Removes the attributes and fmtp parameters no WebRTC peer needs (the names
+// browsers, WHIP/WHEP clients and webrtcbin use are kept); returns how many were removed.
+guint DropUnknownAttributes(GstSDPMessage* sdp);
+
 // For a remote answer (or pranswer): checks it against the offer `webrtc` has made (its
 // pending-local-description); "" when it may be applied, else what is wrong. "" too when there is
 // no local offer (webrtcbin then refuses the answer itself).

@@ -30,6 +30,9 @@ GstSDPMessage* ParseAsAddonDoes(const uint8_t* data, size_t size, GstElement* an
     gst_sdp_message_free(message);
     return nullptr;
   }
+  // What PeerCore::SetDescription leaves out of every remote description.
+  wrtc::DropMdnsCandidates(message);
+  wrtc::DropUnknownAttributes(message);
   return message;
 }
 
