@@ -232,7 +232,7 @@ namespace {
 constexpr const char* kKnownAttributes[] = {
     "group", "msid-semantic", "ice-ufrag", "ice-pwd", "ice-options", "ice-lite", "ice-mismatch",
     "fingerprint", "setup", "tls-id", "identity", "mid", "msid", "extmap", "extmap-allow-mixed",
-    "sendrecv", "sendonly", "recvonly", "inactive", "rtcp", "rtcp-mux", "rtcp-mux-only", "rtcp-rsize",
+    "sendrecv", "sendonly", "recvonly", "inactive", "rtcp", "rtcp-mux", "rtcp-mux-only", "rtcp-rsize", "rtcp-xr",
     "rtpmap", "rtcp-fb", "fmtp", "ssrc", "ssrc-group", "candidate", "end-of-candidates",
     "remote-candidates", "sctp-port", "max-message-size", "sctpmap", "rid", "simulcast", "framerate",
     "ptime", "maxptime", "bundle-only", "content", "label", "imageattr", "x-google-flag"};
