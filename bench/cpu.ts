@@ -1,6 +1,6 @@
 // CPU and memory per stream, side by side in one run: our sender (bench/baselines/node-sender.mjs: the
 // compiled library, one shared encoder), the plain-webrtcbin Python sender with the same capture and
-// encoder settings (lib/media.ts planSend()), and gst-launch-1.0 with the same source, conversion and
+// encoder settings (lib/media/send.ts planSend()), and gst-launch-1.0 with the same source, conversion and
 // encoder into fakesink (the encoder floor: no RTP, no SRTP, no WebRTC).
 // Capture is ximagesrc on Xvfb at the output size (no scaling), showing either a moving picture
 // (videotestsrc pattern=ball played full-screen by a separate gst-launch … ximagesink client) or a
@@ -17,7 +17,7 @@ import { launchChromium } from '../test/helpers/browser.js';
 import { startPainter, type Painter } from '../test/helpers/painter.js';
 import { startXvfb, type Xvfb } from '../test/helpers/xvfb.js';
 import type { SendVideoOptions, SourceOptions, VideoCodec } from '../lib/types.js';
-import { planSend } from '../lib/media.js';
+import { planSend } from '../lib/media/send.js';
 import { CpuMeter, describeMachine, ensureBenchLock, fmt, machine, procStatus, ratio, sleep, table, writeResult } from './support/common.js';
 import { SenderProcess, encoderFloorDescription, startGstLaunch, stopChild, type SenderKind } from './support/senders.js';
 import { ViewerPage } from './support/viewer-page.js';

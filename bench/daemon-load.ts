@@ -14,7 +14,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
-import { mintToken } from '../lib/signaling/token.js';
+import { mintToken } from '../lib/signaling/daemon/token.js';
 import { BENCH_DIR, CpuMeter, describeMachine, ensureBenchLock, fmt, machine, percentile, procStatus, sleep, table, writeResult } from './support/common.js';
 
 ensureBenchLock();

@@ -1,8 +1,8 @@
 // Measures what a viewer behind a hostile link gets: a WebRtcPeer sender here, headless Chromium in a
 // network namespace behind test/helpers/wan-link.py. Root only.
 //   node --import tsx bench/hostile.ts '{"loss":5,"delay":75,"rate":1,"nack":true,"fec":0,"abr":false,"bitrate":2000,"seconds":20}'
-import { WebRtcPeer } from '../lib/peer.js';
-import { AdaptiveBitrate } from '../lib/adaptive-bitrate.js';
+import { WebRtcPeer } from '../lib/peer/peer.js';
+import { AdaptiveBitrate } from '../lib/encoder/adaptive-bitrate.js';
 import { BrowserPeer } from '../test/helpers/browser.js';
 import { launchChromiumIn, startWanLink } from '../test/helpers/wan.js';
 

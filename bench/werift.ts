@@ -15,7 +15,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Browser } from 'playwright-core';
 import { launchChromium } from '../test/helpers/browser.js';
-import { planSend } from '../lib/media.js';
+import { planSend } from '../lib/media/send.js';
 import { appendResult, describeMachine, machineFacts } from './lib/results.js';
 import { ROOT, ensureBenchLock, fmt, loadavg, nowMs, percentile, ratio, sleep, table } from './support/common.js';
 import { SenderProcess } from './support/senders.js';

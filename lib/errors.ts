@@ -1,5 +1,5 @@
 // Typed errors. Every message says what went wrong and what to do about it.
-import { packageFor } from './packages.js';
+import { packageFor } from './native/packages.js';
 
 export class WebRtcBinError extends Error {
   readonly code: string;
@@ -90,7 +90,7 @@ export class XDisplayLostError extends GStreamerError {
   }
 }
 
-/** The native addon's domain for a lost capture display (src-native/x_capture_guard.h). */
+/** The native addon's domain for a lost capture display (src-native/x11/capture_guard.h). */
 const X_DISPLAY_LOST_DOMAIN = 'webrtcbin-x-display-lost';
 
 /** The typed error for a bus error message. */

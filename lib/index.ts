@@ -1,7 +1,7 @@
-export { WebRtcPeer, type WebRtcPeerEvents } from './peer.js';
-export { Streamer, type StreamerOptions } from './streamer.js';
-export { DataChannel, type DataChannelInit, type DataChannelState } from './data-channel.js';
-export { checkEnvironment, formatReport, type EnvironmentReport, type ElementStatus } from './doctor.js';
+export { WebRtcPeer, type WebRtcPeerEvents } from './peer/peer.js';
+export { Streamer, type StreamerOptions } from './encoder/streamer.js';
+export { DataChannel, type DataChannelInit, type DataChannelState } from './peer/data-channel.js';
+export { checkEnvironment, formatReport, type EnvironmentReport, type ElementStatus } from './native/elements.js';
 export {
   WebRtcBinError,
   MissingPluginError,
@@ -13,20 +13,20 @@ export {
   XDisplayLostError,
   BindingLoadError,
 } from './errors.js';
-export { toWebrtcbinIce, redactIceUri } from './ice-servers.js';
-export { ELEMENTS as REQUIRED_ELEMENTS, packageFor } from './packages.js';
+export { toWebrtcbinIce, redactIceUri } from './media/ice-servers.js';
+export { ELEMENTS as REQUIRED_ELEMENTS, packageFor } from './native/packages.js';
 export type * from './types.js';
 
-import { loadBinding } from './binding.js';
+import { loadBinding } from './native/binding.js';
 /** How many native peers exist in this process (closed ones disappear once torn down). */
 export function livePeerCount(): number {
   return loadBinding().livePeers();
 }
 
 // Signaling: the agent side and the daemon (also usable as a Fastify plugin).
-export { publish, receive, Publisher, type PublishOptions } from './publish.js';
+export { publish, receive, Publisher, type PublishOptions } from './publish/publisher.js';
 export { SignalingClient, SignalingError } from './signaling/client.js';
-export { signaling, createSignalingServer, redactingLoggerOptions, closeUnansweredUpgrades, type SignalingOptions } from './signaling/server.js';
-export { mintToken, verifyToken, TokenError, type TokenClaims } from './signaling/token.js';
-export { restCredentials, iceServersFor, type IceConfig } from './signaling/ice-config.js';
-export * as protocol from './signaling/protocol.js';
+export { signaling, createSignalingServer, redactingLoggerOptions, closeUnansweredUpgrades, type SignalingOptions } from './signaling/daemon/server.js';
+export { mintToken, verifyToken, TokenError, type TokenClaims } from './signaling/daemon/token.js';
+export { restCredentials, iceServersFor, type IceConfig } from './signaling/daemon/ice-config.js';
+export * as protocol from './signaling/protocol/messages.js';

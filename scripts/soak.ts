@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { livePeerCount, mintToken, publish } from '../lib/index.js';
-import { createSignalingServer } from '../lib/signaling/server.js';
+import { createSignalingServer } from '../lib/signaling/daemon/server.js';
 import { startXvfb } from '../test/helpers/xvfb.js';
 import { nodeViewer } from '../test/helpers/node-viewer.js';
 

@@ -5,12 +5,12 @@
 
 #include <mutex>
 
-#include "gobject_ptr.h"
-#include "peer.h"
-#include "x_capture_guard.h"
-#include "x_clipboard.h"
-#include "x_input.h"
-#include "x_screen.h"
+#include "common/gobject_ptr.h"
+#include "peer/peer_wrap.h"
+#include "x11/capture_guard.h"
+#include "x11/clipboard.h"
+#include "x11/input.h"
+#include "x11/screen.h"
 
 namespace wrtc {
 namespace {

@@ -3,7 +3,7 @@
 # python3-gi + gir1.2-gst-plugins-bad-1.0), the way GStreamer's own webrtc examples do it:
 # parse_launch("<media description> ! webrtcbin"), offer on on-negotiation-needed, one pipeline
 # (capture + encoder) per viewer. Same JSON-lines protocol on stdin/stdout as node-sender.mjs, and the
-# same media description (lib/media.ts planSend(), passed as argv[1]) so only the layer around
+# same media description (lib/media/send.ts planSend(), passed as argv[1]) so only the layer around
 # webrtcbin differs.
 #   /usr/bin/python3 bench/baselines/python-sender.py '<planSend description>'
 import json

@@ -5,7 +5,7 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadBinding } from '../../lib/binding.js';
+import { loadBinding } from '../../lib/native/binding.js';
 
 export interface MachineFacts {
   cpu: string;

@@ -1,6 +1,6 @@
 // The signaling daemon (compiled: dist/lib) in a process of its own, so its CPU and RSS are read apart
 // from the load generator's. argv[2]: JSON {secret, rate?: {perSecond, burst}}; prints {"port": N}.
-import { createSignalingServer } from '../../dist/lib/signaling/server.js';
+import { createSignalingServer } from '../../dist/lib/signaling/daemon/server.js';
 
 const options = JSON.parse(process.argv[2] ?? '{}');
 const app = await createSignalingServer({ secret: options.secret, logLevel: 'silent', viewer: false, ...(options.rate ? { rate: options.rate } : {}) });

@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { planSend } from '../../lib/media.js';
+import { planSend } from '../../lib/media/send.js';
 import type { SendVideoOptions, SourceOptions } from '../../lib/types.js';
 import { ROOT, nowMs } from './common.js';
 

@@ -4,7 +4,7 @@
 #include <cstring>
 #include <string>
 
-#include "sdp_guard.h"
+#include "peer/sdp_guard.h"
 
 namespace fuzz {
 

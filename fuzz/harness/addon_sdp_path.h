@@ -1,6 +1,6 @@
-// The first half of PeerCore::SetDescription (src-native/peer_core.cc), for the fuzzers: the text as
+// The first half of PeerCore::SetDescription (src-native/peer/peer_core.cc), for the fuzzers: the text as
 // JS hands it over (a C string, so it ends at the first NUL), GStreamer's parser, then the guard's
-// checks (src-native/sdp_guard.cc, linked, not copied): CheckDescription, and CheckRemoteAnswer for
+// checks (src-native/peer/sdp_guard.cc, linked, not copied): CheckDescription, and CheckRemoteAnswer for
 // an answer.
 #pragma once
 

@@ -1,6 +1,6 @@
 #include "webrtc_session.h"
 
-#include "ice_agent.h"
+#include "peer/ice_agent.h"
 
 #include <cstdio>
 #include <cstdlib>

@@ -1,4 +1,4 @@
-// A webrtcbin set up the way the addon sets up a sending peer (src-native/peer_core.cc): a sendonly
+// A webrtcbin set up the way the addon sets up a sending peer (src-native/peer/peer_core.cc): a sendonly
 // video stream linked through a request pad, a recvonly audio transceiver, a data channel. Each call
 // waits for webrtcbin's promise reply, so when it returns the operation is over.
 #pragma once

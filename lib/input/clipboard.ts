@@ -3,7 +3,7 @@
 // client puts text on the clipboard. Texts over 1 MiB, or sent incrementally (INCR), are refused with a
 // `warning`. A display that dies emits `error` (code ERR_X_DISPLAY_LOST) and the clipboard closes.
 import { EventEmitter } from 'node:events';
-import { loadBinding } from '../binding.js';
+import { loadBinding } from '../native/binding.js';
 import { WebRtcBinError } from '../errors.js';
 
 interface NativeXClipboard {

@@ -1,6 +1,6 @@
 // Applies validated input messages to an X display through XTest (native), scaled to its screen.
 import type { ScreenRegion } from '../types.js';
-import { loadBinding } from '../binding.js';
+import { loadBinding } from '../native/binding.js';
 import { fromNative } from '../errors.js';
 import { keysymFor, X_BUTTON } from './keysyms.js';
 import type { InputMessage } from './protocol.js';

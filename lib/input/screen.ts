@@ -1,7 +1,7 @@
 // A viewer's "make the remote screen my window's size", over the native NativeXScreen (RandR on its
 // own X connection, synchronous: a few requests to a local server). Requests are rate limited and
 // answered with a `resize-result` message, never thrown: a refusal says why in words a viewer can show.
-import { loadBinding } from '../binding.js';
+import { loadBinding } from '../native/binding.js';
 import { WebRtcBinError } from '../errors.js';
 import type { ResizeRefusal, ResizeResult } from './protocol.js';
 

@@ -23,7 +23,7 @@ import {
   type ErrorCode,
   type Role,
   type ServerMessage,
-} from './protocol.js';
+} from './protocol/messages.js';
 
 /** pino-compatible: `logger.info({fields}, 'message')`. */
 export interface Logger {

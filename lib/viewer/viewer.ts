@@ -5,7 +5,7 @@
 //
 // Framework-free and dependency-free: only the protocol's *types* are imported (the compiled TypeBox
 // validators would add ~400 kB to the bundle); the few fields used are checked by hand below.
-import type { ClientMessage } from '../signaling/protocol.js';
+import type { ClientMessage } from '../signaling/protocol/messages.js';
 
 export type ViewerState =
   | 'connecting' // opening the signaling socket / waiting for `joined` (first try)

@@ -2,7 +2,7 @@
 // concealed), whichever side offers.
 import t from 'tap';
 import { WebRtcPeer, publish } from '../../lib/index.js';
-import { mintToken } from '../../lib/signaling/token.js';
+import { mintToken } from '../../lib/signaling/daemon/token.js';
 import { SECRET, startDaemon } from '../helpers/daemon.js';
 import { BrowserPeer, launchChromium, type InboundAudio, waitForViewerFrames } from '../helpers/browser.js';
 import { browserOffersToNode, nodeOffersToBrowser } from '../helpers/peers.js';

@@ -5,7 +5,7 @@
 import t from 'tap';
 import { publish } from '../../lib/index.js';
 import type { VideoCodec } from '../../lib/types.js';
-import { mintToken } from '../../lib/signaling/token.js';
+import { mintToken } from '../../lib/signaling/daemon/token.js';
 import { launchChromium, waitForViewerFrames } from '../helpers/browser.js';
 import { SECRET, startDaemon } from '../helpers/daemon.js';
 import { startPainter } from '../helpers/painter.js';

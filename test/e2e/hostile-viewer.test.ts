@@ -4,7 +4,7 @@
 // publisher runs in its own process through the real daemon; a second, honest viewer keeps decoding.
 // The publisher must survive each answer and the honest viewer's frame count must keep rising.
 import t from 'tap';
-import { mintToken } from '../../lib/signaling/token.js';
+import { mintToken } from '../../lib/signaling/daemon/token.js';
 import { RawClient, SECRET, startDaemon } from '../helpers/daemon.js';
 import { Proc } from '../helpers/proc.js';
 

@@ -3,7 +3,7 @@
 // jitter buffer then holds a frame is a benchmark figure, printed here).
 import t from 'tap';
 import { publish } from '../../lib/index.js';
-import { mintToken } from '../../lib/signaling/token.js';
+import { mintToken } from '../../lib/signaling/daemon/token.js';
 import { launchChromium, waitForViewerFrames } from '../helpers/browser.js';
 import { SECRET, startDaemon } from '../helpers/daemon.js';
 

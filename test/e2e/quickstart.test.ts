@@ -11,7 +11,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 
 t.test('webrtcbin start: the printed URL plays in Chromium; SIGTERM exits cleanly', async (t) => {
   const port = await freePort();
-  const child = spawn(process.execPath, [path.join(root, 'dist', 'lib', 'cli.js'), 'start', '--port', String(port), '--host', '127.0.0.1', '--session', 'qs'], {
+  const child = spawn(process.execPath, [path.join(root, 'dist', 'lib', 'cli', 'cli.js'), 'start', '--port', String(port), '--host', '127.0.0.1', '--session', 'qs'], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, DISPLAY: '' },
   });

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { receive, type Frame } from '../../lib/index.js';
-import { mintToken } from '../../lib/signaling/token.js';
+import { mintToken } from '../../lib/signaling/daemon/token.js';
 import { FAKE_CAMERA_FLAGS, launchChromium } from '../helpers/browser.js';
 import { SECRET, startDaemon } from '../helpers/daemon.js';
 

@@ -3,8 +3,8 @@
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
 import type { Page } from 'playwright-core';
-import { publish } from '../../lib/publish.js';
-import { mintToken } from '../../lib/signaling/token.js';
+import { publish } from '../../lib/publish/publisher.js';
+import { mintToken } from '../../lib/signaling/daemon/token.js';
 import { launchChromium, viewerFrames } from '../helpers/browser.js';
 import { startCoturn } from '../helpers/coturn.js';
 import { SECRET, startDaemon } from '../helpers/daemon.js';

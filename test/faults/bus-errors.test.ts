@@ -3,8 +3,8 @@
 // and in publish()'s shared encoder.
 import t from 'tap';
 import { GStreamerError, WebRtcPeer, livePeerCount } from '../../lib/index.js';
-import { publish } from '../../lib/publish.js';
-import { mintToken } from '../../lib/signaling/token.js';
+import { publish } from '../../lib/publish/publisher.js';
+import { mintToken } from '../../lib/signaling/daemon/token.js';
 import { SECRET, startDaemon } from '../helpers/daemon.js';
 import { once, waitFor } from '../helpers/wait.js';
 import { Proc } from '../helpers/proc.js';

@@ -3,9 +3,9 @@
 // publisher's live peers return to their baseline, and to zero after close()).
 import t from 'tap';
 import net from 'node:net';
-import { publish } from '../../lib/publish.js';
+import { publish } from '../../lib/publish/publisher.js';
 import { livePeerCount } from '../../lib/index.js';
-import { mintToken } from '../../lib/signaling/token.js';
+import { mintToken } from '../../lib/signaling/daemon/token.js';
 import { SECRET } from '../helpers/daemon.js';
 import { Proc } from '../helpers/proc.js';
 import { waitFor } from '../helpers/wait.js';

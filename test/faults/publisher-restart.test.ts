@@ -3,7 +3,7 @@
 // viewer process built on SignalingClient.
 import t from 'tap';
 import type { Page } from 'playwright-core';
-import { mintToken } from '../../lib/signaling/token.js';
+import { mintToken } from '../../lib/signaling/daemon/token.js';
 import { launchChromium, viewerFrames } from '../helpers/browser.js';
 import { SECRET, startDaemon } from '../helpers/daemon.js';
 import { Proc } from '../helpers/proc.js';

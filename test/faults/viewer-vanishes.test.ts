@@ -2,9 +2,9 @@
 // and one frozen with SIGSTOP (its socket stays open; only the daemon's pings notice). In both cases
 // the publisher's peer for it is removed within a bounded time, and the other viewer never stalls.
 import t from 'tap';
-import { publish } from '../../lib/publish.js';
+import { publish } from '../../lib/publish/publisher.js';
 import { livePeerCount } from '../../lib/index.js';
-import { mintToken } from '../../lib/signaling/token.js';
+import { mintToken } from '../../lib/signaling/daemon/token.js';
 import { SECRET, startDaemon } from '../helpers/daemon.js';
 import { Proc } from '../helpers/proc.js';
 import { waitFor } from '../helpers/wait.js';

@@ -1,7 +1,7 @@
 // A real signaling daemon on a free loopback port, and a raw WebSocket test client for it.
 import WebSocket, { WebSocketServer } from 'ws';
 import type { FastifyInstance } from 'fastify';
-import { createSignalingServer, type StandaloneOptions } from '../../lib/signaling/server.js';
+import { createSignalingServer, type StandaloneOptions } from '../../lib/signaling/daemon/server.js';
 
 export const SECRET = 'test-secret-0123456789abcdef';
 

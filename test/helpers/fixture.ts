@@ -51,7 +51,7 @@ export async function runAgentWithTokenFile(options: { url: string; session: str
   const { tmpdir } = await import('node:os');
   const file = path.join(mkdtempSync(path.join(tmpdir(), 'webrtcbin-agent-')), 'token');
   writeFileSync(file, `${options.token}\n`, { mode: 0o600 });
-  const cli = fileURLToPath(new URL('../../lib/cli.ts', import.meta.url));
+  const cli = fileURLToPath(new URL('../../lib/cli/cli.ts', import.meta.url));
   const display = `:${150 + Math.floor(Math.random() * 100)}`;
   const args = ['--import', 'tsx', cli, 'stream', '--url', options.url, '--session', options.session, '--token-file', file, '--xvfb', '--display', display, '--width', '320', '--height', '240'];
   return runNode(args, { timeoutMs: options.timeoutMs, env: { WEBRTCBIN_TOKEN: '', WEBRTCBIN_TOKEN_FILE: '' } });

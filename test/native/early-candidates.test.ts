@@ -3,7 +3,7 @@
 // mid the description lacks is refused on its own, never an 'error' that would end the peer.
 import t from 'tap';
 import { InvalidArgumentError, WebRtcPeer, livePeerCount } from '../../lib/index.js';
-import { MAX_EARLY_CANDIDATES } from '../../lib/peer.js';
+import { MAX_EARLY_CANDIDATES } from '../../lib/peer/peer.js';
 
 const host = (i: number) => `candidate:${i} 1 UDP 2122260223 192.0.2.${(i % 250) + 1} ${10_000 + (i % 50_000)} typ host`;
 

@@ -4,7 +4,7 @@
 import t, { type Test } from 'tap';
 import { publish, type DataChannel } from '../../lib/index.js';
 import { nodeViewer } from '../helpers/node-viewer.js';
-import { mintToken } from '../../lib/signaling/token.js';
+import { mintToken } from '../../lib/signaling/daemon/token.js';
 import { SECRET, startDaemon } from '../helpers/daemon.js';
 import { once, waitFor } from '../helpers/wait.js';
 import { startXev } from '../helpers/xev.js';

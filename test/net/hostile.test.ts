@@ -9,8 +9,8 @@
 import t, { type Test } from 'tap';
 import { viewerFrames } from '../helpers/browser.js';
 import type { Browser, Page } from 'playwright-core';
-import { publish, type Publisher } from '../../lib/publish.js';
-import { mintToken } from '../../lib/signaling/token.js';
+import { publish, type Publisher } from '../../lib/publish/publisher.js';
+import { mintToken } from '../../lib/signaling/daemon/token.js';
 import type { Logger } from '../../lib/signaling/client.js';
 import { SECRET, startDaemon } from '../helpers/daemon.js';
 import { HOST_ADDRESS, launchChromiumIn, startWanLink, wanLinkUnavailable, type WanLink } from '../helpers/wan.js';

@@ -6,7 +6,7 @@ import { waitForViewerFrames } from '../helpers/browser.js';
 import { spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { publish } from '../../lib/index.js';
-import { mintToken } from '../../lib/signaling/token.js';
+import { mintToken } from '../../lib/signaling/daemon/token.js';
 import { startCoturn } from '../helpers/coturn.js';
 import { SECRET, startDaemon } from '../helpers/daemon.js';
 import { HOST_ADDRESS, launchChromiumIn, startWanLink, wanLinkUnavailable } from '../helpers/wan.js';

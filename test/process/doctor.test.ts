@@ -9,7 +9,7 @@ import { checkEnvironment } from '../../lib/index.js';
 import { runFixture } from '../helpers/fixture.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const cli = path.join(root, 'dist', 'lib', 'cli.js');
+const cli = path.join(root, 'dist', 'lib', 'cli', 'cli.js');
 const PLUGIN_DIR = '/usr/lib/x86_64-linux-gnu/gstreamer-1.0';
 
 // A plugin directory with every system plugin but the one that provides webrtcbin, and a fresh

@@ -29,7 +29,7 @@ t.test('examples/loopback.ts connects, decodes and exits by itself', async (t) =
 
 t.test('examples/capture-and-stream.ts streams an Xvfb it starts to a viewer, and stops on SIGTERM', async (t) => {
   const { startDaemon, SECRET } = await import('../helpers/daemon.js');
-  const { mintToken } = await import('../../lib/signaling/token.js');
+  const { mintToken } = await import('../../lib/signaling/daemon/token.js');
   const daemon = await startDaemon();
   t.teardown(() => daemon.app.close());
   const display = `:${150 + Math.floor(Math.random() * 50)}`;

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const cli = (args: string[], env: NodeJS.ProcessEnv = {}) =>
-  spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'lib', 'cli.ts'), ...args], {
+  spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'lib', 'cli', 'cli.ts'), ...args], {
     encoding: 'utf8',
     timeout: 60_000,
     env: { ...process.env, WEBRTCBIN_URL: '', WEBRTCBIN_SESSION: '', ...env },

@@ -86,7 +86,7 @@ if (process.getuid?.() !== 0 || !has('debootstrap') || !has('mkfs.ext4')) {
 
   t.test('the tree boots with systemd and its agent streams to a daemon', { skip: has('systemd-nspawn') ? false : 'no systemd-nspawn (apt-get install systemd-container)' }, async (t) => {
     const { startDaemon, SECRET } = await import('../helpers/daemon.js');
-    const { mintToken } = await import('../../lib/signaling/token.js');
+    const { mintToken } = await import('../../lib/signaling/daemon/token.js');
     const { nodeViewer } = await import('../helpers/node-viewer.js');
     const daemon = await startDaemon();
     t.teardown(() => daemon.app.close());

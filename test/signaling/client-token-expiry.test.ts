@@ -2,9 +2,9 @@
 // daemon when its token's lease ends while joined: it stops at once with a typed reason, and never
 // presents the expired token again (the daemon counts every WebSocket it accepts).
 import t from 'tap';
-import { mintToken } from '../../lib/signaling/token.js';
+import { mintToken } from '../../lib/signaling/daemon/token.js';
 import { SignalingClient, SignalingError, type DisconnectInfo } from '../../lib/signaling/client.js';
-import { publish } from '../../lib/publish.js';
+import { publish } from '../../lib/publish/publisher.js';
 import { SECRET, startDaemon } from '../helpers/daemon.js';
 import { runAgentWithTokenFile } from '../helpers/fixture.js';
 import { once } from '../helpers/wait.js';

@@ -6,8 +6,8 @@
 import t from 'tap';
 import { prng, type Rng } from '../helpers/prng.js';
 import { TextDecoder } from 'node:util';
-import { mintToken, verifyToken } from '../../lib/signaling/token.js';
-import { ERROR_CODES, checkClientMessage } from '../../lib/signaling/protocol.js';
+import { mintToken, verifyToken } from '../../lib/signaling/daemon/token.js';
+import { ERROR_CODES, checkClientMessage } from '../../lib/signaling/protocol/messages.js';
 import { RawClient, SECRET, startDaemon } from '../helpers/daemon.js';
 
 const unhandled: unknown[] = [];

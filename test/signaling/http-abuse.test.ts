@@ -3,9 +3,9 @@
 // daemon that sends it garbage. Every case a clear status or a dropped message; nothing crashes; a
 // good client works afterwards.
 import t from 'tap';
-import { publish } from '../../lib/publish.js';
+import { publish } from '../../lib/publish/publisher.js';
 import { WebRtcPeer, livePeerCount } from '../../lib/index.js';
-import { mintToken } from '../../lib/signaling/token.js';
+import { mintToken } from '../../lib/signaling/daemon/token.js';
 import { SECRET, startDaemon, startScriptedDaemon } from '../helpers/daemon.js';
 import { waitFor } from '../helpers/wait.js';
 

@@ -3,7 +3,7 @@
 // reach a log line or /metrics, error paths included.
 import t from 'tap';
 import net from 'node:net';
-import { mintToken } from '../../lib/signaling/token.js';
+import { mintToken } from '../../lib/signaling/daemon/token.js';
 import { RawClient, SECRET, startDaemon } from '../helpers/daemon.js';
 
 const unhandled: unknown[] = [];

@@ -4,8 +4,8 @@
 import t from 'tap';
 import net from 'node:net';
 import WebSocket from 'ws';
-import { mintToken } from '../../lib/signaling/token.js';
-import { redactSecrets } from '../../lib/signaling/redact.js';
+import { mintToken } from '../../lib/signaling/daemon/token.js';
+import { redactSecrets } from '../../lib/signaling/daemon/redact.js';
 import { RawClient, SECRET, startDaemon } from '../helpers/daemon.js';
 
 const CANARY = 'CanaryTokenZq7Xw3Lp9';

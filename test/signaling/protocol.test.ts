@@ -1,7 +1,7 @@
 // The daemon's protocol against raw WebSocket clients: every message type, valid and invalid, tokens,
 // limits, and a daemon that keeps serving everyone else through all of it.
 import t from 'tap';
-import { mintToken } from '../../lib/signaling/token.js';
+import { mintToken } from '../../lib/signaling/daemon/token.js';
 import { RawClient, SECRET, startDaemon } from '../helpers/daemon.js';
 
 const token = (session: string, role: 'viewer' | 'publisher', ttlSeconds = 600) => mintToken({ secret: SECRET, session, role, ttlSeconds });
@@ -217,7 +217,7 @@ t.test('the daemon refuses to start without a secret unless insecure', async (t)
 
 t.test('mounted as a plugin inside an existing Fastify app, under a prefix', async (t) => {
   const Fastify = (await import('fastify')).default;
-  const { signaling } = await import('../../lib/signaling/server.js');
+  const { signaling } = await import('../../lib/signaling/daemon/server.js');
   const app = Fastify();
   app.get('/controller/own-route', async () => ({ mine: true }));
   await app.register(signaling, { secret: SECRET, prefix: '/rtc' });

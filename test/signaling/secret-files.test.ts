@@ -6,12 +6,12 @@ import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SECRETS, SecretFileError, resolveSecret } from '../../lib/secrets.js';
+import { SECRETS, SecretFileError, resolveSecret } from '../../lib/cli/secrets.js';
 import { InvalidArgumentError } from '../../lib/errors.js';
-import { verifyToken } from '../../lib/signaling/token.js';
+import { verifyToken } from '../../lib/signaling/daemon/token.js';
 import { runNode } from '../helpers/fixture.js';
 
-const cliPath = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'lib', 'cli.ts');
+const cliPath = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'lib', 'cli', 'cli.ts');
 const cli = (args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 30_000) =>
   runNode(['--import', 'tsx', cliPath, ...args], { env: { WEBRTCBIN_SECRET: '', WEBRTCBIN_SECRET_FILE: '', LOG_LEVEL: '', ...env }, timeoutMs });
 
@@ -101,7 +101,7 @@ t.test('webrtcbin signal --secret-file serves tokens of that secret; --secret on
       child.stderr.on('data', (d: Buffer) => (out += d.toString()));
       child.on('exit', () => reject(new Error(`the daemon exited: ${out}`)));
     });
-  const { mintToken } = await import('../../lib/signaling/token.js');
+  const { mintToken } = await import('../../lib/signaling/daemon/token.js');
   const fromFile = await run(['--secret-file', secretFile]);
   t.teardown(fromFile.stop);
   const good = mintToken({ secret: SECRET, session: 's', role: 'viewer' });

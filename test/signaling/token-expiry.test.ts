@@ -1,8 +1,8 @@
 // A token is a lease: at its `exp` the daemon tells the participant `bye {reason:'token-expired'}`,
 // removes it and closes its socket, so the publisher drops that viewer's peer (media and control end).
 import t from 'tap';
-import { mintToken } from '../../lib/signaling/token.js';
-import { publish } from '../../lib/publish.js';
+import { mintToken } from '../../lib/signaling/daemon/token.js';
+import { publish } from '../../lib/publish/publisher.js';
 import { RawClient, SECRET, startDaemon } from '../helpers/daemon.js';
 import { runAgentWithTokenFile } from '../helpers/fixture.js';
 import { nodeViewer } from '../helpers/node-viewer.js';

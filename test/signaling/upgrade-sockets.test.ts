@@ -37,7 +37,7 @@ t.test('an upgrade answered with 404 does not leave its socket open', async (t) 
 
 t.test('a controller that mounts the plugin closes them with closeUnansweredUpgrades(app)', async (t) => {
   const { default: Fastify } = await import('fastify');
-  const { closeUnansweredUpgrades, signaling } = await import('../../lib/signaling/server.js');
+  const { closeUnansweredUpgrades, signaling } = await import('../../lib/signaling/daemon/server.js');
   const { SECRET } = await import('../helpers/daemon.js');
   const app = Fastify();
   closeUnansweredUpgrades(app);

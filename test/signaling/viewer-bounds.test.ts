@@ -3,10 +3,10 @@
 // resource and token slot go with it; a flood of early candidates is bounded; a candidate with an
 // unknown mid is ignored with a warning instead of dropping the viewer.
 import t from 'tap';
-import { publish } from '../../lib/publish.js';
+import { publish } from '../../lib/publish/publisher.js';
 import { InvalidArgumentError, WebRtcPeer, livePeerCount } from '../../lib/index.js';
 import { SignalingClient, type Logger } from '../../lib/signaling/client.js';
-import { mintToken } from '../../lib/signaling/token.js';
+import { mintToken } from '../../lib/signaling/daemon/token.js';
 import { RawClient, SECRET, startDaemon, startScriptedDaemon } from '../helpers/daemon.js';
 import { waitFor } from '../helpers/wait.js';
 

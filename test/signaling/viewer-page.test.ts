@@ -5,8 +5,8 @@ import t from 'tap';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Frame } from 'playwright-core';
-import { publish } from '../../lib/publish.js';
-import { mintToken } from '../../lib/signaling/token.js';
+import { publish } from '../../lib/publish/publisher.js';
+import { mintToken } from '../../lib/signaling/daemon/token.js';
 import { InvalidArgumentError } from '../../lib/errors.js';
 import { launchChromium, waitForViewerFrames } from '../helpers/browser.js';
 import { SECRET, startDaemon } from '../helpers/daemon.js';
@@ -110,7 +110,7 @@ t.test('in Chromium: the page plays under its CSP; framing follows the policy; a
 t.test('webrtcbin signal --frame-ancestors sets the page\'s framing policy', async (t) => {
   const { spawn } = await import('node:child_process');
   const { fileURLToPath } = await import('node:url');
-  const cli = fileURLToPath(new URL('../../lib/cli.ts', import.meta.url));
+  const cli = fileURLToPath(new URL('../../lib/cli/cli.ts', import.meta.url));
   const child = spawn(process.execPath, ['--import', 'tsx', cli, 'signal', '--port', '0', '--insecure', '--frame-ancestors', 'self', '--frame-ancestors', 'https://controller.example.org/'], {
     env: { ...process.env, LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'inherit'],

@@ -3,7 +3,7 @@
 // client that hangs up before the 201 leaves nothing behind, and CORS headers go only to the WHEP/WHIP
 // routes.
 import t from 'tap';
-import { mintToken } from '../../lib/signaling/token.js';
+import { mintToken } from '../../lib/signaling/daemon/token.js';
 import { RawClient, SECRET, startDaemon } from '../helpers/daemon.js';
 
 const unhandled: unknown[] = [];

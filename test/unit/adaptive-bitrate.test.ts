@@ -1,6 +1,6 @@
 // The adaptive bitrate controller's decisions on synthetic receiver reports (no network, no timers).
 import t from 'tap';
-import { AdaptiveBitrate, BitrateController, BitrateGroup, readReport } from '../../lib/adaptive-bitrate.js';
+import { AdaptiveBitrate, BitrateController, BitrateGroup, readReport } from '../../lib/encoder/adaptive-bitrate.js';
 
 // One receiver report a second, like Chromium's for video at these rates.
 function feed(c: BitrateController, reports: { loss: number; rtt?: number; sent?: number }[], from = 0): number {

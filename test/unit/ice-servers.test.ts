@@ -1,6 +1,6 @@
-// Pure unit tests for lib/ice-servers.ts: W3C RTCIceServer entries → webrtcbin stun/turn URIs.
+// Pure unit tests for lib/media/ice-servers.ts: W3C RTCIceServer entries → webrtcbin stun/turn URIs.
 import t from 'tap';
-import { toWebrtcbinIce, redactIceUri } from '../../lib/ice-servers.js';
+import { toWebrtcbinIce, redactIceUri } from '../../lib/media/ice-servers.js';
 import { InvalidArgumentError, WebRtcBinError } from '../../lib/errors.js';
 
 const invalid = (message: RegExp) => ({ name: 'InvalidArgumentError', code: 'ERR_INVALID_ARGUMENT', message });

@@ -1,5 +1,5 @@
 // Property-based fuzzing of the input channel's parser (lib/input/protocol.ts, applied in
-// lib/publish.ts as JSON.parse + checkViewerMessage). It is TypeScript, so the libFuzzer targets in
+// lib/publish/publisher.ts as JSON.parse + checkViewerMessage). It is TypeScript, so the libFuzzer targets in
 // fuzz/ do not apply; instead seeded random messages, mostly mutations of valid ones at the edges of
 // each field, are checked against a reference predicate written here from the protocol's rules (a
 // differential oracle): the schema must accept exactly what the rules allow, never throw, and never

@@ -1,6 +1,6 @@
-// Pure unit tests for lib/media.ts: GStreamer descriptions and RTP caps (no pipeline is built).
+// Pure unit tests for lib/media/send.ts: GStreamer descriptions and RTP caps (no pipeline is built).
 import t from 'tap';
-import { planSend, receiveCaps, sendPreferencesFor, receiveElements, PAYLOAD_TYPES } from '../../lib/media.js';
+import { planSend, receiveCaps, sendPreferencesFor, receiveElements, PAYLOAD_TYPES } from '../../lib/media/send.js';
 import { InvalidArgumentError } from '../../lib/errors.js';
 import type { SourceOptions, SendVideoOptions } from '../../lib/types.js';
 

@@ -1,6 +1,6 @@
-// Pure unit tests for lib/offer-match.ts against a Chrome-like offer.
+// Pure unit tests for lib/media/offer-match.ts against a Chrome-like offer.
 import t from 'tap';
-import { offeredVideoCodecs, matchOfferedCodec } from '../../lib/offer-match.js';
+import { offeredVideoCodecs, matchOfferedCodec } from '../../lib/media/offer-match.js';
 
 // Shaped after a Chrome 12x offer: audio first, then video, then data. Chrome puts profile-level-id last.
 const CHROME_OFFER_LINES = [

@@ -1,7 +1,7 @@
-// Pure unit tests for lib/packages.ts (+ rootfs/packages.txt) and lib/errors.ts.
+// Pure unit tests for lib/native/packages.ts (+ rootfs/packages.txt) and lib/errors.ts.
 import t from 'tap';
 import { readFileSync } from 'node:fs';
-import { ELEMENTS, packageFor } from '../../lib/packages.js';
+import { ELEMENTS, packageFor } from '../../lib/native/packages.js';
 import {
   WebRtcBinError,
   MissingPluginError,

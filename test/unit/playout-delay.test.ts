@@ -1,7 +1,7 @@
-// lib/playout-delay.ts: the option's validation, the caps field webrtcbin turns into a=extmap, and
+// lib/media/playout-delay.ts: the option's validation, the caps field webrtcbin turns into a=extmap, and
 // reading the id an answer kept. (The native writer is exercised by bench/latency.ts against Chromium.)
 import t from 'tap';
-import { acceptedPlayoutDelayId, checkPlayoutDelay, playoutDelayCapsField, PLAYOUT_DELAY_ID, PLAYOUT_DELAY_URI } from '../../lib/playout-delay.js';
+import { acceptedPlayoutDelayId, checkPlayoutDelay, playoutDelayCapsField, PLAYOUT_DELAY_ID, PLAYOUT_DELAY_URI } from '../../lib/media/playout-delay.js';
 
 t.test('option validation', async (t) => {
   t.same(checkPlayoutDelay({ minMs: 0, maxMs: 0 }), { minMs: 0, maxMs: 0 });

@@ -1,7 +1,7 @@
 // The clipboard and resize messages of the input channel, and video.scale 'fit' in the media plan.
 import t from 'tap';
 import { MAX_CLIPBOARD_CHARS, checkAgentMessage, checkViewerMessage } from '../../lib/input/protocol.js';
-import { planSend } from '../../lib/media.js';
+import { planSend } from '../../lib/media/send.js';
 
 t.test('viewer → agent: clipboard and resize are bounded', async (t) => {
   t.ok(checkViewerMessage.Check({ t: 'clipboard', text: 'héllo ☃' }));

@@ -28,21 +28,21 @@ t.test('webrtcbin-agent.service runs `webrtcbin stream` with /etc/webrtcbin/agen
   t.match(unit, /^EnvironmentFile=\/etc\/webrtcbin\/agent\.env$/m);
   t.match(unit, /^LoadCredential=webrtcbin-token:\/etc\/webrtcbin\/agent\.token$/m, 'the token comes as a systemd credential');
   t.notMatch(unit, /--(?:token|secret)\b/, 'no secret on the command line');
-  t.match(read('lib/secrets.ts'), /credential: 'webrtcbin-token'/, 'stream reads that credential');
+  t.match(read('lib/cli/secrets.ts'), /credential: 'webrtcbin-token'/, 'stream reads that credential');
   t.match(unit, /^WantedBy=multi-user\.target$/m);
   t.match(unit, /^RestartPreventExitStatus=2$/m, 'no restart loop while unconfigured (stream exits 2)');
-  t.match(read('lib/cli.ts'), /case 'stream':/, 'the cli has the stream command');
+  t.match(read('lib/cli/cli.ts'), /case 'stream':/, 'the cli has the stream command');
   t.match(read('rootfs/build.sh'), /webrtcbin-agent\.env" "\$out\/etc\/webrtcbin\/agent\.env"/, 'build.sh installs the env file where the unit reads it');
 });
 
 t.test('agent.env names only variables that webrtcbin stream reads', async (t) => {
-  const stream = read('lib/stream.ts');
+  const stream = read('lib/cli/stream.ts');
   const keys = [...read('rootfs/webrtcbin-agent.env').matchAll(/^#?([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]!);
   t.ok(keys.includes('WEBRTCBIN_URL') && keys.includes('WEBRTCBIN_SESSION'), keys.join(' '));
   t.notOk(keys.includes('WEBRTCBIN_TOKEN'), 'the token is a credential file, not an environment variable');
   for (const key of keys) {
     if (key === 'DISPLAY' || key === 'XAUTHORITY') continue; // read by stream.ts (DISPLAY) and Xlib (XAUTHORITY)
-    t.ok(stream.includes(`env.${key}`), `lib/stream.ts reads ${key}`);
+    t.ok(stream.includes(`env.${key}`), `lib/cli/stream.ts reads ${key}`);
   }
-  t.ok(stream.includes('env.DISPLAY'), 'lib/stream.ts reads DISPLAY');
+  t.ok(stream.includes('env.DISPLAY'), 'lib/cli/stream.ts reads DISPLAY');
 });

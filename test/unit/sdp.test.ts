@@ -1,6 +1,6 @@
-// Pure unit tests for lib/sdp.ts: description validation, mids per m-section, candidate normalisation.
+// Pure unit tests for lib/media/sdp.ts: description validation, mids per m-section, candidate normalisation.
 import t from 'tap';
-import { validateDescription, midsOf, normalizeCandidate } from '../../lib/sdp.js';
+import { validateDescription, midsOf, normalizeCandidate } from '../../lib/media/sdp.js';
 import { InvalidArgumentError } from '../../lib/errors.js';
 
 const invalid = (message: RegExp) => ({ name: 'InvalidArgumentError', code: 'ERR_INVALID_ARGUMENT', message });

@@ -6,9 +6,9 @@ import { runNode } from '../helpers/fixture.js';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { SignalingClient, SignalingError, type ProtocolErrorInfo, type SignalingState } from '../../lib/signaling/client.js';
-import { checkClientMessage } from '../../lib/signaling/protocol.js';
-import { publish } from '../../lib/publish.js';
-import { WebRtcPeer } from '../../lib/peer.js';
+import { checkClientMessage } from '../../lib/signaling/protocol/messages.js';
+import { publish } from '../../lib/publish/publisher.js';
+import { WebRtcPeer } from '../../lib/peer/peer.js';
 import { InvalidArgumentError, InvalidStateError } from '../../lib/errors.js';
 import { once, waitFor } from '../helpers/wait.js';
 
@@ -386,7 +386,7 @@ function runChild(script: string, env: Record<string, string>, timeoutMs = 20_00
 }
 
 const clientModule = fileURLToPath(new URL('../../lib/signaling/client.ts', import.meta.url));
-const publishModule = fileURLToPath(new URL('../../lib/publish.ts', import.meta.url));
+const publishModule = fileURLToPath(new URL('../../lib/publish/publisher.ts', import.meta.url));
 
 t.test('after close() nothing keeps the process alive (joined, and waiting to retry)', async (t) => {
   const daemon = await setup(t);

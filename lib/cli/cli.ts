@@ -1,0 +1,192 @@
+#!/usr/bin/env node
+// The `webrtcbin` command: doctor, selftest, signal (the daemon), token, start (daemon + stream, the quick
+// start), stream (the VM agent).
+import { parseArgs } from 'node:util';
+import { checkEnvironment, formatReport } from '../native/elements.js';
+import { SECRETS, argvSecretWarning, resolveSecret, warnArgvSecret } from './secrets.js';
+
+const USAGE = `usage: webrtcbin <command> [options]
+
+commands:
+  doctor [--json]     check every GStreamer element node-webrtcbin needs; exits 1 when a required
+                      one is missing and names the Debian package
+  selftest            negotiate real peers over loopback and decode frames: proves an installation
+      --codec vp8,vp9,h264 (every installed one)  --seconds N (3)  --min-frames N
+      --xvfb [--display :N] (also an X11 capture of an Xvfb it starts)  --signaling (also daemon + publish() + viewer)
+  signal              run the signaling daemon
+      --port N (PORT, 8080)   --host ADDR (127.0.0.1)
+      --secret-file FILE (WEBRTCBIN_SECRET_FILE, systemd credential webrtcbin-secret; or WEBRTCBIN_SECRET)
+      --insecure (local development only: no tokens)
+      --stun URL ... (WEBRTCBIN_STUN, comma-separated)   --turn URL ... (WEBRTCBIN_TURN)
+      --turn-secret-file FILE (WEBRTCBIN_TURN_SECRET_FILE or WEBRTCBIN_TURN_SECRET: coturn use-auth-secret,
+                      time-limited credentials)
+      --turn-username U --turn-credential-file FILE (static TURN credentials; never logged)
+      --allowed-origin URL ...   --max-message-bytes N (65536)   --log-level LEVEL (info)
+      --max-sockets-per-ip N (64)   --max-joins-per-token N (32)   --join-timeout-ms N (10000; 0: off)
+      --frame-ancestors SRC ... (WEBRTCBIN_FRAME_ANCESTORS; 'self'): origins that may frame the viewer page
+      (--secret, --turn-secret, --turn-credential S still work but every local user can read argv: a warning)
+  token               mint a session token
+      --secret-file FILE (WEBRTCBIN_SECRET_FILE or WEBRTCBIN_SECRET)  --session NAME  --role viewer|publisher (viewer)
+      --ttl SECONDS (3600)  --control (the viewer may send input)
+  start               the quick start: daemon + stream (the X display when DISPLAY is set, else a
+                      test pattern) and print the URL to open
+      --port N (8080)  --host ADDR (0.0.0.0)  --session NAME (demo)  --codec vp8|vp9|h264
+      --display :N     --xvfb (start Xvfb on --display, default :99)
+  stream              the VM agent: stream the X display to a session of a daemon elsewhere
+      --url WS_URL (WEBRTCBIN_URL)  --session NAME (WEBRTCBIN_SESSION)
+      --token-file FILE (WEBRTCBIN_TOKEN_FILE, systemd credential webrtcbin-token; or WEBRTCBIN_TOKEN)
+      --display :N (DISPLAY)  --xvfb (WEBRTCBIN_XVFB=1)  --codec vp8|vp9|h264 (WEBRTCBIN_CODEC)
+      --bitrate KBPS --fps N --width W --height H (WEBRTCBIN_BITRATE, _FPS, _WIDTH, _HEIGHT)
+      --audio pulse|test|none (WEBRTCBIN_AUDIO)   exit 3: the X display was lost; exit 2: bad usage or
+                      the daemon refused the token or it expired while streaming (write a new
+                      one, then restart)`;
+
+function list(values: string[] | undefined, env: string | undefined): string[] {
+  const fromEnv = env ? env.split(',').map((s) => s.trim()).filter(Boolean) : [];
+  return values?.length ? values : fromEnv;
+}
+
+const nonEmpty = (values: string[]) => (values.length ? values : undefined);
+
+async function signal(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      secret: { type: 'string' },
+      'secret-file': { type: 'string' },
+      insecure: { type: 'boolean' },
+      stun: { type: 'string', multiple: true },
+      turn: { type: 'string', multiple: true },
+      'turn-secret': { type: 'string' },
+      'turn-secret-file': { type: 'string' },
+      'turn-username': { type: 'string' },
+      'turn-credential': { type: 'string' },
+      'turn-credential-file': { type: 'string' },
+      'frame-ancestors': { type: 'string', multiple: true },
+      'allowed-origin': { type: 'string', multiple: true },
+      'max-message-bytes': { type: 'string' },
+      'max-sockets-per-ip': { type: 'string' },
+      'max-joins-per-token': { type: 'string' },
+      'join-timeout-ms': { type: 'string' },
+      'log-level': { type: 'string' },
+    },
+  });
+  const limit = (flag: 'max-message-bytes' | 'max-sockets-per-ip' | 'max-joins-per-token' | 'join-timeout-ms'): number | undefined => {
+    const text = values[flag];
+    if (text === undefined) return undefined;
+    const n = Number(text);
+    const min = flag === 'max-message-bytes' ? 1 : 0; // 0 turns a cap or the join timeout off
+    if (!Number.isInteger(n) || n < min) throw new Error(`--${flag} must be a whole number of at least ${min} (got ${JSON.stringify(text)})`);
+    return n;
+  };
+  // Read once, before anything starts: a missing or empty file stops here with its path.
+  const secret = resolveSecret(SECRETS.secret, { value: values.secret, file: values['secret-file'] });
+  const turnSecret = resolveSecret(SECRETS.turnSecret, { value: values['turn-secret'], file: values['turn-secret-file'] });
+  const turnCredential = resolveSecret(SECRETS.turnCredential, { value: values['turn-credential'], file: values['turn-credential-file'] });
+  const { createSignalingServer } = await import('../signaling/daemon/server.js');
+  const app = await createSignalingServer({
+    secret: secret.value,
+    insecure: values.insecure === true,
+    ice: {
+      stun: list(values.stun, process.env.WEBRTCBIN_STUN),
+      turn: list(values.turn, process.env.WEBRTCBIN_TURN),
+      turnSecret: turnSecret.value,
+      turnUsername: values['turn-username'] ?? process.env.WEBRTCBIN_TURN_USERNAME,
+      turnCredential: turnCredential.value,
+    },
+    frameAncestors: nonEmpty(list(values['frame-ancestors'], process.env.WEBRTCBIN_FRAME_ANCESTORS)),
+    allowedOrigins: values['allowed-origin'],
+    maxMessageBytes: limit('max-message-bytes'),
+    maxSocketsPerIp: limit('max-sockets-per-ip'),
+    maxJoinsPerToken: limit('max-joins-per-token'),
+    joinTimeoutMs: limit('join-timeout-ms'),
+    logLevel: values['log-level'] ?? process.env.LOG_LEVEL,
+  });
+  for (const [spec, resolved] of [[SECRETS.secret, secret], [SECRETS.turnSecret, turnSecret], [SECRETS.turnCredential, turnCredential]] as const) {
+    if (!resolved.onArgv) continue;
+    const { msg, ...fields } = argvSecretWarning(spec);
+    app.log.warn(fields, msg);
+  }
+  await app.listen({ port: Number(values.port ?? process.env.PORT ?? 8080), host: values.host ?? process.env.HOST ?? '127.0.0.1' });
+  const stop = async () => {
+    await app.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  return -1; // keeps running
+}
+
+async function token(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      secret: { type: 'string' },
+      'secret-file': { type: 'string' },
+      session: { type: 'string' },
+      role: { type: 'string' },
+      ttl: { type: 'string' },
+      control: { type: 'boolean' },
+    },
+  });
+  const { mintToken } = await import('../signaling/daemon/token.js');
+  const resolved = resolveSecret(SECRETS.secret, { value: values.secret, file: values['secret-file'] });
+  if (resolved.onArgv) warnArgvSecret(SECRETS.secret);
+  const secret = resolved.value;
+  if (!secret) throw new Error('token needs --secret-file FILE (or WEBRTCBIN_SECRET_FILE, or WEBRTCBIN_SECRET)');
+  if (!values.session) throw new Error('token needs --session NAME');
+  const role = values.role ?? 'viewer';
+  if (role !== 'viewer' && role !== 'publisher') throw new Error('--role must be viewer or publisher');
+  console.log(mintToken({ secret, session: values.session, role, ttlSeconds: values.ttl ? Number(values.ttl) : 3600, control: values.control }));
+  return 0;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'doctor': {
+      const report = checkEnvironment();
+      if (rest.includes('--json')) console.log(JSON.stringify(report, null, 2));
+      else console.log(formatReport(report));
+      return report.ok ? 0 : 1;
+    }
+    case 'selftest': {
+      const { selftest } = await import('./selftest.js');
+      return selftest(rest);
+    }
+    case 'stream': {
+      const { stream } = await import('./stream.js');
+      await stream(rest);
+      return -1;
+    }
+    case 'signal':
+      return signal(rest);
+    case 'token':
+      return token(rest);
+    case 'start': {
+      const { start } = await import('./start.js');
+      await start(rest);
+      return -1;
+    }
+    case undefined:
+    case '-h':
+    case '--help':
+      console.log(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      console.error(`webrtcbin: unknown command '${command}'\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (error: unknown) => {
+    console.error(`webrtcbin: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = 1;
+  },
+);

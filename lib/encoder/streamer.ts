@@ -1,0 +1,90 @@
+// Streamer: one capture → convert → encode pipeline per source, fanned out to one webrtcbin peer per
+// viewer. A second, fourth or eighth viewer costs its own payloader, SRTP and ICE, not another encoder.
+// With no viewer the encoder receives nothing (a valve before it is shut).
+import { EventEmitter } from 'node:events';
+import { loadBinding, type NativeEvent, type NativePeer } from '../native/binding.js';
+import { elementsPresent } from '../native/elements.js';
+import { GStreamerError, InvalidArgumentError, InvalidStateError, MissingPluginError, busError, fromNative } from '../errors.js';
+import { planSharedEncoder } from '../media/send.js';
+import { SHARED_ENCODER, WebRtcPeer } from '../peer/peer.js';
+import type { SendVideoOptions, SourceOptions, VideoCodec, WebRtcPeerOptions } from '../types.js';
+
+export interface StreamerEvents {
+  error: [Error];
+  warning: [GStreamerError];
+}
+
+export interface StreamerOptions {
+  source: SourceOptions;
+  video?: SendVideoOptions;
+}
+
+export class Streamer extends EventEmitter<StreamerEvents> {
+  readonly codec: VideoCodec;
+  /** @internal the encoder-mode native peer that subscribers attach to */
+  readonly native: NativePeer;
+  #closing: Promise<void> | undefined;
+
+  constructor(options: StreamerOptions) {
+    super();
+    const present = elementsPresent(['x264enc', 'openh264enc']);
+    const plan = planSharedEncoder(options.source, options.video ?? {}, (name) => present.get(name) === true);
+    const have = elementsPresent(plan.elements);
+    const missing = plan.elements.find((e) => !have.get(e));
+    if (missing) throw new MissingPluginError(missing);
+    try {
+      this.native = new (loadBinding().NativePeer)({ encoderDescription: plan.description });
+    } catch (error) {
+      throw fromNative(error, 'Streamer');
+    }
+    this.codec = plan.codec;
+    this.native.onevent = (event: NativeEvent) => {
+      if (event.type === 'bus-error') {
+        const error = busError(event);
+        if (this.listenerCount('error') > 0) this.emit('error', error);
+        else process.emitWarning(error.message, { code: 'WEBRTCBIN_ERROR' });
+      } else if (event.type === 'bus-warning') {
+        this.emit('warning', new GStreamerError(event));
+      }
+    };
+    // The streamer alone never keeps the process alive; its peers do while they are open.
+    this.native.unref();
+  }
+
+  /** A peer that sends this streamer's encoded video (same options as WebRtcPeer, minus media). */
+  createPeer(options: Omit<WebRtcPeerOptions, 'source' | 'video'> = {}): WebRtcPeer {
+    if (this.#closing) throw new InvalidStateError('the streamer is closed');
+    return new WebRtcPeer({ ...options, [SHARED_ENCODER]: this } as WebRtcPeerOptions);
+  }
+
+  /** Frames the encoder produced, peers it currently feeds, and unchanged frames it was spared. */
+  get stats(): { framesEncoded: number; subscribers: number; framesUnchanged: number } {
+    return this.native.encoderStats();
+  }
+
+  /**
+   * Changes the shared encoder's target bitrate (kbit/s, whole, 50–100000) for every viewer at once
+   * and returns what the encoder now targets. publish() drives this from its adaptive controller.
+   */
+  setBitrate(kbps: number): number {
+    if (this.#closing) throw new InvalidStateError('the streamer is closed');
+    if (!Number.isInteger(kbps) || kbps < 50 || kbps > 100_000) {
+      throw new InvalidArgumentError(`setBitrate: kbps must be a whole number from 50 to 100000 (got ${JSON.stringify(kbps)})`);
+    }
+    return this.native.setBitrate(kbps);
+  }
+
+  /** The shared encoder's current target bitrate, kbit/s. */
+  get bitrate(): number {
+    return this.#closing ? -1 : this.native.getBitrate();
+  }
+
+  /** Stops capture and encoding. Peers created from it stop receiving media; close them too. */
+  close(): Promise<void> {
+    if (!this.#closing) {
+      this.native.ref(); // keeps the process alive until the teardown has finished
+      this.#closing = this.native.close();
+    }
+    return this.#closing;
+  }
+}

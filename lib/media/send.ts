@@ -1,0 +1,297 @@
+// Turns `source` + `video` options into the GStreamer description the native layer builds, and the
+// RTP caps webrtcbin should negotiate. Low-latency encoder settings live here (see docs/architecture.md).
+import { InvalidArgumentError } from '../errors.js';
+import type { ReceiveVideoOptions, ScreenRegion, SendAudioOptions, SendVideoOptions, SourceOptions, VideoCodec } from '../types.js';
+
+export interface SendPlan {
+  codec: VideoCodec;
+  description: string;
+  caps: string;
+  /** Elements this plan instantiates, for the MissingPluginError check before anything is built. */
+  elements: string[];
+}
+
+export const PAYLOAD_TYPES: Record<VideoCodec, number> = { vp8: 96, vp9: 98, h264: 102 };
+
+const RTP_CAPS: Record<VideoCodec, string> = {
+  vp8: 'application/x-rtp,media=video,encoding-name=VP8,clock-rate=90000',
+  vp9: 'application/x-rtp,media=video,encoding-name=VP9,clock-rate=90000',
+  // Constrained baseline, packetization-mode 1: what every browser decodes.
+  h264: 'application/x-rtp,media=video,encoding-name=H264,clock-rate=90000,packetization-mode=(string)1',
+};
+
+// What the offer advertises for H.264: constrained baseline (any level is decoded by browsers; the
+// encoder's own level, e.g. 42c01f at 720p or 42c028 at 1080p, stays in the stream).
+const H264_PROFILE = '';
+
+function rtpCaps(codec: VideoCodec): string {
+  return `${RTP_CAPS[codec]},payload=${PAYLOAD_TYPES[codec]}`;
+}
+
+/** Codec preferences of a transceiver: the stream's caps plus what the offer should say. */
+function preferenceCaps(codec: VideoCodec): string {
+  return rtpCaps(codec) + (codec === 'h264' ? H264_PROFILE : '');
+}
+
+/** Codec preferences for the send transceiver once a remote offer chose `payloadType`. */
+export function sendPreferencesFor(codec: VideoCodec, payloadType: number): string {
+  return `${RTP_CAPS[codec]},payload=${payloadType}`;
+}
+
+/** Receive caps following a remote offer's payload types (VP8, VP9, H.264 packetization-mode 1). */
+export function receiveCapsForOffer(offered: { payloadType: number; name: string; params: Map<string, string> }[]): string | undefined {
+  const structures: string[] = [];
+  for (const codec of offered) {
+    const name = codec.name.toLowerCase() as VideoCodec;
+    if (!(name in RTP_CAPS)) continue;
+    if (name === 'h264' && codec.params.get('packetization-mode') !== '1') continue;
+    structures.push(`${RTP_CAPS[name]},payload=${codec.payloadType}`);
+  }
+  return structures.length ? structures.join(';') : undefined;
+}
+
+/** Caps of a receive-only transceiver: every codec we can decode. */
+export function receiveCaps(): string {
+  return (['vp8', 'vp9', 'h264'] as const).map(preferenceCaps).join(';');
+}
+
+export function receiveElements(options: ReceiveVideoOptions): string[] {
+  void options;
+  return ['decodebin', 'appsink', 'videoconvert'];
+}
+
+function positiveInt(value: unknown, name: string, fallback: number, max: number, min = 1): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new InvalidArgumentError(`video.${name} must be a whole number from ${min} to ${max} (got ${JSON.stringify(value)})`);
+  }
+  return value;
+}
+
+// Printable, no quotes or pipeline syntax: safe to splice into a description.
+const SAFE_TOKEN = /^[\w.:-]+$/;
+
+/** A capture rectangle: whole pixels, at least 16×16 (the encoders' floor). */
+export function checkRegion(region: unknown): ScreenRegion {
+  const r = region as Partial<ScreenRegion> | null;
+  const whole = (v: unknown, min: number) => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= 16384;
+  if (!r || typeof r !== 'object' || !whole(r.x, 0) || !whole(r.y, 0) || !whole(r.width, 16) || !whole(r.height, 16)) {
+    throw new InvalidArgumentError(`source.region must be {x, y, width, height} in whole pixels (x, y ≥ 0; width, height ≥ 16); got ${JSON.stringify(region)}`);
+  }
+  return { x: r.x!, y: r.y!, width: r.width!, height: r.height! };
+}
+
+function sourceDescription(source: SourceOptions): { description: string; elements: string[] } {
+  if (!source || typeof source !== 'object') throw new InvalidArgumentError('source must be {kind: "test" | "x11" | "pipeline", …}');
+  switch (source.kind) {
+    case 'test': {
+      const pattern = source.pattern ?? 'smpte';
+      if (!SAFE_TOKEN.test(pattern)) throw new InvalidArgumentError(`source.pattern ${JSON.stringify(pattern)} is not a videotestsrc pattern`);
+      return { description: `videotestsrc is-live=true pattern=${pattern}`, elements: ['videotestsrc'] };
+    }
+    case 'x11': {
+      const display = source.display ?? process.env.DISPLAY;
+      if (!display) {
+        throw new InvalidArgumentError('source x11 needs a display: pass {kind: "x11", display: ":0"} or set DISPLAY');
+      }
+      if (!SAFE_TOKEN.test(display)) throw new InvalidArgumentError(`source.display ${JSON.stringify(display)} is not an X display name`);
+      const pointer = source.showPointer === false ? 'false' : 'true';
+      let region = '';
+      if (source.region !== undefined) {
+        const r = checkRegion(source.region);
+        // ximagesrc's end coordinates are inclusive.
+        region = ` startx=${r.x} starty=${r.y} endx=${r.x + r.width - 1} endy=${r.y + r.height - 1}`;
+      }
+      // A fixed capture rate (no damage events): use-damage can stall H.264 until the next IDR.
+      return {
+        description: `ximagesrc display-name=${display} use-damage=false show-pointer=${pointer}${region}`,
+        elements: ['ximagesrc'],
+      };
+    }
+    case 'pipeline': {
+      if (typeof source.description !== 'string' || source.description.trim() === '') {
+        throw new InvalidArgumentError('source.description must be a non-empty GStreamer description that outputs raw video');
+      }
+      if (source.description.includes('!') && /!\s*$/.test(source.description.trim())) {
+        throw new InvalidArgumentError('source.description must not end with "!"');
+      }
+      return { description: source.description.trim(), elements: [] };
+    }
+    default:
+      throw new InvalidArgumentError(`source.kind must be "test", "x11" or "pipeline" (got ${JSON.stringify((source as { kind: unknown }).kind)})`);
+  }
+}
+
+interface EncoderParts {
+  /** Raw video in, encoded video out. */
+  encode: string;
+  /** Encoded video in, RTP out (the payloader is named "pay"). */
+  pay: string;
+  elements: string[];
+}
+
+function encoderParts(codec: VideoCodec, kbps: number, fps: number, h264Encoder: string): EncoderParts {
+  const keyframeEvery = fps * 2;
+  const pt = PAYLOAD_TYPES[codec];
+  switch (codec) {
+    case 'vp8':
+      // deadline=1 (realtime), no lag frames (libvpx buffers otherwise), fastest cpu-used.
+      return {
+        encode:
+          `vp8enc deadline=1 cpu-used=-16 lag-in-frames=0 end-usage=cbr target-bitrate=${kbps * 1000} ` +
+          `keyframe-max-dist=${keyframeEvery} threads=2 error-resilient=partitions buffer-initial-size=100 buffer-optimal-size=120 buffer-size=150`,
+        pay: `rtpvp8pay name=pay pt=${pt} picture-id-mode=15-bit mtu=1200`,
+        elements: ['vp8enc', 'rtpvp8pay'],
+      };
+    case 'vp9':
+      return {
+        encode:
+          `vp9enc deadline=1 cpu-used=8 lag-in-frames=0 end-usage=cbr target-bitrate=${kbps * 1000} ` +
+          `keyframe-max-dist=${keyframeEvery} threads=2 row-mt=true`,
+        pay: `rtpvp9pay name=pay pt=${pt} picture-id-mode=15-bit mtu=1200`,
+        elements: ['vp9enc', 'rtpvp9pay'],
+      };
+    case 'h264':
+      if (h264Encoder === 'openh264enc') {
+        return {
+          encode:
+            `openh264enc bitrate=${kbps * 1000} complexity=low rate-control=bitrate gop-size=${keyframeEvery} ! ` +
+            'video/x-h264,profile=constrained-baseline,stream-format=byte-stream ! h264parse',
+          pay: `rtph264pay name=pay pt=${pt} config-interval=-1 aggregate-mode=zero-latency mtu=1200`,
+          elements: ['openh264enc', 'h264parse', 'rtph264pay'],
+        };
+      }
+      // ultrafast + zerolatency, sliced threads (frame threads add a frame of delay), no B-frames.
+      return {
+        encode:
+          `x264enc tune=zerolatency speed-preset=ultrafast bitrate=${kbps} key-int-max=${keyframeEvery} ` +
+          'bframes=0 sliced-threads=true ! video/x-h264,profile=constrained-baseline',
+        pay: `rtph264pay name=pay pt=${pt} config-interval=-1 aggregate-mode=zero-latency mtu=1200`,
+        elements: ['x264enc', 'rtph264pay'],
+      };
+  }
+}
+
+interface RawPlan {
+  codec: VideoCodec;
+  raw: string;
+  enc: EncoderParts;
+  elements: string[];
+}
+
+// Source → raw I420 at the requested size and rate, and the encoder for the codec.
+function planRaw(source: SourceOptions, video: SendVideoOptions, h264EncoderAvailable: (name: string) => boolean): RawPlan {
+  const codec = video.codec ?? 'vp8';
+  if (!['vp8', 'vp9', 'h264'].includes(codec)) {
+    throw new InvalidArgumentError(`video.codec must be "vp8", "vp9" or "h264" (got ${JSON.stringify(codec)})`);
+  }
+  const kbps = positiveInt(video.bitrate, 'bitrate', 2000, 100_000);
+  const fps = positiveInt(video.fps, 'fps', 30, 240);
+  // Encoders work on 4:2:0 macroblocks: sizes below 16 are refused, odd ones made even.
+  const width = positiveInt(video.width, 'width', 1280, 7680, 16);
+  const height = positiveInt(video.height, 'height', 720, 4320, 16);
+  let h264: string = video.encoder ?? (h264EncoderAvailable('x264enc') ? 'x264enc' : 'openh264enc');
+  if (codec === 'h264' && h264 !== 'x264enc' && h264 !== 'openh264enc') {
+    throw new InvalidArgumentError('video.encoder must be "x264enc" or "openh264enc"');
+  }
+  if (codec !== 'h264') h264 = '';
+  const src = sourceDescription(source);
+  const w = width - (width % 2);
+  const h = height - (height % 2);
+  if (video.scale !== undefined && video.scale !== 'fixed' && video.scale !== 'fit') {
+    throw new InvalidArgumentError('video.scale must be "fixed" or "fit"');
+  }
+  // 'fit': ranges let videoscale pass the source's size through, or scale it down keeping its aspect.
+  const size = video.scale === 'fit' ? `width=[16,${w}],height=[16,${h}]` : `width=${w},height=${h}`;
+  // BT.601 at every size: GStreamer picks BT.709 from 720 lines up, which Chromium misreads (VP8 cannot
+  // signal it: red arrived as 230,0,2; H.264 blue as 0,0,239). test/e2e/colours.test.ts checks this.
+  const raw =
+    `${src.description} ! videorate drop-only=true ! videoscale ! videoconvert ! ` +
+    `video/x-raw,format=I420,${size},framerate=${fps}/1,pixel-aspect-ratio=1/1,colorimetry=bt601`;
+  const enc = encoderParts(codec, kbps, fps, h264);
+  return { codec, raw, enc, elements: [...src.elements, 'videorate', 'videoscale', 'videoconvert', 'queue', ...enc.elements] };
+}
+
+const ONE_BUFFER_QUEUE = 'queue max-size-buffers=1 max-size-bytes=0 max-size-time=0 leaky=downstream';
+
+export function planSend(
+  source: SourceOptions,
+  video: SendVideoOptions = {},
+  h264EncoderAvailable: (name: string) => boolean = () => true,
+): SendPlan {
+  const plan = planRaw(source, video, h264EncoderAvailable);
+  const description =
+    `${plan.raw} ! ${ONE_BUFFER_QUEUE} ! ${plan.enc.encode} ! ${plan.enc.pay} ! ` +
+    `capsfilter name=rtpcaps caps="${RTP_CAPS[plan.codec]}"`;
+  return { codec: plan.codec, description, caps: preferenceCaps(plan.codec), elements: plan.elements };
+}
+
+/**
+ * One capture + encoder for many peers: raw frames pass a valve (shut while nobody watches) into the
+ * encoder, whose output an appsink hands to every subscribed peer.
+ */
+export function planSharedEncoder(
+  source: SourceOptions,
+  video: SendVideoOptions = {},
+  h264EncoderAvailable: (name: string) => boolean = () => true,
+): { codec: VideoCodec; description: string; elements: string[] } {
+  const plan = planRaw(source, video, h264EncoderAvailable);
+  const description =
+    `${plan.raw} ! valve name=gate drop=true ! ${ONE_BUFFER_QUEUE} ! ${plan.enc.encode} ! ` +
+    'appsink name=encoded sync=false max-buffers=8 drop=false';
+  return { codec: plan.codec, description, elements: [...plan.elements, 'valve', 'appsink'] };
+}
+
+/** A peer fed by a shared encoder: its own appsrc and payloader (so each viewer keeps its payload type). */
+export function planSharedPeer(codec: VideoCodec): SendPlan {
+  const pay = encoderParts(codec, 1, 1, 'x264enc').pay;
+  const description =
+    'appsrc name=encsrc is-live=true format=time do-timestamp=true max-buffers=30 leaky-type=downstream ! ' +
+    `${pay} ! capsfilter name=rtpcaps caps="${RTP_CAPS[codec]}"`;
+  return { codec, description, caps: preferenceCaps(codec), elements: ['appsrc', pay.split(' ')[0]!] };
+}
+
+/** Opus as browsers offer it; 111 is Chromium's and Firefox's own number for it. */
+export const OPUS_PAYLOAD_TYPE = 111;
+// encoding-params: the SDP must say OPUS/48000/2 even before the encoder's caps are there.
+const OPUS_RTP_CAPS = 'application/x-rtp,media=audio,encoding-name=OPUS,clock-rate=48000,encoding-params=(string)2';
+
+export function opusPreferences(payloadType = OPUS_PAYLOAD_TYPE): string {
+  return `${OPUS_RTP_CAPS},payload=${payloadType}`;
+}
+
+/** Raw audio → Opus → RTP (payloader "apay"), for a peer's audio send transceiver. */
+export function planSendAudio(audio: SendAudioOptions): Omit<SendPlan, 'codec'> & { codec: 'opus' } {
+  if (!audio || typeof audio !== 'object') throw new InvalidArgumentError('audio must be {source: "test" | "pulse" | {pipeline}} or {receive: true}');
+  const kbps = audio.bitrate ?? 64;
+  if (typeof kbps !== 'number' || !Number.isInteger(kbps) || kbps < 6 || kbps > 510) {
+    throw new InvalidArgumentError(`audio.bitrate must be a whole number of kbit/s from 6 to 510 (got ${JSON.stringify(audio.bitrate)})`);
+  }
+  let source: string;
+  const elements: string[] = [];
+  if (audio.source === 'test') {
+    source = 'audiotestsrc is-live=true wave=sine freq=440 volume=0.2';
+    elements.push('audiotestsrc');
+  } else if (audio.source === 'pulse') {
+    const device = audio.device ?? '@DEFAULT_MONITOR@';
+    if (!/^[\w.@:-]+$/.test(device)) throw new InvalidArgumentError(`audio.device ${JSON.stringify(device)} is not a PulseAudio source name`);
+    // A small buffer: PulseAudio's default adds ~200 ms of capture latency. Its clock is not used (see
+    // NewPipeline in peer_core.cc): timestamps follow the pipeline's system clock.
+    source = `pulsesrc device=${device} buffer-time=20000 latency-time=10000 provide-clock=false`;
+    elements.push('pulsesrc');
+  } else if (audio.source && typeof audio.source === 'object' && typeof audio.source.pipeline === 'string' && audio.source.pipeline.trim()) {
+    if (/!\s*$/.test(audio.source.pipeline.trim())) throw new InvalidArgumentError('audio.source.pipeline must not end with "!"');
+    source = audio.source.pipeline.trim();
+  } else {
+    throw new InvalidArgumentError(`audio.source must be "test", "pulse" or {pipeline: "…"} (got ${JSON.stringify(audio.source)})`);
+  }
+  // 10 ms Opus frames (half the default) for latency, in-band FEC against loss (browsers offer
+  // useinbandfec=1); a leaky one-second queue so a stalled source never blocks the video.
+  const description =
+    `${source} ! audioconvert ! audioresample ! audio/x-raw,rate=48000,channels=2 ! ` +
+    'queue max-size-buffers=0 max-size-bytes=0 max-size-time=1000000000 leaky=downstream ! ' +
+    `opusenc bitrate=${kbps * 1000} frame-size=10 inband-fec=true packet-loss-percentage=5 ! rtpopuspay name=apay pt=${OPUS_PAYLOAD_TYPE} ! ` +
+    `capsfilter caps="${OPUS_RTP_CAPS}"`;
+  elements.push('audioconvert', 'audioresample', 'queue', 'opusenc', 'rtpopuspay');
+  return { codec: 'opus', description, caps: opusPreferences(), elements };
+}

@@ -1,0 +1,142 @@
+// Loads the native addon (a prebuild first, then a local build) and describes its surface: the one
+// interface the rest of lib/ depends on.
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { BindingLoadError } from '../errors.js';
+
+export type NativeEvent =
+  | { type: 'negotiation-needed' }
+  | { type: 'ice-candidate'; mline: number; candidate: string }
+  | { type: 'state'; name: string; value: string }
+  | { type: 'bus-error' | 'bus-warning'; source: string; domain: string; code: number; message: string; debug: string }
+  | { type: 'eos' }
+  | { type: 'latency' }
+  | { type: 'send-caps'; caps: string }
+  | { type: 'audio'; data: Buffer; sampleRate: number; channels: number; format: string; pts: number }
+  | { type: 'track'; kind: string; encoding: string }
+  | { type: 'frame'; width: number; height: number; pts: number; stride: number; format: string; data: Buffer; dropped: number; skipped: number; keyframe?: boolean }
+  | { type: 'data-channel'; channel: number; label: string }
+  | { type: 'channel-open' | 'channel-close'; channel: number }
+  | { type: 'channel-error'; channel: number; message: string }
+  | { type: 'channel-message'; channel: number; data: string | Buffer };
+
+export interface NativePeerOptions {
+  encoderDescription?: string;
+  encoder?: NativePeer;
+  sendDescription?: string;
+  sendCaps?: string;
+  sendAudioDescription?: string;
+  sendAudioCaps?: string;
+  receiveCaps?: string;
+  receiveFormat?: string;
+  receiveEncoded?: boolean;
+  receiveWidth?: number;
+  receiveHeight?: number;
+  receiveAudioCaps?: string;
+  audioFormat?: string;
+  audioRate?: number;
+  audioChannels?: number;
+  stunServer?: string;
+  turnServers?: string[];
+  iceTransportPolicy?: 'all' | 'relay';
+  bundlePolicy?: string;
+  latency?: number;
+  nack?: boolean;
+  fecPercentage?: number;
+  maxFps?: number;
+}
+
+export interface NativePeer {
+  onevent?: (event: NativeEvent) => void;
+  createOffer(): Promise<string>;
+  createAnswer(): Promise<string>;
+  setLocalDescription(type: string, sdp: string): Promise<void>;
+  setRemoteDescription(type: string, sdp: string): Promise<void>;
+  addIceCandidate(mline: number, candidate: string): void;
+  getStats(): Promise<string>;
+  getDescription(property: string): string | null;
+  getState(property: string): string;
+  recalculateLatency(): void;
+  setSendPayloadType(payloadType: number, preferences: string, kind?: 'video' | 'audio'): boolean;
+  releaseMedia(): void;
+  /** kbit/s in; the kbit/s the encoder now targets out, -1 when this pipeline holds no encoder. */
+  setBitrate(kbps: number): number;
+  getBitrate(): number;
+  setReceivePreferences(caps: string): boolean;
+  /** Writes the playout-delay header extension with extmap `id` on the video stream; false without one. */
+  enablePlayoutDelay(id: number, minMs: number, maxMs: number): boolean;
+  framesDecoded(): number;
+  encoderStats(): { framesEncoded: number; subscribers: number; framesUnchanged: number };
+  createDataChannel(label: string, options?: string): number;
+  sendOnChannel(channel: number, data: string | Buffer): boolean;
+  closeChannel(channel: number): void;
+  channelInfo(channel: number): string | null;
+  ref(): void;
+  unref(): void;
+  close(): Promise<void>;
+}
+
+export interface ElementProbe {
+  name: string;
+  present: boolean;
+  plugin?: string;
+}
+
+export interface Binding {
+  NativePeer: new (options: NativePeerOptions) => NativePeer;
+  findElements(names: string[]): ElementProbe[];
+  gstVersion(): string;
+  /** Native peers not yet freed (a closed peer is freed once its pipeline is torn down). */
+  livePeers(): number;
+}
+
+import { existsSync } from 'node:fs';
+
+// The package root holds binding.gyp: three levels up from dist/lib/native/, two from lib/native/ (tests run the TS).
+function findPackageRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 4; i++) {
+    if (existsSync(path.join(dir, 'binding.gyp'))) return dir;
+    dir = path.dirname(dir);
+  }
+  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+}
+const packageRoot = findPackageRoot();
+let cached: Binding | undefined;
+
+function remedies(message: string): string {
+  const lines = [`node-webrtcbin could not load its native addon: ${message}`, 'Possible remedies:'];
+  const missingLib = /lib(gst[\w-]*|nice|srtp2|usrsctp)[^:]*\.so/.exec(message);
+  if (missingLib) {
+    lines.push(`- a GStreamer runtime library is missing (${missingLib[0]}): apt-get install $(grep -v '^#' ${path.join(packageRoot, 'rootfs/packages.txt')})`);
+  }
+  lines.push(
+    '- install the runtime packages: apt-get install gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-nice gstreamer1.0-x',
+    '- no prebuild for this platform: install the build packages (rootfs/packages-dev.txt) and run `npm rebuild node-webrtcbin`',
+    `- platform: ${process.platform}-${process.arch}, Node ${process.version} (N-API 8 is required)`,
+  );
+  return lines.join('\n');
+}
+
+/** The addon file loadBinding() loads: WEBRTCBIN_ADDON, else a local build (build/Release), else the prebuild. */
+export function addonPath(): string {
+  const override = process.env.WEBRTCBIN_ADDON;
+  if (override) return path.resolve(override);
+  const require = createRequire(import.meta.url);
+  return (require('node-gyp-build') as { path(dir: string): string }).path(packageRoot);
+}
+
+export function loadBinding(): Binding {
+  if (cached) return cached;
+  const require = createRequire(import.meta.url);
+  try {
+    // WEBRTCBIN_ADDON points at another build of the addon (e.g. the sanitizer build of scripts/asan.sh).
+    const override = process.env.WEBRTCBIN_ADDON;
+    if (override) cached = require(path.resolve(override)) as Binding;
+    else cached = (require('node-gyp-build') as (dir: string) => Binding)(packageRoot);
+  } catch (error) {
+    throw new BindingLoadError(remedies(error instanceof Error ? error.message : String(error)), error);
+  }
+  return cached;
+}

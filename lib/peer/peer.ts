@@ -1,0 +1,748 @@
+// WebRtcPeer: an RTCPeerConnection-shaped peer over one webrtcbin. Validation, defaults and wording
+// live here; the native layer only runs GStreamer.
+import { EventEmitter } from 'node:events';
+import { loadBinding, type NativeEvent, type NativePeer, type NativePeerOptions } from '../native/binding.js';
+import { DataChannel, channelOptions, type DataChannelInit } from './data-channel.js';
+import { elementsPresent } from '../native/elements.js';
+import {
+  GStreamerError,
+  InvalidArgumentError,
+  InvalidStateError,
+  MissingPluginError,
+  OperationError,
+  busError,
+  fromNative,
+} from '../errors.js';
+import { toWebrtcbinIce } from '../media/ice-servers.js';
+import { OPUS_PAYLOAD_TYPE, PAYLOAD_TYPES, opusPreferences, planSend, planSendAudio, planSharedPeer, receiveCaps, receiveCapsForOffer, receiveElements, sendPreferencesFor } from '../media/send.js';
+import { matchOfferedCodec, offeredCodecs, offeredVideoCodecs } from '../media/offer-match.js';
+import { acceptedPlayoutDelayId, checkPlayoutDelay, playoutDelayCapsField } from '../media/playout-delay.js';
+import { midsOf, normalizeCandidate, validateDescription } from '../media/sdp.js';
+import type {
+  PlayoutDelay,
+  AudioChunk,
+  VideoCodec,
+  Frame,
+  RTCIceCandidateInit,
+  RTCIceConnectionState,
+  RTCIceGatheringState,
+  RTCPeerConnectionState,
+  RTCSessionDescriptionInit,
+  RTCSignalingState,
+  TrackInfo,
+  WebRtcPeerOptions,
+} from '../types.js';
+
+export interface WebRtcPeerEvents {
+  icecandidate: [RTCIceCandidateInit | null];
+  negotiationneeded: [];
+  connectionstatechange: [RTCPeerConnectionState];
+  iceconnectionstatechange: [RTCIceConnectionState];
+  icegatheringstatechange: [RTCIceGatheringState];
+  signalingstatechange: [RTCSignalingState];
+  track: [TrackInfo];
+  frame: [Frame];
+  audio: [AudioChunk];
+  datachannel: [DataChannel];
+  /** A bus warning, or a remote candidate that was dropped (InvalidArgumentError); the peer carries on. */
+  warning: [GStreamerError | InvalidArgumentError];
+  eos: [];
+  error: [Error];
+}
+
+/**
+ * Remote candidates held while the remote description is missing. A browser gathers a handful per
+ * network interface; beyond this a peer is flooding us, and later ones are dropped (with one warning).
+ */
+export const MAX_EARLY_CANDIDATES = 100;
+
+/** @internal WebRtcPeer option key through which a Streamer hands itself to the peers it feeds. */
+export const SHARED_ENCODER = Symbol('webrtcbin.sharedEncoder');
+interface SharedEncoderRef {
+  codec: VideoCodec;
+  native: NativePeer;
+}
+
+// Elements every peer needs (webrtcbin creates the ICE/DTLS/SRTP ones lazily, where a missing
+// one would otherwise show up much later as a cryptic failure).
+const CORE_ELEMENTS = ['webrtcbin', 'nicesrc', 'nicesink', 'dtlssrtpenc', 'dtlssrtpdec', 'srtpenc', 'srtpdec', 'rtpbin'];
+
+const STATE_EVENTS = {
+  'connection-state': 'connectionstatechange',
+  'ice-connection-state': 'iceconnectionstatechange',
+  'ice-gathering-state': 'icegatheringstatechange',
+  'signaling-state': 'signalingstatechange',
+} as const;
+
+type StateName = keyof typeof STATE_EVENTS;
+
+// One slot: a frame waits here until the iterator takes it; a newer one replaces it.
+// (For compressed frames every one matters: they queue instead, bounded.)
+class LatestFrame {
+  #queue: Frame[] = [];
+  readonly #keepAll: boolean;
+  constructor(keepAll = false) {
+    this.#keepAll = keepAll;
+  }
+  #frame: Frame | undefined;
+  #replaced = 0;
+  #waiter: ((result: IteratorResult<Frame>) => void) | undefined;
+  #ended = false;
+
+  offer(frame: Frame): void {
+    if (this.#ended) return;
+    if (this.#waiter) {
+      const wake = this.#waiter;
+      this.#waiter = undefined;
+      wake({ value: { ...frame, dropped: frame.dropped + this.#replaced }, done: false });
+      return;
+    }
+    if (this.#keepAll) {
+      if (this.#queue.length >= 300) {
+        this.#queue.shift();
+        this.#replaced++;
+      }
+      this.#queue.push(frame);
+      return;
+    }
+    if (this.#frame) this.#replaced++;
+    this.#frame = frame;
+  }
+
+  end(): void {
+    this.#ended = true;
+    this.#frame = undefined;
+    this.#queue = [];
+    this.#waiter?.({ value: undefined, done: true });
+    this.#waiter = undefined;
+  }
+
+  iterate(): AsyncIterableIterator<Frame> {
+    const self = this;
+    return {
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+      next(): Promise<IteratorResult<Frame>> {
+        const queued = self.#queue.shift();
+        if (queued) return Promise.resolve({ value: { ...queued, dropped: queued.dropped + self.#replaced }, done: false });
+        if (self.#frame) {
+          const frame = self.#frame;
+          self.#frame = undefined;
+          return Promise.resolve({ value: { ...frame, dropped: frame.dropped + self.#replaced }, done: false });
+        }
+        if (self.#ended) return Promise.resolve({ value: undefined, done: true });
+        return new Promise((resolve) => (self.#waiter = resolve));
+      },
+      return(): Promise<IteratorResult<Frame>> {
+        return Promise.resolve({ value: undefined, done: true });
+      },
+    };
+  }
+}
+
+// webrtcbin names stats fields in kebab-case ("packets-received"); the W3C names are camelCase.
+function camelKeys(value: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(value)) {
+    const name = key.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+    out[name] = field && typeof field === 'object' && !Array.isArray(field) ? camelKeys(field as Record<string, unknown>) : field;
+  }
+  return out;
+}
+
+export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
+  #native: NativePeer;
+  #closed = false;
+  #closing: Promise<void> | undefined;
+  #states: Record<StateName, string> = {
+    'connection-state': 'new',
+    'ice-connection-state': 'new',
+    'ice-gathering-state': 'new',
+    'signaling-state': 'stable',
+  };
+  #pendingCandidates: RTCIceCandidateInit[] = [];
+  #earlyDropped = 0;
+  #remoteApplied = false;
+  #rejectors = new Set<(error: Error) => void>();
+  #channels = new Map<number, DataChannel>();
+  #latestFrame = new LatestFrame();
+  #sendCaps: string | undefined;
+  readonly #playoutDelay: PlayoutDelay | undefined;
+  #sendCapsWaiters: (() => void)[] = [];
+  #sends: boolean;
+  #sendCodec: VideoCodec | undefined;
+  #payloadType = 0;
+  #sendsAudio: boolean;
+  #audioPayloadType = OPUS_PAYLOAD_TYPE;
+
+  constructor(options: WebRtcPeerOptions = {}) {
+    super();
+    const shared = (options as { [SHARED_ENCODER]?: SharedEncoderRef })[SHARED_ENCODER];
+    const native = WebRtcPeer.#buildNativeOptions(options, shared);
+    this.#playoutDelay = options.playoutDelay === undefined ? undefined : checkPlayoutDelay(options.playoutDelay);
+    if (native.receiveEncoded) this.#latestFrame = new LatestFrame(true);
+    this.#sends = native.sendDescription !== undefined;
+    this.#sendsAudio = native.sendAudioDescription !== undefined;
+    if (this.#sends) {
+      this.#sendCodec = shared ? shared.codec : options.video?.receive ? undefined : (options.video?.codec ?? 'vp8');
+      this.#payloadType = PAYLOAD_TYPES[this.#sendCodec!];
+    }
+    const binding = loadBinding();
+    try {
+      this.#native = new binding.NativePeer(native);
+    } catch (error) {
+      throw fromNative(error, 'WebRtcPeer');
+    }
+    this.#native.onevent = (event) => this.#onNativeEvent(event);
+    this.#encoder = shared?.native;
+  }
+  #encoder: NativePeer | undefined;
+
+  /**
+   * Changes the video encoder's target bitrate while streaming (kbit/s, whole, 50–100000) and returns
+   * what the encoder now targets. A peer created by a Streamer shares its encoder: this then changes
+   * the bitrate every viewer of that streamer gets (Streamer.setBitrate does the same). Throws on a
+   * peer that encodes no video.
+   */
+  setBitrate(kbps: number): number {
+    this.#assertOpen('setBitrate');
+    if (!Number.isInteger(kbps) || kbps < 50 || kbps > 100_000) {
+      throw new InvalidArgumentError(`setBitrate: kbps must be a whole number from 50 to 100000 (got ${JSON.stringify(kbps)})`);
+    }
+    const now = (this.#encoder ?? this.#native).setBitrate(kbps);
+    if (now < 0) throw new InvalidStateError('setBitrate: this peer encodes no video');
+    return now;
+  }
+
+  /** The video encoder's current target bitrate in kbit/s (undefined when this peer encodes no video). */
+  get bitrate(): number | undefined {
+    if (this.#closed) return undefined;
+    const now = (this.#encoder ?? this.#native).getBitrate();
+    return now < 0 ? undefined : now;
+  }
+
+  static #buildNativeOptions(options: WebRtcPeerOptions, shared?: SharedEncoderRef): NativePeerOptions {
+    if (!options || typeof options !== 'object') throw new InvalidArgumentError('WebRtcPeer options must be an object');
+    const ice = toWebrtcbinIce(options.iceServers ?? []);
+    const policy = options.iceTransportPolicy ?? 'all';
+    if (policy !== 'all' && policy !== 'relay') throw new InvalidArgumentError('iceTransportPolicy must be "all" or "relay"');
+    const bundle = options.bundlePolicy ?? 'max-bundle';
+    if (!['max-bundle', 'balanced', 'max-compat'].includes(bundle)) {
+      throw new InvalidArgumentError('bundlePolicy must be "max-bundle", "balanced" or "max-compat"');
+    }
+    const latency = options.latency ?? 50;
+    if (!Number.isInteger(latency) || latency < 0 || latency > 10_000) {
+      throw new InvalidArgumentError('latency must be a whole number of milliseconds from 0 to 10000');
+    }
+    if (policy === 'relay' && ice.turnServers.length === 0) {
+      throw new InvalidArgumentError('iceTransportPolicy "relay" needs at least one TURN server in iceServers');
+    }
+    const native: NativePeerOptions = {
+      stunServer: ice.stunServer,
+      turnServers: ice.turnServers,
+      iceTransportPolicy: policy,
+      bundlePolicy: bundle,
+      latency,
+    };
+    if (options.nack !== undefined) {
+      if (typeof options.nack !== 'boolean') throw new InvalidArgumentError('nack must be true or false');
+      native.nack = options.nack;
+    }
+    if (options.fec !== undefined && options.fec !== false) {
+      if (!Number.isInteger(options.fec) || options.fec < 0 || options.fec > 100) {
+        throw new InvalidArgumentError('fec must be false or a whole percentage from 0 to 100');
+      }
+      if (options.fec > 0) native.fecPercentage = options.fec;
+    }
+    const needed = [...CORE_ELEMENTS];
+    const video = options.video;
+    if (shared) {
+      const plan = planSharedPeer(shared.codec);
+      native.sendDescription = plan.description;
+      native.sendCaps = plan.caps;
+      native.encoder = shared.native;
+      needed.push(...plan.elements);
+    } else if (video?.receive) {
+      if (options.source) throw new InvalidArgumentError('a receiving peer (video.receive) takes no source');
+      const format = video.format ?? 'RGBA';
+      if (!['RGBA', 'BGR', 'I420'].includes(format)) throw new InvalidArgumentError('video.format must be "RGBA", "BGR" or "I420"');
+      native.receiveCaps = receiveCaps();
+      native.receiveFormat = format;
+      if (video.encoded) native.receiveEncoded = true;
+      for (const key of ['width', 'height'] as const) {
+        const value = video[key];
+        if (value === undefined) continue;
+        if (!Number.isInteger(value) || value < 16 || value > 7680 || value % 2 !== 0) {
+          throw new InvalidArgumentError(`video.${key} must be an even whole number from 16 to 7680`);
+        }
+        native[key === 'width' ? 'receiveWidth' : 'receiveHeight'] = value;
+      }
+      if (video.maxFps !== undefined) {
+        if (typeof video.maxFps !== 'number' || !(video.maxFps > 0) || video.maxFps > 1000) {
+          throw new InvalidArgumentError('video.maxFps must be a number above 0 and at most 1000');
+        }
+        native.maxFps = video.maxFps;
+      }
+      needed.push(...receiveElements(video));
+    } else if (options.source) {
+      const present = elementsPresent(['x264enc', 'openh264enc']);
+      const plan = planSend(options.source, video ?? {}, (name) => present.get(name) === true);
+      native.sendDescription = plan.description;
+      native.sendCaps = plan.caps;
+      needed.push(...plan.elements);
+    } else if (video) {
+      throw new InvalidArgumentError('video options need a source ({kind: "test" | "x11" | "pipeline"}) or video.receive: true');
+    }
+    if (options.playoutDelay !== undefined && native.sendCaps) native.sendCaps += playoutDelayCapsField();
+    if (options.audio && options.audio.receive !== true) {
+      const plan = planSendAudio(options.audio);
+      native.sendAudioDescription = plan.description;
+      native.sendAudioCaps = plan.caps;
+      needed.push(...plan.elements);
+    } else if (options.audio) {
+      const audio = options.audio;
+      const format = audio.format ?? 'S16LE';
+      if (format !== 'S16LE' && format !== 'F32LE') throw new InvalidArgumentError('audio.format must be "S16LE" or "F32LE"');
+      const rate = audio.sampleRate ?? 48000;
+      if (!Number.isInteger(rate) || rate < 8000 || rate > 192000) throw new InvalidArgumentError('audio.sampleRate must be a whole number from 8000 to 192000');
+      const channels = audio.channels ?? 2;
+      if (channels !== 1 && channels !== 2) throw new InvalidArgumentError('audio.channels must be 1 or 2');
+      native.receiveAudioCaps = opusPreferences();
+      native.audioFormat = format;
+      native.audioRate = rate;
+      native.audioChannels = channels;
+      needed.push('decodebin', 'opusdec', 'audioconvert', 'audioresample', 'appsink');
+    }
+    const present = elementsPresent(needed);
+    const missing = needed.find((name) => !present.get(name));
+    if (missing) throw new MissingPluginError(missing);
+    return native;
+  }
+
+  // ---- W3C-shaped state ----
+  get connectionState(): RTCPeerConnectionState {
+    return (this.#closed ? 'closed' : this.#states['connection-state']) as RTCPeerConnectionState;
+  }
+  get iceConnectionState(): RTCIceConnectionState {
+    return (this.#closed ? 'closed' : this.#states['ice-connection-state']) as RTCIceConnectionState;
+  }
+  get iceGatheringState(): RTCIceGatheringState {
+    return this.#states['ice-gathering-state'] as RTCIceGatheringState;
+  }
+  get signalingState(): RTCSignalingState {
+    return (this.#closed ? 'closed' : this.#states['signaling-state']) as RTCSignalingState;
+  }
+  get localDescription(): RTCSessionDescriptionInit | null {
+    return this.#description('local-description');
+  }
+  get remoteDescription(): RTCSessionDescriptionInit | null {
+    return this.#description('remote-description');
+  }
+  get currentLocalDescription(): RTCSessionDescriptionInit | null {
+    return this.#description('current-local-description');
+  }
+  get currentRemoteDescription(): RTCSessionDescriptionInit | null {
+    return this.#description('current-remote-description');
+  }
+  /**
+   * Decoded frames as an async iterator with latest-frame semantics: a slow consumer gets the newest
+   * frame, older ones are dropped (`frame.dropped` counts them). Ends when the peer closes.
+   */
+  frames(): AsyncIterableIterator<Frame> {
+    return this.#latestFrame.iterate();
+  }
+
+  /** Decoded frames received so far (receiving peers). */
+  get framesDecoded(): number {
+    return this.#native.framesDecoded();
+  }
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  #description(property: string): RTCSessionDescriptionInit | null {
+    if (this.#closed) return null;
+    const sdp = this.#native.getDescription(property);
+    if (!sdp) return null;
+    // webrtcbin keeps the type inside the description; deduce it from which side and state.
+    const local = property.includes('local');
+    const signaling = this.#states['signaling-state'];
+    let type: RTCSessionDescriptionInit['type'];
+    if (property.startsWith('current') || signaling === 'stable') {
+      type = this.#offerer === local ? 'offer' : 'answer';
+    } else {
+      type = (local ? signaling === 'have-local-offer' : signaling === 'have-remote-offer') ? 'offer' : 'answer';
+    }
+    return { type, sdp };
+  }
+  #offerer: boolean | undefined;
+
+  // ---- negotiation ----
+  async createOffer(): Promise<RTCSessionDescriptionInit & { sdp: string }> {
+    await this.#mediaCaps('createOffer');
+    const sdp = await this.#run('createOffer', () => this.#native.createOffer());
+    if (!sdp || !/^m=/m.test(sdp)) {
+      throw new OperationError('createOffer', 'webrtcbin produced an offer with no media; give the peer a source, a receive transceiver or a data channel first');
+    }
+    return { type: 'offer', sdp };
+  }
+
+  async createAnswer(): Promise<RTCSessionDescriptionInit & { sdp: string }> {
+    if (this.signalingState !== 'have-remote-offer' && !this.#closed) {
+      throw new InvalidStateError(`createAnswer needs a remote offer first (signalingState is ${this.signalingState})`);
+    }
+    await this.#mediaCaps('createAnswer');
+    const sdp = await this.#run('createAnswer', () => this.#native.createAnswer());
+    return { type: 'answer', sdp };
+  }
+
+  // The first encoded caps fix details the SDP must carry (H.264 profile-level-id); a live source
+  // delivers them within a frame or two of construction.
+  #mediaCaps(operation: string, timeoutMs = 10_000): Promise<void> {
+    this.#assertOpen(operation);
+    // Opus caps are fixed by our own preferences: audio alone need not wait for the first buffer.
+    if (!this.#sends && this.#sendsAudio) this.#native.releaseMedia();
+    if (!this.#sends || this.#sendCaps !== undefined) return Promise.resolve();
+    // Every codec waits: before its caps reach webrtcbin the offer has no a=ssrc lines (no RTX
+    // ssrc-group for the browser) and H.264 no profile-level-id. (Not waiting also raced the audio's
+    // caps: "OPUS/48000" without channels, which Chromium refused.)
+    this.#native.releaseMedia();
+    return this.#run(operation, () =>
+      new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          reject(new OperationError(operation, `the source produced no media within ${timeoutMs / 1000} s; check the source (peer.on('error') tells why)`));
+        }, timeoutMs);
+        timer.unref(); // the open peer keeps the process alive; a closed one must not, via this timer
+        this.#sendCapsWaiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      }),
+    );
+  }
+
+  // A remote offer picks the payload type. The encoded stream is held before the payloader until
+  // then, so the payloader starts with the offered type and webrtcbin (1.22 pairs a transceiver with
+  // an m-line only on an exact caps match) sees caps that match the offer.
+  async #followOfferedPayload(sdp: string, codec: VideoCodec): Promise<string> {
+    const match = matchOfferedCodec(sdp, codec, PAYLOAD_TYPES[codec]);
+    if (!match) {
+      const offered = [...new Set(offeredVideoCodecs(sdp).map((c) => c.name))].join(', ') || 'no video';
+      throw new OperationError('setRemoteDescription', `the remote offer has no ${codec.toUpperCase()} video this peer can send (it offers: ${offered}); choose one of those with video.codec`);
+    }
+    if (this.#payloadType !== match.payloadType) {
+      if (!this.#native.setSendPayloadType(match.payloadType, sendPreferencesFor(codec, match.payloadType))) {
+        throw new OperationError('setRemoteDescription', `the stream already flows with payload type ${this.#payloadType}; the offer wants ${match.payloadType} (renegotiation cannot change it)`);
+      }
+      this.#payloadType = match.payloadType;
+    }
+    await this.#mediaCaps('setRemoteDescription');
+    return match.sdp;
+  }
+
+  // The same for Opus: the offer's number for it is used (an offer without audio leaves ours unsent).
+  #followOfferedAudio(sdp: string): void {
+    const opus = offeredCodecs(sdp, 'audio').find((c) => c.name === 'OPUS');
+    if (!opus || opus.payloadType === this.#audioPayloadType) return;
+    if (!this.#native.setSendPayloadType(opus.payloadType, opusPreferences(opus.payloadType), 'audio')) {
+      throw new OperationError('setRemoteDescription', `the audio already flows with payload type ${this.#audioPayloadType}; the offer wants ${opus.payloadType} (renegotiation cannot change it)`);
+    }
+    this.#audioPayloadType = opus.payloadType;
+  }
+
+  /** With no argument: creates the offer or answer the signaling state calls for and applies it. */
+  async setLocalDescription(description?: RTCSessionDescriptionInit): Promise<void> {
+    this.#assertOpen('setLocalDescription');
+    let desc = description;
+    if (!desc || desc.sdp === undefined) {
+      const wanted = desc?.type ?? (this.signalingState === 'have-remote-offer' ? 'answer' : 'offer');
+      desc = wanted === 'answer' ? await this.createAnswer() : await this.createOffer();
+    }
+    const { type, sdp } = validateDescription(desc, 'setLocalDescription');
+    if (type === 'offer') this.#offerer = true;
+    await this.#run('setLocalDescription', () => this.#native.setLocalDescription(type, sdp));
+    if (type === 'answer') this.#applyPlayoutDelay(sdp);
+  }
+
+  // Only once an answer kept the extension (a browser drops extmaps it does not support).
+  #applyPlayoutDelay(answerSdp: string): void {
+    if (!this.#playoutDelay || !this.#sends) return;
+    const id = acceptedPlayoutDelayId(answerSdp);
+    if (id !== undefined) this.#native.enablePlayoutDelay(id, this.#playoutDelay.minMs, this.#playoutDelay.maxMs);
+  }
+
+  async setRemoteDescription(description: RTCSessionDescriptionInit): Promise<void> {
+    this.#assertOpen('setRemoteDescription');
+    const { type, sdp } = validateDescription(description, 'setRemoteDescription');
+    if ((type === 'answer' || type === 'pranswer') && this.signalingState === 'have-remote-pranswer') {
+      // JSEP allows it, webrtcbin 1.22 does not ("Not in the correct state"): say so in our words.
+      throw new InvalidStateError(`setRemoteDescription(${type}) after a remote pranswer is not supported by webrtcbin 1.22; send the final answer only`);
+    }
+    if ((type === 'answer' || type === 'pranswer') && this.signalingState !== 'have-local-offer') {
+      throw new InvalidStateError(`setRemoteDescription(${type}) needs a local offer first (signalingState is ${this.signalingState})`);
+    }
+    let remoteSdp = sdp;
+    if (type === 'offer') {
+      this.#offerer = false;
+      if (this.#sendsAudio) this.#followOfferedAudio(sdp);
+      if (this.#sendCodec) remoteSdp = await this.#followOfferedPayload(sdp, this.#sendCodec);
+      else if (!this.#sends) {
+        // A receiving peer takes whatever payload types the offer uses for the codecs it decodes.
+        const caps = receiveCapsForOffer(offeredVideoCodecs(sdp));
+        if (caps) this.#native.setReceivePreferences(caps);
+      }
+    }
+    await this.#run('setRemoteDescription', () => this.#native.setRemoteDescription(type, remoteSdp));
+    this.#remoteApplied = true;
+    if (type === 'answer') this.#applyPlayoutDelay(remoteSdp);
+    // Candidates that arrived before the description are applied now, in arrival order. One refused
+    // (a mid or m-line the description does not have, a candidate the native guard refuses) is dropped
+    // with a warning: the others may still connect.
+    const early = this.#pendingCandidates.splice(0);
+    this.#earlyDropped = 0;
+    for (const candidate of early) {
+      const refused = this.#applyCandidate(candidate);
+      if (refused) this.emit('warning', refused);
+    }
+  }
+
+  /** @internal Remote candidates buffered until the remote description (at most MAX_EARLY_CANDIDATES). */
+  get earlyCandidateCount(): number {
+    return this.#pendingCandidates.length;
+  }
+
+  /**
+   * Adds a remote ICE candidate. `null`, `undefined` or an empty candidate means end-of-candidates.
+   * Candidates given before the remote description are buffered (at most MAX_EARLY_CANDIDATES; later
+   * ones are dropped with a `warning`) and applied right after it. A candidate for a mid or m-line the
+   * remote description does not have, or one libnice cannot take safely (component outside 1–256, tcp
+   * without tcptype, an address that is neither an IP nor an mDNS .local name), rejects with
+   * InvalidArgumentError; the peer is unharmed.
+   */
+  async addIceCandidate(candidate?: RTCIceCandidateInit | null): Promise<void> {
+    this.#assertOpen('addIceCandidate');
+    const init: RTCIceCandidateInit = candidate ?? { candidate: '' };
+    if (typeof init !== 'object') throw new InvalidArgumentError('addIceCandidate expects {candidate, sdpMid, sdpMLineIndex} or null');
+    const text = init.candidate ?? '';
+    if (typeof text !== 'string') throw new InvalidArgumentError('addIceCandidate: candidate must be a string');
+    const normalized: RTCIceCandidateInit = { ...init, candidate: text.trim() === '' ? '' : normalizeCandidate(text) };
+    if (normalized.sdpMLineIndex != null && (!Number.isInteger(normalized.sdpMLineIndex) || normalized.sdpMLineIndex < 0)) {
+      throw new InvalidArgumentError('addIceCandidate: sdpMLineIndex must be a whole number ≥ 0');
+    }
+    if (!this.#remoteApplied) {
+      if (this.#pendingCandidates.length < MAX_EARLY_CANDIDATES) {
+        this.#pendingCandidates.push(normalized);
+      } else if (this.#earlyDropped++ === 0) {
+        this.emit(
+          'warning',
+          new InvalidArgumentError(
+            `addIceCandidate: ${MAX_EARLY_CANDIDATES} candidates already wait for the remote description; later ones are dropped until it is set`,
+          ),
+        );
+      }
+      return;
+    }
+    const refused = this.#applyCandidate(normalized);
+    if (refused) throw refused;
+  }
+
+  // The error when the candidate is refused: a mid the remote description lacks, or what the native
+  // guard refuses (an m-line index it lacks, a candidate libnice would choke on); nothing is applied then.
+  #applyCandidate(init: RTCIceCandidateInit): InvalidArgumentError | undefined {
+    let mline = init.sdpMLineIndex ?? undefined;
+    if (mline === undefined && init.sdpMid != null) {
+      const index = midsOf(this.#native.getDescription('remote-description')).indexOf(init.sdpMid);
+      if (index < 0) return new InvalidArgumentError(`addIceCandidate: no m-line has mid ${JSON.stringify(init.sdpMid)}; candidate ignored`);
+      mline = index;
+    }
+    try {
+      this.#native.addIceCandidate(mline ?? 0, init.candidate ?? '');
+    } catch (error) {
+      const typed = fromNative(error, 'addIceCandidate');
+      if (typed instanceof InvalidArgumentError) return typed;
+      throw typed;
+    }
+    return undefined;
+  }
+
+  async getStats(): Promise<Map<string, Record<string, unknown> & { id: string; type: string; timestamp: number }>> {
+    const json = await this.#run('getStats', () => this.#native.getStats());
+    const raw = JSON.parse(json || '{}') as Record<string, unknown>;
+    const report = new Map<string, Record<string, unknown> & { id: string; type: string; timestamp: number }>();
+    for (const [key, value] of Object.entries(raw)) {
+      if (!value || typeof value !== 'object') continue;
+      const stat = camelKeys(value as Record<string, unknown>);
+      const id = typeof stat.id === 'string' ? stat.id : key;
+      report.set(id, { ...stat, id, type: String(stat.type ?? 'unknown'), timestamp: Number(stat.timestamp ?? 0) });
+    }
+    return report;
+  }
+
+  createDataChannel(label: string, init: DataChannelInit = {}): DataChannel {
+    this.#assertOpen('createDataChannel');
+    if (typeof label !== 'string' || Buffer.byteLength(label) > 65535) {
+      throw new InvalidArgumentError('createDataChannel: label must be a string of at most 65535 bytes');
+    }
+    const key = this.#native.createDataChannel(label, channelOptions(init));
+    if (!key) throw new OperationError('createDataChannel', 'webrtcbin refused to create the channel (is usrsctp/sctpenc installed?)');
+    const channel = new DataChannel(this.#native, key, label);
+    this.#channels.set(key, channel);
+    return channel;
+  }
+
+  // ---- lifetime ----
+  /** Lets the process exit while this peer is open (like net.Socket#unref). */
+  unref(): this {
+    if (!this.#closed) this.#native.unref();
+    return this;
+  }
+  ref(): this {
+    if (!this.#closed) this.#native.ref();
+    return this;
+  }
+
+  /**
+   * Closes the peer. Idempotent. State becomes 'closed' at once and pending operations reject with
+   * InvalidStateError; the returned promise resolves when the pipeline has been released (that
+   * work runs off the JS thread).
+   */
+  close(): Promise<void> {
+    if (this.#closing) return this.#closing;
+    this.#closed = true;
+    const error = new InvalidStateError('the peer was closed');
+    for (const reject of this.#rejectors) reject(error);
+    this.#rejectors.clear();
+    for (const channel of this.#channels.values()) channel._detach();
+    this.#channels.clear();
+    this.#pendingCandidates = [];
+    this.#latestFrame.end();
+    this.#native.ref(); // an unref()ed peer being closed still finishes its teardown before exit
+    this.#closing = this.#native.close();
+    return this.#closing;
+  }
+
+  #assertOpen(operation: string): void {
+    if (this.#closed) throw new InvalidStateError(`${operation}: the peer is closed`);
+  }
+
+  // Runs a native operation; rejects at once if the peer is closed meanwhile.
+  #run<T>(operation: string, start: () => Promise<T>): Promise<T> {
+    this.#assertOpen(operation);
+    return new Promise<T>((resolve, reject) => {
+      const rejector = (error: Error) => reject(error);
+      this.#rejectors.add(rejector);
+      let pending: Promise<T>;
+      try {
+        pending = start();
+      } catch (error) {
+        this.#rejectors.delete(rejector);
+        reject(fromNative(error, operation));
+        return;
+      }
+      pending.then(
+        (value) => {
+          this.#rejectors.delete(rejector);
+          resolve(value);
+        },
+        (error: unknown) => {
+          this.#rejectors.delete(rejector);
+          reject(fromNative(error, operation));
+        },
+      );
+    });
+  }
+
+  #emitError(error: Error): void {
+    // An unhandled 'error' would throw from inside a native callback; warn instead when nobody listens.
+    if (this.listenerCount('error') > 0) this.emit('error', error);
+    else process.emitWarning(error.message, { code: 'WEBRTCBIN_ERROR', detail: 'add a peer.on("error") listener to handle it' });
+  }
+
+  #onNativeEvent(event: NativeEvent): void {
+    if (this.#closed) return;
+    switch (event.type) {
+      case 'negotiation-needed':
+        this.emit('negotiationneeded');
+        break;
+      case 'ice-candidate': {
+        if (event.candidate === '') break; // webrtcbin's end-of-candidates; null is emitted on 'complete'
+        const mids = midsOf(this.#native.getDescription('local-description'));
+        this.emit('icecandidate', {
+          candidate: event.candidate,
+          sdpMid: mids[event.mline] ?? String(event.mline),
+          sdpMLineIndex: event.mline,
+        });
+        break;
+      }
+      case 'state': {
+        const name = event.name as StateName;
+        if (!(name in STATE_EVENTS) || this.#states[name] === event.value) break;
+        this.#states[name] = event.value;
+        this.emit(STATE_EVENTS[name], event.value as never);
+        // webrtcbin signals no null candidate: the W3C end-of-gathering marker is emitted here.
+        if (name === 'ice-gathering-state' && event.value === 'complete') this.emit('icecandidate', null);
+        break;
+      }
+      case 'bus-error':
+        this.#emitError(busError(event));
+        break;
+      case 'bus-warning':
+        this.emit('warning', new GStreamerError(event));
+        break;
+      case 'eos':
+        this.emit('eos');
+        break;
+      case 'latency':
+        this.#native.recalculateLatency();
+        break;
+      case 'audio':
+        this.emit('audio', {
+          data: event.data,
+          format: event.format as AudioChunk['format'],
+          sampleRate: event.sampleRate,
+          channels: event.channels,
+          timestamp: event.pts < 0 ? -1 : event.pts / 1e6,
+        });
+        break;
+      case 'send-caps':
+        this.#sendCaps = event.caps;
+        for (const wake of this.#sendCapsWaiters.splice(0)) wake();
+        break;
+      case 'track':
+        this.emit('track', { kind: event.kind, encoding: event.encoding });
+        break;
+      case 'frame': {
+        const frame: Frame = {
+          data: event.data,
+          width: event.width,
+          height: event.height,
+          format: event.format as Frame['format'],
+          stride: event.stride,
+          timestamp: event.pts < 0 ? -1 : event.pts / 1e6,
+          dropped: event.dropped,
+          ...(event.keyframe !== undefined ? { keyframe: event.keyframe } : {}),
+        };
+        this.#latestFrame.offer(frame);
+        this.emit('frame', frame);
+        break;
+      }
+      case 'data-channel': {
+        const channel = new DataChannel(this.#native, event.channel, event.label);
+        this.#channels.set(event.channel, channel);
+        this.emit('datachannel', channel);
+        break;
+      }
+      case 'channel-open':
+      case 'channel-close':
+        this.#channels.get(event.channel)?._handle(event.type === 'channel-open' ? 'open' : 'close');
+        break;
+      case 'channel-error':
+        this.#channels.get(event.channel)?._handle('error', event.message);
+        break;
+      case 'channel-message':
+        this.#channels.get(event.channel)?._handle('message', event.data);
+        break;
+    }
+  }
+}

@@ -1,0 +1,88 @@
+// publish()'s adaptive bitrate: one AdaptiveBitrate per sending viewer. With a shared encoder the
+// encoder gets the lowest of the viewers' targets, floored (BitrateGroup); with an encoder per viewer
+// each viewer's controller drives its own encoder. Every change is logged at info level.
+import { AdaptiveBitrate, BitrateGroup, type BitrateChange } from '../encoder/adaptive-bitrate.js';
+import type { WebRtcPeer } from '../peer/peer.js';
+import type { Logger } from '../signaling/client.js';
+import type { Streamer } from '../encoder/streamer.js';
+
+export interface PublisherBitrateOptions {
+  /** The configured video bitrate: the ceiling, kbit/s. */
+  max: number;
+  /** The lowest target one viewer's controller may choose, kbit/s (default 150). */
+  min?: number;
+  /** With a shared encoder, the lowest bitrate one bad viewer can impose on the others (default 300). */
+  floor?: number;
+  log: Logger;
+  /** Called after every change the encoder received. */
+  onChange?: (kbps: number, viewer: string | undefined) => void;
+}
+
+export class PublisherBitrate {
+  readonly #options: PublisherBitrateOptions;
+  readonly #controllers = new Map<string, AdaptiveBitrate>();
+  #group: BitrateGroup | undefined;
+
+  constructor(options: PublisherBitrateOptions) {
+    this.#options = options;
+  }
+
+  /** Starts a controller for a viewer whose peer just connected. `streamer`: its shared encoder, if any. */
+  add(id: string, peer: WebRtcPeer, streamer: Streamer | undefined): void {
+    this.remove(id);
+    const { max, min = 150, log } = this.#options;
+    const describe = (change: BitrateChange) => ({
+      viewer: id, from: change.from, to: change.to, reason: change.reason,
+      lossPct: Math.round(change.fractionLost * 1000) / 10,
+      rttMs: change.rttMs === undefined ? undefined : Math.round(change.rttMs),
+      sentKbps: change.sentKbps === undefined ? undefined : Math.round(change.sentKbps),
+    });
+    let apply: (kbps: number) => void;
+    if (streamer) {
+      const group = (this.#group ??= new BitrateGroup({
+        floor: Math.min(this.#options.floor ?? 300, max),
+        max,
+        apply: (kbps) => {
+          try {
+            const now = streamer.setBitrate(kbps);
+            log.info({ kbps: now }, 'publisher: shared encoder bitrate changed');
+            this.#options.onChange?.(now, undefined);
+          } catch (error) {
+            log.warn({ err: error instanceof Error ? error.message : String(error) }, 'publisher: could not set the encoder bitrate');
+          }
+        },
+      }));
+      apply = (kbps) => group.set(id, kbps);
+    } else {
+      apply = (kbps) => {
+        try {
+          const now = peer.setBitrate(kbps);
+          this.#options.onChange?.(now, id);
+        } catch (error) {
+          log.warn({ viewer: id, err: error instanceof Error ? error.message : String(error) }, 'publisher: could not set the encoder bitrate');
+        }
+      };
+    }
+    const controller = new AdaptiveBitrate({
+      min,
+      max,
+      start: streamer ? (this.#group?.target ?? max) : max,
+      getStats: () => peer.getStats(),
+      apply,
+      onChange: (change) => log.info(describe(change), 'publisher: viewer bitrate target changed'),
+    });
+    this.#controllers.set(id, controller.start());
+  }
+
+  remove(id: string): void {
+    const controller = this.#controllers.get(id);
+    if (!controller) return;
+    controller.stop();
+    this.#controllers.delete(id);
+    this.#group?.delete(id);
+  }
+
+  close(): void {
+    for (const id of [...this.#controllers.keys()]) this.remove(id);
+  }
+}

@@ -1,0 +1,222 @@
+// One WebSocket participant: parsing and validating every frame, rate and size limits, keepalive,
+// then handing valid messages to the session registry. Handlers are attached synchronously.
+import type { FastifyBaseLogger } from 'fastify';
+import type { WebSocket } from 'ws';
+import { TextDecoder } from 'node:util';
+import { iceServersFor, type IceConfig } from './ice-config.js';
+import type { Metrics } from './metrics.js';
+import {
+  PROTOCOL_VERSION,
+  checkClientMessage,
+  describeError,
+  type ClientMessage,
+  type ErrorCode,
+  type Role,
+  type ServerMessage,
+} from '../protocol/messages.js';
+import { RelayError, newPeerId, type Participant, type SessionRegistry } from './sessions.js';
+import { TokenError, onTokenExpiry, verifyToken } from './token.js';
+import { tokenKey, type ConcurrencyCap } from './limits.js';
+
+export interface ConnectionLimits {
+  maxMessageBytes: number;
+  /** Token bucket: `burst` messages, refilled at `perSecond`. */
+  rate: { perSecond: number; burst: number };
+  pingIntervalMs: number;
+  /** A socket that has not joined within this time is closed (join-timeout); 0 = never. */
+  joinTimeoutMs: number;
+}
+
+export interface ConnectionContext {
+  registry: SessionRegistry;
+  metrics: Metrics;
+  limits: ConnectionLimits;
+  ice: IceConfig;
+  secret: string | undefined; // undefined: insecure mode
+  log: FastifyBaseLogger;
+  /** Concurrent participants per token (WebSocket and WHEP together). */
+  tokens: ConcurrencyCap;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+export function handleConnection(socket: WebSocket, ctx: ConnectionContext, remote: string): void {
+  const { registry, metrics, limits, log } = ctx;
+  metrics.connections++;
+  let participant: Participant | undefined;
+  // A publisher carries every viewer's signaling: it gets ten times a viewer's budget.
+  let rate = limits.rate;
+  let tokens = rate.burst;
+  let refilled = Date.now();
+  let alive = true;
+  let releaseToken: (() => void) | undefined;
+  let cancelExpiry: (() => void) | undefined;
+
+  const send = (message: ServerMessage) => {
+    if (socket.readyState !== socket.OPEN) return;
+    metrics.messagesOut++;
+    socket.send(JSON.stringify(message));
+  };
+  const fail = (code: ErrorCode, message: string, close?: number) => {
+    metrics.error(code);
+    send({ type: 'error', code, message });
+    log.debug({ code, remote, peer: participant?.id }, 'signaling error');
+    if (close) socket.close(close, code);
+  };
+  const leave = () => {
+    releaseToken?.();
+    if (!participant) return;
+    registry.leave(participant);
+    log.info({ peer: participant.id, session: participant.session, role: participant.role }, 'left');
+    participant = undefined;
+  };
+
+  // Keepalive: a socket that misses a pong between two pings is dead (network cut, killed page).
+  const ping = setInterval(() => {
+    if (!alive) {
+      socket.terminate();
+      return;
+    }
+    alive = false;
+    socket.ping();
+  }, limits.pingIntervalMs);
+  ping.unref();
+  // A socket that never joins holds a slot of its IP's socket cap for nothing: it gets a deadline.
+  const joinTimer =
+    limits.joinTimeoutMs > 0
+      ? setTimeout(() => {
+          if (!participant) fail('join-timeout', `no join within ${limits.joinTimeoutMs} ms`, 1008);
+        }, limits.joinTimeoutMs)
+      : undefined;
+  joinTimer?.unref();
+  socket.on('pong', () => (alive = true));
+  socket.on('close', () => {
+    clearInterval(ping);
+    clearTimeout(joinTimer);
+    cancelExpiry?.();
+    leave();
+  });
+
+  // A token is a lease: at its `exp` the participant is removed, not merely refused its next join.
+  // Removing it (rather than only muting its relaying) is what ends a viewer's media and control: the
+  // publisher hears peer-left and closes that viewer's peer connection, data channel included.
+  const expireAt = (exp: number) => {
+    cancelExpiry = onTokenExpiry(exp, () => {
+      if (!participant) return;
+      metrics.error('token-expired');
+      log.info({ peer: participant.id, session: participant.session, role: participant.role }, 'token expired: participant removed');
+      send({ type: 'bye', reason: 'token-expired' });
+      leave();
+      socket.close(1008, 'token-expired');
+    });
+  };
+  socket.on('error', (error) => log.debug({ err: error.message, remote }, 'socket error'));
+
+  socket.on('message', (data: Buffer, isBinary: boolean) => {
+    alive = true;
+    metrics.messagesIn++;
+    const now = Date.now();
+    tokens = Math.min(rate.burst, tokens + ((now - refilled) / 1000) * rate.perSecond);
+    refilled = now;
+    if (tokens < 1) return fail('rate-limited', `more than ${rate.perSecond} messages a second`, 1008);
+    tokens -= 1;
+    if (isBinary) return fail('binary-not-supported', 'send JSON text frames');
+    if (data.length > limits.maxMessageBytes) {
+      return fail('too-large', `messages are limited to ${limits.maxMessageBytes} bytes`, 1009);
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(utf8.decode(data));
+    } catch {
+      return fail('bad-json', 'the message is not UTF-8 JSON');
+    }
+    if (!checkClientMessage.Check(value)) return fail('bad-message', describeError(checkClientMessage, value));
+    try {
+      handle(value);
+    } catch (error) {
+      if (error instanceof RelayError) return fail(error.code, error.message);
+      log.error({ err: error }, 'signaling handler failed');
+      fail('internal', 'internal error');
+    }
+  });
+
+  function handle(message: ClientMessage): void {
+    if (message.type === 'join') {
+      if (participant) return fail('already-joined', `already joined as ${participant.id}`);
+      return join(message.session, message.role, message.token, message.offers === true);
+    }
+    if (!participant) return fail('not-joined', 'the first message must be join');
+    if (message.type === 'bye') {
+      if (participant.role === 'publisher' && message.to !== undefined) {
+        registry.target(participant, message.to).send({ type: 'bye', from: participant.id });
+        return;
+      }
+      leave();
+      socket.close(1000, 'bye');
+      return;
+    }
+    const target = registry.target(participant, message.to);
+    const from = participant.id;
+    if (message.type === 'candidate') target.send({ type: 'candidate', from, candidate: message.candidate });
+    else target.send({ type: message.type, from, sdp: message.sdp });
+  }
+
+  function join(session: string, role: Role, token: string | undefined, offers: boolean): void {
+    // Insecure (local development) mode lets every viewer control; otherwise the token says.
+    let control = ctx.secret === undefined;
+    let expires: number | undefined;
+    if (ctx.secret !== undefined) {
+      try {
+        const claims = verifyToken(token, { secret: ctx.secret, session, role });
+        control = claims.ctl === true;
+        expires = claims.exp;
+      } catch (error) {
+        const reason = error instanceof TokenError ? error.message : 'invalid token';
+        log.info({ remote, session, role, reason }, 'join refused');
+        return fail('unauthorized', reason, 1008);
+      }
+      // One token, a bounded number of concurrent participants: a leaked viewer link cannot make the
+      // publisher build an unbounded number of pipelines.
+      releaseToken = ctx.tokens.acquire(tokenKey(token!));
+      if (!releaseToken) {
+        log.info({ remote, session, role, max: ctx.tokens.max }, 'join refused: token in use');
+        return fail('token-in-use', `this token already holds ${ctx.tokens.max} concurrent connections`, 1008);
+      }
+    }
+    const id = newPeerId(role);
+    const self: Participant = {
+      id,
+      role,
+      session,
+      offers,
+      control: role === 'viewer' && control,
+      send,
+      close: (code, reason) => socket.close(code, reason),
+    };
+    try {
+      const { publisher } = registry.join(self);
+      participant = self;
+      clearTimeout(joinTimer);
+      if (expires !== undefined) expireAt(expires);
+      if (role === 'publisher') {
+        rate = { perSecond: limits.rate.perSecond * 10, burst: limits.rate.burst * 10 };
+        tokens = rate.burst;
+      }
+      send({
+        type: 'joined',
+        v: PROTOCOL_VERSION,
+        peerId: id,
+        session,
+        role,
+        iceServers: iceServersFor(ctx.ice, id),
+        ...(role === 'viewer' ? { publisher, control } : {}),
+      });
+      if (role === 'publisher') registry.announceViewers(self);
+      log.info({ peer: id, session, role, remote }, 'joined');
+    } catch (error) {
+      releaseToken?.();
+      if (error instanceof RelayError) return fail(error.code, error.message, 1008);
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,199 @@
+// The signaling daemon as a Fastify plugin: `app.register(signaling, options)` inside an existing
+// controller, or `createSignalingServer(options)` for the standalone `webrtcbin signal`.
+import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import websocket from '@fastify/websocket';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { handleConnection, type ConnectionLimits } from './connection.js';
+import { iceServersFor, type IceConfig } from './ice-config.js';
+import { Metrics } from './metrics.js';
+import { SessionRegistry } from './sessions.js';
+import { TokenError, verifyToken, type TokenClaims } from './token.js';
+import { registerWhep } from './whep.js';
+import { ConcurrencyCap } from './limits.js';
+import { redactingLoggerOptions } from './redact.js';
+import { checkFrameAncestors, pageHeaders } from './page-headers.js';
+
+export interface SignalingOptions {
+  /** HMAC secret for tokens (≥ 16 characters). Required unless `insecure`. */
+  secret?: string;
+  /** Local development only: no tokens are checked. Logged loudly. */
+  insecure?: boolean;
+  ice?: IceConfig;
+  /** Browser origins allowed to open the WebSocket (no Origin header, e.g. a VM agent, is allowed). Empty: any. */
+  allowedOrigins?: string[];
+  maxMessageBytes?: number;
+  rate?: { perSecond: number; burst: number };
+  pingIntervalMs?: number;
+  /** WebSockets open at once from one IP address (default 64; 0 = no cap). Over it: HTTP 429 before the upgrade. */
+  maxSocketsPerIp?: number;
+  /** A WebSocket that has not sent `join` within this time is closed with `join-timeout` (default 10 000 ms; 0 = never). */
+  joinTimeoutMs?: number;
+  /** Participants (WebSocket and WHEP) joined with one token at once (default 32; 0 = no cap). Over it: `token-in-use`. */
+  maxJoinsPerToken?: number;
+  /** Serve the bundled viewer page at `/` (default true when it has been built). */
+  viewer?: boolean;
+  /**
+   * Who may embed the viewer page in a frame (CSP `frame-ancestors`): default `["'self'"]` (plus
+   * X-Frame-Options: SAMEORIGIN); a controller that embeds the page on another origin adds it here,
+   * e.g. `["'self'", 'https://controller.example.org']`; `["'none'"]` forbids framing.
+   */
+  frameAncestors?: string[];
+  whep?: boolean;
+}
+
+const packageRoot = (() => {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    if (existsSync(path.join(dir, 'package.json'))) return dir;
+    dir = path.dirname(dir);
+  }
+  return dir;
+})();
+
+export const signaling: FastifyPluginAsync<SignalingOptions> = async (app, options) => {
+  if (!options.insecure && (!options.secret || options.secret.length < 16)) {
+    throw new Error('signaling needs a secret of at least 16 characters (--secret or WEBRTCBIN_SECRET); --insecure is for local development only');
+  }
+  const secret = options.insecure ? undefined : options.secret;
+  if (options.insecure) {
+    app.log.warn('INSECURE MODE: tokens are not checked; anyone who can reach this port can publish or watch. Local development only.');
+  }
+  const ice = options.ice ?? {};
+  const registry = new SessionRegistry((publisher) => iceServersFor(ice, publisher.id));
+  const metrics = new Metrics();
+  const limits: ConnectionLimits = {
+    maxMessageBytes: options.maxMessageBytes ?? 65536,
+    rate: options.rate ?? { perSecond: 50, burst: 100 },
+    pingIntervalMs: options.pingIntervalMs ?? 15_000,
+    joinTimeoutMs: options.joinTimeoutMs ?? 10_000,
+  };
+  const origins = new Set(options.allowedOrigins ?? []);
+  const socketsPerIp = new ConcurrencyCap(options.maxSocketsPerIp ?? 64);
+  const tokens = new ConcurrencyCap(options.maxJoinsPerToken ?? 32);
+
+  await app.register(websocket, {
+    // ws refuses anything far larger before buffering it; our own check answers with an error first.
+    options: { maxPayload: limits.maxMessageBytes * 2 + 1024 },
+    // Graceful shutdown: everyone hears why before the sockets close.
+    preClose: async function (this: FastifyInstance) {
+      for (const p of [...registry.all()]) {
+        p.send({ type: 'bye', reason: 'shutting-down' });
+        p.close(1001, 'shutting-down');
+      }
+      for (const client of this.websocketServer.clients) client.close(1001, 'shutting-down');
+      await new Promise<void>((resolve) => this.websocketServer.close(() => resolve()));
+    },
+  });
+  app.decorate('signalingRegistry', registry);
+
+  app.get('/v1/ws', {
+    websocket: true,
+    preValidation: async (request, reply) => {
+      const origin = request.headers.origin;
+      if (origin && origins.size > 0 && !origins.has(origin)) {
+        metrics.error('forbidden-origin');
+        return reply.code(403).send({ error: `origin ${origin} is not allowed` });
+      }
+      // Counted per TCP connection from here until it closes (upgraded or not).
+      const release = socketsPerIp.acquire(request.ip);
+      if (!release) {
+        metrics.error('too-many-sockets');
+        request.log.info({ remote: request.ip, max: socketsPerIp.max }, 'websocket refused: too many sockets from this address');
+        return reply.code(429).header('retry-after', '5').send({ error: `at most ${socketsPerIp.max} WebSockets per address` });
+      }
+      request.raw.socket.once('close', release);
+    },
+  }, (socket, request) => handleConnection(socket, { registry, metrics, limits, ice, secret, log: app.log, tokens }, request.ip));
+
+  const bearer = (header: string | undefined) => (header?.startsWith('Bearer ') ? header.slice(7) : undefined);
+
+  app.get('/v1/ice-servers', async (request, reply) => {
+    let claims: TokenClaims | undefined;
+    if (secret !== undefined) {
+      const token = bearer(request.headers.authorization);
+      try {
+        const body = token ? JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) : {};
+        claims = verifyToken(token, { secret, session: String(body.s ?? ''), role: body.r === 'publisher' ? 'publisher' : 'viewer' });
+      } catch (error) {
+        return reply.code(401).header('www-authenticate', 'Bearer').send({ error: error instanceof TokenError ? error.message : 'unauthorized' });
+      }
+    }
+    return { iceServers: iceServersFor(ice, claims ? `${claims.s}-${claims.r}` : 'anonymous') };
+  });
+
+  app.get('/healthz', async () => ({ ok: true, sessions: registry.sessionCount, peers: registry.peerCount() }));
+  app.get('/metrics', async (_request, reply) => reply.type('text/plain; version=0.0.4').send(metrics.render(registry, tokens)));
+
+  if (options.whep !== false) registerWhep(app, { registry, secret, tokens, metrics });
+
+  const frameAncestors = checkFrameAncestors(options.frameAncestors ?? ["'self'"]);
+  const viewerDir = path.join(packageRoot, 'dist', 'viewer');
+  if (options.viewer !== false && existsSync(path.join(viewerDir, 'index.html'))) {
+    const page = readFileSync(path.join(viewerDir, 'index.html'));
+    const script = readFileSync(path.join(viewerDir, 'viewer.js'));
+    const headers = pageHeaders(page.toString('utf8'), frameAncestors);
+    app.get('/', async (request, reply) =>
+      reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').headers(headers.page(request.headers.host)).send(page),
+    );
+    app.get('/viewer.js', async (_request, reply) => reply.type('text/javascript; charset=utf-8').headers(headers.asset).send(script));
+  }
+
+};
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    signalingRegistry: SessionRegistry;
+  }
+}
+
+export { redactUrl, redactingLoggerOptions } from './redact.js';
+
+/**
+ * The WebSocket plugin routes every upgrade request through Fastify. One answered with plain HTTP
+ * outside the plugin's routes (a 404) is a socket Node no longer tracks: neither timeouts nor close()
+ * would ever end it. This root-level hook does; a controller that mounts the plugin calls it on its app.
+ */
+export function closeUnansweredUpgrades(app: FastifyInstance): void {
+  app.addHook('onResponse', async (request) => {
+    if (request.headers.upgrade) request.raw.socket?.destroy();
+  });
+}
+
+export interface StandaloneOptions extends SignalingOptions {
+  logLevel?: string;
+  /** Where log lines go (default stdout); e.g. a stream that collects them. */
+  logStream?: { write(line: string): unknown };
+  /**
+   * Slow-loris guards of the HTTP server (a plugin host sets its own): a request whose headers (the
+   * WebSocket upgrade included) are not complete within `headersTimeoutMs` (default 10 000) gets 408
+   * and is closed; a whole request is bounded by `requestTimeoutMs` (default 30 000); a connection
+   * idle for `connectionTimeoutMs` (default 60 000) is closed. Upgraded WebSockets are not affected
+   * (they have pings and the join timeout).
+   */
+  headersTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  connectionTimeoutMs?: number;
+}
+
+export async function createSignalingServer(options: StandaloneOptions): Promise<FastifyInstance> {
+  const { logLevel, logStream, headersTimeoutMs = 10_000, requestTimeoutMs = 30_000, connectionTimeoutMs = 60_000, ...pluginOptions } = options;
+  const app = Fastify({
+    // Node checks header and request deadlines on an interval: make it fine enough for the deadline.
+    http: { headersTimeout: headersTimeoutMs, connectionsCheckingInterval: Math.max(100, Math.min(30_000, Math.floor(headersTimeoutMs / 4))) },
+    requestTimeout: requestTimeoutMs,
+    connectionTimeout: connectionTimeoutMs,
+    logger: {
+      level: logLevel ?? 'info',
+      ...(logStream ? { stream: logStream } : {}),
+      // Fastify logs raw URLs in lines no serializer sees (404, WebSocket without a route): scrub them all.
+      ...redactingLoggerOptions(),
+    },
+    bodyLimit: 65536,
+    forceCloseConnections: true,
+  });
+  closeUnansweredUpgrades(app);
+  await app.register(signaling, pluginOptions);
+  return app;
+}

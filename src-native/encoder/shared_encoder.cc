@@ -1,0 +1,144 @@
+#include "encoder/shared_encoder.h"
+
+#include <gst/video/video.h>
+
+#include <cstring>
+
+namespace wrtc {
+
+namespace {
+using WeakEncoder = std::weak_ptr<SharedEncoder>;
+GstFlowReturn NewSampleCb(GstAppSink* sink, gpointer data) {
+  if (auto encoder = static_cast<WeakEncoder*>(data)->lock()) return encoder->OnSample(sink);
+  return GST_FLOW_OK;
+}
+void FreeWeak(gpointer data) { delete static_cast<WeakEncoder*>(data); }
+GstPadProbeReturn RawFrameCb(GstPad*, GstPadProbeInfo* info, gpointer data) {
+  auto encoder = static_cast<WeakEncoder*>(data)->lock();
+  if (!encoder) return GST_PAD_PROBE_OK;
+  return encoder->PassRawFrame(GST_PAD_PROBE_INFO_BUFFER(info)) ? GST_PAD_PROBE_OK : GST_PAD_PROBE_DROP;
+}
+}  // namespace
+
+bool SharedEncoder::Attach(GstElement* bin) {
+  GstElement* sink = gst_bin_get_by_name(GST_BIN(bin), "encoded");
+  GstElement* gate = gst_bin_get_by_name(GST_BIN(bin), "gate");
+  if (!sink || !gate || !GST_IS_APP_SINK(sink)) {
+    if (sink) gst_object_unref(sink);
+    if (gate) gst_object_unref(gate);
+    return false;
+  }
+  GstAppSinkCallbacks callbacks{};
+  callbacks.new_sample = NewSampleCb;
+  gst_app_sink_set_callbacks(GST_APP_SINK(sink), &callbacks, new WeakEncoder(weak_from_this()), FreeWeak);
+  GObjectPtr<GstPad> gate_src(gst_element_get_static_pad(gate, "src"));
+  gst_pad_add_probe(gate_src.get(), GST_PAD_PROBE_TYPE_BUFFER, RawFrameCb, new WeakEncoder(weak_from_this()), FreeWeak);
+  std::lock_guard<std::mutex> lock(mutex_);
+  appsink_.reset(sink);
+  gate_.reset(gate);
+  SetGateLocked(!subscribers_.empty());
+  return true;
+}
+
+void SharedEncoder::Detach() {
+  std::map<uintptr_t, Subscriber> dropped;
+  std::lock_guard<std::mutex> lock(mutex_);
+  dropped.swap(subscribers_);
+  appsink_.reset();
+  gate_.reset();
+}
+
+size_t SharedEncoder::Subscribers() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return subscribers_.size();
+}
+
+void SharedEncoder::SetGateLocked(bool open) {
+  if (gate_) g_object_set(gate_.get(), "drop", open ? FALSE : TRUE, nullptr);
+}
+
+void SharedEncoder::Subscribe(uintptr_t key, GstElement* appsrc) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    subscribers_[key] = Subscriber{GObjectPtr<GstElement>::ref(appsrc)};
+    SetGateLocked(true);
+  }
+  RequestKeyframe();
+}
+
+void SharedEncoder::Unsubscribe(uintptr_t key) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  subscribers_.erase(key);
+  if (subscribers_.empty()) SetGateLocked(false);
+}
+
+bool SharedEncoder::PassRawFrame(GstBuffer* buffer) {
+  gint64 now = g_get_monotonic_time();
+  bool force = force_next_.exchange(false) || now - last_passed_us_ >= G_USEC_PER_SEC;
+  bool same = false;
+  if (!force && previous_ && gst_buffer_get_size(buffer) == gst_buffer_get_size(previous_.get())) {
+    GstMapInfo a, b;
+    if (gst_buffer_map(buffer, &a, GST_MAP_READ)) {
+      if (gst_buffer_map(previous_.get(), &b, GST_MAP_READ)) {
+        same = memcmp(a.data, b.data, a.size) == 0;
+        gst_buffer_unmap(previous_.get(), &b);
+      }
+      gst_buffer_unmap(buffer, &a);
+    }
+  }
+  if (same) {
+    unchanged_.fetch_add(1);
+    return false;
+  }
+  previous_ = MiniObjectPtr<GstBuffer>(gst_buffer_ref(buffer));
+  last_passed_us_ = now;
+  return true;
+}
+
+void SharedEncoder::RequestKeyframe() {
+  force_next_ = true;  // a still screen must not delay the keyframe until the next change
+  GObjectPtr<GstElement> sink;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!appsink_) return;
+    sink = GObjectPtr<GstElement>::ref(appsink_.get());
+  }
+  // Upstream from the appsink's input: the encoder answers with a keyframe.
+  GObjectPtr<GstPad> pad(gst_element_get_static_pad(sink.get(), "sink"));
+  gst_pad_push_event(pad.get(), gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE,
+                                                                           keyframe_requests_.fetch_add(1)));
+}
+
+GstFlowReturn SharedEncoder::OnSample(GstAppSink* sink) {
+  GstSample* sample = gst_app_sink_pull_sample(sink);
+  if (!sample) return GST_FLOW_EOS;
+  encoded_.fetch_add(1);
+  GstBuffer* buffer = gst_sample_get_buffer(sample);
+  GstCaps* caps = gst_sample_get_caps(sample);
+  bool keyframe = buffer && !GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_DELTA_UNIT);
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (caps && (!caps_ || !gst_caps_is_equal(caps, caps_.get()))) {
+    caps_ = MiniObjectPtr<GstCaps>(gst_caps_ref(caps));
+    for (auto& entry : subscribers_) entry.second.caps_set = false;
+  }
+  for (auto& [key, sub] : subscribers_) {
+    if (!buffer) break;
+    if (sub.waiting_for_keyframe) {
+      if (!keyframe) continue;
+      sub.waiting_for_keyframe = false;
+    }
+    if (!sub.caps_set && caps_) {
+      gst_app_src_set_caps(GST_APP_SRC(sub.appsrc.get()), caps_.get());
+      sub.caps_set = true;
+    }
+    // Same memory, fresh metadata: each peer's appsrc stamps it with its own pipeline's clock.
+    GstBuffer* copy = gst_buffer_copy(buffer);
+    GST_BUFFER_PTS(copy) = GST_CLOCK_TIME_NONE;
+    GST_BUFFER_DTS(copy) = GST_CLOCK_TIME_NONE;
+    gst_app_src_push_buffer(GST_APP_SRC(sub.appsrc.get()), copy);  // takes the buffer
+  }
+  gst_sample_unref(sample);
+  return GST_FLOW_OK;
+}
+
+}  // namespace wrtc

@@ -1,0 +1,59 @@
+// One capture + encoder feeding many peers: the encoder pipeline ends in an appsink; each subscribed
+// peer's pipeline starts with an appsrc that gets the same encoded buffers (shared memory, no copy).
+// A new subscriber starts at a keyframe (it asks for one), a viewer's PLI asks the encoder for one,
+// and with no subscriber a valve before the encoder drops raw frames, so nobody pays for encoding.
+#pragma once
+
+#include <gst/app/gstappsink.h>
+#include <gst/app/gstappsrc.h>
+#include <gst/gst.h>
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+
+#include "common/gobject_ptr.h"
+
+namespace wrtc {
+
+class SharedEncoder : public std::enable_shared_from_this<SharedEncoder> {
+ public:
+  // Streaming side: takes the encoder bin (holding an appsink "encoded" and a valve "gate").
+  bool Attach(GstElement* bin);
+  void Detach();
+  // Any thread. The appsrc gets buffers from the next keyframe on.
+  void Subscribe(uintptr_t key, GstElement* appsrc);
+  void Unsubscribe(uintptr_t key);
+  void RequestKeyframe();
+  uint64_t FramesEncoded() const { return encoded_.load(); }
+  size_t Subscribers();
+
+  GstFlowReturn OnSample(GstAppSink* sink);
+  // Raw frames before the encoder: identical to the previous one → dropped (a still desktop costs no
+  // encoding), but one a second still passes, and the next one always does after a keyframe request.
+  bool PassRawFrame(GstBuffer* buffer);
+  uint64_t FramesUnchanged() const { return unchanged_.load(); }
+
+ private:
+  struct Subscriber {
+    GObjectPtr<GstElement> appsrc;
+    bool waiting_for_keyframe = true;
+    bool caps_set = false;
+  };
+  void SetGateLocked(bool open);
+
+  std::mutex mutex_;
+  std::map<uintptr_t, Subscriber> subscribers_;
+  GObjectPtr<GstElement> appsink_;
+  GObjectPtr<GstElement> gate_;
+  MiniObjectPtr<GstCaps> caps_;
+  std::atomic<uint64_t> encoded_{0};
+  std::atomic<uint64_t> unchanged_{0};
+  std::atomic<bool> force_next_{true};
+  MiniObjectPtr<GstBuffer> previous_;  // streaming thread only
+  gint64 last_passed_us_ = 0;          // streaming thread only
+  std::atomic<uint32_t> keyframe_requests_{0};
+};
+
+}  // namespace wrtc

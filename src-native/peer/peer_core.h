@@ -1,0 +1,203 @@
+// The GStreamer side of one peer: pipeline, webrtcbin, its signals, bus and promises. Everything here
+// may run on GStreamer threads except where marked "JS thread"; results leave only through `pipe`.
+#pragma once
+
+#include <gst/gst.h>
+#include <gst/app/gstappsink.h>
+#define GST_USE_UNSTABLE_API
+#include <gst/webrtc/webrtc.h>
+
+#include <napi.h>
+
+#include <atomic>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "encoder/bitrate.h"
+#include "common/event_pipe.h"
+#include "peer/frame.h"
+#include "encoder/shared_encoder.h"
+#include "x11/capture_guard.h"
+#include "common/gobject_ptr.h"
+#include "rtp/playout_delay.h"
+
+namespace wrtc {
+
+struct PeerConfig {
+  // Encoder mode: no webrtcbin; the pipeline is this description (… ! valve name=gate ! encoder !
+  // appsink name=encoded) and feeds the peers that subscribe to it.
+  std::string encoderDescription;
+  // A peer fed by such an encoder: its sendDescription starts with "appsrc name=encsrc".
+  std::shared_ptr<SharedEncoder> encoder;
+  std::string sendDescription;     // gst-launch fragment ending in an RTP payloader; empty: sends nothing
+  std::string sendCaps;            // codec preferences of the send transceiver
+  std::string sendAudioDescription;  // raw audio source → Opus → payloader named "apay"; empty: no audio
+  std::string sendAudioCaps;         // codec preferences of the audio send transceiver
+  std::string receiveCaps;         // codec preferences of a recv-only video transceiver; empty: none
+  std::string receiveFormat;       // raw video format decoded frames are converted to
+  int receiveWidth = 0;            // scale decoded frames to this size (0: as received)
+  int receiveHeight = 0;
+  bool receiveEncoded = false;     // hand compressed frames (depayloaded, not decoded) to JS
+  std::string receiveAudioCaps;    // codec preferences of a recv-only audio transceiver; empty: none
+  std::string audioFormat = "S16LE";
+  int audioRate = 48000;
+  int audioChannels = 2;
+  std::string stunServer;          // stun://host:port
+  std::vector<std::string> turnServers;  // turn(s)://user:pass@host:port?transport=...
+  std::string iceTransportPolicy;  // "all" | "relay"
+  std::string bundlePolicy;        // "max-bundle" | "max-compat" | "balanced" | "none"
+  int latencyMs = 0;               // receive jitter buffer
+  int64_t minFrameIntervalNs = 0;  // maxFps for frames handed to JS (0: every frame)
+  bool nack = true;
+  int fecPercentage = 0;           // > 0: ULPFEC + RED on the video send transceiver, this much redundancy
+};
+
+// A failure the JS layer turns into a typed error (code selects the class).
+struct NativeError {
+  std::string code;     // ERR_MISSING_PLUGIN, ERR_PIPELINE, ERR_PAD_REQUEST, ERR_STATE_CHANGE, ERR_INVALID_SDP...
+  std::string message;
+  std::string element;  // the element concerned, when there is one
+};
+
+class PeerCore : public std::enable_shared_from_this<PeerCore> {
+ public:
+  explicit PeerCore(PeerConfig config);
+  ~PeerCore();
+  // webrtcbin elements created and not yet finalized in this process (tests and leak checks read it).
+  static int64_t Alive() { return alive_.load(); }
+  PeerCore(const PeerCore&) = delete;
+  PeerCore& operator=(const PeerCore&) = delete;
+
+  // JS thread. Creates the elements and connects every handler; no state change yet.
+  bool Build(NativeError* error);
+  // JS thread. The order that makes request_pad_simple succeed: static part linked, PAUSED (and
+  // waited for), then the sink pad is requested and linked, then PLAYING.
+  bool Start(NativeError* error);
+
+  // JS thread. Each settles later through a PromiseReply event carrying `id`.
+  void CreateOffer(uint64_t id);
+  void CreateAnswer(uint64_t id);
+  bool SetDescription(bool local, const std::string& type, const std::string& sdp, uint64_t id,
+                      NativeError* error);
+  bool AddIceCandidate(uint32_t mline, const std::string& candidate, NativeError* error);
+  void GetStats(uint64_t id);
+  std::string GetDescription(const char* property);
+  std::string GetState(const char* property);
+  void RecalculateLatency();
+  // JS thread: retarget a send stream's RTP caps (payload type) to what a remote offer uses.
+  bool SetSendPayloadType(bool audio, int payload_type, const std::string& preferences);
+  // Encoder mode: the fan-out other peers subscribe to.
+  std::shared_ptr<SharedEncoder> shared_encoder() const { return shared_encoder_; }
+  // JS thread: a remote offer's payload types for the receive transceiver (1.22 matches exactly).
+  bool SetReceivePreferences(const std::string& caps);
+  // JS thread: write the playout-delay header extension (negotiated extmap `id`) on the video stream.
+  bool EnablePlayoutDelay(int id, int min_ms, int max_ms);
+  // JS thread: let the held encoded stream flow into webrtcbin (idempotent).
+  void ReleaseMedia();
+  // JS thread, open peer: the video encoder's target bitrate (own media bin, or the shared encoder's
+  // bin in encoder mode), kbit/s; -1 when this pipeline holds no encoder.
+  int SetBitrate(int kbps) { return SetEncoderBitrate(media_, kbps); }
+  int GetBitrate() { return GetEncoderBitrate(media_); }
+  uint64_t FramesDecoded() const { return frames_decoded_.load(); }
+  uint64_t FramesDropped() const { return frames_dropped_.load(); }
+  uint64_t FramesSkipped() const { return frames_skipped_.load(); }
+  // JS thread: the newest decoded frame not yet handed over (null if none).
+  std::unique_ptr<MappedFrame> TakeFrame();
+
+  // Data channels (JS thread). Returns the channel key, or 0 when webrtcbin refused.
+  uint64_t CreateDataChannel(const std::string& label, const std::string& optionsStructure);
+  bool SendOnChannel(uint64_t key, const std::string& text, const void* data, size_t size, bool binary);
+  void CloseChannel(uint64_t key);
+  std::string ChannelInfoJson(uint64_t key);
+
+  // JS thread: stop handlers and hand the slow teardown (state change to NULL) to a thread of its own.
+  void BeginClose();
+  bool closing() const { return closing_.load(); }
+  // Any thread but a streaming one; idempotent. Disconnects, pipeline to NULL, bus off, unref.
+  void Teardown();
+  // JS thread, from the TSFN finalizer: wait for the teardown thread, or tear down now (env exit).
+  void FinishTeardown();
+
+  EventPipe pipe;
+
+  // JS-thread-only bookkeeping used by peer.cc (promises by request id, the wrapper, close promise).
+  struct JsState {
+    std::map<uint64_t, Napi::Promise::Deferred> pending;
+    std::optional<Napi::Promise::Deferred> closed;
+    void* wrapper = nullptr;  // the Peer ObjectWrap while it lives
+    uint64_t next_id = 1;
+  } js;
+
+  // Called through static trampolines from GStreamer threads.
+  void OnNegotiationNeeded();
+  void OnIceCandidate(guint mline, const gchar* candidate);
+  void OnStateNotify(GObject* object, GParamSpec* pspec);
+  void OnPadAdded(GstPad* pad);
+  void OnDecodedPad(GstPad* pad);
+  GstFlowReturn OnSample(GstElement* appsink);
+  GstFlowReturn OnAudioSample(GstElement* appsink);
+  void OnDataChannel(GstWebRTCDataChannel* channel);
+  void OnBusMessage(GstMessage* message);
+  void OnPromise(GstPromise* promise, uint64_t id, const char* field);
+  void WatchChannel(uint64_t key, GstWebRTCDataChannel* channel);
+
+ private:
+  void Connect(gpointer instance, const char* signal, GCallback callback);
+  void DisconnectAll();
+  GstPromise* NewPromise(uint64_t id, const char* field);
+  void EmitWithPromise(const char* signal, gpointer argument, uint64_t id, const char* field);
+  uint64_t RegisterChannel(GstWebRTCDataChannel* channel);
+
+  PeerConfig config_;
+  GObjectPtr<GstElement> pipeline_;
+  GstElement* webrtc_ = nullptr;  // owned by pipeline_
+  GstElement* media_ = nullptr;   // owned by pipeline_
+  std::atomic<bool> closing_{false};
+  std::atomic<uint64_t> frames_decoded_{0};
+  std::atomic<uint64_t> frames_dropped_{0};  // replaced before JS took them (slow consumer)
+  std::atomic<uint64_t> frames_skipped_{0};  // not handed over because of maxFps
+  int64_t last_frame_ns_ = 0;                // streaming thread only
+  std::mutex frame_mutex_;
+  std::deque<std::unique_ptr<MappedFrame>> pending_frames_;
+  bool frame_posted_ = false;
+
+  // A send stream: its bin, where it is held until negotiation starts, and its transceiver.
+  struct SendStream {
+    GstElement* bin = nullptr;  // owned by pipeline_
+    const char* payloader = nullptr;
+    GObjectPtr<GstPad> hold_pad;
+    gulong hold_probe = 0;
+    GObjectPtr<GstWebRTCRTPTransceiver> transceiver;
+  };
+  SendStream video_send_;
+  PlayoutDelayWriter playout_delay_;
+  SendStream audio_send_;
+  GstElement* ParseBin(const std::string& description, const char* name, const char* what, bool ghost_src,
+                       NativeError* error);
+  GstPad* Hold(SendStream& stream);
+  bool LinkToWebrtc(SendStream& stream, GstPad* src, const std::string& caps, NativeError* error);
+  GObjectPtr<GstWebRTCRTPTransceiver> receive_transceiver_;
+  std::shared_ptr<SharedEncoder> shared_encoder_;  // encoder mode
+  XCaptureGuard capture_guard_;                    // X captures that must not exit the process
+  GObjectPtr<GstElement> encoder_src_;             // the appsrc a shared encoder feeds
+  bool BuildEncoder(NativeError* error);
+  GstElement* SinkBin(const std::string& description, const char* sink_name,
+                      GstFlowReturn (*on_sample)(GstAppSink*, gpointer));
+  std::mutex mutex_;  // guards handlers_, channels_, torn_down_, last_error_, the send streams' holds
+  std::vector<std::pair<GObjectPtr<GObject>, gulong>> handlers_;
+  std::map<uint64_t, GObjectPtr<GstWebRTCDataChannel>> channels_;
+  uint64_t next_channel_ = 1;
+  bool torn_down_ = false;
+  std::string last_error_;
+  std::thread teardown_thread_;
+  static std::atomic<int64_t> alive_;
+};
+
+}  // namespace wrtc
