@@ -6,7 +6,8 @@ import { loadBinding, type NativeEvent, type NativePeer } from '../native/bindin
 import { elementsPresent } from '../native/elements.js';
 import { GStreamerError, InvalidArgumentError, InvalidStateError, MissingPluginError, busError, fromNative } from '../errors.js';
 import { planSharedEncoder } from '../media/send.js';
-import { SHARED_ENCODER, WebRtcPeer } from '../peer/peer.js';
+import { WebRtcPeer } from '../peer/peer.js';
+import { SHARED_ENCODER } from '../peer/options.js';
 import type { SendVideoOptions, SourceOptions, VideoCodec, WebRtcPeerOptions } from '../types.js';
 
 export interface StreamerEvents {

@@ -1,22 +1,22 @@
 // WebRtcPeer: an RTCPeerConnection-shaped peer over one webrtcbin. Validation, defaults and wording
 // live here; the native layer only runs GStreamer.
 import { EventEmitter } from 'node:events';
-import { loadBinding, type NativeEvent, type NativePeer, type NativePeerOptions } from '../native/binding.js';
+import { loadBinding, type NativeEvent, type NativePeer } from '../native/binding.js';
+import { LatestFrame } from './frames.js';
+import { SHARED_ENCODER, buildNativeOptions, type SharedEncoderRef } from './options.js';
+import { statsReport, type StatsReport } from './stats.js';
 import { DataChannel, channelOptions, type DataChannelInit } from './data-channel.js';
-import { elementsPresent } from '../native/elements.js';
 import {
   GStreamerError,
   InvalidArgumentError,
   InvalidStateError,
-  MissingPluginError,
   OperationError,
   busError,
   fromNative,
 } from '../errors.js';
-import { toWebrtcbinIce } from '../media/ice-servers.js';
-import { OPUS_PAYLOAD_TYPE, PAYLOAD_TYPES, opusPreferences, planSend, planSendAudio, planSharedPeer, receiveCaps, receiveCapsForOffer, receiveElements, sendPreferencesFor } from '../media/send.js';
+import { OPUS_PAYLOAD_TYPE, PAYLOAD_TYPES, opusPreferences, receiveCapsForOffer, sendPreferencesFor } from '../media/send.js';
 import { matchOfferedCodec, offeredCodecs, offeredVideoCodecs } from '../media/offer-match.js';
-import { acceptedPlayoutDelayId, checkPlayoutDelay, playoutDelayCapsField } from '../media/playout-delay.js';
+import { acceptedPlayoutDelayId, checkPlayoutDelay } from '../media/playout-delay.js';
 import { midsOf, normalizeCandidate, validateDescription } from '../media/sdp.js';
 import type {
   PlayoutDelay,
@@ -56,17 +56,6 @@ export interface WebRtcPeerEvents {
  */
 export const MAX_EARLY_CANDIDATES = 100;
 
-/** @internal WebRtcPeer option key through which a Streamer hands itself to the peers it feeds. */
-export const SHARED_ENCODER = Symbol('webrtcbin.sharedEncoder');
-interface SharedEncoderRef {
-  codec: VideoCodec;
-  native: NativePeer;
-}
-
-// Elements every peer needs (webrtcbin creates the ICE/DTLS/SRTP ones lazily, where a missing
-// one would otherwise show up much later as a cryptic failure).
-const CORE_ELEMENTS = ['webrtcbin', 'nicesrc', 'nicesink', 'dtlssrtpenc', 'dtlssrtpdec', 'srtpenc', 'srtpdec', 'rtpbin'];
-
 const STATE_EVENTS = {
   'connection-state': 'connectionstatechange',
   'ice-connection-state': 'iceconnectionstatechange',
@@ -75,81 +64,6 @@ const STATE_EVENTS = {
 } as const;
 
 type StateName = keyof typeof STATE_EVENTS;
-
-// One slot: a frame waits here until the iterator takes it; a newer one replaces it.
-// (For compressed frames every one matters: they queue instead, bounded.)
-class LatestFrame {
-  #queue: Frame[] = [];
-  readonly #keepAll: boolean;
-  constructor(keepAll = false) {
-    this.#keepAll = keepAll;
-  }
-  #frame: Frame | undefined;
-  #replaced = 0;
-  #waiter: ((result: IteratorResult<Frame>) => void) | undefined;
-  #ended = false;
-
-  offer(frame: Frame): void {
-    if (this.#ended) return;
-    if (this.#waiter) {
-      const wake = this.#waiter;
-      this.#waiter = undefined;
-      wake({ value: { ...frame, dropped: frame.dropped + this.#replaced }, done: false });
-      return;
-    }
-    if (this.#keepAll) {
-      if (this.#queue.length >= 300) {
-        this.#queue.shift();
-        this.#replaced++;
-      }
-      this.#queue.push(frame);
-      return;
-    }
-    if (this.#frame) this.#replaced++;
-    this.#frame = frame;
-  }
-
-  end(): void {
-    this.#ended = true;
-    this.#frame = undefined;
-    this.#queue = [];
-    this.#waiter?.({ value: undefined, done: true });
-    this.#waiter = undefined;
-  }
-
-  iterate(): AsyncIterableIterator<Frame> {
-    const self = this;
-    return {
-      [Symbol.asyncIterator]() {
-        return this;
-      },
-      next(): Promise<IteratorResult<Frame>> {
-        const queued = self.#queue.shift();
-        if (queued) return Promise.resolve({ value: { ...queued, dropped: queued.dropped + self.#replaced }, done: false });
-        if (self.#frame) {
-          const frame = self.#frame;
-          self.#frame = undefined;
-          return Promise.resolve({ value: { ...frame, dropped: frame.dropped + self.#replaced }, done: false });
-        }
-        if (self.#ended) return Promise.resolve({ value: undefined, done: true });
-        return new Promise((resolve) => (self.#waiter = resolve));
-      },
-      return(): Promise<IteratorResult<Frame>> {
-        return Promise.resolve({ value: undefined, done: true });
-      },
-    };
-  }
-}
-
-// webrtcbin names stats fields in kebab-case ("packets-received"); the W3C names are camelCase.
-function camelKeys(value: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [key, field] of Object.entries(value)) {
-    const name = key.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
-    out[name] = field && typeof field === 'object' && !Array.isArray(field) ? camelKeys(field as Record<string, unknown>) : field;
-  }
-  return out;
-}
 
 export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
   #native: NativePeer;
@@ -179,7 +93,7 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
   constructor(options: WebRtcPeerOptions = {}) {
     super();
     const shared = (options as { [SHARED_ENCODER]?: SharedEncoderRef })[SHARED_ENCODER];
-    const native = WebRtcPeer.#buildNativeOptions(options, shared);
+    const native = buildNativeOptions(options, shared);
     this.#playoutDelay = options.playoutDelay === undefined ? undefined : checkPlayoutDelay(options.playoutDelay);
     if (native.receiveEncoded) this.#latestFrame = new LatestFrame(true);
     this.#sends = native.sendDescription !== undefined;
@@ -220,104 +134,6 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
     if (this.#closed) return undefined;
     const now = (this.#encoder ?? this.#native).getBitrate();
     return now < 0 ? undefined : now;
-  }
-
-  static #buildNativeOptions(options: WebRtcPeerOptions, shared?: SharedEncoderRef): NativePeerOptions {
-    if (!options || typeof options !== 'object') throw new InvalidArgumentError('WebRtcPeer options must be an object');
-    const ice = toWebrtcbinIce(options.iceServers ?? []);
-    const policy = options.iceTransportPolicy ?? 'all';
-    if (policy !== 'all' && policy !== 'relay') throw new InvalidArgumentError('iceTransportPolicy must be "all" or "relay"');
-    const bundle = options.bundlePolicy ?? 'max-bundle';
-    if (!['max-bundle', 'balanced', 'max-compat'].includes(bundle)) {
-      throw new InvalidArgumentError('bundlePolicy must be "max-bundle", "balanced" or "max-compat"');
-    }
-    const latency = options.latency ?? 50;
-    if (!Number.isInteger(latency) || latency < 0 || latency > 10_000) {
-      throw new InvalidArgumentError('latency must be a whole number of milliseconds from 0 to 10000');
-    }
-    if (policy === 'relay' && ice.turnServers.length === 0) {
-      throw new InvalidArgumentError('iceTransportPolicy "relay" needs at least one TURN server in iceServers');
-    }
-    const native: NativePeerOptions = {
-      stunServer: ice.stunServer,
-      turnServers: ice.turnServers,
-      iceTransportPolicy: policy,
-      bundlePolicy: bundle,
-      latency,
-    };
-    if (options.nack !== undefined) {
-      if (typeof options.nack !== 'boolean') throw new InvalidArgumentError('nack must be true or false');
-      native.nack = options.nack;
-    }
-    if (options.fec !== undefined && options.fec !== false) {
-      if (!Number.isInteger(options.fec) || options.fec < 0 || options.fec > 100) {
-        throw new InvalidArgumentError('fec must be false or a whole percentage from 0 to 100');
-      }
-      if (options.fec > 0) native.fecPercentage = options.fec;
-    }
-    const needed = [...CORE_ELEMENTS];
-    const video = options.video;
-    if (shared) {
-      const plan = planSharedPeer(shared.codec);
-      native.sendDescription = plan.description;
-      native.sendCaps = plan.caps;
-      native.encoder = shared.native;
-      needed.push(...plan.elements);
-    } else if (video?.receive) {
-      if (options.source) throw new InvalidArgumentError('a receiving peer (video.receive) takes no source');
-      const format = video.format ?? 'RGBA';
-      if (!['RGBA', 'BGR', 'I420'].includes(format)) throw new InvalidArgumentError('video.format must be "RGBA", "BGR" or "I420"');
-      native.receiveCaps = receiveCaps();
-      native.receiveFormat = format;
-      if (video.encoded) native.receiveEncoded = true;
-      for (const key of ['width', 'height'] as const) {
-        const value = video[key];
-        if (value === undefined) continue;
-        if (!Number.isInteger(value) || value < 16 || value > 7680 || value % 2 !== 0) {
-          throw new InvalidArgumentError(`video.${key} must be an even whole number from 16 to 7680`);
-        }
-        native[key === 'width' ? 'receiveWidth' : 'receiveHeight'] = value;
-      }
-      if (video.maxFps !== undefined) {
-        if (typeof video.maxFps !== 'number' || !(video.maxFps > 0) || video.maxFps > 1000) {
-          throw new InvalidArgumentError('video.maxFps must be a number above 0 and at most 1000');
-        }
-        native.maxFps = video.maxFps;
-      }
-      needed.push(...receiveElements(video));
-    } else if (options.source) {
-      const present = elementsPresent(['x264enc', 'openh264enc']);
-      const plan = planSend(options.source, video ?? {}, (name) => present.get(name) === true);
-      native.sendDescription = plan.description;
-      native.sendCaps = plan.caps;
-      needed.push(...plan.elements);
-    } else if (video) {
-      throw new InvalidArgumentError('video options need a source ({kind: "test" | "x11" | "pipeline"}) or video.receive: true');
-    }
-    if (options.playoutDelay !== undefined && native.sendCaps) native.sendCaps += playoutDelayCapsField();
-    if (options.audio && options.audio.receive !== true) {
-      const plan = planSendAudio(options.audio);
-      native.sendAudioDescription = plan.description;
-      native.sendAudioCaps = plan.caps;
-      needed.push(...plan.elements);
-    } else if (options.audio) {
-      const audio = options.audio;
-      const format = audio.format ?? 'S16LE';
-      if (format !== 'S16LE' && format !== 'F32LE') throw new InvalidArgumentError('audio.format must be "S16LE" or "F32LE"');
-      const rate = audio.sampleRate ?? 48000;
-      if (!Number.isInteger(rate) || rate < 8000 || rate > 192000) throw new InvalidArgumentError('audio.sampleRate must be a whole number from 8000 to 192000');
-      const channels = audio.channels ?? 2;
-      if (channels !== 1 && channels !== 2) throw new InvalidArgumentError('audio.channels must be 1 or 2');
-      native.receiveAudioCaps = opusPreferences();
-      native.audioFormat = format;
-      native.audioRate = rate;
-      native.audioChannels = channels;
-      needed.push('decodebin', 'opusdec', 'audioconvert', 'audioresample', 'appsink');
-    }
-    const present = elementsPresent(needed);
-    const missing = needed.find((name) => !present.get(name));
-    if (missing) throw new MissingPluginError(missing);
-    return native;
   }
 
   // ---- W3C-shaped state ----
@@ -566,17 +382,9 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
     return undefined;
   }
 
-  async getStats(): Promise<Map<string, Record<string, unknown> & { id: string; type: string; timestamp: number }>> {
+  async getStats(): Promise<StatsReport> {
     const json = await this.#run('getStats', () => this.#native.getStats());
-    const raw = JSON.parse(json || '{}') as Record<string, unknown>;
-    const report = new Map<string, Record<string, unknown> & { id: string; type: string; timestamp: number }>();
-    for (const [key, value] of Object.entries(raw)) {
-      if (!value || typeof value !== 'object') continue;
-      const stat = camelKeys(value as Record<string, unknown>);
-      const id = typeof stat.id === 'string' ? stat.id : key;
-      report.set(id, { ...stat, id, type: String(stat.type ?? 'unknown'), timestamp: Number(stat.timestamp ?? 0) });
-    }
-    return report;
+    return statsReport(json);
   }
 
   createDataChannel(label: string, init: DataChannelInit = {}): DataChannel {

@@ -1,0 +1,119 @@
+// A peer's options: checked, defaulted, and planned into the native peer's configuration (the media
+// descriptions, codec preferences, ICE servers), with the elements they need checked up front.
+import type { NativePeer, NativePeerOptions } from '../native/binding.js';
+import { elementsPresent } from '../native/elements.js';
+import { InvalidArgumentError, MissingPluginError } from '../errors.js';
+import { toWebrtcbinIce } from '../media/ice-servers.js';
+import { opusPreferences, planSend, planSendAudio, planSharedPeer, receiveCaps, receiveElements } from '../media/send.js';
+import { playoutDelayCapsField } from '../media/playout-delay.js';
+import type { VideoCodec, WebRtcPeerOptions } from '../types.js';
+
+/** @internal WebRtcPeer option key through which a Streamer hands itself to the peers it feeds. */
+export const SHARED_ENCODER = Symbol('webrtcbin.sharedEncoder');
+export interface SharedEncoderRef {
+  codec: VideoCodec;
+  native: NativePeer;
+}
+
+// Elements every peer needs (webrtcbin creates the ICE/DTLS/SRTP ones lazily, where a missing
+// one would otherwise show up much later as a cryptic failure).
+const CORE_ELEMENTS = ['webrtcbin', 'nicesrc', 'nicesink', 'dtlssrtpenc', 'dtlssrtpdec', 'srtpenc', 'srtpdec', 'rtpbin'];
+
+/** WebRtcPeer options checked, defaulted and planned into what the native peer is built from. */
+export function buildNativeOptions(options: WebRtcPeerOptions, shared?: SharedEncoderRef): NativePeerOptions {
+  if (!options || typeof options !== 'object') throw new InvalidArgumentError('WebRtcPeer options must be an object');
+  const ice = toWebrtcbinIce(options.iceServers ?? []);
+  const policy = options.iceTransportPolicy ?? 'all';
+  if (policy !== 'all' && policy !== 'relay') throw new InvalidArgumentError('iceTransportPolicy must be "all" or "relay"');
+  const bundle = options.bundlePolicy ?? 'max-bundle';
+  if (!['max-bundle', 'balanced', 'max-compat'].includes(bundle)) {
+    throw new InvalidArgumentError('bundlePolicy must be "max-bundle", "balanced" or "max-compat"');
+  }
+  const latency = options.latency ?? 50;
+  if (!Number.isInteger(latency) || latency < 0 || latency > 10_000) {
+    throw new InvalidArgumentError('latency must be a whole number of milliseconds from 0 to 10000');
+  }
+  if (policy === 'relay' && ice.turnServers.length === 0) {
+    throw new InvalidArgumentError('iceTransportPolicy "relay" needs at least one TURN server in iceServers');
+  }
+  const native: NativePeerOptions = {
+    stunServer: ice.stunServer,
+    turnServers: ice.turnServers,
+    iceTransportPolicy: policy,
+    bundlePolicy: bundle,
+    latency,
+  };
+  if (options.nack !== undefined) {
+    if (typeof options.nack !== 'boolean') throw new InvalidArgumentError('nack must be true or false');
+    native.nack = options.nack;
+  }
+  if (options.fec !== undefined && options.fec !== false) {
+    if (!Number.isInteger(options.fec) || options.fec < 0 || options.fec > 100) {
+      throw new InvalidArgumentError('fec must be false or a whole percentage from 0 to 100');
+    }
+    if (options.fec > 0) native.fecPercentage = options.fec;
+  }
+  const needed = [...CORE_ELEMENTS];
+  const video = options.video;
+  if (shared) {
+    const plan = planSharedPeer(shared.codec);
+    native.sendDescription = plan.description;
+    native.sendCaps = plan.caps;
+    native.encoder = shared.native;
+    needed.push(...plan.elements);
+  } else if (video?.receive) {
+    if (options.source) throw new InvalidArgumentError('a receiving peer (video.receive) takes no source');
+    const format = video.format ?? 'RGBA';
+    if (!['RGBA', 'BGR', 'I420'].includes(format)) throw new InvalidArgumentError('video.format must be "RGBA", "BGR" or "I420"');
+    native.receiveCaps = receiveCaps();
+    native.receiveFormat = format;
+    if (video.encoded) native.receiveEncoded = true;
+    for (const key of ['width', 'height'] as const) {
+      const value = video[key];
+      if (value === undefined) continue;
+      if (!Number.isInteger(value) || value < 16 || value > 7680 || value % 2 !== 0) {
+        throw new InvalidArgumentError(`video.${key} must be an even whole number from 16 to 7680`);
+      }
+      native[key === 'width' ? 'receiveWidth' : 'receiveHeight'] = value;
+    }
+    if (video.maxFps !== undefined) {
+      if (typeof video.maxFps !== 'number' || !(video.maxFps > 0) || video.maxFps > 1000) {
+        throw new InvalidArgumentError('video.maxFps must be a number above 0 and at most 1000');
+      }
+      native.maxFps = video.maxFps;
+    }
+    needed.push(...receiveElements(video));
+  } else if (options.source) {
+    const present = elementsPresent(['x264enc', 'openh264enc']);
+    const plan = planSend(options.source, video ?? {}, (name) => present.get(name) === true);
+    native.sendDescription = plan.description;
+    native.sendCaps = plan.caps;
+    needed.push(...plan.elements);
+  } else if (video) {
+    throw new InvalidArgumentError('video options need a source ({kind: "test" | "x11" | "pipeline"}) or video.receive: true');
+  }
+  if (options.playoutDelay !== undefined && native.sendCaps) native.sendCaps += playoutDelayCapsField();
+  if (options.audio && options.audio.receive !== true) {
+    const plan = planSendAudio(options.audio);
+    native.sendAudioDescription = plan.description;
+    native.sendAudioCaps = plan.caps;
+    needed.push(...plan.elements);
+  } else if (options.audio) {
+    const audio = options.audio;
+    const format = audio.format ?? 'S16LE';
+    if (format !== 'S16LE' && format !== 'F32LE') throw new InvalidArgumentError('audio.format must be "S16LE" or "F32LE"');
+    const rate = audio.sampleRate ?? 48000;
+    if (!Number.isInteger(rate) || rate < 8000 || rate > 192000) throw new InvalidArgumentError('audio.sampleRate must be a whole number from 8000 to 192000');
+    const channels = audio.channels ?? 2;
+    if (channels !== 1 && channels !== 2) throw new InvalidArgumentError('audio.channels must be 1 or 2');
+    native.receiveAudioCaps = opusPreferences();
+    native.audioFormat = format;
+    native.audioRate = rate;
+    native.audioChannels = channels;
+    needed.push('decodebin', 'opusdec', 'audioconvert', 'audioresample', 'appsink');
+  }
+  const present = elementsPresent(needed);
+  const missing = needed.find((name) => !present.get(name));
+  if (missing) throw new MissingPluginError(missing);
+  return native;
+}

@@ -1,0 +1,133 @@
+// GLib trampolines of one peer: the C callbacks GStreamer calls on its own threads. Each holds a weak
+// reference to the core and forwards to a PeerCore method, so a signal that fires while the peer is
+// being destroyed finds nothing to call. Internal to src-native/peer/.
+#pragma once
+
+#include <gst/app/gstappsink.h>
+#include <gst/video/video.h>
+
+#include <memory>
+#include <string>
+
+#include "peer/peer_core.h"
+
+namespace wrtc {
+
+namespace trampolines {
+
+using WeakCore = std::weak_ptr<PeerCore>;
+
+// Handlers hold a weak reference: a signal that fires while the peer is being destroyed finds
+// nothing to call instead of a freed object.
+inline std::shared_ptr<PeerCore> Lock(gpointer data) { return static_cast<WeakCore*>(data)->lock(); }
+inline void FreeWeak(gpointer data, GClosure*) { delete static_cast<WeakCore*>(data); }
+
+inline void NegotiationNeededCb(GstElement*, gpointer data) {
+  if (auto core = Lock(data)) core->OnNegotiationNeeded();
+}
+inline void IceCandidateCb(GstElement*, guint mline, gchar* candidate, gpointer data) {
+  if (auto core = Lock(data)) core->OnIceCandidate(mline, candidate);
+}
+inline void StateNotifyCb(GObject* object, GParamSpec* pspec, gpointer data) {
+  if (auto core = Lock(data)) core->OnStateNotify(object, pspec);
+}
+inline void PadAddedCb(GstElement*, GstPad* pad, gpointer data) {
+  if (auto core = Lock(data)) core->OnPadAdded(pad);
+}
+inline void DecodedPadCb(GstElement*, GstPad* pad, gpointer data) {
+  if (auto core = Lock(data)) core->OnDecodedPad(pad);
+}
+inline void DataChannelCb(GstElement*, GstWebRTCDataChannel* channel, gpointer data) {
+  if (auto core = Lock(data)) core->OnDataChannel(channel);
+}
+
+struct ChannelHandlerData {
+  WeakCore core;
+  uint64_t key;
+};
+inline void FreeChannelData(gpointer data, GClosure*) { delete static_cast<ChannelHandlerData*>(data); }
+inline void PostChannel(gpointer data, EventType type, std::string text = {}, bool binary = false,
+                 std::string message = {}) {
+  auto* d = static_cast<ChannelHandlerData*>(data);
+  auto core = d->core.lock();
+  if (!core) return;
+  Event event{type};
+  event.id = d->key;
+  event.text = std::move(text);
+  event.binary = binary;
+  event.message = std::move(message);
+  core->pipe.Post(std::move(event));
+}
+inline void ChannelOpenCb(GObject*, gpointer data) { PostChannel(data, EventType::ChannelOpen); }
+inline void ChannelCloseCb(GObject*, gpointer data) { PostChannel(data, EventType::ChannelClose); }
+inline void ChannelErrorCb(GObject*, GError* error, gpointer data) {
+  PostChannel(data, EventType::ChannelError, {}, false, error ? error->message : "data channel error");
+}
+inline void ChannelStringCb(GObject*, gchar* text, gpointer data) {
+  PostChannel(data, EventType::ChannelMessage, text ? text : "", false);
+}
+inline void ChannelDataCb(GObject*, GBytes* bytes, gpointer data) {
+  gsize size = 0;
+  const char* raw = bytes ? static_cast<const char*>(g_bytes_get_data(bytes, &size)) : nullptr;
+  PostChannel(data, EventType::ChannelMessage, std::string(raw ? raw : "", size), true);
+}
+
+struct PromiseData {
+  WeakCore core;
+  uint64_t id;
+  const char* field;  // static string: which reply field holds the result ("offer", "answer", "stats")
+};
+inline void PromiseCb(GstPromise* promise, gpointer data) {
+  auto* d = static_cast<PromiseData*>(data);
+  if (auto core = d->core.lock()) core->OnPromise(promise, d->id, d->field);
+}
+inline void FreePromiseData(gpointer data) { delete static_cast<PromiseData*>(data); }
+
+inline GstBusSyncReply BusSyncCb(GstBus*, GstMessage* message, gpointer data) {
+  if (auto core = Lock(data)) core->OnBusMessage(message);
+  // No main loop reads this bus: everything went to the event pipe already. Returning DROP hands
+  // the message to us, so it is ours to unref (each message holds a ref on its source element).
+  gst_message_unref(message);
+  return GST_BUS_DROP;
+}
+inline void FreeWeakNotify(gpointer data) { delete static_cast<WeakCore*>(data); }
+
+inline GstFlowReturn NewSampleCb(GstAppSink* sink, gpointer data) {
+  if (auto core = Lock(data)) return core->OnSample(GST_ELEMENT(sink));
+  return GST_FLOW_OK;
+}
+
+inline GstPadProbeReturn HoldCb(GstPad*, GstPadProbeInfo*, gpointer) { return GST_PAD_PROBE_OK; }
+
+inline GstFlowReturn NewAudioSampleCb(GstAppSink* sink, gpointer data) {
+  if (auto core = Lock(data)) return core->OnAudioSample(GST_ELEMENT(sink));
+  return GST_FLOW_OK;
+}
+
+inline void FreeWeakEncoder(gpointer data) { delete static_cast<std::weak_ptr<SharedEncoder>*>(data); }
+inline GstPadProbeReturn KeyframeRequestCb(GstPad*, GstPadProbeInfo* info, gpointer data) {
+  GstEvent* event = GST_PAD_PROBE_INFO_EVENT(info);
+  if (!gst_video_event_is_force_key_unit(event)) return GST_PAD_PROBE_OK;
+  if (auto encoder = static_cast<std::weak_ptr<SharedEncoder>*>(data)->lock()) encoder->RequestKeyframe();
+  return GST_PAD_PROBE_DROP;
+}
+
+// Reports the send caps (the offer needs them: H.264's profile-level-id comes from the encoder).
+inline GstPadProbeReturn CapsProbeCb(GstPad*, GstPadProbeInfo* info, gpointer data) {
+  GstEvent* event = GST_PAD_PROBE_INFO_EVENT(info);
+  if (GST_EVENT_TYPE(event) == GST_EVENT_CAPS) {
+    if (auto core = Lock(data)) {
+      GstCaps* caps = nullptr;
+      gst_event_parse_caps(event, &caps);
+      GCharPtr text(gst_caps_to_string(caps));
+      Event out(EventType::SendCaps);
+      out.text = text.or_empty();
+      core->pipe.Post(std::move(out));
+    }
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+}  // namespace trampolines
+
+}  // namespace wrtc
