@@ -4,6 +4,7 @@
 import { parseArgs } from 'node:util';
 import { checkEnvironment, formatReport } from '../native/elements.js';
 import { SECRETS, argvSecretWarning, resolveSecret, warnArgvSecret } from './secrets.js';
+import { wholeNumber } from '../util/checks.js';
 
 const USAGE = `usage: webrtcbin <command> [options]
 
@@ -76,10 +77,8 @@ async function signal(argv: string[]): Promise<number> {
   const limit = (flag: 'max-message-bytes' | 'max-sockets-per-ip' | 'max-joins-per-token' | 'join-timeout-ms'): number | undefined => {
     const text = values[flag];
     if (text === undefined) return undefined;
-    const n = Number(text);
     const min = flag === 'max-message-bytes' ? 1 : 0; // 0 turns a cap or the join timeout off
-    if (!Number.isInteger(n) || n < min) throw new Error(`--${flag} must be a whole number of at least ${min} (got ${JSON.stringify(text)})`);
-    return n;
+    return wholeNumber(Number(text), `--${flag}`, { min, given: text });
   };
   // Read once, before anything starts: a missing or empty file stops here with its path.
   const secret = resolveSecret(SECRETS.secret, { value: values.secret, file: values['secret-file'] });

@@ -14,6 +14,8 @@ import { Streamer } from '../encoder/streamer.js';
 import { InputInjector } from '../input/injector.js';
 import { XClipboard } from '../input/clipboard.js';
 import { ScreenResizer } from '../input/screen.js';
+import { emitError } from '../util/emit.js';
+import { wholeNumber } from '../util/checks.js';
 import { INPUT_CHANNEL, MAX_CLIPBOARD_CHARS, MAX_VIEWER_MESSAGE_CHARS, checkViewerMessage, type AgentMessage, type ResizeResult } from '../input/protocol.js';
 import type { DataChannel } from '../peer/data-channel.js';
 import {
@@ -175,9 +177,8 @@ export class Publisher extends EventEmitter<PublisherEvents> {
       planSendAudio(options.audio); // bad audio options fail here, not once per viewer
     }
     if (options.playoutDelay) checkPlayoutDelay(options.playoutDelay);
-    const timeout = options.negotiationTimeoutMs;
-    if (timeout !== undefined && !(Number.isInteger(timeout) && timeout >= 1 && timeout <= 2_147_483_647)) {
-      throw new InvalidArgumentError(`publish(): negotiationTimeoutMs must be a whole number of milliseconds from 1 to 2147483647 (got ${String(timeout)})`);
+    if (options.negotiationTimeoutMs !== undefined) {
+      wholeNumber(options.negotiationTimeoutMs, 'publish(): negotiationTimeoutMs', { min: 1, max: 2_147_483_647, unit: 'milliseconds' });
     }
     this.#options = options;
     this.#log = options.logger ?? silentLogger;
@@ -294,16 +295,10 @@ export class Publisher extends EventEmitter<PublisherEvents> {
   }
 
   #emitError(error: Error): void {
-    // An unhandled 'error' event would throw; without a listener it becomes a process warning.
-    if (this.listenerCount('error') === 0) {
-      process.emitWarning(error.message, { code: 'WEBRTCBIN_PUBLISH_ERROR', detail: 'add a publisher.on("error") listener to handle it' });
-      return;
-    }
-    try {
-      this.emit('error', error);
-    } catch (thrown) {
-      this.#log.error({ err: message(thrown) }, 'publisher: an error listener threw');
-    }
+    emitError(this, error, {
+      source: 'publisher',
+      onListenerThrow: (thrown) => this.#log.error({ err: message(thrown) }, 'publisher: an error listener threw'),
+    });
   }
 
   #isCurrent(viewer: Viewer): boolean {
