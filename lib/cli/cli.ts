@@ -2,7 +2,7 @@
 // The `webrtcbin` command: doctor, selftest, signal (the daemon), token, start (daemon + stream, the quick
 // start), stream (the VM agent).
 import { parseArgs } from 'node:util';
-import { checkEnvironment, formatReport } from '../native/elements.js';
+import { doctor } from './doctor.js';
 import { SECRETS, argvSecretWarning, resolveSecret, warnArgvSecret } from './secrets.js';
 import { wholeNumber } from '../util/checks.js';
 
@@ -145,12 +145,8 @@ async function token(argv: string[]): Promise<number> {
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
-    case 'doctor': {
-      const report = checkEnvironment();
-      if (rest.includes('--json')) console.log(JSON.stringify(report, null, 2));
-      else console.log(formatReport(report));
-      return report.ok ? 0 : 1;
-    }
+    case 'doctor':
+      return doctor(rest);
     case 'selftest': {
       const { selftest } = await import('./selftest.js');
       return selftest(rest);

@@ -9,7 +9,7 @@ import { once } from 'node:events';
 import type { ChildProcess } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { addonPath } from '../native/binding.js';
-import { checkEnvironment } from '../native/elements.js';
+import { checkEnvironment } from './doctor.js';
 import { WebRtcPeer } from '../peer/peer.js';
 import type { DataChannel } from '../peer/data-channel.js';
 import type { SourceOptions, VideoCodec } from '../types.js';
