@@ -1,7 +1,7 @@
 export { WebRtcPeer, type WebRtcPeerEvents } from './peer/peer.js';
 export { Streamer, type StreamerOptions } from './encoder/streamer.js';
 export { DataChannel, type DataChannelInit, type DataChannelState } from './peer/data-channel.js';
-export { checkEnvironment, formatReport, type EnvironmentReport, type ElementStatus } from './native/elements.js';
+export { checkEnvironment, formatReport, type EnvironmentReport, type ElementStatus } from './cli/doctor.js';
 export {
   WebRtcBinError,
   MissingPluginError,

@@ -2,8 +2,9 @@
 // The `webrtcbin` command: doctor, selftest, signal (the daemon), token, start (daemon + stream, the quick
 // start), stream (the VM agent).
 import { parseArgs } from 'node:util';
-import { checkEnvironment, formatReport } from '../native/elements.js';
+import { doctor } from './doctor.js';
 import { SECRETS, argvSecretWarning, resolveSecret, warnArgvSecret } from './secrets.js';
+import { wholeNumber } from '../util/checks.js';
 
 const USAGE = `usage: webrtcbin <command> [options]
 
@@ -76,10 +77,8 @@ async function signal(argv: string[]): Promise<number> {
   const limit = (flag: 'max-message-bytes' | 'max-sockets-per-ip' | 'max-joins-per-token' | 'join-timeout-ms'): number | undefined => {
     const text = values[flag];
     if (text === undefined) return undefined;
-    const n = Number(text);
     const min = flag === 'max-message-bytes' ? 1 : 0; // 0 turns a cap or the join timeout off
-    if (!Number.isInteger(n) || n < min) throw new Error(`--${flag} must be a whole number of at least ${min} (got ${JSON.stringify(text)})`);
-    return n;
+    return wholeNumber(Number(text), `--${flag}`, { min, given: text });
   };
   // Read once, before anything starts: a missing or empty file stops here with its path.
   const secret = resolveSecret(SECRETS.secret, { value: values.secret, file: values['secret-file'] });
@@ -146,12 +145,8 @@ async function token(argv: string[]): Promise<number> {
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
-    case 'doctor': {
-      const report = checkEnvironment();
-      if (rest.includes('--json')) console.log(JSON.stringify(report, null, 2));
-      else console.log(formatReport(report));
-      return report.ok ? 0 : 1;
-    }
+    case 'doctor':
+      return doctor(rest);
     case 'selftest': {
       const { selftest } = await import('./selftest.js');
       return selftest(rest);

@@ -9,10 +9,11 @@ import { once } from 'node:events';
 import type { ChildProcess } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { addonPath } from '../native/binding.js';
-import { checkEnvironment } from '../native/elements.js';
+import { checkEnvironment } from './doctor.js';
 import { WebRtcPeer } from '../peer/peer.js';
 import type { DataChannel } from '../peer/data-channel.js';
 import type { SourceOptions, VideoCodec } from '../types.js';
+import { number } from '../util/checks.js';
 
 const CODECS: readonly VideoCodec[] = ['vp8', 'vp9', 'h264'];
 
@@ -152,8 +153,7 @@ export async function selftest(argv: string[]): Promise<number> {
       signaling: { type: 'boolean' },
     },
   });
-  const seconds = Number(values.seconds ?? 3);
-  if (!(seconds > 0)) throw new Error('--seconds must be a positive number');
+  const seconds = number(Number(values.seconds ?? 3), '--seconds', { above: 0, given: values.seconds });
   const minFrames = Number(values['min-frames'] ?? Math.max(10, Math.floor(seconds * 5)));
   const checks: Check[] = [];
   const report = (check: Check) => {

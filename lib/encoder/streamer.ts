@@ -4,11 +4,13 @@
 import { EventEmitter } from 'node:events';
 import { loadBinding, type NativeEvent, type NativePeer } from '../native/binding.js';
 import { elementsPresent } from '../native/elements.js';
-import { GStreamerError, InvalidArgumentError, InvalidStateError, MissingPluginError, busError, fromNative } from '../errors.js';
+import { GStreamerError, InvalidStateError, MissingPluginError, busError, fromNative } from '../errors.js';
 import { planSharedEncoder } from '../media/send.js';
 import { WebRtcPeer } from '../peer/peer.js';
 import { SHARED_ENCODER } from '../peer/options.js';
 import type { SendVideoOptions, SourceOptions, VideoCodec, WebRtcPeerOptions } from '../types.js';
+import { emitError } from '../util/emit.js';
+import { wholeNumber } from '../util/checks.js';
 
 export interface StreamerEvents {
   error: [Error];
@@ -41,9 +43,7 @@ export class Streamer extends EventEmitter<StreamerEvents> {
     this.codec = plan.codec;
     this.native.onevent = (event: NativeEvent) => {
       if (event.type === 'bus-error') {
-        const error = busError(event);
-        if (this.listenerCount('error') > 0) this.emit('error', error);
-        else process.emitWarning(error.message, { code: 'WEBRTCBIN_ERROR' });
+        emitError(this, busError(event), { source: 'streamer' });
       } else if (event.type === 'bus-warning') {
         this.emit('warning', new GStreamerError(event));
       }
@@ -69,9 +69,7 @@ export class Streamer extends EventEmitter<StreamerEvents> {
    */
   setBitrate(kbps: number): number {
     if (this.#closing) throw new InvalidStateError('the streamer is closed');
-    if (!Number.isInteger(kbps) || kbps < 50 || kbps > 100_000) {
-      throw new InvalidArgumentError(`setBitrate: kbps must be a whole number from 50 to 100000 (got ${JSON.stringify(kbps)})`);
-    }
+    wholeNumber(kbps, 'setBitrate: kbps', { min: 50, max: 100_000 });
     return this.native.setBitrate(kbps);
   }
 

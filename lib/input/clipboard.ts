@@ -5,6 +5,7 @@
 import { EventEmitter } from 'node:events';
 import { loadBinding } from '../native/binding.js';
 import { WebRtcBinError } from '../errors.js';
+import { emitError } from '../util/emit.js';
 
 interface NativeXClipboard {
   setText(text: string): void;
@@ -49,10 +50,7 @@ export class XClipboard extends EventEmitter<XClipboardEvents> {
       this.emit('warning', new WebRtcBinError(event.message, event.code));
     } else {
       void this.close();
-      // An unhandled 'error' would throw from a native callback: without a listener it is a warning.
-      const error = new WebRtcBinError(event.message, event.code);
-      if (this.listenerCount('error') > 0) this.emit('error', error);
-      else process.emitWarning(error.message, { code: event.code });
+      emitError(this, new WebRtcBinError(event.message, event.code), { source: 'clipboard' });
     }
   }
 

@@ -1,5 +1,6 @@
 // W3C RTCIceServer entries → webrtcbin's stun-server property and add-turn-server URIs.
 import { InvalidArgumentError } from '../errors.js';
+import { wholeNumber } from '../util/checks.js';
 import type { RTCIceServer } from '../types.js';
 
 export interface WebrtcbinIceConfig {
@@ -30,7 +31,7 @@ export function toWebrtcbinIce(servers: readonly RTCIceServer[] = []): Webrtcbin
       const scheme = match[1]!.toLowerCase();
       const host = match[2]!;
       const port = match[3] ? Number(match[3]) : scheme === 'turns' || scheme === 'stuns' ? 5349 : 3478;
-      if (port < 1 || port > 65535) throw new InvalidArgumentError(`ICE server URL ${url} has an invalid port`);
+      wholeNumber(port, `ICE server URL ${url} has an invalid port: the port`, { min: 1, max: 65535 });
       if (scheme === 'stuns') {
         throw new InvalidArgumentError(`${url}: webrtcbin cannot reach STUN over TLS; use stun: (or turns: for TLS)`);
       }

@@ -1,6 +1,7 @@
 // The playout-delay RTP header extension, sender side. Offered in our SDP when the peer asks for it;
 // written on every video packet (src-native/rtp/playout_delay.cc) only once the answer accepted it.
 import { InvalidArgumentError } from '../errors.js';
+import { isWholeNumber } from '../util/checks.js';
 import type { PlayoutDelay } from '../types.js';
 
 export const PLAYOUT_DELAY_URI = 'http://www.webrtc.org/experiments/rtp-hdrext/playout-delay';
@@ -9,7 +10,7 @@ export const PLAYOUT_DELAY_ID = 12;
 
 export function checkPlayoutDelay(value: unknown): PlayoutDelay {
   const v = value as Partial<PlayoutDelay> | null;
-  const ok = (n: unknown) => typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= 40_950;
+  const ok = (n: unknown) => isWholeNumber(n, 0, 40_950);
   if (!v || typeof v !== 'object' || !ok(v.minMs) || !ok(v.maxMs) || v.minMs! > v.maxMs!) {
     throw new InvalidArgumentError(`playoutDelay must be {minMs, maxMs}: whole ms from 0 to 40950, minMs ≤ maxMs (got ${JSON.stringify(value)})`);
   }

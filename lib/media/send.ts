@@ -1,6 +1,7 @@
 // Turns `source` + `video` options into the GStreamer description the native layer builds, and the
 // RTP caps webrtcbin should negotiate. Low-latency encoder settings live here (see docs/architecture.md).
 import { InvalidArgumentError } from '../errors.js';
+import { isWholeNumber, wholeNumber } from '../util/checks.js';
 import type { ReceiveVideoOptions, ScreenRegion, SendAudioOptions, SendVideoOptions, SourceOptions, VideoCodec } from '../types.js';
 
 export interface SendPlan {
@@ -61,11 +62,7 @@ export function receiveElements(options: ReceiveVideoOptions): string[] {
 }
 
 function positiveInt(value: unknown, name: string, fallback: number, max: number, min = 1): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new InvalidArgumentError(`video.${name} must be a whole number from ${min} to ${max} (got ${JSON.stringify(value)})`);
-  }
-  return value;
+  return value === undefined ? fallback : wholeNumber(value, `video.${name}`, { min, max });
 }
 
 // Printable, no quotes or pipeline syntax: safe to splice into a description.
@@ -74,7 +71,7 @@ const SAFE_TOKEN = /^[\w.:-]+$/;
 /** A capture rectangle: whole pixels, at least 16×16 (the encoders' floor). */
 export function checkRegion(region: unknown): ScreenRegion {
   const r = region as Partial<ScreenRegion> | null;
-  const whole = (v: unknown, min: number) => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= 16384;
+  const whole = (v: unknown, min: number) => isWholeNumber(v, min, 16384);
   if (!r || typeof r !== 'object' || !whole(r.x, 0) || !whole(r.y, 0) || !whole(r.width, 16) || !whole(r.height, 16)) {
     throw new InvalidArgumentError(`source.region must be {x, y, width, height} in whole pixels (x, y ≥ 0; width, height ≥ 16); got ${JSON.stringify(region)}`);
   }
@@ -263,10 +260,7 @@ export function opusPreferences(payloadType = OPUS_PAYLOAD_TYPE): string {
 /** Raw audio → Opus → RTP (payloader "apay"), for a peer's audio send transceiver. */
 export function planSendAudio(audio: SendAudioOptions): Omit<SendPlan, 'codec'> & { codec: 'opus' } {
   if (!audio || typeof audio !== 'object') throw new InvalidArgumentError('audio must be {source: "test" | "pulse" | {pipeline}} or {receive: true}');
-  const kbps = audio.bitrate ?? 64;
-  if (typeof kbps !== 'number' || !Number.isInteger(kbps) || kbps < 6 || kbps > 510) {
-    throw new InvalidArgumentError(`audio.bitrate must be a whole number of kbit/s from 6 to 510 (got ${JSON.stringify(audio.bitrate)})`);
-  }
+  const kbps = wholeNumber(audio.bitrate ?? 64, 'audio.bitrate', { min: 6, max: 510, unit: 'kbit/s' });
   let source: string;
   const elements: string[] = [];
   if (audio.source === 'test') {

@@ -1,26 +1,14 @@
-// The environment check: which GStreamer elements are there, and which Debian package provides each.
+// The runtime element check: which GStreamer elements the registry has, asked before a pipeline is
+// built so a missing one is a MissingPluginError naming its package (`webrtcbin doctor`'s full report
+// is lib/cli/doctor.ts).
 import { loadBinding } from './binding.js';
-import { ELEMENTS } from './packages.js';
-
-export interface ElementStatus {
-  element: string;
-  present: boolean;
-  plugin?: string;
-  debianPackage: string;
-  feature: string;
-  required: boolean;
-}
-
-export interface EnvironmentReport {
-  ok: boolean;
-  gstreamer: string;
-  elements: ElementStatus[];
-  missingRequired: ElementStatus[];
-  /** At least one H.264 encoder (x264enc or openh264enc) is present. */
-  h264: boolean;
-}
 
 /** Which of `names` the GStreamer registry has. */
+export function elementsPresent(names: string[]): Map<string, boolean> {
+  const probes = loadBinding().findElements(names);
+  return new Map(probes.map((p) => [p.name, p.present]));
+}
+
 /**
  * The codec a desktop stream uses when none is asked for: H.264 (x264) where it is installed — half
  * VP8's CPU at 720p30, 30 fps kept where VP8 fell to 15–25, first frame faster than a plain webrtcbin
@@ -28,55 +16,4 @@ export interface EnvironmentReport {
  */
 export function defaultDesktopCodec(): 'h264' | 'vp8' {
   return elementsPresent(['x264enc']).get('x264enc') ? 'h264' : 'vp8';
-}
-
-export function elementsPresent(names: string[]): Map<string, boolean> {
-  const probes = loadBinding().findElements(names);
-  return new Map(probes.map((p) => [p.name, p.present]));
-}
-
-export function checkEnvironment(): EnvironmentReport {
-  const binding = loadBinding();
-  const probes = new Map(binding.findElements(ELEMENTS.map((e) => e.element)).map((p) => [p.name, p]));
-  const elements = ELEMENTS.map((e) => {
-    const probe = probes.get(e.element);
-    return {
-      element: e.element,
-      present: probe?.present ?? false,
-      plugin: probe?.plugin,
-      debianPackage: e.debianPackage,
-      feature: e.feature,
-      required: e.core,
-    };
-  });
-  const missingRequired = elements.filter((e) => e.required && !e.present);
-  return {
-    ok: missingRequired.length === 0,
-    gstreamer: binding.gstVersion(),
-    elements,
-    missingRequired,
-    h264: elements.some((e) => (e.element === 'x264enc' || e.element === 'openh264enc') && e.present),
-  };
-}
-
-export function formatReport(report: EnvironmentReport): string {
-  const rows = report.elements.map((e) => [
-    e.present ? 'ok' : e.required ? 'MISSING' : 'missing',
-    e.element,
-    e.feature,
-    e.debianPackage,
-  ]);
-  const header = ['status', 'element', 'feature', 'debian package'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
-  const out = [report.gstreamer, '', line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line), ''];
-  if (report.ok) {
-    out.push('All required elements are present.');
-    const optional = report.elements.filter((e) => !e.present);
-    if (optional.length) out.push(`Optional features unavailable: ${optional.map((e) => e.feature).join(', ')}.`);
-  } else {
-    const packages = [...new Set(report.missingRequired.map((e) => e.debianPackage))];
-    out.push(`Required elements are missing. Install them with:\n  apt-get install ${packages.join(' ')}`);
-  }
-  return out.join('\n');
 }

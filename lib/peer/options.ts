@@ -6,6 +6,7 @@ import { InvalidArgumentError, MissingPluginError } from '../errors.js';
 import { toWebrtcbinIce } from '../media/ice-servers.js';
 import { opusPreferences, planSend, planSendAudio, planSharedPeer, receiveCaps, receiveElements } from '../media/send.js';
 import { playoutDelayCapsField } from '../media/playout-delay.js';
+import { number, wholeNumber } from '../util/checks.js';
 import type { VideoCodec, WebRtcPeerOptions } from '../types.js';
 
 /** @internal WebRtcPeer option key through which a Streamer hands itself to the peers it feeds. */
@@ -30,9 +31,7 @@ export function buildNativeOptions(options: WebRtcPeerOptions, shared?: SharedEn
     throw new InvalidArgumentError('bundlePolicy must be "max-bundle", "balanced" or "max-compat"');
   }
   const latency = options.latency ?? 50;
-  if (!Number.isInteger(latency) || latency < 0 || latency > 10_000) {
-    throw new InvalidArgumentError('latency must be a whole number of milliseconds from 0 to 10000');
-  }
+  wholeNumber(latency, 'latency', { min: 0, max: 10_000, unit: 'milliseconds' });
   if (policy === 'relay' && ice.turnServers.length === 0) {
     throw new InvalidArgumentError('iceTransportPolicy "relay" needs at least one TURN server in iceServers');
   }
@@ -48,9 +47,7 @@ export function buildNativeOptions(options: WebRtcPeerOptions, shared?: SharedEn
     native.nack = options.nack;
   }
   if (options.fec !== undefined && options.fec !== false) {
-    if (!Number.isInteger(options.fec) || options.fec < 0 || options.fec > 100) {
-      throw new InvalidArgumentError('fec must be false or a whole percentage from 0 to 100');
-    }
+    wholeNumber(options.fec, 'fec', { min: 0, max: 100, unit: 'percent', orFalse: true });
     if (options.fec > 0) native.fecPercentage = options.fec;
   }
   const needed = [...CORE_ELEMENTS];
@@ -71,15 +68,11 @@ export function buildNativeOptions(options: WebRtcPeerOptions, shared?: SharedEn
     for (const key of ['width', 'height'] as const) {
       const value = video[key];
       if (value === undefined) continue;
-      if (!Number.isInteger(value) || value < 16 || value > 7680 || value % 2 !== 0) {
-        throw new InvalidArgumentError(`video.${key} must be an even whole number from 16 to 7680`);
-      }
+      wholeNumber(value, `video.${key}`, { min: 16, max: 7680, even: true });
       native[key === 'width' ? 'receiveWidth' : 'receiveHeight'] = value;
     }
     if (video.maxFps !== undefined) {
-      if (typeof video.maxFps !== 'number' || !(video.maxFps > 0) || video.maxFps > 1000) {
-        throw new InvalidArgumentError('video.maxFps must be a number above 0 and at most 1000');
-      }
+      number(video.maxFps, 'video.maxFps', { above: 0, max: 1000 });
       native.maxFps = video.maxFps;
     }
     needed.push(...receiveElements(video));
@@ -103,7 +96,7 @@ export function buildNativeOptions(options: WebRtcPeerOptions, shared?: SharedEn
     const format = audio.format ?? 'S16LE';
     if (format !== 'S16LE' && format !== 'F32LE') throw new InvalidArgumentError('audio.format must be "S16LE" or "F32LE"');
     const rate = audio.sampleRate ?? 48000;
-    if (!Number.isInteger(rate) || rate < 8000 || rate > 192000) throw new InvalidArgumentError('audio.sampleRate must be a whole number from 8000 to 192000');
+    wholeNumber(rate, 'audio.sampleRate', { min: 8000, max: 192_000 });
     const channels = audio.channels ?? 2;
     if (channels !== 1 && channels !== 2) throw new InvalidArgumentError('audio.channels must be 1 or 2');
     native.receiveAudioCaps = opusPreferences();

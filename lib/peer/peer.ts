@@ -18,6 +18,8 @@ import { OPUS_PAYLOAD_TYPE, PAYLOAD_TYPES, opusPreferences, receiveCapsForOffer,
 import { matchOfferedCodec, offeredCodecs, offeredVideoCodecs } from '../media/offer-match.js';
 import { acceptedPlayoutDelayId, checkPlayoutDelay } from '../media/playout-delay.js';
 import { midsOf, normalizeCandidate, validateDescription } from '../media/sdp.js';
+import { emitError } from '../util/emit.js';
+import { wholeNumber } from '../util/checks.js';
 import type {
   PlayoutDelay,
   AudioChunk,
@@ -121,9 +123,7 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
    */
   setBitrate(kbps: number): number {
     this.#assertOpen('setBitrate');
-    if (!Number.isInteger(kbps) || kbps < 50 || kbps > 100_000) {
-      throw new InvalidArgumentError(`setBitrate: kbps must be a whole number from 50 to 100000 (got ${JSON.stringify(kbps)})`);
-    }
+    wholeNumber(kbps, 'setBitrate: kbps', { min: 50, max: 100_000 });
     const now = (this.#encoder ?? this.#native).setBitrate(kbps);
     if (now < 0) throw new InvalidStateError('setBitrate: this peer encodes no video');
     return now;
@@ -343,9 +343,7 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
     const text = init.candidate ?? '';
     if (typeof text !== 'string') throw new InvalidArgumentError('addIceCandidate: candidate must be a string');
     const normalized: RTCIceCandidateInit = { ...init, candidate: text.trim() === '' ? '' : normalizeCandidate(text) };
-    if (normalized.sdpMLineIndex != null && (!Number.isInteger(normalized.sdpMLineIndex) || normalized.sdpMLineIndex < 0)) {
-      throw new InvalidArgumentError('addIceCandidate: sdpMLineIndex must be a whole number ≥ 0');
-    }
+    if (normalized.sdpMLineIndex != null) wholeNumber(normalized.sdpMLineIndex, 'addIceCandidate: sdpMLineIndex', { min: 0 });
     if (!this.#remoteApplied) {
       if (this.#pendingCandidates.length < MAX_EARLY_CANDIDATES) {
         this.#pendingCandidates.push(normalized);
@@ -462,9 +460,7 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
   }
 
   #emitError(error: Error): void {
-    // An unhandled 'error' would throw from inside a native callback; warn instead when nobody listens.
-    if (this.listenerCount('error') > 0) this.emit('error', error);
-    else process.emitWarning(error.message, { code: 'WEBRTCBIN_ERROR', detail: 'add a peer.on("error") listener to handle it' });
+    emitError(this, error, { source: 'peer' });
   }
 
   #onNativeEvent(event: NativeEvent): void {

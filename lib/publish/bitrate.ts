@@ -5,6 +5,7 @@ import { AdaptiveBitrate, BitrateGroup, type BitrateChange } from '../encoder/ad
 import type { WebRtcPeer } from '../peer/peer.js';
 import type { Logger } from '../signaling/client.js';
 import type { Streamer } from '../encoder/streamer.js';
+import { errorMessage } from '../util/emit.js';
 
 export interface PublisherBitrateOptions {
   /** The configured video bitrate: the ceiling, kbit/s. */
@@ -48,7 +49,7 @@ export class PublisherBitrate {
             log.info({ kbps: now }, 'publisher: shared encoder bitrate changed');
             this.#options.onChange?.(now, undefined);
           } catch (error) {
-            log.warn({ err: error instanceof Error ? error.message : String(error) }, 'publisher: could not set the encoder bitrate');
+            log.warn({ err: errorMessage(error) }, 'publisher: could not set the encoder bitrate');
           }
         },
       }));
@@ -59,7 +60,7 @@ export class PublisherBitrate {
           const now = peer.setBitrate(kbps);
           this.#options.onChange?.(now, id);
         } catch (error) {
-          log.warn({ viewer: id, err: error instanceof Error ? error.message : String(error) }, 'publisher: could not set the encoder bitrate');
+          log.warn({ viewer: id, err: errorMessage(error) }, 'publisher: could not set the encoder bitrate');
         }
       };
     }

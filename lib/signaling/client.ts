@@ -6,6 +6,7 @@ import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
 import { Compile } from 'typebox/compile';
 import { InvalidArgumentError, InvalidStateError, WebRtcBinError } from '../errors.js';
+import { number } from '../util/checks.js';
 import {
   AnswerOut,
   ByeOut,
@@ -216,16 +217,15 @@ export class SignalingClient extends EventEmitter<SignalingClientEvents> {
     this.#join = join;
     const initialMs = options.backoff?.initialMs ?? 250;
     const backoff = { initialMs, maxMs: Math.max(10_000, initialMs), factor: 2, ...options.backoff };
-    if (!(backoff.initialMs > 0) || !(backoff.maxMs >= backoff.initialMs) || !(backoff.factor >= 1)) {
-      throw new InvalidArgumentError('SignalingClient: backoff needs initialMs > 0, maxMs ≥ initialMs and factor ≥ 1');
-    }
+    number(backoff.initialMs, 'SignalingClient: backoff.initialMs', { above: 0 });
+    number(backoff.maxMs, 'SignalingClient: backoff.maxMs', { min: backoff.initialMs });
+    number(backoff.factor, 'SignalingClient: backoff.factor', { min: 1 });
     this.#backoff = backoff;
     this.#connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
     this.#pingIntervalMs = options.pingIntervalMs ?? 15_000;
     this.#rate = options.rate ?? { perSecond: 40, burst: 80 };
-    if (!(this.#rate.perSecond > 0) || !(this.#rate.burst >= 1)) {
-      throw new InvalidArgumentError('SignalingClient: rate needs perSecond > 0 and burst ≥ 1');
-    }
+    number(this.#rate.perSecond, 'SignalingClient: rate.perSecond', { above: 0 });
+    number(this.#rate.burst, 'SignalingClient: rate.burst', { min: 1 });
     this.#log = options.logger ?? silentLogger;
   }
 

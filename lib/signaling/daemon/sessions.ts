@@ -1,6 +1,7 @@
 // Who is in which session, and relaying between them. Knows nothing of sockets: a participant is
 // anything with send() and close() (a WebSocket, or a WHEP viewer held by an HTTP exchange).
 import { randomBytes } from 'node:crypto';
+import { WebRtcBinError } from '../../errors.js';
 import type { ErrorCode, IceServer, Role, ServerMessage } from '../protocol/messages.js';
 
 export interface Participant {
@@ -20,9 +21,11 @@ interface Session {
   viewers: Map<string, Participant>;
 }
 
-export class RelayError extends Error {
-  constructor(readonly code: ErrorCode, message: string) {
-    super(message);
+/** A message or join the session cannot take; `code` is the protocol's error code sent back to the client. */
+export class RelayError extends WebRtcBinError {
+  declare readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string) {
+    super(message, code);
   }
 }
 

@@ -1,6 +1,7 @@
 // Session tokens: HMAC-SHA256-signed claims (session, role, expiry, may-control), verified with the
 // daemon's secret. Form: "v1.<base64url(JSON claims)>.<base64url(signature)>".
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { WebRtcBinError } from '../../errors.js';
 import type { Role } from '../protocol/messages.js';
 
 export interface TokenClaims {
@@ -14,11 +15,11 @@ export interface TokenClaims {
   ctl?: boolean;
 }
 
-export class TokenError extends Error {
+/** A token was refused; `reason` says why (code ERR_TOKEN). */
+export class TokenError extends WebRtcBinError {
   readonly reason: 'missing' | 'malformed' | 'bad-signature' | 'expired' | 'wrong-session' | 'wrong-role';
   constructor(reason: TokenError['reason'], message: string) {
-    super(message);
-    this.name = 'TokenError';
+    super(message, 'ERR_TOKEN');
     this.reason = reason;
   }
 }

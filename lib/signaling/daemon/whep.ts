@@ -4,6 +4,7 @@
 // viewer; only the media direction differs (WHEP: the agent sends; WHIP: the agent receives).
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { InvalidArgumentError } from '../../errors.js';
 import type { CandidateInit, ServerMessage } from '../protocol/messages.js';
 import { RelayError, newPeerId, type Participant, type SessionRegistry } from './sessions.js';
 import { TokenError, onTokenExpiry, verifyToken } from './token.js';
@@ -49,8 +50,6 @@ export const MAX_PATCH_CANDIDATES = 64;
  */
 export const MAX_RESOURCE_CANDIDATES = 256;
 
-class BadFrag extends Error {}
-
 /** The candidates of an SDP fragment, with the mid each belongs to; `null` marks end-of-candidates. */
 export function parseSdpFrag(frag: string): CandidateInit[] {
   const out: CandidateInit[] = [];
@@ -66,11 +65,11 @@ export function parseSdpFrag(frag: string): CandidateInit[] {
 
 // What the protocol allows a relayed candidate to be (lib/signaling/protocol/messages.ts CandidateInit).
 function checkFrag(candidates: CandidateInit[]): void {
-  if (candidates.length > MAX_PATCH_CANDIDATES) throw new BadFrag(`at most ${MAX_PATCH_CANDIDATES} candidates per PATCH`);
+  if (candidates.length > MAX_PATCH_CANDIDATES) throw new InvalidArgumentError(`at most ${MAX_PATCH_CANDIDATES} candidates per PATCH`);
   for (const c of candidates) {
     if (c === null) continue;
-    if (c.candidate.length > 1024) throw new BadFrag('a candidate line is longer than 1024 characters');
-    if (c.sdpMid && (c.sdpMid.length > 64 || !/^[\x21-\x7e]+$/.test(c.sdpMid))) throw new BadFrag('a=mid must be 1 to 64 visible ASCII characters');
+    if (c.candidate.length > 1024) throw new InvalidArgumentError('a candidate line is longer than 1024 characters');
+    if (c.sdpMid && (c.sdpMid.length > 64 || !/^[\x21-\x7e]+$/.test(c.sdpMid))) throw new InvalidArgumentError('a=mid must be 1 to 64 visible ASCII characters');
   }
 }
 
