@@ -5,10 +5,8 @@
 // device pixels is asked of the VM on attach and, debounced, after every window resize; the answer is
 // a `resize` event. The VM only honours the viewer in control (token with control), like input.
 import type { RemoteResizeResult, Viewer } from './viewer.js';
-
-// Mirrors RESIZE_LIMITS and MAX_CLIPBOARD_CHARS in lib/input/protocol.ts (kept out of the bundle).
-const LIMITS = { minWidth: 320, maxWidth: 3840, minHeight: 240, maxHeight: 2160 };
-const MAX_CLIPBOARD_CHARS = 65_536;
+// The agent's own limits (lib/input/limits.ts holds plain numbers only: nothing of TypeBox in the bundle).
+import { MAX_CLIPBOARD_CHARS, RESIZE_LIMITS as LIMITS } from '../input/limits.js';
 
 export interface RemoteExtrasOptions {
   /** Ask the VM's screen to match this window (default false). */
