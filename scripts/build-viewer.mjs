@@ -35,12 +35,15 @@ function bundleOptions(entry, { test = false, minify = false, sourcemap = 'inlin
 }
 
 /**
- * The page script as text, without writing it: what tests serve in place of /viewer.js (`test: true`).
- * @param {{ test?: boolean }} [options]
+ * A viewer bundle as text, without writing it: the page script by default (what tests serve in place of
+ * /viewer.js with `test: true`), or `entry: 'index.ts'` for the page authors' module.
+ * @param {{ test?: boolean, entry?: 'page.ts' | 'index.ts' }} [options]
  * @returns {Promise<string>}
  */
 export async function bundleViewerScript(options = {}) {
-  const result = await build({ ...bundleOptions('page.ts', { test: options.test }), write: false, outfile: path.join(root, 'dist', 'viewer', 'viewer.js') });
+  const entry = options.entry ?? 'page.ts';
+  const outfile = path.join(root, 'dist', 'viewer', entry === 'page.ts' ? 'viewer.js' : 'module.js');
+  const result = await build({ ...bundleOptions(entry, { test: options.test }), write: false, outfile });
   const file = result.outputFiles?.[0];
   if (!file) throw new Error('esbuild produced no viewer script');
   return file.text;
