@@ -4,7 +4,8 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { deflateSync } from 'node:zlib';
-import { receive, type Frame } from '../lib/index.js';
+import type { Frame } from '../lib/index.js';
+import { receive } from '../lib/client.js';
 
 const session = process.argv[2] ?? 'webcam';
 const outDir = process.argv[3] ?? '.';

@@ -1,3 +1,6 @@
+// node-webrtcbin: the peer (WebRtcPeer, DataChannel), the shared encoder (Streamer), the typed errors,
+// the environment check and the types. Nothing here loads a server: see lib/client.ts and
+// lib/signaling/index.ts for the `node-webrtcbin/client` and `node-webrtcbin/signaling` subpaths.
 export { WebRtcPeer, type WebRtcPeerEvents } from './peer/peer.js';
 export { Streamer, type StreamerOptions } from './encoder/streamer.js';
 export { DataChannel, type DataChannelInit, type DataChannelState } from './peer/data-channel.js';
@@ -23,10 +26,27 @@ export function livePeerCount(): number {
   return loadBinding().livePeers();
 }
 
-// Signaling: the agent side and the daemon (also usable as a Fastify plugin).
-export { publish, receive, Publisher, type PublishOptions } from './publish/publisher.js';
-export { SignalingClient, SignalingError } from './signaling/client.js';
-export { signaling, createSignalingServer, redactingLoggerOptions, closeUnansweredUpgrades, type SignalingOptions } from './signaling/daemon/server.js';
-export { mintToken, verifyToken, TokenError, type TokenClaims } from './signaling/daemon/token.js';
-export { restCredentials, iceServersFor, type IceConfig } from './signaling/daemon/ice-config.js';
-export * as protocol from './signaling/protocol/messages.js';
+// Signaling lives in subpaths: `node-webrtcbin/client` (SignalingClient, publish(), receive()) and
+// `node-webrtcbin/signaling` (the daemon plugin, tokens, ICE config, the protocol). The names below are
+// the ones this root exported before; they load their module on first use and warn (deprecated-root.ts).
+export {
+  publish,
+  receive,
+  Publisher,
+  SignalingClient,
+  SignalingError,
+  signaling,
+  createSignalingServer,
+  redactingLoggerOptions,
+  closeUnansweredUpgrades,
+  mintToken,
+  verifyToken,
+  TokenError,
+  restCredentials,
+  iceServersFor,
+  protocol,
+} from './deprecated-root.js';
+export type { PublishOptions } from './publish/publisher.js';
+export type { SignalingOptions } from './signaling/daemon/server.js';
+export type { TokenClaims } from './signaling/daemon/token.js';
+export type { IceConfig } from './signaling/daemon/ice-config.js';

@@ -4,8 +4,9 @@
 //   node --import tsx scripts/soak.ts [--minutes 60] [--max-viewers 4] [--every 3] [--source test|x11] [--size 1280x720]
 import { readdirSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { livePeerCount, mintToken, publish } from '../lib/index.js';
-import { createSignalingServer } from '../lib/signaling/daemon/server.js';
+import { livePeerCount } from '../lib/index.js';
+import { publish } from '../lib/client.js';
+import { createSignalingServer, mintToken } from '../lib/signaling/index.js';
 import { startXvfb } from '../test/helpers/xvfb.js';
 import { nodeViewer } from '../test/helpers/node-viewer.js';
 

@@ -2,6 +2,9 @@
 // and the agent. Coordinates are fractions of the video (0..1): the agent scales them to its screen.
 import Type, { type Static } from 'typebox';
 import { Compile } from 'typebox/compile';
+import { INPUT_CHANNEL, MAX_CLIPBOARD_CHARS, MAX_VIEWER_MESSAGE_CHARS, RESIZE_LIMITS } from './limits.js';
+
+export { INPUT_CHANNEL, MAX_CLIPBOARD_CHARS, MAX_VIEWER_MESSAGE_CHARS, RESIZE_LIMITS };
 
 const Fraction = Type.Number({ minimum: 0, maximum: 1 });
 const strict = { additionalProperties: false } as const;
@@ -25,14 +28,10 @@ export const TakeControl = Type.Object({ t: Type.Literal('take-control') }, stri
 export const InputMessage = Type.Union([PointerMove, PointerButton, Wheel, Key, TakeControl]);
 export type InputMessage = Static<typeof InputMessage>;
 
-/** Longest clipboard text either way, in UTF-16 code units (as JS counts `length`). */
-export const MAX_CLIPBOARD_CHARS = 65_536;
 const ClipboardText = Type.String({ maxLength: MAX_CLIPBOARD_CHARS });
 /** Both ways: the viewer pasted text (agent → X CLIPBOARD), or X's CLIPBOARD changed (agent → viewer). */
 export const Clipboard = Type.Object({ t: Type.Literal('clipboard'), text: ClipboardText }, strict);
 
-/** Remote screen sizes a viewer may ask for: even (4:2:0 video), within common monitor sizes. */
-export const RESIZE_LIMITS = { minWidth: 320, maxWidth: 3840, minHeight: 240, maxHeight: 2160 } as const;
 /** The viewer asks the X screen to take this size (its window's), e.g. to see the desktop 1:1. */
 export const Resize = Type.Object(
   {
@@ -73,11 +72,3 @@ export const AgentMessage = Type.Union([Clipboard, ResizeResult, ControlState]);
 export type AgentMessage = Static<typeof AgentMessage>;
 export const checkAgentMessage = Compile(AgentMessage);
 
-/**
- * Longest input-channel message the agent reads, in characters: a clipboard text of
- * MAX_CLIPBOARD_CHARS with every character JSON-escaped (\uXXXX), plus the envelope.
- */
-export const MAX_VIEWER_MESSAGE_CHARS = MAX_CLIPBOARD_CHARS * 6 + 64;
-
-/** The label of the data channel input travels on. */
-export const INPUT_CHANNEL = 'input';

@@ -5,7 +5,7 @@
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
 import { Compile } from 'typebox/compile';
-import { InvalidArgumentError, InvalidStateError, WebRtcBinError } from '../errors.js';
+import { InvalidArgumentError, InvalidStateError } from '../errors.js';
 import { number } from '../util/checks.js';
 import {
   AnswerOut,
@@ -25,6 +25,9 @@ import {
   type Role,
   type ServerMessage,
 } from './protocol/messages.js';
+import { SignalingError } from './signaling-error.js';
+
+export { SignalingError };
 
 /** pino-compatible: `logger.info({fields}, 'message')`. */
 export interface Logger {
@@ -119,17 +122,6 @@ export interface SignalingClientEvents {
   disconnected: [DisconnectInfo];
 }
 
-/**
- * The daemon refused or ended this client for good: `unauthorized` (a bad token will not get better) or
- * `token-expired` (the token's lease ended while joined). Either way a new token is what helps.
- */
-export class SignalingError extends WebRtcBinError {
-  readonly reason: ErrorCode | 'token-expired';
-  constructor(reason: ErrorCode | 'token-expired', message: string) {
-    super(message, 'ERR_SIGNALING');
-    this.reason = reason;
-  }
-}
 
 // Per-type validators, only to name the offending field of a message the union refused.
 const SERVER_BRANCHES: Record<ServerMessage['type'], { Errors(value: unknown): unknown[] }> = {

@@ -1,6 +1,7 @@
 // Sends this page's mouse and keyboard to the VM on the publisher's "input" data channel. Pointer
 // positions are fractions of the video picture (letterboxing excluded); keys are DOM key/code names.
 // The first click takes control; the VM ignores it unless the viewer's token allows control.
+import type { ViewerMessage } from '../input/protocol.js';
 
 export interface InputCapture {
   detach(): void;
@@ -11,7 +12,8 @@ export interface InputCapture {
 
 export function captureInput(video: HTMLVideoElement, channel: RTCDataChannel): InputCapture {
   let active = false;
-  const send = (message: object) => {
+  // Typed as the agent's schema (lib/input/protocol.ts): a message it would refuse does not compile.
+  const send = (message: ViewerMessage) => {
     if (channel.readyState === 'open') channel.send(JSON.stringify(message));
   };
   // Where in the picture (0..1) a client point falls, with object-fit: contain.

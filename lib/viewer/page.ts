@@ -1,13 +1,17 @@
 // The page the daemon serves at `/`: `/?session=NAME&token=TOKEN[&relay=1]`. A full-window video, a
 // small overlay (state + stats; 's' toggles it, 'f' toggles fullscreen) and a centred message when
-// WebRTC cannot get a picture through or the viewer gives up. For tests it publishes
-// window.__viewer, window.__viewerState and window.__viewerStats, and the last clipboard text and
-// resize answer from the VM as window.__viewerClipboard / __viewerResize. `&fit=remote` asks the VM's
-// screen to match the window.
+// WebRTC cannot get a picture through or the viewer gives up. `&fit=remote` asks the VM's screen to
+// match the window. The test build (scripts/build-viewer.mjs { test: true }) also publishes
+// window.__viewer, __viewerState, __viewerStats and the last clipboard text and resize answer from the
+// VM (__viewerClipboard / __viewerResize); the production bundle has none of them (esbuild drops each
+// `if (__VIEWER_TEST_HOOKS__)` branch).
 import { EXPIRED_LINK, Viewer, type ViewerState, type ViewerStats } from './viewer.js';
 import { captureInput, type InputCapture } from './input-capture.js';
 import { attachRemoteExtras, type RemoteExtras } from './remote-extras.js';
 import type { RemoteResizeResult } from './viewer.js';
+
+/** true only in the test build: esbuild's `define` replaces it, and drops the branches it guards. */
+declare const __VIEWER_TEST_HOOKS__: boolean;
 
 declare global {
   interface Window {
@@ -17,6 +21,9 @@ declare global {
     __viewerClipboard?: string;
     __viewerResize?: RemoteResizeResult;
     __viewerExtras?: RemoteExtras;
+    __viewerControl?: boolean;
+    __viewerAudio?: boolean;
+    __viewerFallback?: string;
   }
 }
 
@@ -60,7 +67,7 @@ function hideMessage(): void {
 }
 
 function setState(state: ViewerState, detail = ''): void {
-  window.__viewerState = state;
+  if (__VIEWER_TEST_HOOKS__) window.__viewerState = state;
   overlay.dataset.state = state;
   stateLine.textContent = LABELS[state];
   detailLine.textContent = detail;
@@ -82,6 +89,7 @@ function formatStats(s: ViewerStats): string {
 }
 
 let input: InputCapture | undefined;
+let extras: RemoteExtras | undefined;
 
 // 's' shows/hides the overlay, 'f' toggles fullscreen (not while typing into the remote desktop).
 document.addEventListener('keydown', (e) => {
@@ -99,7 +107,7 @@ const token = params.get('token') ?? undefined;
 const relay = params.get('relay') === '1';
 const fitRemote = params.get('fit') === 'remote';
 
-window.__viewerStats = null;
+if (__VIEWER_TEST_HOOKS__) window.__viewerStats = null;
 
 if (!session) {
   setState('failed', 'no session in the address');
@@ -113,34 +121,35 @@ if (!session) {
     video,
     iceTransportPolicy: relay ? 'relay' : undefined,
   });
-  window.__viewer = viewer;
+  if (__VIEWER_TEST_HOOKS__) window.__viewer = viewer;
   viewer.addEventListener('datachannel', (e) => {
     const channel = e.detail;
     if (channel.label !== 'input') return;
     input?.detach();
-    window.__viewerExtras?.detach();
+    extras?.detach();
     input = captureInput(video, channel);
-    const extras = attachRemoteExtras(viewer, video, channel, { resizeRemote: fitRemote });
-    window.__viewerExtras = extras;
+    const attached = attachRemoteExtras(viewer, video, channel, { resizeRemote: fitRemote });
+    extras = attached;
+    if (__VIEWER_TEST_HOOKS__) window.__viewerExtras = attached;
     channel.addEventListener('close', () => {
       input?.detach();
-      extras.detach();
+      attached.detach();
     });
   });
-  viewer.addEventListener('clipboard', (e) => (window.__viewerClipboard = e.detail));
+  if (__VIEWER_TEST_HOOKS__) viewer.addEventListener('clipboard', (e) => (window.__viewerClipboard = e.detail));
   viewer.addEventListener('control', (e) => {
-    (window as unknown as { __viewerControl?: boolean }).__viewerControl = e.detail;
+    if (__VIEWER_TEST_HOOKS__) window.__viewerControl = e.detail;
     if (!e.detail) input?.release();
     detailLine.textContent = e.detail ? 'you control the desktop' : 'view only: another viewer took control (click to take it back)';
   });
   viewer.addEventListener('resize', (e) => {
-    window.__viewerResize = e.detail;
+    if (__VIEWER_TEST_HOOKS__) window.__viewerResize = e.detail;
     if (!e.detail.ok) detailLine.textContent = `resize refused: ${e.detail.message ?? e.detail.code}`;
   });
   // Browsers only play sound after a gesture: the button is that gesture.
   const sound = $<HTMLButtonElement>('sound');
   viewer.addEventListener('audio', () => {
-    (window as unknown as { __viewerAudio?: boolean }).__viewerAudio = true;
+    if (__VIEWER_TEST_HOOKS__) window.__viewerAudio = true;
     if (video.muted) sound.hidden = false;
   });
   sound.addEventListener('click', () => {
@@ -174,13 +183,13 @@ if (!session) {
 
   viewer.addEventListener('fallback', (e) => {
     fallbackShown = true;
-    (window as unknown as { __viewerFallback?: string }).__viewerFallback = e.detail.reason;
+    if (__VIEWER_TEST_HOOKS__) window.__viewerFallback = e.detail.reason;
     showMessage('The video is not getting through', `${e.detail.reason}. Still trying…${relay ? '' : ' (If a firewall blocks UDP, try adding &relay=1 to the address.)'}`);
   });
 
   viewer.addEventListener('stats', (e) => {
     const stats = e.detail;
-    window.__viewerStats = stats;
+    if (__VIEWER_TEST_HOOKS__) window.__viewerStats = stats;
     statsLine.textContent = formatStats(stats);
     if (fallbackShown && stats.framesDecoded > 0) {
       fallbackShown = false;

@@ -5,10 +5,9 @@
 // device pixels is asked of the VM on attach and, debounced, after every window resize; the answer is
 // a `resize` event. The VM only honours the viewer in control (token with control), like input.
 import type { RemoteResizeResult, Viewer } from './viewer.js';
-
-// Mirrors RESIZE_LIMITS and MAX_CLIPBOARD_CHARS in lib/input/protocol.ts (kept out of the bundle).
-const LIMITS = { minWidth: 320, maxWidth: 3840, minHeight: 240, maxHeight: 2160 };
-const MAX_CLIPBOARD_CHARS = 65_536;
+import type { ViewerMessage } from '../input/protocol.js';
+// The agent's own limits (lib/input/limits.ts holds plain numbers only: nothing of TypeBox in the bundle).
+import { MAX_CLIPBOARD_CHARS, RESIZE_LIMITS as LIMITS } from '../input/limits.js';
 
 export interface RemoteExtrasOptions {
   /** Ask the VM's screen to match this window (default false). */
@@ -30,7 +29,7 @@ export interface RemoteExtras {
 const even = (n: number, min: number, max: number) => Math.min(max, Math.max(min, Math.floor(n / 2) * 2));
 
 export function attachRemoteExtras(viewer: Viewer, video: HTMLVideoElement, channel: RTCDataChannel, options: RemoteExtrasOptions = {}): RemoteExtras {
-  const send = (message: object): boolean => {
+  const send = (message: ViewerMessage): boolean => {
     if (channel.readyState !== 'open') return false;
     try {
       channel.send(JSON.stringify(message));

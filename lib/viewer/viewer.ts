@@ -4,8 +4,10 @@
 // when WebRTC cannot get a picture through ('fallback') so a page can offer something else.
 //
 // Framework-free and dependency-free: only the protocol's *types* are imported (the compiled TypeBox
-// validators would add ~400 kB to the bundle); the few fields used are checked by hand below.
-import type { ClientMessage } from '../signaling/protocol/messages.js';
+// validators would add ~400 kB to the bundle); the few fields used are checked by hand below, into
+// types taken from the protocol's, so a protocol change the checks do not follow is a type error.
+import type { ClientMessage, ServerMessage } from '../signaling/protocol/messages.js';
+import type { ResizeResult } from '../input/protocol.js';
 
 export type ViewerState =
   | 'connecting' // opening the signaling socket / waiting for `joined` (first try)
@@ -90,26 +92,29 @@ export interface ViewerEventMap {
   resize: CustomEvent<RemoteResizeResult>;
 }
 
-/** The agent's `resize-result` (lib/input/protocol.ts): the screen size now and, if refused, why. */
-export interface RemoteResizeResult {
-  ok: boolean;
-  width: number;
-  height: number;
-  code?: 'unsupported' | 'out-of-range' | 'rate-limited' | 'failed';
-  message?: string;
-}
+/** The agent's `resize-result` (lib/input/protocol.ts) without its tag: the screen size now and, if refused, why. */
+export type RemoteResizeResult = Omit<ResizeResult, 't'>;
 
 type ViewerListener<K extends keyof ViewerEventMap> = ((event: ViewerEventMap[K]) => void) | { handleEvent(event: ViewerEventMap[K]): void };
 
 // ---- incoming messages, checked by hand (only what this module reads) ----
 
+type Server<T extends ServerMessage['type']> = Extract<ServerMessage, { type: T }>;
+/** `W` where the protocol's field `P` is one of W's values (else never: the parse below stops compiling). */
+type Widened<P, W> = [Exclude<P, undefined>] extends [W] ? W : never;
+
+/**
+ * What the viewer keeps of each daemon → client message: the protocol's fields, by name and type
+ * (lib/signaling/protocol/messages.ts), except `joined.publisher` made `null` when absent, and
+ * `bye.reason` and `error.code` kept as any string, so a newer daemon's words still reach the page.
+ */
 export type IncomingMessage =
-  | { type: 'joined'; peerId: string; iceServers: RTCIceServer[]; publisher: string | null }
-  | { type: 'peer-joined' | 'peer-left'; peerId: string; role: 'publisher' | 'viewer' }
-  | { type: 'offer' | 'answer'; from: string; sdp: string }
-  | { type: 'candidate'; from: string; candidate: RTCIceCandidateInit | null }
-  | { type: 'bye'; from?: string; reason?: string }
-  | { type: 'error'; code: string; message: string };
+  | (Pick<Server<'joined'>, 'type' | 'peerId' | 'iceServers'> & { publisher: Exclude<Server<'joined'>['publisher'], undefined> })
+  | Pick<Server<'peer-joined' | 'peer-left'>, 'type' | 'peerId' | 'role'>
+  | Pick<Server<'offer' | 'answer'>, 'type' | 'from' | 'sdp'>
+  | Pick<Server<'candidate'>, 'type' | 'from' | 'candidate'>
+  | (Pick<Server<'bye'>, 'type' | 'from'> & { reason?: Widened<Server<'bye'>['reason'], string> })
+  | (Pick<Server<'error'>, 'type' | 'message'> & { code: Widened<Server<'error'>['code'], string> });
 
 const SESSION_RE = /^[A-Za-z0-9_.-]{1,64}$/;
 /** What a viewer whose token ran out is told (error code 'token-expired', fatal). */
@@ -129,16 +134,18 @@ export function parseServerMessage(text: string): IncomingMessage | string {
     return 'not JSON';
   }
   if (!isObject(m) || !isString(m.type)) return 'not an object with a string "type"';
-  switch (m.type) {
+  // Typed as the protocol's tags: every one must have its case (see default), any other string is refused.
+  const type = m.type as ServerMessage['type'];
+  switch (type) {
     case 'joined': {
       if (!isNonEmptyString(m.peerId)) return 'joined: no peerId';
       if (!Array.isArray(m.iceServers)) return 'joined: iceServers is not an array';
-      const iceServers: RTCIceServer[] = [];
+      const iceServers: Server<'joined'>['iceServers'] = [];
       for (const s of m.iceServers) {
         if (!isObject(s)) return 'joined: an ICE server is not an object';
         const urls = s.urls;
         if (!(isString(urls) || (Array.isArray(urls) && urls.every(isString)))) return 'joined: an ICE server has no urls';
-        const server: RTCIceServer = { urls: urls as string | string[] };
+        const server: Server<'joined'>['iceServers'][number] = { urls: urls as string | string[] };
         if (isString(s.username)) server.username = s.username;
         if (isString(s.credential)) server.credential = s.credential;
         iceServers.push(server);
@@ -149,20 +156,20 @@ export function parseServerMessage(text: string): IncomingMessage | string {
     }
     case 'peer-joined':
     case 'peer-left':
-      if (!isNonEmptyString(m.peerId)) return `${m.type}: no peerId`;
-      if (m.role !== 'publisher' && m.role !== 'viewer') return `${m.type}: bad role`;
-      return { type: m.type, peerId: m.peerId, role: m.role };
+      if (!isNonEmptyString(m.peerId)) return `${type}: no peerId`;
+      if (m.role !== 'publisher' && m.role !== 'viewer') return `${type}: bad role`;
+      return { type, peerId: m.peerId, role: m.role };
     case 'offer':
     case 'answer':
-      if (!isNonEmptyString(m.from)) return `${m.type}: no from`;
-      if (!isNonEmptyString(m.sdp)) return `${m.type}: no sdp`;
-      return { type: m.type, from: m.from, sdp: m.sdp };
+      if (!isNonEmptyString(m.from)) return `${type}: no from`;
+      if (!isNonEmptyString(m.sdp)) return `${type}: no sdp`;
+      return { type, from: m.from, sdp: m.sdp };
     case 'candidate': {
       if (!isNonEmptyString(m.from)) return 'candidate: no from';
       const c = m.candidate;
       if (c === null) return { type: 'candidate', from: m.from, candidate: null };
       if (!isObject(c) || !isString(c.candidate)) return 'candidate: no candidate string';
-      const init: RTCIceCandidateInit = { candidate: c.candidate };
+      const init: NonNullable<Server<'candidate'>['candidate']> = { candidate: c.candidate };
       if (isString(c.sdpMid) || c.sdpMid === null) init.sdpMid = c.sdpMid;
       if (typeof c.sdpMLineIndex === 'number' || c.sdpMLineIndex === null) init.sdpMLineIndex = c.sdpMLineIndex;
       if (isString(c.usernameFragment) || c.usernameFragment === null) init.usernameFragment = c.usernameFragment;
@@ -178,6 +185,7 @@ export function parseServerMessage(text: string): IncomingMessage | string {
       if (!isString(m.code)) return 'error: no code';
       return { type: 'error', code: m.code, message: isString(m.message) ? m.message : '' };
     default:
+      void (type satisfies never); // a protocol message type with no case above does not compile
       return `unknown type ${JSON.stringify(m.type).slice(0, 40)}`;
   }
 }

@@ -1,7 +1,8 @@
 // Audio sent next to the video reaches a real Chromium: Opus packets arrive and are decoded (not
 // concealed), whichever side offers.
 import t from 'tap';
-import { WebRtcPeer, publish } from '../../lib/index.js';
+import { WebRtcPeer } from '../../lib/index.js';
+import { publish } from '../../lib/client.js';
 import { mintToken } from '../../lib/signaling/daemon/token.js';
 import { SECRET, startDaemon } from '../helpers/daemon.js';
 import { BrowserPeer, launchChromium, type InboundAudio, waitForViewerFrames } from '../helpers/browser.js';

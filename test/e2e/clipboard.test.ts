@@ -6,7 +6,7 @@ import t from 'tap';
 import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { Page } from 'playwright-core';
-import { publish } from '../../lib/index.js';
+import { publish } from '../../lib/client.js';
 import { mintToken } from '../../lib/signaling/daemon/token.js';
 import { launchChromium, waitForViewerFrames } from '../helpers/browser.js';
 import { SECRET, startDaemon } from '../helpers/daemon.js';

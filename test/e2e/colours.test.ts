@@ -3,7 +3,7 @@
 // they belong, prove capture, scaling and colour conversion end to end, for VP8 and H.264. A swapped
 // R/B, a mirrored or cropped picture or a wrong output size fails.
 import t from 'tap';
-import { publish } from '../../lib/index.js';
+import { publish } from '../../lib/client.js';
 import type { VideoCodec } from '../../lib/types.js';
 import { mintToken } from '../../lib/signaling/daemon/token.js';
 import { launchChromium, waitForViewerFrames } from '../helpers/browser.js';

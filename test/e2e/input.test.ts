@@ -2,7 +2,7 @@
 // it at the right place. With a view-only token the same gestures do nothing.
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { publish } from '../../lib/index.js';
+import { publish } from '../../lib/client.js';
 import { mintToken } from '../../lib/signaling/daemon/token.js';
 import { launchChromium, waitForViewerFrames } from '../helpers/browser.js';
 import { SECRET, startDaemon } from '../helpers/daemon.js';

@@ -2,7 +2,7 @@
 // extension) unless it also sends audio: Chromium accepts the extension in its answer (the time its
 // jitter buffer then holds a frame is a benchmark figure, printed here).
 import t from 'tap';
-import { publish } from '../../lib/index.js';
+import { publish } from '../../lib/client.js';
 import { mintToken } from '../../lib/signaling/daemon/token.js';
 import { launchChromium, waitForViewerFrames } from '../helpers/browser.js';
 import { SECRET, startDaemon } from '../helpers/daemon.js';

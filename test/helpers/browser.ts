@@ -1,6 +1,6 @@
 // A real headless Chromium (Debian's /usr/bin/chromium) holding one RTCPeerConnection, driven through
 // playwright-core. Nothing here is mocked: ICE, DTLS and SRTP run in the browser.
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Page, type Route } from 'playwright-core';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const CHROMIUM_FLAGS = [
@@ -163,8 +163,37 @@ export interface InboundAudio {
   codec: string | undefined;
 }
 
+/**
+ * Chromium for the tests. Every page or context it opens gets the viewer's test build (with its
+ * window.__viewer* hooks) in place of the daemon's /viewer.js: the daemon's own response (status and
+ * headers, CSP and all) with the test bundle as its body. The production bundle has no hooks.
+ */
 export async function launchChromium(extraArgs: string[] = []): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_FLAGS, ...extraArgs], headless: true });
+  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_FLAGS, ...extraArgs], headless: true });
+  const newPage = browser.newPage.bind(browser);
+  const newContext = browser.newContext.bind(browser);
+  browser.newPage = async (options) => {
+    const page = await newPage(options);
+    await page.route(VIEWER_SCRIPT, serveTestViewer);
+    return page;
+  };
+  browser.newContext = async (options) => {
+    const context = await newContext(options);
+    await context.route(VIEWER_SCRIPT, serveTestViewer);
+    return context;
+  };
+  return browser;
+}
+
+// The daemon serves the page's script at /viewer.js (lib/signaling/daemon/server.ts).
+const VIEWER_SCRIPT = (url: URL) => url.pathname === '/viewer.js';
+let testViewerScript: Promise<string> | undefined;
+
+async function serveTestViewer(route: Route): Promise<void> {
+  testViewerScript ??= import('../../scripts/build-viewer.mjs').then((m: { bundleViewerScript(o: { test: boolean }): Promise<string> }) => m.bundleViewerScript({ test: true }));
+  const response = await route.fetch();
+  if (response.status() !== 200) return route.fulfill({ response });
+  await route.fulfill({ response, body: await testViewerScript });
 }
 
 /** Chromium's fake camera (a moving test pattern) with permission granted. */

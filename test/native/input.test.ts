@@ -2,7 +2,8 @@
 // client recording its events (xev), the input data channel over a real WebRTC connection. A viewer
 // whose token does not allow control sends the same and nothing happens.
 import t, { type Test } from 'tap';
-import { publish, type DataChannel } from '../../lib/index.js';
+import type { DataChannel } from '../../lib/index.js';
+import { publish } from '../../lib/client.js';
 import { nodeViewer } from '../helpers/node-viewer.js';
 import { mintToken } from '../../lib/signaling/daemon/token.js';
 import { SECRET, startDaemon } from '../helpers/daemon.js';

@@ -5,7 +5,7 @@ import t from 'tap';
 import { waitForViewerFrames } from '../helpers/browser.js';
 import { spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { publish } from '../../lib/index.js';
+import { publish } from '../../lib/client.js';
 import { mintToken } from '../../lib/signaling/daemon/token.js';
 import { startCoturn } from '../helpers/coturn.js';
 import { SECRET, startDaemon } from '../helpers/daemon.js';

@@ -14,6 +14,7 @@ import { registerWhep } from './whep.js';
 import { ConcurrencyCap } from './limits.js';
 import { redactingLoggerOptions } from './redact.js';
 import { checkFrameAncestors, pageHeaders } from './page-headers.js';
+import { closeUnansweredUpgrades } from './upgrades.js';
 
 export interface SignalingOptions {
   /** HMAC secret for tokens (≥ 16 characters). Required unless `insecure`. */
@@ -150,16 +151,7 @@ declare module 'fastify' {
 
 export { redactUrl, redactingLoggerOptions } from './redact.js';
 
-/**
- * The WebSocket plugin routes every upgrade request through Fastify. One answered with plain HTTP
- * outside the plugin's routes (a 404) is a socket Node no longer tracks: neither timeouts nor close()
- * would ever end it. This root-level hook does; a controller that mounts the plugin calls it on its app.
- */
-export function closeUnansweredUpgrades(app: FastifyInstance): void {
-  app.addHook('onResponse', async (request) => {
-    if (request.headers.upgrade) request.raw.socket?.destroy();
-  });
-}
+export { closeUnansweredUpgrades };
 
 export interface StandaloneOptions extends SignalingOptions {
   logLevel?: string;

@@ -1,0 +1,15 @@
+// `node-webrtcbin/client`: the agent's end of signaling. SignalingClient speaks the daemon's protocol;
+// publish() and receive() run one WebRtcPeer per participant of a session through it. Loading it
+// loads ws and TypeBox (not Fastify); the root package loads neither.
+export { publish, receive, Publisher, type PublishOptions, type PublisherEvents } from './publish/publisher.js';
+export {
+  SignalingClient,
+  SignalingError,
+  type SignalingClientOptions,
+  type SignalingClientEvents,
+  type SignalingState,
+  type Logger,
+  type BackoffOptions,
+  type DisconnectInfo,
+  type ProtocolErrorInfo,
+} from './signaling/client.js';
