@@ -8,8 +8,9 @@ import { fileURLToPath } from 'node:url';
 import { WebRtcBinError } from '../../lib/errors.js';
 
 const LIB = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'lib');
-// The browser viewer is not Node code; cli.ts runs the command line when imported.
-const SKIP = new Set(['viewer', path.join('cli', 'cli.ts')]);
+// The browser viewer is not Node code; cli.ts runs the command line when imported; deprecated-root.ts
+// holds lazy stand-ins of classes walked in their own modules (touching one loads it, and warns).
+const SKIP = new Set(['viewer', path.join('cli', 'cli.ts'), 'deprecated-root.ts']);
 
 function modules(dir = LIB): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -20,6 +21,11 @@ function modules(dir = LIB): string[] {
   });
 }
 
+// The root re-exports those stand-ins under the same names: they are checked where they are defined.
+const STAND_INS = new Set(
+  [...readFileSync(path.join(LIB, 'deprecated-root.ts'), 'utf8').matchAll(/^export const (\w+)/gm)].map((m) => m[1]),
+);
+
 const isErrorClass = (value: unknown): value is new (...args: never[]) => Error =>
   typeof value === 'function' && (value === Error || value.prototype instanceof Error);
 
@@ -28,6 +34,7 @@ t.test('every exported error class is a WebRtcBinError', async (t) => {
   for (const file of modules()) {
     const exports = (await import(file.replace(/\.ts$/, '.js'))) as Record<string, unknown>;
     for (const [name, value] of Object.entries(exports)) {
+      if (file === path.join(LIB, 'index.ts') && STAND_INS.has(name)) continue;
       if (!isErrorClass(value)) continue;
       found.set(name, path.relative(LIB, file));
       t.ok(value === WebRtcBinError || value.prototype instanceof WebRtcBinError, `${name} (lib/${path.relative(LIB, file)}) extends WebRtcBinError`);
