@@ -168,6 +168,3 @@ export interface Frame {
   /** Frames replaced by a newer one before this consumer took them, since the start. */
   dropped: number;
 }
-
-/** @deprecated the `frame` event now carries a full Frame. */
-export type FrameInfo = Frame;

@@ -24,7 +24,6 @@ export const TakeControl = Type.Object({ t: Type.Literal('take-control') }, stri
 
 export const InputMessage = Type.Union([PointerMove, PointerButton, Wheel, Key, TakeControl]);
 export type InputMessage = Static<typeof InputMessage>;
-export const checkInputMessage = Compile(InputMessage);
 
 /** Longest clipboard text either way, in UTF-16 code units (as JS counts `length`). */
 export const MAX_CLIPBOARD_CHARS = 65_536;
