@@ -1,3 +1,6 @@
+// src-native/common/: what every native class shares: the event pipe, the close promise, NativeError,
+// RAII owners of GLib/GStreamer references, GstStructure to JSON.
+//
 // The promise close() returns, the same for every call: an object closes once, and each call gets a
 // handle of its own scope to that one promise (a Deferred's own handle belongs to the scope of the
 // call that created it: returning it from a later call would hand JS a stale handle).
