@@ -140,6 +140,7 @@ void PeerJs::OnPipeFinalized(Napi::Env env, bool released) {
     for (auto& [id, deferred] : pending_) deferred.Reject(ClosedError(env).Value());
     pending_.clear();
     closed_.Resolve(env);
+    if (wrapper) wrapper->KeepAlive(false);  // closed: nothing keeps it any more
   } catch (...) {
     // Nothing useful can be done with a JS failure while finalizing.
   }
@@ -259,6 +260,7 @@ Peer::Peer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Peer>(info) {
     ThrowNative(env, error);
   }
   js_->wrapper = this;
+  KeepAlive(true);
 }
 
 Peer::~Peer() {
@@ -266,6 +268,15 @@ Peer::~Peer() {
   if (js_) js_->wrapper = nullptr;
   // Garbage-collected while still open (only possible when unref'd): tear down off-thread.
   core_->BeginClose();
+}
+
+// Like a socket's handle: an open, ref'd peer stays reachable although only its own listeners
+// refer to it (its events keep coming); unref'd, or once closed, it may be collected.
+void Peer::KeepAlive(bool keep) {
+  if (keep == held_) return;
+  held_ = keep;
+  if (keep) Napi::Reference<Napi::Object>::Ref();
+  else Napi::Reference<Napi::Object>::Unref();
 }
 
 bool Peer::Usable(Napi::Env env) {
@@ -422,12 +433,16 @@ Napi::Value Peer::ChannelInfo(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value Peer::Ref(const Napi::CallbackInfo& info) {
-  if (!core_->closing()) core_->pipe.SetKeepsLoopAlive(info.Env(), true);
+  if (core_->closing()) return info.Env().Undefined();
+  core_->pipe.SetKeepsLoopAlive(info.Env(), true);
+  KeepAlive(true);
   return info.Env().Undefined();
 }
 
 Napi::Value Peer::Unref(const Napi::CallbackInfo& info) {
-  if (!core_->closing()) core_->pipe.SetKeepsLoopAlive(info.Env(), false);
+  if (core_->closing()) return info.Env().Undefined();
+  core_->pipe.SetKeepsLoopAlive(info.Env(), false);
+  KeepAlive(false);
   return info.Env().Undefined();
 }
 

@@ -68,7 +68,9 @@ class Peer : public Napi::ObjectWrap<Peer> {
   ~Peer() override;
 
  private:
+  friend class PeerJs;
   bool Usable(Napi::Env env);
+  void KeepAlive(bool keep);
 
   Napi::Value CreateOffer(const Napi::CallbackInfo& info);
   Napi::Value CreateAnswer(const Napi::CallbackInfo& info);
@@ -98,6 +100,7 @@ class Peer : public Napi::ObjectWrap<Peer> {
 
   std::shared_ptr<PeerCore> core_;
   std::shared_ptr<PeerJs> js_;
+  bool held_ = false;  // a strong reference to the JS object (see KeepAlive)
 };
 
 }  // namespace wrtc

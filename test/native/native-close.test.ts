@@ -1,5 +1,6 @@
 // close() straight on the native classes, without the TS layer's cached promise: every call, from
 // a later call stack (and after a GC), returns one promise that is valid there and resolves once.
+// And what keeps a native peer from being collected: open and ref()ed, nothing else is needed.
 import t from 'tap';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -41,4 +42,24 @@ t.test('NativeXClipboard: close() twice through the binding, both resolve', asyn
   t.equal(await first, undefined);
   t.equal(await second, undefined);
   t.equal(clipboard.close(), first, 'after it settled, close() still returns that promise');
+});
+
+t.test('NativePeer: open and ref()ed it stays reachable though nothing refers to it; unref()ed it may be collected', async (t) => {
+  const binding = loadBinding();
+  const caps = 'application/x-rtp,media=video,encoding-name=VP8,payload=96,clock-rate=90000';
+  const held = new WeakRef(new binding.NativePeer({ receiveCaps: caps }));
+  const loose = new WeakRef(new binding.NativePeer({ receiveCaps: caps }));
+  loose.deref()!.unref();
+  for (let i = 0; i < 10 && loose.deref(); i++) {
+    await nextTurn();
+    gc();
+  }
+  t.ok(held.deref(), 'the ref()ed open peer was not collected (like a socket: its events keep coming)');
+  t.notOk(loose.deref(), 'the unref()ed one was');
+  await held.deref()!.close();
+  for (let i = 0; i < 100 && binding.livePeers() > 0; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    gc();
+  }
+  t.equal(binding.livePeers(), 0, 'both pipelines are gone (the collected one torn down from its destructor)');
 });
