@@ -3,19 +3,9 @@
 // client puts text on the clipboard. Texts over 1 MiB, or sent incrementally (INCR), are refused with a
 // `warning`. A display that dies emits `error` (code ERR_X_DISPLAY_LOST) and the clipboard closes.
 import { EventEmitter } from 'node:events';
-import { loadBinding } from '../native/binding.js';
+import { loadBinding, type NativeClipboardEvent, type NativeXClipboard } from '../native/binding.js';
 import { WebRtcBinError } from '../errors.js';
 import { emitError } from '../util/emit.js';
-
-interface NativeXClipboard {
-  setText(text: string): void;
-  fetch(): void;
-  close(): Promise<void>;
-  ref(): void;
-  unref(): void;
-}
-type NativeEvent = { type: 'text'; text: string } | { type: 'warning' | 'error'; code: string; message: string };
-type NativeCtor = new (display: string, onEvent: (event: NativeEvent) => void) => NativeXClipboard;
 
 export interface XClipboardEvents {
   /** Another X client set the clipboard to this text. */
@@ -36,14 +26,15 @@ export class XClipboard extends EventEmitter<XClipboardEvents> {
     super();
     this.display = display;
     try {
-      this.#native = new (loadBinding() as unknown as { NativeXClipboard: NativeCtor }).NativeXClipboard(display, (event) => this.#onEvent(event));
+      this.#native = new (loadBinding().NativeXClipboard)(display);
     } catch (error) {
       const e = error as { message?: string; code?: string };
       throw new WebRtcBinError(e.message ?? String(error), e.code ?? 'ERR_X_DISPLAY');
     }
+    this.#native.onevent = (event) => this.#onEvent(event);
   }
 
-  #onEvent(event: NativeEvent): void {
+  #onEvent(event: NativeClipboardEvent): void {
     if (event.type === 'text') {
       this.emit('text', event.text);
     } else if (event.type === 'warning') {

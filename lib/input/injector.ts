@@ -1,17 +1,9 @@
 // Applies validated input messages to an X display through XTest (native), scaled to its screen.
 import type { ScreenRegion } from '../types.js';
-import { loadBinding } from '../native/binding.js';
+import { loadBinding, type NativeXInput } from '../native/binding.js';
 import { fromNative } from '../errors.js';
 import { keysymFor, X_BUTTON } from './keysyms.js';
 import type { InputMessage } from './protocol.js';
-
-interface NativeXInput {
-  size(): { width: number; height: number } | null;
-  move(x: number, y: number): void;
-  button(button: number, down: boolean): void;
-  key(keysym: string | number, down: boolean): boolean;
-  close(): void;
-}
 
 export class InputInjector {
   #x: NativeXInput;
@@ -22,7 +14,7 @@ export class InputInjector {
   constructor(display: string, region?: ScreenRegion) {
     this.#region = region;
     try {
-      this.#x = new (loadBinding() as unknown as { NativeXInput: new (display: string) => NativeXInput }).NativeXInput(display);
+      this.#x = new (loadBinding().NativeXInput)(display);
     } catch (error) {
       throw fromNative(error, 'input');
     }

@@ -1,20 +1,9 @@
 // A viewer's "make the remote screen my window's size", over the native NativeXScreen (RandR on its
 // own X connection, synchronous: a few requests to a local server). Requests are rate limited and
 // answered with a `resize-result` message, never thrown: a refusal says why in words a viewer can show.
-import { loadBinding } from '../native/binding.js';
+import { loadBinding, type NativeXScreen, type ScreenSize as Size } from '../native/binding.js';
 import { WebRtcBinError } from '../errors.js';
 import type { ResizeRefusal, ResizeResult } from './protocol.js';
-
-interface Size {
-  width: number;
-  height: number;
-}
-interface NativeXScreen {
-  size(): Size | null;
-  range(): { minWidth: number; minHeight: number; maxWidth: number; maxHeight: number } | null;
-  setSize(width: number, height: number): Size;
-  close(): void;
-}
 
 const REFUSAL: Record<string, ResizeRefusal> = {
   ERR_X_RESIZE_UNSUPPORTED: 'unsupported',
@@ -32,7 +21,7 @@ export class ScreenResizer {
     this.display = display;
     this.minIntervalMs = options.minIntervalMs ?? 1000;
     try {
-      this.#native = new (loadBinding() as unknown as { NativeXScreen: new (display: string) => NativeXScreen }).NativeXScreen(display);
+      this.#native = new (loadBinding().NativeXScreen)(display);
     } catch (error) {
       const e = error as { message?: string; code?: string };
       throw new WebRtcBinError(e.message ?? String(error), e.code ?? 'ERR_X_DISPLAY');

@@ -5,6 +5,10 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { BindingLoadError } from '../errors.js';
 
+/**
+ * What a NativePeer hands its `onevent`: one member per payload struct of src-native/peer/peer_event.h,
+ * the same type strings and field names. (Replies to calls settle the promises the calls return.)
+ */
 export type NativeEvent =
   | { type: 'negotiation-needed' }
   | { type: 'ice-candidate'; mline: number; candidate: string }
@@ -77,6 +81,43 @@ export interface NativePeer {
   close(): Promise<void>;
 }
 
+/** What a NativeXClipboard hands its `onevent` (the payload structs of src-native/x11/clipboard.cc). */
+export type NativeClipboardEvent = { type: 'text'; text: string } | { type: 'warning' | 'error'; code: string; message: string };
+
+/** The X CLIPBOARD on its own connection and thread; closes once (every close() returns the same promise). */
+export interface NativeXClipboard {
+  onevent?: (event: NativeClipboardEvent) => void;
+  setText(text: string): void;
+  fetch(): void;
+  close(): Promise<void>;
+  ref(): void;
+  unref(): void;
+}
+
+/** XTest injection into an X display (synchronous, on the JS thread). */
+export interface NativeXInput {
+  size(): { width: number; height: number } | null;
+  move(x: number, y: number): void;
+  button(button: number, down: boolean): void;
+  /** A keysym name or number; false when it cannot be sent. */
+  key(keysym: string | number, down: boolean): boolean;
+  close(): void;
+}
+
+export interface ScreenSize {
+  width: number;
+  height: number;
+}
+
+/** RandR resizing of an X screen (synchronous, on the JS thread). */
+export interface NativeXScreen {
+  size(): ScreenSize | null;
+  range(): { minWidth: number; minHeight: number; maxWidth: number; maxHeight: number } | null;
+  /** Throws ERR_X_RESIZE_UNSUPPORTED, ERR_X_RESIZE_RANGE, ERR_X_RESIZE_FAILED or ERR_X_DISPLAY. */
+  setSize(width: number, height: number): ScreenSize;
+  close(): void;
+}
+
 export interface ElementProbe {
   name: string;
   present: boolean;
@@ -85,6 +126,12 @@ export interface ElementProbe {
 
 export interface Binding {
   NativePeer: new (options: NativePeerOptions) => NativePeer;
+  /** Throws ERR_X_DISPLAY (code) when the display cannot be opened or lacks XFIXES. */
+  NativeXClipboard: new (display: string) => NativeXClipboard;
+  /** Throws ERR_X_DISPLAY (code) when the display cannot be opened or lacks XTEST. */
+  NativeXInput: new (display: string) => NativeXInput;
+  /** Throws ERR_X_DISPLAY (code) when the display cannot be opened. */
+  NativeXScreen: new (display: string) => NativeXScreen;
   findElements(names: string[]): ElementProbe[];
   gstVersion(): string;
   /** Native peers not yet freed (a closed peer is freed once its pipeline is torn down). */

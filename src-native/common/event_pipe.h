@@ -1,34 +1,51 @@
-// The one event pipe of a peer: a typed ThreadSafeFunction guarded so that no GStreamer thread ever
-// touches it after it was released or finalized (Node frees a TSFN at environment teardown even while
-// other threads still hold it; a mutex + open flag turns such late calls into no-ops).
+// The one way native code calls back into JS: an event pipe per object, a typed ThreadSafeFunction
+// guarded so that no other thread ever touches it after it was released or finalized (Node frees a
+// TSFN at environment teardown even while other threads still hold it; a mutex + open flag turns such
+// late calls into no-ops). Used by the peer (PeerEvent) and the X clipboard (ClipboardEvent).
 #pragma once
 
 #include <napi.h>
 
+#include <memory>
 #include <mutex>
-
-#include "peer/peer_event.h"
+#include <utility>
 
 namespace wrtc {
 
-class PeerCore;
-// Runs on the JS thread for every event (env is null while the environment is shutting down).
-void DeliverEvent(Napi::Env env, Napi::Function unused, PeerCore* core, Event* event);
-using EventTsfn = Napi::TypedThreadSafeFunction<PeerCore, Event, DeliverEvent>;
+// The JS-thread end of a pipe. It must keep the pipe's owner alive (the pipe is touched by its
+// finalizer), and it is kept alive itself until the pipe is finalized.
+template <typename T>
+class EventReceiver {
+ public:
+  virtual ~EventReceiver() = default;
+  // JS thread, once per posted event, in order.
+  virtual void OnEvent(Napi::Env env, T& event) = 0;
+  // JS thread, last call: the pipe is gone. `released`: it was released and drained (the owner is
+  // done); false: the environment is shutting down and JS cannot run any more.
+  virtual void OnPipeFinalized(Napi::Env env, bool released) = 0;
+};
 
+template <typename T>
 class EventPipe {
  public:
-  void Attach(EventTsfn tsfn) {
+  EventPipe() = default;
+  EventPipe(const EventPipe&) = delete;
+  EventPipe& operator=(const EventPipe&) = delete;
+
+  // JS thread, once: creates the TSFN (no JS function: receivers find their handler themselves).
+  void Open(Napi::Env env, const char* name, std::shared_ptr<EventReceiver<T>> receiver) {
+    auto* context = new Context{this, std::move(receiver)};
+    Tsfn tsfn = Tsfn::New(env, name, 0, 1, context, &EventPipe::Finalize, context);
     std::lock_guard<std::mutex> lock(mutex_);
     tsfn_ = tsfn;
     open_ = true;
   }
 
   // Any thread. Never blocks on JS: the queue is unbounded and the call is non-blocking.
-  bool Post(Event&& event) {
+  bool Post(T&& event) {
     std::lock_guard<std::mutex> lock(mutex_);
     if (!open_) return false;
-    auto* heap = new Event(std::move(event));
+    auto* heap = new T(std::move(event));
     if (tsfn_.NonBlockingCall(heap) != napi_ok) {
       delete heap;
       return false;
@@ -41,26 +58,49 @@ class EventPipe {
     std::lock_guard<std::mutex> lock(mutex_);
     if (!open_) return;
     open_ = false;
+    released_ = true;
     tsfn_.Release();
-  }
-
-  // JS thread, from the TSFN finalizer: it no longer exists.
-  void Finalized() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    open_ = false;
   }
 
   // JS thread: whether this pipe keeps the event loop alive (like net.Socket ref/unref).
   void SetKeepsLoopAlive(Napi::Env env, bool keep) {
     std::lock_guard<std::mutex> lock(mutex_);
     if (!open_) return;
-    if (keep) tsfn_.Ref(env); else tsfn_.Unref(env);
+    if (keep) tsfn_.Ref(env);
+    else tsfn_.Unref(env);
   }
 
  private:
+  struct Context {
+    EventPipe* pipe;
+    std::shared_ptr<EventReceiver<T>> receiver;
+  };
+
+  // JS thread (env is null while the environment is shutting down: the event is only freed).
+  static void Call(Napi::Env env, Napi::Function, Context* context, T* raw) {
+    std::unique_ptr<T> event(raw);
+    if (env == nullptr || context == nullptr) return;
+    context->receiver->OnEvent(env, *event);
+  }
+
+  // JS thread, from the TSFN finalizer: it no longer exists.
+  static void Finalize(Napi::Env env, Context* holder, Context*) {
+    std::unique_ptr<Context> context(holder);
+    bool released;
+    {
+      std::lock_guard<std::mutex> lock(context->pipe->mutex_);
+      context->pipe->open_ = false;
+      released = context->pipe->released_;
+    }
+    context->receiver->OnPipeFinalized(env, released);
+  }
+
+  using Tsfn = Napi::TypedThreadSafeFunction<Context, T, &EventPipe::Call>;
+
   std::mutex mutex_;
-  EventTsfn tsfn_;
+  Tsfn tsfn_;
   bool open_ = false;
+  bool released_ = false;
 };
 
 }  // namespace wrtc

@@ -3,6 +3,7 @@
 
 #include <gst/gst.h>
 
+#include <string>
 #include <utility>
 
 namespace wrtc {
@@ -40,7 +41,8 @@ class GObjectPtr {
   T* ptr_ = nullptr;
 };
 
-// Owns a GstMiniObject-derived value (GstCaps, GstSample, GstMessage, GstPromise...).
+// Owns a GstMiniObject-derived value (GstCaps, GstSample, GstMessage, GstPromise...). Adopts the
+// reference it is given.
 template <typename T>
 class MiniObjectPtr {
  public:
@@ -50,16 +52,23 @@ class MiniObjectPtr {
   MiniObjectPtr& operator=(const MiniObjectPtr&) = delete;
   MiniObjectPtr(MiniObjectPtr&& other) noexcept : ptr_(std::exchange(other.ptr_, nullptr)) {}
   MiniObjectPtr& operator=(MiniObjectPtr&& other) noexcept {
-    if (this != &other) {
-      if (ptr_) gst_mini_object_unref(GST_MINI_OBJECT_CAST(ptr_));
-      ptr_ = std::exchange(other.ptr_, nullptr);
-    }
+    if (this != &other) reset(std::exchange(other.ptr_, nullptr));
     return *this;
   }
-  ~MiniObjectPtr() {
-    if (ptr_) gst_mini_object_unref(GST_MINI_OBJECT_CAST(ptr_));
+  ~MiniObjectPtr() { reset(); }
+
+  // Takes a new reference (for borrowed pointers, e.g. caps parsed out of an event).
+  static MiniObjectPtr ref(T* borrowed) {
+    if (borrowed) gst_mini_object_ref(GST_MINI_OBJECT_CAST(borrowed));
+    return MiniObjectPtr(borrowed);
+  }
+
+  void reset(T* adopted = nullptr) {
+    T* old = std::exchange(ptr_, adopted);
+    if (old) gst_mini_object_unref(GST_MINI_OBJECT_CAST(old));
   }
   T* get() const { return ptr_; }
+  T* release() { return std::exchange(ptr_, nullptr); }
   explicit operator bool() const { return ptr_ != nullptr; }
 
  private:
@@ -97,5 +106,10 @@ class GErrorPtr {
  private:
   GError* err_ = nullptr;
 };
+
+// Caps parsed from a string (null when the string is not valid caps).
+inline MiniObjectPtr<GstCaps> CapsFromString(const std::string& text) {
+  return MiniObjectPtr<GstCaps>(gst_caps_from_string(text.c_str()));
+}
 
 }  // namespace wrtc

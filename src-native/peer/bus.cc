@@ -26,28 +26,29 @@ void PeerCore::OnBusMessage(GstMessage* message) {
       gchar* debug = nullptr;
       if (is_error) gst_message_parse_error(message, &err, &debug);
       else gst_message_parse_warning(message, &err, &debug);
-      Event event{is_error ? EventType::BusError : EventType::BusWarning};
-      event.name = ElementName(GST_MESSAGE_SRC(message));
+      event::BusMessage fields;
+      fields.source = ElementName(GST_MESSAGE_SRC(message));
       if (err) {
-        event.domain = g_quark_to_string(err->domain);
-        event.code = err->code;
-        event.message = err->message;
+        fields.domain = g_quark_to_string(err->domain);
+        fields.code = err->code;
+        fields.message = err->message;
       }
-      event.debug = debug ? debug : "";
+      fields.debug = debug ? debug : "";
       if (is_error) {
         std::lock_guard<std::mutex> lock(mutex_);
-        last_error_ = event.name + ": " + event.message;
+        last_error_ = fields.source + ": " + fields.message;
       }
       if (err) g_error_free(err);
       g_free(debug);
-      pipe.Post(std::move(event));
+      if (is_error) pipe.Post(event::BusError{std::move(fields)});
+      else pipe.Post(event::BusWarning{std::move(fields)});
       break;
     }
     case GST_MESSAGE_EOS:
-      pipe.Post(Event{EventType::Eos});
+      pipe.Post(event::Eos{});
       break;
     case GST_MESSAGE_LATENCY:
-      pipe.Post(Event{EventType::Latency});
+      pipe.Post(event::Latency{});
       break;
     default:
       break;

@@ -42,10 +42,7 @@ void PeerCore::OnDataChannel(GstWebRTCDataChannel* channel) {
   uint64_t key = RegisterChannel(channel);
   GCharPtr label;
   g_object_get(channel, "label", label.out(), nullptr);
-  Event event{EventType::DataChannel};
-  event.id = key;
-  event.name = label.or_empty();
-  pipe.Post(std::move(event));
+  pipe.Post(event::DataChannel{key, label.or_empty()});
 }
 
 uint64_t PeerCore::CreateDataChannel(const std::string& label, const std::string& options_structure) {
@@ -53,10 +50,9 @@ uint64_t PeerCore::CreateDataChannel(const std::string& label, const std::string
   GstWebRTCDataChannel* channel = nullptr;
   g_signal_emit_by_name(webrtc_, "create-data-channel", label.c_str(), options, &channel);
   if (options) gst_structure_free(options);
-  if (!channel) return 0;
-  uint64_t key = RegisterChannel(channel);
-  g_object_unref(channel);  // the signal returned a reference; channels_ holds its own
-  return key;
+  GObjectPtr<GstWebRTCDataChannel> returned(channel);  // the signal's reference; channels_ takes its own
+  if (!returned) return 0;
+  return RegisterChannel(returned.get());
 }
 
 bool PeerCore::SendOnChannel(uint64_t key, const std::string& text, const void* data, size_t size, bool binary) {

@@ -9,6 +9,8 @@
 #include <memory>
 #include <string>
 
+#include "common/gobject_ptr.h"
+
 namespace wrtc {
 
 class MappedFrame {
@@ -36,8 +38,7 @@ class MappedFrame {
     return frame;
   }
   ~MappedFrame() {
-    if (mapped_) gst_buffer_unmap(gst_sample_get_buffer(sample_), &map_);
-    gst_sample_unref(sample_);
+    if (mapped_) gst_buffer_unmap(gst_sample_get_buffer(sample_.get()), &map_);
     g_free(encoded_format_);
   }
   MappedFrame(const MappedFrame&) = delete;
@@ -57,7 +58,7 @@ class MappedFrame {
 
  private:
   explicit MappedFrame(GstSample* sample) : sample_(sample) { gst_video_info_init(&info_); }
-  GstSample* sample_;
+  MiniObjectPtr<GstSample> sample_;
   GstMapInfo map_{};
   GstVideoInfo info_{};
   bool mapped_ = false;

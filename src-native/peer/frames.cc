@@ -46,7 +46,7 @@ GstFlowReturn PeerCore::OnSample(GstElement* appsink) {
       if (!frame_posted_) post = frame_posted_ = true;
     }
   }
-  if (post) pipe.Post(Event{EventType::Frame});
+  if (post) pipe.Post(event::Frame{});
   return GST_FLOW_OK;
 }
 
@@ -57,14 +57,14 @@ GstFlowReturn PeerCore::OnAudioSample(GstElement* appsink) {
   GstBuffer* buffer = gst_sample_get_buffer(sample);
   GstMapInfo map;
   if (buffer && gst_buffer_map(buffer, &map, GST_MAP_READ)) {
-    Event event{EventType::Audio};
-    event.text.assign(reinterpret_cast<const char*>(map.data), map.size);
-    event.width = config_.audioRate;
-    event.height = config_.audioChannels;
-    event.name = config_.audioFormat;
-    event.pts = GST_BUFFER_PTS_IS_VALID(buffer) ? static_cast<int64_t>(GST_BUFFER_PTS(buffer)) : -1;
+    event::Audio audio;
+    audio.data.assign(reinterpret_cast<const char*>(map.data), map.size);
+    audio.sampleRate = config_.audioRate;
+    audio.channels = config_.audioChannels;
+    audio.format = config_.audioFormat;
+    audio.pts = GST_BUFFER_PTS_IS_VALID(buffer) ? static_cast<int64_t>(GST_BUFFER_PTS(buffer)) : -1;
     gst_buffer_unmap(buffer, &map);
-    pipe.Post(std::move(event));
+    pipe.Post(std::move(audio));
   }
   gst_sample_unref(sample);
   return GST_FLOW_OK;

@@ -21,9 +21,8 @@ GstPromise* PeerCore::NewPromise(uint64_t id, const char* field) {
 
 // webrtcbin takes its own reference on a promise it queues; ours is dropped right after the call.
 void PeerCore::EmitWithPromise(const char* signal, gpointer argument, uint64_t id, const char* field) {
-  GstPromise* promise = NewPromise(id, field);
-  g_signal_emit_by_name(webrtc_, signal, argument, promise);
-  gst_promise_unref(promise);
+  MiniObjectPtr<GstPromise> promise(NewPromise(id, field));
+  g_signal_emit_by_name(webrtc_, signal, argument, promise.get());
 }
 
 void PeerCore::CreateOffer(uint64_t id) { EmitWithPromise("create-offer", nullptr, id, "offer"); }
@@ -123,13 +122,10 @@ std::string PeerCore::GetState(const char* property) {
   return ev ? ev->value_nick : "";
 }
 
-void PeerCore::OnNegotiationNeeded() { pipe.Post(Event{EventType::NegotiationNeeded}); }
+void PeerCore::OnNegotiationNeeded() { pipe.Post(event::NegotiationNeeded{}); }
 
 void PeerCore::OnIceCandidate(guint mline, const gchar* candidate) {
-  Event event{EventType::IceCandidate};
-  event.mline = mline;
-  event.text = candidate ? candidate : "";
-  pipe.Post(std::move(event));
+  pipe.Post(event::IceCandidate{mline, candidate ? candidate : ""});
 }
 
 void PeerCore::OnStateNotify(GObject* object, GParamSpec* pspec) {
@@ -137,14 +133,11 @@ void PeerCore::OnStateNotify(GObject* object, GParamSpec* pspec) {
   g_object_get(object, pspec->name, &value, nullptr);
   GEnumValue* ev = G_IS_PARAM_SPEC_ENUM(pspec) ? g_enum_get_value(G_PARAM_SPEC_ENUM(pspec)->enum_class, value)
                                                : nullptr;
-  Event event{EventType::StateChange};
-  event.name = pspec->name;
-  event.text = ev ? ev->value_nick : "";
-  pipe.Post(std::move(event));
+  pipe.Post(event::State{pspec->name, ev ? ev->value_nick : ""});
 }
 
 void PeerCore::OnPromise(GstPromise* promise, uint64_t id, const char* field) {
-  Event event{EventType::PromiseReply};
+  event::PromiseReply event;
   event.id = id;
   GstPromiseResult result = gst_promise_wait(promise);
   if (result != GST_PROMISE_RESULT_REPLIED) {
@@ -170,11 +163,11 @@ void PeerCore::OnPromise(GstPromise* promise, uint64_t id, const char* field) {
       event.message = std::string("webrtcbin produced no ") + field;
     } else {
       GCharPtr text(gst_sdp_message_as_text(description->sdp));
-      event.text = text.or_empty();
+      event.value = text.or_empty();
       gst_webrtc_session_description_free(description);
     }
   } else if (field && std::strcmp(field, "stats") == 0) {
-    event.text = StructureToJson(reply);
+    event.value = StructureToJson(reply);
   }
   pipe.Post(std::move(event));
 }

@@ -16,9 +16,8 @@ namespace {
 // stalls every live source in it, video included.
 GstElement* NewPipeline() {
   GstElement* pipeline = GST_ELEMENT(gst_object_ref_sink(gst_pipeline_new(nullptr)));
-  GstClock* clock = gst_system_clock_obtain();
-  gst_pipeline_use_clock(GST_PIPELINE(pipeline), clock);
-  gst_object_unref(clock);
+  GObjectPtr<GstClock> clock(gst_system_clock_obtain());
+  gst_pipeline_use_clock(GST_PIPELINE(pipeline), clock.get());
   return pipeline;
 }
 
@@ -124,34 +123,29 @@ bool PeerCore::Build(NativeError* error) {
 
   if (!config_.receiveCaps.empty()) {
     // GStreamer 1.22 answers only for m-lines it has a transceiver (with caps) for.
-    GstCaps* caps = gst_caps_from_string(config_.receiveCaps.c_str());
+    MiniObjectPtr<GstCaps> caps = CapsFromString(config_.receiveCaps);
     if (!caps) {
       *error = {"ERR_PIPELINE", "invalid receive caps: " + config_.receiveCaps, ""};
       return false;
     }
     GstWebRTCRTPTransceiver* transceiver = nullptr;
-    g_signal_emit_by_name(webrtc, "add-transceiver", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, caps,
+    g_signal_emit_by_name(webrtc, "add-transceiver", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, caps.get(),
                           &transceiver);
-    gst_caps_unref(caps);
-    if (transceiver) {
-      if (config_.nack) g_object_set(transceiver, "do-nack", TRUE, nullptr);
-      receive_transceiver_.reset(transceiver);
-    }
+    receive_transceiver_.reset(transceiver);
+    if (receive_transceiver_ && config_.nack) g_object_set(transceiver, "do-nack", TRUE, nullptr);
   }
 
   if (!config_.receiveAudioCaps.empty()) {
-    GstCaps* caps = gst_caps_from_string(config_.receiveAudioCaps.c_str());
+    MiniObjectPtr<GstCaps> caps = CapsFromString(config_.receiveAudioCaps);
     GstWebRTCRTPTransceiver* transceiver = nullptr;
     if (caps) {
-      g_signal_emit_by_name(webrtc, "add-transceiver", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, caps, &transceiver);
-      gst_caps_unref(caps);
+      g_signal_emit_by_name(webrtc, "add-transceiver", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, caps.get(), &transceiver);
     }
-    if (transceiver) gst_object_unref(transceiver);
+    GObjectPtr<GstWebRTCRTPTransceiver> unused(transceiver);  // webrtcbin keeps its own
   }
 
-  GstBus* bus = gst_element_get_bus(pipeline_.get());
-  gst_bus_set_sync_handler(bus, BusSyncCb, new WeakCore(weak_from_this()), FreeWeakNotify);
-  gst_object_unref(bus);
+  GObjectPtr<GstBus> bus(gst_element_get_bus(pipeline_.get()));
+  gst_bus_set_sync_handler(bus.get(), BusSyncCb, new WeakCore(weak_from_this()), FreeWeakNotify);
   return true;
 }
 

@@ -1,5 +1,6 @@
 // The GStreamer side of one peer: pipeline, webrtcbin, its signals, bus and promises. Everything here
 // may run on GStreamer threads except where marked "JS thread"; results leave only through `pipe`.
+// No JS state lives here (promises, the wrapper: see PeerJs in peer_wrap.h).
 #pragma once
 
 #include <gst/gst.h>
@@ -7,14 +8,11 @@
 #define GST_USE_UNSTABLE_API
 #include <gst/webrtc/webrtc.h>
 
-#include <napi.h>
-
 #include <atomic>
 #include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
@@ -22,7 +20,9 @@
 
 #include "encoder/bitrate.h"
 #include "common/event_pipe.h"
+#include "common/native_error.h"
 #include "peer/frame.h"
+#include "peer/peer_event.h"
 #include "encoder/shared_encoder.h"
 #include "x11/capture_guard.h"
 #include "common/gobject_ptr.h"
@@ -57,13 +57,6 @@ struct PeerConfig {
   int64_t minFrameIntervalNs = 0;  // maxFps for frames handed to JS (0: every frame)
   bool nack = true;
   int fecPercentage = 0;           // > 0: ULPFEC + RED on the video send transceiver, this much redundancy
-};
-
-// A failure the JS layer turns into a typed error (code selects the class).
-struct NativeError {
-  std::string code;     // ERR_MISSING_PLUGIN, ERR_PIPELINE, ERR_PAD_REQUEST, ERR_STATE_CHANGE, ERR_INVALID_SDP...
-  std::string message;
-  std::string element;  // the element concerned, when there is one
 };
 
 class PeerCore : public std::enable_shared_from_this<PeerCore> {
@@ -125,15 +118,8 @@ class PeerCore : public std::enable_shared_from_this<PeerCore> {
   // JS thread, from the TSFN finalizer: wait for the teardown thread, or tear down now (env exit).
   void FinishTeardown();
 
-  EventPipe pipe;
-
-  // JS-thread-only bookkeeping used by peer.cc (promises by request id, the wrapper, close promise).
-  struct JsState {
-    std::map<uint64_t, Napi::Promise::Deferred> pending;
-    std::optional<Napi::Promise::Deferred> closed;
-    void* wrapper = nullptr;  // the Peer ObjectWrap while it lives
-    uint64_t next_id = 1;
-  } js;
+  // Everything that leaves for JS (events, promise replies) goes through here.
+  EventPipe<PeerEvent> pipe;
 
   // Called through static trampolines from GStreamer threads.
   void OnNegotiationNeeded();

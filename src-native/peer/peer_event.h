@@ -1,48 +1,120 @@
-// Plain data carried from GStreamer threads to the JS thread. Never holds a GObject or a napi value:
-// a GStreamer thread fills it in, hands it to the event pipe and returns without waiting for JS.
+// Plain data carried from GStreamer threads to the JS thread: one struct per kind of event, never a
+// GObject or a napi value (a GStreamer thread fills one in, posts it and returns without waiting for
+// JS). Each struct's `kType` and fields are, name for name, one member of the TypeScript union
+// `NativeEvent` in lib/native/binding.ts; PromiseReply is the one that is not an event (it settles
+// the promise of request `id`).
 #pragma once
 
 #include <cstdint>
 #include <string>
+#include <variant>
 
 namespace wrtc {
 
-enum class EventType {
-  NegotiationNeeded,  // webrtcbin on-negotiation-needed
-  IceCandidate,       // on-ice-candidate: mline, text
-  StateChange,        // notify::*-state: name (property), text (W3C nick)
-  PromiseReply,       // a GstPromise settled: id, ok, text (SDP / stats JSON) or message
-  BusError,           // bus ERROR: name (element), domain, code, message, debug
-  BusWarning,         // bus WARNING: same fields
-  Eos,                // bus EOS
-  Latency,            // bus LATENCY: the JS side asks the pipeline to recalculate
-  Track,              // a remote media stream appeared: mline, name (media kind), text (encoding)
-  Frame,              // a decoded remote frame: width, height, pts
-  DataChannel,        // remote peer opened a data channel: id (channel key), name (label)
-  ChannelOpen,        // id
-  ChannelClose,       // id
-  ChannelError,       // id, message
-  ChannelMessage,     // id, text, binary flag
-  SendCaps,           // the encoder's RTP caps reached webrtcbin: text (caps string)
-  Audio,              // decoded remote audio: text (PCM bytes), width (rate), height (channels), name (format), pts
-};
+namespace event {
 
-struct Event {
-  explicit Event(EventType t) : type(t) {}
-  EventType type;
+// webrtcbin on-negotiation-needed.
+struct NegotiationNeeded {
+  static constexpr const char* kType = "negotiation-needed";
+};
+// on-ice-candidate; an empty candidate is webrtcbin's end-of-candidates.
+struct IceCandidate {
+  static constexpr const char* kType = "ice-candidate";
+  uint32_t mline = 0;
+  std::string candidate;
+};
+// notify::*-state: the property's name and its W3C nick.
+struct State {
+  static constexpr const char* kType = "state";
   std::string name;
-  std::string text;
+  std::string value;
+};
+// A bus ERROR or WARNING (or a missing element found while receiving): `source` is the element.
+struct BusMessage {
+  std::string source;
   std::string domain;
+  int32_t code = 0;
   std::string message;
   std::string debug;
-  uint64_t id = 0;
-  uint32_t mline = 0;
-  int32_t code = 0;
-  bool ok = true;
-  bool binary = false;
-  int32_t width = 0;
-  int32_t height = 0;
+};
+struct BusError : BusMessage {
+  static constexpr const char* kType = "bus-error";
+};
+struct BusWarning : BusMessage {
+  static constexpr const char* kType = "bus-warning";
+};
+struct Eos {
+  static constexpr const char* kType = "eos";
+};
+// Bus LATENCY: the JS side asks the pipeline to recalculate.
+struct Latency {
+  static constexpr const char* kType = "latency";
+};
+// The encoder's RTP caps reached webrtcbin.
+struct SendCaps {
+  static constexpr const char* kType = "send-caps";
+  std::string caps;
+};
+// Decoded remote audio, interleaved PCM; pts in ns, -1 when unknown.
+struct Audio {
+  static constexpr const char* kType = "audio";
+  std::string data;
+  int32_t sampleRate = 0;
+  int32_t channels = 0;
+  std::string format;
   int64_t pts = -1;
 };
+// A remote media stream appeared: kind "video" | "audio", its RTP encoding name.
+struct Track {
+  static constexpr const char* kType = "track";
+  std::string kind;
+  std::string encoding;
+};
+// A frame waits in the core's latest-frame slot. It carries no pixels: delivery takes the newest
+// frame from the slot and the JS event gets its fields (see the convention in peer_wrap.h).
+struct Frame {
+  static constexpr const char* kType = "frame";
+};
+// The remote peer opened a data channel; `channel` is our key for it.
+struct DataChannel {
+  static constexpr const char* kType = "data-channel";
+  uint64_t channel = 0;
+  std::string label;
+};
+struct ChannelOpen {
+  static constexpr const char* kType = "channel-open";
+  uint64_t channel = 0;
+};
+struct ChannelClose {
+  static constexpr const char* kType = "channel-close";
+  uint64_t channel = 0;
+};
+struct ChannelError {
+  static constexpr const char* kType = "channel-error";
+  uint64_t channel = 0;
+  std::string message;
+};
+// `binary`: the data becomes a Buffer, else a string.
+struct ChannelMessage {
+  static constexpr const char* kType = "channel-message";
+  uint64_t channel = 0;
+  std::string data;
+  bool binary = false;
+};
+// A GstPromise settled: `value` (SDP, stats JSON, or empty) when ok, else `message`.
+struct PromiseReply {
+  uint64_t id = 0;
+  bool ok = true;
+  std::string value;
+  std::string message;
+};
+
+}  // namespace event
+
+using PeerEvent = std::variant<event::NegotiationNeeded, event::IceCandidate, event::State, event::BusError,
+                               event::BusWarning, event::Eos, event::Latency, event::SendCaps, event::Audio,
+                               event::Track, event::Frame, event::DataChannel, event::ChannelOpen,
+                               event::ChannelClose, event::ChannelError, event::ChannelMessage,
+                               event::PromiseReply>;
 
 }  // namespace wrtc

@@ -1,5 +1,8 @@
 #include "peer/peer_wrap.h"
 
+#include <type_traits>
+#include <variant>
+
 namespace wrtc {
 
 namespace {
@@ -9,160 +12,84 @@ std::string StringOption(const Napi::Object& options, const char* key, const cha
   return value.IsString() ? value.As<Napi::String>().Utf8Value() : fallback;
 }
 
-const char* EventName(EventType type) {
-  switch (type) {
-    case EventType::NegotiationNeeded: return "negotiation-needed";
-    case EventType::IceCandidate: return "ice-candidate";
-    case EventType::StateChange: return "state";
-    case EventType::PromiseReply: return "promise";
-    case EventType::BusError: return "bus-error";
-    case EventType::BusWarning: return "bus-warning";
-    case EventType::Eos: return "eos";
-    case EventType::Latency: return "latency";
-    case EventType::Track: return "track";
-    case EventType::Frame: return "frame";
-    case EventType::DataChannel: return "data-channel";
-    case EventType::ChannelOpen: return "channel-open";
-    case EventType::ChannelClose: return "channel-close";
-    case EventType::ChannelError: return "channel-error";
-    case EventType::ChannelMessage: return "channel-message";
-    case EventType::SendCaps: return "send-caps";
-    case EventType::Audio: return "audio";
-  }
-  return "unknown";
+// The fields of each event, named as in NativeEvent (lib/native/binding.ts).
+void Fill(Napi::Env, Napi::Object&, const event::NegotiationNeeded&) {}
+void Fill(Napi::Env, Napi::Object& o, const event::IceCandidate& e) {
+  o.Set("mline", e.mline);
+  o.Set("candidate", e.candidate);
 }
-
-Napi::Object ToJs(Napi::Env env, const Event& e) {
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("type", EventName(e.type));
-  switch (e.type) {
-    case EventType::IceCandidate:
-      o.Set("mline", e.mline);
-      o.Set("candidate", e.text);
-      break;
-    case EventType::StateChange:
-      o.Set("name", e.name);
-      o.Set("value", e.text);
-      break;
-    case EventType::BusError:
-    case EventType::BusWarning:
-      o.Set("source", e.name);
-      o.Set("domain", e.domain);
-      o.Set("code", e.code);
-      o.Set("message", e.message);
-      o.Set("debug", e.debug);
-      break;
-    case EventType::SendCaps:
-      o.Set("caps", e.text);
-      break;
-    case EventType::Audio:
-      o.Set("data", Napi::Buffer<char>::Copy(env, e.text.data(), e.text.size()));
-      o.Set("sampleRate", e.width);
-      o.Set("channels", e.height);
-      o.Set("format", e.name);
-      o.Set("pts", static_cast<double>(e.pts));
-      break;
-    case EventType::Track:
-      o.Set("kind", e.name);
-      o.Set("encoding", e.text);
-      break;
-    case EventType::Frame:
-      break;  // filled in by DeliverEvent from the pending frame
-    case EventType::DataChannel:
-      o.Set("channel", static_cast<double>(e.id));
-      o.Set("label", e.name);
-      break;
-    case EventType::ChannelOpen:
-    case EventType::ChannelClose:
-      o.Set("channel", static_cast<double>(e.id));
-      break;
-    case EventType::ChannelError:
-      o.Set("channel", static_cast<double>(e.id));
-      o.Set("message", e.message);
-      break;
-    case EventType::ChannelMessage:
-      o.Set("channel", static_cast<double>(e.id));
-      if (e.binary) o.Set("data", Napi::Buffer<char>::Copy(env, e.text.data(), e.text.size()));
-      else o.Set("data", e.text);
-      break;
-    default:
-      break;
-  }
-  return o;
+void Fill(Napi::Env, Napi::Object& o, const event::State& e) {
+  o.Set("name", e.name);
+  o.Set("value", e.value);
+}
+void Fill(Napi::Env, Napi::Object& o, const event::BusMessage& e) {
+  o.Set("source", e.source);
+  o.Set("domain", e.domain);
+  o.Set("code", e.code);
+  o.Set("message", e.message);
+  o.Set("debug", e.debug);
+}
+void Fill(Napi::Env, Napi::Object&, const event::Eos&) {}
+void Fill(Napi::Env, Napi::Object&, const event::Latency&) {}
+void Fill(Napi::Env, Napi::Object& o, const event::SendCaps& e) { o.Set("caps", e.caps); }
+void Fill(Napi::Env env, Napi::Object& o, const event::Audio& e) {
+  o.Set("data", Napi::Buffer<char>::Copy(env, e.data.data(), e.data.size()));
+  o.Set("sampleRate", e.sampleRate);
+  o.Set("channels", e.channels);
+  o.Set("format", e.format);
+  o.Set("pts", static_cast<double>(e.pts));
+}
+void Fill(Napi::Env, Napi::Object& o, const event::Track& e) {
+  o.Set("kind", e.kind);
+  o.Set("encoding", e.encoding);
+}
+void Fill(Napi::Env, Napi::Object& o, const event::DataChannel& e) {
+  o.Set("channel", static_cast<double>(e.channel));
+  o.Set("label", e.label);
+}
+void Fill(Napi::Env, Napi::Object& o, const event::ChannelOpen& e) { o.Set("channel", static_cast<double>(e.channel)); }
+void Fill(Napi::Env, Napi::Object& o, const event::ChannelClose& e) { o.Set("channel", static_cast<double>(e.channel)); }
+void Fill(Napi::Env, Napi::Object& o, const event::ChannelError& e) {
+  o.Set("channel", static_cast<double>(e.channel));
+  o.Set("message", e.message);
+}
+void Fill(Napi::Env env, Napi::Object& o, const event::ChannelMessage& e) {
+  o.Set("channel", static_cast<double>(e.channel));
+  if (e.binary) o.Set("data", Napi::Buffer<char>::Copy(env, e.data.data(), e.data.size()));
+  else o.Set("data", e.data);
+}
+// The frame taken from the latest-frame slot, handed over without a copy.
+void Fill(Napi::Env env, Napi::Object& o, std::unique_ptr<MappedFrame> frame, const PeerCore& core) {
+  o.Set("width", frame->width());
+  o.Set("height", frame->height());
+  o.Set("stride", frame->stride());
+  o.Set("format", frame->format());
+  o.Set("pts", static_cast<double>(frame->pts()));
+  o.Set("dropped", static_cast<double>(core.FramesDropped()));
+  if (frame->encoded()) o.Set("keyframe", frame->keyframe());
+  o.Set("skipped", static_cast<double>(core.FramesSkipped()));
+  // Zero copy: the Buffer points into the mapped GstBuffer and releases it when collected.
+  MappedFrame* raw = frame.release();
+  o.Set("data", Napi::Buffer<uint8_t>::New(env, raw->data(), raw->size(),
+                                           [](Napi::Env, uint8_t*, MappedFrame* f) { delete f; }, raw));
 }
 
 Napi::Error ClosedError(Napi::Env env) {
-  Napi::Error error = Napi::Error::New(env, "the peer was closed before the operation finished");
-  error.Set("code", "ERR_INVALID_STATE");
-  return error;
-}
-
-// Runs on the JS thread once the pipe is released and drained, or at environment teardown.
-void FinalizePipe(Napi::Env env, std::shared_ptr<PeerCore>* holder, PeerCore* core) {
-  std::unique_ptr<std::shared_ptr<PeerCore>> keep(holder);
-  core->pipe.Finalized();
-  bool exiting = !core->closing();  // nobody asked to close: the environment is going away
-  core->FinishTeardown();
-  if (exiting) return;
-  try {
-    Napi::HandleScope scope(env);
-    for (auto& [id, deferred] : core->js.pending) deferred.Reject(ClosedError(env).Value());
-    core->js.pending.clear();
-    if (core->js.closed) core->js.closed->Resolve(env.Undefined());
-    core->js.closed.reset();
-  } catch (...) {
-    // Nothing useful can be done with a JS failure while finalizing.
-  }
+  return NativeError{"ERR_INVALID_STATE", "the peer was closed before the operation finished", ""}.ToJs(env);
 }
 
 }  // namespace
 
-void DeliverEvent(Napi::Env env, Napi::Function, PeerCore* core, Event* raw) {
-  std::unique_ptr<Event> event(raw);
-  if (env == nullptr || core == nullptr) return;
+void PeerJs::OnEvent(Napi::Env env, PeerEvent& event) {
   Napi::HandleScope scope(env);
   try {
-    if (event->type == EventType::PromiseReply) {
-      auto it = core->js.pending.find(event->id);
-      if (it == core->js.pending.end()) return;
-      Napi::Promise::Deferred deferred = it->second;
-      core->js.pending.erase(it);
-      if (event->ok) {
-        deferred.Resolve(event->text.empty() ? env.Undefined() : Napi::String::New(env, event->text));
-      } else {
-        Napi::Error error = Napi::Error::New(env, event->message);
-        error.Set("code", "ERR_OPERATION");
-        deferred.Reject(error.Value());
-      }
-      return;
-    }
-    auto* peer = static_cast<Peer*>(core->js.wrapper);
-    if (!peer) return;
-    std::unique_ptr<MappedFrame> frame;
-    if (event->type == EventType::Frame) {
-      frame = core->TakeFrame();
-      if (!frame) return;
-    }
-    Napi::Object self = peer->Value();
-    if (self.IsEmpty()) return;
-    Napi::Value handler = self.Get("onevent");
-    if (!handler.IsFunction()) return;
-    Napi::Object js = ToJs(env, *event);
-    if (frame) {
-      js.Set("width", frame->width());
-      js.Set("height", frame->height());
-      js.Set("stride", frame->stride());
-      js.Set("format", frame->format());
-      js.Set("pts", static_cast<double>(frame->pts()));
-      js.Set("dropped", static_cast<double>(core->FramesDropped()));
-      if (frame->encoded()) js.Set("keyframe", frame->keyframe());
-      js.Set("skipped", static_cast<double>(core->FramesSkipped()));
-      // Zero copy: the Buffer points into the mapped GstBuffer and releases it when collected.
-      MappedFrame* raw = frame.release();
-      js.Set("data", Napi::Buffer<uint8_t>::New(env, raw->data(), raw->size(),
-                                                [](Napi::Env, uint8_t*, MappedFrame* f) { delete f; }, raw));
-    }
-    handler.As<Napi::Function>().Call(self, {js});
+    std::visit(
+        [&](const auto& e) {
+          using E = std::decay_t<decltype(e)>;
+          if constexpr (std::is_same_v<E, event::PromiseReply>) Settle(env, e);
+          else Emit(env, e);
+        },
+        event);
   } catch (const Napi::Error& error) {
     // A listener threw: let Node report it as it would for any EventEmitter listener. (While the
     // environment shuts down JS cannot run and napi_throw fails: nothing is left to report to.)
@@ -171,11 +98,64 @@ void DeliverEvent(Napi::Env env, Napi::Function, PeerCore* core, Event* raw) {
   }
 }
 
-void ThrowNative(Napi::Env env, const NativeError& native) {
-  Napi::Error error = Napi::Error::New(env, native.message);
-  error.Set("code", native.code);
-  if (!native.element.empty()) error.Set("element", native.element);
-  throw error;
+void PeerJs::Settle(Napi::Env env, const event::PromiseReply& reply) {
+  auto it = pending_.find(reply.id);
+  if (it == pending_.end()) return;
+  Napi::Promise::Deferred deferred = it->second;
+  pending_.erase(it);
+  if (reply.ok) {
+    deferred.Resolve(reply.value.empty() ? env.Undefined() : Napi::String::New(env, reply.value));
+  } else {
+    deferred.Reject(NativeError{"ERR_OPERATION", reply.message, ""}.ToJs(env).Value());
+  }
+}
+
+template <typename E>
+void PeerJs::Emit(Napi::Env env, const E& event) {
+  if (!wrapper) return;
+  std::unique_ptr<MappedFrame> frame;
+  if constexpr (std::is_same_v<E, event::Frame>) {
+    frame = core_->TakeFrame();
+    if (!frame) return;
+  }
+  Napi::Object self = wrapper->Value();
+  if (self.IsEmpty()) return;
+  Napi::Value handler = self.Get("onevent");
+  if (!handler.IsFunction()) return;
+  Napi::Object js = Napi::Object::New(env);
+  js.Set("type", E::kType);
+  if constexpr (std::is_same_v<E, event::Frame>) Fill(env, js, std::move(frame), *core_);
+  else Fill(env, js, event);
+  handler.As<Napi::Function>().Call(self, {js});
+}
+
+void PeerJs::OnPipeFinalized(Napi::Env env, bool released) {
+  core_->FinishTeardown();  // joins the teardown thread, or tears down now (environment exit)
+  if (!released) {
+    closed_.Abandon();  // the environment is going away: no JS can run
+    return;
+  }
+  try {
+    Napi::HandleScope scope(env);
+    for (auto& [id, deferred] : pending_) deferred.Reject(ClosedError(env).Value());
+    pending_.clear();
+    closed_.Resolve(env);
+    if (wrapper) wrapper->KeepAlive(false);  // closed: nothing keeps it any more
+  } catch (...) {
+    // Nothing useful can be done with a JS failure while finalizing.
+  }
+}
+
+Napi::Promise PeerJs::Track(Napi::Env env, uint64_t* id) {
+  Napi::Promise::Deferred deferred = Napi::Promise::Deferred::New(env);
+  *id = next_id_++;
+  pending_.emplace(*id, deferred);
+  return deferred.Promise();
+}
+
+Napi::Promise PeerJs::Close(Napi::Env env) {
+  // Closed already when the constructor failed: then nothing is left to wait for.
+  return closed_.Get(env, core_->closing(), [this] { core_->BeginClose(); });
 }
 
 Napi::Function Peer::DefineClass(Napi::Env env) {
@@ -270,46 +250,46 @@ Peer::Peer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Peer>(info) {
     core_->Teardown();
     ThrowNative(env, error);
   }
-  // One TSFN per peer; its finalizer holds the core until the pipeline is gone.
-  auto tsfn = EventTsfn::New(env, "webrtcbin-peer", 0, 1, core_.get(), FinalizePipe,
-                             new std::shared_ptr<PeerCore>(core_));
-  core_->pipe.Attach(tsfn);
+  // One pipe per peer; its receiver (with the core) lives until the pipeline is gone.
+  js_ = std::make_shared<PeerJs>(core_);
+  core_->pipe.Open(env, "webrtcbin-peer", js_);
   if (!core_->Start(&error)) {
     // A throwing constructor never runs ~Peer: the core must not keep pointing at this object
     // while the events already posted (the bus error that explains the failure) drain.
     core_->BeginClose();
     ThrowNative(env, error);
   }
-  core_->js.wrapper = this;
+  js_->wrapper = this;
+  KeepAlive(true);
 }
 
 Peer::~Peer() {
   if (!core_) return;
-  core_->js.wrapper = nullptr;
+  if (js_) js_->wrapper = nullptr;
   // Garbage-collected while still open (only possible when unref'd): tear down off-thread.
   core_->BeginClose();
 }
 
-bool Peer::Usable(Napi::Env env) {
-  if (core_->closing()) {
-    Napi::Error error = Napi::Error::New(env, "the peer is closed");
-    error.Set("code", "ERR_INVALID_STATE");
-    throw error;
-  }
-  return true;
+// Like a socket's handle: an open, ref'd peer stays reachable although only its own listeners
+// refer to it (its events keep coming); unref'd, or once closed, it may be collected.
+void Peer::KeepAlive(bool keep) {
+  if (keep == held_) return;
+  held_ = keep;
+  if (keep) Napi::Reference<Napi::Object>::Ref();
+  else Napi::Reference<Napi::Object>::Unref();
 }
 
-Napi::Promise Peer::Track(Napi::Env env, uint64_t* id) {
-  Napi::Promise::Deferred deferred = Napi::Promise::Deferred::New(env);
-  *id = core_->js.next_id++;
-  core_->js.pending.emplace(*id, deferred);  // registered before the request: a reply may come at once
-  return deferred.Promise();
+bool Peer::Usable(Napi::Env env) {
+  if (core_->closing()) {
+    throw NativeError{"ERR_INVALID_STATE", "the peer is closed", ""}.ToJs(env);
+  }
+  return true;
 }
 
 Napi::Value Peer::CreateOffer(const Napi::CallbackInfo& info) {
   Usable(info.Env());
   uint64_t id;
-  Napi::Promise promise = Track(info.Env(), &id);
+  Napi::Promise promise = js_->Track(info.Env(), &id);
   core_->CreateOffer(id);
   return promise;
 }
@@ -317,7 +297,7 @@ Napi::Value Peer::CreateOffer(const Napi::CallbackInfo& info) {
 Napi::Value Peer::CreateAnswer(const Napi::CallbackInfo& info) {
   Usable(info.Env());
   uint64_t id;
-  Napi::Promise promise = Track(info.Env(), &id);
+  Napi::Promise promise = js_->Track(info.Env(), &id);
   core_->CreateAnswer(id);
   return promise;
 }
@@ -331,10 +311,10 @@ Napi::Value Peer::SetDescription(const Napi::CallbackInfo& info, bool local) {
   std::string type = info[0].ToString().Utf8Value();
   std::string sdp = info[1].ToString().Utf8Value();
   uint64_t id;
-  Napi::Promise promise = Track(env, &id);
+  Napi::Promise promise = js_->Track(env, &id);
   NativeError error;
   if (!core_->SetDescription(local, type, sdp, id, &error)) {
-    core_->js.pending.erase(id);
+    js_->Forget(id);
     ThrowNative(env, error);
   }
   return promise;
@@ -352,7 +332,7 @@ Napi::Value Peer::AddIceCandidate(const Napi::CallbackInfo& info) {
 Napi::Value Peer::GetStats(const Napi::CallbackInfo& info) {
   Usable(info.Env());
   uint64_t id;
-  Napi::Promise promise = Track(info.Env(), &id);
+  Napi::Promise promise = js_->Track(info.Env(), &id);
   core_->GetStats(id);
   return promise;
 }
@@ -453,28 +433,20 @@ Napi::Value Peer::ChannelInfo(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value Peer::Ref(const Napi::CallbackInfo& info) {
-  if (!core_->closing()) core_->pipe.SetKeepsLoopAlive(info.Env(), true);
+  if (core_->closing()) return info.Env().Undefined();
+  core_->pipe.SetKeepsLoopAlive(info.Env(), true);
+  KeepAlive(true);
   return info.Env().Undefined();
 }
 
 Napi::Value Peer::Unref(const Napi::CallbackInfo& info) {
-  if (!core_->closing()) core_->pipe.SetKeepsLoopAlive(info.Env(), false);
+  if (core_->closing()) return info.Env().Undefined();
+  core_->pipe.SetKeepsLoopAlive(info.Env(), false);
+  KeepAlive(false);
   return info.Env().Undefined();
 }
 
-Napi::Value Peer::Close(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (!core_->js.closed) {
-    if (core_->closing()) {
-      // Closed already (constructor failure path or finalized): nothing left to wait for.
-      auto done = Napi::Promise::Deferred::New(env);
-      done.Resolve(env.Undefined());
-      return done.Promise();
-    }
-    core_->js.closed = Napi::Promise::Deferred::New(env);
-    core_->BeginClose();
-  }
-  return core_->js.closed->Promise();
-}
+// Idempotent: every call returns the same promise, resolved once the pipeline is torn down.
+Napi::Value Peer::Close(const Napi::CallbackInfo& info) { return js_->Close(info.Env()); }
 
 }  // namespace wrtc

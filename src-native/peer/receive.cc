@@ -34,22 +34,22 @@ GstElement* PeerCore::SinkBin(const std::string& description, const char* sink_n
 
 void PeerCore::OnPadAdded(GstPad* pad) {
   if (GST_PAD_DIRECTION(pad) != GST_PAD_SRC || closing_) return;
-  Event event{EventType::Track};
+  event::Track track;
   GstCaps* caps = gst_pad_get_current_caps(pad);
   if (caps) {
     const GstStructure* s = gst_caps_get_structure(caps, 0);
     const gchar* media = gst_structure_get_string(s, "media");
     const gchar* encoding = gst_structure_get_string(s, "encoding-name");
-    event.name = media ? media : "";
-    event.text = encoding ? encoding : "";
+    track.kind = media ? media : "";
+    track.encoding = encoding ? encoding : "";
     gst_caps_unref(caps);
   }
   // Encoded access: depayload only, hand the compressed frames to JS.
-  if (config_.receiveEncoded && event.name == "video") {
+  if (config_.receiveEncoded && track.kind == "video") {
     std::string depay;
-    if (event.text == "VP8") depay = "rtpvp8depay";
-    else if (event.text == "VP9") depay = "rtpvp9depay";
-    else if (event.text == "H264") depay = "rtph264depay ! h264parse config-interval=-1 ! video/x-h264,stream-format=byte-stream,alignment=au";
+    if (track.encoding == "VP8") depay = "rtpvp8depay";
+    else if (track.encoding == "VP9") depay = "rtpvp9depay";
+    else if (track.encoding == "H264") depay = "rtph264depay ! h264parse config-interval=-1 ! video/x-h264,stream-format=byte-stream,alignment=au";
     if (!depay.empty()) {
       std::string description = "queue ! " + depay + " ! appsink name=frames sync=false max-buffers=0 drop=false";
       GstElement* tail = SinkBin(description, "frames", NewSampleCb);
@@ -58,7 +58,7 @@ void PeerCore::OnPadAdded(GstPad* pad) {
         gst_element_sync_state_with_parent(tail);
         GObjectPtr<GstPad> tail_sink(gst_element_get_static_pad(tail, "sink"));
         gst_pad_link(pad, tail_sink.get());
-        pipe.Post(std::move(event));
+        pipe.Post(std::move(track));
         return;
       }
     }
@@ -66,8 +66,8 @@ void PeerCore::OnPadAdded(GstPad* pad) {
   // Runs on a streaming thread: elements may be added to a playing bin here, then synced to it.
   GstElement* decode = gst_element_factory_make("decodebin", nullptr);
   if (!decode) {
-    Event missing{EventType::BusError};
-    missing.name = "decodebin";
+    event::BusError missing;
+    missing.source = "decodebin";
     missing.message = "GStreamer element 'decodebin' is not installed";
     missing.domain = "missing-plugin";
     pipe.Post(std::move(missing));
@@ -78,7 +78,7 @@ void PeerCore::OnPadAdded(GstPad* pad) {
   gst_element_sync_state_with_parent(decode);
   GObjectPtr<GstPad> sink(gst_element_get_static_pad(decode, "sink"));
   gst_pad_link(pad, sink.get());
-  pipe.Post(std::move(event));
+  pipe.Post(std::move(track));
 }
 
 void PeerCore::OnDecodedPad(GstPad* pad) {

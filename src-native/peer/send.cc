@@ -38,13 +38,12 @@ GstElement* PeerCore::ParseBin(const std::string& description, const char* name,
 // Blocks the encoded stream before the payloader (or at the bin's src pad without one) until
 // ReleaseMedia(). Returns the bin's src pad (a new reference), or null when it has none.
 GstPad* PeerCore::Hold(SendStream& stream) {
-  GstPad* src = gst_element_get_static_pad(stream.bin, "src");
+  GObjectPtr<GstPad> src(gst_element_get_static_pad(stream.bin, "src"));
   if (!src) return nullptr;
   GObjectPtr<GstElement> pay(gst_bin_get_by_name(GST_BIN(stream.bin), stream.payloader));
-  GstPad* hold_pad = pay ? gst_element_get_static_pad(pay.get(), "sink") : GST_PAD(gst_object_ref(src));
-  stream.hold_probe = gst_pad_add_probe(hold_pad, GST_PAD_PROBE_TYPE_BLOCK_DOWNSTREAM, HoldCb, nullptr, nullptr);
-  stream.hold_pad.reset(hold_pad);
-  return src;
+  stream.hold_pad = pay ? GObjectPtr<GstPad>(gst_element_get_static_pad(pay.get(), "sink")) : GObjectPtr<GstPad>::ref(src.get());
+  stream.hold_probe = gst_pad_add_probe(stream.hold_pad.get(), GST_PAD_PROBE_TYPE_BLOCK_DOWNSTREAM, HoldCb, nullptr, nullptr);
+  return src.release();
 }
 
 // Only called with the pipeline out of NULL: that is when webrtcbin hands out a sink pad.
@@ -59,16 +58,15 @@ bool PeerCore::LinkToWebrtc(SendStream& stream, GstPad* src, const std::string& 
   stream.transceiver.reset(transceiver);
   if (transceiver) {
     // Codec preferences let createOffer() work before the first buffer has fixed the caps.
-    GstCaps* caps = caps_text.empty() ? nullptr : gst_caps_from_string(caps_text.c_str());
+    MiniObjectPtr<GstCaps> caps = caps_text.empty() ? MiniObjectPtr<GstCaps>() : CapsFromString(caps_text);
     g_object_set(transceiver, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY, nullptr);
-    if (caps) g_object_set(transceiver, "codec-preferences", caps, nullptr);
+    if (caps) g_object_set(transceiver, "codec-preferences", caps.get(), nullptr);
     // Retransmission is for video; browsers refuse an RTX group on audio (Opus conceals instead).
     if (config_.nack && &stream == &video_send_) g_object_set(transceiver, "do-nack", TRUE, nullptr);
     if (config_.fecPercentage > 0 && &stream == &video_send_) {
       gst_util_set_object_arg(G_OBJECT(transceiver), "fec-type", "ulp-red");
       g_object_set(transceiver, "fec-percentage", static_cast<guint>(config_.fecPercentage), nullptr);
     }
-    if (caps) gst_caps_unref(caps);
   }
   GstPadLinkReturn link = gst_pad_link(src, sink.get());
   if (link != GST_PAD_LINK_OK) {
@@ -87,9 +85,8 @@ bool PeerCore::SetSendPayloadType(bool audio, int payload_type, const std::strin
   // does; webrtcbin then sees caps that match the remote offer's entry.
   GObjectPtr<GstElement> pay(gst_bin_get_by_name(GST_BIN(stream.bin), stream.payloader));
   if (pay) g_object_set(pay.get(), "pt", static_cast<guint>(payload_type), nullptr);
-  GstCaps* caps = gst_caps_from_string(preferences.c_str());
-  if (stream.transceiver && caps) g_object_set(stream.transceiver.get(), "codec-preferences", caps, nullptr);
-  if (caps) gst_caps_unref(caps);
+  MiniObjectPtr<GstCaps> caps = CapsFromString(preferences);
+  if (stream.transceiver && caps) g_object_set(stream.transceiver.get(), "codec-preferences", caps.get(), nullptr);
   return static_cast<bool>(pay);
 }
 

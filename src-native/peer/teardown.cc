@@ -31,9 +31,8 @@ void PeerCore::Teardown() {
   if (pipeline_) {
     if (audio_send_.bin) gst_element_set_locked_state(audio_send_.bin, FALSE);  // never started: stop it too
     gst_element_set_state(pipeline_.get(), GST_STATE_NULL);
-    GstBus* bus = gst_element_get_bus(pipeline_.get());
-    gst_bus_set_sync_handler(bus, nullptr, nullptr, nullptr);
-    gst_object_unref(bus);
+    GObjectPtr<GstBus> bus(gst_element_get_bus(pipeline_.get()));
+    gst_bus_set_sync_handler(bus.get(), nullptr, nullptr, nullptr);
   }
   std::map<uint64_t, GObjectPtr<GstWebRTCDataChannel>> channels;
   {

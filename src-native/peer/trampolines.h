@@ -46,30 +46,30 @@ struct ChannelHandlerData {
   uint64_t key;
 };
 inline void FreeChannelData(gpointer data, GClosure*) { delete static_cast<ChannelHandlerData*>(data); }
-inline void PostChannel(gpointer data, EventType type, std::string text = {}, bool binary = false,
-                 std::string message = {}) {
+// `make(key)` builds the event for the channel with that key.
+template <typename Make>
+inline void PostChannel(gpointer data, Make make) {
   auto* d = static_cast<ChannelHandlerData*>(data);
-  auto core = d->core.lock();
-  if (!core) return;
-  Event event{type};
-  event.id = d->key;
-  event.text = std::move(text);
-  event.binary = binary;
-  event.message = std::move(message);
-  core->pipe.Post(std::move(event));
+  if (auto core = d->core.lock()) core->pipe.Post(make(d->key));
 }
-inline void ChannelOpenCb(GObject*, gpointer data) { PostChannel(data, EventType::ChannelOpen); }
-inline void ChannelCloseCb(GObject*, gpointer data) { PostChannel(data, EventType::ChannelClose); }
+inline void ChannelOpenCb(GObject*, gpointer data) {
+  PostChannel(data, [](uint64_t key) { return event::ChannelOpen{key}; });
+}
+inline void ChannelCloseCb(GObject*, gpointer data) {
+  PostChannel(data, [](uint64_t key) { return event::ChannelClose{key}; });
+}
 inline void ChannelErrorCb(GObject*, GError* error, gpointer data) {
-  PostChannel(data, EventType::ChannelError, {}, false, error ? error->message : "data channel error");
+  PostChannel(data, [error](uint64_t key) {
+    return event::ChannelError{key, error ? error->message : "data channel error"};
+  });
 }
 inline void ChannelStringCb(GObject*, gchar* text, gpointer data) {
-  PostChannel(data, EventType::ChannelMessage, text ? text : "", false);
+  PostChannel(data, [text](uint64_t key) { return event::ChannelMessage{key, text ? text : "", false}; });
 }
 inline void ChannelDataCb(GObject*, GBytes* bytes, gpointer data) {
   gsize size = 0;
   const char* raw = bytes ? static_cast<const char*>(g_bytes_get_data(bytes, &size)) : nullptr;
-  PostChannel(data, EventType::ChannelMessage, std::string(raw ? raw : "", size), true);
+  PostChannel(data, [&](uint64_t key) { return event::ChannelMessage{key, std::string(raw ? raw : "", size), true}; });
 }
 
 struct PromiseData {
@@ -84,10 +84,10 @@ inline void PromiseCb(GstPromise* promise, gpointer data) {
 inline void FreePromiseData(gpointer data) { delete static_cast<PromiseData*>(data); }
 
 inline GstBusSyncReply BusSyncCb(GstBus*, GstMessage* message, gpointer data) {
+  // No main loop reads this bus: everything goes to the event pipe. Returning DROP hands the message
+  // to us, so it is ours to unref (each message holds a ref on its source element).
+  MiniObjectPtr<GstMessage> owned(message);
   if (auto core = Lock(data)) core->OnBusMessage(message);
-  // No main loop reads this bus: everything went to the event pipe already. Returning DROP hands
-  // the message to us, so it is ours to unref (each message holds a ref on its source element).
-  gst_message_unref(message);
   return GST_BUS_DROP;
 }
 inline void FreeWeakNotify(gpointer data) { delete static_cast<WeakCore*>(data); }
@@ -120,9 +120,7 @@ inline GstPadProbeReturn CapsProbeCb(GstPad*, GstPadProbeInfo* info, gpointer da
       GstCaps* caps = nullptr;
       gst_event_parse_caps(event, &caps);
       GCharPtr text(gst_caps_to_string(caps));
-      Event out(EventType::SendCaps);
-      out.text = text.or_empty();
-      core->pipe.Post(std::move(out));
+      core->pipe.Post(event::SendCaps{text.or_empty()});
     }
   }
   return GST_PAD_PROBE_OK;

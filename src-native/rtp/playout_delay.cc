@@ -47,8 +47,8 @@ void PlayoutDelayWriter::Enable(GstPad* pad, int id, int min_ms, int max_ms) {
   uint32_t packed = (static_cast<uint32_t>(id & 0x0f) << 24) | (units(min_ms) << 12) | units(max_ms);
   if (!probe_) {
     state_ = new State();
-    pad_ = GST_PAD(gst_object_ref(pad));
-    probe_ = gst_pad_add_probe(pad_, static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST), ProbeCb,
+    pad_ = GObjectPtr<GstPad>::ref(pad);
+    probe_ = gst_pad_add_probe(pad_.get(), static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST), ProbeCb,
                                state_, [](gpointer state) { delete static_cast<State*>(state); });
   }
   state_->packed.store(packed);
@@ -58,9 +58,8 @@ void PlayoutDelayWriter::Disable() {
   if (!probe_) return;
   state_->packed.store(0);
   state_ = nullptr;
-  gst_pad_remove_probe(pad_, probe_);
-  gst_object_unref(pad_);
-  pad_ = nullptr;
+  gst_pad_remove_probe(pad_.get(), probe_);
+  pad_.reset();
   probe_ = 0;
 }
 

@@ -8,6 +8,8 @@
 
 #include <atomic>
 
+#include "common/gobject_ptr.h"
+
 namespace wrtc {
 
 class PlayoutDelayWriter {
@@ -27,7 +29,7 @@ class PlayoutDelayWriter {
 
  private:
   State* state_ = nullptr;  // valid while the probe is installed
-  GstPad* pad_ = nullptr;   // a ref while the probe is installed
+  GObjectPtr<GstPad> pad_;  // set while the probe is installed
   gulong probe_ = 0;
 };
 

@@ -11,12 +11,18 @@
 #include <thread>
 #include <vector>
 
+#include <type_traits>
+#include <variant>
+
 #include "x11/clipboard.h"
+#include "common/close_promise.h"
+#include "common/event_pipe.h"
 
 #include <X11/Xatom.h>
 #include <X11/Xlib.h>
 #include <X11/extensions/Xfixes.h>
 
+#include "common/native_error.h"
 #include "x11/error_trap.h"
 
 namespace wrtc {
@@ -29,15 +35,27 @@ constexpr long kMaxFetchBytes = 1 << 20;
 // An owner that has not answered a conversion by then is given up on.
 constexpr int kFetchTimeoutMs = 2000;
 
-struct ClipEvent {
-  const char* type;  // "text", "warning", "error"
-  std::string text;  // text: the clipboard's content; otherwise the message
-  const char* code = "";
+// The events of the clipboard, as the TS union NativeClipboardEvent (lib/native/binding.ts).
+namespace event {
+// Another client put this text on the clipboard.
+struct Text {
+  static constexpr const char* kType = "text";
+  std::string text;
 };
+// A text could not be fetched or set; the clipboard goes on.
+struct Warning {
+  static constexpr const char* kType = "warning";
+  std::string code;
+  std::string message;
+};
+// The display went away; the X thread has ended.
+struct Error {
+  static constexpr const char* kType = "error";
+  std::string code;
+  std::string message;
+};
+}  // namespace event
 
-void Deliver(Napi::Env env, Napi::Function callback, ClipboardCore*, ClipEvent* raw);
-void FinalizePipe(Napi::Env env, std::shared_ptr<ClipboardCore>* holder, ClipboardCore* core);
-using ClipTsfn = Napi::TypedThreadSafeFunction<ClipboardCore, ClipEvent, Deliver>;
 
 std::string Latin1ToUtf8(const unsigned char* data, unsigned long n) {
   std::string out;
@@ -73,6 +91,8 @@ std::string Utf8ToLatin1(const std::string& in) {
 void DisplayGone(Display*, void* flag) { static_cast<std::atomic<bool>*>(flag)->store(true); }
 
 }  // namespace
+
+using ClipboardEvent = std::variant<event::Text, event::Warning, event::Error>;
 
 class ClipboardCore {
  public:
@@ -127,14 +147,8 @@ class ClipboardCore {
     return true;
   }
 
-  void Start(ClipTsfn tsfn) {
-    {
-      std::lock_guard<std::mutex> lock(pipe_mutex_);
-      tsfn_ = tsfn;
-      pipe_open_ = true;
-    }
-    thread_ = std::thread([this] { Run(); });
-  }
+  // JS thread, once the pipe is open.
+  void Start() { thread_ = std::thread([this] { Run(); }); }
 
   // Any thread: the X thread picks these up at its next wake-up.
   void SetText(std::string text) {
@@ -160,21 +174,10 @@ class ClipboardCore {
     if (thread_.joinable()) thread_.join();
   }
 
-  void PipeFinalized() {
-    std::lock_guard<std::mutex> lock(pipe_mutex_);
-    pipe_open_ = false;
-  }
+  // Events for JS; the X thread releases it when it ends.
+  EventPipe<ClipboardEvent> pipe;
 
-  void SetKeepsLoopAlive(Napi::Env env, bool keep) {
-    std::lock_guard<std::mutex> lock(pipe_mutex_);
-    if (!pipe_open_) return;
-    if (keep) tsfn_.Ref(env);
-    else tsfn_.Unref(env);
-  }
-
-  // JS thread only. One deferred per close() call: a Deferred's promise handle is only valid in the
-  // call that created it, so each call returns its own promise.
-  std::vector<Napi::Promise::Deferred> closed;
+  // JS thread only.
   bool finalized = false;
   bool closing = false;
 
@@ -184,25 +187,7 @@ class ClipboardCore {
     if (wake_fd_ >= 0) (void)!write(wake_fd_, &one, sizeof one);
   }
 
-  bool Post(ClipEvent&& event) {
-    std::lock_guard<std::mutex> lock(pipe_mutex_);
-    if (!pipe_open_) return false;
-    auto* heap = new ClipEvent(std::move(event));
-    if (tsfn_.NonBlockingCall(heap) != napi_ok) {
-      delete heap;
-      return false;
-    }
-    return true;
-  }
-
-  void ReleasePipe() {
-    std::lock_guard<std::mutex> lock(pipe_mutex_);
-    if (!pipe_open_) return;
-    pipe_open_ = false;
-    tsfn_.Release();
-  }
-
-  void Warn(const char* code, std::string message) { Post(ClipEvent{"warning", std::move(message), code}); }
+  void Warn(const char* code, std::string message) { pipe.Post(event::Warning{code, std::move(message)}); }
 
   void Run() {
     pollfd fds[2] = {{ConnectionNumber(display_), POLLIN, 0}, {wake_fd_, POLLIN, 0}};
@@ -229,7 +214,7 @@ class ClipboardCore {
         trap_.Take();  // e.g. BadWindow from a requestor that vanished: nothing to do about it
       }
       if (lost_) {
-        Post(ClipEvent{"error", "the X display of the clipboard went away", "ERR_X_DISPLAY_LOST"});
+        pipe.Post(event::Error{"ERR_X_DISPLAY_LOST", "the X display of the clipboard went away"});
         break;
       }
       int timeout = -1;
@@ -244,7 +229,7 @@ class ClipboardCore {
       }
       XFlush(display_);
       if (poll(fds, 2, timeout) < 0 && errno != EINTR) {
-        Post(ClipEvent{"error", "poll failed on the X clipboard connection", "ERR_X_DISPLAY_LOST"});
+        pipe.Post(event::Error{"ERR_X_DISPLAY_LOST", "poll failed on the X clipboard connection"});
         break;
       }
       if (fds[1].revents & POLLIN) {
@@ -253,7 +238,7 @@ class ClipboardCore {
       }
     }
     Shutdown();
-    ReleasePipe();
+    pipe.Release();
   }
 
   // X thread (or the JS thread before it starts). After an IO error only the Display's memory is
@@ -402,7 +387,7 @@ class ClipboardCore {
       Warn(type == incr_ || after > 0 ? "ERR_CLIPBOARD_TOO_LARGE" : "ERR_CLIPBOARD_NOT_TEXT", refused);
       return;
     }
-    Post(ClipEvent{"text", std::move(text)});
+    pipe.Post(event::Text{std::move(text)});
   }
 
   // Touched by the X thread only once it runs.
@@ -428,47 +413,68 @@ class ClipboardCore {
   std::optional<std::string> pending_text_;
   bool fetch_requested_ = false;
   bool stop_ = false;
-
-  // The guarded pipe: no post after the TSFN was released or finalized.
-  std::mutex pipe_mutex_;
-  ClipTsfn tsfn_;
-  bool pipe_open_ = false;
 };
 
 namespace {
 
-void Deliver(Napi::Env env, Napi::Function callback, ClipboardCore*, ClipEvent* raw) {
-  std::unique_ptr<ClipEvent> event(raw);
-  if (env == nullptr || callback.IsEmpty()) return;
-  Napi::HandleScope scope(env);
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("type", event->type);
-  if (std::string(event->type) == "text") {
-    o.Set("text", event->text);
-  } else {
-    o.Set("message", event->text);
-    o.Set("code", event->code);
-  }
-  callback.Call({o});  // a throwing listener surfaces as an uncaught exception, as for any event
+void Fill(Napi::Object& o, const event::Text& e) { o.Set("text", e.text); }
+void Fill(Napi::Object& o, const event::Warning& e) {
+  o.Set("code", e.code);
+  o.Set("message", e.message);
 }
-
-void FinalizePipe(Napi::Env env, std::shared_ptr<ClipboardCore>* holder, ClipboardCore* core) {
-  std::unique_ptr<std::shared_ptr<ClipboardCore>> keep(holder);
-  core->PipeFinalized();
-  core->Join();
-  core->finalized = true;
-  for (auto& deferred : core->closed) {
-    try {
-      Napi::HandleScope scope(env);
-      deferred.Resolve(env.Undefined());
-    } catch (...) {
-      // The environment is going away: nobody is left to hear it.
-    }
-  }
-  core->closed.clear();
+void Fill(Napi::Object& o, const event::Error& e) {
+  o.Set("code", e.code);
+  o.Set("message", e.message);
 }
 
 }  // namespace
+
+// The JS-thread side of one clipboard (the convention of peer/peer_wrap.h): events to the wrapper's
+// `onevent`, the close promise resolved once the X thread has ended.
+class ClipboardJs final : public EventReceiver<ClipboardEvent> {
+ public:
+  explicit ClipboardJs(std::shared_ptr<ClipboardCore> core) : core_(std::move(core)) {}
+
+  void OnEvent(Napi::Env env, ClipboardEvent& event) override {
+    if (!wrapper) return;
+    Napi::HandleScope scope(env);
+    Napi::Object self = wrapper->Value();
+    if (self.IsEmpty()) return;
+    Napi::Value handler = self.Get("onevent");
+    if (!handler.IsFunction()) return;
+    Napi::Object js = Napi::Object::New(env);
+    std::visit(
+        [&](const auto& e) {
+          js.Set("type", std::decay_t<decltype(e)>::kType);
+          Fill(js, e);
+        },
+        event);
+    handler.As<Napi::Function>().Call(self, {js});  // a throwing listener surfaces as an uncaught exception
+  }
+
+  void OnPipeFinalized(Napi::Env env, bool released) override {
+    core_->Join();
+    core_->finalized = true;
+    if (!released) {
+      closed.Abandon();  // the environment is going away: no JS can run
+      return;
+    }
+    try {
+      Napi::HandleScope scope(env);
+      closed.Resolve(env);
+      // Its events may come at any time from another X client: like a listening socket it stayed
+      // reachable while its thread ran (see the constructor).
+      if (wrapper) wrapper->Napi::Reference<Napi::Object>::Unref();
+    } catch (...) {
+    }
+  }
+
+  XClipboard* wrapper = nullptr;  // while the ObjectWrap lives
+  ClosePromise closed;
+
+ private:
+  std::shared_ptr<ClipboardCore> core_;
+};
 
 Napi::Function XClipboard::DefineClass(Napi::Env env) {
   return ObjectWrap<XClipboard>::DefineClass(env, "NativeXClipboard",
@@ -483,23 +489,23 @@ Napi::Function XClipboard::DefineClass(Napi::Env env) {
 
 XClipboard::XClipboard(const Napi::CallbackInfo& info) : Napi::ObjectWrap<XClipboard>(info) {
   Napi::Env env = info.Env();
-  if (!info[1].IsFunction()) throw Napi::TypeError::New(env, "NativeXClipboard(display, onEvent) needs an event callback");
   std::string name = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "";
   auto core = std::make_shared<ClipboardCore>();
   std::string message;
-  if (!core->Open(name, &message)) {
-    Napi::Error error = Napi::Error::New(env, message);
-    error.Set("code", "ERR_X_DISPLAY");
-    throw error;
-  }
-  auto tsfn = ClipTsfn::New(env, info[1].As<Napi::Function>(), "webrtcbin-x-clipboard", 0, 1, core.get(), FinalizePipe,
-                            new std::shared_ptr<ClipboardCore>(core));
-  core->Start(tsfn);
+  if (!core->Open(name, &message)) throw NativeError{"ERR_X_DISPLAY", message, ""}.ToJs(env);
+  js_ = std::make_shared<ClipboardJs>(core);
+  js_->wrapper = this;
+  core->pipe.Open(env, "webrtcbin-x-clipboard", js_);
+  core->Start();
   core_ = core;
+  // Reachable while the X thread runs, as it was when JS handed the callback to the pipe: the
+  // pipe's finalizer lets go.
+  Napi::Reference<Napi::Object>::Ref();
 }
 
 // Collected without close(): the thread is told to stop; the TSFN finalizer joins it.
 XClipboard::~XClipboard() {
+  if (js_) js_->wrapper = nullptr;
   if (core_) core_->Stop();
 }
 
@@ -516,26 +522,19 @@ Napi::Value XClipboard::Fetch(const Napi::CallbackInfo& info) {
 
 // Idempotent; resolves once the thread has ended, the Display is closed and the TSFN is gone.
 Napi::Value XClipboard::Close(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (core_->finalized) {
-    auto done = Napi::Promise::Deferred::New(env);
-    done.Resolve(env.Undefined());
-    return done.Promise();
-  }
-  auto deferred = Napi::Promise::Deferred::New(env);
-  core_->closed.push_back(deferred);
-  core_->closing = true;
-  core_->Stop();
-  return deferred.Promise();
+  return js_->closed.Get(info.Env(), core_->finalized, [this] {
+    core_->closing = true;
+    core_->Stop();
+  });
 }
 
 Napi::Value XClipboard::Ref(const Napi::CallbackInfo& info) {
-  core_->SetKeepsLoopAlive(info.Env(), true);
+  core_->pipe.SetKeepsLoopAlive(info.Env(), true);
   return info.Env().Undefined();
 }
 
 Napi::Value XClipboard::Unref(const Napi::CallbackInfo& info) {
-  core_->SetKeepsLoopAlive(info.Env(), false);
+  core_->pipe.SetKeepsLoopAlive(info.Env(), false);
   return info.Env().Undefined();
 }
 

@@ -1,6 +1,6 @@
 // The X CLIPBOARD selection, both ways: own it with a given UTF-8 text (answering other clients'
 // requests), and report the text whenever another client takes it (XFixes selection notify). All X work
-// happens on one thread of its own with its own Display; JS hears about it through a ThreadSafeFunction.
+// happens on one thread of its own with its own Display; JS hears about it through its event pipe.
 #pragma once
 
 #include <napi.h>
@@ -10,11 +10,12 @@
 namespace wrtc {
 
 class ClipboardCore;
+class ClipboardJs;
 
 class XClipboard : public Napi::ObjectWrap<XClipboard> {
  public:
   static Napi::Function DefineClass(Napi::Env env);
-  // new NativeXClipboard(display, onEvent({type:'text'|'warning'|'error', text?, code?, message?}))
+  // new NativeXClipboard(display); events go to its `onevent` (NativeClipboardEvent in lib/native/binding.ts)
   explicit XClipboard(const Napi::CallbackInfo& info);
   ~XClipboard() override;
 
@@ -25,6 +26,7 @@ class XClipboard : public Napi::ObjectWrap<XClipboard> {
   Napi::Value Ref(const Napi::CallbackInfo& info);
   Napi::Value Unref(const Napi::CallbackInfo& info);
   std::shared_ptr<ClipboardCore> core_;
+  std::shared_ptr<ClipboardJs> js_;
 };
 
 }  // namespace wrtc

@@ -1,5 +1,7 @@
 #include "x11/input.h"
 
+#include "common/native_error.h"
+
 #include <X11/Xlib.h>
 #include <X11/XKBlib.h>
 #include <X11/extensions/XTest.h>
@@ -32,16 +34,12 @@ XInput::XInput(const Napi::CallbackInfo& info) : Napi::ObjectWrap<XInput>(info) 
   std::string name = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "";
   Display* display = XOpenDisplay(name.empty() ? nullptr : name.c_str());
   if (!display) {
-    Napi::Error error = Napi::Error::New(env, "cannot open X display " + name);
-    error.Set("code", "ERR_X_DISPLAY");
-    throw error;
+    throw NativeError{"ERR_X_DISPLAY", "cannot open X display " + name, ""}.ToJs(env);
   }
   int event_base, error_base, major, minor;
   if (!XTestQueryExtension(display, &event_base, &error_base, &major, &minor)) {
     XCloseDisplay(display);
-    Napi::Error error = Napi::Error::New(env, "the X server " + name + " has no XTEST extension");
-    error.Set("code", "ERR_X_DISPLAY");
-    throw error;
+    throw NativeError{"ERR_X_DISPLAY", "the X server " + name + " has no XTEST extension", ""}.ToJs(env);
   }
   XSetIOErrorExitHandler(display, XServerGone, &lost_);
   display_ = display;

@@ -2,6 +2,7 @@
 #include <string>
 
 #include "x11/screen.h"
+#include "common/native_error.h"
 
 #include <X11/Xlib.h>
 #include <X11/extensions/Xrandr.h>
@@ -17,9 +18,7 @@ Display* D(void* p) { return static_cast<Display*>(p); }
 void DisplayGone(Display*, void* flag) { static_cast<std::atomic<bool>*>(flag)->store(true); }
 
 Napi::Error Typed(Napi::Env env, const char* code, const std::string& message) {
-  Napi::Error error = Napi::Error::New(env, message);
-  error.Set("code", code);
-  return error;
+  return NativeError{code, message, ""}.ToJs(env);
 }
 
 std::string Dim(int w, int h) { return std::to_string(w) + "x" + std::to_string(h); }
