@@ -22,8 +22,8 @@ export type NativeEvent =
   | { type: 'channel-message'; channel: number; data: string | Buffer };
 
 export interface NativePeerOptions {
-  encoderDescription?: string;
-  encoder?: NativePeer;
+  /** The shared encoder that feeds this peer (its sendDescription then starts with `appsrc name=encsrc`). */
+  encoder?: NativeEncoder;
   sendDescription?: string;
   sendCaps?: string;
   sendAudioDescription?: string;
@@ -67,11 +67,31 @@ export interface NativePeer {
   /** Writes the playout-delay header extension with extmap `id` on the video stream; false without one. */
   enablePlayoutDelay(id: number, minMs: number, maxMs: number): boolean;
   framesDecoded(): number;
-  encoderStats(): { framesEncoded: number; subscribers: number; framesUnchanged: number };
   createDataChannel(label: string, options?: string): number;
   sendOnChannel(channel: number, data: string | Buffer): boolean;
   closeChannel(channel: number): void;
   channelInfo(channel: number): string | null;
+  ref(): void;
+  unref(): void;
+  close(): Promise<void>;
+}
+
+/** The events a NativeEncoder emits: its pipeline's bus errors and warnings. */
+export type NativeEncoderEvent = Extract<NativeEvent, { type: 'bus-error' | 'bus-warning' }>;
+
+export interface NativeEncoderOptions {
+  /** gst-launch description: capture ! … ! valve name=gate ! … ! encoder ! appsink name=encoded. */
+  description: string;
+}
+
+/** One shared encoder (lib/encoder/streamer.ts): no webrtcbin; peers built with `{encoder}` subscribe. */
+export interface NativeEncoder {
+  onevent?: (event: NativeEncoderEvent) => void;
+  /** kbit/s in; the kbit/s the encoder now targets out, -1 when the description holds no encoder we know. */
+  setBitrate(kbps: number): number;
+  /** -1 once closed. */
+  getBitrate(): number;
+  stats(): { framesEncoded: number; subscribers: number; framesUnchanged: number };
   ref(): void;
   unref(): void;
   close(): Promise<void>;
@@ -85,6 +105,7 @@ export interface ElementProbe {
 
 export interface Binding {
   NativePeer: new (options: NativePeerOptions) => NativePeer;
+  NativeEncoder: new (options: NativeEncoderOptions) => NativeEncoder;
   findElements(names: string[]): ElementProbe[];
   gstVersion(): string;
   /** Native peers not yet freed (a closed peer is freed once its pipeline is torn down). */

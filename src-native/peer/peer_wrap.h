@@ -6,15 +6,17 @@
 
 #include <memory>
 
+#include "common/addon_data.h"
 #include "peer/peer_core.h"
 
 namespace wrtc {
 
-class Peer : public Napi::ObjectWrap<Peer> {
+class Peer : public Napi::ObjectWrap<Peer>, public LiveHandle {
  public:
   static Napi::Function DefineClass(Napi::Env env);
   explicit Peer(const Napi::CallbackInfo& info);
   ~Peer() override;
+  void CloseForExit() override;
 
  private:
   bool Usable(Napi::Env env);
@@ -37,7 +39,6 @@ class Peer : public Napi::ObjectWrap<Peer> {
   Napi::Value SetReceivePreferences(const Napi::CallbackInfo& info);
   Napi::Value EnablePlayoutDelay(const Napi::CallbackInfo& info);
   Napi::Value FramesDecoded(const Napi::CallbackInfo& info);
-  Napi::Value EncoderStats(const Napi::CallbackInfo& info);
   Napi::Value CreateDataChannel(const Napi::CallbackInfo& info);
   Napi::Value SendOnChannel(const Napi::CallbackInfo& info);
   Napi::Value CloseChannel(const Napi::CallbackInfo& info);

@@ -496,6 +496,15 @@ XClipboard::XClipboard(const Napi::CallbackInfo& info) : Napi::ObjectWrap<XClipb
                             new std::shared_ptr<ClipboardCore>(core));
   core->Start(tsfn);
   core_ = core;
+  RegisterLive(env);
+}
+
+// The environment exits with the clipboard open: the X thread stops (closing its Display and
+// releasing the pipe) and is joined here. Nothing is resolved: no JS runs any more.
+void XClipboard::CloseForExit() {
+  core_->closing = true;
+  core_->closed.clear();
+  core_->Join();
 }
 
 // Collected without close(): the thread is told to stop; the TSFN finalizer joins it.

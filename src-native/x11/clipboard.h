@@ -7,16 +7,19 @@
 
 #include <memory>
 
+#include "common/addon_data.h"
+
 namespace wrtc {
 
 class ClipboardCore;
 
-class XClipboard : public Napi::ObjectWrap<XClipboard> {
+class XClipboard : public Napi::ObjectWrap<XClipboard>, public LiveHandle {
  public:
   static Napi::Function DefineClass(Napi::Env env);
   // new NativeXClipboard(display, onEvent({type:'text'|'warning'|'error', text?, code?, message?}))
   explicit XClipboard(const Napi::CallbackInfo& info);
   ~XClipboard() override;
+  void CloseForExit() override;
 
  private:
   Napi::Value SetText(const Napi::CallbackInfo& info);
