@@ -19,6 +19,8 @@
         "src-native/x11/capture_guard.cc",
         "src-native/common/gst_json.cc",
         "src-native/encoder/shared_encoder.cc",
+        "src-native/encoder/native_encoder.cc",
+        "src-native/common/addon_data.cc",
         "src-native/encoder/bitrate.cc",
         "src-native/x11/input.cc",
         "src-native/x11/error_trap.cc",

@@ -1,4 +1,5 @@
 // Public option and event types. Names follow the W3C RTCPeerConnection where one exists.
+import type { NativeEncoder } from './native/binding.js';
 
 export type RTCSdpType = 'offer' | 'answer' | 'pranswer' | 'rollback';
 export interface RTCSessionDescriptionInit {
@@ -113,6 +114,12 @@ export interface AudioChunk {
   timestamp: number;
 }
 
+/** What a peer fed by a shared encoder needs of it; a `Streamer` is one. */
+export interface SharedEncoderRef {
+  readonly codec: VideoCodec;
+  readonly native: NativeEncoder;
+}
+
 export interface WebRtcPeerOptions {
   /** Send audio (`{source}`), or receive Opus audio decoded to PCM `audio` events (`{receive: true}`). */
   audio?: SendAudioOptions | ReceiveAudioOptions;
@@ -140,6 +147,12 @@ export interface WebRtcPeerOptions {
    * removes Chrome's jitter-buffer wait). Offered in our offers; written only when the answer accepts it.
    */
   playoutDelay?: PlayoutDelay;
+  /**
+   * Advanced: send the video of this shared encoder (a `Streamer`) instead of encoding a `source` of
+   * the peer's own. `streamer.createPeer(options)` sets it; pass it yourself only to build the peer
+   * directly. `source` and `video` are then ignored.
+   */
+  sharedEncoder?: SharedEncoderRef;
 }
 
 export interface PlayoutDelay {

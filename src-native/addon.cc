@@ -1,11 +1,14 @@
-// Module entry: GStreamer is initialised once per process (never deinitialised: other environments,
-// e.g. worker threads, may still use it), then the peer class and the doctor's probe are exported.
+// Module entry: GStreamer is initialised once per process; each environment that loads the addon (the
+// main thread, every worker) gets its own classes, a registry of its live handles and a cleanup hook
+// that closes them when it exits. Exports the peer, encoder and X classes and the doctor's probe.
 #include <gst/gst.h>
 #include <napi.h>
 
 #include <mutex>
 
+#include "common/addon_data.h"
 #include "common/gobject_ptr.h"
+#include "encoder/native_encoder.h"
 #include "peer/peer_wrap.h"
 #include "x11/capture_guard.h"
 #include "x11/clipboard.h"
@@ -48,17 +51,32 @@ Napi::Value LivePeers(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(PeerCore::Alive()));
 }
 
+// The environment is exiting (its loop has ended, process.exit() in a worker, worker.terminate()):
+// close every handle still open there, on its own thread, before Node frees the environment.
+void CloseLiveHandles(void* data) { static_cast<AddonData*>(data)->live->CloseAll(); }
+
+Napi::Function Keep(Napi::FunctionReference* slot, Napi::Function constructor) {
+  *slot = Napi::Persistent(constructor);
+  return constructor;
+}
+
 }  // namespace
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  // Never gst_deinit(): GStreamer is per process, and another environment (the main thread or a
+  // worker) may still use it after this one ends; nor can gst_init() run again after a deinit.
   std::call_once(gst_once, [] {
     gst_init(nullptr, nullptr);
     InstallXErrorHandler();
   });
-  exports.Set("NativePeer", Peer::DefineClass(env));
-  exports.Set("NativeXInput", XInput::DefineClass(env));
-  exports.Set("NativeXClipboard", XClipboard::DefineClass(env));
-  exports.Set("NativeXScreen", XScreen::DefineClass(env));
+  auto* data = new AddonData();
+  env.SetInstanceData(data);  // deleted by Node after the environment's cleanup hooks have run
+  napi_add_env_cleanup_hook(env, CloseLiveHandles, data);
+  exports.Set("NativePeer", Keep(&data->peer, Peer::DefineClass(env)));
+  exports.Set("NativeEncoder", Keep(&data->encoder, Encoder::DefineClass(env)));
+  exports.Set("NativeXInput", Keep(&data->x_input, XInput::DefineClass(env)));
+  exports.Set("NativeXClipboard", Keep(&data->x_clipboard, XClipboard::DefineClass(env)));
+  exports.Set("NativeXScreen", Keep(&data->x_screen, XScreen::DefineClass(env)));
   exports.Set("findElements", Napi::Function::New(env, FindElements, "findElements"));
   exports.Set("gstVersion", Napi::Function::New(env, GstVersion, "gstVersion"));
   exports.Set("livePeers", Napi::Function::New(env, LivePeers, "livePeers"));

@@ -2,12 +2,11 @@
 // viewer. A second, fourth or eighth viewer costs its own payloader, SRTP and ICE, not another encoder.
 // With no viewer the encoder receives nothing (a valve before it is shut).
 import { EventEmitter } from 'node:events';
-import { loadBinding, type NativeEvent, type NativePeer } from '../native/binding.js';
+import { loadBinding, type NativeEncoder, type NativeEncoderEvent } from '../native/binding.js';
 import { elementsPresent } from '../native/elements.js';
 import { GStreamerError, InvalidStateError, MissingPluginError, busError, fromNative } from '../errors.js';
 import { planSharedEncoder } from '../media/send.js';
 import { WebRtcPeer } from '../peer/peer.js';
-import { SHARED_ENCODER } from '../peer/options.js';
 import type { SendVideoOptions, SourceOptions, VideoCodec, WebRtcPeerOptions } from '../types.js';
 import { emitError } from '../util/emit.js';
 import { wholeNumber } from '../util/checks.js';
@@ -24,8 +23,8 @@ export interface StreamerOptions {
 
 export class Streamer extends EventEmitter<StreamerEvents> {
   readonly codec: VideoCodec;
-  /** @internal the encoder-mode native peer that subscribers attach to */
-  readonly native: NativePeer;
+  /** @internal the native encoder its peers subscribe to (handed to them as `sharedEncoder`) */
+  readonly native: NativeEncoder;
   #closing: Promise<void> | undefined;
 
   constructor(options: StreamerOptions) {
@@ -36,12 +35,12 @@ export class Streamer extends EventEmitter<StreamerEvents> {
     const missing = plan.elements.find((e) => !have.get(e));
     if (missing) throw new MissingPluginError(missing);
     try {
-      this.native = new (loadBinding().NativePeer)({ encoderDescription: plan.description });
+      this.native = new (loadBinding().NativeEncoder)({ description: plan.description });
     } catch (error) {
       throw fromNative(error, 'Streamer');
     }
     this.codec = plan.codec;
-    this.native.onevent = (event: NativeEvent) => {
+    this.native.onevent = (event: NativeEncoderEvent) => {
       if (event.type === 'bus-error') {
         emitError(this, busError(event), { source: 'streamer' });
       } else if (event.type === 'bus-warning') {
@@ -53,14 +52,14 @@ export class Streamer extends EventEmitter<StreamerEvents> {
   }
 
   /** A peer that sends this streamer's encoded video (same options as WebRtcPeer, minus media). */
-  createPeer(options: Omit<WebRtcPeerOptions, 'source' | 'video'> = {}): WebRtcPeer {
+  createPeer(options: Omit<WebRtcPeerOptions, 'source' | 'video' | 'sharedEncoder'> = {}): WebRtcPeer {
     if (this.#closing) throw new InvalidStateError('the streamer is closed');
-    return new WebRtcPeer({ ...options, [SHARED_ENCODER]: this } as WebRtcPeerOptions);
+    return new WebRtcPeer({ ...options, sharedEncoder: this });
   }
 
   /** Frames the encoder produced, peers it currently feeds, and unchanged frames it was spared. */
   get stats(): { framesEncoded: number; subscribers: number; framesUnchanged: number } {
-    return this.native.encoderStats();
+    return this.native.stats();
   }
 
   /**

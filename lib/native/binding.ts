@@ -26,8 +26,8 @@ export type NativeEvent =
   | { type: 'channel-message'; channel: number; data: string | Buffer };
 
 export interface NativePeerOptions {
-  encoderDescription?: string;
-  encoder?: NativePeer;
+  /** The shared encoder that feeds this peer (its sendDescription then starts with `appsrc name=encsrc`). */
+  encoder?: NativeEncoder;
   sendDescription?: string;
   sendCaps?: string;
   sendAudioDescription?: string;
@@ -71,7 +71,6 @@ export interface NativePeer {
   /** Writes the playout-delay header extension with extmap `id` on the video stream; false without one. */
   enablePlayoutDelay(id: number, minMs: number, maxMs: number): boolean;
   framesDecoded(): number;
-  encoderStats(): { framesEncoded: number; subscribers: number; framesUnchanged: number };
   createDataChannel(label: string, options?: string): number;
   sendOnChannel(channel: number, data: string | Buffer): boolean;
   closeChannel(channel: number): void;
@@ -118,6 +117,27 @@ export interface NativeXScreen {
   close(): void;
 }
 
+/** The events a NativeEncoder emits: its pipeline's bus errors and warnings. */
+export type NativeEncoderEvent = Extract<NativeEvent, { type: 'bus-error' | 'bus-warning' }>;
+
+export interface NativeEncoderOptions {
+  /** gst-launch description: capture ! … ! valve name=gate ! … ! encoder ! appsink name=encoded. */
+  description: string;
+}
+
+/** One shared encoder (lib/encoder/streamer.ts): no webrtcbin; peers built with `{encoder}` subscribe. */
+export interface NativeEncoder {
+  onevent?: (event: NativeEncoderEvent) => void;
+  /** kbit/s in; the kbit/s the encoder now targets out, -1 when the description holds no encoder we know. */
+  setBitrate(kbps: number): number;
+  /** -1 once closed. */
+  getBitrate(): number;
+  stats(): { framesEncoded: number; subscribers: number; framesUnchanged: number };
+  ref(): void;
+  unref(): void;
+  close(): Promise<void>;
+}
+
 export interface ElementProbe {
   name: string;
   present: boolean;
@@ -132,6 +152,7 @@ export interface Binding {
   NativeXInput: new (display: string) => NativeXInput;
   /** Throws ERR_X_DISPLAY (code) when the display cannot be opened. */
   NativeXScreen: new (display: string) => NativeXScreen;
+  NativeEncoder: new (options: NativeEncoderOptions) => NativeEncoder;
   findElements(names: string[]): ElementProbe[];
   gstVersion(): string;
   /** Native peers not yet freed (a closed peer is freed once its pipeline is torn down). */

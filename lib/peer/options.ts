@@ -1,28 +1,25 @@
 // A peer's options: checked, defaulted, and planned into the native peer's configuration (the media
 // descriptions, codec preferences, ICE servers), with the elements they need checked up front.
-import type { NativePeer, NativePeerOptions } from '../native/binding.js';
+import type { NativePeerOptions } from '../native/binding.js';
 import { elementsPresent } from '../native/elements.js';
 import { InvalidArgumentError, MissingPluginError } from '../errors.js';
 import { toWebrtcbinIce } from '../media/ice-servers.js';
-import { opusPreferences, planSend, planSendAudio, planSharedPeer, receiveCaps, receiveElements } from '../media/send.js';
+import { PAYLOAD_TYPES, opusPreferences, planSend, planSendAudio, planSharedPeer, receiveCaps, receiveElements } from '../media/send.js';
 import { playoutDelayCapsField } from '../media/playout-delay.js';
 import { number, wholeNumber } from '../util/checks.js';
 import type { VideoCodec, WebRtcPeerOptions } from '../types.js';
-
-/** @internal WebRtcPeer option key through which a Streamer hands itself to the peers it feeds. */
-export const SHARED_ENCODER = Symbol('webrtcbin.sharedEncoder');
-export interface SharedEncoderRef {
-  codec: VideoCodec;
-  native: NativePeer;
-}
 
 // Elements every peer needs (webrtcbin creates the ICE/DTLS/SRTP ones lazily, where a missing
 // one would otherwise show up much later as a cryptic failure).
 const CORE_ELEMENTS = ['webrtcbin', 'nicesrc', 'nicesink', 'dtlssrtpenc', 'dtlssrtpdec', 'srtpenc', 'srtpdec', 'rtpbin'];
 
 /** WebRtcPeer options checked, defaulted and planned into what the native peer is built from. */
-export function buildNativeOptions(options: WebRtcPeerOptions, shared?: SharedEncoderRef): NativePeerOptions {
+export function buildNativeOptions(options: WebRtcPeerOptions): NativePeerOptions {
   if (!options || typeof options !== 'object') throw new InvalidArgumentError('WebRtcPeer options must be an object');
+  const shared = options.sharedEncoder;
+  if (shared !== undefined && (typeof shared !== 'object' || shared === null || typeof shared.native !== 'object' || !(shared.codec in PAYLOAD_TYPES))) {
+    throw new InvalidArgumentError('sharedEncoder must be a Streamer (or leave it out and give a source)');
+  }
   const ice = toWebrtcbinIce(options.iceServers ?? []);
   const policy = options.iceTransportPolicy ?? 'all';
   if (policy !== 'all' && policy !== 'relay') throw new InvalidArgumentError('iceTransportPolicy must be "all" or "relay"');

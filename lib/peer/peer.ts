@@ -1,9 +1,9 @@
 // WebRtcPeer: an RTCPeerConnection-shaped peer over one webrtcbin. Validation, defaults and wording
 // live here; the native layer only runs GStreamer.
 import { EventEmitter } from 'node:events';
-import { loadBinding, type NativeEvent, type NativePeer } from '../native/binding.js';
+import { loadBinding, type NativeEncoder, type NativeEvent, type NativePeer } from '../native/binding.js';
 import { LatestFrame } from './frames.js';
-import { SHARED_ENCODER, buildNativeOptions, type SharedEncoderRef } from './options.js';
+import { buildNativeOptions } from './options.js';
 import { statsReport, type StatsReport } from './stats.js';
 import { DataChannel, channelOptions, type DataChannelInit } from './data-channel.js';
 import {
@@ -94,8 +94,8 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
 
   constructor(options: WebRtcPeerOptions = {}) {
     super();
-    const shared = (options as { [SHARED_ENCODER]?: SharedEncoderRef })[SHARED_ENCODER];
-    const native = buildNativeOptions(options, shared);
+    const native = buildNativeOptions(options);
+    const shared = options.sharedEncoder;
     this.#playoutDelay = options.playoutDelay === undefined ? undefined : checkPlayoutDelay(options.playoutDelay);
     if (native.receiveEncoded) this.#latestFrame = new LatestFrame(true);
     this.#sends = native.sendDescription !== undefined;
@@ -113,7 +113,8 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
     this.#native.onevent = (event) => this.#onNativeEvent(event);
     this.#encoder = shared?.native;
   }
-  #encoder: NativePeer | undefined;
+  /** The shared encoder's native object when a Streamer feeds this peer (it holds the bitrate). */
+  #encoder: NativeEncoder | undefined;
 
   /**
    * Changes the video encoder's target bitrate while streaming (kbit/s, whole, 50–100000) and returns

@@ -1,7 +1,8 @@
 // The one way native code calls back into JS: an event pipe per object, a typed ThreadSafeFunction
 // guarded so that no other thread ever touches it after it was released or finalized (Node frees a
 // TSFN at environment teardown even while other threads still hold it; a mutex + open flag turns such
-// late calls into no-ops). Used by the peer (PeerEvent) and the X clipboard (ClipboardEvent).
+// late calls into no-ops). Used by the peer (PeerEvent), the shared encoder
+// (EncoderEvent) and the X clipboard (ClipboardEvent).
 #pragma once
 
 #include <napi.h>

@@ -9,8 +9,6 @@ namespace wrtc {
 
 using namespace trampolines;
 
-namespace {
-
 // Every pipeline runs on the system clock. Left to choose, a pipeline takes the clock of its most
 // upstream clock provider: an audio source (pulsesrc on an idle monitor) whose clock does not advance
 // stalls every live source in it, video included.
@@ -20,8 +18,6 @@ GstElement* NewPipeline() {
   gst_pipeline_use_clock(GST_PIPELINE(pipeline), clock.get());
   return pipeline;
 }
-
-}  // namespace
 
 std::atomic<int64_t> PeerCore::alive_{0};
 
@@ -50,24 +46,7 @@ void PeerCore::DisconnectAll() {
   }
 }
 
-bool PeerCore::BuildEncoder(NativeError* error) {
-  pipeline_.reset(NewPipeline());
-  GstElement* bin = ParseBin(config_.encoderDescription, "encoder", "encoder", false, error);
-  if (!bin) return false;
-  media_ = bin;
-  shared_encoder_ = std::make_shared<SharedEncoder>();
-  if (!shared_encoder_->Attach(bin)) {
-    *error = {"ERR_PIPELINE", "the encoder pipeline needs a valve named gate and an appsink named encoded", ""};
-    return false;
-  }
-  GstBus* bus = gst_element_get_bus(pipeline_.get());
-  gst_bus_set_sync_handler(bus, BusSyncCb, new WeakCore(weak_from_this()), FreeWeakNotify);
-  gst_object_unref(bus);
-  return true;
-}
-
 bool PeerCore::Build(NativeError* error) {
-  if (!config_.encoderDescription.empty()) return BuildEncoder(error);
   GstElement* webrtc = gst_element_factory_make("webrtcbin", "webrtc");
   if (!webrtc) {
     *error = {"ERR_MISSING_PLUGIN", "GStreamer element 'webrtcbin' is not installed", "webrtcbin"};
@@ -156,14 +135,6 @@ bool PeerCore::Start(NativeError* error) {
     return false;
   };
 
-  if (shared_encoder_) {
-    // Encoder mode: just run; the gate stays shut until a peer subscribes.
-    if (gst_element_set_state(pipeline_.get(), GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
-      return state_error("the encoder pipeline could not start");
-    }
-    capture_guard_.Protect(pipeline_.get());
-    return true;
-  }
   GObjectPtr<GstPad> src;
   if (media_ && config_.encoder) {
     // Fed by a shared encoder: its keyframe requests (PLI/FIR from this viewer) go to that encoder.

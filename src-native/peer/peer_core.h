@@ -31,10 +31,7 @@
 namespace wrtc {
 
 struct PeerConfig {
-  // Encoder mode: no webrtcbin; the pipeline is this description (… ! valve name=gate ! encoder !
-  // appsink name=encoded) and feeds the peers that subscribe to it.
-  std::string encoderDescription;
-  // A peer fed by such an encoder: its sendDescription starts with "appsrc name=encsrc".
+  // A peer fed by a shared encoder (a NativeEncoder): its sendDescription starts with "appsrc name=encsrc".
   std::shared_ptr<SharedEncoder> encoder;
   std::string sendDescription;     // gst-launch fragment ending in an RTP payloader; empty: sends nothing
   std::string sendCaps;            // codec preferences of the send transceiver
@@ -58,6 +55,14 @@ struct PeerConfig {
   bool nack = true;
   int fecPercentage = 0;           // > 0: ULPFEC + RED on the video send transceiver, this much redundancy
 };
+
+// A new pipeline (a reference we own) on the system clock: every peer and shared encoder runs on one.
+GstElement* NewPipeline();
+
+// A gst-launch fragment parsed into a new bin (its one unlinked src pad ghosted when `ghost_src`);
+// null with `error` set (ERR_MISSING_PLUGIN names the element) when it cannot be built. `what`
+// names the fragment in the message ("source", "encoder").
+GstElement* ParseDescription(const std::string& description, const char* what, bool ghost_src, NativeError* error);
 
 class PeerCore : public std::enable_shared_from_this<PeerCore> {
  public:
@@ -86,16 +91,14 @@ class PeerCore : public std::enable_shared_from_this<PeerCore> {
   void RecalculateLatency();
   // JS thread: retarget a send stream's RTP caps (payload type) to what a remote offer uses.
   bool SetSendPayloadType(bool audio, int payload_type, const std::string& preferences);
-  // Encoder mode: the fan-out other peers subscribe to.
-  std::shared_ptr<SharedEncoder> shared_encoder() const { return shared_encoder_; }
   // JS thread: a remote offer's payload types for the receive transceiver (1.22 matches exactly).
   bool SetReceivePreferences(const std::string& caps);
   // JS thread: write the playout-delay header extension (negotiated extmap `id`) on the video stream.
   bool EnablePlayoutDelay(int id, int min_ms, int max_ms);
   // JS thread: let the held encoded stream flow into webrtcbin (idempotent).
   void ReleaseMedia();
-  // JS thread, open peer: the video encoder's target bitrate (own media bin, or the shared encoder's
-  // bin in encoder mode), kbit/s; -1 when this pipeline holds no encoder.
+  // JS thread, open peer: the video encoder's target bitrate (own media bin), kbit/s; -1 when this
+  // pipeline holds no encoder (a peer fed by a shared encoder: the NativeEncoder has it).
   int SetBitrate(int kbps) { return SetEncoderBitrate(media_, kbps); }
   int GetBitrate() { return GetEncoderBitrate(media_); }
   uint64_t FramesDecoded() const { return frames_decoded_.load(); }
@@ -170,10 +173,8 @@ class PeerCore : public std::enable_shared_from_this<PeerCore> {
   GstPad* Hold(SendStream& stream);
   bool LinkToWebrtc(SendStream& stream, GstPad* src, const std::string& caps, NativeError* error);
   GObjectPtr<GstWebRTCRTPTransceiver> receive_transceiver_;
-  std::shared_ptr<SharedEncoder> shared_encoder_;  // encoder mode
-  XCaptureGuard capture_guard_;                    // X captures that must not exit the process
-  GObjectPtr<GstElement> encoder_src_;             // the appsrc a shared encoder feeds
-  bool BuildEncoder(NativeError* error);
+  XCaptureGuard capture_guard_;         // X captures that must not exit the process
+  GObjectPtr<GstElement> encoder_src_;  // the appsrc a shared encoder feeds
   GstElement* SinkBin(const std::string& description, const char* sink_name,
                       GstFlowReturn (*on_sample)(GstAppSink*, gpointer));
   std::mutex mutex_;  // guards handlers_, channels_, torn_down_, last_error_, the send streams' holds

@@ -9,6 +9,8 @@
 #include <string>
 #include <variant>
 
+#include "common/bus_event.h"
+
 namespace wrtc {
 
 namespace event {
@@ -28,20 +30,6 @@ struct State {
   static constexpr const char* kType = "state";
   std::string name;
   std::string value;
-};
-// A bus ERROR or WARNING (or a missing element found while receiving): `source` is the element.
-struct BusMessage {
-  std::string source;
-  std::string domain;
-  int32_t code = 0;
-  std::string message;
-  std::string debug;
-};
-struct BusError : BusMessage {
-  static constexpr const char* kType = "bus-error";
-};
-struct BusWarning : BusMessage {
-  static constexpr const char* kType = "bus-warning";
 };
 struct Eos {
   static constexpr const char* kType = "eos";

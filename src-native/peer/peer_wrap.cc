@@ -3,6 +3,8 @@
 #include <type_traits>
 #include <variant>
 
+#include "encoder/native_encoder.h"
+
 namespace wrtc {
 
 namespace {
@@ -22,13 +24,7 @@ void Fill(Napi::Env, Napi::Object& o, const event::State& e) {
   o.Set("name", e.name);
   o.Set("value", e.value);
 }
-void Fill(Napi::Env, Napi::Object& o, const event::BusMessage& e) {
-  o.Set("source", e.source);
-  o.Set("domain", e.domain);
-  o.Set("code", e.code);
-  o.Set("message", e.message);
-  o.Set("debug", e.debug);
-}
+void Fill(Napi::Env, Napi::Object& o, const event::BusMessage& e) { event::SetBusFields(o, e); }
 void Fill(Napi::Env, Napi::Object&, const event::Eos&) {}
 void Fill(Napi::Env, Napi::Object&, const event::Latency&) {}
 void Fill(Napi::Env, Napi::Object& o, const event::SendCaps& e) { o.Set("caps", e.caps); }
@@ -178,7 +174,6 @@ Napi::Function Peer::DefineClass(Napi::Env env) {
           InstanceMethod<&Peer::SetReceivePreferences>("setReceivePreferences"),
           InstanceMethod<&Peer::EnablePlayoutDelay>("enablePlayoutDelay"),
           InstanceMethod<&Peer::FramesDecoded>("framesDecoded"),
-          InstanceMethod<&Peer::EncoderStats>("encoderStats"),
           InstanceMethod<&Peer::CreateDataChannel>("createDataChannel"),
           InstanceMethod<&Peer::SendOnChannel>("sendOnChannel"),
           InstanceMethod<&Peer::CloseChannel>("closeChannel"),
@@ -233,16 +228,10 @@ Peer::Peer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Peer>(info) {
     for (uint32_t i = 0; i < list.Length(); ++i) config.turnServers.push_back(list.Get(i).ToString().Utf8Value());
   }
 
-  config.encoderDescription = StringOption(options, "encoderDescription");
   Napi::Value encoder = options.Get("encoder");
-  if (encoder.IsObject()) {
-    Peer* source = nullptr;
-    try {
-      source = Peer::Unwrap(encoder.As<Napi::Object>());
-    } catch (const Napi::Error&) {
-    }
-    if (!source || !source->core_->shared_encoder()) throw Napi::TypeError::New(env, "options.encoder must be an encoder-mode NativePeer");
-    config.encoder = source->core_->shared_encoder();
+  if (!encoder.IsUndefined()) {
+    config.encoder = Encoder::SharedFrom(env, encoder);
+    if (!config.encoder) throw Napi::TypeError::New(env, "options.encoder must be a NativeEncoder");
   }
   core_ = std::make_shared<PeerCore>(std::move(config));
   NativeError error;
@@ -261,6 +250,15 @@ Peer::Peer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Peer>(info) {
   }
   js_->wrapper = this;
   KeepAlive(true);
+  RegisterLive(env);
+}
+
+// The environment exits with this peer open: its pipeline goes to NULL here and now (the teardown
+// thread, if one runs, is joined). Nothing pending is settled: no JS runs any more.
+void Peer::CloseForExit() {
+  js_->AbandonForExit();
+  core_->FinishTeardown();
+  core_->pipe.Release();
 }
 
 Peer::~Peer() {
@@ -387,15 +385,6 @@ Napi::Value Peer::EnablePlayoutDelay(const Napi::CallbackInfo& info) {
   Usable(info.Env());
   return Napi::Boolean::New(info.Env(), core_->EnablePlayoutDelay(info[0].ToNumber().Int32Value(), info[1].ToNumber().Int32Value(),
                                                                   info[2].ToNumber().Int32Value()));
-}
-
-Napi::Value Peer::EncoderStats(const Napi::CallbackInfo& info) {
-  Napi::Object out = Napi::Object::New(info.Env());
-  auto encoder = core_->shared_encoder();
-  out.Set("framesEncoded", static_cast<double>(encoder ? encoder->FramesEncoded() : 0));
-  out.Set("subscribers", static_cast<double>(encoder ? encoder->Subscribers() : 0));
-  out.Set("framesUnchanged", static_cast<double>(encoder ? encoder->FramesUnchanged() : 0));
-  return out;
 }
 
 Napi::Value Peer::FramesDecoded(const Napi::CallbackInfo& info) {

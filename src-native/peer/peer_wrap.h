@@ -23,6 +23,7 @@
 #include "common/close_promise.h"
 #include "common/event_pipe.h"
 #include "common/native_error.h"
+#include "common/addon_data.h"
 #include "peer/peer_core.h"
 
 namespace wrtc {
@@ -47,6 +48,12 @@ class PeerJs final : public EventReceiver<PeerEvent> {
   // The one promise every close() returns, as a handle of the caller's scope; the first call starts
   // the close.
   Napi::Promise Close(Napi::Env env);
+  // The environment exits with the peer open: nothing will be settled, no JS runs any more.
+  void AbandonForExit() {
+    wrapper = nullptr;
+    pending_.clear();
+    closed_.Abandon();
+  }
 
   Peer* wrapper = nullptr;  // while the ObjectWrap lives
 
@@ -61,11 +68,12 @@ class PeerJs final : public EventReceiver<PeerEvent> {
   ClosePromise closed_;  // resolved when the pipe is finalized
 };
 
-class Peer : public Napi::ObjectWrap<Peer> {
+class Peer : public Napi::ObjectWrap<Peer>, public LiveHandle {
  public:
   static Napi::Function DefineClass(Napi::Env env);
   explicit Peer(const Napi::CallbackInfo& info);
   ~Peer() override;
+  void CloseForExit() override;
 
  private:
   friend class PeerJs;
@@ -89,7 +97,6 @@ class Peer : public Napi::ObjectWrap<Peer> {
   Napi::Value SetReceivePreferences(const Napi::CallbackInfo& info);
   Napi::Value EnablePlayoutDelay(const Napi::CallbackInfo& info);
   Napi::Value FramesDecoded(const Napi::CallbackInfo& info);
-  Napi::Value EncoderStats(const Napi::CallbackInfo& info);
   Napi::Value CreateDataChannel(const Napi::CallbackInfo& info);
   Napi::Value SendOnChannel(const Napi::CallbackInfo& info);
   Napi::Value CloseChannel(const Napi::CallbackInfo& info);

@@ -8,10 +8,7 @@ namespace wrtc {
 
 using namespace trampolines;
 
-// A gst-launch fragment as a bin named `name` inside the pipeline (its one unlinked src pad ghosted
-// when `ghost_src`).
-GstElement* PeerCore::ParseBin(const std::string& description, const char* name, const char* what,
-                               bool ghost_src, NativeError* error) {
+GstElement* ParseDescription(const std::string& description, const char* what, bool ghost_src, NativeError* error) {
   GstParseContext* context = gst_parse_context_new();
   GErrorPtr parse_error;
   GstElement* bin = gst_parse_bin_from_description_full(description.c_str(), ghost_src, context,
@@ -30,6 +27,14 @@ GstElement* PeerCore::ParseBin(const std::string& description, const char* name,
     return nullptr;
   }
   g_strfreev(missing);
+  return bin;
+}
+
+// A gst-launch fragment as a bin named `name` inside the pipeline.
+GstElement* PeerCore::ParseBin(const std::string& description, const char* name, const char* what,
+                               bool ghost_src, NativeError* error) {
+  GstElement* bin = ParseDescription(description, what, ghost_src, error);
+  if (!bin) return nullptr;
   gst_object_set_name(GST_OBJECT(bin), name);
   gst_bin_add(GST_BIN(pipeline_.get()), bin);
   return bin;

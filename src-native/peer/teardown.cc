@@ -26,7 +26,6 @@ void PeerCore::Teardown() {
   }
   closing_ = true;
   if (config_.encoder) config_.encoder->Unsubscribe(reinterpret_cast<uintptr_t>(this));
-  if (shared_encoder_) shared_encoder_->Detach();
   DisconnectAll();
   if (pipeline_) {
     if (audio_send_.bin) gst_element_set_locked_state(audio_send_.bin, FALSE);  // never started: stop it too

@@ -501,6 +501,16 @@ XClipboard::XClipboard(const Napi::CallbackInfo& info) : Napi::ObjectWrap<XClipb
   // Reachable while the X thread runs, as it was when JS handed the callback to the pipe: the
   // pipe's finalizer lets go.
   Napi::Reference<Napi::Object>::Ref();
+  RegisterLive(env);
+}
+
+// The environment exits with the clipboard open: the X thread stops (closing its Display and
+// releasing the pipe) and is joined here. Nothing is resolved: no JS runs any more.
+void XClipboard::CloseForExit() {
+  core_->closing = true;
+  js_->wrapper = nullptr;
+  js_->closed.Abandon();
+  core_->Join();
 }
 
 // Collected without close(): the thread is told to stop; the TSFN finalizer joins it.

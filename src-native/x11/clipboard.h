@@ -7,17 +7,20 @@
 
 #include <memory>
 
+#include "common/addon_data.h"
+
 namespace wrtc {
 
 class ClipboardCore;
 class ClipboardJs;
 
-class XClipboard : public Napi::ObjectWrap<XClipboard> {
+class XClipboard : public Napi::ObjectWrap<XClipboard>, public LiveHandle {
  public:
   static Napi::Function DefineClass(Napi::Env env);
   // new NativeXClipboard(display); events go to its `onevent` (NativeClipboardEvent in lib/native/binding.ts)
   explicit XClipboard(const Napi::CallbackInfo& info);
   ~XClipboard() override;
+  void CloseForExit() override;
 
  private:
   Napi::Value SetText(const Napi::CallbackInfo& info);

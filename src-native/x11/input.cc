@@ -43,15 +43,18 @@ XInput::XInput(const Napi::CallbackInfo& info) : Napi::ObjectWrap<XInput>(info) 
   }
   XSetIOErrorExitHandler(display, XServerGone, &lost_);
   display_ = display;
+  RegisterLive(env);
 }
 
-XInput::~XInput() {
+XInput::~XInput() { Release(); }
+
+void XInput::Release() {
   if (display_ && !lost_) XCloseDisplay(D(display_));
+  display_ = nullptr;
 }
 
 Napi::Value XInput::Close(const Napi::CallbackInfo& info) {
-  if (display_ && !lost_) XCloseDisplay(D(display_));
-  display_ = nullptr;
+  Release();
   return info.Env().Undefined();
 }
 

@@ -4,13 +4,16 @@
 
 #include <napi.h>
 
+#include "common/addon_data.h"
+
 namespace wrtc {
 
-class XInput : public Napi::ObjectWrap<XInput> {
+class XInput : public Napi::ObjectWrap<XInput>, public LiveHandle {
  public:
   static Napi::Function DefineClass(Napi::Env env);
   explicit XInput(const Napi::CallbackInfo& info);
   ~XInput() override;
+  void CloseForExit() override { Release(); }
 
  private:
   Napi::Value Size(const Napi::CallbackInfo& info);
@@ -18,6 +21,7 @@ class XInput : public Napi::ObjectWrap<XInput> {
   Napi::Value Button(const Napi::CallbackInfo& info);
   Napi::Value Key(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
+  void Release();
   void* display_ = nullptr;  // Display*, kept opaque so X11's macros stay out of other files
   int spare_keycode_ = 0;
   bool lost_ = false;        // the X server went away: every call is a no-op    // remapped on demand for keysyms the keymap lacks (non-ASCII)

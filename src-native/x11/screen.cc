@@ -61,6 +61,7 @@ XScreen::XScreen(const Napi::CallbackInfo& info) : Napi::ObjectWrap<XScreen>(inf
   trap_ = new XErrorTrap();
   trap_->Install(display);
   display_ = display;
+  RegisterLive(info.Env());
 }
 
 XScreen::~XScreen() { Release(); }

@@ -6,15 +6,18 @@
 
 #include <atomic>
 
+#include "common/addon_data.h"
+
 namespace wrtc {
 
 class XErrorTrap;
 
-class XScreen : public Napi::ObjectWrap<XScreen> {
+class XScreen : public Napi::ObjectWrap<XScreen>, public LiveHandle {
  public:
   static Napi::Function DefineClass(Napi::Env env);
   explicit XScreen(const Napi::CallbackInfo& info);
   ~XScreen() override;
+  void CloseForExit() override { Release(); }
 
  private:
   Napi::Value Size(const Napi::CallbackInfo& info);

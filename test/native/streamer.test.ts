@@ -1,7 +1,9 @@
 // One capture + encoder, many peers: every receiver decodes, a late joiner starts at a keyframe it
 // asked for, and with nobody watching the encoder gets no frames at all.
 import t from 'tap';
-import { Streamer, WebRtcPeer } from '../../lib/index.js';
+import { InvalidArgumentError, Streamer, WebRtcPeer } from '../../lib/index.js';
+import { loadBinding } from '../../lib/native/binding.js';
+import { planSharedPeer } from '../../lib/media/send.js';
 import { connectPair } from '../helpers/peers.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -64,4 +66,34 @@ t.test('a closed streamer refuses new peers; its peers stay closable', async (t)
   await streamer.close();
   t.throws(() => streamer.createPeer(), /closed/);
   await t.resolves(peer.close());
+});
+
+t.test('a peer built with {sharedEncoder: streamer} is fed like createPeer(); bitrate goes to the shared encoder', async (t) => {
+  const streamer = new Streamer({ source: { kind: 'test', pattern: 'ball' }, video: { width: 160, height: 120, bitrate: 800 } });
+  t.teardown(() => streamer.close());
+  const sender = new WebRtcPeer({ sharedEncoder: streamer });
+  const receiver = new WebRtcPeer({ video: { receive: true } });
+  t.teardown(() => Promise.all([sender.close(), receiver.close()]));
+  await connectPair(sender, receiver);
+  await waitFor('frames', () => receiver.framesDecoded >= 3, 10_000);
+  t.equal(streamer.stats.subscribers, 1, 'subscribed to the streamer');
+  t.equal(sender.bitrate, streamer.bitrate, 'the peer reports the shared encoder\'s bitrate');
+  t.equal(sender.setBitrate(400), 400);
+  t.equal(streamer.bitrate, 400, 'set through the peer, on the shared encoder');
+  t.equal(streamer.setBitrate(600), 600);
+  t.equal(sender.bitrate, 600);
+});
+
+t.test('only a NativeEncoder feeds a peer', async (t) => {
+  t.throws(() => new WebRtcPeer({ sharedEncoder: {} as never }), InvalidArgumentError);
+  const binding = loadBinding();
+  const plan = planSharedPeer('vp8');
+  const other = new binding.NativePeer({});
+  t.teardown(() => other.close());
+  const fakes: unknown[] = [{}, 42, other, Object.create(binding.NativeEncoder.prototype)];
+  for (const encoder of fakes) {
+    t.throws(() => new binding.NativePeer({ sendDescription: plan.description, sendCaps: plan.caps, encoder: encoder as never }), /must be a NativeEncoder/);
+  }
+  t.throws(() => new binding.NativeEncoder({} as never), /description/);
+  t.throws(() => new binding.NativeEncoder({ description: 'videotestsrc ! fakesink' }), /valve named gate/);
 });
