@@ -28,15 +28,26 @@ export interface NativePeerOptions {
   sendCaps?: string;
   sendAudioDescription?: string;
   sendAudioCaps?: string;
+  /** Codec preferences of a recv-only video transceiver (none without). */
   receiveCaps?: string;
-  receiveFormat?: string;
-  receiveEncoded?: boolean;
-  receiveWidth?: number;
-  receiveHeight?: number;
+  /**
+   * gst-launch description each decoded remote video stream is linked to (lib/media/receive.ts): raw
+   * video in, an appsink named "frames" at the end. Without it such a stream is discarded.
+   */
+  receiveVideoDescription?: string;
+  /**
+   * Compressed-frame access: by encoding name (VP8, VP9, H264), the description a remote video stream
+   * of that encoding is linked to instead of being decoded: RTP in, appsink "frames" at the end. Its
+   * presence makes the native side queue every frame (bounded) rather than keep the newest.
+   */
+  receiveEncodedDescriptions?: Record<string, string>;
+  /** Codec preferences of a recv-only audio transceiver (none without). */
   receiveAudioCaps?: string;
-  audioFormat?: string;
-  audioRate?: number;
-  audioChannels?: number;
+  /**
+   * gst-launch description each decoded remote audio stream is linked to: raw audio in, an appsink
+   * named "audio" at the end whose caps fix format, rate and channels. Without it audio is discarded.
+   */
+  receiveAudioDescription?: string;
   stunServer?: string;
   turnServers?: string[];
   iceTransportPolicy?: 'all' | 'relay';

@@ -4,7 +4,8 @@ import type { NativePeer, NativePeerOptions } from '../native/binding.js';
 import { elementsPresent } from '../native/elements.js';
 import { InvalidArgumentError, MissingPluginError } from '../errors.js';
 import { toWebrtcbinIce } from '../media/ice-servers.js';
-import { opusPreferences, planSend, planSendAudio, planSharedPeer, receiveCaps, receiveElements } from '../media/send.js';
+import { planSend, planSendAudio, planSharedPeer } from '../media/send.js';
+import { planReceiveAudio, planReceiveVideo } from '../media/receive.js';
 import { playoutDelayCapsField } from '../media/playout-delay.js';
 import type { VideoCodec, WebRtcPeerOptions } from '../types.js';
 
@@ -63,26 +64,17 @@ export function buildNativeOptions(options: WebRtcPeerOptions, shared?: SharedEn
     needed.push(...plan.elements);
   } else if (video?.receive) {
     if (options.source) throw new InvalidArgumentError('a receiving peer (video.receive) takes no source');
-    const format = video.format ?? 'RGBA';
-    if (!['RGBA', 'BGR', 'I420'].includes(format)) throw new InvalidArgumentError('video.format must be "RGBA", "BGR" or "I420"');
-    native.receiveCaps = receiveCaps();
-    native.receiveFormat = format;
-    if (video.encoded) native.receiveEncoded = true;
-    for (const key of ['width', 'height'] as const) {
-      const value = video[key];
-      if (value === undefined) continue;
-      if (!Number.isInteger(value) || value < 16 || value > 7680 || value % 2 !== 0) {
-        throw new InvalidArgumentError(`video.${key} must be an even whole number from 16 to 7680`);
-      }
-      native[key === 'width' ? 'receiveWidth' : 'receiveHeight'] = value;
-    }
+    const plan = planReceiveVideo(video);
+    native.receiveCaps = plan.caps;
+    native.receiveVideoDescription = plan.decoded;
+    if (plan.encoded) native.receiveEncodedDescriptions = plan.encoded;
     if (video.maxFps !== undefined) {
       if (typeof video.maxFps !== 'number' || !(video.maxFps > 0) || video.maxFps > 1000) {
         throw new InvalidArgumentError('video.maxFps must be a number above 0 and at most 1000');
       }
       native.maxFps = video.maxFps;
     }
-    needed.push(...receiveElements(video));
+    needed.push(...plan.elements);
   } else if (options.source) {
     const present = elementsPresent(['x264enc', 'openh264enc']);
     const plan = planSend(options.source, video ?? {}, (name) => present.get(name) === true);
@@ -92,6 +84,9 @@ export function buildNativeOptions(options: WebRtcPeerOptions, shared?: SharedEn
   } else if (video) {
     throw new InvalidArgumentError('video options need a source ({kind: "test" | "x11" | "pipeline"}) or video.receive: true');
   }
+  // A remote video stream no option asked for (an audio-only receiver answering an offer with video)
+  // is decoded to RGBA frames as received: the default tail, planned like any other.
+  native.receiveVideoDescription ??= planReceiveVideo().decoded;
   if (options.playoutDelay !== undefined && native.sendCaps) native.sendCaps += playoutDelayCapsField();
   if (options.audio && options.audio.receive !== true) {
     const plan = planSendAudio(options.audio);
@@ -99,18 +94,10 @@ export function buildNativeOptions(options: WebRtcPeerOptions, shared?: SharedEn
     native.sendAudioCaps = plan.caps;
     needed.push(...plan.elements);
   } else if (options.audio) {
-    const audio = options.audio;
-    const format = audio.format ?? 'S16LE';
-    if (format !== 'S16LE' && format !== 'F32LE') throw new InvalidArgumentError('audio.format must be "S16LE" or "F32LE"');
-    const rate = audio.sampleRate ?? 48000;
-    if (!Number.isInteger(rate) || rate < 8000 || rate > 192000) throw new InvalidArgumentError('audio.sampleRate must be a whole number from 8000 to 192000');
-    const channels = audio.channels ?? 2;
-    if (channels !== 1 && channels !== 2) throw new InvalidArgumentError('audio.channels must be 1 or 2');
-    native.receiveAudioCaps = opusPreferences();
-    native.audioFormat = format;
-    native.audioRate = rate;
-    native.audioChannels = channels;
-    needed.push('decodebin', 'opusdec', 'audioconvert', 'audioresample', 'appsink');
+    const plan = planReceiveAudio(options.audio);
+    native.receiveAudioCaps = plan.caps;
+    native.receiveAudioDescription = plan.description;
+    needed.push(...plan.elements);
   }
   const present = elementsPresent(needed);
   const missing = needed.find((name) => !present.get(name));

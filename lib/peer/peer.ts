@@ -14,7 +14,8 @@ import {
   busError,
   fromNative,
 } from '../errors.js';
-import { OPUS_PAYLOAD_TYPE, PAYLOAD_TYPES, opusPreferences, receiveCapsForOffer, sendPreferencesFor } from '../media/send.js';
+import { OPUS_PAYLOAD_TYPE, PAYLOAD_TYPES, opusPreferences, sendPreferencesFor } from '../media/send.js';
+import { receiveCapsForOffer } from '../media/receive.js';
 import { matchOfferedCodec, offeredCodecs, offeredVideoCodecs } from '../media/offer-match.js';
 import { acceptedPlayoutDelayId, checkPlayoutDelay } from '../media/playout-delay.js';
 import { midsOf, normalizeCandidate, validateDescription } from '../media/sdp.js';
@@ -95,7 +96,7 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
     const shared = (options as { [SHARED_ENCODER]?: SharedEncoderRef })[SHARED_ENCODER];
     const native = buildNativeOptions(options, shared);
     this.#playoutDelay = options.playoutDelay === undefined ? undefined : checkPlayoutDelay(options.playoutDelay);
-    if (native.receiveEncoded) this.#latestFrame = new LatestFrame(true);
+    if (native.receiveEncodedDescriptions) this.#latestFrame = new LatestFrame(true);
     this.#sends = native.sendDescription !== undefined;
     this.#sendsAudio = native.sendAudioDescription !== undefined;
     if (this.#sends) {

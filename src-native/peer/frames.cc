@@ -32,7 +32,7 @@ GstFlowReturn PeerCore::OnSample(GstElement* appsink) {
   bool post = false;
   {
     std::lock_guard<std::mutex> lock(frame_mutex_);
-    if (config_.receiveEncoded) {
+    if (config_.receiveEncoded()) {
       if (pending_frames_.size() >= 300) {
         pending_frames_.pop_front();
         frames_dropped_.fetch_add(1);
@@ -59,9 +59,13 @@ GstFlowReturn PeerCore::OnAudioSample(GstElement* appsink) {
   if (buffer && gst_buffer_map(buffer, &map, GST_MAP_READ)) {
     Event event{EventType::Audio};
     event.text.assign(reinterpret_cast<const char*>(map.data), map.size);
-    event.width = config_.audioRate;
-    event.height = config_.audioChannels;
-    event.name = config_.audioFormat;
+    // Format, rate and channels as the planned description's caps fixed them (lib/media/receive.ts).
+    GstCaps* caps = gst_sample_get_caps(sample);
+    const GstStructure* s = caps && !gst_caps_is_empty(caps) ? gst_caps_get_structure(caps, 0) : nullptr;
+    const gchar* format = s ? gst_structure_get_string(s, "format") : nullptr;
+    if (s) gst_structure_get_int(s, "rate", &event.width);
+    if (s) gst_structure_get_int(s, "channels", &event.height);
+    event.name = format ? format : "";
     event.pts = GST_BUFFER_PTS_IS_VALID(buffer) ? static_cast<int64_t>(GST_BUFFER_PTS(buffer)) : -1;
     gst_buffer_unmap(buffer, &map);
     pipe.Post(std::move(event));

@@ -40,15 +40,15 @@ struct PeerConfig {
   std::string sendCaps;            // codec preferences of the send transceiver
   std::string sendAudioDescription;  // raw audio source → Opus → payloader named "apay"; empty: no audio
   std::string sendAudioCaps;         // codec preferences of the audio send transceiver
+  // The receive side, planned in lib/media/receive.ts: gst-launch fragments each remote stream is
+  // linked to, each ending in an appsink ("frames" for video, "audio" for audio).
   std::string receiveCaps;         // codec preferences of a recv-only video transceiver; empty: none
-  std::string receiveFormat;       // raw video format decoded frames are converted to
-  int receiveWidth = 0;            // scale decoded frames to this size (0: as received)
-  int receiveHeight = 0;
-  bool receiveEncoded = false;     // hand compressed frames (depayloaded, not decoded) to JS
+  std::string receiveVideoDescription;  // decoded video → appsink "frames"; empty: discarded
+  // Compressed access, by encoding name (VP8, VP9, H264): RTP → depayloader → appsink "frames".
+  std::map<std::string, std::string> receiveEncodedDescriptions;
+  bool receiveEncoded() const { return !receiveEncodedDescriptions.empty(); }
   std::string receiveAudioCaps;    // codec preferences of a recv-only audio transceiver; empty: none
-  std::string audioFormat = "S16LE";
-  int audioRate = 48000;
-  int audioChannels = 2;
+  std::string receiveAudioDescription;  // decoded audio → appsink "audio"; empty: discarded
   std::string stunServer;          // stun://host:port
   std::vector<std::string> turnServers;  // turn(s)://user:pass@host:port?transport=...
   std::string iceTransportPolicy;  // "all" | "relay"
@@ -65,6 +65,11 @@ struct NativeError {
   std::string message;
   std::string element;  // the element concerned, when there is one
 };
+
+// A gst-launch description from lib/media/ as a bin (floating ref), its unlinked pads ghosted when
+// `ghost_unlinked`; null with `error` set (ERR_MISSING_PLUGIN naming the element, or ERR_PIPELINE).
+GstElement* ParseDescription(const std::string& description, const char* what, bool ghost_unlinked,
+                             NativeError* error);
 
 class PeerCore : public std::enable_shared_from_this<PeerCore> {
  public:
@@ -190,6 +195,7 @@ class PeerCore : public std::enable_shared_from_this<PeerCore> {
   bool BuildEncoder(NativeError* error);
   GstElement* SinkBin(const std::string& description, const char* sink_name,
                       GstFlowReturn (*on_sample)(GstAppSink*, gpointer));
+  void AttachTail(GstPad* pad, GstElement* tail);
   std::mutex mutex_;  // guards handlers_, channels_, torn_down_, last_error_, the send streams' holds
   std::vector<std::pair<GObjectPtr<GObject>, gulong>> handlers_;
   std::map<uint64_t, GObjectPtr<GstWebRTCDataChannel>> channels_;
