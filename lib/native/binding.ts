@@ -78,6 +78,12 @@ export interface NativePeer {
   /** Writes the playout-delay header extension with extmap `id` on the video stream; false without one. */
   enablePlayoutDelay(id: number, minMs: number, maxMs: number): boolean;
   framesDecoded(): number;
+  /**
+   * Whether JS wants frames: `listening` ('frame' listeners) lets frames cross as they arrive,
+   * `waiting` (an iterator in next()) also sends the one that waits. Otherwise the native side keeps
+   * them (the newest decoded frame, or a bounded queue of compressed ones) and counts what it drops.
+   */
+  wantFrames(listening: boolean, waiting: boolean): void;
   encoderStats(): { framesEncoded: number; subscribers: number; framesUnchanged: number };
   createDataChannel(label: string, options?: string): number;
   sendOnChannel(channel: number, data: string | Buffer): boolean;

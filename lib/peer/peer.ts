@@ -2,7 +2,7 @@
 // live here; the native layer only runs GStreamer.
 import { EventEmitter } from 'node:events';
 import { loadBinding, type NativeEvent, type NativePeer } from '../native/binding.js';
-import { LatestFrame } from './frames.js';
+import { FrameHandOff } from './frames.js';
 import { SHARED_ENCODER, buildNativeOptions, type SharedEncoderRef } from './options.js';
 import { statsReport, type StatsReport } from './stats.js';
 import { DataChannel, channelOptions, type DataChannelInit } from './data-channel.js';
@@ -81,7 +81,7 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
   #remoteApplied = false;
   #rejectors = new Set<(error: Error) => void>();
   #channels = new Map<number, DataChannel>();
-  #latestFrame = new LatestFrame();
+  #frames: FrameHandOff;
   #sendCaps: string | undefined;
   readonly #playoutDelay: PlayoutDelay | undefined;
   #sendCapsWaiters: (() => void)[] = [];
@@ -96,7 +96,6 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
     const shared = (options as { [SHARED_ENCODER]?: SharedEncoderRef })[SHARED_ENCODER];
     const native = buildNativeOptions(options, shared);
     this.#playoutDelay = options.playoutDelay === undefined ? undefined : checkPlayoutDelay(options.playoutDelay);
-    if (native.receiveEncodedDescriptions) this.#latestFrame = new LatestFrame(true);
     this.#sends = native.sendDescription !== undefined;
     this.#sendsAudio = native.sendAudioDescription !== undefined;
     if (this.#sends) {
@@ -110,6 +109,16 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
       throw fromNative(error, 'WebRtcPeer');
     }
     this.#native.onevent = (event) => this.#onNativeEvent(event);
+    this.#frames = new FrameHandOff(
+      (listening, waiting) => {
+        if (!this.#closed) this.#native.wantFrames(listening, waiting);
+      },
+      () => this.listenerCount('frame') > 0,
+    );
+    // Frames cross from the native side only while someone wants them ('frame' listeners included).
+    const plain = this as EventEmitter;
+    plain.on('newListener', (name: string | symbol) => name === 'frame' && this.#frames.update(true));
+    plain.on('removeListener', (name: string | symbol) => name === 'frame' && this.#frames.update());
     this.#encoder = shared?.native;
   }
   #encoder: NativePeer | undefined;
@@ -164,10 +173,11 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
   }
   /**
    * Decoded frames as an async iterator with latest-frame semantics: a slow consumer gets the newest
-   * frame, older ones are dropped (`frame.dropped` counts them). Ends when the peer closes.
+   * frame, older ones are dropped (`frame.dropped` counts them). Ends when the peer closes. Frames
+   * that reach 'frame' listeners while the iterator is busy elsewhere count as dropped for it.
    */
   frames(): AsyncIterableIterator<Frame> {
-    return this.#latestFrame.iterate();
+    return this.#frames.iterate();
   }
 
   /** Decoded frames received so far (receiving peers). */
@@ -425,7 +435,7 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
     for (const channel of this.#channels.values()) channel._detach();
     this.#channels.clear();
     this.#pendingCandidates = [];
-    this.#latestFrame.end();
+    this.#frames.end();
     this.#native.ref(); // an unref()ed peer being closed still finishes its teardown before exit
     this.#closing = this.#native.close();
     return this.#closing;
@@ -532,8 +542,9 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
           dropped: event.dropped,
           ...(event.keyframe !== undefined ? { keyframe: event.keyframe } : {}),
         };
-        this.#latestFrame.offer(frame);
+        this.#frames.deliver(frame);
         this.emit('frame', frame);
+        this.#frames.update();
         break;
       }
       case 'data-channel': {

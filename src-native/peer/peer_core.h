@@ -113,8 +113,14 @@ class PeerCore : public std::enable_shared_from_this<PeerCore> {
   uint64_t FramesDecoded() const { return frames_decoded_.load(); }
   uint64_t FramesDropped() const { return frames_dropped_.load(); }
   uint64_t FramesSkipped() const { return frames_skipped_.load(); }
-  // JS thread: the newest decoded frame not yet handed over (null if none).
+  // JS thread: the frame to hand over now (the newest decoded one, or the oldest compressed one);
+  // null if none, or if JS no longer wants one.
   std::unique_ptr<MappedFrame> TakeFrame();
+  // JS thread: whether JS wants frames now: `listening` ('frame' listeners: frames cross as they
+  // arrive), `waiting` (an iterator in next(): what waits here crosses now). Otherwise frames wait.
+  void WantFrames(bool listening, bool waiting);
+  // Compressed frames kept for JS at most (the oldest are dropped beyond): 10 s at 30 fps.
+  static constexpr size_t kMaxQueuedEncodedFrames = 300;
 
   // Data channels (JS thread). Returns the channel key, or 0 when webrtcbin refused.
   uint64_t CreateDataChannel(const std::string& label, const std::string& optionsStructure);
@@ -170,8 +176,9 @@ class PeerCore : public std::enable_shared_from_this<PeerCore> {
   std::atomic<uint64_t> frames_skipped_{0};  // not handed over because of maxFps
   int64_t last_frame_ns_ = 0;                // streaming thread only
   std::mutex frame_mutex_;
-  std::deque<std::unique_ptr<MappedFrame>> pending_frames_;
-  bool frame_posted_ = false;
+  std::deque<std::unique_ptr<MappedFrame>> pending_frames_;  // frame_mutex_
+  bool frame_posted_ = false;                                 // frame_mutex_: a Frame event in flight
+  bool frames_wanted_ = false;                                // frame_mutex_: set by WantFrames
 
   // A send stream: its bin, where it is held until negotiation starts, and its transceiver.
   struct SendStream {

@@ -198,6 +198,7 @@ Napi::Function Peer::DefineClass(Napi::Env env) {
           InstanceMethod<&Peer::SetReceivePreferences>("setReceivePreferences"),
           InstanceMethod<&Peer::EnablePlayoutDelay>("enablePlayoutDelay"),
           InstanceMethod<&Peer::FramesDecoded>("framesDecoded"),
+          InstanceMethod<&Peer::WantFrames>("wantFrames"),
           InstanceMethod<&Peer::EncoderStats>("encoderStats"),
           InstanceMethod<&Peer::CreateDataChannel>("createDataChannel"),
           InstanceMethod<&Peer::SendOnChannel>("sendOnChannel"),
@@ -420,6 +421,11 @@ Napi::Value Peer::EncoderStats(const Napi::CallbackInfo& info) {
 
 Napi::Value Peer::FramesDecoded(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(core_->FramesDecoded()));
+}
+
+Napi::Value Peer::WantFrames(const Napi::CallbackInfo& info) {
+  if (!core_->closing()) core_->WantFrames(info[0].ToBoolean().Value(), info[1].ToBoolean().Value());
+  return info.Env().Undefined();
 }
 
 Napi::Value Peer::CreateDataChannel(const Napi::CallbackInfo& info) {
