@@ -50,8 +50,8 @@ export function receiveElements(options: ReceiveVideoOptions): string[] {
   return ['decodebin', 'appsink', 'videoconvert', ...(sized ? ['videoscale'] : [])];
 }
 
-// Decoded frames: the appsink keeps none (each sample is taken at once; frames.cc owns what is kept);
-// the leaky queue keeps a slow converter from holding the decoder up.
+// The native side takes each sample as it arrives (src-native/peer/frames.cc owns what waits for JS).
+// Decoded frames: the leaky queue keeps a slow converter from holding the decoder up.
 const FRAMES_SINK = 'appsink name=frames sync=false max-buffers=1 drop=true';
 // Compressed frames and audio: every buffer matters, the appsink never drops.
 const ALL_FRAMES_SINK = 'appsink name=frames sync=false max-buffers=0 drop=false';
