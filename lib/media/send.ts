@@ -2,7 +2,7 @@
 // RTP caps webrtcbin should negotiate. Low-latency encoder settings live here (see docs/architecture.md).
 import { InvalidArgumentError } from '../errors.js';
 import { isWholeNumber, wholeNumber } from '../util/checks.js';
-import type { ReceiveVideoOptions, ScreenRegion, SendAudioOptions, SendVideoOptions, SourceOptions, VideoCodec } from '../types.js';
+import type { ScreenRegion, SendAudioOptions, SendVideoOptions, SourceOptions, VideoCodec } from '../types.js';
 
 export interface SendPlan {
   codec: VideoCodec;
@@ -14,7 +14,8 @@ export interface SendPlan {
 
 export const PAYLOAD_TYPES: Record<VideoCodec, number> = { vp8: 96, vp9: 98, h264: 102 };
 
-const RTP_CAPS: Record<VideoCodec, string> = {
+/** RTP caps of each codec, without a payload type (lib/media/receive.ts uses them too). */
+export const RTP_CAPS: Record<VideoCodec, string> = {
   vp8: 'application/x-rtp,media=video,encoding-name=VP8,clock-rate=90000',
   vp9: 'application/x-rtp,media=video,encoding-name=VP9,clock-rate=90000',
   // Constrained baseline, packetization-mode 1: what every browser decodes.
@@ -30,35 +31,13 @@ function rtpCaps(codec: VideoCodec): string {
 }
 
 /** Codec preferences of a transceiver: the stream's caps plus what the offer should say. */
-function preferenceCaps(codec: VideoCodec): string {
+export function preferenceCaps(codec: VideoCodec): string {
   return rtpCaps(codec) + (codec === 'h264' ? H264_PROFILE : '');
 }
 
 /** Codec preferences for the send transceiver once a remote offer chose `payloadType`. */
 export function sendPreferencesFor(codec: VideoCodec, payloadType: number): string {
   return `${RTP_CAPS[codec]},payload=${payloadType}`;
-}
-
-/** Receive caps following a remote offer's payload types (VP8, VP9, H.264 packetization-mode 1). */
-export function receiveCapsForOffer(offered: { payloadType: number; name: string; params: Map<string, string> }[]): string | undefined {
-  const structures: string[] = [];
-  for (const codec of offered) {
-    const name = codec.name.toLowerCase() as VideoCodec;
-    if (!(name in RTP_CAPS)) continue;
-    if (name === 'h264' && codec.params.get('packetization-mode') !== '1') continue;
-    structures.push(`${RTP_CAPS[name]},payload=${codec.payloadType}`);
-  }
-  return structures.length ? structures.join(';') : undefined;
-}
-
-/** Caps of a receive-only transceiver: every codec we can decode. */
-export function receiveCaps(): string {
-  return (['vp8', 'vp9', 'h264'] as const).map(preferenceCaps).join(';');
-}
-
-export function receiveElements(options: ReceiveVideoOptions): string[] {
-  void options;
-  return ['decodebin', 'appsink', 'videoconvert'];
 }
 
 function positiveInt(value: unknown, name: string, fallback: number, max: number, min = 1): number {

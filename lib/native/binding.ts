@@ -32,15 +32,26 @@ export interface NativePeerOptions {
   sendCaps?: string;
   sendAudioDescription?: string;
   sendAudioCaps?: string;
+  /** Codec preferences of a recv-only video transceiver (none without). */
   receiveCaps?: string;
-  receiveFormat?: string;
-  receiveEncoded?: boolean;
-  receiveWidth?: number;
-  receiveHeight?: number;
+  /**
+   * gst-launch description each decoded remote video stream is linked to (lib/media/receive.ts): raw
+   * video in, an appsink named "frames" at the end. Without it such a stream is discarded.
+   */
+  receiveVideoDescription?: string;
+  /**
+   * Compressed-frame access: by encoding name (VP8, VP9, H264), the description a remote video stream
+   * of that encoding is linked to instead of being decoded: RTP in, appsink "frames" at the end. Its
+   * presence makes the native side queue every frame (bounded) rather than keep the newest.
+   */
+  receiveEncodedDescriptions?: Record<string, string>;
+  /** Codec preferences of a recv-only audio transceiver (none without). */
   receiveAudioCaps?: string;
-  audioFormat?: string;
-  audioRate?: number;
-  audioChannels?: number;
+  /**
+   * gst-launch description each decoded remote audio stream is linked to: raw audio in, an appsink
+   * named "audio" at the end whose caps fix format, rate and channels. Without it audio is discarded.
+   */
+  receiveAudioDescription?: string;
   stunServer?: string;
   turnServers?: string[];
   iceTransportPolicy?: 'all' | 'relay';
@@ -71,6 +82,12 @@ export interface NativePeer {
   /** Writes the playout-delay header extension with extmap `id` on the video stream; false without one. */
   enablePlayoutDelay(id: number, minMs: number, maxMs: number): boolean;
   framesDecoded(): number;
+  /**
+   * Whether JS wants frames: `listening` ('frame' listeners) lets frames cross as they arrive,
+   * `waiting` (an iterator in next()) also sends the one that waits. Otherwise the native side keeps
+   * them (the newest decoded frame, or a bounded queue of compressed ones) and counts what it drops.
+   */
+  wantFrames(listening: boolean, waiting: boolean): void;
   createDataChannel(label: string, options?: string): number;
   sendOnChannel(channel: number, data: string | Buffer): boolean;
   closeChannel(channel: number): void;

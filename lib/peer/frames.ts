@@ -1,69 +1,69 @@
-// The frames a receiving peer hands to JS: the newest decoded frame waits in one slot (a slow reader
-// skips to the newest); compressed frames queue instead, bounded, since each one matters.
+// The frames a receiving peer hands to JS. The native side owns what waits (src-native/peer/frames.cc:
+// the newest decoded frame, or every compressed one in a bounded queue, and the `dropped` count of
+// what JS never got); this side keeps no frame. It tells the native side when JS wants frames ('frame'
+// listeners: as they arrive; an iterator in next(): what waits, now) and hands each frame that crosses
+// to the waiting iterator.
 import type { Frame } from '../types.js';
 
-// One slot: a frame waits here until the iterator takes it; a newer one replaces it.
-// (For compressed frames every one matters: they queue instead, bounded.)
-export class LatestFrame {
-  #queue: Frame[] = [];
-  readonly #keepAll: boolean;
-  constructor(keepAll = false) {
-    this.#keepAll = keepAll;
-  }
-  #frame: Frame | undefined;
-  #replaced = 0;
+export class FrameHandOff {
+  readonly #want: (listening: boolean, waiting: boolean) => void;
+  readonly #listening: () => boolean;
   #waiter: ((result: IteratorResult<Frame>) => void) | undefined;
+  #iterating = false;
+  // Frames that crossed for 'frame' listeners while an iterator was busy: it never got them.
+  #missed = 0;
   #ended = false;
+  #told = { listening: false, waiting: false };
 
-  offer(frame: Frame): void {
+  /** `want` tells the native side; `listening` says whether the peer has 'frame' listeners. */
+  constructor(want: (listening: boolean, waiting: boolean) => void, listening: () => boolean) {
+    this.#want = want;
+    this.#listening = listening;
+  }
+
+  /** Call when 'frame' listeners come or go (`adding`: one is about to be added). */
+  update(adding = false): void {
     if (this.#ended) return;
-    if (this.#waiter) {
-      const wake = this.#waiter;
-      this.#waiter = undefined;
-      wake({ value: { ...frame, dropped: frame.dropped + this.#replaced }, done: false });
-      return;
-    }
-    if (this.#keepAll) {
-      if (this.#queue.length >= 300) {
-        this.#queue.shift();
-        this.#replaced++;
-      }
-      this.#queue.push(frame);
-      return;
-    }
-    if (this.#frame) this.#replaced++;
-    this.#frame = frame;
+    const listening = adding || this.#listening();
+    const waiting = this.#waiter !== undefined;
+    if (listening === this.#told.listening && waiting === this.#told.waiting) return;
+    this.#told = { listening, waiting };
+    this.#want(listening, waiting);
+  }
+
+  /** A frame crossed: to the waiting iterator, if any. */
+  deliver(frame: Frame): void {
+    if (this.#ended) return;
+    const wake = this.#waiter;
+    this.#waiter = undefined;
+    if (wake) wake({ value: { ...frame, dropped: frame.dropped + this.#missed }, done: false });
+    else if (this.#iterating) this.#missed++;
   }
 
   end(): void {
     this.#ended = true;
-    this.#frame = undefined;
-    this.#queue = [];
     this.#waiter?.({ value: undefined, done: true });
     this.#waiter = undefined;
   }
 
   iterate(): AsyncIterableIterator<Frame> {
     const self = this;
+    this.#iterating = true;
     return {
       [Symbol.asyncIterator]() {
         return this;
       },
       next(): Promise<IteratorResult<Frame>> {
-        const queued = self.#queue.shift();
-        if (queued) return Promise.resolve({ value: { ...queued, dropped: queued.dropped + self.#replaced }, done: false });
-        if (self.#frame) {
-          const frame = self.#frame;
-          self.#frame = undefined;
-          return Promise.resolve({ value: { ...frame, dropped: frame.dropped + self.#replaced }, done: false });
-        }
         if (self.#ended) return Promise.resolve({ value: undefined, done: true });
-        return new Promise((resolve) => (self.#waiter = resolve));
+        return new Promise((resolve) => {
+          self.#waiter = resolve;
+          self.update();
+        });
       },
       return(): Promise<IteratorResult<Frame>> {
+        self.#iterating = false;
         return Promise.resolve({ value: undefined, done: true });
       },
     };
   }
 }
-

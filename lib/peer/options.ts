@@ -4,7 +4,8 @@ import type { NativePeerOptions } from '../native/binding.js';
 import { elementsPresent } from '../native/elements.js';
 import { InvalidArgumentError, MissingPluginError } from '../errors.js';
 import { toWebrtcbinIce } from '../media/ice-servers.js';
-import { PAYLOAD_TYPES, opusPreferences, planSend, planSendAudio, planSharedPeer, receiveCaps, receiveElements } from '../media/send.js';
+import { PAYLOAD_TYPES, planSend, planSendAudio, planSharedPeer } from '../media/send.js';
+import { planReceiveAudio, planReceiveVideo } from '../media/receive.js';
 import { playoutDelayCapsField } from '../media/playout-delay.js';
 import { number, wholeNumber } from '../util/checks.js';
 import type { VideoCodec, WebRtcPeerOptions } from '../types.js';
@@ -57,22 +58,15 @@ export function buildNativeOptions(options: WebRtcPeerOptions): NativePeerOption
     needed.push(...plan.elements);
   } else if (video?.receive) {
     if (options.source) throw new InvalidArgumentError('a receiving peer (video.receive) takes no source');
-    const format = video.format ?? 'RGBA';
-    if (!['RGBA', 'BGR', 'I420'].includes(format)) throw new InvalidArgumentError('video.format must be "RGBA", "BGR" or "I420"');
-    native.receiveCaps = receiveCaps();
-    native.receiveFormat = format;
-    if (video.encoded) native.receiveEncoded = true;
-    for (const key of ['width', 'height'] as const) {
-      const value = video[key];
-      if (value === undefined) continue;
-      wholeNumber(value, `video.${key}`, { min: 16, max: 7680, even: true });
-      native[key === 'width' ? 'receiveWidth' : 'receiveHeight'] = value;
-    }
+    const plan = planReceiveVideo(video);
+    native.receiveCaps = plan.caps;
+    native.receiveVideoDescription = plan.decoded;
+    if (plan.encoded) native.receiveEncodedDescriptions = plan.encoded;
     if (video.maxFps !== undefined) {
       number(video.maxFps, 'video.maxFps', { above: 0, max: 1000 });
       native.maxFps = video.maxFps;
     }
-    needed.push(...receiveElements(video));
+    needed.push(...plan.elements);
   } else if (options.source) {
     const present = elementsPresent(['x264enc', 'openh264enc']);
     const plan = planSend(options.source, video ?? {}, (name) => present.get(name) === true);
@@ -82,6 +76,9 @@ export function buildNativeOptions(options: WebRtcPeerOptions): NativePeerOption
   } else if (video) {
     throw new InvalidArgumentError('video options need a source ({kind: "test" | "x11" | "pipeline"}) or video.receive: true');
   }
+  // A remote video stream no option asked for (an audio-only receiver answering an offer with video)
+  // is decoded to RGBA frames as received: the default tail, planned like any other.
+  native.receiveVideoDescription ??= planReceiveVideo().decoded;
   if (options.playoutDelay !== undefined && native.sendCaps) native.sendCaps += playoutDelayCapsField();
   if (options.audio && options.audio.receive !== true) {
     const plan = planSendAudio(options.audio);
@@ -89,18 +86,10 @@ export function buildNativeOptions(options: WebRtcPeerOptions): NativePeerOption
     native.sendAudioCaps = plan.caps;
     needed.push(...plan.elements);
   } else if (options.audio) {
-    const audio = options.audio;
-    const format = audio.format ?? 'S16LE';
-    if (format !== 'S16LE' && format !== 'F32LE') throw new InvalidArgumentError('audio.format must be "S16LE" or "F32LE"');
-    const rate = audio.sampleRate ?? 48000;
-    wholeNumber(rate, 'audio.sampleRate', { min: 8000, max: 192_000 });
-    const channels = audio.channels ?? 2;
-    if (channels !== 1 && channels !== 2) throw new InvalidArgumentError('audio.channels must be 1 or 2');
-    native.receiveAudioCaps = opusPreferences();
-    native.audioFormat = format;
-    native.audioRate = rate;
-    native.audioChannels = channels;
-    needed.push('decodebin', 'opusdec', 'audioconvert', 'audioresample', 'appsink');
+    const plan = planReceiveAudio(options.audio);
+    native.receiveAudioCaps = plan.caps;
+    native.receiveAudioDescription = plan.description;
+    needed.push(...plan.elements);
   }
   const present = elementsPresent(needed);
   const missing = needed.find((name) => !present.get(name));

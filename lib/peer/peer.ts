@@ -2,7 +2,7 @@
 // live here; the native layer only runs GStreamer.
 import { EventEmitter } from 'node:events';
 import { loadBinding, type NativeEncoder, type NativeEvent, type NativePeer } from '../native/binding.js';
-import { LatestFrame } from './frames.js';
+import { FrameHandOff } from './frames.js';
 import { buildNativeOptions } from './options.js';
 import { statsReport, type StatsReport } from './stats.js';
 import { DataChannel, channelOptions, type DataChannelInit } from './data-channel.js';
@@ -14,7 +14,8 @@ import {
   busError,
   fromNative,
 } from '../errors.js';
-import { OPUS_PAYLOAD_TYPE, PAYLOAD_TYPES, opusPreferences, receiveCapsForOffer, sendPreferencesFor } from '../media/send.js';
+import { OPUS_PAYLOAD_TYPE, PAYLOAD_TYPES, opusPreferences, sendPreferencesFor } from '../media/send.js';
+import { receiveCapsForOffer } from '../media/receive.js';
 import { matchOfferedCodec, offeredCodecs, offeredVideoCodecs } from '../media/offer-match.js';
 import { acceptedPlayoutDelayId, checkPlayoutDelay } from '../media/playout-delay.js';
 import { midsOf, normalizeCandidate, validateDescription } from '../media/sdp.js';
@@ -82,7 +83,7 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
   #remoteApplied = false;
   #rejectors = new Set<(error: Error) => void>();
   #channels = new Map<number, DataChannel>();
-  #latestFrame = new LatestFrame();
+  #frames: FrameHandOff;
   #sendCaps: string | undefined;
   readonly #playoutDelay: PlayoutDelay | undefined;
   #sendCapsWaiters: (() => void)[] = [];
@@ -97,7 +98,6 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
     const native = buildNativeOptions(options);
     const shared = options.sharedEncoder;
     this.#playoutDelay = options.playoutDelay === undefined ? undefined : checkPlayoutDelay(options.playoutDelay);
-    if (native.receiveEncoded) this.#latestFrame = new LatestFrame(true);
     this.#sends = native.sendDescription !== undefined;
     this.#sendsAudio = native.sendAudioDescription !== undefined;
     if (this.#sends) {
@@ -111,6 +111,16 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
       throw fromNative(error, 'WebRtcPeer');
     }
     this.#native.onevent = (event) => this.#onNativeEvent(event);
+    this.#frames = new FrameHandOff(
+      (listening, waiting) => {
+        if (!this.#closed) this.#native.wantFrames(listening, waiting);
+      },
+      () => this.listenerCount('frame') > 0,
+    );
+    // Frames cross from the native side only while someone wants them ('frame' listeners included).
+    const plain = this as EventEmitter;
+    plain.on('newListener', (name: string | symbol) => name === 'frame' && this.#frames.update(true));
+    plain.on('removeListener', (name: string | symbol) => name === 'frame' && this.#frames.update());
     this.#encoder = shared?.native;
   }
   /** The shared encoder's native object when a Streamer feeds this peer (it holds the bitrate). */
@@ -164,10 +174,11 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
   }
   /**
    * Decoded frames as an async iterator with latest-frame semantics: a slow consumer gets the newest
-   * frame, older ones are dropped (`frame.dropped` counts them). Ends when the peer closes.
+   * frame, older ones are dropped (`frame.dropped` counts them). Ends when the peer closes. Frames
+   * that reach 'frame' listeners while the iterator is busy elsewhere count as dropped for it.
    */
   frames(): AsyncIterableIterator<Frame> {
-    return this.#latestFrame.iterate();
+    return this.#frames.iterate();
   }
 
   /** Decoded frames received so far (receiving peers). */
@@ -423,7 +434,7 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
     for (const channel of this.#channels.values()) channel._detach();
     this.#channels.clear();
     this.#pendingCandidates = [];
-    this.#latestFrame.end();
+    this.#frames.end();
     this.#native.ref(); // an unref()ed peer being closed still finishes its teardown before exit
     this.#closing = this.#native.close();
     return this.#closing;
@@ -528,8 +539,9 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
           dropped: event.dropped,
           ...(event.keyframe !== undefined ? { keyframe: event.keyframe } : {}),
         };
-        this.#latestFrame.offer(frame);
+        this.#frames.deliver(frame);
         this.emit('frame', frame);
+        this.#frames.update();
         break;
       }
       case 'data-channel': {

@@ -19,6 +19,27 @@ GstElement* NewPipeline() {
   return pipeline;
 }
 
+GstElement* ParseDescription(const std::string& description, const char* what, bool ghost_unlinked,
+                             NativeError* error) {
+  GstParseContext* context = gst_parse_context_new();
+  GErrorPtr parse_error;
+  GstElement* bin = gst_parse_bin_from_description_full(description.c_str(), ghost_unlinked, context,
+                                                        GST_PARSE_FLAG_FATAL_ERRORS, parse_error.out());
+  gchar** missing = gst_parse_context_get_missing_elements(context);
+  gst_parse_context_free(context);
+  if (!bin) {
+    if (missing && missing[0]) {
+      *error = {"ERR_MISSING_PLUGIN", std::string("GStreamer element '") + missing[0] + "' is not installed", missing[0]};
+    } else {
+      *error = {"ERR_PIPELINE",
+                std::string("invalid ") + what + " pipeline: " + (parse_error ? parse_error.get()->message : "could not be parsed"),
+                ""};
+    }
+  }
+  g_strfreev(missing);
+  return bin;
+}
+
 std::atomic<int64_t> PeerCore::alive_{0};
 
 PeerCore::PeerCore(PeerConfig config) : config_(std::move(config)) {}

@@ -37,15 +37,15 @@ struct PeerConfig {
   std::string sendCaps;            // codec preferences of the send transceiver
   std::string sendAudioDescription;  // raw audio source → Opus → payloader named "apay"; empty: no audio
   std::string sendAudioCaps;         // codec preferences of the audio send transceiver
+  // The receive side, planned in lib/media/receive.ts: gst-launch fragments each remote stream is
+  // linked to, each ending in an appsink ("frames" for video, "audio" for audio).
   std::string receiveCaps;         // codec preferences of a recv-only video transceiver; empty: none
-  std::string receiveFormat;       // raw video format decoded frames are converted to
-  int receiveWidth = 0;            // scale decoded frames to this size (0: as received)
-  int receiveHeight = 0;
-  bool receiveEncoded = false;     // hand compressed frames (depayloaded, not decoded) to JS
+  std::string receiveVideoDescription;  // decoded video → appsink "frames"; empty: discarded
+  // Compressed access, by encoding name (VP8, VP9, H264): RTP → depayloader → appsink "frames".
+  std::map<std::string, std::string> receiveEncodedDescriptions;
+  bool receiveEncoded() const { return !receiveEncodedDescriptions.empty(); }
   std::string receiveAudioCaps;    // codec preferences of a recv-only audio transceiver; empty: none
-  std::string audioFormat = "S16LE";
-  int audioRate = 48000;
-  int audioChannels = 2;
+  std::string receiveAudioDescription;  // decoded audio → appsink "audio"; empty: discarded
   std::string stunServer;          // stun://host:port
   std::vector<std::string> turnServers;  // turn(s)://user:pass@host:port?transport=...
   std::string iceTransportPolicy;  // "all" | "relay"
@@ -59,10 +59,11 @@ struct PeerConfig {
 // A new pipeline (a reference we own) on the system clock: every peer and shared encoder runs on one.
 GstElement* NewPipeline();
 
-// A gst-launch fragment parsed into a new bin (its one unlinked src pad ghosted when `ghost_src`);
-// null with `error` set (ERR_MISSING_PLUGIN names the element) when it cannot be built. `what`
-// names the fragment in the message ("source", "encoder").
-GstElement* ParseDescription(const std::string& description, const char* what, bool ghost_src, NativeError* error);
+// A gst-launch description from lib/media/ as a bin (floating ref), its unlinked pads ghosted when
+// `ghost_unlinked`; null with `error` set (ERR_MISSING_PLUGIN naming the element, or ERR_PIPELINE).
+// `what` names the fragment in the message ("source", "encoder", "receive").
+GstElement* ParseDescription(const std::string& description, const char* what, bool ghost_unlinked,
+                             NativeError* error);
 
 class PeerCore : public std::enable_shared_from_this<PeerCore> {
  public:
@@ -104,8 +105,14 @@ class PeerCore : public std::enable_shared_from_this<PeerCore> {
   uint64_t FramesDecoded() const { return frames_decoded_.load(); }
   uint64_t FramesDropped() const { return frames_dropped_.load(); }
   uint64_t FramesSkipped() const { return frames_skipped_.load(); }
-  // JS thread: the newest decoded frame not yet handed over (null if none).
+  // JS thread: the frame to hand over now (the newest decoded one, or the oldest compressed one);
+  // null if none, or if JS no longer wants one.
   std::unique_ptr<MappedFrame> TakeFrame();
+  // JS thread: whether JS wants frames now: `listening` ('frame' listeners: frames cross as they
+  // arrive), `waiting` (an iterator in next(): what waits here crosses now). Otherwise frames wait.
+  void WantFrames(bool listening, bool waiting);
+  // Compressed frames kept for JS at most (the oldest are dropped beyond): 10 s at 30 fps.
+  static constexpr size_t kMaxQueuedEncodedFrames = 300;
 
   // Data channels (JS thread). Returns the channel key, or 0 when webrtcbin refused.
   uint64_t CreateDataChannel(const std::string& label, const std::string& optionsStructure);
@@ -154,8 +161,9 @@ class PeerCore : public std::enable_shared_from_this<PeerCore> {
   std::atomic<uint64_t> frames_skipped_{0};  // not handed over because of maxFps
   int64_t last_frame_ns_ = 0;                // streaming thread only
   std::mutex frame_mutex_;
-  std::deque<std::unique_ptr<MappedFrame>> pending_frames_;
-  bool frame_posted_ = false;
+  std::deque<std::unique_ptr<MappedFrame>> pending_frames_;  // frame_mutex_
+  bool frame_posted_ = false;                                 // frame_mutex_: a Frame event in flight
+  bool frames_wanted_ = false;                                // frame_mutex_: set by WantFrames
 
   // A send stream: its bin, where it is held until negotiation starts, and its transceiver.
   struct SendStream {
@@ -177,6 +185,7 @@ class PeerCore : public std::enable_shared_from_this<PeerCore> {
   GObjectPtr<GstElement> encoder_src_;  // the appsrc a shared encoder feeds
   GstElement* SinkBin(const std::string& description, const char* sink_name,
                       GstFlowReturn (*on_sample)(GstAppSink*, gpointer));
+  void AttachTail(GstPad* pad, GstElement* tail);
   std::mutex mutex_;  // guards handlers_, channels_, torn_down_, last_error_, the send streams' holds
   std::vector<std::pair<GObjectPtr<GObject>, gulong>> handlers_;
   std::map<uint64_t, GObjectPtr<GstWebRTCDataChannel>> channels_;

@@ -174,6 +174,7 @@ Napi::Function Peer::DefineClass(Napi::Env env) {
           InstanceMethod<&Peer::SetReceivePreferences>("setReceivePreferences"),
           InstanceMethod<&Peer::EnablePlayoutDelay>("enablePlayoutDelay"),
           InstanceMethod<&Peer::FramesDecoded>("framesDecoded"),
+          InstanceMethod<&Peer::WantFrames>("wantFrames"),
           InstanceMethod<&Peer::CreateDataChannel>("createDataChannel"),
           InstanceMethod<&Peer::SendOnChannel>("sendOnChannel"),
           InstanceMethod<&Peer::CloseChannel>("closeChannel"),
@@ -196,19 +197,19 @@ Peer::Peer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Peer>(info) {
   config.sendAudioDescription = StringOption(options, "sendAudioDescription");
   config.sendAudioCaps = StringOption(options, "sendAudioCaps");
   config.receiveCaps = StringOption(options, "receiveCaps");
-  config.receiveFormat = StringOption(options, "receiveFormat", "RGBA");
+  config.receiveVideoDescription = StringOption(options, "receiveVideoDescription");
+  Napi::Value encoded = options.Get("receiveEncodedDescriptions");
+  if (encoded.IsObject()) {
+    Napi::Object byEncoding = encoded.As<Napi::Object>();
+    Napi::Array names = byEncoding.GetPropertyNames();
+    for (uint32_t i = 0; i < names.Length(); ++i) {
+      std::string name = names.Get(i).ToString().Utf8Value();
+      Napi::Value description = byEncoding.Get(name);
+      if (description.IsString()) config.receiveEncodedDescriptions[name] = description.As<Napi::String>().Utf8Value();
+    }
+  }
   config.receiveAudioCaps = StringOption(options, "receiveAudioCaps");
-  config.audioFormat = StringOption(options, "audioFormat", "S16LE");
-  Napi::Value audioRate = options.Get("audioRate");
-  if (audioRate.IsNumber()) config.audioRate = audioRate.As<Napi::Number>().Int32Value();
-  Napi::Value audioChannels = options.Get("audioChannels");
-  if (audioChannels.IsNumber()) config.audioChannels = audioChannels.As<Napi::Number>().Int32Value();
-  Napi::Value receiveWidth = options.Get("receiveWidth");
-  if (receiveWidth.IsNumber()) config.receiveWidth = receiveWidth.As<Napi::Number>().Int32Value();
-  Napi::Value receiveHeight = options.Get("receiveHeight");
-  if (receiveHeight.IsNumber()) config.receiveHeight = receiveHeight.As<Napi::Number>().Int32Value();
-  Napi::Value encoded = options.Get("receiveEncoded");
-  config.receiveEncoded = encoded.IsBoolean() && encoded.As<Napi::Boolean>().Value();
+  config.receiveAudioDescription = StringOption(options, "receiveAudioDescription");
   config.stunServer = StringOption(options, "stunServer");
   config.iceTransportPolicy = StringOption(options, "iceTransportPolicy", "all");
   config.bundlePolicy = StringOption(options, "bundlePolicy", "max-bundle");
@@ -389,6 +390,11 @@ Napi::Value Peer::EnablePlayoutDelay(const Napi::CallbackInfo& info) {
 
 Napi::Value Peer::FramesDecoded(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(core_->FramesDecoded()));
+}
+
+Napi::Value Peer::WantFrames(const Napi::CallbackInfo& info) {
+  if (!core_->closing()) core_->WantFrames(info[0].ToBoolean().Value(), info[1].ToBoolean().Value());
+  return info.Env().Undefined();
 }
 
 Napi::Value Peer::CreateDataChannel(const Napi::CallbackInfo& info) {

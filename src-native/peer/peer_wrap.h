@@ -97,6 +97,7 @@ class Peer : public Napi::ObjectWrap<Peer>, public LiveHandle {
   Napi::Value SetReceivePreferences(const Napi::CallbackInfo& info);
   Napi::Value EnablePlayoutDelay(const Napi::CallbackInfo& info);
   Napi::Value FramesDecoded(const Napi::CallbackInfo& info);
+  Napi::Value WantFrames(const Napi::CallbackInfo& info);
   Napi::Value CreateDataChannel(const Napi::CallbackInfo& info);
   Napi::Value SendOnChannel(const Napi::CallbackInfo& info);
   Napi::Value CloseChannel(const Napi::CallbackInfo& info);

@@ -19,17 +19,38 @@ bool PeerCore::SetReceivePreferences(const std::string& caps_text) {
   return true;
 }
 
-// A receive tail (ghost sink pad) whose appsink `sink_name` calls `on_sample` with a weak ref to us.
+// A receive tail from lib/media/receive.ts (its sink pad ghosted) whose appsink `sink_name` calls
+// `on_sample` with a weak ref to us. Runs on a streaming thread: a failure becomes a bus-error event.
 GstElement* PeerCore::SinkBin(const std::string& description, const char* sink_name,
                               GstFlowReturn (*on_sample)(GstAppSink*, gpointer)) {
-  GstElement* tail = gst_parse_bin_from_description(description.c_str(), TRUE, nullptr);
-  if (!tail) return nullptr;
-  GstElement* sink = gst_bin_get_by_name(GST_BIN(tail), sink_name);
+  NativeError error;
+  GstElement* tail = ParseDescription(description, "receive", true, &error);
+  GObjectPtr<GstElement> sink(tail ? gst_bin_get_by_name(GST_BIN(tail), sink_name) : nullptr);
+  if (!sink || !GST_IS_APP_SINK(sink.get())) {
+    if (tail) {
+      gst_object_unref(gst_object_ref_sink(tail));
+      error = {"ERR_PIPELINE", std::string("invalid receive pipeline: no appsink named '") + sink_name + "'", ""};
+    }
+    event::BusError failed;
+    failed.source = error.element;
+    failed.message = error.message;
+    failed.domain = error.code == "ERR_MISSING_PLUGIN" ? "missing-plugin" : "pipeline";
+    pipe.Post(std::move(failed));
+    return nullptr;
+  }
   GstAppSinkCallbacks callbacks{};
   callbacks.new_sample = on_sample;
-  gst_app_sink_set_callbacks(GST_APP_SINK(sink), &callbacks, new WeakCore(weak_from_this()), FreeWeakNotify);
-  gst_object_unref(sink);
+  gst_app_sink_set_callbacks(GST_APP_SINK(sink.get()), &callbacks, new WeakCore(weak_from_this()), FreeWeakNotify);
   return tail;
+}
+
+// A tail added to the playing pipeline and linked to `pad` (elements may be added to a playing bin
+// on a streaming thread, then synced to it).
+void PeerCore::AttachTail(GstPad* pad, GstElement* tail) {
+  gst_bin_add(GST_BIN(pipeline_.get()), tail);
+  gst_element_sync_state_with_parent(tail);
+  GObjectPtr<GstPad> sink(gst_element_get_static_pad(tail, "sink"));
+  gst_pad_link(pad, sink.get());
 }
 
 void PeerCore::OnPadAdded(GstPad* pad) {
@@ -44,26 +65,18 @@ void PeerCore::OnPadAdded(GstPad* pad) {
     track.encoding = encoding ? encoding : "";
     gst_caps_unref(caps);
   }
-  // Encoded access: depayload only, hand the compressed frames to JS.
-  if (config_.receiveEncoded && track.kind == "video") {
-    std::string depay;
-    if (track.encoding == "VP8") depay = "rtpvp8depay";
-    else if (track.encoding == "VP9") depay = "rtpvp9depay";
-    else if (track.encoding == "H264") depay = "rtph264depay ! h264parse config-interval=-1 ! video/x-h264,stream-format=byte-stream,alignment=au";
-    if (!depay.empty()) {
-      std::string description = "queue ! " + depay + " ! appsink name=frames sync=false max-buffers=0 drop=false";
-      GstElement* tail = SinkBin(description, "frames", NewSampleCb);
-      if (tail) {
-        gst_bin_add(GST_BIN(pipeline_.get()), tail);
-        gst_element_sync_state_with_parent(tail);
-        GObjectPtr<GstPad> tail_sink(gst_element_get_static_pad(tail, "sink"));
-        gst_pad_link(pad, tail_sink.get());
-        pipe.Post(std::move(track));
-        return;
-      }
+  // Encoded access: the depayloading tail planned for this encoding; others are decoded.
+  auto encoded = config_.receiveEncodedDescriptions.find(track.encoding);
+  if (track.kind == "video" && encoded != config_.receiveEncodedDescriptions.end()) {
+    GstElement* tail = SinkBin(encoded->second, "frames", NewSampleCb);
+    if (tail) {
+      AttachTail(pad, tail);
+      pipe.Post(std::move(track));
+      return;
     }
   }
-  // Runs on a streaming thread: elements may be added to a playing bin here, then synced to it.
+  // decodebin is the one element named here: its src pads (one per decoded stream, caps known only
+  // then) appear later, so it cannot be a parsed bin with a ghosted src; OnDecodedPad adds the tails.
   GstElement* decode = gst_element_factory_make("decodebin", nullptr);
   if (!decode) {
     event::BusError missing;
@@ -87,34 +100,22 @@ void PeerCore::OnDecodedPad(GstPad* pad) {
   if (!caps) caps = gst_pad_query_caps(pad, nullptr);
   const gchar* name = gst_structure_get_name(gst_caps_get_structure(caps, 0));
   bool video = g_str_has_prefix(name, "video/");
+  bool audio = g_str_has_prefix(name, "audio/");
   gst_caps_unref(caps);
 
   GstElement* tail = nullptr;
-  if (video) {
-    // Optional scaling to the size the consumer asked for (before conversion: fewer pixels to convert).
-    std::string size;
-    if (config_.receiveWidth > 0) size += ",width=" + std::to_string(config_.receiveWidth);
-    if (config_.receiveHeight > 0) size += ",height=" + std::to_string(config_.receiveHeight);
-    std::string description = "queue max-size-buffers=2 leaky=downstream ! " +
-                              std::string(size.empty() ? "" : "videoscale ! video/x-raw" + size + ",pixel-aspect-ratio=1/1 ! ") +
-                              "videoconvert ! video/x-raw,format=" + config_.receiveFormat +
-                              " ! appsink name=frames sync=false max-buffers=1 drop=true";
-    tail = SinkBin(description, "frames", NewSampleCb);
-  } else if (g_str_has_prefix(name, "audio/") && !config_.receiveAudioCaps.empty()) {
-    std::string description = "queue ! audioconvert ! audioresample ! audio/x-raw,layout=interleaved,format=" +
-                              config_.audioFormat + ",rate=" + std::to_string(config_.audioRate) +
-                              ",channels=" + std::to_string(config_.audioChannels) +
-                              " ! appsink name=audio sync=false max-buffers=0 drop=false";
-    tail = SinkBin(description, "audio", NewAudioSampleCb);
+  if (video && !config_.receiveVideoDescription.empty()) {
+    tail = SinkBin(config_.receiveVideoDescription, "frames", NewSampleCb);
+  } else if (audio && !config_.receiveAudioDescription.empty()) {
+    tail = SinkBin(config_.receiveAudioDescription, "audio", NewAudioSampleCb);
   } else {
+    // A stream nothing was planned for is consumed and discarded: left unlinked, decodebin's
+    // not-linked flow would stop the streams that were planned.
     tail = gst_element_factory_make("fakesink", nullptr);
     if (tail) g_object_set(tail, "async", FALSE, "sync", FALSE, nullptr);
   }
   if (!tail) return;
-  gst_bin_add(GST_BIN(pipeline_.get()), tail);
-  gst_element_sync_state_with_parent(tail);
-  GObjectPtr<GstPad> sink(gst_element_get_static_pad(tail, "sink"));
-  gst_pad_link(pad, sink.get());
+  AttachTail(pad, tail);
 }
 
 }  // namespace wrtc

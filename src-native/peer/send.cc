@@ -8,29 +8,8 @@ namespace wrtc {
 
 using namespace trampolines;
 
-GstElement* ParseDescription(const std::string& description, const char* what, bool ghost_src, NativeError* error) {
-  GstParseContext* context = gst_parse_context_new();
-  GErrorPtr parse_error;
-  GstElement* bin = gst_parse_bin_from_description_full(description.c_str(), ghost_src, context,
-                                                        GST_PARSE_FLAG_FATAL_ERRORS, parse_error.out());
-  gchar** missing = gst_parse_context_get_missing_elements(context);
-  gst_parse_context_free(context);
-  if (!bin) {
-    if (missing && missing[0]) {
-      *error = {"ERR_MISSING_PLUGIN", std::string("GStreamer element '") + missing[0] + "' is not installed", missing[0]};
-    } else {
-      *error = {"ERR_PIPELINE",
-                std::string("invalid ") + what + " pipeline: " + (parse_error ? parse_error.get()->message : "could not be parsed"),
-                ""};
-    }
-    g_strfreev(missing);
-    return nullptr;
-  }
-  g_strfreev(missing);
-  return bin;
-}
-
-// A gst-launch fragment as a bin named `name` inside the pipeline.
+// A gst-launch fragment as a bin named `name` inside the pipeline (its one unlinked src pad ghosted
+// when `ghost_src`).
 GstElement* PeerCore::ParseBin(const std::string& description, const char* name, const char* what,
                                bool ghost_src, NativeError* error) {
   GstElement* bin = ParseDescription(description, what, ghost_src, error);

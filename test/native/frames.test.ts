@@ -127,3 +127,16 @@ t.test('frames scaled to the size the consumer asks for', async (t) => {
   t.same([frame.width, frame.height, frame.format], [160, 120, 'BGR']);
   t.throws(() => new WebRtcPeer({ video: { receive: true, width: 15 } }), /video.width must be an even whole number/);
 });
+
+t.test('with no consumer the newest frame waits (the others counted); an iterator takes it, a listener gets newer ones', async (t) => {
+  const { receiver } = await pair(t, {}, 'ball');
+  await once(receiver, 'frame'); // the stream flows
+  await new Promise((r) => setTimeout(r, 1500)); // nobody wants frames meanwhile
+  const iterator = receiver.frames();
+  const waited = (await iterator.next()).value as Frame;
+  await iterator.return!();
+  t.ok(waited.dropped >= 5, `${waited.dropped} frames replaced while nobody wanted them`);
+  const fresh = await once<Frame>(receiver, 'frame');
+  t.ok(fresh.timestamp > waited.timestamp, 'the listener gets a frame newer than the one that waited');
+  t.ok(fresh.dropped >= waited.dropped, 'one count for the peer, never going back');
+});

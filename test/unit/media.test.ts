@@ -1,6 +1,7 @@
 // Pure unit tests for lib/media/send.ts: GStreamer descriptions and RTP caps (no pipeline is built).
 import t from 'tap';
-import { planSend, receiveCaps, sendPreferencesFor, receiveElements, PAYLOAD_TYPES } from '../../lib/media/send.js';
+import { planSend, sendPreferencesFor, PAYLOAD_TYPES } from '../../lib/media/send.js';
+import { receiveCaps, receiveElements } from '../../lib/media/receive.js';
 import { InvalidArgumentError } from '../../lib/errors.js';
 import type { SourceOptions, SendVideoOptions } from '../../lib/types.js';
 
