@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// lib/cli/: the `webrtcbin` command and its subcommands, one file each.
 // The `webrtcbin` command: doctor, selftest, signal (the daemon), token, start (daemon + stream, the quick
 // start), stream (the VM agent).
 import { parseArgs } from 'node:util';

@@ -1,3 +1,4 @@
+// lib/encoder/: one capture and encoder feeding many peers (streamer.ts), and the bitrate it runs at (this file).
 // Adaptive bitrate: reads a sending peer's RTCP receiver reports (through getStats) and moves the
 // video encoder's target bitrate between a floor and the configured bitrate. Loss and round-trip
 // time are what webrtcbin 1.22 reports about the far side (remote-inbound-rtp); it reports no

@@ -1,3 +1,4 @@
+// lib/input/: remote control of an X display: the input messages, keysyms, injection, clipboard, resize.
 // The X CLIPBOARD selection as an EventEmitter over the native NativeXClipboard (its own X connection
 // and thread): setText() makes this process the owner of the text; `text` fires whenever another X
 // client puts text on the clipboard. Texts over 1 MiB, or sent incrementally (INCR), are refused with a

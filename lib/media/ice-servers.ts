@@ -1,3 +1,4 @@
+// lib/media/: what a peer negotiates and builds: send and receive pipelines, codecs and payload types, SDP, ICE servers.
 // W3C RTCIceServer entries → webrtcbin's stun-server property and add-turn-server URIs.
 import { InvalidArgumentError } from '../errors.js';
 import { wholeNumber } from '../util/checks.js';

@@ -1,3 +1,4 @@
+// lib/native/: the boundary with the C++ addon: this loader and interface, the element check, the package list.
 // Loads the native addon (a prebuild first, then a local build) and describes its surface: the one
 // interface the rest of lib/ depends on.
 import { createRequire } from 'node:module';

@@ -1,3 +1,4 @@
+// lib/peer/: WebRtcPeer and what it is made of: options, frames, stats, data channels.
 // A W3C-shaped RTCDataChannel over one of webrtcbin's GstWebRTCDataChannel objects.
 import { EventEmitter } from 'node:events';
 import { InvalidStateError } from '../errors.js';

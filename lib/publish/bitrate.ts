@@ -1,3 +1,4 @@
+// lib/publish/: publish() and receive(), a peer per viewer negotiated through the signaling daemon.
 // publish()'s adaptive bitrate: one AdaptiveBitrate per sending viewer. With a shared encoder the
 // encoder gets the lowest of the viewers' targets, floored (BitrateGroup); with an encoder per viewer
 // each viewer's controller drives its own encoder. Every change is logged at info level.

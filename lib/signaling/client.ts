@@ -1,3 +1,4 @@
+// lib/signaling/: protocol v1: its messages (protocol/), the daemon (daemon/), the client (this file).
 // SignalingClient: one participant's WebSocket to the signaling daemon (docs/protocol.md). It joins,
 // turns every daemon message into a typed event, validates both directions, paces what it sends under
 // the daemon's rate limit, and reconnects with backoff until close(), so a daemon restart costs the

@@ -1,3 +1,4 @@
+// src-native/common/: what every native class shares (see close_promise.h); this file: per-environment data.
 #include "common/addon_data.h"
 
 #include <vector>

@@ -1,3 +1,4 @@
+// src-native/encoder/: the shared encoder (NativeEncoder, its fan-out to peers) and runtime bitrate (this file).
 #include "encoder/bitrate.h"
 
 #include <cstring>

@@ -1,3 +1,4 @@
+// src-native/peer/: one WebRTC peer: the NativePeer ObjectWrap (peer_wrap) over PeerCore, split by concept.
 // The pipeline bus, read without a main loop: errors, warnings, EOS and latency become events.
 #include "peer/peer_core.h"
 

@@ -1,3 +1,4 @@
+// src-native/rtp/: RTP header extensions we write ourselves.
 #include "rtp/playout_delay.h"
 
 #include <gst/rtp/gstrtpbuffer.h>

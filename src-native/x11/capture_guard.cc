@@ -1,3 +1,4 @@
+// src-native/x11/: X11 beside GStreamer: input, clipboard, resize, and surviving a dying X server.
 #include "x11/capture_guard.h"
 
 #include <gst/base/gstpushsrc.h>

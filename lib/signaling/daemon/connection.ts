@@ -1,3 +1,4 @@
+// lib/signaling/daemon/: the signaling daemon, a Fastify plugin (server.ts) and what it holds.
 // One WebSocket participant: parsing and validating every frame, rate and size limits, keepalive,
 // then handing valid messages to the session registry. Handlers are attached synchronously.
 import type { FastifyBaseLogger } from 'fastify';

@@ -1,3 +1,4 @@
+// lib/signaling/protocol/: the wire format both ends validate against.
 // Signaling protocol v1: every message as a TypeBox schema, tagged by `type`, incoming (client →
 // daemon) and outgoing (daemon → client) kept apart. The daemon, the Node client, the browser viewer
 // and docs/protocol.md all use these; validators are compiled once.
