@@ -30,12 +30,11 @@ Napi::Value FindElements(const Napi::CallbackInfo& info) {
     std::string name = names.Get(i).ToString().Utf8Value();
     Napi::Object entry = Napi::Object::New(env);
     entry.Set("name", name);
-    GstElementFactory* factory = gst_element_factory_find(name.c_str());
-    entry.Set("present", factory != nullptr);
+    GObjectPtr<GstElementFactory> factory(gst_element_factory_find(name.c_str()));
+    entry.Set("present", static_cast<bool>(factory));
     if (factory) {
-      const gchar* plugin = gst_plugin_feature_get_plugin_name(GST_PLUGIN_FEATURE(factory));
+      const gchar* plugin = gst_plugin_feature_get_plugin_name(GST_PLUGIN_FEATURE(factory.get()));
       entry.Set("plugin", plugin ? plugin : "");
-      gst_object_unref(factory);
     }
     out.Set(i, entry);
   }

@@ -9,7 +9,9 @@
 
 #include <memory>
 #include <mutex>
+#include <type_traits>
 #include <utility>
+#include <variant>
 
 namespace wrtc {
 
@@ -25,6 +27,26 @@ class EventReceiver {
   // done); false: the environment is shutting down and JS cannot run any more.
   virtual void OnPipeFinalized(Napi::Env env, bool released) = 0;
 };
+
+// JS thread: the one shape every native class calls back with, `self.onevent({type, ...fields})`.
+// `fill(js, payload)` sets the fields of one payload struct (its `kType` is the type). Nothing happens
+// when the object is gone or has no handler; a throwing listener surfaces as an uncaught exception.
+template <typename Payload, typename Fill>
+void CallOnevent(Napi::Env env, Napi::Object self, const Payload& payload, Fill&& fill) {
+  if (self.IsEmpty()) return;
+  Napi::Value handler = self.Get("onevent");
+  if (!handler.IsFunction()) return;
+  Napi::Object js = Napi::Object::New(env);
+  js.Set("type", Payload::kType);
+  fill(js, payload);
+  handler.As<Napi::Function>().Call(self, {js});
+}
+
+// The same for an event that is a std::variant of payload structs.
+template <typename... Payloads, typename Fill>
+void CallOnevent(Napi::Env env, Napi::Object self, const std::variant<Payloads...>& event, Fill&& fill) {
+  std::visit([&](const auto& payload) { CallOnevent(env, self, payload, fill); }, event);
+}
 
 template <typename T>
 class EventPipe {

@@ -3,6 +3,8 @@
 
 #include <cstring>
 
+#include "common/gobject_ptr.h"
+
 namespace wrtc {
 
 namespace {
@@ -92,20 +94,18 @@ gint64 GetUnits(GstElement* encoder, const char* property) {
 
 int SetEncoderBitrate(GstElement* bin, int kbps) {
   const EncoderKind* kind = nullptr;
-  GstElement* encoder = FindEncoder(bin, &kind);
+  GObjectPtr<GstElement> encoder(FindEncoder(bin, &kind));
   if (!encoder) return -1;
-  SetUnits(encoder, kind->property, static_cast<guint64>(kbps) * kind->bits_per_unit);
-  gint64 now = GetUnits(encoder, kind->property);
-  gst_object_unref(encoder);
+  SetUnits(encoder.get(), kind->property, static_cast<guint64>(kbps) * kind->bits_per_unit);
+  gint64 now = GetUnits(encoder.get(), kind->property);
   return now < 0 ? -1 : static_cast<int>(now / kind->bits_per_unit);
 }
 
 int GetEncoderBitrate(GstElement* bin) {
   const EncoderKind* kind = nullptr;
-  GstElement* encoder = FindEncoder(bin, &kind);
+  GObjectPtr<GstElement> encoder(FindEncoder(bin, &kind));
   if (!encoder) return -1;
-  gint64 now = GetUnits(encoder, kind->property);
-  gst_object_unref(encoder);
+  gint64 now = GetUnits(encoder.get(), kind->property);
   return now < 0 ? -1 : static_cast<int>(now / kind->bits_per_unit);
 }
 

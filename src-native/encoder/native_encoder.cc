@@ -58,9 +58,8 @@ class EncoderCore : public std::enable_shared_from_this<EncoderCore> {
       *error = {"ERR_PIPELINE", "the encoder pipeline needs a valve named gate and an appsink named encoded", ""};
       return false;
     }
-    GstBus* bus = gst_element_get_bus(pipeline_.get());
-    gst_bus_set_sync_handler(bus, BusSyncCb, new std::weak_ptr<EncoderCore>(weak_from_this()), FreeWeak);
-    gst_object_unref(bus);
+    GObjectPtr<GstBus> bus(gst_element_get_bus(pipeline_.get()));
+    gst_bus_set_sync_handler(bus.get(), BusSyncCb, new std::weak_ptr<EncoderCore>(weak_from_this()), FreeWeak);
     return true;
   }
 
@@ -98,9 +97,8 @@ class EncoderCore : public std::enable_shared_from_this<EncoderCore> {
     if (shared_) shared_->Detach();
     if (pipeline_) {
       gst_element_set_state(pipeline_.get(), GST_STATE_NULL);
-      GstBus* bus = gst_element_get_bus(pipeline_.get());
-      gst_bus_set_sync_handler(bus, nullptr, nullptr, nullptr);
-      gst_object_unref(bus);
+      GObjectPtr<GstBus> bus(gst_element_get_bus(pipeline_.get()));
+      gst_bus_set_sync_handler(bus.get(), nullptr, nullptr, nullptr);
     }
     bin_ = nullptr;
     pipeline_.reset();
@@ -148,9 +146,9 @@ class EncoderCore : public std::enable_shared_from_this<EncoderCore> {
 
  private:
   static GstBusSyncReply BusSyncCb(GstBus*, GstMessage* message, gpointer data) {
-    if (auto core = static_cast<std::weak_ptr<EncoderCore>*>(data)->lock()) core->OnBusMessage(message);
     // No main loop reads this bus: returning DROP makes the message ours to unref.
-    gst_message_unref(message);
+    MiniObjectPtr<GstMessage> owned(message);
+    if (auto core = static_cast<std::weak_ptr<EncoderCore>*>(data)->lock()) core->OnBusMessage(message);
     return GST_BUS_DROP;
   }
   static void FreeWeak(gpointer data) { delete static_cast<std::weak_ptr<EncoderCore>*>(data); }
@@ -175,18 +173,7 @@ class EncoderJs final : public EventReceiver<EncoderEvent> {
   void OnEvent(Napi::Env env, EncoderEvent& event) override {
     if (!wrapper) return;
     Napi::HandleScope scope(env);
-    Napi::Object self = wrapper->Value();
-    if (self.IsEmpty()) return;
-    Napi::Value handler = self.Get("onevent");
-    if (!handler.IsFunction()) return;
-    Napi::Object js = Napi::Object::New(env);
-    std::visit(
-        [&](const auto& e) {
-          js.Set("type", std::decay_t<decltype(e)>::kType);
-          event::SetBusFields(js, e);
-        },
-        event);
-    handler.As<Napi::Function>().Call(self, {js});  // a throwing listener surfaces as an uncaught exception
+    CallOnevent(env, wrapper->Value(), event, [](Napi::Object& js, const event::BusMessage& e) { event::SetBusFields(js, e); });
   }
 
   void OnPipeFinalized(Napi::Env env, bool released) override {

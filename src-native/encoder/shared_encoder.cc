@@ -21,21 +21,17 @@ GstPadProbeReturn RawFrameCb(GstPad*, GstPadProbeInfo* info, gpointer data) {
 }  // namespace
 
 bool SharedEncoder::Attach(GstElement* bin) {
-  GstElement* sink = gst_bin_get_by_name(GST_BIN(bin), "encoded");
-  GstElement* gate = gst_bin_get_by_name(GST_BIN(bin), "gate");
-  if (!sink || !gate || !GST_IS_APP_SINK(sink)) {
-    if (sink) gst_object_unref(sink);
-    if (gate) gst_object_unref(gate);
-    return false;
-  }
+  GObjectPtr<GstElement> sink(gst_bin_get_by_name(GST_BIN(bin), "encoded"));
+  GObjectPtr<GstElement> gate(gst_bin_get_by_name(GST_BIN(bin), "gate"));
+  if (!sink || !gate || !GST_IS_APP_SINK(sink.get())) return false;
   GstAppSinkCallbacks callbacks{};
   callbacks.new_sample = NewSampleCb;
-  gst_app_sink_set_callbacks(GST_APP_SINK(sink), &callbacks, new WeakEncoder(weak_from_this()), FreeWeak);
-  GObjectPtr<GstPad> gate_src(gst_element_get_static_pad(gate, "src"));
+  gst_app_sink_set_callbacks(GST_APP_SINK(sink.get()), &callbacks, new WeakEncoder(weak_from_this()), FreeWeak);
+  GObjectPtr<GstPad> gate_src(gst_element_get_static_pad(gate.get(), "src"));
   gst_pad_add_probe(gate_src.get(), GST_PAD_PROBE_TYPE_BUFFER, RawFrameCb, new WeakEncoder(weak_from_this()), FreeWeak);
   std::lock_guard<std::mutex> lock(mutex_);
-  appsink_.reset(sink);
-  gate_.reset(gate);
+  appsink_ = std::move(sink);
+  gate_ = std::move(gate);
   SetGateLocked(!subscribers_.empty());
   return true;
 }
@@ -110,11 +106,11 @@ void SharedEncoder::RequestKeyframe() {
 }
 
 GstFlowReturn SharedEncoder::OnSample(GstAppSink* sink) {
-  GstSample* sample = gst_app_sink_pull_sample(sink);
+  MiniObjectPtr<GstSample> sample(gst_app_sink_pull_sample(sink));
   if (!sample) return GST_FLOW_EOS;
   encoded_.fetch_add(1);
-  GstBuffer* buffer = gst_sample_get_buffer(sample);
-  GstCaps* caps = gst_sample_get_caps(sample);
+  GstBuffer* buffer = gst_sample_get_buffer(sample.get());
+  GstCaps* caps = gst_sample_get_caps(sample.get());
   bool keyframe = buffer && !GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_DELTA_UNIT);
   std::lock_guard<std::mutex> lock(mutex_);
   if (caps && (!caps_ || !gst_caps_is_equal(caps, caps_.get()))) {
@@ -137,7 +133,6 @@ GstFlowReturn SharedEncoder::OnSample(GstAppSink* sink) {
     GST_BUFFER_DTS(copy) = GST_CLOCK_TIME_NONE;
     gst_app_src_push_buffer(GST_APP_SRC(sub.appsrc.get()), copy);  // takes the buffer
   }
-  gst_sample_unref(sample);
   return GST_FLOW_OK;
 }
 

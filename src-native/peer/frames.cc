@@ -11,20 +11,19 @@ namespace wrtc {
 using namespace trampolines;
 
 GstFlowReturn PeerCore::OnSample(GstElement* appsink) {
-  GstSample* sample = gst_app_sink_pull_sample(GST_APP_SINK(appsink));
+  MiniObjectPtr<GstSample> sample(gst_app_sink_pull_sample(GST_APP_SINK(appsink)));
   if (!sample) return GST_FLOW_EOS;
   frames_decoded_.fetch_add(1);
   // maxFps: frames closer together than the interval are not handed to JS at all.
   if (config_.minFrameIntervalNs > 0) {
     gint64 now = g_get_monotonic_time() * 1000;
     if (last_frame_ns_ && now - last_frame_ns_ < config_.minFrameIntervalNs) {
-      gst_sample_unref(sample);
       frames_skipped_.fetch_add(1);
       return GST_FLOW_OK;
     }
     last_frame_ns_ = now;
   }
-  std::unique_ptr<MappedFrame> frame = MappedFrame::Adopt(sample);
+  std::unique_ptr<MappedFrame> frame = MappedFrame::Adopt(sample.release());  // the frame owns the ref
   if (!frame) return GST_FLOW_OK;
   // This side owns what waits for JS (lib/peer/frames.ts only hands frames on): decoded frames keep
   // the newest only (a newer one replaces the one JS has not taken, so a slow consumer never makes
@@ -52,15 +51,15 @@ GstFlowReturn PeerCore::OnSample(GstElement* appsink) {
 
 // Audio is small and every sample matters: each buffer is copied into its own event, in order.
 GstFlowReturn PeerCore::OnAudioSample(GstElement* appsink) {
-  GstSample* sample = gst_app_sink_pull_sample(GST_APP_SINK(appsink));
+  MiniObjectPtr<GstSample> sample(gst_app_sink_pull_sample(GST_APP_SINK(appsink)));
   if (!sample) return GST_FLOW_EOS;
-  GstBuffer* buffer = gst_sample_get_buffer(sample);
+  GstBuffer* buffer = gst_sample_get_buffer(sample.get());
   GstMapInfo map;
   if (buffer && gst_buffer_map(buffer, &map, GST_MAP_READ)) {
     event::Audio audio;
     audio.data.assign(reinterpret_cast<const char*>(map.data), map.size);
     // Format, rate and channels as the planned description's caps fixed them (lib/media/receive.ts).
-    GstCaps* caps = gst_sample_get_caps(sample);  // borrowed from the sample
+    GstCaps* caps = gst_sample_get_caps(sample.get());  // borrowed from the sample
     const GstStructure* s = caps && !gst_caps_is_empty(caps) ? gst_caps_get_structure(caps, 0) : nullptr;
     const gchar* format = s ? gst_structure_get_string(s, "format") : nullptr;
     if (s) gst_structure_get_int(s, "rate", &audio.sampleRate);
@@ -70,7 +69,6 @@ GstFlowReturn PeerCore::OnAudioSample(GstElement* appsink) {
     gst_buffer_unmap(buffer, &map);
     pipe.Post(std::move(audio));
   }
-  gst_sample_unref(sample);
   return GST_FLOW_OK;
 }
 

@@ -114,15 +114,10 @@ void PeerJs::Emit(Napi::Env env, const E& event) {
     frame = core_->TakeFrame();
     if (!frame) return;
   }
-  Napi::Object self = wrapper->Value();
-  if (self.IsEmpty()) return;
-  Napi::Value handler = self.Get("onevent");
-  if (!handler.IsFunction()) return;
-  Napi::Object js = Napi::Object::New(env);
-  js.Set("type", E::kType);
-  if constexpr (std::is_same_v<E, event::Frame>) Fill(env, js, std::move(frame), *core_);
-  else Fill(env, js, event);
-  handler.As<Napi::Function>().Call(self, {js});
+  CallOnevent(env, wrapper->Value(), event, [&](Napi::Object& js, const E& payload) {
+    if constexpr (std::is_same_v<E, event::Frame>) Fill(env, js, std::move(frame), *core_);
+    else Fill(env, js, payload);
+  });
 }
 
 void PeerJs::OnPipeFinalized(Napi::Env env, bool released) {

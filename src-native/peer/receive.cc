@@ -12,10 +12,9 @@ using namespace trampolines;
 bool PeerCore::SetReceivePreferences(const std::string& caps_text) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (!receive_transceiver_) return false;
-  GstCaps* caps = gst_caps_from_string(caps_text.c_str());
+  MiniObjectPtr<GstCaps> caps(gst_caps_from_string(caps_text.c_str()));
   if (!caps) return false;
-  g_object_set(receive_transceiver_.get(), "codec-preferences", caps, nullptr);
-  gst_caps_unref(caps);
+  g_object_set(receive_transceiver_.get(), "codec-preferences", caps.get(), nullptr);
   return true;
 }
 
@@ -28,7 +27,7 @@ GstElement* PeerCore::SinkBin(const std::string& description, const char* sink_n
   GObjectPtr<GstElement> sink(tail ? gst_bin_get_by_name(GST_BIN(tail), sink_name) : nullptr);
   if (!sink || !GST_IS_APP_SINK(sink.get())) {
     if (tail) {
-      gst_object_unref(gst_object_ref_sink(tail));
+      GObjectPtr<GstElement> unused(GST_ELEMENT(gst_object_ref_sink(tail)));  // floating: ours to drop
       error = {"ERR_PIPELINE", std::string("invalid receive pipeline: no appsink named '") + sink_name + "'", ""};
     }
     event::BusError failed;
@@ -56,14 +55,13 @@ void PeerCore::AttachTail(GstPad* pad, GstElement* tail) {
 void PeerCore::OnPadAdded(GstPad* pad) {
   if (GST_PAD_DIRECTION(pad) != GST_PAD_SRC || closing_) return;
   event::Track track;
-  GstCaps* caps = gst_pad_get_current_caps(pad);
+  MiniObjectPtr<GstCaps> caps(gst_pad_get_current_caps(pad));
   if (caps) {
-    const GstStructure* s = gst_caps_get_structure(caps, 0);
+    const GstStructure* s = gst_caps_get_structure(caps.get(), 0);
     const gchar* media = gst_structure_get_string(s, "media");
     const gchar* encoding = gst_structure_get_string(s, "encoding-name");
     track.kind = media ? media : "";
     track.encoding = encoding ? encoding : "";
-    gst_caps_unref(caps);
   }
   // Encoded access: the depayloading tail planned for this encoding; others are decoded.
   auto encoded = config_.receiveEncodedDescriptions.find(track.encoding);
@@ -96,12 +94,11 @@ void PeerCore::OnPadAdded(GstPad* pad) {
 
 void PeerCore::OnDecodedPad(GstPad* pad) {
   if (closing_) return;
-  GstCaps* caps = gst_pad_get_current_caps(pad);
-  if (!caps) caps = gst_pad_query_caps(pad, nullptr);
-  const gchar* name = gst_structure_get_name(gst_caps_get_structure(caps, 0));
+  MiniObjectPtr<GstCaps> caps(gst_pad_get_current_caps(pad));
+  if (!caps) caps.reset(gst_pad_query_caps(pad, nullptr));
+  const gchar* name = gst_structure_get_name(gst_caps_get_structure(caps.get(), 0));
   bool video = g_str_has_prefix(name, "video/");
   bool audio = g_str_has_prefix(name, "audio/");
-  gst_caps_unref(caps);
 
   GstElement* tail = nullptr;
   if (video && !config_.receiveVideoDescription.empty()) {

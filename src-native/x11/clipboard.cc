@@ -438,18 +438,7 @@ class ClipboardJs final : public EventReceiver<ClipboardEvent> {
   void OnEvent(Napi::Env env, ClipboardEvent& event) override {
     if (!wrapper) return;
     Napi::HandleScope scope(env);
-    Napi::Object self = wrapper->Value();
-    if (self.IsEmpty()) return;
-    Napi::Value handler = self.Get("onevent");
-    if (!handler.IsFunction()) return;
-    Napi::Object js = Napi::Object::New(env);
-    std::visit(
-        [&](const auto& e) {
-          js.Set("type", std::decay_t<decltype(e)>::kType);
-          Fill(js, e);
-        },
-        event);
-    handler.As<Napi::Function>().Call(self, {js});  // a throwing listener surfaces as an uncaught exception
+    CallOnevent(env, wrapper->Value(), event, [](Napi::Object& js, const auto& e) { Fill(js, e); });
   }
 
   void OnPipeFinalized(Napi::Env env, bool released) override {
