@@ -169,7 +169,11 @@ export interface InboundAudio {
  * headers, CSP and all) with the test bundle as its body. The production bundle has no hooks.
  */
 export async function launchChromium(extraArgs: string[] = []): Promise<Browser> {
-  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_FLAGS, ...extraArgs], headless: true });
+  return withTestViewer(await chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_FLAGS, ...extraArgs], headless: true }));
+}
+
+/** Every page or context `browser` opens from now on gets the viewer's test build (see launchChromium). */
+export function withTestViewer(browser: Browser): Browser {
   const newPage = browser.newPage.bind(browser);
   const newContext = browser.newContext.bind(browser);
   browser.newPage = async (options) => {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
-import { CHROMIUM_FLAGS, CHROMIUM_PATH } from './browser.js';
+import { CHROMIUM_FLAGS, CHROMIUM_PATH, withTestViewer } from './browser.js';
 
 const SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), 'wan-link.py');
 /** This side of the link; the namespace side is 10.77.0.2. */
@@ -94,7 +94,7 @@ export async function launchChromiumIn(ns: string, extraArgs: string[] = []): Pr
   writeFileSync(wrapper, `#!/bin/sh\nexec ip netns exec ${ns} ${CHROMIUM_PATH} "$@"\n`);
   chmodSync(wrapper, 0o755);
   try {
-    return await chromium.launch({ executablePath: wrapper, args: [...CHROMIUM_FLAGS, ...extraArgs], headless: true });
+    return withTestViewer(await chromium.launch({ executablePath: wrapper, args: [...CHROMIUM_FLAGS, ...extraArgs], headless: true }));
   } finally {
     // The wrapper has exec'd into Chromium by now.
     rmSync(dir, { recursive: true, force: true });
