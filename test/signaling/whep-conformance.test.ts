@@ -192,14 +192,19 @@ t.test('WHEP and WHIP resources are apart: a WHEP session URL under /whip/ (and 
   }
 });
 
-t.test('statuses when no session can be made (RFC 9725 §4.5, §4.4.3)', async (t) => {
+t.test('statuses when no session can be made (RFC 9725 §4.5, §4.4.3; WHEP §4.2.8)', async (t) => {
   const daemon = await startDaemon();
   t.teardown(() => daemon.app.close());
   const bearer = token('empty', 'viewer');
-  const r = await fetch(`${daemon.http}/whep/empty`, { method: 'POST', headers: { 'content-type': 'application/sdp', authorization: `Bearer ${bearer}` }, body: OFFER });
-  await r.text();
-  t.equal(r.status, 503, '§4.5: no publisher (nothing to serve now): "503 Service Unavailable"');
-  t.equal(r.headers.get('retry-after'), '2', '§4.5: with Retry-After');
+  const post = (kind: string) => fetch(`${daemon.http}/${kind}/empty`, { method: 'POST', headers: { 'content-type': 'application/sdp', authorization: `Bearer ${bearer}` }, body: OFFER });
+  const whep = await post('whep');
+  await whep.text();
+  t.equal(whep.status, 409, 'WHEP §4.2.8: no live publisher: "409 Conflict"');
+  t.equal(whep.headers.get('retry-after'), '2', 'WHEP §4.2.8: with a Retry-After header');
+  const whip = await post('whip');
+  await whip.text();
+  t.equal(whip.status, 503, 'RFC 9725 §4.5: WHIP with no publisher to receive: "503 Service Unavailable"');
+  t.equal(whip.headers.get('retry-after'), '2', 'RFC 9725 §4.5: with Retry-After');
 
   // The publisher refusing the offer (a bye before the answer) is still 400: §4.4.3 allows 400 or 422
   // for WHIP; WHEP draft-03 gives 406 its own meaning (a counter-offer in the body), so a 406 with a

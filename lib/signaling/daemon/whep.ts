@@ -293,7 +293,12 @@ export function registerWhep(app: FastifyInstance, options: WhepOptions): void {
       }
       if (!publisher) {
         remove(self);
-        return reply.code(503).header('retry-after', '2').send({ error: `session ${session} has no publisher right now` });
+        // WHEP draft-03 §4.2.8: an endpoint that needs a live publisher answers 409 with Retry-After;
+        // WHIP has no such rule, and 503 with Retry-After is its "try again later" (RFC 9725 §4.5).
+        return reply
+          .code(kind === 'whep' ? 409 : 503)
+          .header('retry-after', '2')
+          .send({ error: `session ${session} has no publisher right now; try again in a few seconds` });
       }
       // A client that hangs up before the 201 never learns the resource URL: drop its participant now
       // (the publisher hears peer-left and closes its peer) instead of keeping it for nobody.
