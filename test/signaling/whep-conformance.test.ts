@@ -157,6 +157,9 @@ for (const kind of ['whep', 'whip']) {
     const get = await request('GET', endpoint);
     t.equal(get.status, 204, '§4.1: GET on the endpoint is a 2xx with no content');
     t.equal(get.body, '', '§4.1: no content');
+    const head = await request('HEAD', endpoint);
+    t.equal(head.status, 204, 'HEAD is GET without a body (RFC 9110 §9.3.2)');
+    t.equal(head.headers.get('accept-post'), 'application/sdp', 'the endpoint says it takes SDP on GET and HEAD too');
     const created = await create(kind);
     const location = created.headers.get('location')!;
     const getSession = await request('GET', location);
