@@ -1,12 +1,16 @@
 // WHEP (draft-ietf-wish-whep-03) and WHIP (RFC 9725) over real HTTP against a real daemon, one
 // requirement at a time; each assertion names the section it checks (RFC 9725's numbers; the WHEP
 // draft has the same text at §4.1 HTTP usage, §4.2 set up, §4.4 ICE, §4.7 STUN/TURN). The publisher is
-// scripted (a raw WebSocket answering with a fixed SDP): what is checked here is the HTTP side.
+// scripted (a raw WebSocket answering with a fixed SDP) where only the HTTP side is checked, and a real
+// publish() with a real player where the session has to keep playing.
 import t, { type Test } from 'tap';
 import { createHmac } from 'node:crypto';
 import { mintToken } from '../../lib/signaling/daemon/token.js';
 import { iceServerLinks, ifMatch, isIceRestart } from '../../lib/signaling/daemon/whep.js';
+import { publish } from '../../lib/publish/publisher.js';
+import { WebRtcPeer } from '../../lib/index.js';
 import { RawClient, SECRET, startDaemon } from '../helpers/daemon.js';
+import { waitFor } from '../helpers/wait.js';
 
 const OFFER =
   'v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\n' +
@@ -222,6 +226,46 @@ t.test('statuses when no session can be made (RFC 9725 §4.5, §4.4.3; WHEP §4.
   const response = await refused;
   t.equal(response.status, 400, '§4.4.3: an offer the publisher refuses: 400 (one of the two statuses RFC 9725 names)');
   t.match(await response.json(), { error: /refused/ });
+});
+
+t.test('with a real publisher: trickle by the ETag, a refused ICE restart leaves the session playing (RFC 9725 §4.3)', async (t) => {
+  const daemon = await startDaemon();
+  t.teardown(() => daemon.app.close());
+  const publisher = publish({ url: daemon.url, session: 'real', token: token('real', 'publisher'), source: { kind: 'test' }, video: { width: 160, height: 120 } });
+  publisher.on('error', () => {});
+  t.teardown(() => publisher.close());
+  await waitFor('the publisher to join', () => publisher.client.state === 'joined', 10_000);
+  const auth = { authorization: `Bearer ${token('real', 'viewer')}` };
+
+  const player = new WebRtcPeer({ video: { receive: true } });
+  t.teardown(() => player.close());
+  const gathered: { candidate: string; sdpMid?: string | null }[] = [];
+  let complete = false;
+  player.on('icecandidate', (c: { candidate: string; sdpMid?: string | null } | null) => (c ? gathered.push(c) : (complete = true)));
+  const offer = await player.createOffer();
+  await player.setLocalDescription(offer);
+  const created = await fetch(`${daemon.http}/whep/real`, { method: 'POST', headers: { 'content-type': 'application/sdp', ...auth }, body: offer.sdp });
+  const answer = await created.text();
+  t.equal(created.status, 201, '§4.2: a real offer, a real answer: 201');
+  const etag = created.headers.get('etag')!;
+  const location = created.headers.get('location')!;
+  await player.setRemoteDescription({ type: 'answer', sdp: answer });
+  const patch = (body: string, headers: Record<string, string>) =>
+    fetch(`${daemon.http}${location}`, { method: 'PATCH', headers: { 'content-type': 'application/trickle-ice-sdpfrag', ...auth, ...headers }, body }).then(async (r) => (await r.text(), r.status));
+
+  const restart = 'a=ice-ufrag:rstr\r\na=ice-pwd:restartrestartrestart00\r\na=mid:0\r\n';
+  t.equal(await patch(restart, {}), 428, '§4.3.3: an ICE restart without If-Match: 428');
+  t.equal(await patch(restart, { 'if-match': '"*"' }), 422, '§4.3.1: ICE restart not supported: 422');
+  await waitFor('the player to gather', () => complete, 10_000);
+  const mid = gathered[0]?.sdpMid ?? '0';
+  const frag = `a=mid:${mid}\r\n${gathered.map((c) => `a=${c.candidate.replace(/^a=/, '')}\r\n`).join('')}a=end-of-candidates\r\n`;
+  t.equal(await patch(frag, { 'if-match': etag }), 204, '§4.3.2: one aggregated trickle PATCH with the ETag: 204');
+  await waitFor('the player to connect', () => player.connectionState === 'connected', 20_000);
+  await waitFor('10 decoded frames', () => player.framesDecoded >= 10, 20_000);
+  t.ok(player.framesDecoded >= 10, `§4.3.3: the refused restart kept the ICE session: ${player.framesDecoded} frames decoded`);
+  const del = await fetch(`${daemon.http}${location}`, { method: 'DELETE', headers: auth });
+  t.equal(del.status, 200, '§4.2: DELETE ends it with 200');
+  await waitFor('the publisher to drop the player', () => publisher.viewers === 0, 10_000);
 });
 
 t.test('the helpers: If-Match, ICE restart detection, Link formatting', async (t) => {
