@@ -183,7 +183,7 @@ t.test('tokens never reach a log line or /metrics, error paths included', async 
   v.send(`{"token":"${viewer}"`);
   await v.next('error');
   await t.rejects(RawClient.open(`${daemon.url}?token=${viewer}`, { origin: 'https://evil.example' }), /403/);
-  pub.close(); // WHEP offers below then fail fast (503) instead of waiting for an answer
+  pub.close(); // WHEP offers below then fail fast (409, no publisher) instead of waiting for an answer
   await pub.closed();
   for (const auth of [viewer, expired, forged]) {
     await fetch(`${daemon.http}/v1/ice-servers?access_token=${auth}`, { headers: { authorization: `Bearer ${auth}` } });

@@ -127,7 +127,7 @@ export const signaling: FastifyPluginAsync<SignalingOptions> = async (app, optio
   app.get('/healthz', async () => ({ ok: true, sessions: registry.sessionCount, peers: registry.peerCount() }));
   app.get('/metrics', async (_request, reply) => reply.type('text/plain; version=0.0.4').send(metrics.render(registry, tokens)));
 
-  if (options.whep !== false) registerWhep(app, { registry, secret, tokens, metrics });
+  if (options.whep !== false) registerWhep(app, { registry, secret, tokens, metrics, ice });
 
   const frameAncestors = checkFrameAncestors(options.frameAncestors ?? ["'self'"]);
   const viewerDir = path.join(packageRoot, 'dist', 'viewer');

@@ -1,11 +1,14 @@
-// WHEP (draft-ietf-wish-whep) and WHIP (RFC 9725): a client POSTs an SDP offer and gets the answer
+// WHEP (draft-ietf-wish-whep-03) and WHIP (RFC 9725): a client POSTs an SDP offer and gets the answer
 // back in the 201; it trickles candidates with PATCH (sdpfrag) and ends with DELETE. Either way the
 // client is a viewer that offers, relayed to the session's publisher (the VM agent) like any other
 // viewer; only the media direction differs (WHEP: the agent sends; WHIP: the agent receives).
+// Section numbers in comments are RFC 9725's; the WHEP draft's are the same text one section later
+// for ICE (§4.4 there) and STUN/TURN (§4.7 there).
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidArgumentError } from '../../errors.js';
-import type { CandidateInit, ServerMessage } from '../protocol/messages.js';
+import type { CandidateInit, IceServer, ServerMessage } from '../protocol/messages.js';
+import { iceServersFor, type IceConfig } from './ice-config.js';
 import { RelayError, newPeerId, type Participant, type SessionRegistry } from './sessions.js';
 import { TokenError, onTokenExpiry, verifyToken } from './token.js';
 import type { Metrics } from './metrics.js';
@@ -21,11 +24,16 @@ export interface WhepOptions {
   gatherTimeoutMs?: number;
   /** Counts resources ended by their token's expiry (`token-expired`), like the WebSocket side. */
   metrics?: Metrics;
+  /** STUN/TURN handed to each new resource in `Link: rel="ice-server"` headers (RFC 9725 §4.6). */
+  ice?: IceConfig;
 }
 
 interface WhepViewer {
   participant: Participant;
+  /** Strong entity-tag of the resource's one ICE session (there is no ICE restart, so it never changes). */
   etag: string;
+  /** The offer's ICE credentials: a PATCH that carries others is an ICE restart (RFC 9725 §4.3.3). */
+  ice: IceCredentials;
   release: () => void;
   /** Hash of the token that created the resource; only that token may PATCH or DELETE it. */
   owner: string | undefined;
@@ -49,6 +57,56 @@ export const MAX_PATCH_CANDIDATES = 64;
  * would otherwise be an unmetered stream of messages into the publisher.
  */
 export const MAX_RESOURCE_CANDIDATES = 256;
+
+export interface IceCredentials {
+  ufrag: string | undefined;
+  pwd: string | undefined;
+}
+
+/** The first `a=ice-ufrag` and `a=ice-pwd` of an SDP or an SDP fragment (max-bundle: one ICE session). */
+export function iceCredentials(sdp: string): IceCredentials {
+  return { ufrag: /^a=ice-ufrag:(.+?)\s*$/m.exec(sdp)?.[1], pwd: /^a=ice-pwd:(.+?)\s*$/m.exec(sdp)?.[1] };
+}
+
+/**
+ * RFC 9725 §4.3.3: a PATCH whose ice-ufrag or ice-pwd differs from the session's is an ICE restart,
+ * whatever else it carries. A fragment without them (a bare candidate) is trickle.
+ */
+export function isIceRestart(session: IceCredentials, frag: IceCredentials): boolean {
+  return (frag.ufrag !== undefined && frag.ufrag !== session.ufrag) || (frag.pwd !== undefined && frag.pwd !== session.pwd);
+}
+
+/**
+ * `If-Match` against a strong entity-tag (RFC 9110 §13.1.1): `*` (and the `"*"` of RFC 9725's
+ * examples) matches any current tag; a weak tag never matches under the strong comparison.
+ */
+export function ifMatch(header: string, etag: string): boolean {
+  return header
+    .split(',')
+    .map((tag) => tag.trim())
+    .some((tag) => tag === '*' || tag === '"*"' || tag === etag);
+}
+
+// RFC 8288 quoted-string: a backslash or a quote in a credential must not end the parameter.
+const quoted = (value: string) => `"${value.replace(/["\\]/g, '\\$&')}"`;
+
+/**
+ * One `Link: <uri>; rel="ice-server"` value per STUN/TURN URI (RFC 9725 §4.6), with the TURN
+ * credentials as `username`, `credential` and `credential-type="password"`.
+ */
+export function iceServerLinks(servers: IceServer[]): string[] {
+  const links: string[] = [];
+  for (const server of servers) {
+    for (const url of Array.isArray(server.urls) ? server.urls : [server.urls]) {
+      let link = `<${url}>; rel="ice-server"`;
+      if (/^turns?:/.test(url) && server.username !== undefined && server.credential !== undefined) {
+        link += `; username=${quoted(server.username)}; credential=${quoted(server.credential)}; credential-type="password"`;
+      }
+      links.push(link);
+    }
+  }
+  return links;
+}
 
 /** The candidates of an SDP fragment, with the mid each belongs to; `null` marks end-of-candidates. */
 export function parseSdpFrag(frag: string): CandidateInit[] {
@@ -87,7 +145,6 @@ export function withCandidates(sdp: string, candidates: string[], complete: bool
 }
 
 export function registerWhep(app: FastifyInstance, options: WhepOptions): void {
-  const viewers = new Map<string, WhepViewer>();
   const answerTimeout = options.answerTimeoutMs ?? 10_000;
   const gatherTimeout = options.gatherTimeoutMs ?? 2_000;
 
@@ -96,7 +153,7 @@ export function registerWhep(app: FastifyInstance, options: WhepOptions): void {
   app.addHook('onSend', async (request, reply) => {
     if (!/^\/wh[ei]p\//.test(request.routeOptions.url ?? '')) return;
     reply.header('access-control-allow-origin', request.headers.origin ?? '*');
-    reply.header('access-control-expose-headers', 'location, etag, link');
+    reply.header('access-control-expose-headers', 'location, etag, link, accept-post, accept-patch, allow');
   });
   app.addContentTypeParser(['application/sdp', 'application/trickle-ice-sdpfrag'], { parseAs: 'string', bodyLimit: 65536 }, (_req, body, done) =>
     done(null, body),
@@ -132,27 +189,59 @@ export function registerWhep(app: FastifyInstance, options: WhepOptions): void {
     }
     return true;
   };
-  const remove = (viewer: WhepViewer | undefined) => {
-    if (!viewer) return;
-    viewer.cancelExpiry();
-    viewer.release();
-    if (viewers.get(viewer.participant.id) === viewer) viewers.delete(viewer.participant.id);
-    options.registry.leave(viewer.participant);
-  };
 
   for (const kind of ['whep', 'whip']) registerRoutes(kind);
 
   function registerRoutes(kind: string): void {
-    app.options(`/${kind}/*`, async (_request, reply) =>
+    // One resource table per protocol: a WHEP resource's URL under /whip/ (or the reverse) is 404.
+    const viewers = new Map<string, WhepViewer>();
+    const remove = (viewer: WhepViewer | undefined) => {
+      if (!viewer) return;
+      viewer.cancelExpiry();
+      viewer.release();
+      if (viewers.get(viewer.participant.id) === viewer) viewers.delete(viewer.participant.id);
+      options.registry.leave(viewer.participant);
+    };
+    const name = kind.toUpperCase();
+    const endpoint = `/${kind}/:session`;
+    const resource = `/${kind}/:session/:id`;
+    const endpointMethods = 'GET, HEAD, OPTIONS, POST';
+    const resourceMethods = 'GET, HEAD, OPTIONS, PATCH, DELETE';
+
+    // RFC 9725 §4.2: OPTIONS (CORS) on the endpoint, its 2xx with `Accept-Post: application/sdp`;
+    // the resource advertises what PATCH takes (RFC 5789 §3.1). No ice-server Links here: §4.6 makes
+    // them NOT RECOMMENDED on OPTIONS and SHOULD NOT on a CORS preflight (and OPTIONS carries no token).
+    // 204 rather than 200: a 2xx without content, as it has always been (CORS preflights accept both).
+    const preflight = (methods: string, extra: Record<string, string>) => async (_request: FastifyRequest, reply: FastifyReply) =>
       reply
         .code(204)
-        .header('access-control-allow-methods', 'POST, PATCH, DELETE, OPTIONS')
+        .headers(extra)
+        .header('allow', methods)
+        .header('access-control-allow-methods', methods)
         .header('access-control-allow-headers', 'authorization, content-type, if-match')
         .header('access-control-max-age', '600')
-        .send(),
-    );
+        .send();
+    app.options(endpoint, preflight(endpointMethods, { 'accept-post': 'application/sdp' }));
+    app.options(resource, preflight(resourceMethods, { 'accept-patch': 'application/trickle-ice-sdpfrag' }));
 
-    app.post<{ Params: { session: string }; Body: string }>(`/${kind}/:session`, async (request, reply) => {
+    // RFC 9725 §4.1 (WHEP §4.1): the endpoint and its sessions have no representation, so GET (and
+    // HEAD) is a 2xx with no content. A session that does not exist is still 404.
+    app.get<{ Params: { session: string } }>(endpoint, async (request, reply) => {
+      if (!SESSION.test(request.params.session)) return reply.code(400).send({ error: 'invalid session name' });
+      return reply.code(204).header('accept-post', 'application/sdp').send();
+    });
+    app.get<{ Params: { session: string; id: string } }>(resource, async (request, reply) => {
+      const viewer = viewers.get(request.params.id);
+      if (!viewer || viewer.participant.session !== request.params.session) return reply.code(404).send({ error: `no such ${name} session` });
+      return reply.code(204).header('accept-patch', 'application/trickle-ice-sdpfrag').send();
+    });
+    // Any other method: 405 with `Allow` (RFC 9110 §15.5.6), answered before a body is parsed.
+    const notAllowed = (methods: string) => async (request: FastifyRequest, reply: FastifyReply) =>
+      reply.code(405).header('allow', methods).send({ error: `${request.method} is not a ${name} method here; allowed: ${methods}` });
+    app.route({ method: ['PUT', 'PATCH', 'DELETE'], url: endpoint, onRequest: notAllowed(endpointMethods), handler: async () => undefined });
+    app.route({ method: ['POST', 'PUT'], url: resource, onRequest: notAllowed(resourceMethods), handler: async () => undefined });
+
+    app.post<{ Params: { session: string }; Body: string }>(endpoint, async (request, reply) => {
       const { session } = request.params;
       if (!SESSION.test(session)) return reply.code(400).send({ error: 'invalid session name' });
       const authorized = authorize(request, reply, session);
@@ -194,7 +283,7 @@ export function registerWhep(app: FastifyInstance, options: WhepOptions): void {
         },
         close: () => remove(self),
       };
-      self = { participant, etag: `"${id}"`, release, owner: options.secret === undefined ? undefined : ownerOf(token), relayed: 0, cancelExpiry: () => {} };
+      self = { participant, etag: `"${id}"`, ice: iceCredentials(request.body), release, owner: options.secret === undefined ? undefined : ownerOf(token), relayed: 0, cancelExpiry: () => {} };
       let publisher: string | null;
       try {
         publisher = options.registry.join(participant).publisher;
@@ -204,7 +293,12 @@ export function registerWhep(app: FastifyInstance, options: WhepOptions): void {
       }
       if (!publisher) {
         remove(self);
-        return reply.code(503).header('retry-after', '2').send({ error: `session ${session} has no publisher right now` });
+        // WHEP draft-03 §4.2.8: an endpoint that needs a live publisher answers 409 with Retry-After;
+        // WHIP has no such rule, and 503 with Retry-After is its "try again later" (RFC 9725 §4.5).
+        return reply
+          .code(kind === 'whep' ? 409 : 503)
+          .header('retry-after', '2')
+          .send({ error: `session ${session} has no publisher right now; try again in a few seconds` });
       }
       // A client that hangs up before the 201 never learns the resource URL: drop its participant now
       // (the publisher hears peer-left and closes its peer) instead of keeping it for nobody.
@@ -262,7 +356,11 @@ export function registerWhep(app: FastifyInstance, options: WhepOptions): void {
         if (ended) throw new Error(ended);
         if (reply.raw.destroyed) throw new Error('the client closed the connection before the answer');
         viewers.set(id, self);
-        // The path only: the query may carry a token.
+        // RFC 9725 §4.6: the STUN/TURN servers a WebSocket joiner gets, TURN REST credentials minted
+        // for this resource (its id is the REST user, as a joiner's peer id is).
+        const links = iceServerLinks(iceServersFor(options.ice ?? {}, id));
+        if (links.length > 0) void reply.header('link', links);
+        // The path only: the query may carry a token. The ETag names the ICE session (§4.3.1).
         return reply
           .code(201)
           .header('content-type', 'application/sdp')
@@ -276,15 +374,35 @@ export function registerWhep(app: FastifyInstance, options: WhepOptions): void {
       }
     });
 
-    app.patch<{ Params: { session: string; id: string }; Body: string }>(`/${kind}/:session/:id`, async (request, reply) => {
+    app.patch<{ Params: { session: string; id: string }; Body: string }>(resource, async (request, reply) => {
       const { session, id } = request.params;
       const viewer = viewers.get(id);
-      if (!viewer || viewer.participant.session !== session) return reply.code(404).send({ error: 'no such WHEP session' });
+      if (!viewer || viewer.participant.session !== session) return reply.code(404).send({ error: `no such ${name} session` });
       if (!authorizeOwner(request, reply, viewer)) return reply;
       if (request.headers['content-type']?.split(';')[0] !== 'application/trickle-ice-sdpfrag') {
         return reply.code(415).send({ error: 'PATCH takes Content-Type: application/trickle-ice-sdpfrag' });
       }
-      const candidates = parseSdpFrag(typeof request.body === 'string' ? request.body : '');
+      const frag = typeof request.body === 'string' ? request.body : '';
+      // RFC 9725 §4.3.1: an outdated entity-tag is 412. A trickle PATCH without If-Match is still
+      // taken (204): the resource has one ICE session for life, so a missing tag cannot be stale,
+      // and players that never send it keep working.
+      const condition = request.headers['if-match'];
+      if (condition !== undefined && !ifMatch(condition, viewer.etag)) {
+        return reply.code(412).header('etag', viewer.etag).send({ error: `If-Match ${condition} does not match this ${name} session's ICE session (ETag ${viewer.etag}); use the ETag of the 201` });
+      }
+      // §4.3.3: new ice-ufrag/ice-pwd is an ICE restart, which needs If-Match (428 without). The
+      // publisher cannot restart ICE on a running peer yet: §4.3.1 makes that 422 for a session that
+      // does trickle but not restarts, and the existing ICE session goes on untouched.
+      if (isIceRestart(viewer.ice, iceCredentials(frag))) {
+        if (condition === undefined) {
+          return reply.code(428).send({ error: 'an ICE restart (new ice-ufrag/ice-pwd) needs If-Match: "*" (RFC 9725 §4.3.3)' });
+        }
+        request.log.info({ session, peer: id, kind }, 'whep: ICE restart refused (not supported); the ICE session goes on');
+        return reply.code(422).send({
+          error: `this ${name} server does not support ICE restart: the current ICE session goes on unchanged; trickle with its ice-ufrag, or DELETE this session and POST a new offer`,
+        });
+      }
+      const candidates = parseSdpFrag(frag);
       try {
         checkFrag(candidates);
       } catch (error) {
@@ -292,7 +410,7 @@ export function registerWhep(app: FastifyInstance, options: WhepOptions): void {
       }
       const count = candidates.filter((c) => c !== null).length;
       if (viewer.relayed + count > MAX_RESOURCE_CANDIDATES) {
-        return reply.code(429).send({ error: `a WHEP resource relays at most ${MAX_RESOURCE_CANDIDATES} candidates; start a new one with POST` });
+        return reply.code(429).send({ error: `a ${name} resource relays at most ${MAX_RESOURCE_CANDIDATES} candidates; start a new one with POST` });
       }
       viewer.relayed += count;
       try {
@@ -304,10 +422,11 @@ export function registerWhep(app: FastifyInstance, options: WhepOptions): void {
       return reply.code(204).send();
     });
 
-    app.delete<{ Params: { session: string; id: string } }>(`/${kind}/:session/:id`, async (request, reply) => {
+    // DELETE ignores If-Match (RFC 9725 §4.3.1: no ICE session to match when ending the session).
+    app.delete<{ Params: { session: string; id: string } }>(resource, async (request, reply) => {
       const { session, id } = request.params;
       const viewer = viewers.get(id);
-      if (!viewer || viewer.participant.session !== session) return reply.code(404).send({ error: 'no such WHEP session' });
+      if (!viewer || viewer.participant.session !== session) return reply.code(404).send({ error: `no such ${name} session` });
       if (!authorizeOwner(request, reply, viewer)) return reply;
       remove(viewer);
       return reply.code(200).send();
