@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Shared by rootfs/build.sh and rootfs/verify.sh (sourced, not run): messages, and mounts into a tree
+# Shared by rootfs/build.sh, rootfs/pack.sh and rootfs/verify.sh (sourced, not run): messages, and mounts into a tree
 # that are always undone. `chroot_mount ROOT` mounts /proc, /sys, /dev, /dev/pts into ROOT; `bind_mount`
 # and `tmpfs_mount` add more; `unmount_all` (run by the EXIT trap that `install_cleanup_trap` sets)
 # unmounts them all, last first.
@@ -10,6 +10,11 @@ T0=$(date +%s)
 
 say() { printf '%s [%4ss] %s\n' "${PROG:-rootfs}" "$(( $(date +%s) - T0 ))" "$*"; }
 die() { printf '%s: error: %s\n' "${PROG:-rootfs}" "$*" >&2; exit 1; }
+# A log's last lines for a message, or that it is empty (then the failure is in the command itself).
+log_tail() {
+  if [ -s "$1" ]; then printf 'last lines of %s: %s' "$1" "$(tail -n "${2:-5}" "$1" | tr '\n' ' ')"
+  else printf '%s is empty' "$1"; fi
+}
 
 need_root() {
   [ "$(id -u)" = 0 ] || die "run as root (debootstrap, chroot and mount need it): sudo $0 $*"
