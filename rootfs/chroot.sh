@@ -10,10 +10,15 @@ T0=$(date +%s)
 
 say() { printf '%s [%4ss] %s\n' "${PROG:-rootfs}" "$(( $(date +%s) - T0 ))" "$*"; }
 die() { printf '%s: error: %s\n' "${PROG:-rootfs}" "$*" >&2; exit 1; }
-# A log's last lines for a message, or that it is empty (then the failure is in the command itself).
+# What a failed tool's log says, for a message: its first error lines (not gyp's or npm's closing
+# boilerplate), else its last lines, or that it is empty (then the command itself failed at once).
 log_tail() {
-  if [ -s "$1" ]; then printf 'last lines of %s: %s' "$1" "$(tail -n "${2:-5}" "$1" | tr '\n' ' ')"
-  else printf '%s is empty' "$1"; fi
+  local errors
+  [ -s "$1" ] || { printf '%s is empty' "$1"; return; }
+  errors=$(grep -v -e '^gyp info' -e '^gyp ERR!' -e '^npm ERR!' -e '^npm error' "$1" \
+    | grep -m 3 -iE 'error|not found|no such|fatal' | tr '\n' ' ' || true)
+  if [ -n "$errors" ]; then printf 'first errors in %s: %s' "$1" "$errors"
+  else printf 'last lines of %s: %s' "$1" "$(tail -n 5 "$1" | tr '\n' ' ')"; fi
 }
 
 need_root() {
