@@ -108,14 +108,47 @@ export class BindingLoadError extends WebRtcBinError {
 interface NativeErrorShape {
   message: string;
   code?: string;
+  /** The element concerned (its factory name), when there is one. */
   element?: string;
+  /** The GStreamer error behind a failed start (its first bus error): GError domain and code. */
+  domain?: string;
+  gstCode?: number;
+}
+
+/** What the caller knows that the addon does not: the X display a capture was asked to read. */
+export interface NativeErrorContext {
+  display?: string;
+}
+
+// GST_RESOURCE_ERROR_OPEN_READ: what ximagesrc posts when XOpenDisplay fails (its only OPEN_READ).
+const RESOURCE_DOMAIN = 'gst-resource-error-quark';
+const RESOURCE_OPEN_READ = 5;
+
+/**
+ * The X display a capture reads could not be opened. XOpenDisplay does not say why: no server on
+ * it, or a server that refuses this user.
+ */
+export function displayUnavailable(display: string | undefined, detail: string): PipelineError {
+  const which = display
+    ? `X display ${display}`
+    : `the X display ximagesrc reads (its display-name, else DISPLAY=${process.env.DISPLAY ?? '(unset)'})`;
+  const start = display ? `\`Xvfb ${display} &\`` : '`Xvfb :99 &`';
+  return new PipelineError(
+    `${which} could not be opened (${detail}). Is an X server running on it? Start one (${start}, or ` +
+      '`webrtcbin start --xvfb`), check the display name (DISPLAY), and that this user may connect to it ' +
+      '(XAUTHORITY names the server\'s cookie file; or `xhost +SI:localuser:$USER` on the server).',
+    'ERR_X_DISPLAY',
+  );
 }
 
 /** Turns an error thrown by the addon (a plain Error with `code`) into its typed class. */
-export function fromNative(error: unknown, operation = 'operation'): Error {
+export function fromNative(error: unknown, operation = 'operation', context: NativeErrorContext = {}): Error {
   if (error instanceof WebRtcBinError) return error;
   if (!(error instanceof Error)) return new WebRtcBinError(String(error), 'ERR_UNKNOWN');
   const e = error as NativeErrorShape;
+  if (e.code === 'ERR_STATE_CHANGE' && e.element === 'ximagesrc' && e.domain === RESOURCE_DOMAIN && e.gstCode === RESOURCE_OPEN_READ) {
+    return displayUnavailable(context.display, e.message);
+  }
   switch (e.code) {
     case 'ERR_MISSING_PLUGIN':
       return new MissingPluginError(e.element ?? 'unknown');

@@ -15,7 +15,8 @@
 #   --size SIZE      image size, e.g. 2G (default: the tree's size + 30% + 128 MiB)
 #   --node PATH      the Node.js (>= 20) binary to install as /usr/local/bin/node (default: `command -v node`)
 #   --npm DIR        the npm to install with it (default: the npm next to that node)
-#   --tarball FILE   the npm tarball to install (default: `npm pack` of this checkout, prebuild made first)
+#   --tarball FILE   the npm tarball to install (default: rootfs/pack.sh: `npm pack` of this checkout,
+#                    the prebuild made first)
 #   --overlay DIR    copy DIR's contents over the tree last (repeatable): the agent's own files,
 #                    /etc/webrtcbin/agent.env, SSH keys, …
 #   --cache DIR      cache directory (default $WEBRTCBIN_ROOTFS_CACHE or /var/cache/node-webrtcbin)
@@ -164,19 +165,9 @@ if [ -n "$tarball" ]; then
   [ -f "$tarball" ] || die "--tarball $tarball: no such file"
   say "[3/6] package: $tarball"
 else
-  say "[3/6] package: npm pack of $repo"
-  [ -d "$repo/node_modules" ] || die "$repo has no node_modules: run \`npm ci\` there first (or pass --tarball)"
-  prebuild=$(ls "$repo/prebuilds/linux-x64/"*.node 2>/dev/null | head -n 1 || true)
-  if [ -z "$prebuild" ] || [ -n "$(find "$repo/src-native" "$repo/binding.gyp" -newer "$prebuild" -print -quit)" ]; then
-    say "      the prebuild is missing or older than src-native/: npm run prebuild (needs rootfs/packages-dev.txt)"
-    (cd "$repo" && PATH="$(dirname "$node_bin"):$PATH" "${npm_on_host[@]}" run --silent prebuilds) > "$cache/prebuild.log" 2>&1 \
-      || die "npm run prebuild failed; see $cache/prebuild.log (install the build packages: rootfs/install-packages.sh --dev)"
-  fi
-  rm -f "$cache"/pack/*.tgz
-  name=$(cd "$repo" && PATH="$(dirname "$node_bin"):$PATH" "${npm_on_host[@]}" pack --silent --pack-destination "$cache/pack" 2> "$cache/pack.log" | tail -n 1) \
-    || die "npm pack failed; see $cache/pack.log"
-  tarball="$cache/pack/$name"
-  [ -f "$tarball" ] || die "npm pack wrote no tarball; see $cache/pack.log"
+  say "[3/6] package: npm pack of $repo (rootfs/pack.sh)"
+  tarball=$("$here/pack.sh" --out "$cache/pack" --node "$node_bin" --npm "$npm_dir" | tail -n 1) || exit 1
+  [ -f "$tarball" ] || die "rootfs/pack.sh printed no tarball (got '$tarball')"
 fi
 prebuilt=$(tar -tzf "$tarball" | sed -n 's|^package/\(prebuilds/linux-x64/.*\.node\)$|\1|p')
 [ -n "$prebuilt" ] || die "$tarball has no prebuilds/linux-x64/*.node: run \`npm run prebuild\` before \`npm pack\` (the image has no compiler)"

@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Shared by rootfs/build.sh and rootfs/verify.sh (sourced, not run): messages, and mounts into a tree
+# Shared by rootfs/build.sh, rootfs/pack.sh and rootfs/verify.sh (sourced, not run): messages, and mounts into a tree
 # that are always undone. `chroot_mount ROOT` mounts /proc, /sys, /dev, /dev/pts into ROOT; `bind_mount`
 # and `tmpfs_mount` add more; `unmount_all` (run by the EXIT trap that `install_cleanup_trap` sets)
 # unmounts them all, last first.
@@ -10,6 +10,16 @@ T0=$(date +%s)
 
 say() { printf '%s [%4ss] %s\n' "${PROG:-rootfs}" "$(( $(date +%s) - T0 ))" "$*"; }
 die() { printf '%s: error: %s\n' "${PROG:-rootfs}" "$*" >&2; exit 1; }
+# What a failed tool's log says, for a message: its first error lines (not gyp's or npm's closing
+# boilerplate), else its last lines, or that it is empty (then the command itself failed at once).
+log_tail() {
+  local errors
+  [ -s "$1" ] || { printf '%s is empty' "$1"; return; }
+  errors=$(grep -v -e '^gyp info' -e '^gyp ERR!' -e '^npm ERR!' -e '^npm error' "$1" \
+    | grep -m 3 -iE 'error|not found|no such|fatal' | tr '\n' ' ' || true)
+  if [ -n "$errors" ]; then printf 'first errors in %s: %s' "$1" "$errors"
+  else printf 'last lines of %s: %s' "$1" "$(tail -n 5 "$1" | tr '\n' ' ')"; fi
+}
 
 need_root() {
   [ "$(id -u)" = 0 ] || die "run as root (debootstrap, chroot and mount need it): sudo $0 $*"

@@ -5,7 +5,7 @@ import { EventEmitter } from 'node:events';
 import { loadBinding, type NativeEncoder, type NativeEncoderEvent } from '../native/binding.js';
 import { elementsPresent } from '../native/elements.js';
 import { GStreamerError, InvalidStateError, MissingPluginError, busError, fromNative } from '../errors.js';
-import { planSharedEncoder } from '../media/send.js';
+import { captureDisplay, planSharedEncoder } from '../media/send.js';
 import { WebRtcPeer } from '../peer/peer.js';
 import type { SendVideoOptions, SourceOptions, VideoCodec, WebRtcPeerOptions } from '../types.js';
 import { emitError } from '../util/emit.js';
@@ -37,7 +37,7 @@ export class Streamer extends EventEmitter<StreamerEvents> {
     try {
       this.native = new (loadBinding().NativeEncoder)({ description: plan.description });
     } catch (error) {
-      throw fromNative(error, 'Streamer');
+      throw fromNative(error, 'Streamer', { display: captureDisplay(options.source) });
     }
     this.codec = plan.codec;
     this.native.onevent = (event: NativeEncoderEvent) => {

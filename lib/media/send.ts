@@ -57,6 +57,11 @@ export function checkRegion(region: unknown): ScreenRegion {
   return { x: r.x!, y: r.y!, width: r.width!, height: r.height! };
 }
 
+/** The X display an x11 source captures (for an error that names it); undefined for other sources. */
+export function captureDisplay(source: SourceOptions | undefined): string | undefined {
+  return source?.kind === 'x11' ? (source.display ?? process.env.DISPLAY) : undefined;
+}
+
 function sourceDescription(source: SourceOptions): { description: string; elements: string[] } {
   if (!source || typeof source !== 'object') throw new InvalidArgumentError('source must be {kind: "test" | "x11" | "pipeline", …}');
   switch (source.kind) {

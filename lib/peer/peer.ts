@@ -14,7 +14,7 @@ import {
   busError,
   fromNative,
 } from '../errors.js';
-import { OPUS_PAYLOAD_TYPE, PAYLOAD_TYPES, opusPreferences, sendPreferencesFor } from '../media/send.js';
+import { OPUS_PAYLOAD_TYPE, PAYLOAD_TYPES, captureDisplay, opusPreferences, sendPreferencesFor } from '../media/send.js';
 import { receiveCapsForOffer } from '../media/receive.js';
 import { matchOfferedCodec, offeredCodecs, offeredVideoCodecs } from '../media/offer-match.js';
 import { acceptedPlayoutDelayId, checkPlayoutDelay } from '../media/playout-delay.js';
@@ -108,7 +108,7 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
     try {
       this.#native = new binding.NativePeer(native);
     } catch (error) {
-      throw fromNative(error, 'WebRtcPeer');
+      throw fromNative(error, 'WebRtcPeer', { display: captureDisplay(options.source) });
     }
     this.#native.onevent = (event) => this.#onNativeEvent(event);
     this.#frames = new FrameHandOff(

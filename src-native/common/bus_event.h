@@ -3,10 +3,13 @@
 // source, domain, code, message, debug}` (NativeEvent in lib/native/binding.ts).
 #pragma once
 
+#include <gst/gst.h>
 #include <napi.h>
 
 #include <cstdint>
 #include <string>
+
+#include "common/native_error.h"
 
 namespace wrtc {
 
@@ -37,5 +40,15 @@ inline void SetBusFields(Napi::Object& out, const BusMessage& e) {
 }
 
 }  // namespace event
+
+// A bus ERROR as the cause a failed start reports. Keep the first one: the later ones are its
+// consequences (basesrc's fallback "state change failed and some element failed to post a proper error
+// message" follows ximagesrc's own "Could not open X display for reading").
+inline NativeError StartCause(GstMessage* message, const event::BusMessage& fields) {
+  GstObject* src = GST_MESSAGE_SRC(message);
+  GstElementFactory* factory = src && GST_IS_ELEMENT(src) ? gst_element_get_factory(GST_ELEMENT(src)) : nullptr;
+  return {"ERR_STATE_CHANGE", fields.source + ": " + fields.message, factory ? GST_OBJECT_NAME(factory) : "",
+          fields.domain, fields.code};
+}
 
 }  // namespace wrtc

@@ -67,8 +67,7 @@ class EncoderCore : public std::enable_shared_from_this<EncoderCore> {
   bool Start(NativeError* error) {
     if (gst_element_set_state(pipeline_.get(), GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
       std::lock_guard<std::mutex> lock(mutex_);
-      *error = {"ERR_STATE_CHANGE",
-                std::string("the encoder pipeline could not start") + (last_error_.empty() ? "" : ": " + last_error_), ""};
+      *error = StartFailure("the encoder pipeline could not start", start_cause_);
       return false;
     }
     // Sources have started (ximagesrc has opened its Display): a lost X server must not exit().
@@ -135,7 +134,7 @@ class EncoderCore : public std::enable_shared_from_this<EncoderCore> {
     fields.debug = debug.or_empty();
     if (is_error) {
       std::lock_guard<std::mutex> lock(mutex_);
-      last_error_ = fields.source + ": " + fields.message;
+      if (start_cause_.message.empty()) start_cause_ = StartCause(message, fields);
       pipe.Post(event::BusError{std::move(fields)});
     } else {
       pipe.Post(event::BusWarning{std::move(fields)});
@@ -158,9 +157,9 @@ class EncoderCore : public std::enable_shared_from_this<EncoderCore> {
   std::shared_ptr<SharedEncoder> shared_;
   XCaptureGuard capture_guard_;
   std::atomic<bool> closing_{false};
-  std::mutex mutex_;  // guards torn_down_, last_error_
+  std::mutex mutex_;  // guards torn_down_, start_cause_
   bool torn_down_ = false;
-  std::string last_error_;
+  NativeError start_cause_;  // the first bus error: why a failed Start failed
   std::thread teardown_thread_;
 };
 

@@ -37,7 +37,7 @@ void PeerCore::OnBusMessage(GstMessage* message) {
       fields.debug = debug ? debug : "";
       if (is_error) {
         std::lock_guard<std::mutex> lock(mutex_);
-        last_error_ = fields.source + ": " + fields.message;
+        if (start_cause_.message.empty()) start_cause_ = StartCause(message, fields);
       }
       if (err) g_error_free(err);
       g_free(debug);

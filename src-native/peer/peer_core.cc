@@ -19,6 +19,21 @@ GstElement* NewPipeline() {
   return pipeline;
 }
 
+namespace {
+
+// The first of the parser's "missing" names that the registry really lacks. GStreamer 1.22 also
+// lists an element whose factory exists when a property could not be set on it (`videotestsrc
+// patern=ball`): that is a mistake in the description, not a missing plugin.
+std::string UnregisteredElement(gchar** missing) {
+  for (gchar** name = missing; name && *name; ++name) {
+    GObjectPtr<GstElementFactory> factory(gst_element_factory_find(*name));
+    if (!factory) return *name;
+  }
+  return {};
+}
+
+}  // namespace
+
 GstElement* ParseDescription(const std::string& description, const char* what, bool ghost_unlinked,
                              NativeError* error) {
   GstParseContext* context = gst_parse_context_new();
@@ -28,11 +43,15 @@ GstElement* ParseDescription(const std::string& description, const char* what, b
   gchar** missing = gst_parse_context_get_missing_elements(context);
   gst_parse_context_free(context);
   if (!bin) {
-    if (missing && missing[0]) {
-      *error = {"ERR_MISSING_PLUGIN", std::string("GStreamer element '") + missing[0] + "' is not installed", missing[0]};
+    std::string unregistered = UnregisteredElement(missing);
+    if (!unregistered.empty()) {
+      *error = {"ERR_MISSING_PLUGIN", "GStreamer element '" + unregistered + "' is not installed", unregistered};
     } else {
+      // GStreamer's own words (no property "patern" in element "videotestsrc", could not link…).
       *error = {"ERR_PIPELINE",
-                std::string("invalid ") + what + " pipeline: " + (parse_error ? parse_error.get()->message : "could not be parsed"),
+                std::string("invalid ") + what + " pipeline: " +
+                    (parse_error ? parse_error.get()->message : "could not be parsed") +
+                    " (try it with gst-launch-1.0; gst-inspect-1.0 ELEMENT lists an element's properties)",
                 ""};
     }
   }
@@ -152,7 +171,7 @@ bool PeerCore::Build(NativeError* error) {
 bool PeerCore::Start(NativeError* error) {
   auto state_error = [&](const char* what) {
     std::lock_guard<std::mutex> lock(mutex_);
-    *error = {"ERR_STATE_CHANGE", std::string(what) + (last_error_.empty() ? "" : ": " + last_error_), ""};
+    *error = StartFailure(what, start_cause_);
     return false;
   };
 

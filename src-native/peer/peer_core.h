@@ -186,12 +186,12 @@ class PeerCore : public std::enable_shared_from_this<PeerCore> {
   GstElement* SinkBin(const std::string& description, const char* sink_name,
                       GstFlowReturn (*on_sample)(GstAppSink*, gpointer));
   void AttachTail(GstPad* pad, GstElement* tail);
-  std::mutex mutex_;  // guards handlers_, channels_, torn_down_, last_error_, the send streams' holds
+  std::mutex mutex_;  // guards handlers_, channels_, torn_down_, start_cause_, the send streams' holds
   std::vector<std::pair<GObjectPtr<GObject>, gulong>> handlers_;
   std::map<uint64_t, GObjectPtr<GstWebRTCDataChannel>> channels_;
   uint64_t next_channel_ = 1;
   bool torn_down_ = false;
-  std::string last_error_;
+  NativeError start_cause_;  // the first bus error: why a failed Start failed
   std::thread teardown_thread_;
   static std::atomic<int64_t> alive_;
 };

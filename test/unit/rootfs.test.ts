@@ -46,3 +46,27 @@ t.test('agent.env names only variables that webrtcbin stream reads', async (t) =
   }
   t.ok(stream.includes('env.DISPLAY'), 'lib/cli/stream.ts reads DISPLAY');
 });
+
+// A renamed package.json script once left build.sh running `npm run --silent prebuilds` (gone), failing
+// on every clean clone with an empty log.
+t.test('every npm script the rootfs scripts run exists in package.json', async (t) => {
+  const scripts = Object.keys((JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts);
+  const runs: string[] = [];
+  for (const file of ['rootfs/build.sh', 'rootfs/pack.sh', 'rootfs/verify.sh', 'rootfs/install-packages.sh', 'rootfs/chroot.sh']) {
+    for (const m of read(file).matchAll(/(?:\bnpm|\bnpm_on_host\[@\]\}")\s+run\s+(?:--\S+\s+)*([A-Za-z][\w:-]*)/g)) {
+      runs.push(m[1]!);
+      t.ok(scripts.includes(m[1]!), `${file} runs \`npm run ${m[1]}\`, a script package.json has`);
+    }
+  }
+  t.ok(runs.includes('prebuild'), 'the prebuild step is among them');
+  t.match(read('package.json'), /"prebuild": "prebuildify /, 'npm run prebuild is prebuildify');
+});
+
+t.test('build.sh makes its tarball with rootfs/pack.sh, which reports what a failed step logged', async (t) => {
+  t.match(read('rootfs/build.sh'), /"\$here\/pack\.sh" --out "\$cache\/pack"/, 'build.sh runs pack.sh (the part CI can run without root)');
+  const pack = read('rootfs/pack.sh');
+  t.notMatch(pack, /need_root/, 'pack.sh needs no root');
+  t.match(pack, /npm run prebuild failed: \$\(log_tail "\$out\/prebuild\.log"\)/, 'a failed prebuild prints what its log says');
+  t.match(pack, /npm pack failed: \$\(log_tail "\$out\/pack\.log"\)/, 'so does a failed npm pack');
+  t.match(read('rootfs/chroot.sh'), /log_tail\(\) \{[^}]*is empty/, 'an empty log is said to be empty');
+});
