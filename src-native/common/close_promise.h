@@ -37,6 +37,27 @@ class ClosePromise {
     pending_.reset();
   }
 
+  // JS thread, from a pipe's finalizer: the object is closed. `released` (the pipe was drained): the
+  // promise resolves, then `also` runs in the same scope (rejecting what is pending, letting go of
+  // the object); otherwise the environment is going away and nothing is settled.
+  template <typename Also>
+  void Finish(Napi::Env env, bool released, Also also) {
+    if (!released) {
+      Abandon();
+      return;
+    }
+    try {
+      Napi::HandleScope scope(env);
+      also();
+      Resolve(env);
+    } catch (...) {
+      // Nothing useful can be done with a JS failure while finalizing.
+    }
+  }
+  void Finish(Napi::Env env, bool released) {
+    Finish(env, released, [] {});
+  }
+
   // JS thread, while the environment shuts down: no JS runs any more and its references go with it.
   void Abandon() {
     pending_.reset();

@@ -13,7 +13,7 @@ struct NativeError {
   std::string element;  // the element concerned, when there is one (its factory name)
   // The GStreamer error behind it, when there is one (a failed start's cause): lib/ words some of
   // them itself (an X display that cannot be opened), so it needs GStreamer's domain and code.
-  std::string domain;
+  std::string domain{};
   int gst_code = 0;
 
   // JS thread: the Error carrying `code` (and `element`, `domain`, `gstCode`).

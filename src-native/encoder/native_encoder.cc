@@ -178,16 +178,7 @@ class EncoderJs final : public EventReceiver<EncoderEvent> {
   void OnPipeFinalized(Napi::Env env, bool released) override {
     core_->FinishTeardown();  // joins the teardown thread, or tears down now (environment exit)
     finalized = true;
-    if (!released) {
-      closed.Abandon();  // the environment is going away: no JS can run
-      return;
-    }
-    try {
-      Napi::HandleScope scope(env);
-      closed.Resolve(env);
-    } catch (...) {
-      // Nothing useful can be done with a JS failure while finalizing.
-    }
+    closed.Finish(env, released);
   }
 
   Encoder* wrapper = nullptr;  // the ObjectWrap while it lives

@@ -122,19 +122,11 @@ void PeerJs::Emit(Napi::Env env, const E& event) {
 
 void PeerJs::OnPipeFinalized(Napi::Env env, bool released) {
   core_->FinishTeardown();  // joins the teardown thread, or tears down now (environment exit)
-  if (!released) {
-    closed_.Abandon();  // the environment is going away: no JS can run
-    return;
-  }
-  try {
-    Napi::HandleScope scope(env);
+  closed_.Finish(env, released, [&] {
     for (auto& [id, deferred] : pending_) deferred.Reject(ClosedError(env).Value());
     pending_.clear();
-    closed_.Resolve(env);
     if (wrapper) wrapper->KeepAlive(false);  // closed: nothing keeps it any more
-  } catch (...) {
-    // Nothing useful can be done with a JS failure while finalizing.
-  }
+  });
 }
 
 Napi::Promise PeerJs::Track(Napi::Env env, uint64_t* id) {

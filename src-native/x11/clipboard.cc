@@ -444,18 +444,11 @@ class ClipboardJs final : public EventReceiver<ClipboardEvent> {
   void OnPipeFinalized(Napi::Env env, bool released) override {
     core_->Join();
     core_->finalized = true;
-    if (!released) {
-      closed.Abandon();  // the environment is going away: no JS can run
-      return;
-    }
-    try {
-      Napi::HandleScope scope(env);
-      closed.Resolve(env);
+    closed.Finish(env, released, [this] {
       // Its events may come at any time from another X client: like a listening socket it stayed
       // reachable while its thread ran (see the constructor).
       if (wrapper) wrapper->Napi::Reference<Napi::Object>::Unref();
-    } catch (...) {
-    }
+    });
   }
 
   XClipboard* wrapper = nullptr;  // while the ObjectWrap lives
