@@ -18,6 +18,17 @@ async function xclipSet(display: string, text: string): Promise<void> {
   await new Promise((resolve) => child.once('exit', resolve));
 }
 
+// xclip's read of the CLIPBOARD once `expected` is there: ownership is taken on the clipboard's own
+// X thread, so the first read may come before it (a loaded machine); anything else after 5 s is the answer.
+async function xclipReads(display: string, expected: string): Promise<string> {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const got = await run('xclip', ['-selection', 'clipboard', '-o', '-display', display]).then((r) => r.stdout, (e: Error) => `<${e.message}>`);
+    if (got === expected || Date.now() > deadline) return got;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 t.test('our clipboard text is read by xclip; xclip text reaches us; close ends everything', async (t) => {
   const x = await startXvfb('640x480x24');
   t.teardown(() => x.kill());
@@ -25,9 +36,7 @@ t.test('our clipboard text is read by xclip; xclip text reaches us; close ends e
   t.teardown(() => clip.close());
 
   clip.setText('héllo ☃');
-  await new Promise((r) => setTimeout(r, 200));
-  const read = await run('xclip', ['-selection', 'clipboard', '-o', '-display', x.display]);
-  t.equal(read.stdout, 'héllo ☃', 'xclip reads our UTF-8 text');
+  t.equal(await xclipReads(x.display, 'héllo ☃'), 'héllo ☃', 'xclip reads our UTF-8 text');
   const targets = await run('xclip', ['-selection', 'clipboard', '-o', '-t', 'TARGETS', '-display', x.display]);
   t.same(targets.stdout.trim().split('\n').sort(), ['STRING', 'TARGETS', 'TEXT', 'UTF8_STRING'], 'TARGETS lists the text types');
   const latin1 = await run('xclip', ['-selection', 'clipboard', '-o', '-t', 'STRING', '-display', x.display], { encoding: 'latin1' });
@@ -39,8 +48,7 @@ t.test('our clipboard text is read by xclip; xclip text reaches us; close ends e
 
   // We take it back: xclip's owner hears SelectionClear and goes; reading gives ours again.
   clip.setText('second');
-  await new Promise((r) => setTimeout(r, 200));
-  t.equal((await run('xclip', ['-selection', 'clipboard', '-o', '-display', x.display])).stdout, 'second', 'set again after another owner');
+  t.equal(await xclipReads(x.display, 'second'), 'second', 'set again after another owner');
 
   const big = 'x'.repeat(200_000);
   const heardBig = once<string>(clip, 'text', 5000);
