@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <string>
 
+#include "common/gobject_ptr.h"
 #include "common/native_error.h"
 
 namespace wrtc {
@@ -29,6 +30,26 @@ struct BusError : BusMessage {
 struct BusWarning : BusMessage {
   static constexpr const char* kType = "bus-warning";
 };
+
+// Any thread: the fields of an ERROR or WARNING message (`source` is the posting element's name).
+inline BusMessage ReadBusMessage(GstMessage* message) {
+  GErrorPtr err;
+  GCharPtr debug;
+  if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_ERROR) gst_message_parse_error(message, err.out(), debug.out());
+  else gst_message_parse_warning(message, err.out(), debug.out());
+  BusMessage fields;
+  if (GstObject* src = GST_MESSAGE_SRC(message)) {
+    GCharPtr name(gst_object_get_name(src));
+    fields.source = name.or_empty();
+  }
+  if (err) {
+    fields.domain = g_quark_to_string(err.get()->domain);
+    fields.code = err.get()->code;
+    fields.message = err.get()->message;
+  }
+  fields.debug = debug.or_empty();
+  return fields;
+}
 
 // JS thread: the fields of a bus message on its JS object.
 inline void SetBusFields(Napi::Object& out, const BusMessage& e) {

@@ -28,12 +28,6 @@ constexpr napi_type_tag kEncoderTag = {0x7765627274636269ULL, 0x6e2d656e636f6465
 // The encoder's events: its pipeline's bus errors and warnings.
 using EncoderEvent = std::variant<event::BusError, event::BusWarning>;
 
-std::string ElementName(GstObject* object) {
-  if (!object) return {};
-  GCharPtr name(gst_object_get_name(object));
-  return name.or_empty();
-}
-
 }  // namespace
 
 // The GStreamer side of one encoder. Everything here may run on GStreamer threads except where
@@ -120,18 +114,7 @@ class EncoderCore : public std::enable_shared_from_this<EncoderCore> {
   void OnBusMessage(GstMessage* message) {
     bool is_error = GST_MESSAGE_TYPE(message) == GST_MESSAGE_ERROR;
     if (!is_error && GST_MESSAGE_TYPE(message) != GST_MESSAGE_WARNING) return;
-    GErrorPtr err;
-    GCharPtr debug;
-    if (is_error) gst_message_parse_error(message, err.out(), debug.out());
-    else gst_message_parse_warning(message, err.out(), debug.out());
-    event::BusMessage fields;
-    fields.source = ElementName(GST_MESSAGE_SRC(message));
-    if (err) {
-      fields.domain = g_quark_to_string(err.get()->domain);
-      fields.code = err.get()->code;
-      fields.message = err.get()->message;
-    }
-    fields.debug = debug.or_empty();
+    event::BusMessage fields = event::ReadBusMessage(message);
     if (is_error) {
       std::lock_guard<std::mutex> lock(mutex_);
       if (start_cause_.message.empty()) start_cause_ = StartCause(message, fields);
