@@ -114,7 +114,8 @@ function tidySection(section: string[], options: TidyOptions): string[] {
     }
     return `a=fmtp:${fmtp[1]} ${params.map(([k, v]) => (v === undefined ? k : `${k}=${v}`)).join(';')}`;
   });
-  const sends = !lines.some((l) => l === 'a=recvonly' || l === 'a=inactive') && !lines[0]!.split(' ')[1]?.startsWith('0');
+  const media = /^m=(audio|video) (\d+)/.exec(lines[0]!);
+  const sends = media !== null && media[2] !== '0' && !lines.some((l) => l === 'a=recvonly' || l === 'a=inactive');
   if (!sends || lines.some((l) => l.startsWith('a=msid:'))) return lines;
   // The stream and track the a=ssrc lines name; webrtcbin writes them once the media's caps are known.
   const ssrcMsid = lines.map((l) => /^a=ssrc:\d+ msid:(\S+)(?: (\S+))?$/.exec(l)).find((m) => m !== null);
