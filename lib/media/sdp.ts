@@ -116,6 +116,12 @@ function tidySection(section: string[], options: TidyOptions): string[] {
   });
   const media = /^m=(audio|video) (\d+)/.exec(lines[0]!);
   const sends = media !== null && media[2] !== '0' && !lines.some((l) => l === 'a=recvonly' || l === 'a=inactive');
+  // webrtcbin's stream id is "user…@host-…": '@' is no token-char (RFC 4566), which RFC 8830's msid-id
+  // needs; the a=ssrc copies are rewritten alike so both forms name one stream.
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^(a=ssrc:\d+ msid:)(\S+)(?: (\S+))?$/.exec(lines[i]!);
+    if (m) lines[i] = `${m[1]}${msidToken(m[2]!)}${m[3] ? ` ${msidToken(m[3])}` : ''}`;
+  }
   if (!sends || lines.some((l) => l.startsWith('a=msid:'))) return lines;
   // The stream and track the a=ssrc lines name; webrtcbin writes them once the media's caps are known.
   const ssrcMsid = lines.map((l) => /^a=ssrc:\d+ msid:(\S+)(?: (\S+))?$/.exec(l)).find((m) => m !== null);
@@ -124,6 +130,11 @@ function tidySection(section: string[], options: TidyOptions): string[] {
   const at = lines.findIndex((l) => l.startsWith('a=mid:'));
   lines.splice(at >= 0 ? at + 1 : lines.length, 0, msid);
   return lines;
+}
+
+// RFC 8830 msid-id / msid-appdata: 1–64 token-chars (RFC 4566); anything else becomes '-'.
+function msidToken(text: string): string {
+  return text.replace(/[^\x21\x23-\x27\x2A\x2B\x2D\x2E\x30-\x39\x41-\x5A\x5E-\x7E]/g, '-').slice(0, 64);
 }
 
 // "a=1;b=2;a=1" → [[a,1],[b,2]]: the first value of each parameter (names compared without case).

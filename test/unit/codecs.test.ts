@@ -111,7 +111,9 @@ t.test('tidySdp: each fmtp parameter once, a=msid per sending m-line, H.264 offe
   const answer = tidySdp(WEBRTCBIN);
   t.equal(answer.match(/level-asymmetry-allowed/g)?.length, 1, 'level-asymmetry-allowed once');
   t.match(answer, /a=fmtp:102 level-asymmetry-allowed=1;packetization-mode=1;sprop-parameter-sets=[^;]+;profile-level-id=42c01f\r\n/, 'the rest kept in order; an answer keeps the stream\'s profile-level-id');
-  t.match(answer, /a=mid:video0\r\na=msid:user2237821481@host-27bf06a9 webrtctransceiver0\r\n/, 'a=msid after the mid, naming the a=ssrc lines\' stream and track');
+  t.match(answer, /a=mid:video0\r\na=msid:user2237821481-host-27bf06a9 webrtctransceiver0\r\n/, 'a=msid after the mid, naming the a=ssrc lines\' stream and track');
+  t.match(answer, /a=ssrc:2527899299 msid:user2237821481-host-27bf06a9 webrtctransceiver0\r\n/, 'both in RFC 4566 token-chars (webrtcbin\'s "@" is not one), alike');
+  t.match(answer, /a=ssrc:2527899299 cname:user2237821481@host-27bf06a9\r\n/, 'the cname (any byte-string) is left alone');
   t.equal(answer.match(/^a=msid:/gm)?.length, 1, 'none for the data channel m-line');
   t.ok(answer.endsWith('\r\n'), 'CRLF kept');
   t.equal(tidySdp(answer), answer, 'idempotent');
@@ -126,10 +128,13 @@ t.test('tidySdp: each fmtp parameter once, a=msid per sending m-line, H.264 offe
   const noSsrc = tidySdp(WEBRTCBIN.replace(/a=ssrc[^\r]*\r\n/g, ''));
   t.match(noSsrc, /a=msid:- video0\r\n/, 'without a=ssrc lines: no stream ("-"), the mid as track');
 
+  // RFC 8830's grammar: msid-id [SP msid-appdata], each 1–64 RFC 4566 token-chars.
+  const token = '[\\x21\\x23-\\x27\\x2A\\x2B\\x2D\\x2E\\x30-\\x39\\x41-\\x5A\\x5E-\\x7E]{1,64}';
+  for (const line of offer.match(/^a=msid:.*$/gm) ?? []) t.match(line, new RegExp(`^a=msid:${token}( ${token})?$`), `${line} follows RFC 8830`);
   // A strict reading: werift's parser takes it and sees one msid and the deduplicated parameters.
   const parsed = SessionDescription.parse(offer);
   t.equal(parsed.media.length, 2);
-  t.same(parsed.media[0]!.msids, ['user2237821481@host-27bf06a9 webrtctransceiver0']);
+  t.same(parsed.media[0]!.msids, ['user2237821481-host-27bf06a9 webrtctransceiver0']);
   const h264 = parsed.media[0]!.rtp.codecs.find((c) => c.payloadType === 102);
   t.equal(h264?.parameters?.match(/level-asymmetry-allowed/g)?.length, 1);
 });
