@@ -137,6 +137,7 @@ export function noCommonCodecText(codecs: { publisher: string[]; viewer: string[
   if (!theirs) return `This browser cannot decode the video the desktop sends${message ? ` (${message})` : ''}.`;
   return `This browser cannot decode the desktop's video: it is sent as ${theirs}, and this browser decodes ${ours?.length ? ours.join(', ') : 'none of those'}. Open the link in a browser that decodes ${theirs}.`;
 }
+
 /** What a viewer whose token ran out is told (error code 'token-expired', fatal). */
 export const EXPIRED_LINK = 'This link has expired. Ask for a new link to keep watching.';
 const STABLE_JOIN_MS = 30_000; // joined this long before a drop: the next retry starts from initialMs again
