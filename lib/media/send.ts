@@ -12,6 +12,28 @@ export interface SendPlan {
   elements: string[];
 }
 
+/**
+ * What a publisher offers, cheapest good codec first: encode cost per 720p frame with the settings
+ * below, on the 2-core CI machine (docs/benchmarks.md 2e): H.264 (x264 ultrafast) ~2 ms, VP9
+ * (cpu-used=8) 6–10 ms, VP8 19–45 ms. AV1 is not offered: libaom's av1enc ran slower than real time.
+ */
+export const CODEC_ORDER: readonly VideoCodec[] = ['h264', 'vp9', 'vp8'];
+
+/** Encoder elements per codec; a codec is offered when one of them is installed. */
+export const CODEC_ENCODERS: Record<VideoCodec, readonly string[]> = {
+  h264: ['x264enc', 'openh264enc'],
+  vp8: ['vp8enc'],
+  vp9: ['vp9enc'],
+};
+
+/**
+ * The codecs the publisher can send, in its order: every one with an installed encoder, or only
+ * `restrict` (a user-set `video.codec`) when that is given.
+ */
+export function sendableCodecs(installed: (element: string) => boolean, restrict?: VideoCodec): VideoCodec[] {
+  return CODEC_ORDER.filter((c) => (restrict === undefined || c === restrict) && CODEC_ENCODERS[c].some(installed));
+}
+
 export const PAYLOAD_TYPES: Record<VideoCodec, number> = { vp8: 96, vp9: 98, h264: 102 };
 
 /** RTP caps of each codec, without a payload type (lib/media/receive.ts uses them too). */

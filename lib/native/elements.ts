@@ -1,7 +1,7 @@
 // The runtime element check: which GStreamer elements the registry has, asked before a pipeline is
 // built so a missing one is a MissingPluginError naming its package (`webrtcbin doctor`'s full report
 // is lib/cli/doctor.ts).
-import { CODEC_ENCODERS, sendableCodecs } from '../publish/codecs.js';
+import { CODEC_ENCODERS, sendableCodecs } from '../media/send.js';
 import type { VideoCodec } from '../types.js';
 import { loadBinding } from './binding.js';
 
@@ -21,7 +21,7 @@ export function defaultDesktopCodec(): 'h264' | 'vp8' {
 }
 
 /**
- * The video codecs this machine can encode, cheapest first (lib/publish/codecs.ts), or only `restrict`
+ * The video codecs this machine can encode, cheapest first (lib/media/send.ts, CODEC_ORDER), or only `restrict`
  * (a user-set `video.codec`) when it is installed: what a publisher offers its viewers.
  */
 export function installedVideoCodecs(restrict?: VideoCodec): VideoCodec[] {

@@ -2,33 +2,12 @@
 // the one `video.codec` names) against what the viewer decodes (its `join.codecs`, or a browser's own
 // offer). Pure functions; the publisher runs one shared encoder per codec in use (publisher.ts).
 import { matchOfferedCodec, offeredVideoCodecs } from '../media/offer-match.js';
+export { CODEC_ENCODERS, CODEC_ORDER, sendableCodecs } from '../media/send.js';
 import type { VideoCodec } from '../types.js';
-
-/**
- * Cheapest good codec first: CPU seconds to encode 300 frames of 1280×720 with send.ts's settings on
- * the 2-core CI machine (docs/benchmarks.md, "Codec cost"): H.264 (x264 ultrafast) 0.6 s above the
- * raw pipeline, VP8 5.7 s, VP9 more again. AV1 is not offered: libaom's av1enc was far too slow.
- */
-export const CODEC_ORDER: readonly VideoCodec[] = ['h264', 'vp9', 'vp8'];
-
-/** Encoder elements per codec; a codec is offered when one of them is installed. */
-export const CODEC_ENCODERS: Record<VideoCodec, readonly string[]> = {
-  h264: ['x264enc', 'openh264enc'],
-  vp8: ['vp8enc'],
-  vp9: ['vp9enc'],
-};
 
 /** The SDP / WebRTC name of a codec (`H264`, `VP8`, `VP9`). */
 export function codecName(codec: VideoCodec): string {
   return codec.toUpperCase();
-}
-
-/**
- * The codecs the publisher can send, in its order: every one with an installed encoder, or only
- * `restrict` (a user-set `video.codec`) when that is given.
- */
-export function sendableCodecs(installed: (element: string) => boolean, restrict?: VideoCodec): VideoCodec[] {
-  return CODEC_ORDER.filter((c) => (restrict === undefined || c === restrict) && CODEC_ENCODERS[c].some(installed));
 }
 
 /**
