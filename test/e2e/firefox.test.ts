@@ -58,15 +58,17 @@ async function assertPlays(t: Test, page: FirefoxPage, what: string): Promise<Pa
 async function codecTest(t: Test, browser: Firefox, codec: VideoCodec, mime: string): Promise<void> {
   const { session, errors } = startPublisher(t, { video: { width: 320, height: 240, codec } });
   const page = await openViewer(t, browser, session);
-  const video = await page.waitFor('Firefox to answer', 30_000, () => {
-    const sdp = (window as unknown as { __viewer?: { pc?: RTCPeerConnection } }).__viewer?.pc?.currentLocalDescription?.sdp ?? '';
-    return sdp.split(/\r\n(?=m=)/).find((s) => s.startsWith('m=video')) ?? '';
-  });
-  if (/^m=video 0 /.test(video)) {
-    // Firefox answers H.264 only with a decoder: its OpenH264 plugin (downloaded at first run from
-    // Mozilla, which this profile, like an offline machine, does not do) or the platform's
-    // (media.webrtc.hw.h264.enabled, with the system's libavcodec).
-    t.fail(`Firefox rejected ${codec} (its answer's video m-line has port 0; publisher: ${errors.at(-1) ?? 'no error'}). ` + `Debian's firefox-esr decodes H.264 only with the OpenH264 plugin it downloads from Mozilla, or with media.webrtc.hw.h264.enabled (libavcodec)`);
+  // Firefox offers to receive H.264 only with a decoder: its OpenH264 plugin (downloaded from Mozilla at
+  // first run, which this profile, like an offline machine, never does) or the platform's
+  // (media.webrtc.hw.h264.enabled, through the system's libavcodec). Without one it rejects the m-line.
+  const receivable = await page.evaluate((mime: string) => RTCRtpReceiver.getCapabilities('video')?.codecs.map((c) => c.mimeType) ?? [], `video/${mime}`);
+  if (!receivable.some((m) => m.toLowerCase() === `video/${codec}`)) {
+    await new Promise((r) => setTimeout(r, 3000));
+    t.fail(
+      `this Firefox cannot receive ${mime}: it decodes ${receivable.join(', ')} and answers the publisher's ${mime} offer with a rejected video m-line ` +
+        `(publisher: ${errors.at(-1) ?? 'no error yet'}). Debian's firefox-esr decodes H.264 only with the OpenH264 plugin it downloads ` +
+        'from Mozilla, or with the pref media.webrtc.hw.h264.enabled (the system libavcodec)',
+    );
     return;
   }
   await assertPlays(t, page, codec);
