@@ -97,10 +97,19 @@ class Bidi {
     });
   }
 
-  send<T = Record<string, unknown>>(method: string, params: Record<string, unknown> = {}): Promise<T> {
+  /** One command; rejects with the method's name on an error reply, a closed connection or after `timeoutMs`. */
+  send<T = Record<string, unknown>>(method: string, params: Record<string, unknown> = {}, timeoutMs = 60_000): Promise<T> {
     const id = this.#next++;
     return new Promise((resolve, reject) => {
-      this.#pending.set(id, { resolve: resolve as (r: Record<string, unknown>) => void, reject, method });
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        reject(new Error(`BiDi ${method}: no reply within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const settle = <A>(f: (a: A) => void) => (a: A) => {
+        clearTimeout(timer);
+        f(a);
+      };
+      this.#pending.set(id, { resolve: settle(resolve as (r: Record<string, unknown>) => void), reject: settle(reject), method });
       this.#ws.send(JSON.stringify({ id, method, params }));
     });
   }
@@ -207,7 +216,10 @@ export class Firefox {
         const response = await fetch(url);
         const original = Buffer.from(await response.arrayBuffer()).toString();
         const body = response.status === 200 ? await testViewerScript() : original;
-        const headers = [...response.headers].filter(([name]) => !/^(content-length|content-encoding|transfer-encoding)$/i.test(name)).map(([name, value]) => ({ name, value: { type: 'string', value } }));
+        const headers: { name: string; value: { type: 'string'; value: string } }[] = [];
+        response.headers.forEach((value, name) => {
+          if (!/^(content-length|content-encoding|transfer-encoding)$/i.test(name)) headers.push({ name, value: { type: 'string', value } });
+        });
         await this.#bidi.send('network.provideResponse', { request, statusCode: response.status, reasonPhrase: response.statusText, headers, body: { type: 'string', value: body } });
       };
       provide().catch((err: Error) => {
