@@ -68,11 +68,20 @@ async function codecTest(t: Test, browser: Firefox, codec: VideoCodec, mime: str
   // (media.webrtc.hw.h264.enabled, through the system's libavcodec). Without one it rejects the m-line.
   const receivable = await page.evaluate((mime: string) => RTCRtpReceiver.getCapabilities('video')?.codecs.map((c) => c.mimeType) ?? [], `video/${mime}`);
   if (!receivable.some((m) => m.toLowerCase() === `video/${codec}`)) {
-    await new Promise((r) => setTimeout(r, 3000));
+    // What the person at this Firefox sees instead: another codec playing, or the page's message.
+    const seen = await page
+      .waitFor('the page to play or say why not', 15_000, () => {
+        const w = window as unknown as { __viewerStats?: { codec?: string; framesDecoded?: number } | null };
+        const message = document.getElementById('message');
+        if (message && !message.hidden) return `the page says "${(message.textContent ?? '').replace(/\s+/g, ' ').trim()}"`;
+        if ((w.__viewerStats?.framesDecoded ?? 0) > 0) return `the page plays ${w.__viewerStats?.codec} instead`;
+        return '';
+      })
+      .catch(() => 'the page shows nothing within 15 s');
     t.fail(
-      `this Firefox cannot receive ${mime}: it decodes ${receivable.join(', ')} and answers the publisher's ${mime} offer with a rejected video m-line ` +
-        `(publisher: ${errors.at(-1) ?? 'no error yet'}). Debian's firefox-esr decodes H.264 only with the OpenH264 plugin it downloads ` +
-        'from Mozilla, or with the pref media.webrtc.hw.h264.enabled (the system libavcodec)',
+      `this Firefox cannot receive ${mime}: it decodes ${receivable.join(', ')}; ${seen}; publisher: ${errors.at(-1) ?? 'no error'}. ` +
+        "Debian's firefox-esr decodes H.264 only with the OpenH264 plugin it downloads from Mozilla, or with the pref " +
+        'media.webrtc.hw.h264.enabled (the system libavcodec)',
     );
     return;
   }
