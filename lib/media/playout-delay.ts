@@ -1,5 +1,6 @@
 // The playout-delay RTP header extension, sender side. Offered in our SDP when the peer asks for it;
-// written on every video packet (src-native/rtp/playout_delay.cc) only once the answer accepted it.
+// written on every video packet (src-native/rtp/playout_delay.cc) only once the answer accepted it, with
+// values the viewer's browser renders (playoutDelayFor).
 import { InvalidArgumentError } from '../errors.js';
 import { isWholeNumber } from '../util/checks.js';
 import type { PlayoutDelay } from '../types.js';
@@ -27,4 +28,26 @@ export function acceptedPlayoutDelayId(answerSdp: string): number | undefined {
   const video = answerSdp.split(/\r?\n(?=m=)/).find((section) => section.startsWith('m=video'));
   const match = video && new RegExp(`^a=extmap:(\\d+)(?:/\\w+)? ${PLAYOUT_DELAY_URI.replace(/[./]/g, '\\$&')}\\s*$`, 'm').exec(video);
   return match ? Number(match[1]) : undefined;
+}
+
+/** Who wrote an SDP, as far as playout delay cares: Firefox signs its o= line `o=mozilla...THIS_IS_SDPARTA-<version>`. */
+export function sdpAuthor(sdp: string): 'firefox' | 'other' {
+  return /^o=mozilla\.\.\.THIS_IS_SDPARTA/m.test(sdp) ? 'firefox' : 'other';
+}
+
+/**
+ * The smallest minimum Firefox renders with. Below it (0/0, 0/10, 0/100 and 1/1 measured) Firefox ESR
+ * decodes every frame but paints only the first; from 10 ms it plays (bench/playout-delay.ts,
+ * docs/benchmarks.md "Playout delay per browser").
+ */
+export const FIREFOX_MIN_PLAYOUT_DELAY_MS = 10;
+
+/**
+ * The delay written to a viewer whose SDP (its answer, or the offer we answered) is `remoteSdp`: the
+ * requested one, except that Firefox gets a minimum of at least FIREFOX_MIN_PLAYOUT_DELAY_MS (and a
+ * maximum no lower), since anything under it freezes its picture.
+ */
+export function playoutDelayFor(requested: PlayoutDelay, remoteSdp: string): PlayoutDelay {
+  if (sdpAuthor(remoteSdp) !== 'firefox' || requested.minMs >= FIREFOX_MIN_PLAYOUT_DELAY_MS) return requested;
+  return { minMs: FIREFOX_MIN_PLAYOUT_DELAY_MS, maxMs: Math.max(requested.maxMs, FIREFOX_MIN_PLAYOUT_DELAY_MS) };
 }

@@ -17,7 +17,7 @@ import {
 import { OPUS_PAYLOAD_TYPE, PAYLOAD_TYPES, captureDisplay, opusPreferences, sendPreferencesFor } from '../media/send.js';
 import { receiveCapsForOffer } from '../media/receive.js';
 import { matchOfferedCodec, offeredCodecs, offeredVideoCodecs } from '../media/offer-match.js';
-import { acceptedPlayoutDelayId, checkPlayoutDelay } from '../media/playout-delay.js';
+import { acceptedPlayoutDelayId, checkPlayoutDelay, playoutDelayFor } from '../media/playout-delay.js';
 import { midsOf, normalizeCandidate, validateDescription } from '../media/sdp.js';
 import { emitError } from '../util/emit.js';
 import { wholeNumber } from '../util/checks.js';
@@ -290,14 +290,16 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
     const { type, sdp } = validateDescription(desc, 'setLocalDescription');
     if (type === 'offer') this.#offerer = true;
     await this.#run('setLocalDescription', () => this.#native.setLocalDescription(type, sdp));
-    if (type === 'answer') this.#applyPlayoutDelay(sdp);
+    if (type === 'answer') this.#applyPlayoutDelay(sdp, this.remoteDescription?.sdp ?? '');
   }
 
-  // Only once an answer kept the extension (a browser drops extmaps it does not support).
-  #applyPlayoutDelay(answerSdp: string): void {
+  // Only once an answer kept the extension (a browser drops extmaps it does not support), with the
+  // values the viewer's browser renders (known from its SDP: the answer, or the offer we answered).
+  #applyPlayoutDelay(answerSdp: string, remoteSdp: string): void {
     if (!this.#playoutDelay || !this.#sends) return;
     const id = acceptedPlayoutDelayId(answerSdp);
-    if (id !== undefined) this.#native.enablePlayoutDelay(id, this.#playoutDelay.minMs, this.#playoutDelay.maxMs);
+    const delay = playoutDelayFor(this.#playoutDelay, remoteSdp);
+    if (id !== undefined) this.#native.enablePlayoutDelay(id, delay.minMs, delay.maxMs);
   }
 
   async setRemoteDescription(description: RTCSessionDescriptionInit): Promise<void> {
@@ -323,7 +325,7 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
     }
     await this.#run('setRemoteDescription', () => this.#native.setRemoteDescription(type, remoteSdp));
     this.#remoteApplied = true;
-    if (type === 'answer') this.#applyPlayoutDelay(remoteSdp);
+    if (type === 'answer') this.#applyPlayoutDelay(remoteSdp, remoteSdp);
     // Candidates that arrived before the description are applied now, in arrival order. One refused
     // (a mid or m-line the description does not have, a candidate the native guard refuses) is dropped
     // with a warning: the others may still connect.
