@@ -94,8 +94,29 @@ t.test('VP8 with the publisher defaults (the playout-delay extension on): Firefo
   await codecTest(t, firefox, 'vp8', 'VP8');
 });
 
-t.test('H.264 in firefox-esr as Debian installs it (no OpenH264 plugin, no download)', async (t) => {
-  await codecTest(t, firefox, 'h264', 'H264');
+// firefox-esr as Debian installs it has no H.264 decoder (no OpenH264 plugin, no download): the
+// publisher's default codec list reaches it as VP8, and a publisher held to H.264 says why it cannot.
+t.test('firefox-esr as Debian installs it (no H.264 decoder) gets a codec it decodes from a default publisher', async (t) => {
+  const { session } = startPublisher(t, { video: { width: 320, height: 240 } });
+  const page = await openViewer(t, firefox, session);
+  const receivable = await page.evaluate(() => RTCRtpReceiver.getCapabilities('video')?.codecs.map((c) => c.mimeType.toLowerCase()) ?? []);
+  t.notOk(receivable.includes('video/h264'), `stock firefox-esr decodes no H.264 here (${receivable.join(', ')})`);
+  const p = await assertPlays(t, page, 'the default publisher');
+  t.ok(p, 'plays');
+  const codec = await page.evaluate(() => (window as unknown as { __viewerStats?: { codec?: string } | null }).__viewerStats?.codec ?? null);
+  t.ok(codec !== null && codec !== 'H264' && receivable.includes(`video/${codec.toLowerCase()}`), `the page plays a codec it decodes (${codec})`);
+});
+
+t.test('firefox-esr without an H.264 decoder and a publisher held to H.264: the page names both sides\' codecs', async (t) => {
+  const { session } = startPublisher(t, { video: { width: 320, height: 240, codec: 'h264' } });
+  const page = await openViewer(t, firefox, session);
+  const said = await page.waitFor('the page to say why it cannot play', 20_000, () => {
+    const message = document.getElementById('message');
+    return message && !message.hidden ? (message.textContent ?? '').replace(/\s+/g, ' ').trim() : '';
+  });
+  t.match(said, /H\.?264/i, `the message names the publisher's codec: "${said}"`);
+  t.match(said, /VP8/, "and the codecs this browser decodes");
+  t.notMatch(said, /relay=1|firewall/i, 'and does not blame the network');
 });
 
 t.test('H.264 with Firefox decoding through the platform (media.webrtc.hw.h264.enabled: libavcodec)', async (t) => {
