@@ -33,7 +33,11 @@ export interface DataChannelInit {
 
 /** The peer's SCTP transport, as the browser's RTCSctpTransport. */
 export interface SctpTransport {
-  /** Bytes one send() may carry: the remote's a=max-message-size, 65536 when it gave none (RFC 8841 §6.1). */
+  /**
+   * Bytes one send() may carry, from the descriptions' a=max-message-size (RFC 8841; 65536 where a
+   * description has none). webrtcbin 1.22 takes the smaller of the offer's and the answer's and
+   * writes none in its own, so it is 65536 unless both sides said more.
+   */
   readonly maxMessageSize: number;
   readonly maxChannels: number | null;
   readonly state: 'new' | 'connecting' | 'connected' | 'closed';
@@ -46,9 +50,9 @@ export type ChannelEvent = Extract<NativeEvent, { type: `channel-${string}` }>;
 export function sctpTransport(native: NativePeer | null): SctpTransport | null {
   const json = native?.sctpInfo();
   const info = json ? (JSON.parse(json) as NativeSctpInfo | null) : null;
-  if (!info) return null;
-  // RFC 8841 §6: 0 means "any size".
-  return { maxMessageSize: info.maxMessageSize === 0 ? Infinity : info.maxMessageSize, maxChannels: info.maxChannels || null, state: info.state };
+  // webrtcbin makes its transport with the first description and sets the size with the answer.
+  if (!info || info.maxMessageSize === 0) return null;
+  return { maxMessageSize: info.maxMessageSize, maxChannels: info.maxChannels || null, state: info.state };
 }
 
 export class DataChannel extends EventEmitter<DataChannelEvents> {
@@ -218,7 +222,7 @@ export class DataChannel extends EventEmitter<DataChannelEvents> {
 function tooLarge(label: string, size: number, max: number): TypeError {
   return new TypeError(
     `data channel '${label}': a message of ${size} bytes is larger than the SCTP transport's maxMessageSize of ${max} bytes ` +
-      '(the remote\'s a=max-message-size); split it into messages of at most that size',
+      '(negotiated from the descriptions\' a=max-message-size); split it into messages of at most that size',
   );
 }
 

@@ -397,7 +397,7 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
     return statsReport(json);
   }
 
-  /** The SCTP transport data channels run over (as RTCPeerConnection.sctp); null before a description with one. */
+  /** The SCTP transport data channels run over (as RTCPeerConnection.sctp); null until negotiated. */
   get sctp(): SctpTransport | null {
     return this.#closed ? null : sctpTransport(this.#native);
   }

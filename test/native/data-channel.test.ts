@@ -2,7 +2,7 @@
 // handover, properties, message size, buffering, closing.
 import t from 'tap';
 import { InvalidStateError, WebRtcPeer, type DataChannel } from '../../lib/index.js';
-import { connectPair } from '../helpers/peers.js';
+import { connectPair, trickle } from '../helpers/peers.js';
 import { once, waitFor } from '../helpers/wait.js';
 
 // Two data-only peers, connected, with `setup` run on the offerer before the offer.
@@ -26,18 +26,24 @@ t.test('a channel handed over in datachannel is open: send() works at once, no o
   t.teardown(() => Promise.all([a.close(), b.close()]));
   ours = a.createDataChannel('now');
   let opens = 0;
-  const handed = new Promise<{ state: string; channel: DataChannel }>((resolve) => {
+  const handed = new Promise<{ state: string; error: unknown; channel: DataChannel }>((resolve) => {
     b.on('datachannel', (channel) => {
       channel.on('open', () => opens++);
       const state = channel.readyState;
-      channel.send('sent from inside the datachannel handler');
-      resolve({ state, channel });
+      let error: unknown;
+      try {
+        channel.send('sent from inside the datachannel handler');
+      } catch (caught) {
+        error = caught;
+      }
+      resolve({ state, error, channel });
     });
   });
   await connectPair(a, b);
-  const { state, channel } = await handed;
+  const { state, error, channel } = await handed;
   t.equal(state, 'open', "the announced channel's readyState is 'open' in the handler");
-  t.equal(await once(ours, 'message'), 'sent from inside the datachannel handler', 'send() in the handler did not throw and arrived');
+  t.equal(error, undefined, 'send() in the handler does not throw');
+  if (!error) t.equal(await once(ours, 'message'), 'sent from inside the datachannel handler', 'and what it sent arrives');
   await new Promise((r) => setTimeout(r, 300));
   t.equal(opens, 0, "no 'open' event for a channel that was open when handed over");
   t.equal(channel.label, 'now');
@@ -127,6 +133,28 @@ t.test('maxMessageSize comes from the SCTP negotiation; a larger send throws Typ
   t.ok(Buffer.isBuffer(received[0]) && received[0].length === 65536 && received[0].every((x) => x === 0xab), 'the 64 KiB binary message arrives whole');
   t.equal(received[1], 'é'.repeat(32768), 'the 64 KiB text message arrives whole');
   t.equal(ours.readyState, 'open', 'the refused sends left the channel open');
+});
+
+t.test('maxMessageSize follows a=max-message-size in the descriptions (webrtcbin: the smaller of the two)', async (t) => {
+  const a = new WebRtcPeer({});
+  const b = new WebRtcPeer({});
+  t.teardown(() => Promise.all([a.close(), b.close()]));
+  const ours = a.createDataChannel('sized');
+  // What another RFC 8841 endpoint would write: the size after the SCTP port.
+  const saying = (d: { type: 'offer' | 'answer'; sdp: string }, size: number) => ({ type: d.type, sdp: d.sdp.replace(/(a=sctp-port:\d+\r\n)/, `$1a=max-message-size:${size}\r\n`) });
+  trickle(a, b);
+  const offer = saying(await a.createOffer(), 200_000);
+  await a.setLocalDescription(offer);
+  await b.setRemoteDescription(offer);
+  const answer = saying(await b.createAnswer(), 100_000);
+  await b.setLocalDescription(answer);
+  await a.setRemoteDescription(answer);
+  await opened(ours);
+  t.equal(a.sctp?.maxMessageSize, 100_000);
+  t.equal(b.sctp?.maxMessageSize, 100_000);
+  t.equal(ours.maxMessageSize, 100_000);
+  t.throws(() => ours.send(Buffer.alloc(100_001)), { name: 'TypeError', message: /100001 bytes .* maxMessageSize of 100000 bytes/ });
+  t.equal(ours.readyState, 'open');
 });
 
 t.test('binary as Buffer (from Buffer, Uint8Array, ArrayBuffer, DataView), text as string', async (t) => {
