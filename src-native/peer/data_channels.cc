@@ -14,8 +14,8 @@ namespace {
 void ChannelLowCb(GObject*, gpointer data) {
   PostChannel(data, [](uint64_t key) { return event::ChannelBufferedAmountLow{key}; });
 }
-// notify::ready-state: only "closing" matters to JS (a close the remote started); open and closed
-// arrive as on-open and on-close.
+// notify::ready-state: only "closing" is news to JS (the remote or a failure began the close; after
+// our own close() JS is closing already and ignores it); open and closed arrive as on-open, on-close.
 void ChannelStateCb(GObject* object, GParamSpec*, gpointer data) {
   GstWebRTCDataChannelState state = GST_WEBRTC_DATA_CHANNEL_STATE_CLOSED;
   g_object_get(object, "ready-state", &state, nullptr);
