@@ -3,7 +3,7 @@
 // lib/signaling/index.ts for the `node-webrtcbin/client` and `node-webrtcbin/signaling` subpaths.
 export { WebRtcPeer, type WebRtcPeerEvents } from './peer/peer.js';
 export { Streamer, type StreamerOptions } from './encoder/streamer.js';
-export { DataChannel, type DataChannelInit, type DataChannelState } from './peer/data-channel.js';
+export { DataChannel, type DataChannelEvents, type DataChannelInit, type DataChannelState, type SctpTransport } from './peer/data-channel.js';
 export { checkEnvironment, formatReport, type EnvironmentReport, type ElementStatus } from './cli/doctor.js';
 export {
   WebRtcBinError,

@@ -21,8 +21,8 @@ export type NativeEvent =
   | { type: 'audio'; data: Buffer; sampleRate: number; channels: number; format: string; pts: number }
   | { type: 'track'; kind: string; encoding: string }
   | { type: 'frame'; width: number; height: number; pts: number; stride: number; format: string; data: Buffer; dropped: number; skipped: number; keyframe?: boolean }
-  | { type: 'data-channel'; channel: number; label: string }
-  | { type: 'channel-open' | 'channel-close'; channel: number }
+  | { type: 'data-channel'; channel: number; label: string; readyState: string }
+  | { type: 'channel-open' | 'channel-close' | 'channel-closing' | 'channel-buffered-amount-low'; channel: number }
   | { type: 'channel-error'; channel: number; message: string }
   | { type: 'channel-message'; channel: number; data: string | Buffer };
 
@@ -63,6 +63,27 @@ export interface NativePeerOptions {
   maxFps?: number;
 }
 
+/** A data channel's GstWebRTCDataChannel properties (-1: not set, or no id yet). */
+export interface NativeChannelInfo {
+  label: string;
+  protocol: string;
+  id: number;
+  readyState: 'connecting' | 'open' | 'closing' | 'closed';
+  bufferedAmount: number;
+  bufferedAmountLowThreshold: number;
+  ordered: boolean;
+  negotiated: boolean;
+  maxRetransmits: number;
+  maxPacketLifeTime: number;
+}
+
+/** webrtcbin's GstWebRTCSCTPTransport. */
+export interface NativeSctpInfo {
+  maxMessageSize: number;
+  maxChannels: number;
+  state: 'new' | 'connecting' | 'connected' | 'closed';
+}
+
 export interface NativePeer {
   onevent?: (event: NativeEvent) => void;
   createOffer(): Promise<string>;
@@ -90,9 +111,17 @@ export interface NativePeer {
    */
   wantFrames(listening: boolean, waiting: boolean): void;
   createDataChannel(label: string, options?: string): number;
-  sendOnChannel(channel: number, data: string | Buffer): boolean;
+  /**
+   * Throws an Error whose `code` says why GStreamer refused: ERR_DATA_CHANNEL_TOO_LARGE (above the SCTP
+   * transport's max-message-size), ERR_INVALID_STATE (not open), ERR_DATA_CHANNEL_SEND.
+   */
+  sendOnChannel(channel: number, data: string | Buffer): void;
   closeChannel(channel: number): void;
+  /** JSON of NativeChannelInfo; null once the peer is closed ("null" for an unknown channel). */
   channelInfo(channel: number): string | null;
+  setChannelLowThreshold(channel: number, bytes: number): void;
+  /** JSON of NativeSctpInfo; "null" before webrtcbin has an SCTP transport, null once closed. */
+  sctpInfo(): string | null;
   ref(): void;
   unref(): void;
   close(): Promise<void>;

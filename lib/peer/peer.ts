@@ -5,7 +5,7 @@ import { loadBinding, type NativeEncoder, type NativeEvent, type NativePeer } fr
 import { FrameHandOff } from './frames.js';
 import { buildNativeOptions } from './options.js';
 import { statsReport, type StatsReport } from './stats.js';
-import { DataChannel, channelOptions, type DataChannelInit } from './data-channel.js';
+import { DataChannel, channelOptions, sctpTransport, type DataChannelInit, type SctpTransport } from './data-channel.js';
 import {
   GStreamerError,
   InvalidArgumentError,
@@ -399,14 +399,16 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
     return statsReport(json);
   }
 
+  /** The SCTP transport data channels run over (as RTCPeerConnection.sctp); null until negotiated. */
+  get sctp(): SctpTransport | null {
+    return this.#closed ? null : sctpTransport(this.#native);
+  }
+
   createDataChannel(label: string, init: DataChannelInit = {}): DataChannel {
     this.#assertOpen('createDataChannel');
-    if (typeof label !== 'string' || Buffer.byteLength(label) > 65535) {
-      throw new InvalidArgumentError('createDataChannel: label must be a string of at most 65535 bytes');
-    }
-    const key = this.#native.createDataChannel(label, channelOptions(init));
-    if (!key) throw new OperationError('createDataChannel', 'webrtcbin refused to create the channel (is usrsctp/sctpenc installed?)');
-    const channel = new DataChannel(this.#native, key, label);
+    const key = this.#native.createDataChannel(label, channelOptions(label, init));
+    if (!key) throw new OperationError('createDataChannel', 'webrtcbin refused to create the channel (is usrsctp/sctpenc installed? is a negotiated id already in use?)');
+    const channel = new DataChannel(this.#native, key);
     this.#channels.set(key, channel);
     return channel;
   }
@@ -547,20 +549,18 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
         break;
       }
       case 'data-channel': {
-        const channel = new DataChannel(this.#native, event.channel, event.label);
+        const channel = new DataChannel(this.#native, event.channel, event.readyState as DataChannel['readyState']);
         this.#channels.set(event.channel, channel);
         this.emit('datachannel', channel);
         break;
       }
       case 'channel-open':
+      case 'channel-closing':
       case 'channel-close':
-        this.#channels.get(event.channel)?._handle(event.type === 'channel-open' ? 'open' : 'close');
-        break;
       case 'channel-error':
-        this.#channels.get(event.channel)?._handle('error', event.message);
-        break;
       case 'channel-message':
-        this.#channels.get(event.channel)?._handle('message', event.data);
+      case 'channel-buffered-amount-low':
+        this.#channels.get(event.channel)?._handle(event);
         break;
     }
   }

@@ -116,9 +116,14 @@ class PeerCore : public std::enable_shared_from_this<PeerCore> {
 
   // Data channels (JS thread). Returns the channel key, or 0 when webrtcbin refused.
   uint64_t CreateDataChannel(const std::string& label, const std::string& optionsStructure);
-  bool SendOnChannel(uint64_t key, const std::string& text, const void* data, size_t size, bool binary);
+  // False with `error` set (ERR_DATA_CHANNEL_TOO_LARGE, ERR_INVALID_STATE, ERR_DATA_CHANNEL_SEND).
+  bool SendOnChannel(uint64_t key, const std::string& text, const void* data, size_t size, bool binary,
+                     NativeError* error);
   void CloseChannel(uint64_t key);
+  void SetChannelLowThreshold(uint64_t key, uint64_t bytes);
   std::string ChannelInfoJson(uint64_t key);
+  // webrtcbin's SCTP transport (max-message-size, max-channels, state) as JSON; "null" before one exists.
+  std::string SctpInfoJson();
 
   // JS thread: stop handlers and hand the slow teardown (state change to NULL) to a thread of its own.
   void BeginClose();
@@ -150,6 +155,7 @@ class PeerCore : public std::enable_shared_from_this<PeerCore> {
   GstPromise* NewPromise(uint64_t id, const char* field);
   void EmitWithPromise(const char* signal, gpointer argument, uint64_t id, const char* field);
   uint64_t RegisterChannel(GstWebRTCDataChannel* channel);
+  GObjectPtr<GstWebRTCDataChannel> FindChannel(uint64_t key);  // null once closed or unknown
 
   PeerConfig config_;
   GObjectPtr<GstElement> pipeline_;

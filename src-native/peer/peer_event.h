@@ -63,11 +63,13 @@ struct Track {
 struct Frame {
   static constexpr const char* kType = "frame";
 };
-// The remote peer opened a data channel; `channel` is our key for it.
+// The remote peer opened a data channel; `channel` is our key for it, `readyState` its state once
+// our handlers were on (an "open" here means its on-open came before: no channel-open follows).
 struct DataChannel {
   static constexpr const char* kType = "data-channel";
   uint64_t channel = 0;
   std::string label;
+  std::string readyState;
 };
 struct ChannelOpen {
   static constexpr const char* kType = "channel-open";
@@ -81,6 +83,16 @@ struct ChannelError {
   static constexpr const char* kType = "channel-error";
   uint64_t channel = 0;
   std::string message;
+};
+// The channel's ready-state became "closing" (the remote reset its stream, or our close() began).
+struct ChannelClosing {
+  static constexpr const char* kType = "channel-closing";
+  uint64_t channel = 0;
+};
+// on-buffered-amount-low: buffered-amount fell to buffered-amount-low-threshold or below.
+struct ChannelBufferedAmountLow {
+  static constexpr const char* kType = "channel-buffered-amount-low";
+  uint64_t channel = 0;
 };
 // `binary`: the data becomes a Buffer, else a string.
 struct ChannelMessage {
@@ -103,6 +115,6 @@ using PeerEvent = std::variant<event::NegotiationNeeded, event::IceCandidate, ev
                                event::BusWarning, event::Eos, event::Latency, event::SendCaps, event::Audio,
                                event::Track, event::Frame, event::DataChannel, event::ChannelOpen,
                                event::ChannelClose, event::ChannelError, event::ChannelMessage,
-                               event::PromiseReply>;
+                               event::ChannelClosing, event::ChannelBufferedAmountLow, event::PromiseReply>;
 
 }  // namespace wrtc

@@ -42,9 +42,14 @@ void Fill(Napi::Env, Napi::Object& o, const event::Track& e) {
 void Fill(Napi::Env, Napi::Object& o, const event::DataChannel& e) {
   o.Set("channel", static_cast<double>(e.channel));
   o.Set("label", e.label);
+  o.Set("readyState", e.readyState);
 }
 void Fill(Napi::Env, Napi::Object& o, const event::ChannelOpen& e) { o.Set("channel", static_cast<double>(e.channel)); }
 void Fill(Napi::Env, Napi::Object& o, const event::ChannelClose& e) { o.Set("channel", static_cast<double>(e.channel)); }
+void Fill(Napi::Env, Napi::Object& o, const event::ChannelClosing& e) { o.Set("channel", static_cast<double>(e.channel)); }
+void Fill(Napi::Env, Napi::Object& o, const event::ChannelBufferedAmountLow& e) {
+  o.Set("channel", static_cast<double>(e.channel));
+}
 void Fill(Napi::Env, Napi::Object& o, const event::ChannelError& e) {
   o.Set("channel", static_cast<double>(e.channel));
   o.Set("message", e.message);
@@ -166,6 +171,8 @@ Napi::Function Peer::DefineClass(Napi::Env env) {
           InstanceMethod<&Peer::SendOnChannel>("sendOnChannel"),
           InstanceMethod<&Peer::CloseChannel>("closeChannel"),
           InstanceMethod<&Peer::ChannelInfo>("channelInfo"),
+          InstanceMethod<&Peer::SetChannelLowThreshold>("setChannelLowThreshold"),
+          InstanceMethod<&Peer::SctpInfo>("sctpInfo"),
           InstanceMethod<&Peer::Ref>("ref"),
           InstanceMethod<&Peer::Unref>("unref"),
           InstanceMethod<&Peer::Close>("close"),
@@ -394,14 +401,16 @@ Napi::Value Peer::CreateDataChannel(const Napi::CallbackInfo& info) {
 Napi::Value Peer::SendOnChannel(const Napi::CallbackInfo& info) {
   Usable(info.Env());
   auto key = static_cast<uint64_t>(info[0].ToNumber().Int64Value());
+  NativeError error;
   bool ok;
   if (info[1].IsBuffer()) {
     auto buffer = info[1].As<Napi::Buffer<char>>();
-    ok = core_->SendOnChannel(key, {}, buffer.Data(), buffer.Length(), true);
+    ok = core_->SendOnChannel(key, {}, buffer.Data(), buffer.Length(), true, &error);
   } else {
-    ok = core_->SendOnChannel(key, info[1].ToString().Utf8Value(), nullptr, 0, false);
+    ok = core_->SendOnChannel(key, info[1].ToString().Utf8Value(), nullptr, 0, false, &error);
   }
-  return Napi::Boolean::New(info.Env(), ok);
+  if (!ok) throw error.ToJs(info.Env());
+  return info.Env().Undefined();
 }
 
 Napi::Value Peer::CloseChannel(const Napi::CallbackInfo& info) {
@@ -412,6 +421,19 @@ Napi::Value Peer::CloseChannel(const Napi::CallbackInfo& info) {
 Napi::Value Peer::ChannelInfo(const Napi::CallbackInfo& info) {
   if (core_->closing()) return info.Env().Null();
   return Napi::String::New(info.Env(), core_->ChannelInfoJson(static_cast<uint64_t>(info[0].ToNumber().Int64Value())));
+}
+
+Napi::Value Peer::SetChannelLowThreshold(const Napi::CallbackInfo& info) {
+  if (!core_->closing()) {
+    core_->SetChannelLowThreshold(static_cast<uint64_t>(info[0].ToNumber().Int64Value()),
+                                  static_cast<uint64_t>(info[1].ToNumber().Int64Value()));
+  }
+  return info.Env().Undefined();
+}
+
+Napi::Value Peer::SctpInfo(const Napi::CallbackInfo& info) {
+  if (core_->closing()) return info.Env().Null();
+  return Napi::String::New(info.Env(), core_->SctpInfoJson());
 }
 
 Napi::Value Peer::Ref(const Napi::CallbackInfo& info) {

@@ -102,6 +102,8 @@ class Peer : public Napi::ObjectWrap<Peer>, public LiveHandle {
   Napi::Value SendOnChannel(const Napi::CallbackInfo& info);
   Napi::Value CloseChannel(const Napi::CallbackInfo& info);
   Napi::Value ChannelInfo(const Napi::CallbackInfo& info);
+  Napi::Value SetChannelLowThreshold(const Napi::CallbackInfo& info);
+  Napi::Value SctpInfo(const Napi::CallbackInfo& info);
   Napi::Value Ref(const Napi::CallbackInfo& info);
   Napi::Value Unref(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
