@@ -141,6 +141,9 @@ export const SignalingError = deprecatedClass('SignalingError', CLIENT, () => Si
 // ---- node-webrtcbin/signaling ----
 /** @deprecated import { signaling } from 'node-webrtcbin/signaling' */
 export const signaling = deprecatedAsync('signaling', SIGNALING, async () => (await server()).signaling);
+// The real plugin skips Fastify's encapsulation (it decorates the app it is registered in and mounts its
+// routes under `prefix` itself): its stand-in must too.
+(signaling as unknown as Record<symbol, unknown>)[Symbol.for('skip-override')] = true;
 /** @deprecated import { createSignalingServer } from 'node-webrtcbin/signaling' */
 export const createSignalingServer = deprecatedAsync('createSignalingServer', SIGNALING, async () => (await server()).createSignalingServer);
 /** @deprecated import { redactingLoggerOptions } from 'node-webrtcbin/signaling' */

@@ -6,6 +6,23 @@ export interface RTCSessionDescriptionInit {
   type: RTCSdpType;
   sdp?: string;
 }
+/**
+ * A description as the peer holds it (`localDescription` and the like, `createOffer()`'s result): unlike
+ * the Init form its `sdp` is always there.
+ */
+export interface RTCSessionDescription {
+  type: RTCSdpType;
+  sdp: string;
+}
+/**
+ * A local candidate as the `icecandidate` event gives it: the signaling protocol's candidate
+ * (`client.send({type: 'candidate', candidate})` takes it as it is) and a W3C RTCIceCandidateInit.
+ */
+export interface IceCandidate {
+  candidate: string;
+  sdpMid: string;
+  sdpMLineIndex: number;
+}
 export interface RTCIceCandidateInit {
   candidate?: string;
   sdpMid?: string | null;
@@ -120,12 +137,49 @@ export interface SharedEncoderRef {
   readonly native: NativeEncoder;
 }
 
-export interface WebRtcPeerOptions {
+/**
+ * A peer's options: one of four shapes, by the video it handles (the wrong mix, e.g. a `source` with
+ * `video: {receive: true}`, does not compile; at run time it is an InvalidArgumentError, and so is an
+ * unknown key).
+ */
+export type WebRtcPeerOptions = SendPeerOptions | ReceivePeerOptions | SharedEncoderPeerOptions | NoVideoPeerOptions;
+
+/** Sends video it encodes from `source`. */
+export interface SendPeerOptions extends PeerBaseOptions {
+  /** The media to send. */
+  source: SourceOptions;
+  video?: SendVideoOptions;
+  sharedEncoder?: undefined;
+}
+
+/** Receives video: decoded frames (`frame` events, `frames()`), or compressed ones with `encoded`. */
+export interface ReceivePeerOptions extends PeerBaseOptions {
+  source?: undefined;
+  video: ReceiveVideoOptions;
+  sharedEncoder?: undefined;
+}
+
+/**
+ * Advanced: sends the video of a shared encoder (a `Streamer`) instead of encoding a `source` of its
+ * own. `streamer.createPeer(options)` sets it; pass it yourself only to build the peer directly.
+ */
+export interface SharedEncoderPeerOptions extends PeerBaseOptions {
+  sharedEncoder: SharedEncoderRef;
+  source?: undefined;
+  video?: undefined;
+}
+
+/** No video of its own: audio only, data channels only, or an answerer that decodes what is offered. */
+export interface NoVideoPeerOptions extends PeerBaseOptions {
+  source?: undefined;
+  video?: undefined;
+  sharedEncoder?: undefined;
+}
+
+/** What every peer takes, whatever video it sends or receives. */
+export interface PeerBaseOptions {
   /** Send audio (`{source}`), or receive Opus audio decoded to PCM `audio` events (`{receive: true}`). */
   audio?: SendAudioOptions | ReceiveAudioOptions;
-  /** The media to send. Omit with `video: {receive: true}` for a receive-only peer. */
-  source?: SourceOptions;
-  video?: SendVideoOptions | ReceiveVideoOptions;
   iceServers?: RTCIceServer[];
   iceTransportPolicy?: 'all' | 'relay';
   bundlePolicy?: 'max-bundle' | 'balanced' | 'max-compat';
@@ -147,12 +201,6 @@ export interface WebRtcPeerOptions {
    * removes Chrome's jitter-buffer wait). Offered in our offers; written only when the answer accepts it.
    */
   playoutDelay?: PlayoutDelay;
-  /**
-   * Advanced: send the video of this shared encoder (a `Streamer`) instead of encoding a `source` of
-   * the peer's own. `streamer.createPeer(options)` sets it; pass it yourself only to build the peer
-   * directly. `source` and `video` are then ignored.
-   */
-  sharedEncoder?: SharedEncoderRef;
 }
 
 export interface PlayoutDelay {

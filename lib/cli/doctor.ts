@@ -1,7 +1,9 @@
 // `webrtcbin doctor`: every GStreamer element node-webrtcbin can use, whether it is installed, and the
 // Debian package that provides it, as data (checkEnvironment) and as the table the command prints.
+import { spawnSync } from 'node:child_process';
 import { loadBinding } from '../native/binding.js';
 import { ELEMENTS } from '../native/packages.js';
+import { BindingLoadError } from '../errors.js';
 
 export interface ElementStatus {
   element: string;
@@ -67,9 +69,47 @@ export function formatReport(report: EnvironmentReport): string {
   return out.join('\n');
 }
 
-/** The command: the table (or `--json`, the report itself); exit code 1 when a required element is missing. */
+/**
+ * The report without the addon, when it cannot load (no prebuild and no compiler, a missing library):
+ * just when the doctor is needed. GStreamer's own `gst-inspect-1.0 --exists` probes each element.
+ */
+function reportWithoutAddon(): EnvironmentReport & { addon: string } {
+  const inspect = spawnSync('gst-inspect-1.0', ['--version'], { encoding: 'utf8' });
+  const tools = !inspect.error && inspect.status === 0;
+  const elements = ELEMENTS.map((e) => ({
+    element: e.element,
+    // Not `--exists`: it answers no for rank-none elements such as nicesrc.
+    present: tools && spawnSync('gst-inspect-1.0', [e.element], { stdio: 'ignore' }).status === 0,
+    debianPackage: e.debianPackage,
+    feature: e.feature,
+    required: e.core,
+  }));
+  const missingRequired = elements.filter((e) => e.required && !e.present);
+  return {
+    ok: false,
+    addon: 'cannot load',
+    gstreamer: tools ? (inspect.stdout.split('\n').find((l) => /GStreamer/.test(l))?.trim() ?? 'GStreamer (version unknown)') : 'gst-inspect-1.0 not found (apt-get install gstreamer1.0-tools to probe elements without the addon)',
+    elements,
+    missingRequired,
+    h264: elements.some((e) => (e.element === 'x264enc' || e.element === 'openh264enc') && e.present),
+  };
+}
+
+/**
+ * The command: the table (or `--json`, the report itself); exit code 1 when a required element is
+ * missing or the native addon cannot load (then the loader's remedies come first).
+ */
 export function doctor(argv: string[]): number {
-  const report = checkEnvironment();
+  let report: EnvironmentReport;
+  try {
+    report = checkEnvironment();
+  } catch (error) {
+    if (!(error instanceof BindingLoadError)) throw error;
+    const partial = reportWithoutAddon();
+    if (argv.includes('--json')) console.log(JSON.stringify({ ...partial, addonError: error.message }, null, 2));
+    else console.log(`${error.message}\n\nThe elements, probed without the addon:\n${formatReport(partial)}`);
+    return 1;
+  }
   if (argv.includes('--json')) console.log(JSON.stringify(report, null, 2));
   else console.log(formatReport(report));
   return report.ok ? 0 : 1;

@@ -14,9 +14,41 @@ import type { VideoCodec, WebRtcPeerOptions } from '../types.js';
 // one would otherwise show up much later as a cryptic failure).
 const CORE_ELEMENTS = ['webrtcbin', 'nicesrc', 'nicesink', 'dtlssrtpenc', 'dtlssrtpdec', 'srtpenc', 'srtpdec', 'rtpbin'];
 
+// The keys each option object takes: a misspelt one (`vidoe`) is refused with this list rather than
+// silently leaving its default in place.
+const PEER_KEYS = ['audio', 'source', 'video', 'sharedEncoder', 'iceServers', 'iceTransportPolicy', 'bundlePolicy', 'latency', 'nack', 'fec', 'playoutDelay'];
+const SEND_VIDEO_KEYS = ['receive', 'codec', 'bitrate', 'fps', 'width', 'height', 'scale', 'encoder'];
+const RECEIVE_VIDEO_KEYS = ['receive', 'format', 'maxFps', 'width', 'height', 'encoded'];
+const SEND_AUDIO_KEYS = ['receive', 'source', 'device', 'bitrate'];
+const RECEIVE_AUDIO_KEYS = ['receive', 'format', 'sampleRate', 'channels'];
+const SOURCE_KEYS: Record<string, string[]> = {
+  test: ['kind', 'pattern'],
+  x11: ['kind', 'display', 'showPointer', 'region'],
+  pipeline: ['kind', 'description'],
+};
+
+/** Throws InvalidArgumentError for a key of `given` not in `valid` ("unknown option 'vidoe'; valid: …"). */
+export function checkOptionKeys(given: unknown, valid: readonly string[], path = ''): void {
+  if (!given || typeof given !== 'object' || Array.isArray(given)) return;
+  for (const key of Object.keys(given)) {
+    if (!valid.includes(key)) throw new InvalidArgumentError(`unknown option '${path}${key}'; valid: ${valid.map((k) => path + k).join(', ')}`);
+  }
+}
+
+function checkAllKeys(options: WebRtcPeerOptions): void {
+  checkOptionKeys(options, PEER_KEYS);
+  const video = options.video as { receive?: unknown } | undefined;
+  checkOptionKeys(video, video?.receive === true ? RECEIVE_VIDEO_KEYS : SEND_VIDEO_KEYS, 'video.');
+  const audio = options.audio as { receive?: unknown } | undefined;
+  checkOptionKeys(audio, audio?.receive === true ? RECEIVE_AUDIO_KEYS : SEND_AUDIO_KEYS, 'audio.');
+  const kind = (options.source as { kind?: unknown } | undefined)?.kind;
+  if (typeof kind === 'string' && kind in SOURCE_KEYS) checkOptionKeys(options.source, SOURCE_KEYS[kind]!, 'source.');
+}
+
 /** WebRtcPeer options checked, defaulted and planned into what the native peer is built from. */
 export function buildNativeOptions(options: WebRtcPeerOptions): NativePeerOptions {
   if (!options || typeof options !== 'object') throw new InvalidArgumentError('WebRtcPeer options must be an object');
+  checkAllKeys(options);
   const shared = options.sharedEncoder;
   if (shared !== undefined && (typeof shared !== 'object' || shared === null || typeof shared.native !== 'object' || !(shared.codec in PAYLOAD_TYPES))) {
     throw new InvalidArgumentError('sharedEncoder must be a Streamer (or leave it out and give a source)');

@@ -26,10 +26,12 @@ import type {
   AudioChunk,
   VideoCodec,
   Frame,
+  IceCandidate,
   RTCIceCandidateInit,
   RTCIceConnectionState,
   RTCIceGatheringState,
   RTCPeerConnectionState,
+  RTCSessionDescription,
   RTCSessionDescriptionInit,
   RTCSignalingState,
   TrackInfo,
@@ -37,7 +39,8 @@ import type {
 } from '../types.js';
 
 export interface WebRtcPeerEvents {
-  icecandidate: [RTCIceCandidateInit | null];
+  /** A local candidate (the signaling protocol's shape), then null when gathering is complete. */
+  icecandidate: [IceCandidate | null];
   negotiationneeded: [];
   connectionstatechange: [RTCPeerConnectionState];
   iceconnectionstatechange: [RTCIceConnectionState];
@@ -50,7 +53,8 @@ export interface WebRtcPeerEvents {
   /** A bus warning, or a remote candidate that was dropped (InvalidArgumentError); the peer carries on. */
   warning: [GStreamerError | InvalidArgumentError];
   eos: [];
-  error: [Error];
+  /** A bus error (an XDisplayLostError when the captured X server went away): the pipeline has stopped. */
+  error: [GStreamerError];
 }
 
 /**
@@ -160,16 +164,16 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
   get signalingState(): RTCSignalingState {
     return (this.#closed ? 'closed' : this.#states['signaling-state']) as RTCSignalingState;
   }
-  get localDescription(): RTCSessionDescriptionInit | null {
+  get localDescription(): RTCSessionDescription | null {
     return this.#description('local-description');
   }
-  get remoteDescription(): RTCSessionDescriptionInit | null {
+  get remoteDescription(): RTCSessionDescription | null {
     return this.#description('remote-description');
   }
-  get currentLocalDescription(): RTCSessionDescriptionInit | null {
+  get currentLocalDescription(): RTCSessionDescription | null {
     return this.#description('current-local-description');
   }
-  get currentRemoteDescription(): RTCSessionDescriptionInit | null {
+  get currentRemoteDescription(): RTCSessionDescription | null {
     return this.#description('current-remote-description');
   }
   /**
@@ -189,7 +193,7 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
     return this.#closed;
   }
 
-  #description(property: string): RTCSessionDescriptionInit | null {
+  #description(property: string): RTCSessionDescription | null {
     if (this.#closed) return null;
     const sdp = this.#native.getDescription(property);
     if (!sdp) return null;

@@ -81,7 +81,7 @@ export interface PublishOptions {
   /** Extra ICE servers, used after the daemon's (webrtcbin uses the first STUN server only). */
   iceServers?: RTCIceServer[];
   /** Further WebRtcPeer options for every viewer's peer. */
-  peerOptions?: Omit<WebRtcPeerOptions, 'source' | 'video' | 'iceServers'>;
+  peerOptions?: Omit<WebRtcPeerOptions, 'source' | 'video' | 'iceServers' | 'sharedEncoder'>;
   /**
    * A viewer's peer that is not `connected` within this many ms of its creation is closed and the
    * viewer told with `bye` (a viewer that never answers, or whose ICE never succeeds, holds a native
@@ -435,7 +435,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
             video: { ...this.#options.receive, receive: true as const },
             ...(this.#options.receiveAudio ? { audio: { ...this.#options.receiveAudio, receive: true as const } } : {}),
           }
-        : { source: this.#options.source, video: this.#videoOptions(send), ...sending }),
+        : { source: this.#options.source!, video: this.#videoOptions(send), ...sending }),
       iceServers,
     });
   }

@@ -113,7 +113,11 @@ if (!session) {
   setState('failed', 'no session in the address');
   showMessage('No session to show', 'Open this page as /?session=NAME&token=TOKEN (the link the daemon or `webrtcbin token` gives you).');
 } else {
-  const url = `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/v1/ws`;
+  // Next to the page itself, so a daemon mounted under a prefix (`/rtc/`) is reached at `/rtc/v1/ws`.
+  const ws = new URL('v1/ws', location.href);
+  ws.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  ws.search = ws.hash = '';
+  const url = ws.href;
   const viewer = new Viewer({
     url,
     session,

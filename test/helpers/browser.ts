@@ -189,8 +189,8 @@ export function withTestViewer(browser: Browser): Browser {
   return browser;
 }
 
-// The daemon serves the page's script at /viewer.js (lib/signaling/daemon/server.ts).
-const VIEWER_SCRIPT = (url: URL) => url.pathname === '/viewer.js';
+// The daemon serves the page's script at /viewer.js, or <prefix>/viewer.js (lib/signaling/daemon/server.ts).
+const VIEWER_SCRIPT = (url: URL) => url.pathname.endsWith('/viewer.js');
 let testViewerScript: Promise<string> | undefined;
 
 async function serveTestViewer(route: Route): Promise<void> {

@@ -1,6 +1,8 @@
 // The signaling daemon as a Fastify plugin: `app.register(signaling, options)` inside an existing
 // controller, or `createSignalingServer(options)` for the standalone `webrtcbin signal`.
-import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyReply, type FastifyRequest } from 'fastify';
+import { InvalidArgumentError } from '../../errors.js';
+import fp from 'fastify-plugin';
 import websocket from '@fastify/websocket';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -33,8 +35,13 @@ export interface SignalingOptions {
   joinTimeoutMs?: number;
   /** Participants (WebSocket and WHEP) joined with one token at once (default 32; 0 = no cap). Over it: `token-in-use`. */
   maxJoinsPerToken?: number;
-  /** Serve the bundled viewer page at `/` (default true when it has been built). */
-  viewer?: boolean;
+  /**
+   * Serve the bundled viewer page (when it has been built): `true` at the plugin's root (`<prefix>/`;
+   * `<prefix>` redirects there), a name such as `'/watch'` at `<prefix>/watch` instead; absent or
+   * `false`: no page, so the app keeps its own `/` (`createSignalingServer` defaults to `true`). The page
+   * finds the WebSocket (`v1/ws`) and its script next to itself, so it works under any prefix.
+   */
+  viewer?: boolean | string;
   /**
    * Who may embed the viewer page in a frame (CSP `frame-ancestors`): default `["'self'"]` (plus
    * X-Frame-Options: SAMEORIGIN); a controller that embeds the page on another origin adds it here,
@@ -53,16 +60,90 @@ const packageRoot = (() => {
   return dir;
 })();
 
-export const signaling: FastifyPluginAsync<SignalingOptions> = async (app, options) => {
-  if (!options.insecure && (!options.secret || options.secret.length < 16)) {
-    throw new Error('signaling needs a secret of at least 16 characters (--secret or WEBRTCBIN_SECRET); --insecure is for local development only');
+/** `viewer` option → the page's route under the prefix ('' = the root), or undefined for none. */
+function viewerRoute(viewer: boolean | string | undefined): string | undefined {
+  if (viewer === undefined || viewer === false) return undefined;
+  if (viewer === true) return '';
+  // One path segment: the page resolves `v1/ws` and `./viewer.js` against its own URL, so it must sit
+  // in the plugin's root folder.
+  if (typeof viewer !== 'string' || !/^\/?[A-Za-z0-9_.~-]+$/.test(viewer)) {
+    throw new InvalidArgumentError(`signaling: viewer ${JSON.stringify(viewer)} is not true, false or one path segment such as '/watch'`);
   }
+  return viewer.startsWith('/') ? viewer : `/${viewer}`;
+}
+
+/** Route config set on every route of the plugin: a host's auth hook lets them pass (they check tokens themselves). */
+export interface SignalingRouteConfig {
+  signaling?: true;
+}
+
+type RoutesOptions = SignalingOptions & { registry: SessionRegistry; shared: boolean };
+
+/** Graceful shutdown: everyone hears why before the sockets close. */
+function sayBye(registry: SessionRegistry): void {
+  for (const p of [...registry.all()]) {
+    p.send({ type: 'bye', reason: 'shutting-down' });
+    p.close(1001, 'shutting-down');
+  }
+}
+
+/** The registries served by a WebSocket server this plugin registered: its preClose says bye to each. */
+const registriesOf = new WeakMap<object, Set<SessionRegistry>>();
+
+/**
+ * The plugin as the host app sees it: it decorates the app it is registered in with `signalingRegistry`
+ * (fastify-plugin's skip-override, so what its types declare is there) and mounts its routes in an
+ * encapsulated child under the `prefix` given at registration.
+ */
+export const signaling: FastifyPluginAsync<SignalingOptions> = fp(
+  async (app: FastifyInstance, options: SignalingOptions) => {
+    if (!options.insecure && (!options.secret || options.secret.length < 16)) {
+      throw new Error('signaling needs a secret of at least 16 characters (--secret or WEBRTCBIN_SECRET); --insecure is for local development only');
+    }
+    if (Object.hasOwn(app, 'signalingRegistry')) {
+      throw new InvalidArgumentError('signaling is already registered in this Fastify context: register a second daemon inside its own plugin (app.register(async (child) => { await child.register(signaling, …) }))');
+    }
+    viewerRoute(options.viewer);
+    const { prefix, ...rest } = options as SignalingOptions & { prefix?: string };
+    const ice = options.ice ?? {};
+    const registry = new SessionRegistry((publisher) => iceServersFor(ice, publisher.id));
+    // One @fastify/websocket per app: each listens to every upgrade, so a second would take each twice.
+    // An app that uses it registers it before this plugin and we share it; otherwise we register it
+    // here, in the app's context (not our child), so a second mount shares ours, and an app that
+    // registers it later gets Fastify's clear FST_ERR_DEC_ALREADY_PRESENT at startup.
+    let shared = false;
+    if (app.hasDecorator('websocketServer')) shared = !registriesOf.has(app.websocketServer);
+    else {
+      await app.register(websocket, {
+        // ws refuses anything far larger before buffering it; our own check answers with an error first.
+        options: { maxPayload: (options.maxMessageBytes ?? 65536) * 2 + 1024 },
+        preClose: async function (this: FastifyInstance) {
+          for (const served of registriesOf.get(this.websocketServer) ?? []) sayBye(served);
+          for (const client of this.websocketServer.clients) client.close(1001, 'shutting-down');
+          await new Promise<void>((resolve) => this.websocketServer.close(() => resolve()));
+        },
+      });
+      registriesOf.set(app.websocketServer, new Set());
+    }
+    registriesOf.get(app.websocketServer)?.add(registry);
+    app.decorate('signalingRegistry', registry);
+    await app.register(signalingRoutes, { ...rest, registry, shared, ...(prefix ? { prefix } : {}) });
+  },
+  { fastify: '5.x', name: 'node-webrtcbin-signaling' },
+);
+
+const signalingRoutes: FastifyPluginAsync<RoutesOptions> = async (app, options) => {
+  const { registry } = options;
   const secret = options.insecure ? undefined : options.secret;
   if (options.insecure) {
     app.log.warn('INSECURE MODE: tokens are not checked; anyone who can reach this port can publish or watch. Local development only.');
   }
   const ice = options.ice ?? {};
-  const registry = new SessionRegistry((publisher) => iceServersFor(ice, publisher.id));
+  const pageRoute = viewerRoute(options.viewer);
+  // Tagged so a host's own auth hook can let them through: `request.routeOptions.config.signaling`.
+  app.addHook('onRoute', (route) => {
+    route.config = { ...(route.config ?? {}), signaling: true } as typeof route.config;
+  });
   const metrics = new Metrics();
   const limits: ConnectionLimits = {
     maxMessageBytes: options.maxMessageBytes ?? 65536,
@@ -73,21 +154,9 @@ export const signaling: FastifyPluginAsync<SignalingOptions> = async (app, optio
   const origins = new Set(options.allowedOrigins ?? []);
   const socketsPerIp = new ConcurrencyCap(options.maxSocketsPerIp ?? 64);
   const tokens = new ConcurrencyCap(options.maxJoinsPerToken ?? 32);
-
-  await app.register(websocket, {
-    // ws refuses anything far larger before buffering it; our own check answers with an error first.
-    options: { maxPayload: limits.maxMessageBytes * 2 + 1024 },
-    // Graceful shutdown: everyone hears why before the sockets close.
-    preClose: async function (this: FastifyInstance) {
-      for (const p of [...registry.all()]) {
-        p.send({ type: 'bye', reason: 'shutting-down' });
-        p.close(1001, 'shutting-down');
-      }
-      for (const client of this.websocketServer.clients) client.close(1001, 'shutting-down');
-      await new Promise<void>((resolve) => this.websocketServer.close(() => resolve()));
-    },
-  });
-  app.decorate('signalingRegistry', registry);
+  // The app's own WebSocket server closes by the app's preClose, which Fastify runs before ours (parents
+  // first): a default one has closed every socket by then, so participants see the close, not the bye.
+  if (options.shared) app.addHook('preClose', async () => sayBye(registry));
 
   app.get('/v1/ws', {
     websocket: true,
@@ -131,13 +200,23 @@ export const signaling: FastifyPluginAsync<SignalingOptions> = async (app, optio
 
   const frameAncestors = checkFrameAncestors(options.frameAncestors ?? ["'self'"]);
   const viewerDir = path.join(packageRoot, 'dist', 'viewer');
-  if (options.viewer !== false && existsSync(path.join(viewerDir, 'index.html'))) {
+  if (pageRoute !== undefined && existsSync(path.join(viewerDir, 'index.html'))) {
     const page = readFileSync(path.join(viewerDir, 'index.html'));
     const script = readFileSync(path.join(viewerDir, 'viewer.js'));
     const headers = pageHeaders(page.toString('utf8'), frameAncestors);
-    app.get('/', async (request, reply) =>
-      reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').headers(headers.page(request.headers.host)).send(page),
-    );
+    const servePage = async (request: FastifyRequest, reply: FastifyReply) =>
+      reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').headers(headers.page(request.headers.host)).send(page);
+    if (pageRoute !== '') app.get(pageRoute, servePage);
+    else {
+      // At `<prefix>/` only: from `<prefix>` (no slash) the page's relative URLs would miss the prefix.
+      app.get('/', { prefixTrailingSlash: 'slash' }, servePage);
+      if (app.prefix) {
+        app.get('', { prefixTrailingSlash: 'no-slash' }, async (request, reply) => {
+          const query = request.url.indexOf('?');
+          return reply.redirect(`${app.prefix}/${query >= 0 ? request.url.slice(query) : ''}`, 308);
+        });
+      }
+    }
     app.get('/viewer.js', async (_request, reply) => reply.type('text/javascript; charset=utf-8').headers(headers.asset).send(script));
   }
 
@@ -147,6 +226,7 @@ declare module 'fastify' {
   interface FastifyInstance {
     signalingRegistry: SessionRegistry;
   }
+  interface FastifyContextConfig extends SignalingRouteConfig {}
 }
 
 export { redactUrl, redactingLoggerOptions } from './redact.js';
@@ -186,6 +266,6 @@ export async function createSignalingServer(options: StandaloneOptions): Promise
     forceCloseConnections: true,
   });
   closeUnansweredUpgrades(app);
-  await app.register(signaling, pluginOptions);
+  await app.register(signaling, { viewer: true, ...pluginOptions });
   return app;
 }
