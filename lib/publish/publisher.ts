@@ -22,6 +22,7 @@ import {
 import type { IceServer } from '../signaling/protocol/messages.js';
 import type { AudioChunk, Frame, PlayoutDelay, ReceiveAudioOptions, ReceiveVideoOptions, RTCIceServer, SendAudioOptions, SendVideoOptions, SourceOptions, WebRtcPeerOptions } from '../types.js';
 import { wholeNumber } from '../util/checks.js';
+import { checkSource } from './preflight.js';
 import { emitError, errorMessage } from '../util/emit.js';
 import { PublisherBitrate } from './bitrate.js';
 import { urlsOf, usableIceServers } from './ice.js';
@@ -135,6 +136,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     if (options.negotiationTimeoutMs !== undefined) {
       wholeNumber(options.negotiationTimeoutMs, 'publish(): negotiationTimeoutMs', { min: 1, max: 2_147_483_647, unit: 'milliseconds' });
     }
+    checkSource(options); // fail fast: a source or encoder that cannot start throws here, before connecting
     this.#options = options;
     this.#log = options.logger ?? silentLogger;
     if (!options.receive && options.adaptiveBitrate !== false) {
