@@ -1,6 +1,7 @@
 // The page the daemon serves at `/`: `/?session=NAME&token=TOKEN[&relay=1]`. A full-window video, a
-// small overlay (state + stats; 's' toggles it, 'f' toggles fullscreen) and a centred message when
-// WebRTC cannot get a picture through or the viewer gives up. `&fit=remote` asks the VM's screen to
+// small overlay (state, detail, stats; 's' toggles the stats line, 'f' toggles fullscreen) and a centred
+// message when WebRTC cannot get a picture through or the viewer gives up. Every state but `connected`
+// is always on screen, whatever 's' says: an outage is never a black picture without a word. `&fit=remote` asks the VM's screen to
 // match the window. The test build (scripts/build-viewer.mjs { test: true }) also publishes
 // window.__viewer, __viewerState, __viewerStats and the last clipboard text and resize answer from the
 // VM (__viewerClipboard / __viewerResize); the production bundle has none of them (esbuild drops each
@@ -66,12 +67,21 @@ function hideMessage(): void {
   message.hidden = true;
 }
 
+// 's' hides the stats line only. While connected with the stats hidden nothing needs saying, so the
+// overlay goes; any other state brings it back.
+let statsShown = true;
+function layoutOverlay(): void {
+  statsLine.hidden = !statsShown;
+  overlay.hidden = overlay.dataset.state === 'connected' && !statsShown;
+}
+
 function setState(state: ViewerState, detail = ''): void {
   if (__VIEWER_TEST_HOOKS__) window.__viewerState = state;
   overlay.dataset.state = state;
   stateLine.textContent = LABELS[state];
   detailLine.textContent = detail;
   if (state !== 'connected' && state !== 'negotiating') statsLine.textContent = '';
+  layoutOverlay();
 }
 
 function formatStats(s: ViewerStats): string {
@@ -91,10 +101,13 @@ function formatStats(s: ViewerStats): string {
 let input: InputCapture | undefined;
 let extras: RemoteExtras | undefined;
 
-// 's' shows/hides the overlay, 'f' toggles fullscreen (not while typing into the remote desktop).
+// 's' shows/hides the stats line, 'f' toggles fullscreen (not while typing into the remote desktop).
 document.addEventListener('keydown', (e) => {
   if (e.ctrlKey || e.metaKey || e.altKey || e.repeat || input?.active) return;
-  if (e.key === 's' || e.key === 'S') overlay.hidden = !overlay.hidden;
+  if (e.key === 's' || e.key === 'S') {
+    statsShown = !statsShown;
+    layoutOverlay();
+  }
   else if (e.key === 'f' || e.key === 'F') {
     if (document.fullscreenElement) void document.exitFullscreen().catch(() => {});
     else void document.documentElement.requestFullscreen().catch(() => {});
