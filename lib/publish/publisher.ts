@@ -306,7 +306,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     } catch (error) {
       this.#log.error({ viewer: id, err: errorMessage(error) }, 'publisher: could not create a peer for the viewer');
       this.#emitError(error instanceof Error ? error : new Error(String(error)));
-      this.client.send({ type: 'bye', to: id });
+      this.client.send({ type: 'bye', to: id, message: `the publisher could not stream: ${errorMessage(error)}`.slice(0, 512) });
       return undefined;
     }
     const timeout = this.#options.negotiationTimeoutMs ?? DEFAULT_NEGOTIATION_TIMEOUT_MS;
@@ -406,7 +406,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     this.#bitrate?.remove(viewer.id);
     this.#remote?.forget(viewer.id);
     this.#track(viewer.close());
-    if (bye) this.client.send({ type: 'bye', to: viewer.id });
+    if (bye) this.client.send({ type: 'bye', to: viewer.id, message: reason.slice(0, 512) });
     this.#log.info({ viewer: viewer.id, reason }, 'publisher: viewer removed');
     this.#notify(() => this.emit('viewer-left', viewer.id, reason));
   }

@@ -48,6 +48,9 @@ video.muted = true;
 video.autoplay = true;
 video.playsInline = true;
 
+// How the Viewer words a publisher's bye (lib/viewer/viewer.ts), followed by the publisher's reason.
+const PUBLISHER_ENDED = 'the publisher ended this connection';
+
 const LABELS: Record<ViewerState, string> = {
   connecting: 'connecting…',
   'waiting-for-publisher': 'waiting for the desktop…',
@@ -171,11 +174,16 @@ if (!session) {
     sound.hidden = true;
   });
   let fallbackShown = false;
+  // Why the publisher last ended our connection (its capture or encoder failed, …): said on every state
+  // until a connection works again, so a publisher that breaks is not taken for a firewall.
+  let publisherSaid: string | undefined;
 
   viewer.addEventListener('state', (e) => {
     const state = e.detail;
     let detail = '';
+    if (state === 'connected') publisherSaid = undefined;
     if (state === 'waiting-for-publisher' || state === 'reconnecting') detail = viewer.reason ?? '';
+    if (state !== 'connected' && publisherSaid && !detail.includes(publisherSaid)) detail = detail ? `${detail} · ${publisherSaid}` : publisherSaid;
     if (relay && (state === 'negotiating' || state === 'connected')) detail = 'relay only (TURN)';
     setState(state, detail);
     if (state === 'failed' && viewer.failureReason === EXPIRED_LINK) {
@@ -191,13 +199,15 @@ if (!session) {
 
   viewer.addEventListener('reconnect', (e) => {
     const { attempt, delayMs, reason } = e.detail;
+    if (reason.startsWith(PUBLISHER_ENDED)) publisherSaid = reason;
     detailLine.textContent = `retry ${attempt} in ${(delayMs / 1000).toFixed(1)} s: ${reason}`;
   });
 
   viewer.addEventListener('fallback', (e) => {
     fallbackShown = true;
     if (__VIEWER_TEST_HOOKS__) window.__viewerFallback = e.detail.reason;
-    showMessage('The video is not getting through', `${e.detail.reason}. Still trying…${relay ? '' : ' (If a firewall blocks UDP, try adding &relay=1 to the address.)'}`);
+    if (publisherSaid) showMessage('The desktop cannot be streamed', `${publisherSaid}. Still trying…`);
+    else showMessage('The video is not getting through', `${e.detail.reason}. Still trying…${relay ? '' : ' (If a firewall blocks UDP, try adding &relay=1 to the address.)'}`);
   });
 
   viewer.addEventListener('stats', (e) => {

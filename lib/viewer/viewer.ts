@@ -113,7 +113,7 @@ export type IncomingMessage =
   | Pick<Server<'peer-joined' | 'peer-left'>, 'type' | 'peerId' | 'role'>
   | Pick<Server<'offer' | 'answer'>, 'type' | 'from' | 'sdp'>
   | Pick<Server<'candidate'>, 'type' | 'from' | 'candidate'>
-  | (Pick<Server<'bye'>, 'type' | 'from'> & { reason?: Widened<Server<'bye'>['reason'], string> })
+  | (Pick<Server<'bye'>, 'type' | 'from' | 'message'> & { reason?: Widened<Server<'bye'>['reason'], string> })
   | (Pick<Server<'error'>, 'type' | 'message'> & { code: Widened<Server<'error'>['code'], string> });
 
 const SESSION_RE = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -179,6 +179,7 @@ export function parseServerMessage(text: string): IncomingMessage | string {
       const bye: IncomingMessage = { type: 'bye' };
       if (isString(m.from)) bye.from = m.from;
       if (isString(m.reason)) bye.reason = m.reason;
+      if (isString(m.message)) bye.message = m.message;
       return bye;
     }
     case 'error':
@@ -472,7 +473,7 @@ export class Viewer extends EventTarget {
           this.fail('token-expired', EXPIRED_LINK);
           return;
         }
-        this.restart(m.from ? `the publisher ended this connection${m.reason ? `: ${m.reason}` : ''}` : `the server said bye${m.reason ? `: ${m.reason}` : ''}`);
+        this.restart(m.from ? `the publisher ended this connection${m.message ?? m.reason ? `: ${m.message ?? m.reason}` : ''}` : `the server said bye${m.reason ? `: ${m.reason}` : ''}`);
         return;
       case 'error':
         this.onError(m.code, m.message);

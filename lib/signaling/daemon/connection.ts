@@ -149,7 +149,7 @@ export function handleConnection(socket: WebSocket, ctx: ConnectionContext, remo
     if (!participant) return fail('not-joined', 'the first message must be join');
     if (message.type === 'bye') {
       if (participant.role === 'publisher' && message.to !== undefined) {
-        registry.target(participant, message.to).send({ type: 'bye', from: participant.id });
+        registry.target(participant, message.to).send({ type: 'bye', from: participant.id, ...(message.message ? { message: message.message } : {}) });
         return;
       }
       leave();

@@ -53,7 +53,9 @@ export const Join = Type.Object(
 export const OfferIn = Type.Object({ type: Type.Literal('offer'), to: Type.Optional(Id), sdp: Sdp }, strict);
 export const AnswerIn = Type.Object({ type: Type.Literal('answer'), to: Type.Optional(Id), sdp: Sdp }, strict);
 export const CandidateIn = Type.Object({ type: Type.Literal('candidate'), to: Type.Optional(Id), candidate: CandidateInit }, strict);
-export const ByeIn = Type.Object({ type: Type.Literal('bye'), to: Type.Optional(Id) }, strict);
+/** Why a publisher ends a viewer's connection, in words the viewer page shows (e.g. its capture failed). */
+const ByeMessage = Type.String({ maxLength: 512 });
+export const ByeIn = Type.Object({ type: Type.Literal('bye'), to: Type.Optional(Id), message: Type.Optional(ByeMessage) }, strict);
 
 export const ClientMessage = Type.Union([Join, OfferIn, AnswerIn, CandidateIn, ByeIn]);
 export type ClientMessage = Static<typeof ClientMessage>;
@@ -99,7 +101,13 @@ export const CandidateOut = Type.Object({ type: Type.Literal('candidate'), from:
 export const BYE_REASONS = ['shutting-down', 'token-expired'] as const;
 export type ByeReason = (typeof BYE_REASONS)[number];
 export const ByeOut = Type.Object(
-  { type: Type.Literal('bye'), from: Type.Optional(Id), reason: Type.Optional(Type.Union([Type.Literal('shutting-down'), Type.Literal('token-expired')])) },
+  {
+    type: Type.Literal('bye'),
+    from: Type.Optional(Id),
+    reason: Type.Optional(Type.Union([Type.Literal('shutting-down'), Type.Literal('token-expired')])),
+    /** With `from`: the publisher's words for why it ended this viewer's connection. */
+    message: Type.Optional(ByeMessage),
+  },
   strict,
 );
 
