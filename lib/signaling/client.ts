@@ -181,6 +181,7 @@ const REFUSAL_BODY_BYTES = 512;
 interface Failure {
   status?: number;
   statusText?: string;
+  location?: string;
   body?: string;
   socketError?: string;
   socketMessage?: string;
@@ -207,6 +208,7 @@ function describeRefusal(url: URL, failure: Failure): { what: string; hint?: str
   if (status === 401 || status === 403) return { what, hint: 'the daemon or a proxy in front of it refuses this client: check the origin, the credentials and the URL' };
   if (status === 429) return { what, hint: 'too many connections from this address; retrying later' };
   if (status === 502 || status === 503 || status === 504) return { what, hint: 'a proxy answered for the daemon: is the daemon behind it running?' };
+  if (status >= 300 && status < 400) return { what, hint: `the server redirects${failure.location ? ` to ${failure.location.replace(/\?.*$/, '')}` : ''}; WebSockets do not follow redirects: use the final URL (wss:// behind TLS)` };
   if (status === 400 || status === 426) return { what, hint: 'the server at that URL is not the signaling daemon, or a proxy does not pass WebSockets through' };
   return { what };
 }
@@ -434,6 +436,7 @@ export class SignalingClient extends EventEmitter<SignalingClientEvents> {
   #onRefused(ws: WebSocket, failure: Failure, request: import('node:http').ClientRequest, response: import('node:http').IncomingMessage): void {
     failure.status = response.statusCode;
     failure.statusText = response.statusMessage;
+    failure.location = response.headers.location;
     const status = response.statusCode ?? 0;
     if ((status === 401 || status === 403) && ws === this.#ws && !this.#closed) {
       // Retrying cannot change the answer: a token, an origin or a proxy's credentials must.

@@ -22,9 +22,9 @@ function watch(client: SignalingClient): DisconnectInfo[] {
 
 // An HTTP server that answers every request (upgrades included) with `status` and a JSON body, as an
 // authenticating proxy in front of the daemon does.
-async function refusingServer(t: Tap.Test, status: number, error: string): Promise<string> {
+async function refusingServer(t: Tap.Test, status: number, error: string, headers: Record<string, string> = {}): Promise<string> {
   const server = http.createServer((_req, res) => {
-    res.writeHead(status, { 'content-type': 'application/json' });
+    res.writeHead(status, { 'content-type': 'application/json', ...headers });
     res.end(JSON.stringify({ error }));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -84,6 +84,17 @@ for (const status of [401, 403]) {
     t.match(error?.message, new RegExp(`HTTP ${status}`));
   });
 }
+
+t.test('a redirect (a TLS front sending ws:// to wss://): the status and where it points; retried', async (t) => {
+  const url = await refusingServer(t, 301, 'moved', { location: 'wss://controller.example/v1/ws?token=secret' });
+  const client = new SignalingClient({ url, session: 's', role: 'publisher', backoff: fast });
+  const seen = watch(client);
+  client.connect();
+  t.teardown(() => client.close());
+  await waitFor('a failed attempt', () => seen.length >= 1);
+  t.match(seen[0], { status: 301, hint: /redirects to wss:\/\/controller\.example\/v1\/ws;.*final URL/ });
+  t.notMatch(seen[0]!.hint, /secret/, "the Location's query (it may carry a token) is not repeated");
+});
 
 t.test('a second publisher on its first join: publisher-exists is final', async (t) => {
   const daemon = await startDaemon();
