@@ -455,6 +455,7 @@ export class SignalingClient extends EventEmitter<SignalingClientEvents> {
       ws.terminate();
     };
     const timer = setTimeout(done, 500);
+    timer.unref();
     response.setEncoding('utf8');
     response.on('data', (chunk: string) => {
       body += chunk;

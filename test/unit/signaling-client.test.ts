@@ -515,7 +515,7 @@ t.test('publish: a viewer offer without our codec is an error that drops only th
   const sdp = 'v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\nm=video 9 UDP/TLS/RTP/SAVPF 102\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\na=recvonly\r\na=rtcp-mux\r\na=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuvwx\r\na=fingerprint:sha-256 ' + Array(32).fill('AA').join(':') + '\r\na=setup:actpass\r\na=rtpmap:102 H264/90000\r\n';
   socket.send({ type: 'offer', from: 'v7', sdp });
   t.match((await error).message, /^viewer v7: answering the offer failed: .*no VP8 video.*it offers: H264/);
-  t.same(await socket.next('bye'), { type: 'bye', to: 'v7' }, 'the viewer is told');
+  t.match(await socket.next('bye'), { type: 'bye', to: 'v7', message: /answering the offer failed: .*no VP8 video/ }, 'the viewer is told, and why');
   t.equal(publisher.viewers, 0);
   await publisher.close();
 });
