@@ -100,18 +100,18 @@ export async function stream(argv: string[], env: NodeJS.ProcessEnv = process.en
   let publisher: Publisher;
   try {
     publisher = publish({
-    url,
-    session,
-    token,
-    source: { kind: 'x11', display },
-    video: {
-      codec: (values.codec ?? env.WEBRTCBIN_CODEC ?? defaultDesktopCodec()) as VideoCodec,
-      bitrate: number(values.bitrate ?? env.WEBRTCBIN_BITRATE, 2000),
-      fps: number(values.fps ?? env.WEBRTCBIN_FPS, 30),
-      width,
-      height,
-    },
-    ...(audio === 'pulse' || audio === 'test' ? { audio: { source: audio } } : {}),
+      url,
+      session,
+      token,
+      source: { kind: 'x11', display },
+      video: {
+        codec: (values.codec ?? env.WEBRTCBIN_CODEC ?? defaultDesktopCodec()) as VideoCodec,
+        bitrate: number(values.bitrate ?? env.WEBRTCBIN_BITRATE, 2000),
+        fps: number(values.fps ?? env.WEBRTCBIN_FPS, 30),
+        width,
+        height,
+      },
+      ...(audio === 'pulse' || audio === 'test' ? { audio: { source: audio } } : {}),
     });
   } catch (error) {
     const code = exitCodeFor(error);
