@@ -12,7 +12,7 @@ import { createSignalingServer } from '../signaling/daemon/server.js';
 import { mintToken } from '../signaling/daemon/token.js';
 import { startXvfb } from './xvfb.js';
 import type { SourceOptions, VideoCodec } from '../types.js';
-import { defaultDesktopCodec, elementsPresent } from '../native/elements.js';
+import { elementsPresent, installedVideoCodecs } from '../native/elements.js';
 import { checkSource } from '../publish/preflight.js';
 import { SECRETS, resolveSecret } from './secrets.js';
 import { exitAdvice, exitCodeFor } from './exit-codes.js';
@@ -62,7 +62,8 @@ export async function start(argv: string[]): Promise<void> {
   const port = Number(values.port ?? process.env.PORT ?? 8080);
   const host = values.host ?? process.env.HOST ?? '0.0.0.0';
   const session = values.session ?? 'demo';
-  const codec = (values.codec ?? defaultDesktopCodec()) as VideoCodec;
+  // --codec restricts what viewers are offered; without it each viewer gets the first codec both sides have.
+  const codec = values.codec as VideoCodec | undefined;
   // A fresh secret per run unless one is given (WEBRTCBIN_SECRET_FILE, WEBRTCBIN_SECRET): the printed URL
   // carries the only viewer token.
   const secret = resolveSecret(SECRETS.secret, {}).value ?? randomBytes(24).toString('base64url');
@@ -103,7 +104,7 @@ export async function start(argv: string[]): Promise<void> {
     session,
     token: mintToken({ secret, session, role: 'publisher', ttlSeconds: 7 * 24 * 3600 }),
     source,
-    video: { codec },
+    ...(codec ? { video: { codec } } : {}),
     logger: app.log,
   });
   publisher.on('viewer-connected', (id: string) => console.log(`viewer ${id} connected (${publisher.viewers} watching)`));
@@ -116,7 +117,7 @@ export async function start(argv: string[]): Promise<void> {
     ? ['127.0.0.1', ...Object.values(networkInterfaces()).flat().filter((a) => a && a.family === 'IPv4' && !a.internal).map((a) => a!.address)]
     : [host];
   const what = source.kind === 'x11' ? `X display ${source.display}` : 'a test pattern with a clock and a time code (set DISPLAY or pass --xvfb to stream a desktop)';
-  console.log(`\nnode-webrtcbin: streaming ${what} as ${codec.toUpperCase()}, session "${session}".\nOpen in a browser:`);
+  console.log(`\nnode-webrtcbin: streaming ${what} as ${codec ? codec.toUpperCase() : installedVideoCodecs().map((c) => c.toUpperCase()).join(' / ')}, session "${session}".\nOpen in a browser:`);
   for (const h of hosts) console.log(`  http://${h}:${port}/?session=${session}&token=${viewerToken}`);
   console.log('Ctrl-C stops.\n');
 

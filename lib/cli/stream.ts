@@ -25,7 +25,6 @@ import { publish, type Publisher } from '../publish/publisher.js';
 import { EXIT, exitAdvice, exitCodeFor } from './exit-codes.js';
 import { startXvfb } from './xvfb.js';
 import type { VideoCodec } from '../types.js';
-import { defaultDesktopCodec } from '../native/elements.js';
 import { SECRETS, resolveSecret, warnArgvSecret } from './secrets.js';
 
 /** Starts streaming; resolves once running (the process then lives until a signal). */
@@ -105,7 +104,8 @@ export async function stream(argv: string[], env: NodeJS.ProcessEnv = process.en
       token,
       source: { kind: 'x11', display },
       video: {
-        codec: (values.codec ?? env.WEBRTCBIN_CODEC ?? defaultDesktopCodec()) as VideoCodec,
+        // Unset: each viewer gets the first codec both sides have (the cheapest installed one first).
+        codec: (values.codec ?? env.WEBRTCBIN_CODEC) as VideoCodec | undefined,
         bitrate: number(values.bitrate ?? env.WEBRTCBIN_BITRATE, 2000),
         fps: number(values.fps ?? env.WEBRTCBIN_FPS, 30),
         width,

@@ -12,6 +12,28 @@ export interface SendPlan {
   elements: string[];
 }
 
+/**
+ * What a publisher offers, cheapest good codec first: encode cost per 720p frame with the settings
+ * below, on the 2-core CI machine (docs/benchmarks.md 2e): H.264 (x264 ultrafast) ~2 ms, VP9
+ * (cpu-used=8) 6–10 ms, VP8 19–45 ms. AV1 is not offered: libaom's av1enc ran slower than real time.
+ */
+export const CODEC_ORDER: readonly VideoCodec[] = ['h264', 'vp9', 'vp8'];
+
+/** Encoder elements per codec; a codec is offered when one of them is installed. */
+export const CODEC_ENCODERS: Record<VideoCodec, readonly string[]> = {
+  h264: ['x264enc', 'openh264enc'],
+  vp8: ['vp8enc'],
+  vp9: ['vp9enc'],
+};
+
+/**
+ * The codecs the publisher can send, in its order: every one with an installed encoder, or only
+ * `restrict` (a user-set `video.codec`) when that is given.
+ */
+export function sendableCodecs(installed: (element: string) => boolean, restrict?: VideoCodec): VideoCodec[] {
+  return CODEC_ORDER.filter((c) => (restrict === undefined || c === restrict) && CODEC_ENCODERS[c].some(installed));
+}
+
 export const PAYLOAD_TYPES: Record<VideoCodec, number> = { vp8: 96, vp9: 98, h264: 102 };
 
 /** RTP caps of each codec, without a payload type (lib/media/receive.ts uses them too). */
@@ -22,9 +44,38 @@ export const RTP_CAPS: Record<VideoCodec, string> = {
   h264: 'application/x-rtp,media=video,encoding-name=H264,clock-rate=90000,packetization-mode=(string)1',
 };
 
-// What the offer advertises for H.264: constrained baseline (any level is decoded by browsers; the
-// encoder's own level, e.g. 42c01f at 720p or 42c028 at 1080p, stays in the stream).
+// What the offer advertises for H.264 comes from the encoder's own caps (e.g. 42c01f at 720p or 42c028
+// at 1080p); the wire copy of an offer says 42e0 at h264Level's level (lib/media/sdp.ts, tidySdp).
 const H264_PROFILE = '';
+
+// H.264 levels (ITU-T H.264 Table A-1): [level_idc, max macroblocks a frame, max macroblocks a second].
+const H264_LEVELS: readonly [number, number, number][] = [
+  [0x1f, 3600, 108_000], // 3.1: 1280×720 at 30
+  [0x20, 5120, 216_000], // 3.2: 1280×720 at 60
+  [0x28, 8192, 245_760], // 4.0: 1920×1080 at 30
+  [0x2a, 8704, 522_240], // 4.2: 1920×1080 at 60
+  [0x32, 22_080, 589_824], // 5.0
+  [0x33, 36_864, 983_040], // 5.1: 3840×2160 at 30
+  [0x34, 36_864, 2_073_600], // 5.2: 3840×2160 at 60
+  [0x3c, 139_264, 4_177_920], // 6.0: 7680×4320 at 30
+  [0x3d, 139_264, 8_355_840], // 6.1
+  [0x3e, 139_264, 16_711_680], // 6.2
+];
+
+/**
+ * The H.264 level_idc a stream of this size and rate needs, never below 3.1 (`42e01f`, what Firefox and
+ * Chrome offer themselves: a lower level buys nothing and some decoders match on it).
+ */
+export function h264Level(width: number, height: number, fps: number): number {
+  const frame = Math.ceil(width / 16) * Math.ceil(height / 16);
+  const found = H264_LEVELS.find(([, perFrame, perSecond]) => frame <= perFrame && frame * fps <= perSecond);
+  return (found ?? H264_LEVELS[H264_LEVELS.length - 1]!)[0];
+}
+
+/** h264Level for send options (their defaults: 1280×720 at 30). */
+export function h264LevelFor(video: SendVideoOptions = {}): number {
+  return h264Level(video.width ?? 1280, video.height ?? 720, video.fps ?? 30);
+}
 
 function rtpCaps(codec: VideoCodec): string {
   return `${RTP_CAPS[codec]},payload=${PAYLOAD_TYPES[codec]}`;

@@ -1,6 +1,8 @@
 // The runtime element check: which GStreamer elements the registry has, asked before a pipeline is
 // built so a missing one is a MissingPluginError naming its package (`webrtcbin doctor`'s full report
 // is lib/cli/doctor.ts).
+import { CODEC_ENCODERS, sendableCodecs } from '../media/send.js';
+import type { VideoCodec } from '../types.js';
 import { loadBinding } from './binding.js';
 
 /** Which of `names` the GStreamer registry has. */
@@ -16,4 +18,13 @@ export function elementsPresent(names: string[]): Map<string, boolean> {
  */
 export function defaultDesktopCodec(): 'h264' | 'vp8' {
   return elementsPresent(['x264enc']).get('x264enc') ? 'h264' : 'vp8';
+}
+
+/**
+ * The video codecs this machine can encode, cheapest first (lib/media/send.ts, CODEC_ORDER), or only `restrict`
+ * (a user-set `video.codec`) when it is installed: what a publisher offers its viewers.
+ */
+export function installedVideoCodecs(restrict?: VideoCodec): VideoCodec[] {
+  const present = elementsPresent(Object.values(CODEC_ENCODERS).flat());
+  return sendableCodecs((name) => present.get(name) === true, restrict);
 }

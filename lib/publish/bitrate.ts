@@ -1,6 +1,7 @@
 // lib/publish/: publish() and receive(), a peer per viewer negotiated through the signaling daemon.
 // publish()'s adaptive bitrate: one AdaptiveBitrate per sending viewer. With a shared encoder the
-// encoder gets the lowest of the viewers' targets, floored (BitrateGroup); with an encoder per viewer
+// encoder gets the lowest of its viewers' targets, floored (a BitrateGroup per shared encoder: one per
+// codec in use); with an encoder per viewer
 // each viewer's controller drives its own encoder. Every change is logged at info level.
 import { AdaptiveBitrate, BitrateGroup, type BitrateChange } from '../encoder/adaptive-bitrate.js';
 import type { WebRtcPeer } from '../peer/peer.js';
@@ -23,7 +24,9 @@ export interface PublisherBitrateOptions {
 export class PublisherBitrate {
   readonly #options: PublisherBitrateOptions;
   readonly #controllers = new Map<string, AdaptiveBitrate>();
-  #group: BitrateGroup | undefined;
+  // One group per shared encoder (one per codec in use), and which group each viewer is in.
+  readonly #groups = new Map<Streamer, BitrateGroup>();
+  readonly #groupOf = new Map<string, BitrateGroup>();
 
   constructor(options: PublisherBitrateOptions) {
     this.#options = options;
@@ -40,21 +43,28 @@ export class PublisherBitrate {
       sentKbps: change.sentKbps === undefined ? undefined : Math.round(change.sentKbps),
     });
     let apply: (kbps: number) => void;
+    let group: BitrateGroup | undefined;
     if (streamer) {
-      const group = (this.#group ??= new BitrateGroup({
-        floor: Math.min(this.#options.floor ?? 300, max),
-        max,
-        apply: (kbps) => {
-          try {
-            const now = streamer.setBitrate(kbps);
-            log.info({ kbps: now }, 'publisher: shared encoder bitrate changed');
-            this.#options.onChange?.(now, undefined);
-          } catch (error) {
-            log.warn({ err: errorMessage(error) }, 'publisher: could not set the encoder bitrate');
-          }
-        },
-      }));
-      apply = (kbps) => group.set(id, kbps);
+      group = this.#groups.get(streamer);
+      if (!group) {
+        group = new BitrateGroup({
+          floor: Math.min(this.#options.floor ?? 300, max),
+          max,
+          apply: (kbps) => {
+            try {
+              const now = streamer.setBitrate(kbps);
+              log.info({ kbps: now, codec: streamer.codec }, 'publisher: shared encoder bitrate changed');
+              this.#options.onChange?.(now, undefined);
+            } catch (error) {
+              log.warn({ err: errorMessage(error) }, 'publisher: could not set the encoder bitrate');
+            }
+          },
+        });
+        this.#groups.set(streamer, group);
+      }
+      const joined = group;
+      this.#groupOf.set(id, joined);
+      apply = (kbps) => joined.set(id, kbps);
     } else {
       apply = (kbps) => {
         try {
@@ -68,7 +78,7 @@ export class PublisherBitrate {
     const controller = new AdaptiveBitrate({
       min,
       max,
-      start: streamer ? (this.#group?.target ?? max) : max,
+      start: group?.target ?? max,
       getStats: () => peer.getStats(),
       apply,
       onChange: (change) => log.info(describe(change), 'publisher: viewer bitrate target changed'),
@@ -81,7 +91,13 @@ export class PublisherBitrate {
     if (!controller) return;
     controller.stop();
     this.#controllers.delete(id);
-    this.#group?.delete(id);
+    this.#groupOf.get(id)?.delete(id);
+    this.#groupOf.delete(id);
+  }
+
+  /** A shared encoder was closed (its last viewer left): its group goes with it. */
+  forget(streamer: Streamer): void {
+    this.#groups.delete(streamer);
   }
 
   close(): void {

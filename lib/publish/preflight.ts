@@ -22,7 +22,7 @@ export interface PreflightOptions {
  */
 export function checkSource(options: PreflightOptions): void {
   if (options.receive || !options.source) return;
-  const streamer = new Streamer({ source: options.source, video: { codec: defaultDesktopCodec(), ...options.video } });
+  const streamer = new Streamer({ source: options.source, video: { ...options.video, codec: options.video?.codec ?? defaultDesktopCodec() } });
   // A bus error after the start (the pipeline is already closing) is no longer anyone's concern.
   streamer.on('error', () => {});
   // The teardown runs on a thread of its own; nothing waits for it.

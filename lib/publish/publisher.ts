@@ -1,14 +1,17 @@
 // publish(): what a VM agent calls to stream to every viewer of a session. The Publisher joins the
 // signaling daemon as the publisher and keeps one ViewerSession (a WebRtcPeer and its negotiation) per
 // viewer: it offers to viewers that wait, answers viewers that offer (WHEP) and tears a viewer down
-// when either side ends. Beside it in lib/publish/: viewer-session.ts (one viewer), remote-control.ts
+// when either side ends. Each viewer gets a codec both sides have (codecs.ts: ours cheapest first
+// against the viewer's `join.codecs` or its offer) from the shared encoder of that codec, started with
+// its first viewer and closed with its last. Beside it in lib/publish/: viewer-session.ts (one viewer), remote-control.ts
 // (input, clipboard and resize from the controlling viewer), ice.ts (the daemon's ICE servers and the
 // candidates' wire shape), bitrate.ts (adaptive bitrate). Errors are logged and emitted, never thrown
 // from an event handler.
 import { EventEmitter } from 'node:events';
 import { InvalidArgumentError, XDisplayLostError } from '../errors.js';
-import { defaultDesktopCodec } from '../native/elements.js';
-import { planSendAudio } from '../media/send.js';
+import { installedVideoCodecs } from '../native/elements.js';
+import { h264LevelFor, planSendAudio } from '../media/send.js';
+import { tidySdp } from '../media/sdp.js';
 import { checkPlayoutDelay } from '../media/playout-delay.js';
 import { WebRtcPeer } from '../peer/peer.js';
 import { Streamer } from '../encoder/streamer.js';
@@ -20,11 +23,12 @@ import {
   type SignalingError,
 } from '../signaling/client.js';
 import type { IceServer } from '../signaling/protocol/messages.js';
-import type { AudioChunk, Frame, PlayoutDelay, ReceiveAudioOptions, ReceiveVideoOptions, RTCIceServer, SendAudioOptions, SendVideoOptions, SourceOptions, WebRtcPeerOptions } from '../types.js';
+import type { AudioChunk, Frame, PlayoutDelay, ReceiveAudioOptions, ReceiveVideoOptions, RTCIceServer, SendAudioOptions, SendVideoOptions, SourceOptions, VideoCodec, WebRtcPeerOptions } from '../types.js';
 import { wholeNumber } from '../util/checks.js';
 import { checkSource } from './preflight.js';
 import { emitError, errorMessage } from '../util/emit.js';
 import { PublisherBitrate } from './bitrate.js';
+import { chooseForOffer, chooseForViewer, codecName, noCommonCodecMessage, normalizeCodecNames, offerCodecNames } from './codecs.js';
 import { urlsOf, usableIceServers } from './ice.js';
 import { RemoteControl } from './remote-control.js';
 import { ViewerSession, type ViewerHost } from './viewer-session.js';
@@ -116,7 +120,9 @@ export class Publisher extends EventEmitter<PublisherEvents> {
   // Peers still tearing down; close() waits for them.
   readonly #peerCloses = new Set<Promise<void>>();
   #daemonIceServers: IceServer[] = [];
-  #streamer: Streamer | undefined;
+  /** The shared encoder of each codec in use: created with its first viewer, closed with its last. */
+  readonly #streamers = new Map<VideoCodec, Streamer>();
+  #sendCodecs: VideoCodec[] | undefined;
   /** Input from viewers; only when the publisher takes it. */
   readonly #remote: RemoteControl | undefined;
   #controlAllowed = new Set<string>();
@@ -167,6 +173,8 @@ export class Publisher extends EventEmitter<PublisherEvents> {
       isCurrent: (viewer) => this.#isCurrent(viewer),
       fail: (viewer, what, error) => this.#fail(viewer, what, error),
       drop: (viewer, reason, bye) => this.#drop(viewer, reason, bye),
+      rejected: (viewer) => this.#rejected(viewer),
+      tidy: (sdp, type) => tidySdp(sdp, type === 'offer' ? { h264Level: h264LevelFor(this.#options.video) } : {}),
     };
     const client = this.client;
     client.on('joined', this.#guard('joined', (m) => {
@@ -186,7 +194,14 @@ export class Publisher extends EventEmitter<PublisherEvents> {
         this.#log.debug({ viewer: m.peerId }, 'publisher: viewer will offer');
         return;
       }
-      const viewer = this.#createViewer(m.peerId);
+      // The first of our codecs the viewer decodes; a viewer that does not say gets our first.
+      let codec: VideoCodec | undefined;
+      if (!this.#options.receive) {
+        const ours = this.#codecs();
+        codec = m.codecs ? chooseForViewer(ours, m.codecs) : ours[0];
+        if (!codec) return this.#noCommonCodec(m.peerId, normalizeCodecNames(m.codecs ?? []));
+      }
+      const viewer = this.#createViewer(m.peerId, codec);
       if (viewer) {
         this.#remote?.openInputChannel(viewer); // part of the offer, so created before it
         viewer.offer();
@@ -200,7 +215,15 @@ export class Publisher extends EventEmitter<PublisherEvents> {
         this.#drop(viewer, 'replaced by its new offer', false);
         viewer = undefined;
       }
-      viewer ??= this.#createViewer(m.from);
+      if (!viewer) {
+        // A browser's own offer: its first video codec we can encode.
+        let codec: VideoCodec | undefined;
+        if (!this.#options.receive) {
+          codec = chooseForOffer(this.#codecs(), m.sdp);
+          if (!codec) return this.#noCommonCodec(m.from, offerCodecNames(m.sdp));
+        }
+        viewer = this.#createViewer(m.from, codec);
+      }
       if (viewer) viewer.answer(m.sdp);
     }));
     client.on('answer', this.#guard('answer', (m) => {
@@ -245,14 +268,40 @@ export class Publisher extends EventEmitter<PublisherEvents> {
    * viewer the lowest of theirs (undefined before the first viewer).
    */
   get videoBitrate(): number | undefined {
-    if (this.#streamer) return this.#streamer.bitrate;
-    const rates = [...this.#viewers.values()].map((v) => v.peer.bitrate).filter((r): r is number => r !== undefined);
+    const rates = this.#streamers.size
+      ? [...this.#streamers.values()].map((s) => s.bitrate)
+      : [...this.#viewers.values()].map((v) => v.peer.bitrate).filter((r): r is number => r !== undefined);
     return rates.length ? Math.min(...rates) : undefined;
   }
 
-  /** The shared encoder's counters (undefined until the first viewer). */
+  /** The shared encoders' counters, summed over the codecs in use (undefined while none runs). */
   get encoderStats(): { framesEncoded: number; subscribers: number; framesUnchanged: number } | undefined {
-    return this.#streamer?.stats;
+    if (this.#streamers.size === 0) return undefined;
+    const sum = { framesEncoded: 0, subscribers: 0, framesUnchanged: 0 };
+    for (const s of this.#streamers.values()) {
+      const stats = s.stats;
+      sum.framesEncoded += stats.framesEncoded;
+      sum.subscribers += stats.subscribers;
+      sum.framesUnchanged += stats.framesUnchanged;
+    }
+    return sum;
+  }
+
+  /** The shared encoder of each codec in use, and how many viewers it feeds (its peers, connected or not). */
+  get encoders(): Map<VideoCodec, { viewers: number; stats: { framesEncoded: number; subscribers: number; framesUnchanged: number } }> {
+    const out = new Map<VideoCodec, { viewers: number; stats: { framesEncoded: number; subscribers: number; framesUnchanged: number } }>();
+    for (const [codec, streamer] of this.#streamers) {
+      const viewers = [...this.#viewers.values()].filter((v) => v.codec === codec).length;
+      out.set(codec, { viewers, stats: streamer.stats });
+    }
+    return out;
+  }
+
+  /** The video codec each viewer receives (by viewer id). */
+  get viewerCodecs(): Map<string, VideoCodec> {
+    const out = new Map<string, VideoCodec>();
+    for (const v of this.#viewers.values()) if (v.codec) out.set(v.id, v.codec);
+    return out;
   }
 
   /** Closes every viewer's peer and leaves the session. Idempotent; afterwards nothing keeps the process alive. */
@@ -261,7 +310,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     for (const viewer of [...this.#viewers.values()]) this.#drop(viewer, 'publisher closed', false);
     this.#bitrate?.close();
     this.#closing = Promise.allSettled([this.client.close(), ...this.#peerCloses])
-      .then(() => this.#streamer?.close())
+      .then(() => Promise.allSettled([...this.#streamers.values()].map((s) => s.close())))
       .then(() => this.#remote?.close());
     return this.#closing;
   }
@@ -299,26 +348,60 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     return !this.#closing && this.#viewers.get(viewer.id) === viewer;
   }
 
-  #createViewer(id: string): ViewerSession | undefined {
+  // The codecs we send, cheapest first: the installed encoders', or only the one video.codec names
+  // (not installed: its Streamer's MissingPluginError says which package).
+  #codecs(): VideoCodec[] {
+    if (!this.#sendCodecs) {
+      const chosen = this.#options.video?.codec;
+      const installed = chosen ? [chosen] : installedVideoCodecs();
+      this.#sendCodecs = installed.length ? installed : ['vp8'];
+    }
+    return this.#sendCodecs;
+  }
+
+  // No codec in common: the viewer hears why (and stops retrying); a warning here, not an error (the
+  // viewer's browser is what lacks a decoder, nothing is wrong with the publisher).
+  #noCommonCodec(id: string, viewerCodecs: string[], message?: string): void {
+    const publisherCodecs = this.#codecs().map(codecName);
+    const text = (message ?? noCommonCodecMessage(publisherCodecs, viewerCodecs)).slice(0, 1024);
+    this.#log.warn({ viewer: id, publisherCodecs, viewerCodecs }, `publisher: ${text}`);
+    this.client.send({ type: 'bye', to: id, reason: 'no-common-codec', codecs: { publisher: publisherCodecs, viewer: viewerCodecs.slice(0, 32) }, message: text });
+  }
+
+  // The viewer's answer refused our video m-line: it cannot decode the codec we offered (a viewer that
+  // did not list its codecs in join, which got our first one).
+  #rejected(viewer: ViewerSession): void {
+    const offered = viewer.codec ? codecName(viewer.codec) : 'our video';
+    this.#drop(viewer, `the viewer rejected ${offered}`, false);
+    const publisherCodecs = this.#codecs().map(codecName);
+    this.#noCommonCodec(
+      viewer.id,
+      [],
+      `the viewer cannot decode ${offered} (its answer rejected the video) and did not list the codecs it decodes; ` +
+        `the publisher encodes ${publisherCodecs.join(', ')}: a viewer that sends join.codecs gets one of those it decodes`,
+    );
+  }
+
+  #createViewer(id: string, codec: VideoCodec | undefined): ViewerSession | undefined {
     let peer: WebRtcPeer;
     try {
-      peer = this.#createPeer();
+      peer = this.#createPeer(codec);
     } catch (error) {
       this.#log.error({ viewer: id, err: errorMessage(error) }, 'publisher: could not create a peer for the viewer');
       this.#emitError(error instanceof Error ? error : new Error(String(error)));
-      this.client.send({ type: 'bye', to: id, message: `the publisher could not stream: ${errorMessage(error)}`.slice(0, 512) });
+      this.client.send({ type: 'bye', to: id, message: `the publisher could not stream: ${errorMessage(error)}`.slice(0, 1024) });
       return undefined;
     }
     const timeout = this.#options.negotiationTimeoutMs ?? DEFAULT_NEGOTIATION_TIMEOUT_MS;
-    const viewer = new ViewerSession(id, peer, this.#controlAllowed.has(id), this.#host, timeout);
+    const viewer = new ViewerSession(id, peer, this.#controlAllowed.has(id), this.#host, timeout, codec);
     this.#viewers.set(id, viewer);
-    this.#log.debug({ viewer: id }, 'publisher: peer created');
+    this.#log.debug({ viewer: id, codec }, 'publisher: peer created');
     peer.on('connectionstatechange', (state) => {
       if (!this.#isCurrent(viewer)) return;
       this.#log.debug({ viewer: id, state }, 'publisher: connection state');
       if (state === 'connected' && viewer.markConnected()) {
         this.#log.info({ viewer: id }, 'publisher: viewer connected');
-        this.#bitrate?.add(id, peer, this.#options.shareEncoder !== false ? this.#streamer : undefined);
+        this.#bitrate?.add(id, peer, this.#options.shareEncoder !== false && codec ? this.#streamers.get(codec) : undefined);
         this.#notify(() => this.emit('viewer-connected', id));
       } else if (state === 'failed' || state === 'closed') {
         this.#log.warn({ viewer: id, state }, 'publisher: viewer connection ended');
@@ -339,12 +422,13 @@ export class Publisher extends EventEmitter<PublisherEvents> {
   }
 
   // A viewer's peer: fed by the shared encoder, or with an encoder (or a receiver) of its own.
-  #createPeer(): WebRtcPeer {
+  #createPeer(codec: VideoCodec | undefined): WebRtcPeer {
     const iceServers = [...this.#daemonIceServers, ...(this.#options.iceServers ?? [])];
     const sending = { ...this.#playoutDelay(), ...(this.#options.audio ? { audio: this.#options.audio } : {}) };
+    const send = codec ?? this.#codecs()[0]!;
     if (!this.#options.receive && this.#options.shareEncoder !== false) {
-      // One video encoder for everyone; audio (cheap: ~1% of a core) is encoded per viewer.
-      return this.#sharedStreamer().createPeer({ ...this.#options.peerOptions, iceServers, ...sending });
+      // One video encoder per codec for everyone; audio (cheap: ~1% of a core) is encoded per viewer.
+      return this.#sharedStreamer(send).createPeer({ ...this.#options.peerOptions, iceServers, ...sending });
     }
     return new WebRtcPeer({
       ...this.#options.peerOptions,
@@ -353,29 +437,33 @@ export class Publisher extends EventEmitter<PublisherEvents> {
             video: { ...this.#options.receive, receive: true as const },
             ...(this.#options.receiveAudio ? { audio: { ...this.#options.receiveAudio, receive: true as const } } : {}),
           }
-        : { source: this.#options.source, video: this.#videoOptions(), ...sending }),
+        : { source: this.#options.source, video: this.#videoOptions(send), ...sending }),
       iceServers,
     });
   }
 
-  // Created with the first viewer; its errors are the publisher's.
-  #sharedStreamer(): Streamer {
-    if (!this.#streamer) {
-      const streamer = new Streamer({ source: this.#options.source!, video: this.#videoOptions() });
-      this.#streamer = streamer;
-      streamer.on('error', (error) => {
-        if (error instanceof XDisplayLostError && this.#streamer === streamer && !this.#closing) {
+  // Created with the codec's first viewer, closed with its last (#drop); its errors are the publisher's.
+  #sharedStreamer(codec: VideoCodec): Streamer {
+    let streamer = this.#streamers.get(codec);
+    if (!streamer) {
+      const created = new Streamer({ source: this.#options.source!, video: this.#videoOptions(codec) });
+      streamer = created;
+      this.#streamers.set(codec, created);
+      this.#log.info({ codec }, 'publisher: shared encoder started');
+      created.on('error', (error) => {
+        if (error instanceof XDisplayLostError && this.#streamers.get(codec) === created && !this.#closing) {
           // The capture is dead for good: its viewers are let go, and a viewer joining later gets a
           // fresh capture (which fails with a clear error while the display is still gone).
-          this.#streamer = undefined;
-          for (const viewer of [...this.#viewers.values()]) this.#drop(viewer, 'the captured X display was lost', true);
-          this.#track(streamer.close().catch(() => {}));
+          this.#streamers.delete(codec);
+          this.#bitrate?.forget(created);
+          for (const viewer of [...this.#viewers.values()]) if (viewer.codec === codec) this.#drop(viewer, 'the captured X display was lost', true);
+          this.#track(created.close().catch(() => {}));
         }
         this.#emitError(error);
       });
-      streamer.on('warning', (warning) => this.#log.warn({ err: warning.message }, 'publisher: encoder warning'));
+      created.on('warning', (warning) => this.#log.warn({ codec, err: warning.message }, 'publisher: encoder warning'));
     }
-    return this.#streamer;
+    return streamer;
   }
 
   #playoutDelay(): { playoutDelay?: PlayoutDelay } {
@@ -385,8 +473,8 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     return this.#options.audio ? {} : { playoutDelay: { minMs: 0, maxMs: 0 } };
   }
 
-  #videoOptions(): SendVideoOptions {
-    const video = { codec: defaultDesktopCodec(), ...this.#options.video };
+  #videoOptions(codec: VideoCodec): SendVideoOptions {
+    const video = { ...this.#options.video, codec };
     if (!this.#options.resize || !this.#remote) return video;
     return { scale: 'fit', width: 3840, height: 2160, ...video };
   }
@@ -405,8 +493,17 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     this.#viewers.delete(viewer.id);
     this.#bitrate?.remove(viewer.id);
     this.#remote?.forget(viewer.id);
-    this.#track(viewer.close());
-    if (bye) this.client.send({ type: 'bye', to: viewer.id, message: reason.slice(0, 512) });
+    const closing = viewer.close();
+    this.#track(closing);
+    // The codec's last viewer: its shared encoder stops once that peer has closed.
+    const streamer = viewer.codec ? this.#streamers.get(viewer.codec) : undefined;
+    if (streamer && ![...this.#viewers.values()].some((v) => v.codec === viewer.codec)) {
+      this.#streamers.delete(viewer.codec!);
+      this.#bitrate?.forget(streamer);
+      this.#log.info({ codec: viewer.codec }, 'publisher: shared encoder closed with its last viewer');
+      this.#track(closing.then(() => streamer.close()).catch(() => {}));
+    }
+    if (bye) this.client.send({ type: 'bye', to: viewer.id, message: reason.slice(0, 1024) });
     this.#log.info({ viewer: viewer.id, reason }, 'publisher: viewer removed');
     this.#notify(() => this.emit('viewer-left', viewer.id, reason));
   }

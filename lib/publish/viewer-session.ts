@@ -6,7 +6,9 @@ import type { WebRtcPeer } from '../peer/peer.js';
 import type { DataChannel } from '../peer/data-channel.js';
 import type { Logger, SignalingClient } from '../signaling/client.js';
 import type { CandidateInit } from '../signaling/protocol/messages.js';
+import type { VideoCodec } from '../types.js';
 import { errorMessage } from '../util/emit.js';
+import { videoRejected } from './codecs.js';
 import { toWire } from './ice.js';
 
 /** What a viewer's session needs of its publisher. */
@@ -19,6 +21,10 @@ export interface ViewerHost {
   fail(viewer: ViewerSession, what: string, error: unknown): void;
   /** Closes and forgets the viewer; `bye` tells it so through the daemon. */
   drop(viewer: ViewerSession, reason: string, bye: boolean): void;
+  /** The viewer's answer refused our video: it cannot decode the codec we offered. */
+  rejected(viewer: ViewerSession): void;
+  /** The description as it goes on the wire (lib/media/sdp.ts, tidySdp). */
+  tidy(sdp: string, type: 'offer' | 'answer'): string;
 }
 
 export class ViewerSession {
@@ -26,6 +32,8 @@ export class ViewerSession {
   readonly peer: WebRtcPeer;
   /** The viewer's token lets it send input. */
   readonly control: boolean;
+  /** The video codec it receives (undefined for a receiving publisher). */
+  readonly codec: VideoCodec | undefined;
   /** Its input channel, for the agent's answers (clipboard text, resize results). */
   input?: DataChannel;
   readonly #host: ViewerHost;
@@ -39,10 +47,11 @@ export class ViewerSession {
   /** Closes the peer unless it is connected in time. */
   readonly #deadline: NodeJS.Timeout;
 
-  constructor(id: string, peer: WebRtcPeer, control: boolean, host: ViewerHost, timeoutMs: number) {
+  constructor(id: string, peer: WebRtcPeer, control: boolean, host: ViewerHost, timeoutMs: number, codec?: VideoCodec) {
     this.id = id;
     this.peer = peer;
     this.control = control;
+    this.codec = codec;
     this.#host = host;
     this.#deadline = setTimeout(() => {
       if (!host.isCurrent(this) || this.#connected) return;
@@ -93,7 +102,12 @@ export class ViewerSession {
 
   /** The viewer's answer to our offer. */
   applyAnswer(sdp: string): void {
-    this.#enqueue('applying the answer', () => this.peer.setRemoteDescription({ type: 'answer', sdp }));
+    this.#enqueue('applying the answer', async () => {
+      // webrtcbin 1.22 fails on a rejected m-line ("media 0 is missing or contains an empty
+      // 'ice-ufrag'"): a viewer that cannot decode our codec is told so instead.
+      if (this.codec && videoRejected(sdp)) return this.#host.rejected(this);
+      await this.peer.setRemoteDescription({ type: 'answer', sdp });
+    });
   }
 
   addRemoteCandidate(candidate: CandidateInit): void {
@@ -127,7 +141,7 @@ export class ViewerSession {
 
   #sendDescription(type: 'offer' | 'answer', sdp: string): void {
     // send() returns false only while disconnected; 'disconnected' drops this viewer anyway.
-    const sent = this.#host.client.send({ type, to: this.id, sdp });
+    const sent = this.#host.client.send({ type, to: this.id, sdp: this.#host.tidy(sdp, type) });
     this.#host.log.debug({ viewer: this.id, type, sdpBytes: sdp.length, sent }, 'publisher: description sent');
     this.#described = true;
     for (const candidate of this.#pending.splice(0)) this.#sendCandidate(candidate);

@@ -113,10 +113,31 @@ export type IncomingMessage =
   | Pick<Server<'peer-joined' | 'peer-left'>, 'type' | 'peerId' | 'role'>
   | Pick<Server<'offer' | 'answer'>, 'type' | 'from' | 'sdp'>
   | Pick<Server<'candidate'>, 'type' | 'from' | 'candidate'>
-  | (Pick<Server<'bye'>, 'type' | 'from' | 'message'> & { reason?: Widened<Server<'bye'>['reason'], string> })
+  | (Pick<Server<'bye'>, 'type' | 'from' | 'codecs' | 'message'> & { reason?: Widened<Server<'bye'>['reason'], string> })
   | (Pick<Server<'error'>, 'type' | 'message'> & { code: Widened<Server<'error'>['code'], string> });
 
 const SESSION_RE = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/** The video codecs this browser decodes, its preference first (`VP8`, `H264`…), for `join.codecs`. */
+export function decodableVideoCodecs(): string[] | undefined {
+  const caps = typeof RTCRtpReceiver !== 'undefined' && typeof RTCRtpReceiver.getCapabilities === 'function' ? RTCRtpReceiver.getCapabilities('video') : null;
+  if (!caps) return undefined;
+  const names = new Set<string>();
+  for (const codec of caps.codecs) {
+    const name = codec.mimeType.replace(/^video\//i, '').toUpperCase();
+    if (!['RTX', 'RED', 'ULPFEC', 'FLEXFEC-03'].includes(name) && name.length <= 64) names.add(name);
+  }
+  return [...names].slice(0, 32);
+}
+
+/** What the page says when the publisher and this browser share no video codec. */
+export function noCommonCodecText(codecs: { publisher: string[]; viewer: string[] } | undefined, message: string | undefined): string {
+  const theirs = codecs?.publisher.length ? codecs.publisher.join(', ') : undefined;
+  const ours = codecs?.viewer.length ? codecs.viewer : decodableVideoCodecs();
+  if (!theirs) return `This browser cannot decode the video the desktop sends${message ? ` (${message})` : ''}.`;
+  return `This browser cannot decode the desktop's video: it is sent as ${theirs}, and this browser decodes ${ours?.length ? ours.join(', ') : 'none of those'}. Open the link in a browser that decodes ${theirs}.`;
+}
+
 /** What a viewer whose token ran out is told (error code 'token-expired', fatal). */
 export const EXPIRED_LINK = 'This link has expired. Ask for a new link to keep watching.';
 const STABLE_JOIN_MS = 30_000; // joined this long before a drop: the next retry starts from initialMs again
@@ -180,6 +201,9 @@ export function parseServerMessage(text: string): IncomingMessage | string {
       if (isString(m.from)) bye.from = m.from;
       if (isString(m.reason)) bye.reason = m.reason;
       if (isString(m.message)) bye.message = m.message;
+      const codecs = m.codecs as { publisher?: unknown; viewer?: unknown } | undefined;
+      const names = (v: unknown) => (Array.isArray(v) ? v.filter(isString) : []);
+      if (isObject(codecs)) bye.codecs = { publisher: names(codecs.publisher), viewer: names(codecs.viewer) };
       return bye;
     }
     case 'error':
@@ -336,6 +360,9 @@ export class Viewer extends EventTarget {
       if (this.ws !== ws) return;
       const join: ClientMessage = { type: 'join', v: 1, session: this.options.session, role: 'viewer' };
       if (this.options.token) join.token = this.options.token;
+      // What this browser decodes: the publisher picks the first of its codecs found here.
+      const codecs = decodableVideoCodecs();
+      if (codecs) join.codecs = codecs;
       this.send(join);
     };
     ws.onmessage = (event: MessageEvent) => {
@@ -468,6 +495,11 @@ export class Viewer extends EventTarget {
         this.onCandidate(m.from, m.candidate);
         return;
       case 'bye':
+        // No codec in common: retrying cannot help (and the network is not to blame).
+        if (m.from !== undefined && m.reason === 'no-common-codec') {
+          this.fail('no-common-codec', noCommonCodecText(m.codecs, m.message));
+          return;
+        }
         // The link's token ran out: joining again with it is refused, so ask for a new link instead.
         if (m.from === undefined && m.reason === 'token-expired') {
           this.fail('token-expired', EXPIRED_LINK);

@@ -504,19 +504,26 @@ for (const viewerOffers of [false, true]) {
   });
 }
 
-t.test('publish: a viewer offer without our codec is an error that drops only that viewer', async (t) => {
+t.test('publish: a viewer offer without our codec is refused with no-common-codec (a warning, not an error)', async (t) => {
   const daemon = await setup(t);
-  const publisher = publish({ url: daemon.url, session: 'vm3', source: { kind: 'test' }, video: { codec: 'vp8', width: 160, height: 120 } });
+  const warnings: string[] = [];
+  const noop = () => {};
+  const logger = { debug: noop, info: noop, error: noop, warn: (_o: object, msg?: string) => void warnings.push(msg ?? '') };
+  const publisher = publish({ url: daemon.url, session: 'vm3', source: { kind: 'test' }, video: { codec: 'vp8', width: 160, height: 120 }, logger });
   t.teardown(() => publisher.close());
+  const errors: Error[] = [];
+  publisher.on('error', (e) => errors.push(e));
   const socket = await daemon.socket(0);
   await socket.next('join');
   socket.joined({ session: 'vm3' });
-  const error = once<Error>(publisher, 'error', 15_000);
   const sdp = 'v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\nm=video 9 UDP/TLS/RTP/SAVPF 102\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\na=recvonly\r\na=rtcp-mux\r\na=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuvwx\r\na=fingerprint:sha-256 ' + Array(32).fill('AA').join(':') + '\r\na=setup:actpass\r\na=rtpmap:102 H264/90000\r\n';
   socket.send({ type: 'offer', from: 'v7', sdp });
-  t.match((await error).message, /^viewer v7: answering the offer failed: .*no VP8 video.*it offers: H264/);
-  t.match(await socket.next('bye'), { type: 'bye', to: 'v7', message: /answering the offer failed: .*no VP8 video/ }, 'the viewer is told, and why');
-  t.equal(publisher.viewers, 0);
+  const bye = await socket.next('bye');
+  t.match(bye, { type: 'bye', to: 'v7', reason: 'no-common-codec', codecs: { publisher: ['VP8'], viewer: ['H264'] } }, 'the viewer is told why, with both sides\' codecs (video.codec restricts ours to VP8)');
+  t.match(bye.message, /the publisher encodes VP8, the viewer decodes H264/);
+  t.equal(publisher.viewers, 0, 'no peer was built for it');
+  t.same(errors, [], 'not an error of the publisher');
+  t.equal(warnings.filter((w) => /no video codec in common/.test(w)).length, 1, 'one warning');
   await publisher.close();
 });
 

@@ -144,12 +144,14 @@ export function handleConnection(socket: WebSocket, ctx: ConnectionContext, remo
   function handle(message: ClientMessage): void {
     if (message.type === 'join') {
       if (participant) return fail('already-joined', `already joined as ${participant.id}`);
-      return join(message.session, message.role, message.token, message.offers === true);
+      return join(message.session, message.role, message.token, message.offers === true, message.codecs);
     }
     if (!participant) return fail('not-joined', 'the first message must be join');
     if (message.type === 'bye') {
       if (participant.role === 'publisher' && message.to !== undefined) {
-        registry.target(participant, message.to).send({ type: 'bye', from: participant.id, ...(message.message ? { message: message.message } : {}) });
+        // A reason (no-common-codec) and what it names go to the viewer as they came.
+        const { reason, codecs, message: text } = message;
+        registry.target(participant, message.to).send({ type: 'bye', from: participant.id, ...(reason ? { reason } : {}), ...(codecs ? { codecs } : {}), ...(text ? { message: text } : {}) });
         return;
       }
       leave();
@@ -162,7 +164,7 @@ export function handleConnection(socket: WebSocket, ctx: ConnectionContext, remo
     else target.send({ type: message.type, from, sdp: message.sdp });
   }
 
-  function join(session: string, role: Role, token: string | undefined, offers: boolean): void {
+  function join(session: string, role: Role, token: string | undefined, offers: boolean, codecs: string[] | undefined): void {
     // Insecure (local development) mode lets every viewer control; otherwise the token says.
     let control = ctx.secret === undefined;
     let expires: number | undefined;
@@ -190,6 +192,7 @@ export function handleConnection(socket: WebSocket, ctx: ConnectionContext, remo
       role,
       session,
       offers,
+      ...(role === 'viewer' && codecs ? { codecs } : {}),
       control: role === 'viewer' && control,
       send,
       close: (code, reason) => socket.close(code, reason),

@@ -10,6 +10,8 @@ export interface Participant {
   readonly session: string;
   /** The viewer sends the offer itself (WHEP). */
   readonly offers: boolean;
+  /** A viewer: the video codecs it decodes (`join.codecs`), passed to the publisher in `peer-joined`. */
+  readonly codecs?: string[];
   /** The viewer may send input (token claim `ctl`). */
   readonly control?: boolean;
   send(message: ServerMessage): void;
@@ -52,6 +54,7 @@ export class SessionRegistry {
       ...(viewer.offers ? { offers: true } : {}),
       ...(viewer.control ? { control: true } : {}),
       ...(iceServers?.length ? { iceServers } : {}),
+      ...(viewer.codecs ? { codecs: viewer.codecs } : {}),
     });
   }
 

@@ -273,9 +273,12 @@ export function registerWhep(app: FastifyInstance, options: WhepOptions): void {
             else if (message.candidate.candidate) candidates.push(message.candidate.candidate);
             onCandidate?.();
           } else if (message.type === 'peer-left' || message.type === 'bye') {
-            // A bye before the answer: the publisher refused the offer (e.g. SDP it cannot use).
-            ended = message.type === 'bye' ? 'the publisher refused the offer' : 'the publisher left';
-            if (message.type === 'bye') failed?.(400, ended);
+            // A bye before the answer: the publisher refused the offer (e.g. SDP it cannot use). With
+            // no codec in common it says so: 422 with the reason (draft-03's 406 promises a counter-offer
+            // body, which we do not send; RFC 9725 §4.4.3 names 422 for an offer it cannot use).
+            const noCodec = message.type === 'bye' && message.reason === 'no-common-codec';
+            ended = message.type === 'bye' ? (noCodec && message.message ? message.message : 'the publisher refused the offer') : 'the publisher left';
+            if (message.type === 'bye') failed?.(noCodec ? 422 : 400, ended);
             else failed?.(503, ended);
             onCandidate?.();
             remove(self);

@@ -37,6 +37,12 @@ export type IceServer = Static<typeof IceServer>;
 
 const strict = { additionalProperties: false } as const;
 
+/** Video codec names or MIME types (`video/H264`, `VP8`). */
+export const CodecList = Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 32 });
+
+/** Why a publisher ends one viewer's connection (`bye` with `reason`): no codec in common. */
+export const ByeCodecs = Type.Object({ publisher: CodecList, viewer: CodecList }, { additionalProperties: false });
+
 // ---- client → daemon ----
 export const Join = Type.Object(
   {
@@ -47,15 +53,32 @@ export const Join = Type.Object(
     token: Type.Optional(Type.String({ maxLength: 4096 })),
     /** A viewer that will send the offer itself (the publisher then waits for it). */
     offers: Type.Optional(Type.Boolean()),
+    /**
+     * A viewer: the video codecs it decodes, its preference first (`RTCRtpReceiver.getCapabilities`'
+     * MIME types, e.g. `video/VP8`). The publisher sends the first of its own it finds here; without
+     * the list it sends its first codec.
+     */
+    codecs: Type.Optional(CodecList),
   },
   strict,
 );
 export const OfferIn = Type.Object({ type: Type.Literal('offer'), to: Type.Optional(Id), sdp: Sdp }, strict);
 export const AnswerIn = Type.Object({ type: Type.Literal('answer'), to: Type.Optional(Id), sdp: Sdp }, strict);
 export const CandidateIn = Type.Object({ type: Type.Literal('candidate'), to: Type.Optional(Id), candidate: CandidateInit }, strict);
-/** Why a publisher ends a viewer's connection, in words the viewer page shows (e.g. its capture failed). */
-const ByeMessage = Type.String({ maxLength: 512 });
-export const ByeIn = Type.Object({ type: Type.Literal('bye'), to: Type.Optional(Id), message: Type.Optional(ByeMessage) }, strict);
+/**
+ * A publisher's bye to one viewer may say why: `no-common-codec` (the viewer decodes none of the
+ * codecs the publisher encodes; `codecs` names both sides' and `message` says what to do).
+ */
+export const ByeIn = Type.Object(
+  {
+    type: Type.Literal('bye'),
+    to: Type.Optional(Id),
+    reason: Type.Optional(Type.Literal('no-common-codec')),
+    codecs: Type.Optional(ByeCodecs),
+    message: Type.Optional(Type.String({ maxLength: 1024 })),
+  },
+  strict,
+);
 
 export const ClientMessage = Type.Union([Join, OfferIn, AnswerIn, CandidateIn, ByeIn]);
 export type ClientMessage = Static<typeof ClientMessage>;
@@ -86,6 +109,8 @@ export const PeerJoined = Type.Object(
     control: Type.Optional(Type.Boolean()),
     /** To a publisher: fresh ICE servers (time-limited TURN credentials) for this viewer's peer. */
     iceServers: Type.Optional(Type.Array(IceServer)),
+    /** To a publisher: the video codecs the viewer decodes (its `join.codecs`). */
+    codecs: Type.Optional(CodecList),
   },
   strict,
 );
@@ -104,9 +129,10 @@ export const ByeOut = Type.Object(
   {
     type: Type.Literal('bye'),
     from: Type.Optional(Id),
-    reason: Type.Optional(Type.Union([Type.Literal('shutting-down'), Type.Literal('token-expired')])),
-    /** With `from`: the publisher's words for why it ended this viewer's connection. */
-    message: Type.Optional(ByeMessage),
+    /** From the daemon: BYE_REASONS; from a publisher (`from` set): `no-common-codec`, with `codecs` and `message`. */
+    reason: Type.Optional(Type.Union([Type.Literal('shutting-down'), Type.Literal('token-expired'), Type.Literal('no-common-codec')])),
+    codecs: Type.Optional(ByeCodecs),
+    message: Type.Optional(Type.String({ maxLength: 1024 })),
   },
   strict,
 );
