@@ -31,7 +31,7 @@ commands:
       --secret-file FILE (WEBRTCBIN_SECRET_FILE or WEBRTCBIN_SECRET)  --session NAME  --role viewer|publisher (viewer)
       --ttl SECONDS (3600)  --control (the viewer may send input)
   start               the quick start: daemon + stream (the X display when DISPLAY is set, else a
-                      test pattern) and print the URL to open
+                      test pattern with a clock and a time code) and print the URL to open
       --port N (8080)  --host ADDR (0.0.0.0)  --session NAME (demo)  --codec vp8|vp9|h264
       --display :N     --xvfb (start Xvfb on --display, default :99)
   stream              the VM agent: stream the X display to a session of a daemon elsewhere
@@ -39,9 +39,17 @@ commands:
       --token-file FILE (WEBRTCBIN_TOKEN_FILE, systemd credential webrtcbin-token; or WEBRTCBIN_TOKEN)
       --display :N (DISPLAY)  --xvfb (WEBRTCBIN_XVFB=1)  --codec vp8|vp9|h264 (WEBRTCBIN_CODEC)
       --bitrate KBPS --fps N --width W --height H (WEBRTCBIN_BITRATE, _FPS, _WIDTH, _HEIGHT)
-      --audio pulse|test|none (WEBRTCBIN_AUDIO)   exit 3: the X display was lost; exit 2: bad usage or
-                      the daemon refused the token or it expired while streaming (write a new
-                      one, then restart)`;
+      --audio pulse|test|none (WEBRTCBIN_AUDIO)
+      --connect-timeout SECONDS (WEBRTCBIN_CONNECT_TIMEOUT, 60; 0: for ever): the first join must
+                      happen within it (once joined, a daemon restart is waited out)
+
+exit codes of stream and start (both check the capture and the encoder before connecting):
+  2   fix the configuration: bad usage, a codec or source that cannot work here (missing element or
+      encoder, a description GStreamer cannot parse), a token the daemon refuses or that expired,
+      an upgrade refused with HTTP 401/403, a URL that is not the daemon (HTTP 404: wrong path)
+  3   the X display being streamed was lost (restart the agent and its Xvfb)
+  75  try again later (EX_TEMPFAIL): the daemon unreachable within --connect-timeout, the X display
+      not open (yet), another publisher streams the session`;
 
 function list(values: string[] | undefined, env: string | undefined): string[] {
   const fromEnv = env ? env.split(',').map((s) => s.trim()).filter(Boolean) : [];

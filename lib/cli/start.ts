@@ -1,5 +1,8 @@
 // `webrtcbin start`: the quick start in one process. The daemon, a publisher streaming the X display
-// (DISPLAY, or an Xvfb it starts with --xvfb) or a moving test pattern, and the URL to open.
+// (DISPLAY, or an Xvfb it starts with --xvfb) or a test source that looks like a screen (a clock, a
+// running time code and a caption on a desktop-blue background), and the URL to open. The source and the codec's
+// encoder are checked before the daemon starts: exit 2 (fix it) or 75 (try later, e.g. the display is
+// not up yet), as lib/cli/exit-codes.ts says.
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { networkInterfaces } from 'node:os';
@@ -9,8 +12,39 @@ import { createSignalingServer } from '../signaling/daemon/server.js';
 import { mintToken } from '../signaling/daemon/token.js';
 import { startXvfb } from './xvfb.js';
 import type { SourceOptions, VideoCodec } from '../types.js';
-import { installedVideoCodecs } from '../native/elements.js';
+import { elementsPresent, installedVideoCodecs } from '../native/elements.js';
+import { checkSource } from '../publish/preflight.js';
 import { SECRETS, resolveSecret } from './secrets.js';
+import { exitAdvice, exitCodeFor } from './exit-codes.js';
+
+/** The overlay elements of the test source (libgstpango, Debian's gstreamer1.0-x). */
+export const TEST_SOURCE_OVERLAYS = ['clockoverlay', 'timeoverlay', 'textoverlay'];
+
+/**
+ * The quick start's picture when there is no display: something that reads as a live screen (a bare
+ * ball on black looked broken): a panel clock, a running time code that changes every frame (so the
+ * shared encoder never idles and a frozen stream shows at once) and a caption saying what to do.
+ * Without the overlay elements (gstreamer1.0-x), the moving ball as before.
+ */
+export function testSource(width = 1280, height = 720, present: (name: string) => boolean = defaultPresent): SourceOptions {
+  if (!TEST_SOURCE_OVERLAYS.every(present)) return { kind: 'test', pattern: 'ball' };
+  const caption = 'node-webrtcbin test source: set DISPLAY or pass --xvfb to stream a desktop';
+  const pt = (size: number) => Math.max(6, Math.round((size * height) / 720)); // font sizes as at 720p
+  const text = `auto-resize=false shaded-background=true`;
+  return {
+    kind: 'pipeline',
+    description:
+      `videotestsrc is-live=true pattern=solid-color foreground-color=0xff1f3347 ` +
+      `! video/x-raw,width=${width},height=${height},framerate=30/1 ` +
+      `! clockoverlay time-format="%a %H:%M:%S" halignment=right valignment=top font-desc="Sans ${pt(14)}" ${text} ` +
+      `! textoverlay text="${caption}" halignment=center valignment=center font-desc="Sans ${pt(18)}" ${text} ` +
+      `! timeoverlay halignment=center valignment=bottom ypad=${pt(200)} font-desc="Monospace ${pt(36)}" ${text}`,
+  };
+}
+
+function defaultPresent(name: string): boolean {
+  return elementsPresent([name]).get(name) === true;
+}
 
 export async function start(argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -43,7 +77,16 @@ export async function start(argv: string[]): Promise<void> {
   } else if (values.display ?? process.env.DISPLAY) {
     source = { kind: 'x11', display: values.display ?? process.env.DISPLAY };
   } else {
-    source = { kind: 'test', pattern: 'ball' };
+    source = testSource();
+  }
+  // Before the daemon starts and a URL is printed: a source or codec that cannot work ends here.
+  try {
+    checkSource({ source, video: { codec } });
+  } catch (error) {
+    const code = exitCodeFor(error);
+    console.error(`webrtcbin start: cannot stream ${source.kind === 'x11' ? `X display ${source.display}` : 'the test source'}: ${(error as Error).message}\n${exitAdvice(code)}`);
+    xvfb?.kill();
+    process.exit(code);
   }
 
   const app = await createSignalingServer({
@@ -73,7 +116,7 @@ export async function start(argv: string[]): Promise<void> {
   const hosts = host === '0.0.0.0'
     ? ['127.0.0.1', ...Object.values(networkInterfaces()).flat().filter((a) => a && a.family === 'IPv4' && !a.internal).map((a) => a!.address)]
     : [host];
-  const what = source.kind === 'x11' ? `X display ${source.display}` : 'a test pattern (set DISPLAY or pass --xvfb to stream a desktop)';
+  const what = source.kind === 'x11' ? `X display ${source.display}` : 'a test pattern with a clock and a time code (set DISPLAY or pass --xvfb to stream a desktop)';
   console.log(`\nnode-webrtcbin: streaming ${what} as ${codec ? codec.toUpperCase() : installedVideoCodecs().map((c) => c.toUpperCase()).join(' / ')}, session "${session}".\nOpen in a browser:`);
   for (const h of hosts) console.log(`  http://${h}:${port}/?session=${session}&token=${viewerToken}`);
   console.log('Ctrl-C stops.\n');

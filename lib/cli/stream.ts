@@ -8,15 +8,21 @@
 // Every flag may come from the environment instead: WEBRTCBIN_URL, WEBRTCBIN_SESSION, WEBRTCBIN_TOKEN_FILE
 // (or WEBRTCBIN_TOKEN; under systemd the credential webrtcbin-token, LoadCredential=),
 // DISPLAY, WEBRTCBIN_XVFB=1, WEBRTCBIN_CODEC, WEBRTCBIN_BITRATE, WEBRTCBIN_FPS, WEBRTCBIN_WIDTH,
-// WEBRTCBIN_HEIGHT, WEBRTCBIN_AUDIO, WEBRTCBIN_VIEWER_BASE. `--audio pulse` sends what the desktop plays
-// (PulseAudio/PipeWire monitor). Exits 0 on SIGINT/SIGTERM, 2 on bad usage or when the daemon refuses the
-// token (expired, forged: retrying with it cannot help, so no restart loop; a new token and a restart do),
-// 3 when the X display is lost (so a service manager restarts the agent and its Xvfb).
+// WEBRTCBIN_HEIGHT, WEBRTCBIN_AUDIO, WEBRTCBIN_VIEWER_BASE, WEBRTCBIN_CONNECT_TIMEOUT. `--audio pulse`
+// sends what the desktop plays (PulseAudio/PipeWire monitor).
+// It fails fast: the capture and the encoder are started once before connecting (publish()'s check), and
+// the first join must succeed within --connect-timeout. Exit codes (lib/cli/exit-codes.ts): 0 on
+// SIGINT/SIGTERM; 2 "fix the configuration" (bad usage, a codec or source that cannot work, a token the
+// daemon refuses or that expired, an upgrade refused with 401/403 or 404: no restart loop, a fix and a
+// restart help); 3 the X display was lost (a service manager restarts the agent and its Xvfb); 75 "try
+// later" (the daemon unreachable until the timeout, the display not open yet, another publisher streams
+// the session).
 import type { ChildProcess } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { XDisplayLostError } from '../errors.js';
-import { SignalingError } from '../signaling/client.js';
-import { publish } from '../publish/publisher.js';
+import { REPEATED_FAILURES, SignalingError, type DisconnectInfo } from '../signaling/client.js';
+import { publish, type Publisher } from '../publish/publisher.js';
+import { EXIT, exitAdvice, exitCodeFor } from './exit-codes.js';
 import { startXvfb } from './xvfb.js';
 import type { VideoCodec } from '../types.js';
 import { SECRETS, resolveSecret, warnArgvSecret } from './secrets.js';
@@ -39,13 +45,14 @@ export async function stream(argv: string[], env: NodeJS.ProcessEnv = process.en
       height: { type: 'string' },
       audio: { type: 'string' },
       'viewer-base': { type: 'string' },
+      'connect-timeout': { type: 'string' },
     },
   });
   const url = values.url ?? env.WEBRTCBIN_URL;
   const session = values.session ?? env.WEBRTCBIN_SESSION;
   if (!url || !session) {
     console.error('webrtcbin stream: --url (WEBRTCBIN_URL) and --session (WEBRTCBIN_SESSION) are required');
-    process.exit(2);
+    process.exit(EXIT.config);
   }
   // The token: a file (read once, now) rather than argv, which every local user can read.
   let token: string | undefined;
@@ -55,7 +62,13 @@ export async function stream(argv: string[], env: NodeJS.ProcessEnv = process.en
     token = resolved.value;
   } catch (error) {
     console.error(`webrtcbin stream: ${(error as Error).message}`);
-    process.exit(2);
+    process.exit(EXIT.config);
+  }
+  const connectTimeoutText = values['connect-timeout'] ?? env.WEBRTCBIN_CONNECT_TIMEOUT;
+  const connectTimeoutS = connectTimeoutText === undefined || connectTimeoutText === '' ? 60 : Number(connectTimeoutText);
+  if (!Number.isFinite(connectTimeoutS) || connectTimeoutS < 0) {
+    console.error('webrtcbin stream: --connect-timeout (WEBRTCBIN_CONNECT_TIMEOUT) must be a number of seconds (0: wait for ever)');
+    process.exit(EXIT.config);
   }
   const number = (flag: string | undefined, fallback: number) => (flag === undefined || flag === '' ? fallback : Number(flag));
   const width = number(values.width ?? env.WEBRTCBIN_WIDTH, 1280);
@@ -69,49 +82,91 @@ export async function stream(argv: string[], env: NodeJS.ProcessEnv = process.en
       xvfb = await startXvfb(display, `${width}x${height}x24`);
     } catch (error) {
       console.error(`webrtcbin stream: ${(error as Error).message}`);
-      process.exit(1);
+      process.exit(EXIT.failed);
     }
   }
   if (!display) {
     console.error('webrtcbin stream: no X display: pass --display :0, set DISPLAY, or use --xvfb (WEBRTCBIN_XVFB=1)');
-    process.exit(2);
+    process.exit(EXIT.config);
   }
 
   const audio = values.audio ?? env.WEBRTCBIN_AUDIO;
   if (audio !== undefined && audio !== '' && audio !== 'pulse' && audio !== 'test' && audio !== 'none') {
     console.error('webrtcbin stream: --audio (WEBRTCBIN_AUDIO) must be pulse, test or none');
-    process.exit(2);
+    process.exit(EXIT.config);
   }
-  const publisher = publish({
-    url,
-    session,
-    token,
-    source: { kind: 'x11', display },
-    video: {
-      // Unset: each viewer gets the first codec both sides have (the cheapest installed one first).
-      codec: (values.codec ?? env.WEBRTCBIN_CODEC) as VideoCodec | undefined,
-      bitrate: number(values.bitrate ?? env.WEBRTCBIN_BITRATE, 2000),
-      fps: number(values.fps ?? env.WEBRTCBIN_FPS, 30),
-      width,
-      height,
-    },
-    ...(audio === 'pulse' || audio === 'test' ? { audio: { source: audio } } : {}),
-  });
+  // publish() starts the capture and the encoder once before it connects: what cannot work ends here.
+  let publisher: Publisher;
+  try {
+    publisher = publish({
+      url,
+      session,
+      token,
+      source: { kind: 'x11', display },
+      video: {
+        // Unset: each viewer gets the first codec both sides have (the cheapest installed one first).
+        codec: (values.codec ?? env.WEBRTCBIN_CODEC) as VideoCodec | undefined,
+        bitrate: number(values.bitrate ?? env.WEBRTCBIN_BITRATE, 2000),
+        fps: number(values.fps ?? env.WEBRTCBIN_FPS, 30),
+        width,
+        height,
+      },
+      ...(audio === 'pulse' || audio === 'test' ? { audio: { source: audio } } : {}),
+    });
+  } catch (error) {
+    const code = exitCodeFor(error);
+    console.error(`webrtcbin stream: cannot stream ${display}: ${(error as Error).message}\n${exitAdvice(code)}`);
+    xvfb?.kill();
+    process.exit(code);
+  }
   publisher.on('viewer-connected', (id: string) => console.log(`viewer ${id} connected (${publisher.viewers} watching)`));
   publisher.on('viewer-left', (id: string, reason: string) => console.log(`viewer ${id} left: ${reason}`));
   publisher.on('error', (error: Error) => {
     console.error(`error: ${error.message}`);
-    if (error instanceof XDisplayLostError) void stop('display lost', 3);
+    if (error instanceof XDisplayLostError) void stop('display lost', EXIT.displayLost);
     // Refused at join or ended at its `exp`: the same token cannot help, so no restart loop.
-    if (error instanceof SignalingError && error.reason === 'unauthorized') void stop('the daemon refused the token (write a new one to the token file)', 2);
-    if (error instanceof SignalingError && error.reason === 'token-expired') void stop('the token expired and the daemon ended the stream (write a new one to the token file, then restart)', 2);
+    if (error instanceof SignalingError) {
+      const code = exitCodeFor(error);
+      if (error.reason === 'unauthorized') void stop(`the daemon refused the token (write a new one to the token file; after an HTTP 401/403, check the URL and any proxy in front of the daemon); ${exitAdvice(code)}`, code);
+      else if (error.reason === 'token-expired') void stop(`the token expired and the daemon ended the stream (write a new one to the token file, then restart); ${exitAdvice(code)}`, code);
+      else void stop(`the daemon will not take this publisher; ${exitAdvice(code)}`, code);
+    }
   });
+  // Say why the daemon cannot be reached: at the first failure, once more if it persists, not per retry.
+  let everJoined = false;
+  let lastFailure: DisconnectInfo | undefined;
+  publisher.client.on('joined', () => {
+    if (!everJoined || lastFailure) console.log(`joined session "${session}"`);
+    everJoined = true;
+    lastFailure = undefined;
+  });
+  publisher.client.on('disconnected', (info) => {
+    if (info.retryInMs === undefined) return; // final: the 'error' above says it and exits
+    lastFailure = info;
+    const why = `${info.reason}${info.hint ? ` (${info.hint})` : ''}`;
+    if (info.failedAttempts <= 1) console.error(`signaling: ${why}; retrying`);
+    else if (info.failedAttempts === REPEATED_FAILURES) console.error(`signaling: still cannot reach the daemon after ${info.failedAttempts} attempts: ${why}; retrying`);
+  });
+  // The first join must happen in time: a wrong path or a daemon that is not there ends the agent with a
+  // code saying which (once joined, a daemon restart is waited out for ever).
+  if (connectTimeoutS > 0) {
+    const timer = setTimeout(() => {
+      if (everJoined) return;
+      const refused = lastFailure?.status;
+      // An HTTP answer that is not "busy" or "gateway" means the URL points at the wrong thing.
+      const wrongUrl = refused !== undefined && refused >= 400 && refused < 500 && refused !== 408 && refused !== 429;
+      const code = wrongUrl ? EXIT.config : EXIT.tempfail;
+      const why = lastFailure ? `${lastFailure.reason}${lastFailure.hint ? ` (${lastFailure.hint})` : ''}` : 'no answer';
+      void stop(`could not join ${url.replace(/\?.*$/, '')} within ${connectTimeoutS} s: ${why}; ${exitAdvice(code)}`, code);
+    }, connectTimeoutS * 1000);
+    timer.unref();
+  }
   const base = values['viewer-base'] ?? env.WEBRTCBIN_VIEWER_BASE;
   console.log(`streaming ${display} to session "${session}" via ${url.replace(/\?.*$/, '')}`);
   if (base) console.log(`viewers open: ${base.replace(/\/$/, '')}/?session=${encodeURIComponent(session)}&token=<viewer token>`);
 
   let stopping = false;
-  async function stop(reason: string, code = 0): Promise<void> {
+  async function stop(reason: string, code: number = EXIT.ok): Promise<void> {
     if (stopping) return;
     stopping = true;
     console.log(`${reason}: stopping`);

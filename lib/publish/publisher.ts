@@ -25,6 +25,7 @@ import {
 import type { IceServer } from '../signaling/protocol/messages.js';
 import type { AudioChunk, Frame, PlayoutDelay, ReceiveAudioOptions, ReceiveVideoOptions, RTCIceServer, SendAudioOptions, SendVideoOptions, SourceOptions, VideoCodec, WebRtcPeerOptions } from '../types.js';
 import { wholeNumber } from '../util/checks.js';
+import { checkSource } from './preflight.js';
 import { emitError, errorMessage } from '../util/emit.js';
 import { PublisherBitrate } from './bitrate.js';
 import { chooseForOffer, chooseForViewer, codecName, noCommonCodecMessage, normalizeCodecNames, offerCodecNames } from './codecs.js';
@@ -141,6 +142,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     if (options.negotiationTimeoutMs !== undefined) {
       wholeNumber(options.negotiationTimeoutMs, 'publish(): negotiationTimeoutMs', { min: 1, max: 2_147_483_647, unit: 'milliseconds' });
     }
+    checkSource(options); // fail fast: a source or encoder that cannot start throws here, before connecting
     this.#options = options;
     this.#log = options.logger ?? silentLogger;
     if (!options.receive && options.adaptiveBitrate !== false) {
@@ -387,7 +389,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     } catch (error) {
       this.#log.error({ viewer: id, err: errorMessage(error) }, 'publisher: could not create a peer for the viewer');
       this.#emitError(error instanceof Error ? error : new Error(String(error)));
-      this.client.send({ type: 'bye', to: id });
+      this.client.send({ type: 'bye', to: id, message: `the publisher could not stream: ${errorMessage(error)}`.slice(0, 1024) });
       return undefined;
     }
     const timeout = this.#options.negotiationTimeoutMs ?? DEFAULT_NEGOTIATION_TIMEOUT_MS;
@@ -501,7 +503,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
       this.#log.info({ codec: viewer.codec }, 'publisher: shared encoder closed with its last viewer');
       this.#track(closing.then(() => streamer.close()).catch(() => {}));
     }
-    if (bye) this.client.send({ type: 'bye', to: viewer.id });
+    if (bye) this.client.send({ type: 'bye', to: viewer.id, message: reason.slice(0, 1024) });
     this.#log.info({ viewer: viewer.id, reason }, 'publisher: viewer removed');
     this.#notify(() => this.emit('viewer-left', viewer.id, reason));
   }

@@ -2,7 +2,9 @@
 // SignalingClient: one participant's WebSocket to the signaling daemon (docs/protocol.md). It joins,
 // turns every daemon message into a typed event, validates both directions, paces what it sends under
 // the daemon's rate limit, and reconnects with backoff until close(), so a daemon restart costs the
-// caller nothing but a new 'joined'.
+// caller nothing but a new 'joined'. Every `disconnected` says why in words (a refused upgrade's HTTP
+// status, the socket's error code, a hint when the URL looks wrong); refusals that retrying cannot cure
+// (a bad token, HTTP 401/403, a session that already has another publisher) stop it for good.
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
 import { Compile } from 'typebox/compile';
@@ -96,8 +98,20 @@ export interface ProtocolErrorInfo {
 export interface DisconnectInfo {
   /** WebSocket close code (1006: no close frame, e.g. connection refused or lost). */
   code: number;
-  /** The close frame's reason; `token-expired` when the daemon ended the participant at its token's `exp`. */
+  /**
+   * Why, never empty: the close frame's reason (`token-expired` when the daemon ended the participant at
+   * its token's `exp`), else what ended the connection, e.g. `connection refused (ECONNREFUSED) by
+   * 127.0.0.1:8080` or `the WebSocket upgrade was refused: HTTP 404 Not Found`.
+   */
   reason: string;
+  /** The HTTP status of a refused WebSocket upgrade (401, 403, 404, 429, 502…). */
+  status?: number;
+  /** The socket's error code: ECONNREFUSED, ENOTFOUND, ETIMEDOUT, ECONNRESET, a TLS code… */
+  socketError?: string;
+  /** What to check, when the failure suggests it (a wrong path, a daemon that is not running…). */
+  hint?: string;
+  /** Connection attempts in a row that ended before `joined` (0 when a joined connection ended). */
+  failedAttempts: number;
   /** When the next attempt starts; undefined when the client will not reconnect. */
   retryInMs: number | undefined;
   /** Why the client stopped for good (also on state 'closed'); undefined while it reconnects. */
@@ -158,9 +172,64 @@ const STABLE_MS = 5_000;
 const MAX_OUTBOX = 1000;
 // How long close() waits for the daemon's half of the close handshake before cutting the socket.
 const CLOSE_GRACE_MS = 2_000;
+// Failed attempts in a row after which the client warns (once) that the daemon stays out of reach.
+export const REPEATED_FAILURES = 5;
+// How much of a refused upgrade's body is read for the message (the daemon's is `{"error": "…"}`).
+const REFUSAL_BODY_BYTES = 512;
+
+/** What one connection attempt learnt before it closed. */
+interface Failure {
+  status?: number;
+  statusText?: string;
+  location?: string;
+  body?: string;
+  socketError?: string;
+  socketMessage?: string;
+}
+
+const SOCKET_ERRORS: Record<string, (where: string) => { what: string; hint?: string }> = {
+  ECONNREFUSED: (where) => ({ what: `connection refused (ECONNREFUSED) by ${where}`, hint: 'is the daemon running (webrtcbin signal) and listening on that address and port?' }),
+  ENOTFOUND: (where) => ({ what: `host not found (ENOTFOUND): ${where}`, hint: "check the URL's host name (DNS cannot resolve it)" }),
+  EAI_AGAIN: (where) => ({ what: `DNS lookup failed for now (EAI_AGAIN): ${where}`, hint: 'the resolver is unreachable; check the network' }),
+  ETIMEDOUT: (where) => ({ what: `connection timed out (ETIMEDOUT) to ${where}`, hint: 'a firewall may drop the packets, or the host is down' }),
+  EHOSTUNREACH: (where) => ({ what: `host unreachable (EHOSTUNREACH): ${where}`, hint: 'check the network route to the daemon' }),
+  ENETUNREACH: (where) => ({ what: `network unreachable (ENETUNREACH): ${where}`, hint: 'check the network route to the daemon' }),
+  ECONNRESET: (where) => ({ what: `connection reset (ECONNRESET) by ${where}`, hint: 'a proxy in front of the daemon may not pass WebSockets through' }),
+};
+
+/** Words for an upgrade refused with `status`: what it means and what to check. */
+function describeRefusal(url: URL, failure: Failure): { what: string; hint?: string } {
+  const status = failure.status!;
+  const said = failure.body && failure.body.toLowerCase() !== failure.statusText?.toLowerCase() ? failure.body : undefined;
+  const body = said ? `: ${said}` : '';
+  const what = `the WebSocket upgrade was refused: HTTP ${status}${failure.statusText ? ` ${failure.statusText}` : ''}${body}`;
+  const root = `${url.protocol}//${url.host}`;
+  if (status === 404) return { what, hint: `is the daemon mounted at ${root}${url.pathname}? The daemon's endpoint is …/v1/ws (under the prefix it was registered with)` };
+  if (status === 401 || status === 403) return { what, hint: 'the daemon or a proxy in front of it refuses this client: check the origin, the credentials and the URL' };
+  if (status === 429) return { what, hint: 'too many connections from this address; retrying later' };
+  if (status === 502 || status === 503 || status === 504) return { what, hint: 'a proxy answered for the daemon: is the daemon behind it running?' };
+  if (status >= 300 && status < 400) return { what, hint: `the server redirects${failure.location ? ` to ${failure.location.replace(/\?.*$/, '')}` : ''}; WebSockets do not follow redirects: use the final URL (wss:// behind TLS)` };
+  if (status === 400 || status === 426) return { what, hint: 'the server at that URL is not the signaling daemon, or a proxy does not pass WebSockets through' };
+  return { what };
+}
+
+/** What ended a connection, in words; `closeReason` is the close frame's. */
+function describeFailure(url: URL, failure: Failure, closeReason: string, wasJoined: boolean): { what: string; hint?: string } {
+  if (failure.status !== undefined) return describeRefusal(url, failure);
+  if (closeReason) return { what: closeReason };
+  const where = `${url.hostname}:${url.port || (url.protocol === 'wss:' ? 443 : 80)}`;
+  if (failure.socketError) {
+    const known = SOCKET_ERRORS[failure.socketError];
+    if (known) return known(where);
+    return { what: `${failure.socketMessage ?? 'socket error'} (${failure.socketError})` };
+  }
+  if (failure.socketMessage) return { what: failure.socketMessage };
+  return { what: wasJoined ? 'the connection to the daemon was lost (no close frame)' : 'the connection closed before the daemon answered' };
+}
 
 export class SignalingClient extends EventEmitter<SignalingClientEvents> {
   readonly #url: string;
+  readonly #parsedUrl: URL;
   readonly #logUrl: string;
   readonly #join: JoinMessage;
   readonly #backoff: Required<BackoffOptions>;
@@ -176,6 +245,10 @@ export class SignalingClient extends EventEmitter<SignalingClientEvents> {
   #closing: Promise<void> | undefined;
   #attempt = 0;
   #joinedAt = 0;
+  #everJoined = false;
+  // Attempts in a row that ended before `joined`, and what the current one learnt.
+  #failedAttempts = 0;
+  #failure: Failure = {};
   #fatal: SignalingError | undefined;
   #retryTimer: NodeJS.Timeout | undefined;
   #joinTimer: NodeJS.Timeout | undefined;
@@ -200,6 +273,7 @@ export class SignalingClient extends EventEmitter<SignalingClientEvents> {
       throw new InvalidArgumentError(`SignalingClient: url must start with ws:// or wss:// (got ${url.protocol}//)`);
     }
     this.#url = url.href;
+    this.#parsedUrl = url;
     this.#logUrl = redactUrl(url);
     const join: JoinMessage = { type: 'join', v: PROTOCOL_VERSION, session: options.session, role: options.role };
     if (options.token !== undefined) join.token = options.token;
@@ -341,13 +415,54 @@ export class SignalingClient extends EventEmitter<SignalingClientEvents> {
     // Daemon messages are at most an SDP (64 KiB) plus a little; refuse anything far larger.
     const ws = new WebSocket(this.#url, { handshakeTimeout: this.#connectTimeoutMs, maxPayload: 256 * 1024 });
     this.#ws = ws;
-    ws.on('error', (error) => {
-      // Always followed by 'close', which decides what happens next.
+    const failure: Failure = {};
+    this.#failure = failure;
+    ws.on('error', (error: Error & { code?: string }) => {
+      // Always followed by 'close', which decides what happens next. Our own terminate() after a
+      // refused upgrade adds an error of its own: the status already says it all.
       this.#log.debug({ url: this.#logUrl, err: error.message }, 'signaling: socket error');
+      if (failure.status !== undefined || failure.socketMessage) return;
+      failure.socketMessage = error.message;
+      if (typeof error.code === 'string' && !error.code.startsWith('WS_ERR_')) failure.socketError = error.code;
     });
+    ws.on('unexpected-response', (request, response) => this.#onRefused(ws, failure, request, response));
     ws.on('open', () => this.#onOpen(ws));
     ws.on('message', (data, isBinary) => this.#onMessage(ws, data, isBinary));
     ws.on('close', (code, reason) => this.#onClose(ws, code, reason.toString()));
+  }
+
+  // The server answered the upgrade with something other than 101: keep its status and the start of its
+  // body (the daemon's and most proxies' say why), then end the attempt.
+  #onRefused(ws: WebSocket, failure: Failure, request: import('node:http').ClientRequest, response: import('node:http').IncomingMessage): void {
+    failure.status = response.statusCode;
+    failure.statusText = response.statusMessage;
+    failure.location = response.headers.location;
+    const status = response.statusCode ?? 0;
+    if ((status === 401 || status === 403) && ws === this.#ws && !this.#closed) {
+      // Retrying cannot change the answer: a token, an origin or a proxy's credentials must.
+      const { what, hint } = describeRefusal(this.#parsedUrl, failure);
+      this.#fatal = new SignalingError('unauthorized', `${what} (${this.#logUrl}); ${hint}`);
+    }
+    let body = '';
+    const done = () => {
+      clearTimeout(timer);
+      failure.body = summariseBody(body);
+      if (this.#fatal && failure.body) {
+        const { what, hint } = describeRefusal(this.#parsedUrl, failure);
+        this.#fatal = new SignalingError('unauthorized', `${what} (${this.#logUrl}); ${hint}`);
+      }
+      request.destroy();
+      ws.terminate();
+    };
+    const timer = setTimeout(done, 500);
+    timer.unref();
+    response.setEncoding('utf8');
+    response.on('data', (chunk: string) => {
+      body += chunk;
+      if (body.length >= REFUSAL_BODY_BYTES) done();
+    });
+    response.once('end', done);
+    response.once('error', done);
   }
 
   #onOpen(ws: WebSocket): void {
@@ -409,6 +524,8 @@ export class SignalingClient extends EventEmitter<SignalingClientEvents> {
         clearTimeout(this.#joinTimer);
         this.#joined = message;
         this.#joinedAt = Date.now();
+        this.#everJoined = true;
+        this.#failedAttempts = 0;
         this.#log.info({ peerId: message.peerId, session: message.session, role: message.role }, 'signaling: joined');
         this.#setState('joined');
         this.emit('joined', message);
@@ -456,14 +573,18 @@ export class SignalingClient extends EventEmitter<SignalingClientEvents> {
     if (code === 'unauthorized') {
       this.#fatal = new SignalingError(code, `the daemon refused the token for session ${JSON.stringify(this.#join.session)} as ${this.#join.role} (${text}); mint a new one with \`webrtcbin token\` and create a new client`);
       this.#log.error({ code, message: text }, 'signaling: unauthorized; not reconnecting');
+    } else if (code === 'publisher-exists' && !this.#everJoined) {
+      // Another agent streams this session: retrying would fight it (or wait forever) for nothing.
+      this.#fatal = new SignalingError(code, `the daemon refused a second publisher (${text}): another agent streams session ${JSON.stringify(this.#join.session)}; stop that one or publish to another session (retrying cannot help while it runs)`);
+      this.#log.error({ code, message: text }, 'signaling: the session already has a publisher; not reconnecting');
     } else if (code === 'publisher-exists') {
-      // Often the previous publisher's socket has not been noticed dead yet: retry with backoff.
+      // After a reconnect it is usually our own previous socket, not yet noticed dead: retry with backoff.
       this.#log.warn({ code, message: text }, 'signaling: the session already has a publisher; retrying');
     } else {
       this.#log.warn({ code, message: text }, 'signaling: error from the daemon');
     }
     this.#protocolError(code, text, 'daemon');
-    if (this.#fatal && ws === this.#ws) ws.close(1000, 'unauthorized');
+    if (this.#fatal && ws === this.#ws) ws.close(1000, this.#fatal.reason);
   }
 
   #nextDelay(): number {
@@ -480,19 +601,47 @@ export class SignalingClient extends EventEmitter<SignalingClientEvents> {
     this.#clearTimers();
     if (this.#closed) return;
     const wasJoined = this.#state === 'joined';
+    if (!wasJoined) this.#failedAttempts++;
+    const failure = this.#failure;
+    const { what, hint } = describeFailure(this.#parsedUrl, failure, reason, wasJoined);
+    const details = {
+      ...(failure.status !== undefined ? { status: failure.status } : {}),
+      ...(failure.socketError ? { socketError: failure.socketError } : {}),
+      ...(hint ? { hint } : {}),
+      failedAttempts: wasJoined ? 0 : this.#failedAttempts,
+    };
     if (this.#fatal) {
       this.#closed = true;
-      this.emit('disconnected', { code, reason: this.#fatal.reason === 'token-expired' ? 'token-expired' : reason, retryInMs: undefined, error: this.#fatal });
+      const fatalReason = this.#fatal.reason === 'token-expired' || this.#fatal.reason === 'publisher-exists' ? this.#fatal.reason : what;
+      this.emit('disconnected', { code, reason: fatalReason, ...details, retryInMs: undefined, error: this.#fatal });
       this.#setState('closed', this.#fatal);
       return;
     }
     if (wasJoined && Date.now() - this.#joinedAt >= STABLE_MS) this.#attempt = 0;
     const retryInMs = this.#nextDelay();
     this.#retryTimer = setTimeout(() => this.#open(), retryInMs);
-    const fields = { url: this.#logUrl, code, reason: reason || undefined, retryInMs };
-    if (wasJoined || this.#attempt === 1) this.#log.warn(fields, 'signaling: disconnected; reconnecting');
+    const fields = { url: this.#logUrl, code, reason: what, ...details, retryInMs };
+    // One warning when the connection goes, one more if the daemon stays out of reach; not one per retry.
+    if (wasJoined || this.#failedAttempts === 1) this.#log.warn(fields, 'signaling: disconnected; reconnecting');
+    else if (this.#failedAttempts === REPEATED_FAILURES) this.#log.warn(fields, `signaling: still cannot reach the daemon after ${REPEATED_FAILURES} attempts; retrying`);
     else this.#log.debug(fields, 'signaling: connection attempt failed; retrying');
-    this.emit('disconnected', { code, reason, retryInMs });
+    this.emit('disconnected', { code, reason: what, ...details, retryInMs });
     if (!this.#closed) this.#setState('connecting');
   }
+}
+
+// A refused upgrade's body as one short line: the `error` field of a JSON body, else the text itself.
+function summariseBody(body: string): string | undefined {
+  const text = body.slice(0, REFUSAL_BODY_BYTES).trim();
+  if (!text) return undefined;
+  try {
+    const parsed = JSON.parse(text) as { error?: unknown; message?: unknown };
+    const said = parsed.error ?? parsed.message;
+    if (typeof said === 'string' && said) return said.slice(0, 200);
+  } catch {
+    // not JSON: the text itself
+  }
+  // An HTML error page says nothing a status does not.
+  if (/^<(!doctype|html)/i.test(text)) return undefined;
+  return text.replace(/\s+/g, ' ').slice(0, 200);
 }

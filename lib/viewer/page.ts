@@ -1,6 +1,7 @@
 // The page the daemon serves at `/`: `/?session=NAME&token=TOKEN[&relay=1]`. A full-window video, a
-// small overlay (state + stats; 's' toggles it, 'f' toggles fullscreen) and a centred message when
-// WebRTC cannot get a picture through or the viewer gives up. `&fit=remote` asks the VM's screen to
+// small overlay (state, detail, stats; 's' toggles the stats line, 'f' toggles fullscreen) and a centred
+// message when WebRTC cannot get a picture through or the viewer gives up. Every state but `connected`
+// is always on screen, whatever 's' says: an outage is never a black picture without a word. `&fit=remote` asks the VM's screen to
 // match the window. The test build (scripts/build-viewer.mjs { test: true }) also publishes
 // window.__viewer, __viewerState, __viewerStats and the last clipboard text and resize answer from the
 // VM (__viewerClipboard / __viewerResize); the production bundle has none of them (esbuild drops each
@@ -47,6 +48,9 @@ video.muted = true;
 video.autoplay = true;
 video.playsInline = true;
 
+// How the Viewer words a publisher's bye (lib/viewer/viewer.ts), followed by the publisher's reason.
+const PUBLISHER_ENDED = 'the publisher ended this connection';
+
 const LABELS: Record<ViewerState, string> = {
   connecting: 'connecting…',
   'waiting-for-publisher': 'waiting for the desktop…',
@@ -66,12 +70,21 @@ function hideMessage(): void {
   message.hidden = true;
 }
 
+// 's' hides the stats line only. While connected with the stats hidden nothing needs saying, so the
+// overlay goes; any other state brings it back.
+let statsShown = true;
+function layoutOverlay(): void {
+  statsLine.hidden = !statsShown;
+  overlay.hidden = overlay.dataset.state === 'connected' && !statsShown;
+}
+
 function setState(state: ViewerState, detail = ''): void {
   if (__VIEWER_TEST_HOOKS__) window.__viewerState = state;
   overlay.dataset.state = state;
   stateLine.textContent = LABELS[state];
   detailLine.textContent = detail;
   if (state !== 'connected' && state !== 'negotiating') statsLine.textContent = '';
+  layoutOverlay();
 }
 
 function formatStats(s: ViewerStats): string {
@@ -91,10 +104,13 @@ function formatStats(s: ViewerStats): string {
 let input: InputCapture | undefined;
 let extras: RemoteExtras | undefined;
 
-// 's' shows/hides the overlay, 'f' toggles fullscreen (not while typing into the remote desktop).
+// 's' shows/hides the stats line, 'f' toggles fullscreen (not while typing into the remote desktop).
 document.addEventListener('keydown', (e) => {
   if (e.ctrlKey || e.metaKey || e.altKey || e.repeat || input?.active) return;
-  if (e.key === 's' || e.key === 'S') overlay.hidden = !overlay.hidden;
+  if (e.key === 's' || e.key === 'S') {
+    statsShown = !statsShown;
+    layoutOverlay();
+  }
   else if (e.key === 'f' || e.key === 'F') {
     if (document.fullscreenElement) void document.exitFullscreen().catch(() => {});
     else void document.documentElement.requestFullscreen().catch(() => {});
@@ -162,11 +178,16 @@ if (!session) {
     sound.hidden = true;
   });
   let fallbackShown = false;
+  // Why the publisher last ended our connection (its capture or encoder failed, …): said on every state
+  // until a connection works again, so a publisher that breaks is not taken for a firewall.
+  let publisherSaid: string | undefined;
 
   viewer.addEventListener('state', (e) => {
     const state = e.detail;
     let detail = '';
+    if (state === 'connected') publisherSaid = undefined;
     if (state === 'waiting-for-publisher' || state === 'reconnecting') detail = viewer.reason ?? '';
+    if (state !== 'connected' && publisherSaid && !detail.includes(publisherSaid)) detail = detail ? `${detail} · ${publisherSaid}` : publisherSaid;
     if (relay && (state === 'negotiating' || state === 'connected')) detail = 'relay only (TURN)';
     setState(state, detail);
     if (state === 'failed' && viewer.failureReason === EXPIRED_LINK) {
@@ -182,13 +203,15 @@ if (!session) {
 
   viewer.addEventListener('reconnect', (e) => {
     const { attempt, delayMs, reason } = e.detail;
+    if (reason.startsWith(PUBLISHER_ENDED)) publisherSaid = reason;
     detailLine.textContent = `retry ${attempt} in ${(delayMs / 1000).toFixed(1)} s: ${reason}`;
   });
 
   viewer.addEventListener('fallback', (e) => {
     fallbackShown = true;
     if (__VIEWER_TEST_HOOKS__) window.__viewerFallback = e.detail.reason;
-    showMessage('The video is not getting through', `${e.detail.reason}. Still trying…${relay ? '' : ' (If a firewall blocks UDP, try adding &relay=1 to the address.)'}`);
+    if (publisherSaid) showMessage('The desktop cannot be streamed', `${publisherSaid}. Still trying…`);
+    else showMessage('The video is not getting through', `${e.detail.reason}. Still trying…${relay ? '' : ' (If a firewall blocks UDP, try adding &relay=1 to the address.)'}`);
   });
 
   viewer.addEventListener('stats', (e) => {

@@ -505,7 +505,7 @@ export class Viewer extends EventTarget {
           this.fail('token-expired', EXPIRED_LINK);
           return;
         }
-        this.restart(m.from ? `the publisher ended this connection${m.reason ? `: ${m.reason}` : ''}` : `the server said bye${m.reason ? `: ${m.reason}` : ''}`);
+        this.restart(m.from ? `the publisher ended this connection${m.message ?? m.reason ? `: ${m.message ?? m.reason}` : ''}` : `the server said bye${m.reason ? `: ${m.reason}` : ''}`);
         return;
       case 'error':
         this.onError(m.code, m.message);
