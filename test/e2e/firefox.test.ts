@@ -3,7 +3,7 @@
 // mozPaintedFrames) and a canvas read-back that changes, since Firefox leaves totalVideoFrames at 0 for
 // WebRTC. VP8 and H.264; the page's stats line; clicks and keys reaching the VM's display.
 import t, { type Test } from 'tap';
-import { spawn } from 'node:child_process';
+import { startXev } from '../helpers/xev.js';
 import { publish, type PublishOptions } from '../../lib/client.js';
 import { mintToken } from '../../lib/signaling/daemon/token.js';
 import type { VideoCodec } from '../../lib/types.js';
@@ -151,9 +151,7 @@ t.test("the page's stats line reads Firefox's stats", async (t) => {
 t.test('clicks and keys from Firefox reach the VM display', async (t) => {
   const x = await startXvfb('640x480x24');
   t.teardown(() => x.kill());
-  const xev = spawn('xev', ['-display', x.display, '-geometry', '640x480+0+0', '-event', 'button', '-event', 'keyboard'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let events = '';
-  xev.stdout.on('data', (d: Buffer) => (events += d));
+  const xev = await startXev(x.display, '640x480', ['button', 'keyboard']);
   t.teardown(() => xev.kill());
   const { session } = startPublisher(t, { source: { kind: 'x11', display: x.display }, video: { width: 640, height: 480, codec: 'vp8' } });
   const page = await openViewer(t, firefox, session, true);
@@ -161,10 +159,10 @@ t.test('clicks and keys from Firefox reach the VM display', async (t) => {
   await waitForViewerFrames(page, 6, 30_000);
   await page.click(100, 120);
   await page.type(`hi${ENTER}`);
-  await waitFor('the keys at the X client', () => /keysym 0xff0d, Return/.test(events), 10_000).catch(() => {});
-  const press = /ButtonPress event[^]*?\((\d+),(\d+)\)/.exec(events);
+  await waitFor('the keys at the X client', () => /keysym 0xff0d, Return/.test(xev.text), 10_000).catch(() => {});
+  const press = /ButtonPress event[^]*?\((\d+),(\d+)\)/.exec(xev.text);
   t.ok(press, 'a click arrived');
   t.ok(Math.abs(Number(press?.[1]) - 100) <= 2 && Math.abs(Number(press?.[2]) - 120) <= 2, `at (${press?.[1]},${press?.[2]}), expected (100,120)`);
-  t.match(events, /keysym 0x68, h\)[^]*keysym 0x69, i\)/, '"hi" typed in order');
-  t.match(events, /keysym 0xff0d, Return/, 'Enter');
+  t.match(xev.text, /keysym 0x68, h\)[^]*keysym 0x69, i\)/, '"hi" typed in order');
+  t.match(xev.text, /keysym 0xff0d, Return/, 'Enter');
 });

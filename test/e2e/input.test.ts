@@ -1,7 +1,7 @@
 // A person at the browser clicks and types in the viewer page; the X client on the VM's display gets
 // it at the right place. With a view-only token the same gestures do nothing.
 import t from 'tap';
-import { spawn } from 'node:child_process';
+import { startXev } from '../helpers/xev.js';
 import { publish } from '../../lib/client.js';
 import { mintToken } from '../../lib/signaling/daemon/token.js';
 import { launchChromium, waitForViewerFrames } from '../helpers/browser.js';
@@ -12,9 +12,7 @@ import { startXvfb } from '../helpers/xvfb.js';
 t.test('clicks and keys from the viewer page reach the VM display; view-only tokens do not', async (t) => {
   const x = await startXvfb('640x480x24');
   t.teardown(() => x.kill());
-  const xev = spawn('xev', ['-display', x.display, '-geometry', '640x480+0+0', '-event', 'button', '-event', 'keyboard'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let events = '';
-  xev.stdout.on('data', (d: Buffer) => (events += d));
+  const xev = await startXev(x.display, '640x480', ['button', 'keyboard']);
   t.teardown(() => xev.kill());
   const daemon = await startDaemon();
   t.teardown(() => daemon.app.close());
@@ -34,17 +32,17 @@ t.test('clicks and keys from the viewer page reach the VM display; view-only tok
   await watcher.mouse.click(200, 200);
   await watcher.keyboard.type('no');
   await new Promise((r) => setTimeout(r, 800));
-  t.notMatch(events, /ButtonPress|KeyPress/, 'view-only: nothing reached the display');
+  t.notMatch(xev.text, /ButtonPress|KeyPress/, 'view-only: nothing reached the display');
   await watcher.close();
 
   const controller = await open(true);
   await controller.mouse.click(100, 120);
   await controller.keyboard.type('hi');
   await controller.keyboard.press('Enter');
-  await waitFor('the keys at the X client', () => /keysym 0xff0d, Return/.test(events), 10_000).catch(() => {});
-  const press = /ButtonPress event[^]*?\((\d+),(\d+)\)/.exec(events);
+  await waitFor('the keys at the X client', () => /keysym 0xff0d, Return/.test(xev.text), 10_000).catch(() => {});
+  const press = /ButtonPress event[^]*?\((\d+),(\d+)\)/.exec(xev.text);
   t.ok(press, 'a click arrived');
   t.ok(Math.abs(Number(press?.[1]) - 100) <= 2 && Math.abs(Number(press?.[2]) - 120) <= 2, `at (${press?.[1]},${press?.[2]}), expected (100,120)`);
-  t.match(events, /keysym 0x68, h\)[^]*keysym 0x69, i\)/, '"hi" typed in order');
-  t.match(events, /keysym 0xff0d, Return/, 'Enter');
+  t.match(xev.text, /keysym 0x68, h\)[^]*keysym 0x69, i\)/, '"hi" typed in order');
+  t.match(xev.text, /keysym 0xff0d, Return/, 'Enter');
 });
