@@ -451,12 +451,14 @@ export class Publisher extends EventEmitter<PublisherEvents> {
       this.#streamers.set(codec, created);
       this.#log.info({ codec }, 'publisher: shared encoder started');
       created.on('error', (error) => {
-        if (error instanceof XDisplayLostError && this.#streamers.get(codec) === created && !this.#closing) {
-          // The capture is dead for good: its viewers are let go, and a viewer joining later gets a
-          // fresh capture (which fails with a clear error while the display is still gone).
+        if (this.#streamers.get(codec) === created && !this.#closing) {
+          // A bus ERROR stops the encoder's pipeline for good: its viewers are told why (bye.message)
+          // and let go, and a viewer joining later gets a fresh encoder (which fails with a clear
+          // error while the cause, e.g. a lost display, is still there).
           this.#streamers.delete(codec);
           this.#bitrate?.forget(created);
-          for (const viewer of [...this.#viewers.values()]) if (viewer.codec === codec) this.#drop(viewer, 'the captured X display was lost', true);
+          const reason = error instanceof XDisplayLostError ? 'the captured X display was lost' : `the shared ${codec} encoder failed: ${errorMessage(error)}`;
+          for (const viewer of [...this.#viewers.values()]) if (viewer.codec === codec) this.#drop(viewer, reason, true);
           this.#track(created.close().catch(() => {}));
         }
         this.#emitError(error);

@@ -41,6 +41,12 @@ t.test("publish(): the shared encoder's runtime error reaches publisher.on('erro
   t.ok(e, `a GStreamerError: ${errors.map((x) => x.message).join(' | ')}`);
   t.equal(e?.element, 'breaker');
   t.equal(publisher.client.state, 'joined', 'the publisher itself stays joined');
+  // The encoder's pipeline is stopped for good: its viewer hears why, rather than a picture that froze.
+  await waitFor('the viewer to get a bye', () => viewer.lines.some((l) => l.startsWith('bye ')), 10_000);
+  const bye = viewer.lines.find((l) => l.startsWith('bye '))!;
+  t.match(bye, /shared \w+ encoder failed: breaker: /, `the bye says which element failed: ${bye}`);
+  await waitFor('the failed encoder to be closed', () => publisher.encoders.size === 0, 10_000);
+  t.pass('the failed encoder is closed (a later viewer gets a fresh one)');
   await publisher.close();
   t.equal(livePeerCount(), 0, 'everything released after close()');
   t.same(unhandled, []);
