@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Frame } from '../../lib/index.js';
 import { publish, receive } from '../../lib/client.js';
-import { mintToken } from '../../lib/signaling/daemon/token.js';
+import { mintToken, type TokenRole } from '../../lib/signaling/daemon/token.js';
 import { SECRET, startDaemon } from '../helpers/daemon.js';
 import { startCoturn } from '../helpers/coturn.js';
 import type { IceConfig } from '../../lib/signaling/daemon/ice-config.js';
@@ -21,7 +21,7 @@ const AIORTC = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 
 // Debian's interpreter: python3-aiortc is installed for it (a pyenv python3 on PATH would not see it).
 const PYTHON = '/usr/bin/python3';
 
-const token = (session: string, role: 'viewer' | 'publisher') => mintToken({ secret: SECRET, session, role, ttlSeconds: 600 });
+const token = (session: string, role: TokenRole) => mintToken({ secret: SECRET, session, role, ttlSeconds: 600 });
 
 interface Row {
   client: string;
@@ -111,10 +111,10 @@ t.test('aiortc as a protocol-v1 viewer over the WebSocket: answers the publisher
   rows.push({ client: 'aiortc 1.4', path: 'WebSocket', codec: String(done?.codec), answerMs: run.events.get('answer')!.ms, connectMs: run.events.get('connected')!.ms, firstFrameMs: run.events.get('frame')!.ms });
 });
 
-t.test('aiortc as a WHIP sender: its frames arrive in receive()', async (t) => {
+t.test('aiortc as a WHIP sender (a sender token) into receive() (a receiver token): its frames arrive in Node', async (t) => {
   const daemon = await startDaemon();
   t.teardown(() => daemon.app.close());
-  const agent = receive({ url: daemon.url, session: 'aio-whip', token: token('aio-whip', 'publisher'), video: { format: 'RGBA' } });
+  const agent = receive({ url: daemon.url, session: 'aio-whip', token: token('aio-whip', 'receiver'), video: { format: 'RGBA' } });
   t.teardown(() => agent.close());
   await waitFor('the receiving agent to join', () => agent.client.state === 'joined', 10_000);
   const frames: Frame[] = [];
@@ -124,7 +124,7 @@ t.test('aiortc as a WHIP sender: its frames arrive in receive()', async (t) => {
     if (frames.length === 0) firstAt = Date.now() - started;
     if (frames.length < 10) frames.push({ ...frame, data: Buffer.from(frame.data) });
   });
-  const run = await aiortc(['whip', '--endpoint', `${daemon.http}/whip/aio-whip`, '--token', token('aio-whip', 'viewer'), '--frames', '30', '--seconds', '2']);
+  const run = await aiortc(['whip', '--endpoint', `${daemon.http}/whip/aio-whip`, '--token', token('aio-whip', 'sender'), '--frames', '30', '--seconds', '2']);
   t.equal(run.code, 0, `aiortc exited 0 (${run.events.get('error')?.message ?? run.stderr})`);
   t.equal(run.events.get('answer')?.status, 201);
   t.ok(frames.length >= 10, `${frames.length} frames arrived in Node`);
