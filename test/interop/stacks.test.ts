@@ -1,9 +1,12 @@
 // WebRTC stacks that are neither Chromium's nor GStreamer's, speaking to a real daemon and a real
 // publish()/receive(): aiortc (Python, Debian python3-aiortc; decodes with PyAV) and werift (npm,
 // TypeScript; its RTP decoded by a separate gst-launch) as WHEP players and protocol-v1 viewers, aiortc
-// as a WHIP sender into receive(), werift relay-only through coturn. The clients are in
-// test/fixtures/interop/. Connect and first-frame times per client × path are printed as a table at
-// the end (ms from the client's start).
+// as a WHIP sender into receive(), werift relay-only through coturn (over the WebSocket, and over WHEP
+// with the TURN server of the 201's Link headers). The clients are in test/fixtures/interop/. Connect
+// and first-frame times per client × path are printed as a table at the end (ms from the client's
+// start; every row is a cold join: a fresh publisher whose encoder starts with that viewer). With the
+// loopback coturn the publisher's gathering ends ~2 s late (see test/signaling/whep-turn.test.ts), so
+// the relay rows' answers carry that.
 import t, { type Test } from 'tap';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
@@ -170,4 +173,22 @@ t.test('werift relay-only through coturn (iceTransportPolicy relay), credentials
   t.ok(result.frames >= 30, `${result.frames} frames decoded through the relay`);
   t.ok(turn.allocations() >= 1, `coturn granted ${turn.allocations()} allocation(s)`);
   rows.push({ client: 'werift 0.25', path: 'WebSocket, relay only', codec: result.codec, answerMs: result.answerMs, connectMs: result.connectMs, firstFrameMs: result.firstFrameMs });
+});
+
+t.test('werift as a WHEP player relay-only, with the TURN server and credentials of the Link headers (RFC 9725 §4.6)', async (t) => {
+  const turnSecret = `interop-turn-${Math.random().toString(36).slice(2)}`;
+  const turn = await startCoturn({ secret: turnSecret });
+  t.teardown(() => turn.stop());
+  const { daemon } = await publishing(t, 'wr-whep-relay', { turn: [`turn:127.0.0.1:${turn.port}`], turnSecret });
+  const bearer = token('wr-whep-relay', 'viewer');
+  // A relay-only offer needs the TURN server before it is made, and the Links come on a 201: a first
+  // session learns them (werift cannot change its ICE servers afterwards), a second one plays.
+  const first = await whepPlay(`${daemon.http}/whep/wr-whep-relay`, { token: bearer, frames: 1 });
+  t.same(first.links.map((l) => l.urls), [`turn:127.0.0.1:${turn.port}`], 'the 201 named the TURN server in a Link header');
+  t.match(first.links[0], { username: /^\d+:v-/, credential: /.+/ }, 'with REST credentials minted for that resource');
+  const result = await whepPlay(`${daemon.http}/whep/wr-whep-relay`, { token: bearer, frames: 30, relay: true, iceServers: first.links });
+  t.same(result.candidateTypes, ['relay'], 'werift offered only relay candidates');
+  t.ok(result.frames >= 30, `${result.frames} frames decoded through the relay`);
+  t.equal(result.delete, 200);
+  rows.push({ client: 'werift 0.25', path: 'WHEP, relay only', codec: result.codec, answerMs: result.answerMs, connectMs: result.connectMs, firstFrameMs: result.firstFrameMs });
 });
