@@ -4,7 +4,7 @@
 // as a WHIP sender into receive(), werift relay-only through coturn (over the WebSocket, and over WHEP
 // with the TURN server of the 201's Link headers). The clients are in test/fixtures/interop/. Connect
 // and first-frame times per client × path are printed as a table at the end (ms from the client's
-// start; every row is a cold join: a fresh publisher whose encoder starts with that viewer). With the
+// start; each test starts a fresh publisher, so its rows include the encoder's start). With the
 // loopback coturn the publisher's gathering ends ~2 s late (see test/signaling/whep-turn.test.ts), so
 // the relay rows' answers carry that.
 import t, { type Test } from 'tap';
