@@ -28,7 +28,8 @@ commands:
       --frame-ancestors SRC ... (WEBRTCBIN_FRAME_ANCESTORS; 'self'): origins that may frame the viewer page
       (--secret, --turn-secret, --turn-credential S still work but every local user can read argv: a warning)
   token               mint a session token
-      --secret-file FILE (WEBRTCBIN_SECRET_FILE or WEBRTCBIN_SECRET)  --session NAME  --role viewer|publisher (viewer)
+      --secret-file FILE (WEBRTCBIN_SECRET_FILE or WEBRTCBIN_SECRET)  --session NAME  --role viewer|publisher|sender|receiver
+      (viewer; sender: sends by WHIP; receiver: the receive() agent a WHIP sender feeds)
       --ttl SECONDS (3600)  --control (the viewer may send input)
   start               the quick start: daemon + stream (the X display when DISPLAY is set, else a
                       test pattern with a clock and a time code) and print the URL to open
@@ -139,14 +140,14 @@ async function token(argv: string[]): Promise<number> {
       control: { type: 'boolean' },
     },
   });
-  const { mintToken } = await import('../signaling/daemon/token.js');
+  const { mintToken, TOKEN_ROLES } = await import('../signaling/daemon/token.js');
   const resolved = resolveSecret(SECRETS.secret, { value: values.secret, file: values['secret-file'] });
   if (resolved.onArgv) warnArgvSecret(SECRETS.secret);
   const secret = resolved.value;
   if (!secret) throw new Error('token needs --secret-file FILE (or WEBRTCBIN_SECRET_FILE, or WEBRTCBIN_SECRET)');
   if (!values.session) throw new Error('token needs --session NAME');
-  const role = values.role ?? 'viewer';
-  if (role !== 'viewer' && role !== 'publisher') throw new Error('--role must be viewer or publisher');
+  const role = (values.role ?? 'viewer') as (typeof TOKEN_ROLES)[number];
+  if (!TOKEN_ROLES.includes(role)) throw new Error(`--role must be one of ${TOKEN_ROLES.join(', ')}`);
   console.log(mintToken({ secret, session: values.session, role, ttlSeconds: values.ttl ? Number(values.ttl) : 3600, control: values.control }));
   return 0;
 }

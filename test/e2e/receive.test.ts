@@ -75,11 +75,13 @@ t.test('WHIP: a browser publishes with plain fetch calls', async (t) => {
     await pc.setLocalDescription(await pc.createOffer());
     const response = await fetch('/whip/whip', { method: 'POST', headers: { 'content-type': 'application/sdp', authorization: `Bearer ${bearer}` }, body: pc.localDescription!.sdp });
     const location = response.headers.get('location')!;
+    const etag = response.headers.get('etag')!;
     await pc.setRemoteDescription({ type: 'answer', sdp: await response.text() });
     const mid = pc.getTransceivers()[0]!.mid;
     pc.onicecandidate = (e) => {
       const frag = e.candidate ? `a=mid:${mid}\r\na=${e.candidate.candidate}\r\n` : `a=mid:${mid}\r\na=end-of-candidates\r\n`;
-      void fetch(location, { method: 'PATCH', headers: { 'content-type': 'application/trickle-ice-sdpfrag', authorization: `Bearer ${bearer}` }, body: frag });
+      // RFC 9725 §4.3.1: trickle carries If-Match with the 201's ETag (428 without).
+      void fetch(location, { method: 'PATCH', headers: { 'content-type': 'application/trickle-ice-sdpfrag', 'if-match': etag, authorization: `Bearer ${bearer}` }, body: frag });
     };
     (window as unknown as { pc: RTCPeerConnection }).pc = pc;
     return { status: response.status, location };

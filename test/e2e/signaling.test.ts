@@ -72,12 +72,14 @@ t.test('WHEP: Chromium with plain fetch calls gets video', async (t) => {
     await pc.setLocalDescription(await pc.createOffer());
     const response = await fetch('/whep/whep', { method: 'POST', headers: { 'content-type': 'application/sdp', authorization: `Bearer ${bearer}` }, body: pc.localDescription!.sdp });
     const location = response.headers.get('location');
+    const etag = response.headers.get('etag')!;
     await pc.setRemoteDescription({ type: 'answer', sdp: await response.text() });
     // Trickle our candidates with PATCH as they come.
     const mid = pc.getTransceivers()[0]!.mid;
     pc.onicecandidate = (e) => {
       const frag = e.candidate ? `a=mid:${mid}\r\na=${e.candidate.candidate}\r\n` : `a=mid:${mid}\r\na=end-of-candidates\r\n`;
-      void fetch(location!, { method: 'PATCH', headers: { 'content-type': 'application/trickle-ice-sdpfrag', authorization: `Bearer ${bearer}` }, body: frag });
+      // RFC 9725 §4.3.1: trickle carries If-Match with the 201's ETag (428 without).
+      void fetch(location!, { method: 'PATCH', headers: { 'content-type': 'application/trickle-ice-sdpfrag', 'if-match': etag, authorization: `Bearer ${bearer}` }, body: frag });
     };
     const deadline = Date.now() + 20_000;
     let frames = 0;

@@ -58,7 +58,7 @@ t.test('WHEP/WHIP: bad input gets 4xx, the endpoint keeps working', async (t) =>
   await ok.text();
   const location = ok.headers.get('location')!;
   const patch = (body: string, type = 'application/trickle-ice-sdpfrag') =>
-    fetch(`${daemon.http}${location}`, { method: 'PATCH', headers: { 'content-type': type, ...auth }, body }).then(async (r) => (await r.text(), r.status));
+    fetch(`${daemon.http}${location}`, { method: 'PATCH', headers: { 'content-type': type, 'if-match': ok.headers.get('etag')!, ...auth }, body }).then(async (r) => (await r.text(), r.status));
   t.equal(await patch('a=candidate:1 1 udp 1 127.0.0.1 9 typ host'), 204, 'a plausible candidate: 204');
   t.equal(await patch('garbage\r\n\u0000\r\n'), 204, 'a frag without candidates: 204, nothing relayed');
   t.equal(await patch(`a=candidate:${'x'.repeat(2000)}`), 400, 'a 2000-character candidate: 400');

@@ -112,10 +112,11 @@ for (const kind of ['whep', 'whip']) {
     t.equal(weak.status, 412, 'RFC 9110 §13.1.1: If-Match uses the strong comparison, a weak tag never matches');
     const listed = await patch(location, TRICKLE, { 'if-match': `"other", ${etag}` });
     t.equal(listed.status, 204, 'RFC 9110 §13.1.1: a list that holds the current tag matches');
-    const lenient = await patch(location, TRICKLE);
-    t.equal(lenient.status, 204, 'trickle without If-Match is taken (one ICE session per resource: no tag can be stale); see docs/protocol.md');
+    const missing = await patch(location, TRICKLE);
+    t.equal(missing.status, 428, '§4.3.1: a missing entity-tag gets "428 Precondition Required" (§4.3.2: trickle MUST use conditional requests)');
+    t.match(JSON.parse(missing.body), { error: /If-Match/ }, 'the body says what to send');
     await new Promise((r) => setTimeout(r, 100));
-    t.equal(relayed(), 3, 'the refused PATCHes relayed nothing');
+    t.equal(relayed(), 2, 'the refused PATCHes relayed nothing');
 
     const wrongType = await patch(location, TRICKLE, { 'content-type': 'application/sdp', 'if-match': etag });
     t.equal(wrongType.status, 415, '§4.3.1: a content type other than "application/trickle-ice-sdpfrag" is rejected with a 4xx (415)');

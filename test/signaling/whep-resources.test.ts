@@ -60,7 +60,7 @@ t.test('a WHEP resource is its creator\'s: another viewer\'s token gets 403', as
   const patch = (bearer: string | undefined) =>
     fetch(`${daemon.http}${location}`, {
       method: 'PATCH',
-      headers: { 'content-type': 'application/trickle-ice-sdpfrag', ...(bearer ? { authorization: `Bearer ${bearer}` } : {}) },
+      headers: { 'content-type': 'application/trickle-ice-sdpfrag', 'if-match': created.headers.get('etag')!, ...(bearer ? { authorization: `Bearer ${bearer}` } : {}) },
       body: frag,
     }).then(async (r) => (await r.text(), r.status));
   const del = (bearer: string | undefined, path = location) =>
@@ -107,7 +107,7 @@ for (const kind of ['whep', 'whip']) {
     t.equal(await metric(daemon.http, 'webrtcbin_errors_total{code="token-expired"}'), 1, 'counted like a WebSocket expiry');
     const patch = await fetch(`${daemon.http}${location}`, {
       method: 'PATCH',
-      headers: { 'content-type': 'application/trickle-ice-sdpfrag', authorization: `Bearer ${short}` },
+      headers: { 'content-type': 'application/trickle-ice-sdpfrag', 'if-match': '*', authorization: `Bearer ${short}` },
       body: 'a=end-of-candidates',
     });
     await patch.text();
@@ -228,7 +228,7 @@ t.test('a resource relays a bounded number of candidates over its lifetime', asy
   const patch = (frag: string) =>
     fetch(`${daemon.http}${created.headers.get('location')!}`, {
       method: 'PATCH',
-      headers: { 'content-type': 'application/trickle-ice-sdpfrag', authorization: `Bearer ${viewer}` },
+      headers: { 'content-type': 'application/trickle-ice-sdpfrag', 'if-match': created.headers.get('etag')!, authorization: `Bearer ${viewer}` },
       body: frag,
     }).then(async (r) => (await r.text(), r.status));
   const frag = (from: number) => Array.from({ length: 64 }, (_, i) => `a=candidate:${from + i} 1 udp 1 192.0.2.1 ${1000 + from + i} typ host`).join('\r\n');

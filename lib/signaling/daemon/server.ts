@@ -11,7 +11,7 @@ import { handleConnection, type ConnectionLimits } from './connection.js';
 import { iceServersFor, type IceConfig } from './ice-config.js';
 import { Metrics } from './metrics.js';
 import { SessionRegistry } from './sessions.js';
-import { TokenError, verifyToken, type TokenClaims } from './token.js';
+import { TOKEN_ROLES, TokenError, verifyToken, type TokenClaims, type TokenRole } from './token.js';
 import { registerWhep } from './whep.js';
 import { ConcurrencyCap } from './limits.js';
 import { redactingLoggerOptions } from './redact.js';
@@ -185,7 +185,7 @@ const signalingRoutes: FastifyPluginAsync<RoutesOptions> = async (app, options) 
       const token = bearer(request.headers.authorization);
       try {
         const body = token ? JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) : {};
-        claims = verifyToken(token, { secret, session: String(body.s ?? ''), role: body.r === 'publisher' ? 'publisher' : 'viewer' });
+        claims = verifyToken(token, { secret, session: String(body.s ?? ''), role: TOKEN_ROLES.includes(body.r) ? (body.r as TokenRole) : 'viewer' });
       } catch (error) {
         return reply.code(401).header('www-authenticate', 'Bearer').send({ error: error instanceof TokenError ? error.message : 'unauthorized' });
       }

@@ -4,11 +4,31 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { WebRtcBinError } from '../../errors.js';
 import type { Role } from '../protocol/messages.js';
 
+/**
+ * What a token lets its holder be. The protocol's two seats are `publisher` (the one participant
+ * that answers and feeds or reads the media) and `viewer`; the token role may name the direction:
+ * - `publisher`: takes the publisher seat and sends (publish(), the VM agent);
+ * - `receiver`: takes the publisher seat to receive (receive(): a WHIP ingest target);
+ * - `viewer`: watches, by WebSocket or WHEP (and, from before these names, may still send by WHIP);
+ * - `sender`: sends into the session by WHIP (a webcam, OBS, a WHIP encoder), nothing else.
+ */
+export type TokenRole = Role | 'sender' | 'receiver';
+export const TOKEN_ROLES: readonly TokenRole[] = ['publisher', 'viewer', 'sender', 'receiver'];
+
+/** The seat or route a token is checked for → the token roles it accepts. */
+const ACCEPTS: Record<TokenRole, readonly TokenRole[]> = {
+  publisher: ['publisher', 'receiver'],
+  viewer: ['viewer'],
+  // WHIP: a `viewer` token kept working for the clients minted before `sender` existed.
+  sender: ['sender', 'viewer'],
+  receiver: ['receiver'],
+};
+
 export interface TokenClaims {
   /** Session name the token is for. */
   s: string;
-  /** Role: publisher or viewer. */
-  r: Role;
+  /** Role (see TokenRole). */
+  r: TokenRole;
   /** Expiry, Unix seconds. */
   exp: number;
   /** The viewer may send input (desktop control). */
@@ -28,8 +48,9 @@ function sign(secret: string, body: string): string {
   return createHmac('sha256', secret).update(`v1.${body}`).digest('base64url');
 }
 
-export function mintToken(options: { secret: string; session: string; role: Role; ttlSeconds?: number; control?: boolean; now?: number }): string {
+export function mintToken(options: { secret: string; session: string; role: TokenRole; ttlSeconds?: number; control?: boolean; now?: number }): string {
   if (!options.secret || options.secret.length < 16) throw new Error('the token secret must be at least 16 characters');
+  if (!TOKEN_ROLES.includes(options.role)) throw new Error(`the token role must be one of ${TOKEN_ROLES.join(', ')}, not ${String(options.role)}`);
   const now = options.now ?? Math.floor(Date.now() / 1000);
   const claims: TokenClaims = { s: options.session, r: options.role, exp: now + (options.ttlSeconds ?? 3600) };
   if (options.control) claims.ctl = true;
@@ -37,10 +58,14 @@ export function mintToken(options: { secret: string; session: string; role: Role
   return `v1.${body}.${sign(options.secret, body)}`;
 }
 
-/** Verifies signature, expiry, session and role. Throws TokenError with a reason. */
+/**
+ * Verifies signature, expiry, session and role. `role` is the seat or route the token is used for: a
+ * `publisher` seat takes a `publisher` or `receiver` token, a WHIP `sender` a `sender` or (old)
+ * `viewer` token, the others their own. Throws TokenError with a reason.
+ */
 export function verifyToken(
   token: string | undefined,
-  expected: { secret: string; session: string; role: Role; now?: number },
+  expected: { secret: string; session: string; role: TokenRole; now?: number },
 ): TokenClaims {
   if (!token) throw new TokenError('missing', 'a token is required');
   const parts = token.split('.');
@@ -60,7 +85,10 @@ export function verifyToken(
   const now = expected.now ?? Math.floor(Date.now() / 1000);
   if (typeof claims.exp !== 'number' || claims.exp <= now) throw new TokenError('expired', 'the token has expired');
   if (claims.s !== expected.session) throw new TokenError('wrong-session', 'the token is for another session');
-  if (claims.r !== expected.role) throw new TokenError('wrong-role', `the token is for role ${claims.r}, not ${expected.role}`);
+  if (!ACCEPTS[expected.role].includes(claims.r)) {
+    const wanted = ACCEPTS[expected.role].join(' or ');
+    throw new TokenError('wrong-role', `the token is for role ${String(claims.r)}, not ${wanted}`);
+  }
   return claims;
 }
 

@@ -163,11 +163,14 @@ export function registerWhep(app: FastifyInstance, options: WhepOptions): void {
     const header = request.headers.authorization ?? '';
     return header.startsWith('Bearer ') ? header.slice(7) : undefined;
   };
-  /** The token's expiry (undefined without tokens), or false once the 401 is sent. */
-  const authorize = (request: FastifyRequest, reply: FastifyReply, session: string): { exp: number | undefined } | false => {
+  /**
+   * The token's expiry (undefined without tokens), or false once the 401 is sent. WHEP takes a
+   * `viewer` token; WHIP a `sender` token (or a `viewer` one, as before `sender` existed).
+   */
+  const authorize = (request: FastifyRequest, reply: FastifyReply, session: string, kind: string): { exp: number | undefined } | false => {
     if (options.secret === undefined) return { exp: undefined };
     try {
-      return { exp: verifyToken(bearer(request), { secret: options.secret, session, role: 'viewer' }).exp };
+      return { exp: verifyToken(bearer(request), { secret: options.secret, session, role: kind === 'whip' ? 'sender' : 'viewer' }).exp };
     } catch (error) {
       void reply.code(401).header('www-authenticate', 'Bearer').send({ error: error instanceof TokenError ? error.message : 'unauthorized' });
       return false;
@@ -244,7 +247,7 @@ export function registerWhep(app: FastifyInstance, options: WhepOptions): void {
     app.post<{ Params: { session: string }; Body: string }>(endpoint, async (request, reply) => {
       const { session } = request.params;
       if (!SESSION.test(session)) return reply.code(400).send({ error: 'invalid session name' });
-      const authorized = authorize(request, reply, session);
+      const authorized = authorize(request, reply, session, kind);
       if (!authorized) return reply;
       if (request.headers['content-type']?.split(';')[0] !== 'application/sdp' || typeof request.body !== 'string' || !request.body.startsWith('v=0')) {
         return reply.code(415).send({ error: 'POST an SDP offer with Content-Type: application/sdp' });
@@ -386,20 +389,27 @@ export function registerWhep(app: FastifyInstance, options: WhepOptions): void {
         return reply.code(415).send({ error: 'PATCH takes Content-Type: application/trickle-ice-sdpfrag' });
       }
       const frag = typeof request.body === 'string' ? request.body : '';
-      // RFC 9725 §4.3.1: an outdated entity-tag is 412. A trickle PATCH without If-Match is still
-      // taken (204): the resource has one ICE session for life, so a missing tag cannot be stale,
-      // and players that never send it keep working.
+      const restart = isIceRestart(viewer.ice, iceCredentials(frag));
+      // RFC 9725 §4.3.1: "428 Precondition Required" for a missing entity-tag, "412 Precondition
+      // Failed" for one that does not match; "sessions and clients that support Trickle ICE MUST make
+      // use of entity-tags and conditional requests" (§4.3.2), so trickle needs If-Match too.
       const condition = request.headers['if-match'];
-      if (condition !== undefined && !ifMatch(condition, viewer.etag)) {
+      if (condition === undefined) {
+        return reply.code(428).header('etag', viewer.etag).send({
+          error: restart
+            ? 'an ICE restart (new ice-ufrag/ice-pwd) needs If-Match: "*" (RFC 9725 §4.3.3)'
+            : `a trickle PATCH needs If-Match with the ETag of the 201 (${viewer.etag}), RFC 9725 §4.3.1`,
+        });
+      }
+      if (!ifMatch(condition, viewer.etag)) {
         return reply.code(412).header('etag', viewer.etag).send({ error: `If-Match ${condition} does not match this ${name} session's ICE session (ETag ${viewer.etag}); use the ETag of the 201` });
       }
-      // §4.3.3: new ice-ufrag/ice-pwd is an ICE restart, which needs If-Match (428 without). The
-      // publisher cannot restart ICE on a running peer yet: §4.3.1 makes that 422 for a session that
-      // does trickle but not restarts, and the existing ICE session goes on untouched.
-      if (isIceRestart(viewer.ice, iceCredentials(frag))) {
-        if (condition === undefined) {
-          return reply.code(428).send({ error: 'an ICE restart (new ice-ufrag/ice-pwd) needs If-Match: "*" (RFC 9725 §4.3.3)' });
-        }
+      // §4.3.3: new ice-ufrag/ice-pwd is an ICE restart. webrtcbin 1.22 cannot restart ICE for a
+      // remote peer (a new offer's answer keeps its old ice-ufrag/ice-pwd: "FIXME: deal with ICE
+      // restarts" in gstwebrtcbin.c; test/signaling/whep-ice-restart.test.ts holds it to that), so
+      // §4.3.1 makes it 422 for a session that does trickle but not restarts, and the existing ICE
+      // session goes on untouched.
+      if (restart) {
         request.log.info({ session, peer: id, kind }, 'whep: ICE restart refused (not supported); the ICE session goes on');
         return reply.code(422).send({
           error: `this ${name} server does not support ICE restart: the current ICE session goes on unchanged; trickle with its ice-ufrag, or DELETE this session and POST a new offer`,
