@@ -154,6 +154,17 @@ t.test('werift as a WHEP player: POST, trickle PATCH with If-Match, decoded fram
   rows.push({ client: 'werift 0.25', path: 'WHEP', codec: result.codec, answerMs: result.answerMs, connectMs: result.connectMs, firstFrameMs: result.firstFrameMs });
 });
 
+t.test('werift as a WHEP player offering only VP8, to a publisher whose default is H.264: answered with VP8, decodes', async (t) => {
+  const { daemon, publisher } = await publishing(t, 'wr-vp8');
+  const result = await whepPlay(`${daemon.http}/whep/wr-vp8`, { token: token('wr-vp8', 'viewer'), frames: 30, codecs: ['VP8'] });
+  t.equal(result.status, 201);
+  t.equal(result.codec.toUpperCase().replace(/^VIDEO\//, ''), 'VP8', `negotiated ${result.codec}`);
+  t.ok(result.frames >= 30, `${result.frames} VP8 frames decoded`);
+  t.equal(result.delete, 200);
+  await waitFor('the publisher to drop the player', () => publisher.viewers === 0, 10_000);
+  rows.push({ client: 'werift 0.25', path: 'WHEP', codec: result.codec, answerMs: result.answerMs, connectMs: result.connectMs, firstFrameMs: result.firstFrameMs });
+});
+
 t.test('werift as a protocol-v1 viewer over the WebSocket: answers the publisher\'s offer, trickles both ways, decodes', async (t) => {
   const { daemon, publisher } = await publishing(t, 'wr-ws');
   const result = await wsView(daemon.url, 'wr-ws', { token: token('wr-ws', 'viewer'), frames: 30 });
