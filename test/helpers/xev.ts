@@ -1,6 +1,7 @@
 // A test window that records its X events (xev, covering the screen from the top-left), so tests can
 // check what input reached the VM's display.
 import { spawn } from 'node:child_process';
+import { waitFor } from './wait.js';
 
 export interface Xev {
   /** Everything xev printed so far. */
@@ -20,4 +21,14 @@ export async function startXev(display: string, geometry: string, kinds: ('butto
     },
     kill: () => child.kill(),
   };
+}
+
+/** Asserts a click at (x, y) (±2 px) and then "hi" + Enter arrived at the display, as the input tests send them. */
+export async function assertClickAndTyping(t: { ok(v: unknown, m: string): void; match(s: string, re: RegExp, m: string): void }, xev: Xev, x: number, y: number): Promise<void> {
+  await waitFor('the keys at the X client', () => /keysym 0xff0d, Return/.test(xev.text), 10_000).catch(() => {});
+  const press = /ButtonPress event[^]*?\((\d+),(\d+)\)/.exec(xev.text);
+  t.ok(press, 'a click arrived');
+  t.ok(Math.abs(Number(press?.[1]) - x) <= 2 && Math.abs(Number(press?.[2]) - y) <= 2, `at (${press?.[1]},${press?.[2]}), expected (${x},${y})`);
+  t.match(xev.text, /keysym 0x68, h\)[^]*keysym 0x69, i\)/, '"hi" typed in order');
+  t.match(xev.text, /keysym 0xff0d, Return/, 'Enter');
 }
