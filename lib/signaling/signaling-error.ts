@@ -4,8 +4,9 @@ import { WebRtcBinError } from '../errors.js';
 import type { ErrorCode } from './protocol/messages.js';
 
 /**
- * The daemon refused or ended this client for good: `unauthorized` (a bad token will not get better) or
- * `token-expired` (the token's lease ended while joined). Either way a new token is what helps.
+ * The daemon refused or ended this client for good, so retrying cannot help: `unauthorized` (a bad token,
+ * or an upgrade refused with 401/403) and `token-expired` (the lease ended while joined) want a new token;
+ * `publisher-exists` (on the first join) wants the other publisher stopped or another session.
  */
 export class SignalingError extends WebRtcBinError {
   readonly reason: ErrorCode | 'token-expired';
