@@ -51,6 +51,18 @@ export class RawClient {
     this.#ws.send(typeof message === 'string' || Buffer.isBuffer(message) ? message : JSON.stringify(message));
   }
 
+  /** Acts as a publisher that answers every offer at once with `sdp` and end-of-candidates, until closed. */
+  answerEveryOffer(sdp: string): void {
+    void (async () => {
+      while (this.closeCode === undefined) {
+        const offer = await this.next('offer', 200).catch(() => undefined);
+        if (!offer) continue;
+        this.send({ type: 'answer', to: offer.from, sdp });
+        this.send({ type: 'candidate', to: offer.from, candidate: null });
+      }
+    })();
+  }
+
   /** Raw bytes as a text frame (may be invalid UTF-8). */
   sendText(data: Buffer): void {
     this.#ws.send(data, { binary: false });

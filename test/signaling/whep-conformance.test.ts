@@ -31,14 +31,7 @@ async function scriptedPublisher(url: string, session: string): Promise<RawClien
   const pub = await RawClient.open(url);
   pub.send({ type: 'join', session, role: 'publisher', token: token(session, 'publisher') });
   await pub.next('joined');
-  void (async () => {
-    while (pub.closeCode === undefined) {
-      const offer = await pub.next('offer', 200).catch(() => undefined);
-      if (!offer) continue;
-      pub.send({ type: 'answer', to: offer.from, sdp: ANSWER });
-      pub.send({ type: 'candidate', to: offer.from, candidate: null });
-    }
-  })();
+  pub.answerEveryOffer(ANSWER);
   return pub;
 }
 

@@ -19,17 +19,7 @@ async function scriptedPublisher(url: string, session: string, answer = true): P
   const pub = await RawClient.open(url);
   pub.send({ type: 'join', session, role: 'publisher', token: token(session, 'publisher') });
   await pub.next('joined');
-  if (answer) {
-    const loop = async () => {
-      while (pub.closeCode === undefined) {
-        const offer = await pub.next('offer', 200).catch(() => undefined);
-        if (!offer) continue;
-        pub.send({ type: 'answer', to: offer.from, sdp: ANSWER });
-        pub.send({ type: 'candidate', to: offer.from, candidate: null });
-      }
-    };
-    void loop();
-  }
+  if (answer) pub.answerEveryOffer(ANSWER);
   return pub;
 }
 

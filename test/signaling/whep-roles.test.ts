@@ -18,14 +18,7 @@ async function seat(url: string, role: TokenRole): Promise<RawClient | { refused
   pub.send({ type: 'join', session: 'cam', role: 'publisher', token: token(role) });
   const reply = await Promise.race([pub.next('joined').then(() => undefined), pub.next('error')]);
   if (reply) return { refused: reply };
-  void (async () => {
-    while (pub.closeCode === undefined) {
-      const offer = await pub.next('offer', 200).catch(() => undefined);
-      if (!offer) continue;
-      pub.send({ type: 'answer', to: offer.from, sdp: ANSWER });
-      pub.send({ type: 'candidate', to: offer.from, candidate: null });
-    }
-  })();
+  pub.answerEveryOffer(ANSWER);
   return pub;
 }
 
