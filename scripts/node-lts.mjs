@@ -112,6 +112,10 @@ async function main(argv) {
   ).flat();
   let failed = 0;
   for (const r of results) {
+    // A GLib/GStreamer CRITICAL is a failed assertion inside the libraries: reported on its own line
+    // whatever the exit code (test/process/node-lts.test.ts looks for them).
+    const criticals = r.output.split('\n').filter((line) => /-CRITICAL \*\*/.test(line));
+    for (const line of criticals) console.log(`node-lts: CRITICAL in ${r.label}: ${line.trim()}`);
     console.log(`node-lts: ${r.code === 0 ? 'ok' : 'FAILED'}  ${r.label}`);
     if (r.code !== 0) {
       failed++;
