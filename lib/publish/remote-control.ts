@@ -4,6 +4,7 @@
 // control, or that does not control, are dropped. Exists only on a publisher that takes input.
 import { InputInjector } from '../input/injector.js';
 import { XClipboard } from '../input/clipboard.js';
+import { ClipboardAssembler, clipboardMessages } from '../input/clipboard-parts.js';
 import { ScreenResizer } from '../input/screen.js';
 import { INPUT_CHANNEL, MAX_CLIPBOARD_CHARS, MAX_VIEWER_MESSAGE_CHARS, checkViewerMessage, type AgentMessage, type ResizeResult } from '../input/protocol.js';
 import type { Logger } from '../signaling/client.js';
@@ -33,6 +34,9 @@ export class RemoteControl {
   #clipboard: XClipboard | undefined;
   #clipboardFailed = false;
   #resizer: ScreenResizer | undefined;
+  /** Each viewer's clipboard text under way in parts (`clipboard-part`), and our own texts' numbers. */
+  readonly #clipboardParts = new Map<string, ClipboardAssembler>();
+  #clipboardId = 0;
 
   constructor(options: RemoteControlOptions) {
     this.#options = options;
@@ -67,6 +71,13 @@ export class RemoteControl {
       }
       if (this.#controller !== viewer.id) return;
       if (message.t === 'clipboard') return this.#xClipboard()?.setText(message.text);
+      if (message.t === 'clipboard-part') {
+        let parts = this.#clipboardParts.get(viewer.id);
+        if (!parts) this.#clipboardParts.set(viewer.id, (parts = new ClipboardAssembler()));
+        const text = parts.add(message);
+        if (text !== undefined) this.#xClipboard()?.setText(text);
+        return;
+      }
       if (message.t === 'resize') return this.#resize(viewer, message.width, message.height);
       try {
         this.#injector ??= new InputInjector(this.#display(), (this.#options.source as { region?: ScreenRegion }).region);
@@ -80,6 +91,7 @@ export class RemoteControl {
   /** The viewer is gone: if it controlled, nobody does now. */
   forget(id: string): void {
     if (this.#controller === id) this.#controller = undefined;
+    this.#clipboardParts.delete(id);
   }
 
   /** Closes the injector, the resizer and the clipboard, one after another. */
@@ -118,7 +130,9 @@ export class RemoteControl {
         if (text.length > MAX_CLIPBOARD_CHARS) {
           return this.#log.warn({ chars: text.length, max: MAX_CLIPBOARD_CHARS }, 'publisher: X clipboard text too long for the viewer; not sent');
         }
-        this.#sendToController({ t: 'clipboard', text });
+        // Over CLIPBOARD_PART_CHARS in parts: one message could exceed the channel's message size.
+        this.#clipboardId = (this.#clipboardId + 1) % 2 ** 31;
+        for (const message of clipboardMessages(text, this.#clipboardId)) this.#sendToController(message);
       });
       clipboard.on('warning', (warning) => this.#log.warn({ code: warning.code, err: warning.message }, 'publisher: clipboard'));
       clipboard.on('error', (error) => {

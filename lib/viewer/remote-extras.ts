@@ -8,6 +8,7 @@ import type { RemoteResizeResult, Viewer } from './viewer.js';
 import type { ViewerMessage } from '../input/protocol.js';
 // The agent's own limits (lib/input/limits.ts holds plain numbers only: nothing of TypeBox in the bundle).
 import { MAX_CLIPBOARD_CHARS, RESIZE_LIMITS as LIMITS } from '../input/limits.js';
+import { ClipboardAssembler, clipboardMessages, type ClipboardPart } from '../input/clipboard-parts.js';
 
 export interface RemoteExtrasOptions {
   /** Ask the VM's screen to match this window (default false). */
@@ -38,7 +39,14 @@ export function attachRemoteExtras(viewer: Viewer, video: HTMLVideoElement, chan
       return false; // e.g. over the channel's message size limit
     }
   };
-  const sendClipboard = (text: string) => text.length <= MAX_CLIPBOARD_CHARS && send({ t: 'clipboard', text });
+  // Long text in parts (clipboard-parts.ts): one message over the channel's max-message-size would throw.
+  let clipboardId = 0;
+  const sendClipboard = (text: string) => {
+    if (text.length > MAX_CLIPBOARD_CHARS) return false;
+    clipboardId = (clipboardId + 1) % 2 ** 31;
+    return clipboardMessages(text, clipboardId).every((message) => send(message));
+  };
+  const parts = new ClipboardAssembler();
   const requestResize = (width: number, height: number) =>
     send({ t: 'resize', width: even(width, LIMITS.minWidth, LIMITS.maxWidth), height: even(height, LIMITS.minHeight, LIMITS.maxHeight) });
   const askWindowSize = () => {
@@ -60,14 +68,18 @@ export function attachRemoteExtras(viewer: Viewer, video: HTMLVideoElement, chan
   };
   const onMessage = (e: MessageEvent) => {
     if (typeof e.data !== 'string') return;
-    let message: { t?: unknown; text?: unknown; controlling?: unknown } & Partial<RemoteResizeResult>;
+    let message: { t?: unknown; text?: unknown; controlling?: unknown; id?: unknown; part?: unknown; of?: unknown } & Partial<RemoteResizeResult>;
     try {
       message = JSON.parse(e.data);
     } catch {
       return;
     }
-    if (message.t === 'clipboard' && typeof message.text === 'string') {
-      const text = message.text;
+    let text: string | undefined;
+    if (message.t === 'clipboard-part' && typeof message.text === 'string' && [message.id, message.part, message.of].every(Number.isInteger)) {
+      text = parts.add(message as ClipboardPart);
+      if (text === undefined) return; // more to come
+    } else if (message.t === 'clipboard' && typeof message.text === 'string') text = message.text;
+    if (text !== undefined) {
       viewer.dispatchEvent(new CustomEvent('clipboard', { detail: text }));
       // Browsers allow this only in a secure context with focus (and maybe a permission): best effort.
       if (options.writeLocalClipboard !== false) void navigator.clipboard?.writeText(text).catch(() => {});

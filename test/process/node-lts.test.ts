@@ -27,6 +27,11 @@ t.test('Node 22 and 24: webrtcbin selftest and the unit tests pass', async (t) =
   });
   if (code === UNREACHABLE) return t.skip(`the npm registry is unreachable and no LTS binary is cached: ${output.trim().split('\n').at(-1)}`);
   t.equal(code, 0, output.slice(-6000));
+  // Known, not yet fixed: Debian 12's rtpvp8depay (GStreamer 1.22.0), given the jitterbuffer's
+  // GstRTPPacketLost while inside a picture, writes to its own held lost event (NULL) instead of the one
+  // it got: gst_event_writable_structure / gst_structure_remove_field CRITICALs whenever the VP8
+  // loopback loses or delays a packet (both lines side by side on two busy cores). See docs/reliability.md.
+  t.notMatch(output, /-CRITICAL \*\*/, 'no GLib or GStreamer CRITICAL from either line', { todo: 'GStreamer 1.22.0 rtpvp8depay packet_lost (docs/reliability.md)' });
   for (const major of ['22', '24']) {
     t.match(output, new RegExp(`node-lts: ok  v${major}\\.\\d+\\.\\d+: webrtcbin selftest`), `Node ${major}: selftest`);
     t.match(output, new RegExp(`node-lts: ok  v${major}\\.\\d+\\.\\d+: tap test/unit`), `Node ${major}: unit tests`);

@@ -9,6 +9,8 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+// @ts-expect-error: a plain .mjs script without types
+import { nodeBinary } from '../../scripts/node-lts.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const npmCli = path.join(path.dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'bin', 'npm-cli.js');
@@ -60,25 +62,54 @@ t.test('the tarball carries the prebuild, the linked examples and maps with thei
   t.equal(without, 0, `every one of ${maps.length} source maps carries its sources or points at shipped ones`);
 });
 
-/** A fresh app that installs the tarball. */
-function install(name: string, extra: string[]): string {
+/** A fresh app that installs the tarball (with `node` first on PATH when given); npm's output kept. */
+function install(name: string, extra: string[], node = process.execPath): { app: string; output: string } {
   const app = path.join(scratch, name);
   spawnSync('mkdir', ['-p', app]);
   writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name, private: true, type: 'module' }));
-  const r = npm(['install', '--no-save', '--prefer-offline', ...extra, tarball], { cwd: app });
+  const env = { ...process.env, PATH: `${path.dirname(node)}:${process.env.PATH}` };
+  const r = npm(['install', '--no-save', '--prefer-offline', ...extra, tarball], { cwd: app, env });
   if (r.status !== 0) throw new Error(`npm install ${extra.join(' ')} failed: ${r.stderr.slice(-2000)}`);
-  return app;
+  return { app, output: r.stdout + r.stderr };
 }
 
 const LOAD = "import('node-webrtcbin').then((m) => { const r = m.checkEnvironment(); console.log(JSON.stringify({ ok: r.ok, gst: r.gstreamer })); })";
 
 t.test('installs and loads with no compiler, with --ignore-scripts and with scripts', async (t) => {
   for (const [name, extra] of [['ignore-scripts', ['--ignore-scripts']], ['with-scripts', []]] as const) {
-    const app = install(`app-${name}`, [...extra]);
+    const { app, output } = install(`app-${name}`, [...extra]);
+    t.notMatch(output, /EBADENGINE/, `${name}: npm warns of no unsupported engine on Node ${process.versions.node}`);
     t.notOk(existsSync(path.join(app, 'node_modules', 'node-webrtcbin', 'build')), `${name}: nothing was compiled (no build/)`);
     const load = spawnSync(process.execPath, ['-e', LOAD], { cwd: app, encoding: 'utf8', timeout: 60_000 });
     t.equal(load.status, 0, `${name}: loads (${load.stderr.slice(-500)})`);
     t.match(load.stdout, /"ok":true,"gst":"GStreamer 1\./, `${name}: the prebuilt addon runs`);
+  }
+});
+
+t.test("a user's install of the tarball on Node 22 and 24 warns of no unsupported engine", async (t) => {
+  // Node 20 is this process's (above). The tarball's own dependencies decide what a user gets: the
+  // repository's `overrides` do not travel, so light-my-request is pinned where it still uses cookie@1.
+  for (const major of ['22', '24']) {
+    const got = nodeBinary(major) as { node?: string; unreachable?: string; error?: string };
+    if (!got.node) {
+      t.skip(`Node ${major}: ${got.unreachable ?? got.error}`);
+      continue;
+    }
+    // npm runs under the Node a user has: process.version and the engines check are that Node's.
+    const npmUnder = (args: string[], cwd: string) => {
+      const r = spawnSync(got.node!, [npmCli, ...args], { cwd, encoding: 'utf8', timeout: 600_000, env: { ...process.env, ...NO_COMPILER, PATH: `${path.dirname(got.node!)}:${process.env.PATH}` } });
+      return { status: r.status, output: String(r.stdout) + String(r.stderr) };
+    };
+    // npm checks engines while it resolves the tree: --package-lock-only resolves without fetching
+    // or unpacking (loading under 22 and 24 is node-lts.test.ts's `webrtcbin selftest`).
+    const app = path.join(scratch, `app-node${major}`);
+    spawnSync('mkdir', ['-p', app]);
+    writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: `app-node${major}`, private: true, type: 'module', dependencies: { 'node-webrtcbin': `file:${tarball}` } }));
+    const r = npmUnder(['install', '--package-lock-only', '--prefer-offline', '--ignore-scripts'], app);
+    t.equal(r.status, 0, `Node ${major}: npm install --package-lock-only (${r.output.slice(-500)})`);
+    t.notMatch(r.output, /EBADENGINE/, `Node ${major}: npm warns of no unsupported engine`);
+    const lock = readFileSync(path.join(app, 'package-lock.json'), 'utf8');
+    t.match(lock, /"node_modules\/light-my-request"/, `Node ${major}: the tree has Fastify's light-my-request (the check saw it)`);
   }
 });
 

@@ -42,6 +42,8 @@ const SDP = 'v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r
 const CANDIDATE = 'candidate:1 1 udp 2122260223 192.168.1.2 54321 typ host generation 0';
 const NASTY_KEYS = ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf', '', ' ', 'type', 'TYPE', '\u0000', '🙂', 'to', 'from'];
 const NASTY_STRINGS = ['', ' ', 'x', '__proto__', 'constructor', '\u0000', '\ud800', '\udfff', '\u202e', '🙂'.repeat(20), 'a'.repeat(65), 'a'.repeat(1025), 'p-' + 'z'.repeat(62), '../../etc/passwd', '<script>', 'null', 'true', '1', 'publisher', 'viewer', 'join', 'offer', 'v=0', '%00', 'é'];
+// Codec names as browsers send them (getCapabilities' MIME types) and as users type them.
+const CODECS = ['video/VP8', 'video/VP9', 'video/H264', 'video/AV1', 'VP8', 'h264', 'video/rtx', 'video/red', 'video/ulpfec'];
 const NASTY_NUMBERS = ['0', '-0', '1', '-1', '1.5', '1024', '1025', '65536', '9007199254740993', '1e308', '1e400', '-1e400', '1e-400', '123456789012345678901234567890', '0.1e1', '2'];
 
 function randomValue(r: Rng, depth = 0): J {
@@ -63,13 +65,32 @@ function deep(r: Rng, depth: number): string {
 /** A valid message as entries (for mutation); `publisher` is the publisher's id. */
 function template(r: Rng, publisher: string): [string, J][] {
   const to = (): [string, J][] => (r.chance(0.5) ? [['to', publisher]] : []);
-  switch (r.int(6)) {
+  switch (r.int(8)) {
     case 0: return [['type', 'join'], ['v', num(1)], ['session', 'fz'], ['role', 'viewer'], ['token', viewerToken], ['offers', false]];
+    case 6: return [['type', 'join'], ['v', num(1)], ['session', 'fz'], ['role', 'viewer'], ['token', viewerToken], ['codecs', codecList(r)]];
     case 1: return [['type', 'offer'], ...to(), ['sdp', SDP]];
     case 2: return [['type', 'answer'], ...to(), ['sdp', SDP]];
     case 3: return [['type', 'candidate'], ...to(), ['candidate', obj({ candidate: CANDIDATE, sdpMid: '0', sdpMLineIndex: num(0) })]];
     case 4: return [['type', 'candidate'], ...to(), ['candidate', null]];
+    case 7: // a bye with everything a publisher's may carry (from a viewer it still just leaves)
+      return [['type', 'bye'], ...to(), ['reason', 'no-common-codec'], ['codecs', obj({ publisher: codecList(r), viewer: codecList(r) })], ['message', 'the viewer decodes none of VP8']];
     default: return [['type', 'bye']];
+  }
+}
+
+/** A valid codec list (0..32 names of 1..64 characters). */
+function codecList(r: Rng): J {
+  return Array.from({ length: r.int(4) }, () => r.pick(CODECS));
+}
+
+/** A wrong codec list or list item: too many, empty or too-long names, other types. */
+function badCodecs(r: Rng, list: J[]): void {
+  switch (r.int(5)) {
+    case 0: list.push(...Array.from({ length: 33 }, () => 'video/VP8' as J)); break; // over maxItems
+    case 1: list.push(r.pick(['', 'v'.repeat(65), 'video/' + 'x'.repeat(59)])); break; // name length bounds (64 is fine)
+    case 2: list.push(randomValue(r)); break;
+    case 3: if (list.length) list[r.int(list.length)] = num(r.pick(NASTY_NUMBERS)); else list.push(null); break;
+    default: list.push(r.pick(NASTY_STRINGS)); break;
   }
 }
 
@@ -77,7 +98,30 @@ function mutate(r: Rng, entries: [string, J][]): [string, J][] {
   const out = entries.map(([k, v]) => [k, v] as [string, J]);
   for (let n = 1 + r.int(3); n > 0; n--) {
     const i = r.int(Math.max(1, out.length));
-    switch (r.int(7)) {
+    switch (r.int(9)) {
+      case 7: { // join.codecs and bye.codecs ({publisher, viewer}): the lists, their items, the object's keys
+        const c = out.find(([k]) => k === 'codecs')?.[1];
+        if (Array.isArray(c)) badCodecs(r, c);
+        else if (c && typeof c === 'object' && 'entries' in c) {
+          const e = c.entries;
+          const side = e[r.int(Math.max(1, e.length))];
+          if (r.chance(0.3)) e.push([r.pick(['publisher', 'viewer', 'both', '__proto__', 'constructor']), randomValue(r)]);
+          else if (r.chance(0.2) && e.length) e.splice(r.int(e.length), 1); // a side missing
+          else if (side && Array.isArray(side[1])) badCodecs(r, side[1]);
+          else if (side) side[1] = randomValue(r);
+        } else out.push(['codecs', r.chance(0.5) ? codecList(r) : randomValue(r)]);
+        break;
+      }
+      case 8: { // bye's reason and message
+        const which = r.pick(['reason', 'message']);
+        const at = out.findIndex(([k]) => k === which);
+        const value: J = which === 'reason'
+          ? r.pick<J>(['no-common-codec', 'shutting-down', 'token-expired', '', 'NO-COMMON-CODEC', num(1), null])
+          : r.pick<J>(['', 'why', 'm'.repeat(1024), 'm'.repeat(1025), '\u0000', '🙂'.repeat(300), num(0), null]);
+        if (at >= 0) out[at]![1] = value;
+        else out.push([which, value]);
+        break;
+      }
       case 0: out.splice(i, 1); break; // a field missing
       case 1: out.push([r.pick(NASTY_KEYS), randomValue(r)]); break; // an extra or duplicate field
       case 2: if (out[i]) out[i]![1] = randomValue(r); break; // a wrong type or value
@@ -291,6 +335,49 @@ t.test(`${Math.round(CASES / 3)} frames before join (seed ${SEED + 1})`, async (
   }
   t.equal(failures, 0, `every frame before join handled as documented (${joins} valid joins among them)`);
   c.close();
+});
+
+t.test(`${Math.round(CASES / 10)} byes from a publisher to its viewer (seed ${SEED + 2})`, async (t) => {
+  // A publisher's bye to one viewer carries reason, codecs and message to it as they came; a wrong one
+  // gets bad-message and reaches nobody.
+  const r = prng(SEED + 2);
+  const pub = await join('fzb', 'publisher');
+  const viewer = await join('fzb', 'viewer');
+  const bye = (): [string, J][] => [['type', 'bye'], ['to', viewer.id], ['reason', 'no-common-codec'], ['codecs', obj({ publisher: codecList(r), viewer: codecList(r) })], ['message', 'no codec in common']];
+  let failures = 0;
+  let relayed = 0;
+  for (let i = 0; i < CASES / 10 && failures < 5; i++) {
+    let entries = r.chance(0.8) ? mutate(r, bye()) : bye();
+    entries = entries.filter(([k]) => k !== 'type' && k !== 'to');
+    entries.unshift(['type', 'bye'], ['to', viewer.id]); // always a bye to the viewer: the fields are what vary
+    const text = ser({ entries });
+    if (Buffer.byteLength(text) > MAX) continue;
+    const value = JSON.parse(text) as Record<string, unknown>;
+    pub.c.messages.length = 0;
+    viewer.c.messages.length = 0;
+    pub.c.sendText(Buffer.from(text));
+    if (!checkClientMessage.Check(value)) {
+      const m = await pub.c.next('error', 5000).catch(() => undefined);
+      if (m?.code !== 'bad-message') {
+        t.fail(`case ${i} (${text.slice(0, 200)}): got ${JSON.stringify(m)}, expected bad-message`);
+        failures++;
+      }
+      continue;
+    }
+    relayed++;
+    const got = await viewer.c.next('bye', 5000).catch(() => undefined);
+    const { reason, codecs, message } = value;
+    const want = { type: 'bye', from: pub.id, ...(reason ? { reason } : {}), ...(codecs ? { codecs } : {}), ...(message ? { message } : {}) };
+    if (JSON.stringify(got) !== JSON.stringify(want)) {
+      t.fail(`case ${i} (${text.slice(0, 200)}): the viewer got ${JSON.stringify(got)}, expected ${JSON.stringify(want)}`);
+      failures++;
+    }
+  }
+  t.equal(failures, 0, `every bye handled as documented (${relayed} relayed)`);
+  t.equal(viewer.c.closeCode, undefined, 'the viewer is still connected');
+  t.equal(pub.c.closeCode, undefined, 'the publisher is still connected');
+  pub.c.close();
+  viewer.c.close();
 });
 
 t.test('afterwards: the daemon is healthy, nothing leaked, nothing was polluted', async (t) => {
