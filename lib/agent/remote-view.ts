@@ -155,8 +155,13 @@ export class RemoteView extends EventEmitter<RemoteViewEvents> {
     this.#readyTimer = setTimeout(() => this.#settleReady(this.#notReadyError(timeoutMs)), timeoutMs);
     this.#readyTimer.unref(); // the signaling socket keeps the process alive, not this clock
     if (options.signal) {
-      if (options.signal.aborted) queueMicrotask(() => void this.close());
-      else options.signal.addEventListener('abort', () => void this.close(), { once: true });
+      const signal = options.signal;
+      const abort = () => void this.close();
+      if (signal.aborted) queueMicrotask(abort);
+      else {
+        signal.addEventListener('abort', abort, { once: true });
+        this.once('close', () => signal.removeEventListener('abort', abort));
+      }
     }
     this.#client = this.#createClient();
   }
