@@ -151,7 +151,9 @@ export class RemoteView extends EventEmitter<RemoteViewEvents> {
         else resolve();
       };
     });
-    this.#ready.catch(() => {}); // an agent that never awaits ready hears of failures through 'error'
+    // An agent that never awaits ready gets no unhandled rejection; a refusal is also an 'error' event,
+    // and after a timeout the view keeps trying (close it to give up).
+    this.#ready.catch(() => {});
     this.#readyTimer = setTimeout(() => this.#settleReady(this.#notReadyError(timeoutMs)), timeoutMs);
     this.#readyTimer.unref(); // the signaling socket keeps the process alive, not this clock
     if (options.signal) {
