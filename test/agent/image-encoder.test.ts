@@ -77,3 +77,22 @@ t.test('an idle encoder never closed, and one garbage-collected unclosed, do not
   t.equal(code, 0, `exited by itself: ${out}`);
   t.match(out, /encoded \d+/);
 });
+
+t.test('a worker that exits with an encode in progress: its cleanup closes the encoder', async (t) => {
+  const { Worker } = await import('node:worker_threads');
+  const addon = path.join(HERE, '..', '..', 'build', 'Release', 'webrtcbin.node');
+  const source = `
+    const { parentPort } = require('node:worker_threads');
+    const b = require(${JSON.stringify(addon)});
+    const e = new b.NativeImageEncoder();
+    const frame = Buffer.alloc(1920 * 1080 * 4, 77);
+    for (let i = 0; i < 4; i++) e.encode(frame, 'video/x-raw,format=RGBA,width=1920,height=1080,framerate=0/1', 'videoconvert ! pngenc compression-level=9');
+    parentPort.postMessage('queued');
+    setTimeout(() => process.exit(0), 20);
+  `;
+  const worker = new Worker(source, { eval: true });
+  const said = await new Promise((resolve) => worker.once('message', resolve));
+  t.equal(said, 'queued');
+  const code = await new Promise<number>((resolve) => worker.once('exit', resolve));
+  t.equal(code, 0, 'the worker ended while encoding, without a crash or a hang');
+});
