@@ -33,6 +33,27 @@ class XCaptureGuard {
   std::vector<std::unique_ptr<Capture>> captures_;
 };
 
+// While one lives (JS thread, around the build and start of a pipeline that holds an ximagesrc), every
+// other running capture guarded here is parked between two frames: a blocking probe on its source pad
+// holds its streaming thread after create(), outside any X call. The new ximagesrc's XOpenDisplay holds
+// Xlib's process-wide lock while it waits for the server's setup reply; a running ximagesrc grabs the
+// server for each frame and, on an XFixes/Xext cache miss (two captures evict each other's every frame),
+// waits for that lock while grabbing: a deadlock that freezes the X server (docs/reliability.md).
+// Starts are serialized; a capture that does not reach the probe within `kParkTimeoutMs` is left be.
+class XCaptureStartGate {
+ public:
+  explicit XCaptureStartGate(bool needed);
+  ~XCaptureStartGate();
+  XCaptureStartGate(const XCaptureStartGate&) = delete;
+  XCaptureStartGate& operator=(const XCaptureStartGate&) = delete;
+  static constexpr int kParkTimeoutMs = 500;
+
+  struct Parking;  // the probes it placed (defined in the .cc)
+
+ private:
+  std::unique_ptr<Parking> parking_;
+};
+
 // Once per process, JS thread: X protocol errors (a window gone while captured, say) are logged,
 // not fatal. Xlib's default handler would exit the process for them too.
 void InstallXErrorHandler();
