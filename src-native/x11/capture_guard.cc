@@ -132,11 +132,11 @@ struct XCaptureStartGate::Parking {
   struct Probe {
     GstPad* pad;  // a ref
     gulong id;
+    bool parked;  // under `mutex`
   };
   std::vector<Probe> probes;
   std::mutex mutex;
   std::condition_variable parked_cv;
-  size_t parked = 0;
   std::unique_lock<std::mutex> start_lock{StartMutex(), std::defer_lock};
 };
 
@@ -145,14 +145,23 @@ namespace {
 // The capture's streaming thread, a buffer leaving ximagesrc: its frame is done (grab released).
 // Returning OK keeps it blocked here until the gate removes the probe; a flush (the pipeline stopping)
 // releases it as well.
-GstPadProbeReturn OnParked(GstPad*, GstPadProbeInfo*, gpointer data) {
+GstPadProbeReturn OnParked(GstPad* pad, GstPadProbeInfo*, gpointer data) {
   auto* parking = static_cast<XCaptureStartGate::Parking*>(data);
   {
     std::lock_guard<std::mutex> lock(parking->mutex);
-    parking->parked++;
+    for (auto& probe : parking->probes) probe.parked = probe.parked || probe.pad == pad;
   }
   parking->parked_cv.notify_all();
   return GST_PAD_PROBE_OK;
+}
+
+// Deactivated: its streaming thread has been joined, so it is in no X call (ximagesrc's stop() then
+// closes the Display, which waits for the server under that Display's own lock only).
+bool Stopped(GstPad* pad) {
+  GST_OBJECT_LOCK(pad);
+  bool stopped = GST_PAD_MODE(pad) == GST_PAD_MODE_NONE;
+  GST_OBJECT_UNLOCK(pad);
+  return stopped;
 }
 
 }  // namespace
@@ -164,20 +173,30 @@ XCaptureStartGate::XCaptureStartGate(bool needed) {
   {
     std::lock_guard<std::mutex> lock(RunningMutex());
     for (auto* capture : Running()) {
-      if (!capture->pad || capture->lost || GST_PAD_IS_FLUSHING(capture->pad)) continue;
+      if (!capture->pad || capture->lost || Stopped(capture->pad)) continue;
       gst_object_ref(capture->pad);
-      // Blocking, once per frame: called by its streaming thread only, so each probe counts once.
+      // Held while adding: a frame that hits the probe at once finds its entry (OnParked waits).
+      std::lock_guard<std::mutex> parking_lock(parking_->mutex);
       gulong id = gst_pad_add_probe(capture->pad, static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BLOCK | GST_PAD_PROBE_TYPE_BUFFER),
                                     OnParked, parking_.get(), nullptr);
-      parking_->probes.push_back({capture->pad, id});
+      parking_->probes.push_back({capture->pad, id, false});
     }
   }
-  std::unique_lock<std::mutex> lock(parking_->mutex);
+  // Done when each capture is parked or stopped. A pipeline going down pauses its live source first (no
+  // frame comes) and deactivates its pad a little later: polled, as nothing signals it.
   size_t want = parking_->probes.size();
-  parking_->parked_cv.wait_for(lock, std::chrono::milliseconds(kParkTimeoutMs), [&] { return parking_->parked >= want; });
-  if (parking_->parked < want) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kParkTimeoutMs);
+  size_t settled = 0;
+  std::unique_lock<std::mutex> lock(parking_->mutex);
+  for (;;) {
+    settled = 0;
+    for (auto& probe : parking_->probes) settled += probe.parked || Stopped(probe.pad) ? 1 : 0;
+    if (settled >= want || std::chrono::steady_clock::now() >= deadline) break;
+    parking_->parked_cv.wait_for(lock, std::chrono::milliseconds(5));
+  }
+  if (settled < want) {
     g_warning("webrtcbin: %zu of %zu running X captures did not pause for a new capture's start within %d ms",
-              want - parking_->parked, want, kParkTimeoutMs);
+              want - settled, want, kParkTimeoutMs);
   }
 }
 

@@ -46,7 +46,7 @@ class XCaptureStartGate {
   ~XCaptureStartGate();
   XCaptureStartGate(const XCaptureStartGate&) = delete;
   XCaptureStartGate& operator=(const XCaptureStartGate&) = delete;
-  static constexpr int kParkTimeoutMs = 500;
+  static constexpr int kParkTimeoutMs = 1000;
 
   struct Parking;  // the probes it placed (defined in the .cc)
 
