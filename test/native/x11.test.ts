@@ -122,6 +122,9 @@ t.test('keys: names and numbers; a keysym not on the keymap borrows a keycode, g
   const x = await startXvfb('320x240x24');
   t.teardown(() => x.kill());
   const keymap = () => execFileSync('xmodmap', ['-display', x.display, '-pke'], { encoding: 'utf8' });
+  // Another client stays connected: Xvfb resets (keymap included) when its last client leaves.
+  const holder = new (loadBinding().NativeXScreen)(x.display);
+  t.teardown(() => holder.close());
   const before = keymap();
   const input = new (loadBinding().NativeXInput)(x.display);
   t.teardown(() => input.close());
