@@ -137,7 +137,6 @@ struct XCaptureStartGate::Parking {
   std::vector<Probe> probes;
   std::mutex mutex;
   std::condition_variable parked_cv;
-  std::unique_lock<std::mutex> start_lock{StartMutex(), std::defer_lock};
 };
 
 namespace {
@@ -145,8 +144,14 @@ namespace {
 // The capture's streaming thread, a buffer leaving ximagesrc: its frame is done (grab released).
 // Returning OK keeps it blocked here until the gate removes the probe; a flush (the pipeline stopping)
 // releases it as well.
+using ParkingRef = std::shared_ptr<XCaptureStartGate::Parking>;
+
+// A probe's callback may still run just after gst_pad_remove_probe returns: each probe holds the
+// parking until GStreamer drops the probe.
+void DropParking(gpointer data) { delete static_cast<ParkingRef*>(data); }
+
 GstPadProbeReturn OnParked(GstPad* pad, GstPadProbeInfo*, gpointer data) {
-  auto* parking = static_cast<XCaptureStartGate::Parking*>(data);
+  auto* parking = static_cast<ParkingRef*>(data)->get();
   {
     std::lock_guard<std::mutex> lock(parking->mutex);
     for (auto& probe : parking->probes) probe.parked = probe.parked || probe.pad == pad;
@@ -168,8 +173,8 @@ bool Stopped(GstPad* pad) {
 
 XCaptureStartGate::XCaptureStartGate(bool needed) {
   if (!needed) return;
-  parking_ = std::make_unique<Parking>();
-  parking_->start_lock.lock();
+  start_lock_ = std::unique_lock<std::mutex>(StartMutex());
+  parking_ = std::make_shared<Parking>();
   {
     std::lock_guard<std::mutex> lock(RunningMutex());
     for (auto* capture : Running()) {
@@ -178,7 +183,7 @@ XCaptureStartGate::XCaptureStartGate(bool needed) {
       // Held while adding: a frame that hits the probe at once finds its entry (OnParked waits).
       std::lock_guard<std::mutex> parking_lock(parking_->mutex);
       gulong id = gst_pad_add_probe(capture->pad, static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BLOCK | GST_PAD_PROBE_TYPE_BUFFER),
-                                    OnParked, parking_.get(), nullptr);
+                                    OnParked, new ParkingRef(parking_), DropParking);
       parking_->probes.push_back({capture->pad, id, false});
     }
   }
@@ -202,7 +207,7 @@ XCaptureStartGate::XCaptureStartGate(bool needed) {
 
 XCaptureStartGate::~XCaptureStartGate() {
   if (!parking_) return;
-  // Removing a probe releases its blocked thread; none can call OnParked after this returns.
+  // Removing a probe releases its blocked thread (a callback still running keeps its own parking ref).
   for (auto& probe : parking_->probes) {
     gst_pad_remove_probe(probe.pad, probe.id);
     gst_object_unref(probe.pad);

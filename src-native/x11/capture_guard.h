@@ -10,6 +10,7 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -51,7 +52,8 @@ class XCaptureStartGate {
   struct Parking;  // the probes it placed (defined in the .cc)
 
  private:
-  std::unique_ptr<Parking> parking_;
+  std::shared_ptr<Parking> parking_;
+  std::unique_lock<std::mutex> start_lock_;  // one start at a time, process-wide
 };
 
 // Once per process, JS thread: X protocol errors (a window gone while captured, say) are logged,
