@@ -1,6 +1,6 @@
 {
   "variables": {
-    "gst_modules": "gstreamer-1.0 gstreamer-webrtc-1.0 gstreamer-sdp-1.0 gstreamer-app-1.0 gstreamer-video-1.0 gstreamer-rtp-1.0 x11 xtst xrandr xfixes"
+    "gst_modules": "gstreamer-1.0 gstreamer-webrtc-1.0 gstreamer-sdp-1.0 gstreamer-app-1.0 gstreamer-video-1.0 gstreamer-rtp-1.0 x11 xcb xcb-xtest xcb-randr xcb-xfixes"
   },
   "targets": [
     {

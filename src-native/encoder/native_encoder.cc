@@ -193,7 +193,10 @@ Encoder::Encoder(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Encoder>(inf
   }
   core_ = std::make_shared<EncoderCore>();
   NativeError error;
-  if (!core_->Build(description.As<Napi::String>().Utf8Value(), &error)) {
+  std::string text = description.As<Napi::String>().Utf8Value();
+  // An ximagesrc opens its Display while linking (caps) and starting: other captures wait meanwhile.
+  XCaptureStartGate gate(text.find("ximagesrc") != std::string::npos);
+  if (!core_->Build(text, &error)) {
     core_->Teardown();
     ThrowNative(env, error);
   }

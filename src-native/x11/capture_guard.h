@@ -10,6 +10,7 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,28 @@ class XCaptureGuard {
 
  private:
   std::vector<std::unique_ptr<Capture>> captures_;
+};
+
+// While one lives (JS thread, around the build and start of a pipeline that holds an ximagesrc), every
+// other running capture guarded here is parked between two frames: a blocking probe on its source pad
+// holds its streaming thread after create(), outside any X call. The new ximagesrc's XOpenDisplay holds
+// Xlib's process-wide lock while it waits for the server's setup reply; a running ximagesrc grabs the
+// server for each frame and, on an XFixes/Xext cache miss (two captures evict each other's every frame),
+// waits for that lock while grabbing: a deadlock that freezes the X server (docs/reliability.md).
+// Starts are serialized; a capture that does not reach the probe within `kParkTimeoutMs` is left be.
+class XCaptureStartGate {
+ public:
+  explicit XCaptureStartGate(bool needed);
+  ~XCaptureStartGate();
+  XCaptureStartGate(const XCaptureStartGate&) = delete;
+  XCaptureStartGate& operator=(const XCaptureStartGate&) = delete;
+  static constexpr int kParkTimeoutMs = 1000;
+
+  struct Parking;  // the probes it placed (defined in the .cc)
+
+ private:
+  std::shared_ptr<Parking> parking_;
+  std::unique_lock<std::mutex> start_lock_;  // one start at a time, process-wide
 };
 
 // Once per process, JS thread: X protocol errors (a window gone while captured, say) are logged,

@@ -5,6 +5,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
+#include <cstring>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -18,9 +20,8 @@
 #include "common/close_promise.h"
 #include "common/event_pipe.h"
 
-#include <X11/Xatom.h>
-#include <X11/Xlib.h>
-#include <X11/extensions/Xfixes.h>
+#include <xcb/xcb.h>
+#include <xcb/xfixes.h>
 
 #include "common/native_error.h"
 #include "x11/error_trap.h"
@@ -88,8 +89,6 @@ std::string Utf8ToLatin1(const std::string& in) {
   return out;
 }
 
-void DisplayGone(Display*, void* flag) { static_cast<std::atomic<bool>*>(flag)->store(true); }
-
 }  // namespace
 
 using ClipboardEvent = std::variant<event::Text, event::Warning, event::Error>;
@@ -102,21 +101,21 @@ class ClipboardCore {
 
   // JS thread, before the thread starts: everything that can fail, so the constructor can throw.
   bool Open(const std::string& name, std::string* error) {
-    display_ = XOpenDisplay(name.empty() ? nullptr : name.c_str());
-    if (!display_) {
+    XConnection x = ConnectX(name);
+    if (!x.connection) {
       *error = "cannot open X display " + name + " for the clipboard (is DISPLAY right and the server running?)";
       return false;
     }
-    XSetIOErrorExitHandler(display_, DisplayGone, &lost_);
-    trap_.Install(display_);
-    int error_base;
-    if (!XFixesQueryExtension(display_, &fixes_event_base_, &error_base)) {
+    c_ = x.connection;
+    const xcb_query_extension_reply_t* fixes = xcb_get_extension_data(c_, &xcb_xfixes_id);
+    if (!fixes || !fixes->present) {
       *error = "the X server " + name + " has no XFIXES extension: clipboard changes cannot be watched";
       Shutdown();
       return false;
     }
-    int major = 0, minor = 0;
-    XFixesQueryVersion(display_, &major, &minor);
+    fixes_event_base_ = fixes->first_event;
+    // XFixes serves a client only once it has said which version it speaks.
+    free(xcb_xfixes_query_version_reply(c_, xcb_xfixes_query_version(c_, 5, 0), nullptr));
     wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (wake_fd_ < 0) {
       *error = "eventfd failed for the clipboard thread";
@@ -124,8 +123,14 @@ class ClipboardCore {
       return false;
     }
     const char* names[] = {"CLIPBOARD", "TARGETS", "UTF8_STRING", "TEXT", "INCR", "WEBRTCBIN_CLIPBOARD", "WEBRTCBIN_TIMESTAMP"};
-    Atom atoms[7];
-    XInternAtoms(display_, const_cast<char**>(names), 7, False, atoms);
+    xcb_intern_atom_cookie_t cookies[7];
+    for (int i = 0; i < 7; ++i) cookies[i] = xcb_intern_atom(c_, 0, static_cast<uint16_t>(strlen(names[i])), names[i]);
+    xcb_atom_t atoms[7] = {};
+    for (int i = 0; i < 7; ++i) {
+      xcb_intern_atom_reply_t* reply = xcb_intern_atom_reply(c_, cookies[i], nullptr);
+      if (reply) atoms[i] = reply->atom;
+      free(reply);
+    }
     clipboard_ = atoms[0];
     targets_ = atoms[1];
     utf8_ = atoms[2];
@@ -133,13 +138,18 @@ class ClipboardCore {
     incr_ = atoms[4];
     transfer_ = atoms[5];
     stamp_ = atoms[6];
-    Window root = DefaultRootWindow(display_);
+    xcb_window_t root = x.screen->root;
     // Never mapped: a window only to own the selection and receive converted text.
-    window_ = XCreateSimpleWindow(display_, root, -10, -10, 1, 1, 0, 0, 0);
-    XSelectInput(display_, window_, PropertyChangeMask);
-    XFixesSelectSelectionInput(display_, root, clipboard_, XFixesSetSelectionOwnerNotifyMask);
-    XSync(display_, False);
-    if (lost_ || trap_.Take().code != 0) {
+    window_ = xcb_generate_id(c_);
+    uint32_t events = XCB_EVENT_MASK_PROPERTY_CHANGE;
+    xcb_void_cookie_t created = xcb_create_window_checked(c_, XCB_COPY_FROM_PARENT, window_, root, -10, -10, 1, 1, 0,
+                                                          XCB_WINDOW_CLASS_INPUT_OUTPUT, x.screen->root_visual,
+                                                          XCB_CW_EVENT_MASK, &events);
+    xcb_void_cookie_t watched = xcb_xfixes_select_selection_input_checked(
+        c_, root, clipboard_, XCB_XFIXES_SELECTION_EVENT_MASK_SET_SELECTION_OWNER);
+    bool refused = CheckRequest(c_, created).code != 0;
+    refused = CheckRequest(c_, watched).code != 0 || refused;
+    if (refused || Lost(c_) || !clipboard_) {
       *error = "the X server " + name + " refused the clipboard window";
       Shutdown();
       return false;
@@ -190,7 +200,7 @@ class ClipboardCore {
   void Warn(const char* code, std::string message) { pipe.Post(event::Warning{code, std::move(message)}); }
 
   void Run() {
-    pollfd fds[2] = {{ConnectionNumber(display_), POLLIN, 0}, {wake_fd_, POLLIN, 0}};
+    pollfd fds[2] = {{xcb_get_file_descriptor(c_), POLLIN, 0}, {wake_fd_, POLLIN, 0}};
     for (;;) {
       std::optional<std::string> text;
       bool fetch;
@@ -203,17 +213,17 @@ class ClipboardCore {
       }
       if (text) AskForTimestamp(std::move(*text));
       if (fetch) {
-        Window owner = XGetSelectionOwner(display_, clipboard_);
-        if (owner != None && owner != window_) StartFetch(CurrentTime);
+        xcb_window_t owner = Owner();
+        if (owner != XCB_NONE && owner != window_) StartFetch(XCB_CURRENT_TIME);
       }
-      // Xlib may already hold events read along with a reply: drain its queue before sleeping.
-      while (!lost_ && XPending(display_) > 0) {
-        XEvent event;
-        XNextEvent(display_, &event);
-        Handle(event);
-        trap_.Take();  // e.g. BadWindow from a requestor that vanished: nothing to do about it
+      // xcb may already hold events read along with a reply: drain its queue before sleeping. Errors
+      // of unchecked requests come as events (code 0), e.g. BadWindow from a requestor that vanished:
+      // nothing to do about them.
+      while (xcb_generic_event_t* event = xcb_poll_for_event(c_)) {
+        if (event->response_type != 0) Handle(event);
+        free(event);
       }
-      if (lost_) {
+      if (Lost(c_)) {
         pipe.Post(event::Error{"ERR_X_DISPLAY_LOST", "the X display of the clipboard went away"});
         break;
       }
@@ -227,7 +237,7 @@ class ClipboardCore {
           timeout = static_cast<int>(left);
         }
       }
-      XFlush(display_);
+      xcb_flush(c_);
       if (poll(fds, 2, timeout) < 0 && errno != EINTR) {
         pipe.Post(event::Error{"ERR_X_DISPLAY_LOST", "poll failed on the X clipboard connection"});
         break;
@@ -241,44 +251,56 @@ class ClipboardCore {
     pipe.Release();
   }
 
-  // X thread (or the JS thread before it starts). After an IO error only the Display's memory is
-  // left: XCloseDisplay still frees it without talking to the dead server.
+  // X thread (or the JS thread before it starts). After a lost connection xcb_disconnect only frees
+  // memory.
   void Shutdown() {
-    if (!display_) return;
-    if (!lost_ && window_) XDestroyWindow(display_, window_);
-    trap_.Remove();
-    XCloseDisplay(display_);
-    display_ = nullptr;
+    if (!c_) return;
+    if (!Lost(c_) && window_) {
+      xcb_destroy_window(c_, window_);
+      xcb_flush(c_);
+    }
+    xcb_disconnect(c_);
+    c_ = nullptr;
   }
 
-  void Handle(XEvent& event) {
-    if (event.type == fixes_event_base_ + XFixesSelectionNotify) {
-      auto* notify = reinterpret_cast<XFixesSelectionNotifyEvent*>(&event);
+  xcb_window_t Owner() {
+    xcb_get_selection_owner_reply_t* reply = xcb_get_selection_owner_reply(c_, xcb_get_selection_owner(c_, clipboard_), nullptr);
+    xcb_window_t owner = reply ? reply->owner : XCB_NONE;
+    free(reply);
+    return owner;
+  }
+
+  void Handle(xcb_generic_event_t* event) {
+    uint8_t type = event->response_type & 0x7f;  // the top bit: sent by a client (SendEvent)
+    if (type == fixes_event_base_ + XCB_XFIXES_SELECTION_NOTIFY) {
+      auto* notify = reinterpret_cast<xcb_xfixes_selection_notify_event_t*>(event);
       // Our own ownership is announced too; only another client's text is news.
-      if (notify->selection == clipboard_ && notify->owner != None && notify->owner != window_) {
+      if (notify->selection == clipboard_ && notify->owner != XCB_NONE && notify->owner != window_) {
         StartFetch(notify->selection_timestamp);
       }
       return;
     }
-    switch (event.type) {
-      case SelectionRequest:
-        Answer(event.xselectionrequest);
+    switch (type) {
+      case XCB_SELECTION_REQUEST:
+        Answer(*reinterpret_cast<xcb_selection_request_event_t*>(event));
         break;
-      case SelectionClear:
-        if (event.xselectionclear.selection == clipboard_) {
+      case XCB_SELECTION_CLEAR:
+        if (reinterpret_cast<xcb_selection_clear_event_t*>(event)->selection == clipboard_) {
           owned_ = false;
           owned_text_.clear();
           owned_text_.shrink_to_fit();
         }
         break;
-      case SelectionNotify:
-        if (event.xselection.selection == clipboard_ && event.xselection.requestor == window_) Receive(event.xselection);
+      case XCB_SELECTION_NOTIFY: {
+        auto* notify = reinterpret_cast<xcb_selection_notify_event_t*>(event);
+        if (notify->selection == clipboard_ && notify->requestor == window_) Receive(*notify);
         break;
-      case PropertyNotify:
-        if (event.xproperty.window == window_ && event.xproperty.atom == stamp_ && pending_own_) {
-          TakeOwnership(event.xproperty.time);
-        }
+      }
+      case XCB_PROPERTY_NOTIFY: {
+        auto* property = reinterpret_cast<xcb_property_notify_event_t*>(event);
+        if (property->window == window_ && property->atom == stamp_ && pending_own_) TakeOwnership(property->time);
         break;
+      }
       default:
         break;
     }
@@ -289,13 +311,13 @@ class ClipboardCore {
   void AskForTimestamp(std::string text) {
     pending_own_text_ = std::move(text);
     pending_own_ = true;
-    XChangeProperty(display_, window_, stamp_, XA_STRING, 8, PropModeAppend, nullptr, 0);
+    xcb_change_property(c_, XCB_PROP_MODE_APPEND, window_, stamp_, XCB_ATOM_STRING, 8, 0, nullptr);
   }
 
-  void TakeOwnership(Time time) {
+  void TakeOwnership(xcb_timestamp_t time) {
     pending_own_ = false;
-    XSetSelectionOwner(display_, clipboard_, window_, time);
-    if (XGetSelectionOwner(display_, clipboard_) != window_) {
+    xcb_set_selection_owner(c_, window_, clipboard_, time);
+    if (Owner() != window_) {
       Warn("ERR_CLIPBOARD_OWNER", "another X client took the clipboard first; the text was not set");
       pending_own_text_.clear();
       return;
@@ -305,53 +327,56 @@ class ClipboardCore {
     pending_own_text_.clear();
   }
 
-  void Answer(const XSelectionRequestEvent& request) {
-    XSelectionEvent reply{};
-    reply.type = SelectionNotify;
-    reply.display = display_;
-    reply.requestor = request.requestor;
-    reply.selection = request.selection;
-    reply.target = request.target;
-    reply.time = request.time;
-    reply.property = None;  // None = refused
+  void Answer(const xcb_selection_request_event_t& request) {
+    // SendEvent takes a full 32-byte event; the SelectionNotify struct is shorter.
+    union {
+      xcb_selection_notify_event_t notify;
+      char bytes[32];
+    } reply{};
+    reply.notify.response_type = XCB_SELECTION_NOTIFY;
+    reply.notify.requestor = request.requestor;
+    reply.notify.selection = request.selection;
+    reply.notify.target = request.target;
+    reply.notify.time = request.time;
+    reply.notify.property = XCB_NONE;  // None = refused
     // Obsolete clients pass no property: the target's name is used (ICCCM).
-    Atom property = request.property == None ? request.target : request.property;
+    xcb_atom_t property = request.property == XCB_NONE ? request.target : request.property;
     if (owned_ && request.selection == clipboard_ && request.owner == window_) {
       if (request.target == targets_) {
-        Atom list[] = {targets_, utf8_, XA_STRING, text_};
-        XChangeProperty(display_, request.requestor, property, XA_ATOM, 32, PropModeReplace,
-                        reinterpret_cast<unsigned char*>(list), 4);
-        reply.property = property;
-      } else if (request.target == utf8_ || request.target == text_ || request.target == XA_STRING) {
+        xcb_atom_t list[] = {targets_, utf8_, XCB_ATOM_STRING, text_};
+        xcb_change_property(c_, XCB_PROP_MODE_REPLACE, request.requestor, property, XCB_ATOM_ATOM, 32, 4, list);
+        reply.notify.property = property;
+      } else if (request.target == utf8_ || request.target == text_ || request.target == XCB_ATOM_STRING) {
         std::string latin1;
-        const std::string& data = request.target == XA_STRING ? (latin1 = Utf8ToLatin1(owned_text_)) : owned_text_;
-        // One request must carry it all (no INCR from our side): refuse what does not fit.
-        long max_units = XExtendedMaxRequestSize(display_);
-        if (max_units == 0) max_units = XMaxRequestSize(display_);
+        const std::string& data = request.target == XCB_ATOM_STRING ? (latin1 = Utf8ToLatin1(owned_text_)) : owned_text_;
+        // One request must carry it all (no INCR from our side): refuse what does not fit. The limit is
+        // BIG-REQUESTS' when the server has it; xcb would close the connection on a longer request.
+        long max_units = static_cast<long>(xcb_get_maximum_request_length(c_));
         if (static_cast<long>(data.size()) < max_units * 4 - 64) {
-          XChangeProperty(display_, request.requestor, property, request.target == XA_STRING ? XA_STRING : utf8_, 8,
-                          PropModeReplace, reinterpret_cast<const unsigned char*>(data.data()), static_cast<int>(data.size()));
-          reply.property = property;
+          xcb_change_property(c_, XCB_PROP_MODE_REPLACE, request.requestor, property,
+                              request.target == XCB_ATOM_STRING ? xcb_atom_t{XCB_ATOM_STRING} : utf8_, 8,
+                              static_cast<uint32_t>(data.size()), data.data());
+          reply.notify.property = property;
         }
       }
     }
-    XSendEvent(display_, request.requestor, False, NoEventMask, reinterpret_cast<XEvent*>(&reply));
+    xcb_send_event(c_, 0, request.requestor, XCB_EVENT_MASK_NO_EVENT, reply.bytes);
   }
 
-  void StartFetch(Time time) {
+  void StartFetch(xcb_timestamp_t time) {
     fetch_target_ = utf8_;
     fetch_time_ = time;
     fetching_ = true;
     fetch_deadline_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(kFetchTimeoutMs);
-    XConvertSelection(display_, clipboard_, utf8_, transfer_, window_, time);
+    xcb_convert_selection(c_, window_, clipboard_, utf8_, transfer_, time);
   }
 
-  void Receive(const XSelectionEvent& notify) {
+  void Receive(const xcb_selection_notify_event_t& notify) {
     if (!fetching_) return;
-    if (notify.property == None) {
+    if (notify.property == XCB_NONE) {
       if (fetch_target_ == utf8_) {  // older clients only speak Latin-1 STRING
-        fetch_target_ = XA_STRING;
-        XConvertSelection(display_, clipboard_, XA_STRING, transfer_, window_, fetch_time_);
+        fetch_target_ = XCB_ATOM_STRING;
+        xcb_convert_selection(c_, window_, clipboard_, XCB_ATOM_STRING, transfer_, fetch_time_);
         return;
       }
       fetching_ = false;
@@ -359,16 +384,17 @@ class ClipboardCore {
       return;
     }
     fetching_ = false;
-    Atom type = None;
-    int format = 0;
-    unsigned long count = 0, after = 0;
-    unsigned char* data = nullptr;
-    int status = XGetWindowProperty(display_, window_, notify.property, 0, kMaxFetchBytes / 4, False, AnyPropertyType,
-                                    &type, &format, &count, &after, &data);
-    if (status != Success || lost_) {
-      if (data) XFree(data);
+    xcb_get_property_reply_t* reply = xcb_get_property_reply(
+        c_, xcb_get_property(c_, 0, window_, notify.property, XCB_GET_PROPERTY_TYPE_ANY, 0, kMaxFetchBytes / 4), nullptr);
+    if (!reply || Lost(c_)) {
+      free(reply);
       return;
     }
+    xcb_atom_t type = reply->type;
+    int format = reply->format;
+    uint32_t after = reply->bytes_after;
+    auto* data = static_cast<const unsigned char*>(xcb_get_property_value(reply));
+    auto count = static_cast<unsigned long>(xcb_get_property_value_length(reply));
     std::string text;
     const char* refused = nullptr;
     if (type == incr_) {
@@ -376,13 +402,13 @@ class ClipboardCore {
       refused = "the X clipboard text is too large (its owner sends it incrementally); not fetched";
     } else if (after > 0) {
       refused = "the X clipboard text is over 1 MiB; not fetched";
-    } else if (format != 8 || (type != utf8_ && type != XA_STRING)) {
+    } else if (format != 8 || (type != utf8_ && type != XCB_ATOM_STRING)) {
       refused = "the X clipboard owner answered with something that is not text";
-    } else if (data) {
-      text = type == XA_STRING ? Latin1ToUtf8(data, count) : std::string(reinterpret_cast<char*>(data), count);
+    } else {
+      text = type == XCB_ATOM_STRING ? Latin1ToUtf8(data, count) : std::string(reinterpret_cast<const char*>(data), count);
     }
-    if (data) XFree(data);
-    if (type != incr_) XDeleteProperty(display_, window_, notify.property);
+    free(reply);
+    if (type != incr_) xcb_delete_property(c_, window_, notify.property);
     if (refused) {
       Warn(type == incr_ || after > 0 ? "ERR_CLIPBOARD_TOO_LARGE" : "ERR_CLIPBOARD_NOT_TEXT", refused);
       return;
@@ -391,19 +417,17 @@ class ClipboardCore {
   }
 
   // Touched by the X thread only once it runs.
-  Display* display_ = nullptr;
-  XErrorTrap trap_;
-  std::atomic<bool> lost_{false};
-  int fixes_event_base_ = 0;
-  Window window_ = 0;
-  Atom clipboard_ = 0, targets_ = 0, utf8_ = 0, text_ = 0, incr_ = 0, transfer_ = 0, stamp_ = 0;
+  xcb_connection_t* c_ = nullptr;
+  uint8_t fixes_event_base_ = 0;
+  xcb_window_t window_ = 0;
+  xcb_atom_t clipboard_ = 0, targets_ = 0, utf8_ = 0, text_ = 0, incr_ = 0, transfer_ = 0, stamp_ = 0;
   bool owned_ = false;
   std::string owned_text_;
   bool pending_own_ = false;
   std::string pending_own_text_;
   bool fetching_ = false;
-  Atom fetch_target_ = 0;
-  Time fetch_time_ = CurrentTime;
+  xcb_atom_t fetch_target_ = 0;
+  xcb_timestamp_t fetch_time_ = XCB_CURRENT_TIME;
   std::chrono::steady_clock::time_point fetch_deadline_;
   std::thread thread_;
   int wake_fd_ = -1;
@@ -486,7 +510,7 @@ XClipboard::XClipboard(const Napi::CallbackInfo& info) : Napi::ObjectWrap<XClipb
   RegisterLive(env);
 }
 
-// The environment exits with the clipboard open: the X thread stops (closing its Display and
+// The environment exits with the clipboard open: the X thread stops (closing its connection and
 // releasing the pipe) and is joined here. Nothing is resolved: no JS runs any more.
 void XClipboard::CloseForExit() {
   core_->closing = true;
@@ -512,7 +536,7 @@ Napi::Value XClipboard::Fetch(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// Idempotent; resolves once the thread has ended, the Display is closed and the TSFN is gone.
+// Idempotent; resolves once the thread has ended, the connection is closed and the TSFN is gone.
 Napi::Value XClipboard::Close(const Napi::CallbackInfo& info) {
   return js_->closed.Get(info.Env(), core_->finalized, [this] {
     core_->closing = true;

@@ -1,6 +1,6 @@
 // The X CLIPBOARD selection, both ways: own it with a given UTF-8 text (answering other clients'
 // requests), and report the text whenever another client takes it (XFixes selection notify). All X work
-// happens on one thread of its own with its own Display; JS hears about it through its event pipe.
+// happens on one thread of its own with its own xcb connection; JS hears about it through its event pipe.
 #pragma once
 
 #include <napi.h>

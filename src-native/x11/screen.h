@@ -1,16 +1,16 @@
-// Resizing an X screen with RandR (libXrandr), for viewers that ask the remote desktop to match their
+// Resizing an X screen with RandR (xcb-randr), for viewers that ask the remote desktop to match their
 // window. Runs on the JS thread like the input injector: a few requests to a local X server.
 #pragma once
 
 #include <napi.h>
 
-#include <atomic>
+#include <cstdint>
 
 #include "common/addon_data.h"
 
-namespace wrtc {
+struct xcb_connection_t;
 
-class XErrorTrap;
+namespace wrtc {
 
 class XScreen : public Napi::ObjectWrap<XScreen>, public LiveHandle {
  public:
@@ -25,9 +25,11 @@ class XScreen : public Napi::ObjectWrap<XScreen>, public LiveHandle {
   Napi::Value SetSize(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
   void Release();
-  void* display_ = nullptr;  // Display*, opaque so X11's macros stay out of other files
-  XErrorTrap* trap_ = nullptr;
-  std::atomic<bool> lost_{false};
+  bool Usable();  // open and its server still there
+  bool HasRandR12();
+  xcb_connection_t* connection_ = nullptr;
+  uint32_t root_ = 0;
+  uint16_t width_ = 0, height_ = 0;  // the screen's size when connected
 };
 
 }  // namespace wrtc

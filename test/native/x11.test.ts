@@ -115,3 +115,26 @@ t.test('a region of the screen: only that rectangle is captured, at its own size
   t.ok(avg[0]! < 30 && avg[1]! < 30 && avg[2]! > 220, `all blue: rgb(${avg.join(',')})`);
   t.throws(() => new WebRtcPeer({ source: { kind: 'x11', display: x.display, region: { x: -1, y: 0, width: 100, height: 100 } } }), /source\.region must be/);
 });
+
+t.test('keys: names and numbers; a keysym not on the keymap borrows a keycode, given back on close', async (t) => {
+  const { execFileSync } = await import('node:child_process');
+  const { loadBinding } = await import('../../lib/native/binding.js');
+  const x = await startXvfb('320x240x24');
+  t.teardown(() => x.kill());
+  const keymap = () => execFileSync('xmodmap', ['-display', x.display, '-pke'], { encoding: 'utf8' });
+  // Another client stays connected: Xvfb resets (keymap included) when its last client leaves.
+  const holder = new (loadBinding().NativeXScreen)(x.display);
+  t.teardown(() => holder.close());
+  const before = keymap();
+  const input = new (loadBinding().NativeXInput)(x.display);
+  t.teardown(() => input.close());
+  t.equal(input.key('Return', true) && input.key('Return', false), true, 'a keysym name (XStringToKeysym)');
+  t.equal(input.key('NoSuchKeysymName', true), false, 'an unknown name is refused');
+  // 'A' and 'a' share a keycode: found by the case rule, no remap.
+  t.equal(input.key(0x41, true) && input.key(0x41, false), true, 'an uppercase letter');
+  t.equal(keymap(), before, 'keys on the keymap leave it as it was');
+  t.equal(input.key(0x20ac, true) && input.key(0x20ac, false), true, 'EuroSign, not on the keymap');
+  t.match(keymap(), /EuroSign/, 'a keycode now types it');
+  input.close();
+  t.equal(keymap(), before, 'close gave the borrowed keycode back');
+});
