@@ -103,6 +103,9 @@ export interface PublishOptions {
 
 export const DEFAULT_NEGOTIATION_TIMEOUT_MS = 30_000;
 export const DEFAULT_RESUME_GRACE_MS = 30_000;
+// A viewer still receiving sends RTCP receiver reports about every second (Chrome, webrtcbin): silence
+// this long after the grace means it is gone.
+const LIVENESS_WINDOW_MS = 3_000;
 
 export interface PublisherEvents {
   /** A viewer's connection reached 'connected' (once per peer). */
@@ -392,14 +395,23 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     const graceMs = this.#options.resumeGraceMs ?? DEFAULT_RESUME_GRACE_MS;
     this.#graceTimer = setTimeout(() => {
       this.#graceTimer = undefined;
-      for (const id of this.#awaiting) {
+      const late = [...this.#awaiting];
+      this.#awaiting.clear();
+      for (const id of late) {
         const viewer = this.#viewers.get(id);
         if (!viewer) continue;
         const state = viewer.peer.connectionState;
-        if (state === 'connected') this.#log.info({ viewer: id }, 'publisher: viewer did not rejoin signaling, but its connection is up; kept');
-        else this.#drop(viewer, `did not rejoin within ${graceMs} ms (connection ${state})`, false);
+        if (state !== 'connected') {
+          this.#drop(viewer, `did not rejoin within ${graceMs} ms (connection ${state})`, false);
+          continue;
+        }
+        // webrtcbin may still say 'connected' to a browser that closed the tab: the viewer's RTCP says.
+        void viewer.remoteAlive(LIVENESS_WINDOW_MS).then((alive) => {
+          if (!this.#isCurrent(viewer)) return;
+          if (alive) this.#log.info({ viewer: id }, 'publisher: viewer did not rejoin signaling, but its media is alive; kept');
+          else this.#drop(viewer, `did not rejoin within ${graceMs} ms and sent no RTCP for ${LIVENESS_WINDOW_MS} ms`, false);
+        });
       }
-      this.#awaiting.clear();
     }, graceMs);
     this.#graceTimer.unref();
   }

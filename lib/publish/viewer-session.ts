@@ -117,6 +117,37 @@ export class ViewerSession {
     });
   }
 
+  /**
+   * Whether the viewer is still there, judged by the media alone (no signaling): RTCP reports from it,
+   * or media it sends, moved within `windowMs`. webrtcbin keeps a peer 'connected' for a long time after
+   * the browser closed it (no ICE consent checks), so its state alone cannot tell.
+   */
+  async remoteAlive(windowMs: number): Promise<boolean> {
+    const first = await this.#remoteFingerprint();
+    await new Promise((resolve) => setTimeout(resolve, windowMs).unref());
+    const second = await this.#remoteFingerprint();
+    return first !== undefined && second !== undefined && first !== second;
+  }
+
+  // What the viewer last told us: its receiver reports (they change with every report, if only the
+  // delay since our last sender report) and what it sends. Undefined once the peer is closed.
+  async #remoteFingerprint(): Promise<string | undefined> {
+    try {
+      const parts: unknown[] = [];
+      for (const stat of (await this.peer.getStats()).values()) {
+        if (stat.type === 'remote-inbound-rtp') {
+          const rb = (stat.gstRtpsourceStats ?? {}) as Record<string, unknown>;
+          parts.push(stat.id, rb.rbExthighestseq, rb.rbLsr, rb.rbDlsr, rb.rbJitter, rb.rbPacketslost);
+        } else if (stat.type === 'inbound-rtp') {
+          parts.push(stat.id, stat.packetsReceived, stat.bytesReceived);
+        }
+      }
+      return JSON.stringify(parts);
+    } catch {
+      return undefined;
+    }
+  }
+
   /** Stops the deadline and closes the peer; never rejects (a failure is logged). */
   close(): Promise<void> {
     clearTimeout(this.#deadline);
