@@ -275,7 +275,8 @@ export class Publisher extends EventEmitter<PublisherEvents> {
       const viewer = m.from === undefined ? undefined : this.#viewers.get(m.from);
       if (viewer) this.#drop(viewer, 'said bye', false);
     }));
-    client.on('disconnected', this.#guard('disconnected', () => {
+    client.on('disconnected', this.#guard('disconnected', (d) => {
+      if (d.failedAttempts > 0) return; // a failed reconnect attempt: handled when the joined connection ended
       // Media is peer to peer: connected viewers keep it through the outage (reconciled after the rejoin,
       // #awaitViewers). A negotiation in flight cannot finish without signaling: that viewer starts over.
       clearTimeout(this.#graceTimer);

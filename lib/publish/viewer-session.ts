@@ -123,29 +123,31 @@ export class ViewerSession {
    * the browser closed it (no ICE consent checks), so its state alone cannot tell.
    */
   async remoteAlive(windowMs: number): Promise<boolean> {
-    const first = await this.#remoteFingerprint();
+    const first = await this.#remoteCounters();
     await new Promise((resolve) => setTimeout(resolve, windowMs).unref());
-    const second = await this.#remoteFingerprint();
-    return first !== undefined && second !== undefined && first !== second;
+    const second = await this.#remoteCounters();
+    // Only a stream seen both times counts: one that merely appeared between the samples proves nothing.
+    for (const [id, value] of second) if (first.has(id) && first.get(id) !== value) return true;
+    return false;
   }
 
-  // What the viewer last told us: its receiver reports (they change with every report, if only the
-  // delay since our last sender report) and what it sends. Undefined once the peer is closed.
-  async #remoteFingerprint(): Promise<string | undefined> {
+  // What the viewer last told us, per stream: its receiver reports (each one changes them, if only the
+  // delay since our last sender report) and what it sends us. Empty once the peer is closed.
+  async #remoteCounters(): Promise<Map<string, string>> {
+    const counters = new Map<string, string>();
     try {
-      const parts: unknown[] = [];
       for (const stat of (await this.peer.getStats()).values()) {
         if (stat.type === 'remote-inbound-rtp') {
           const rb = (stat.gstRtpsourceStats ?? {}) as Record<string, unknown>;
-          parts.push(stat.id, rb.rbExthighestseq, rb.rbLsr, rb.rbDlsr, rb.rbJitter, rb.rbPacketslost);
+          counters.set(stat.id, JSON.stringify([rb.rbExthighestseq, rb.rbLsr, rb.rbDlsr, rb.rbJitter, rb.rbPacketslost]));
         } else if (stat.type === 'inbound-rtp') {
-          parts.push(stat.id, stat.packetsReceived, stat.bytesReceived);
+          counters.set(stat.id, JSON.stringify([stat.packetsReceived, stat.bytesReceived]));
         }
       }
-      return JSON.stringify(parts);
     } catch {
-      return undefined;
+      // closed meanwhile: nothing heard
     }
+    return counters;
   }
 
   /** Stops the deadline and closes the peer; never rejects (a failure is logged). */

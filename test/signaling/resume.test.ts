@@ -122,3 +122,24 @@ t.test('a resumed participant holds one slot of its token', async (t) => {
   t.equal(third.m.resumed, true, 'reclaimed after the restart, within the cap of 1');
   third.client.close();
 });
+
+t.test('SignalingClient resumes its id by itself after a daemon restart', async (t) => {
+  const { SignalingClient } = await import('../../lib/signaling/client.js');
+  let daemon = await startDaemon();
+  const port = daemon.port;
+  t.teardown(() => daemon.app.close());
+  const client = new SignalingClient({ url: daemon.url, session: 'r4', role: 'viewer', token: tok('r4', 'viewer'), backoff: { initialMs: 50, maxMs: 200 } });
+  t.teardown(() => client.close());
+  const joins: { peerId: string; resumed?: boolean }[] = [];
+  client.on('joined', (m) => joins.push({ peerId: m.peerId, resumed: m.resumed }));
+  client.connect();
+  const until = async (n: number) => {
+    for (let i = 0; i < 200 && joins.length < n; i++) await new Promise((r) => setTimeout(r, 50));
+  };
+  await until(1);
+  await daemon.app.close();
+  daemon = await startDaemon({ port });
+  await until(2);
+  t.same(joins, [{ peerId: joins[0]!.peerId, resumed: undefined }, { peerId: joins[0]!.peerId, resumed: true }], 'the second joined has the same id, resumed');
+  await client.close();
+});
