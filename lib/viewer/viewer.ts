@@ -231,6 +231,11 @@ export function parseServerMessage(text: string): IncomingMessage | string {
   }
 }
 
+/** The DTLS certificate fingerprint(s) a description names: a new peer has new ones. */
+function fingerprintOf(sdp: string): string {
+  return (sdp.match(/^a=fingerprint:.*$/gm) ?? []).map((line) => line.trim().toLowerCase()).sort().join('\n');
+}
+
 /** "10 s", "2.5 s" */
 export function formatSeconds(ms: number): string {
   return `${Math.round(ms / 100) / 10} s`;
@@ -614,7 +619,7 @@ export class Viewer extends EventTarget {
 
   /** A publisher is in the session: expect its offer, and start the no-frames clock unless one runs. */
   private publisherPresent(): void {
-    if (this._state !== 'connected') this.setState('negotiating');
+    if (!this.mediaUp()) this.setState('negotiating');
     this.ensurePeer();
     this.armFallback();
   }
@@ -699,6 +704,10 @@ export class Viewer extends EventTarget {
       if (this.publisherId) this.closePeer();
       this.publisherId = from;
     }
+    // An offer with another DTLS fingerprint than the connection we hold comes from a new peer of the
+    // publisher (it let our kept connection go, e.g. after a signaling outage): start over with it.
+    const held = this.pc?.remoteDescription?.sdp;
+    if (held && fingerprintOf(held) !== fingerprintOf(sdp)) this.closePeer();
     this.publisherPresent();
     const pc = this.ensurePeer();
     this.gotOffer = true;
