@@ -89,11 +89,23 @@ export interface PublishOptions {
    * peer and its threads until then). Default 30 000; a whole number from 1 to 2 147 483 647.
    */
   negotiationTimeoutMs?: number;
+  /**
+   * Media outlives signaling: when the daemon connection drops (a daemon restart), viewers whose peer
+   * is connected keep their media and data channels; the publisher rejoins with its previous id and
+   * waits this long for each of them to rejoin too. One that has not come back by then is closed if its
+   * peer is no longer connected (one still connected stays: the media is peer to peer). Default 30 000;
+   * a whole number from 1 to 2 147 483 647.
+   */
+  resumeGraceMs?: number;
   backoff?: BackoffOptions;
   logger?: Logger;
 }
 
 export const DEFAULT_NEGOTIATION_TIMEOUT_MS = 30_000;
+export const DEFAULT_RESUME_GRACE_MS = 30_000;
+// A viewer still receiving sends RTCP receiver reports about every second (Chrome, webrtcbin): silence
+// this long after the grace means it is gone.
+const LIVENESS_WINDOW_MS = 3_000;
 
 export interface PublisherEvents {
   /** A viewer's connection reached 'connected' (once per peer). */
@@ -128,6 +140,11 @@ export class Publisher extends EventEmitter<PublisherEvents> {
   #controlAllowed = new Set<string>();
   #closing: Promise<void> | undefined;
   #bitrate: PublisherBitrate | undefined;
+  // Our peer id at the last `joined`: a rejoin that got it back keeps the viewers' state valid.
+  #peerId: string | undefined;
+  // Viewers kept through a signaling outage that have not rejoined yet, and the grace that ends the wait.
+  readonly #awaiting = new Set<string>();
+  #graceTimer: NodeJS.Timeout | undefined;
 
   constructor(options: PublishOptions) {
     super();
@@ -141,6 +158,9 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     if (options.playoutDelay) checkPlayoutDelay(options.playoutDelay);
     if (options.negotiationTimeoutMs !== undefined) {
       wholeNumber(options.negotiationTimeoutMs, 'publish(): negotiationTimeoutMs', { min: 1, max: 2_147_483_647, unit: 'milliseconds' });
+    }
+    if (options.resumeGraceMs !== undefined) {
+      wholeNumber(options.resumeGraceMs, 'publish(): resumeGraceMs', { min: 1, max: 2_147_483_647, unit: 'milliseconds' });
     }
     checkSource(options); // fail fast: a source or encoder that cannot start throws here, before connecting
     this.#options = options;
@@ -179,9 +199,15 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     const client = this.client;
     client.on('joined', this.#guard('joined', (m) => {
       this.#daemonIceServers = usableIceServers(m.iceServers, this.#log);
-      this.#log.info({ peerId: m.peerId, session: m.session, iceServers: urlsOf(m.iceServers) }, 'publisher: joined');
-      // Nothing survives a reconnect; the daemon announces every viewer again.
-      for (const viewer of [...this.#viewers.values()]) this.#drop(viewer, 'rejoined', false);
+      this.#log.info({ peerId: m.peerId, session: m.session, iceServers: urlsOf(m.iceServers), resumed: m.resumed }, 'publisher: joined');
+      const previous = this.#peerId;
+      this.#peerId = m.peerId;
+      if (previous !== undefined && previous !== m.peerId) {
+        // A new id: to the viewers we are a new publisher, and they start over; so do we.
+        for (const viewer of [...this.#viewers.values()]) this.#drop(viewer, 'rejoined with a new id', false);
+        return;
+      }
+      this.#awaitViewers();
     }));
     client.on('peer-joined', this.#guard('peer-joined', (m) => {
       if (m.role !== 'viewer') return;
@@ -189,6 +215,12 @@ export class Publisher extends EventEmitter<PublisherEvents> {
       if (m.control) this.#controlAllowed.add(m.peerId);
       else this.#controlAllowed.delete(m.peerId);
       const old = this.#viewers.get(m.peerId);
+      this.#awaiting.delete(m.peerId);
+      if (old && m.resumed && old.connected && old.peer.connectionState === 'connected') {
+        // Back after a signaling outage with its media still flowing: nothing to negotiate.
+        this.#log.info({ viewer: m.peerId }, 'publisher: viewer resumed; its connection stayed up');
+        return;
+      }
       if (old) this.#drop(old, 'rejoined', false);
       if (m.offers) {
         this.#log.debug({ viewer: m.peerId }, 'publisher: viewer will offer');
@@ -243,9 +275,16 @@ export class Publisher extends EventEmitter<PublisherEvents> {
       const viewer = m.from === undefined ? undefined : this.#viewers.get(m.from);
       if (viewer) this.#drop(viewer, 'said bye', false);
     }));
-    client.on('disconnected', this.#guard('disconnected', () => {
-      // The viewers rejoin and renegotiate once the daemon is back; their old peers are useless.
-      for (const viewer of [...this.#viewers.values()]) this.#drop(viewer, 'daemon disconnected', false);
+    client.on('disconnected', this.#guard('disconnected', (d) => {
+      if (d.failedAttempts > 0) return; // a failed reconnect attempt: handled when the joined connection ended
+      // Media is peer to peer: connected viewers keep it through the outage (reconciled after the rejoin,
+      // #awaitViewers). A negotiation in flight cannot finish without signaling: that viewer starts over.
+      clearTimeout(this.#graceTimer);
+      this.#graceTimer = undefined;
+      for (const viewer of [...this.#viewers.values()]) {
+        if (!viewer.connected) this.#drop(viewer, 'daemon disconnected during the negotiation', false);
+      }
+      if (this.#viewers.size) this.#log.info({ viewers: this.#viewers.size }, 'publisher: signaling lost; connected viewers keep their media');
     }));
     client.on('protocol-error', this.#guard('protocol-error', (e) => {
       // unknown-peer: a viewer left while our message to it was on its way; nothing to do.
@@ -307,6 +346,8 @@ export class Publisher extends EventEmitter<PublisherEvents> {
   /** Closes every viewer's peer and leaves the session. Idempotent; afterwards nothing keeps the process alive. */
   close(): Promise<void> {
     if (this.#closing) return this.#closing;
+    clearTimeout(this.#graceTimer);
+    this.#awaiting.clear();
     for (const viewer of [...this.#viewers.values()]) this.#drop(viewer, 'publisher closed', false);
     this.#bitrate?.close();
     this.#closing = Promise.allSettled([this.client.close(), ...this.#peerCloses])
@@ -342,6 +383,38 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     } catch (error) {
       this.#log.error({ err: errorMessage(error) }, 'publisher: a listener threw');
     }
+  }
+
+  // After a rejoin with our id: each viewer kept through the outage has the grace to rejoin (peer-joined
+  // with `resumed`); one that has not by then is closed unless its peer is still connected.
+  #awaitViewers(): void {
+    this.#awaiting.clear();
+    for (const id of this.#viewers.keys()) this.#awaiting.add(id);
+    clearTimeout(this.#graceTimer);
+    this.#graceTimer = undefined;
+    if (this.#awaiting.size === 0) return;
+    const graceMs = this.#options.resumeGraceMs ?? DEFAULT_RESUME_GRACE_MS;
+    this.#graceTimer = setTimeout(() => {
+      this.#graceTimer = undefined;
+      const late = [...this.#awaiting];
+      this.#awaiting.clear();
+      for (const id of late) {
+        const viewer = this.#viewers.get(id);
+        if (!viewer) continue;
+        const state = viewer.peer.connectionState;
+        if (state !== 'connected') {
+          this.#drop(viewer, `did not rejoin within ${graceMs} ms (connection ${state})`, false);
+          continue;
+        }
+        // webrtcbin may still say 'connected' to a browser that closed the tab: the viewer's RTCP says.
+        void viewer.remoteAlive(LIVENESS_WINDOW_MS).then((alive) => {
+          if (!this.#isCurrent(viewer)) return;
+          if (alive) this.#log.info({ viewer: id }, 'publisher: viewer did not rejoin signaling, but its media is alive; kept');
+          else this.#drop(viewer, `did not rejoin within ${graceMs} ms and sent no RTCP for ${LIVENESS_WINDOW_MS} ms`, false);
+        });
+      }
+    }, graceMs);
+    this.#graceTimer.unref();
   }
 
   #isCurrent(viewer: ViewerSession): boolean {

@@ -117,6 +117,39 @@ export class ViewerSession {
     });
   }
 
+  /**
+   * Whether the viewer is still there, judged by the media alone (no signaling): RTCP reports from it,
+   * or media it sends, moved within `windowMs`. webrtcbin keeps a peer 'connected' for a long time after
+   * the browser closed it (no ICE consent checks), so its state alone cannot tell.
+   */
+  async remoteAlive(windowMs: number): Promise<boolean> {
+    const first = await this.#remoteCounters();
+    await new Promise((resolve) => setTimeout(resolve, windowMs).unref());
+    const second = await this.#remoteCounters();
+    // Only a stream seen both times counts: one that merely appeared between the samples proves nothing.
+    for (const [id, value] of second) if (first.has(id) && first.get(id) !== value) return true;
+    return false;
+  }
+
+  // What the viewer last told us, per stream: its receiver reports (each one changes them, if only the
+  // delay since our last sender report) and what it sends us. Empty once the peer is closed.
+  async #remoteCounters(): Promise<Map<string, string>> {
+    const counters = new Map<string, string>();
+    try {
+      for (const stat of (await this.peer.getStats()).values()) {
+        if (stat.type === 'remote-inbound-rtp') {
+          const rb = (stat.gstRtpsourceStats ?? {}) as Record<string, unknown>;
+          counters.set(stat.id, JSON.stringify([rb.rbExthighestseq, rb.rbLsr, rb.rbDlsr, rb.rbJitter, rb.rbPacketslost]));
+        } else if (stat.type === 'inbound-rtp') {
+          counters.set(stat.id, JSON.stringify([stat.packetsReceived, stat.bytesReceived]));
+        }
+      }
+    } catch {
+      // closed meanwhile: nothing heard
+    }
+    return counters;
+  }
+
   /** Stops the deadline and closes the peer; never rejects (a failure is logged). */
   close(): Promise<void> {
     clearTimeout(this.#deadline);

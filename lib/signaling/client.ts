@@ -2,9 +2,10 @@
 // SignalingClient: one participant's WebSocket to the signaling daemon (docs/protocol.md). It joins,
 // turns every daemon message into a typed event, validates both directions, paces what it sends under
 // the daemon's rate limit, and reconnects with backoff until close(), so a daemon restart costs the
-// caller nothing but a new 'joined'. Every `disconnected` says why in words (a refused upgrade's HTTP
-// status, the socket's error code, a hint when the URL looks wrong); refusals that retrying cannot cure
-// (a bad token, HTTP 401/403, a session that already has another publisher) stop it for good.
+// caller nothing but a new 'joined', with the same peerId (every rejoin asks for its id back:
+// `joined.resumed`). Every `disconnected` says why in words (a refused upgrade's HTTP status, the
+// socket's error code, a hint when the URL looks wrong); refusals that retrying cannot cure (a bad
+// token, HTTP 401/403, a session that already has another publisher) stop it for good.
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
 import { Compile } from 'typebox/compile';
@@ -254,6 +255,9 @@ export class SignalingClient extends EventEmitter<SignalingClientEvents> {
   #joinTimer: NodeJS.Timeout | undefined;
   #pingTimer: NodeJS.Timeout | undefined;
   #joined: JoinedMessage | undefined;
+  // The id and key of the last `joined`: every reconnect asks for that id back (join.resume), so the
+  // other side's state (a publisher's peer for this viewer, a viewer's for this publisher) stays valid.
+  #resume: { id: string; key: string } | undefined;
   // Outgoing token bucket (see options.rate), per connection.
   #outbox: string[] = [];
   #tokens = 0;
@@ -470,7 +474,7 @@ export class SignalingClient extends EventEmitter<SignalingClientEvents> {
     this.#setState('open');
     this.#tokens = this.#rate.burst;
     this.#refilledAt = Date.now();
-    this.#transmit(ws, JSON.stringify(this.#join));
+    this.#transmit(ws, JSON.stringify(this.#resume ? { ...this.#join, resume: this.#resume } : this.#join));
     this.#joinTimer = setTimeout(() => {
       this.#log.warn({ url: this.#logUrl, timeoutMs: this.#connectTimeoutMs }, 'signaling: no joined answer in time; reconnecting');
       ws.terminate();
@@ -523,10 +527,11 @@ export class SignalingClient extends EventEmitter<SignalingClientEvents> {
       case 'joined':
         clearTimeout(this.#joinTimer);
         this.#joined = message;
+        this.#resume = message.resumeKey ? { id: message.peerId, key: message.resumeKey } : undefined;
         this.#joinedAt = Date.now();
         this.#everJoined = true;
         this.#failedAttempts = 0;
-        this.#log.info({ peerId: message.peerId, session: message.session, role: message.role }, 'signaling: joined');
+        this.#log.info({ peerId: message.peerId, session: message.session, role: message.role, ...(message.resumed !== undefined ? { resumed: message.resumed } : {}) }, 'signaling: joined');
         this.#setState('joined');
         this.emit('joined', message);
         break;

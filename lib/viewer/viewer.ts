@@ -90,6 +90,19 @@ export interface ViewerEventMap {
   control: CustomEvent<boolean>;
   /** With remote extras attached: the VM's answer to a resize request. */
   resize: CustomEvent<RemoteResizeResult>;
+  /**
+   * The signaling socket dropped while the stream is connected (`connected: false`, the stream stays
+   * up and state stays 'connected'), or it rejoined (`connected: true`).
+   */
+  signaling: CustomEvent<SignalingDetail>;
+}
+
+export interface SignalingDetail {
+  connected: boolean;
+  /** Why it dropped (when `connected` is false). */
+  reason?: string;
+  /** When the next join is tried (when `connected` is false). */
+  delayMs?: number;
 }
 
 /** The agent's `resize-result` (lib/input/protocol.ts) without its tag: the screen size now and, if refused, why. */
@@ -109,7 +122,7 @@ type Widened<P, W> = [Exclude<P, undefined>] extends [W] ? W : never;
  * `bye.reason` and `error.code` kept as any string, so a newer daemon's words still reach the page.
  */
 export type IncomingMessage =
-  | (Pick<Server<'joined'>, 'type' | 'peerId' | 'iceServers'> & { publisher: Exclude<Server<'joined'>['publisher'], undefined> })
+  | (Pick<Server<'joined'>, 'type' | 'peerId' | 'iceServers' | 'resumeKey' | 'resumed'> & { publisher: Exclude<Server<'joined'>['publisher'], undefined> })
   | Pick<Server<'peer-joined' | 'peer-left'>, 'type' | 'peerId' | 'role'>
   | Pick<Server<'offer' | 'answer'>, 'type' | 'from' | 'sdp'>
   | Pick<Server<'candidate'>, 'type' | 'from' | 'candidate'>
@@ -173,7 +186,10 @@ export function parseServerMessage(text: string): IncomingMessage | string {
       }
       const publisher = m.publisher === undefined || m.publisher === null ? null : m.publisher;
       if (publisher !== null && !isNonEmptyString(publisher)) return 'joined: publisher is not a string';
-      return { type: 'joined', peerId: m.peerId, iceServers, publisher };
+      const joined: IncomingMessage = { type: 'joined', peerId: m.peerId, iceServers, publisher };
+      if (isNonEmptyString(m.resumeKey)) joined.resumeKey = m.resumeKey;
+      if (typeof m.resumed === 'boolean') joined.resumed = m.resumed;
+      return joined;
     }
     case 'peer-joined':
     case 'peer-left':
@@ -215,6 +231,11 @@ export function parseServerMessage(text: string): IncomingMessage | string {
   }
 }
 
+/** The DTLS certificate fingerprint(s) a description names: a new peer has new ones. */
+function fingerprintOf(sdp: string): string {
+  return (sdp.match(/^a=fingerprint:.*$/gm) ?? []).map((line) => line.trim().toLowerCase()).sort().join('\n');
+}
+
 /** "10 s", "2.5 s" */
 export function formatSeconds(ms: number): string {
   return `${Math.round(ms / 100) / 10} s`;
@@ -247,6 +268,8 @@ export class Viewer extends EventTarget {
   private joinedAt = 0;
   private iceServers: RTCIceServer[] = [];
   private publisherId: string | null = null;
+  /** Our id and resume key from the last `joined`: a rejoin with a live stream reclaims the id. */
+  private resume: { id: string; key: string } | null = null;
 
   private pc: RTCPeerConnection | null = null;
   /** Offer and candidate handling, in arrival order (setRemoteDescription is async). */
@@ -341,7 +364,7 @@ export class Viewer extends EventTarget {
 
   private connect(): void {
     const retrying = this.failures > 0;
-    this.setState(retrying ? 'reconnecting' : 'connecting');
+    if (!this.mediaUp()) this.setState(retrying ? 'reconnecting' : 'connecting');
     let ws: WebSocket;
     try {
       ws = new WebSocket(this.options.url);
@@ -354,7 +377,7 @@ export class Viewer extends EventTarget {
     this.joinedAt = 0;
     this.joinTimer = setTimeout(() => {
       this.joinTimer = null;
-      if (this.ws === ws && !this.joined) this.restart(`the signaling server did not answer within ${formatSeconds(this.options.connectTimeoutMs)}`);
+      if (this.ws === ws && !this.joined) this.signalingLost(`the signaling server did not answer within ${formatSeconds(this.options.connectTimeoutMs)}`);
     }, this.options.connectTimeoutMs);
     ws.onopen = () => {
       if (this.ws !== ws) return;
@@ -363,6 +386,8 @@ export class Viewer extends EventTarget {
       // What this browser decodes: the publisher picks the first of its codecs found here.
       const codecs = decodableVideoCodecs();
       if (codecs) join.codecs = codecs;
+      // A stream that is still up keeps our id, so the publisher keeps its end of it; otherwise a fresh id.
+      if (this.resume && this.mediaUp()) join.resume = this.resume;
       this.send(join);
     };
     ws.onmessage = (event: MessageEvent) => {
@@ -382,7 +407,7 @@ export class Viewer extends EventTarget {
       if (this.ws !== ws) return;
       this.ws = null;
       const why = event.reason ? `${event.code} ${event.reason}` : `${event.code}`;
-      this.restart(this.joined ? `the signaling connection closed (${why})` : `could not reach the signaling server at ${this.options.url} (${why})`);
+      this.signalingLost(this.joined ? `the signaling connection closed (${why})` : `could not reach the signaling server at ${this.options.url} (${why})`);
     };
   }
 
@@ -390,15 +415,55 @@ export class Viewer extends EventTarget {
     if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(message));
   }
 
+  /** The RTCPeerConnection is connected: the media needs no signaling to keep flowing. */
+  private mediaUp(): boolean {
+    return this.pc !== null && this.pc.connectionState === 'connected';
+  }
+
+  /**
+   * The signaling socket is gone (closed, or no `joined` in time). Media is peer to peer: a connected
+   * stream stays up (state 'connected') while signaling rejoins with backoff; otherwise restart().
+   */
+  private signalingLost(reason: string): void {
+    if (!this.running) return;
+    if (!this.mediaUp()) {
+      this.restart(reason);
+      return;
+    }
+    this.closeSocket();
+    if (this.reconnectTimer) return;
+    if (this.joinedAt && Date.now() - this.joinedAt >= STABLE_JOIN_MS) this.failures = 0;
+    const delayMs = this.nextDelay();
+    this._reason = `signaling reconnecting: ${reason}`;
+    this.emit('signaling', { connected: false, reason, delayMs });
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      if (this.running) this.connect();
+    }, delayMs);
+  }
+
+  private nextDelay(): number {
+    const base = Math.min(this.maxMs, this.initialMs * 2 ** Math.min(this.failures, 30));
+    this.failures++;
+    return Math.round(base / 2 + (Math.random() * base) / 2);
+  }
+
   /** Tears everything down and schedules a new join (exponential backoff with jitter). */
   private restart(reason: string): void {
-    if (!this.running || this.reconnectTimer) return;
+    if (!this.running) return;
+    if (this.reconnectTimer) {
+      // A signaling rejoin is already scheduled (the stream had stayed up): it now starts over.
+      if (this.pc) {
+        this.closePeer();
+        this._reason = reason;
+        this.setState('reconnecting');
+      }
+      return;
+    }
     if (this.joinedAt && Date.now() - this.joinedAt >= STABLE_JOIN_MS) this.failures = 0;
     this.closePeer();
     this.closeSocket();
-    const base = Math.min(this.maxMs, this.initialMs * 2 ** Math.min(this.failures, 30));
-    const delayMs = Math.round(base / 2 + (Math.random() * base) / 2);
-    this.failures++;
+    const delayMs = this.nextDelay();
     this._reason = reason;
     this.setState('reconnecting');
     this.emit('reconnect', { attempt: this.failures, delayMs, reason });
@@ -425,6 +490,7 @@ export class Viewer extends EventTarget {
     this.closePeer();
     this.closeSocket();
     this.publisherId = null;
+    this.resume = null;
   }
 
   private closeSocket(): void {
@@ -462,16 +528,30 @@ export class Viewer extends EventTarget {
 
   private handle(m: IncomingMessage): void {
     switch (m.type) {
-      case 'joined':
+      case 'joined': {
         if (this.joinTimer) clearTimeout(this.joinTimer);
         this.joinTimer = null;
         this.joined = true;
         this.joinedAt = Date.now();
         this.iceServers = m.iceServers;
-        this.publisherId = m.publisher;
-        if (m.publisher) this.publisherPresent();
-        else this.waitForPublisher(null);
+        // A stream kept through a signaling outage stays only if we got our id back and the publisher
+        // (if it is back already) is the same one: otherwise each side would wait for the other.
+        const kept = this.pc !== null;
+        if (kept && (m.resumed !== true || (m.publisher && this.publisherId && m.publisher !== this.publisherId))) this.closePeer();
+        this.resume = m.resumeKey ? { id: m.peerId, key: m.resumeKey } : null;
+        if (this.pc) this._reason = null;
+        if (kept) this.emit('signaling', { connected: true });
+        if (m.publisher) {
+          this.publisherId = m.publisher;
+          this.publisherPresent();
+        } else if (this.mediaUp()) {
+          this._reason = null; // the publisher has not rejoined yet; the media flows meanwhile
+        } else {
+          this.publisherId = null;
+          this.waitForPublisher(null);
+        }
         return;
+      }
       case 'peer-joined':
         if (m.role !== 'publisher') return;
         if (this.publisherId && this.publisherId !== m.peerId) this.closePeer();
@@ -505,7 +585,8 @@ export class Viewer extends EventTarget {
           this.fail('token-expired', EXPIRED_LINK);
           return;
         }
-        this.restart(m.from ? `the publisher ended this connection${m.message ?? m.reason ? `: ${m.message ?? m.reason}` : ''}` : `the server said bye${m.reason ? `: ${m.reason}` : ''}`);
+        if (m.from === undefined) this.signalingLost(`the server said bye${m.reason ? `: ${m.reason}` : ''}`);
+        else this.restart(`the publisher ended this connection${m.message ?? m.reason ? `: ${m.message ?? m.reason}` : ''}`);
         return;
       case 'error':
         this.onError(m.code, m.message);
@@ -538,7 +619,7 @@ export class Viewer extends EventTarget {
 
   /** A publisher is in the session: expect its offer, and start the no-frames clock unless one runs. */
   private publisherPresent(): void {
-    if (this._state !== 'connected') this.setState('negotiating');
+    if (!this.mediaUp()) this.setState('negotiating');
     this.ensurePeer();
     this.armFallback();
   }
@@ -623,6 +704,10 @@ export class Viewer extends EventTarget {
       if (this.publisherId) this.closePeer();
       this.publisherId = from;
     }
+    // An offer with another DTLS fingerprint than the connection we hold comes from a new peer of the
+    // publisher (it let our kept connection go, e.g. after a signaling outage): start over with it.
+    const held = this.pc?.remoteDescription?.sdp;
+    if (held && fingerprintOf(held) !== fingerprintOf(sdp)) this.closePeer();
     this.publisherPresent();
     const pc = this.ensurePeer();
     this.gotOffer = true;

@@ -492,13 +492,20 @@ for (const viewerOffers of [false, true]) {
   t.equal(await connected, 'v1', 'viewer-connected');
   await waitFor('decoded frames', () => viewer.framesDecoded >= 3, 15_000);
   t.ok(viewer.framesDecoded >= 3, 'the viewer decodes the stream');
-  // The daemon goes away: the viewer's peer is closed, the client comes back by itself.
-  const left = once<string>(publisher, 'viewer-left');
+  // The daemon goes away: the media is peer to peer, so the connected viewer is kept and keeps
+  // decoding; the client comes back by itself. Rejoined under another id, we are a new publisher to
+  // the viewers: the old peer goes.
   socket.ws.terminate();
-  t.equal(await left, 'v1');
-  t.equal(publisher.viewers, 0);
+  await waitFor('the publisher to notice', () => publisher.client.state !== 'joined', 5000);
+  t.equal(publisher.viewers, 1, 'the connected viewer is kept through the outage');
+  const before = viewer.framesDecoded;
+  await waitFor('frames with no daemon', () => viewer.framesDecoded >= before + 3, 10_000);
   const again = await daemon.socket(1, 5000);
   await again.next('join');
+  const left = once<[string, string]>(publisher, 'viewer-left');
+  again.joined({ peerId: 'p2', session: 'vm2' });
+  t.equal(await left, 'v1', 'rejoined with a new id: the viewer is let go');
+  t.equal(publisher.viewers, 0);
   await publisher.close();
   t.strictSame(errors, []);
   });

@@ -12,9 +12,11 @@ import {
   describeError,
   type ClientMessage,
   type ErrorCode,
+  type Resume,
   type Role,
   type ServerMessage,
 } from '../protocol/messages.js';
+import type { ResumeKeys } from './resume.js';
 import { RelayError, newPeerId, type Participant, type SessionRegistry } from './sessions.js';
 import { TokenError, onTokenExpiry, verifyToken } from './token.js';
 import { tokenKey, type ConcurrencyCap } from './limits.js';
@@ -37,6 +39,8 @@ export interface ConnectionContext {
   log: FastifyBaseLogger;
   /** Concurrent participants per token (WebSocket and WHEP together). */
   tokens: ConcurrencyCap;
+  /** Mints and checks the keys with which a participant reclaims its id (join.resume). */
+  resume: ResumeKeys;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -144,7 +148,7 @@ export function handleConnection(socket: WebSocket, ctx: ConnectionContext, remo
   function handle(message: ClientMessage): void {
     if (message.type === 'join') {
       if (participant) return fail('already-joined', `already joined as ${participant.id}`);
-      return join(message.session, message.role, message.token, message.offers === true, message.codecs);
+      return join(message.session, message.role, message.token, message.offers === true, message.codecs, message.resume);
     }
     if (!participant) return fail('not-joined', 'the first message must be join');
     if (message.type === 'bye') {
@@ -164,7 +168,7 @@ export function handleConnection(socket: WebSocket, ctx: ConnectionContext, remo
     else target.send({ type: message.type, from, sdp: message.sdp });
   }
 
-  function join(session: string, role: Role, token: string | undefined, offers: boolean, codecs: string[] | undefined): void {
+  function join(session: string, role: Role, token: string | undefined, offers: boolean, codecs: string[] | undefined, resume: Resume | undefined): void {
     // Insecure (local development) mode lets every viewer control; otherwise the token says.
     let control = ctx.secret === undefined;
     let expires: number | undefined;
@@ -186,12 +190,22 @@ export function handleConnection(socket: WebSocket, ctx: ConnectionContext, remo
         return fail('token-in-use', `this token already holds ${ctx.tokens.max} concurrent connections`, 1008);
       }
     }
-    const id = newPeerId(role);
+    // A rejoin reclaims its id when the key is the one a daemon with this secret gave for this session,
+    // id and role, and nobody holds the id now; otherwise it gets a new one and `joined` says so.
+    let id = newPeerId(role);
+    let resumed: boolean | undefined;
+    if (resume) {
+      const valid = ctx.resume.verify(session, role, resume);
+      resumed = valid && !registry.holds(session, resume.id);
+      if (resumed) id = resume.id;
+      else log.info({ remote, session, role, reason: valid ? 'the id is held by a connected participant' : 'the resume key is not valid for this session, id and role' }, 'resume refused: a new id is assigned');
+    }
     const self: Participant = {
       id,
       role,
       session,
       offers,
+      ...(resumed ? { resumed: true } : {}),
       ...(role === 'viewer' && codecs ? { codecs } : {}),
       control: role === 'viewer' && control,
       send,
@@ -214,9 +228,11 @@ export function handleConnection(socket: WebSocket, ctx: ConnectionContext, remo
         role,
         iceServers: iceServersFor(ctx.ice, id),
         ...(role === 'viewer' ? { publisher, control } : {}),
+        resumeKey: ctx.resume.keyFor(session, id, role),
+        ...(resumed !== undefined ? { resumed } : {}),
       });
       if (role === 'publisher') registry.announceViewers(self);
-      log.info({ peer: id, session, role, remote }, 'joined');
+      log.info({ peer: id, session, role, remote, ...(resumed !== undefined ? { resumed } : {}) }, 'joined');
     } catch (error) {
       releaseToken?.();
       if (error instanceof RelayError) return fail(error.code, error.message, 1008);

@@ -11,6 +11,7 @@ import { handleConnection, type ConnectionLimits } from './connection.js';
 import { iceServersFor, type IceConfig } from './ice-config.js';
 import { Metrics } from './metrics.js';
 import { SessionRegistry } from './sessions.js';
+import { ResumeKeys } from './resume.js';
 import { TOKEN_ROLES, TokenError, verifyToken, type TokenClaims, type TokenRole } from './token.js';
 import { registerWhep } from './whep.js';
 import { ConcurrencyCap } from './limits.js';
@@ -154,6 +155,7 @@ const signalingRoutes: FastifyPluginAsync<RoutesOptions> = async (app, options) 
   const origins = new Set(options.allowedOrigins ?? []);
   const socketsPerIp = new ConcurrencyCap(options.maxSocketsPerIp ?? 64);
   const tokens = new ConcurrencyCap(options.maxJoinsPerToken ?? 32);
+  const resume = new ResumeKeys(secret);
   // The app's own WebSocket server closes by the app's preClose, which Fastify runs before ours (parents
   // first): a default one has closed every socket by then, so participants see the close, not the bye.
   if (options.shared) app.addHook('preClose', async () => sayBye(registry));
@@ -175,7 +177,7 @@ const signalingRoutes: FastifyPluginAsync<RoutesOptions> = async (app, options) 
       }
       request.raw.socket.once('close', release);
     },
-  }, (socket, request) => handleConnection(socket, { registry, metrics, limits, ice, secret, log: app.log, tokens }, request.ip));
+  }, (socket, request) => handleConnection(socket, { registry, metrics, limits, ice, secret, log: app.log, tokens, resume }, request.ip));
 
   const bearer = (header: string | undefined) => (header?.startsWith('Bearer ') ? header.slice(7) : undefined);
 

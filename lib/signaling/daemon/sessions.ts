@@ -14,6 +14,8 @@ export interface Participant {
   readonly codecs?: string[];
   /** The viewer may send input (token claim `ctl`). */
   readonly control?: boolean;
+  /** It reclaimed a previous id (join.resume): the others' state about it may still hold. */
+  readonly resumed?: boolean;
   send(message: ServerMessage): void;
   close(code: number, reason: string): void;
 }
@@ -55,6 +57,7 @@ export class SessionRegistry {
       ...(viewer.control ? { control: true } : {}),
       ...(iceServers?.length ? { iceServers } : {}),
       ...(viewer.codecs ? { codecs: viewer.codecs } : {}),
+      ...(viewer.resumed ? { resumed: true as const } : {}),
     });
   }
 
@@ -82,13 +85,19 @@ export class SessionRegistry {
       if (session.publisher) throw new RelayError('publisher-exists', `session ${p.session} already has a publisher`);
       session.publisher = p;
       for (const viewer of session.viewers.values()) {
-        viewer.send({ type: 'peer-joined', peerId: p.id, role: 'publisher' });
+        viewer.send({ type: 'peer-joined', peerId: p.id, role: 'publisher', ...(p.resumed ? { resumed: true as const } : {}) });
       }
       return { publisher: null };
     }
     session.viewers.set(p.id, p);
     if (session.publisher) this.#viewerJoined(session.publisher, p);
     return { publisher: session.publisher?.id ?? null };
+  }
+
+  /** Whether a participant of `session` holds `id` now (a resumed join may not take it). */
+  holds(session: string, id: string): boolean {
+    const s = this.#sessions.get(session);
+    return s !== undefined && (s.publisher?.id === id || s.viewers.has(id));
   }
 
   /** After join: the publisher hears about the viewers that were there first. */

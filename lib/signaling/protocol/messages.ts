@@ -43,6 +43,15 @@ export const CodecList = Type.Array(Type.String({ minLength: 1, maxLength: 64 })
 /** Why a publisher ends one viewer's connection (`bye` with `reason`): no codec in common. */
 export const ByeCodecs = Type.Object({ publisher: CodecList, viewer: CodecList }, { additionalProperties: false });
 
+/**
+ * Rejoining as the same participant (docs/protocol.md, "Resume"): the id and the resume key a previous
+ * `joined` gave. The key is an HMAC under the daemon's secret, so it survives a daemon restart and
+ * proves nothing in another session or role.
+ */
+export const ResumeKey = Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_-]+$' });
+export const Resume = Type.Object({ id: Id, key: ResumeKey }, { additionalProperties: false });
+export type Resume = Static<typeof Resume>;
+
 // ---- client → daemon ----
 export const Join = Type.Object(
   {
@@ -59,6 +68,8 @@ export const Join = Type.Object(
      * the list it sends its first codec.
      */
     codecs: Type.Optional(CodecList),
+    /** Reclaim a previous id (after a reconnect or a daemon restart): `joined.resumed` says whether it was. */
+    resume: Type.Optional(Resume),
   },
   strict,
 );
@@ -96,6 +107,10 @@ export const Joined = Type.Object(
     publisher: Type.Optional(Type.Union([Id, Type.Null()])),
     /** For a viewer: whether its token lets it send input (desktop control). */
     control: Type.Optional(Type.Boolean()),
+    /** The key that lets this participant reclaim `peerId` on a later join (`join.resume`); a secret. */
+    resumeKey: Type.Optional(ResumeKey),
+    /** Only when the join asked to resume: true = `peerId` is the id asked for; false = a new id (key refused, or the id is held). */
+    resumed: Type.Optional(Type.Boolean()),
   },
   strict,
 );
@@ -111,6 +126,8 @@ export const PeerJoined = Type.Object(
     iceServers: Type.Optional(Type.Array(IceServer)),
     /** To a publisher: the video codecs the viewer decodes (its `join.codecs`). */
     codecs: Type.Optional(CodecList),
+    /** The participant reclaimed its previous id (join.resume): its peer connection may still be up. */
+    resumed: Type.Optional(Type.Literal(true)),
   },
   strict,
 );
