@@ -45,7 +45,8 @@ function isTimeout(error: unknown): boolean {
 
 /** Registers every tool on `server`; `screen()` is the connected screen (joined on first need). */
 export function registerTools(server: McpServerClass, z: Sdk['z'], screen: () => Promise<RemoteScreen>): void {
-  const px = (what: string) => z.number().int().min(0).describe(what);
+  // X11 coordinates are 16-bit; the screen's own bound is checked at the call (checkPoint).
+  const px = (what: string) => z.number().int().min(0).max(32_767).describe(what);
   const button = z.enum(['left', 'middle', 'right']).optional().describe('mouse button (default left)');
   const sizeText = (s: RemoteScreen) => {
     const { width, height } = s.size();

@@ -2,9 +2,10 @@
 // session, token from a file or the environment rather than argv), one view() of the session with its
 // input, and the exit code each failure ends with (2 fix the configuration, 75 try later).
 import { parseArgs } from 'node:util';
-import { InvalidArgumentError, InvalidStateError, TimeoutError } from '../errors.js';
-import { view, type RemoteView } from '../agent/remote-view.js';
-import { RemoteInput } from '../agent/remote-input.js';
+import { InvalidArgumentError, InvalidStateError, WebRtcBinError } from '../errors.js';
+// Types only: the WebRTC stack (the addon, GStreamer) loads when a command connects, not for --help.
+import type { RemoteView } from '../agent/remote-view.js';
+import type { RemoteInput } from '../agent/remote-input.js';
 import type { Logger } from '../signaling/client.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { SECRETS, resolveSecret, warnArgvSecret } from './secrets.js';
@@ -86,6 +87,7 @@ export function stderrLogger(level: 'warn' | 'info' | 'debug' = 'warn'): Logger 
 
 /** Joins the session as a viewer and waits for its first frame (within target.timeoutMs). */
 export async function openScreen(target: Target, options: { log?: Logger } = {}): Promise<RemoteScreen> {
+  const [{ view }, { RemoteInput }] = await Promise.all([import('../agent/remote-view.js'), import('../agent/remote-input.js')]);
   const v = view({ url: target.url, session: target.session, token: target.token, timeoutMs: target.timeoutMs, log: options.log ?? stderrLogger() });
   // Errors come through `ready` and the calls; without a listener each would be printed twice.
   v.on('error', () => {});
@@ -95,7 +97,7 @@ export async function openScreen(target: Target, options: { log?: Logger } = {})
     await v.close();
     throw error;
   }
-  const input = inputOf(v);
+  const input = inputOf(v, RemoteInput);
   return {
     view: v,
     input,
@@ -114,7 +116,7 @@ const CHANNEL_WAIT_MS = 5000;
  * RemoteView's own input once the two halves are glued together; until then a RemoteInput on the view's
  * input channel, made again when a reconnection brings a new channel.
  */
-function inputOf(v: RemoteView): ScreenInput & { close(): Promise<void> } {
+function inputOf(v: RemoteView, Input: typeof RemoteInput): ScreenInput & { close(): Promise<void> } {
   const glued = v as unknown as Partial<ScreenInput>;
   let current: { channel: unknown; input: RemoteInput } | undefined;
   const get = async (): Promise<ScreenInput> => {
@@ -127,7 +129,7 @@ function inputOf(v: RemoteView): ScreenInput & { close(): Promise<void> } {
     const channel = v.inputChannel;
     if (current?.channel !== channel) {
       void current?.input.close();
-      current = { channel, input: new RemoteInput(channel, { screen: () => v.screen() }) };
+      current = { channel, input: new Input(channel, { screen: () => v.screen() }) };
     }
     return current.input;
   };
@@ -153,7 +155,7 @@ function inputOf(v: RemoteView): ScreenInput & { close(): Promise<void> } {
 export function agentExitCode(error: unknown): number {
   if (error instanceof UsageError) return EXIT.config;
   // Not ready in time (no daemon, no publisher yet, no frame): another try later may succeed.
-  if (error instanceof TimeoutError) return EXIT.tempfail;
+  if (error instanceof WebRtcBinError && error.code === 'ERR_TIMEOUT') return EXIT.tempfail;
   // Input refused for this token (no control claim) or a bad key name: only a new token or a fixed call helps.
   if (error instanceof InvalidStateError || error instanceof InvalidArgumentError) return EXIT.config;
   return exitCodeFor(error);
