@@ -1,5 +1,6 @@
 // `node-webrtcbin/client`: the agent's end of signaling. SignalingClient speaks the daemon's protocol;
-// publish() and receive() run one WebRtcPeer per participant of a session through it. Loading it
+// publish() and receive() run one WebRtcPeer per participant of a session through it; view() is an
+// agent's viewer of a VM session (frames, screenshots, waiting for the screen). Loading it
 // loads ws and TypeBox (not Fastify); the root package loads neither.
 export { publish, receive, Publisher, type PublishOptions, type PublisherEvents } from './publish/publisher.js';
 export {
@@ -13,3 +14,16 @@ export {
   type DisconnectInfo,
   type ProtocolErrorInfo,
 } from './signaling/client.js';
+export {
+  view,
+  RemoteView,
+  type ViewOptions,
+  type ViewVideoOptions,
+  type RemoteViewEvents,
+  type ViewState,
+  type WaitForChangeOptions,
+  type WaitForStillOptions,
+  type Region,
+  type ScreenshotOptions,
+} from './agent/remote-view.js';
+export { TimeoutError } from './errors.js';

@@ -50,6 +50,18 @@ export class OperationError extends WebRtcBinError {
   }
 }
 
+/**
+ * Something awaited did not happen in time (a view's first frame, a screen change, a screenshot's
+ * frame). `timeoutMs` is the limit that ran out; the message says what was awaited and what to check.
+ */
+export class TimeoutError extends WebRtcBinError {
+  readonly timeoutMs: number;
+  constructor(message: string, timeoutMs: number) {
+    super(message, 'ERR_TIMEOUT');
+    this.timeoutMs = timeoutMs;
+  }
+}
+
 /** The media pipeline could not be built or started. */
 export class PipelineError extends WebRtcBinError {
   constructor(message: string, code = 'ERR_PIPELINE') {

@@ -185,6 +185,18 @@ export interface NativeEncoder {
   close(): Promise<void>;
 }
 
+/**
+ * Raw frames in, images or converted frames out (lib/agent/image.ts): each encode() runs
+ * `appsrc caps=<caps> ! <description> ! appsink` on the encoder's own thread and resolves with the
+ * bytes of the one buffer that comes out. Throws ERR_MISSING_PLUGIN / ERR_PIPELINE for a description
+ * that cannot be built. It keeps the process alive only while an encode() is pending.
+ */
+export interface NativeImageEncoder {
+  encode(data: Buffer, caps: string, description: string): Promise<Buffer>;
+  /** Idempotent; pending encodes reject with ERR_INVALID_STATE. */
+  close(): Promise<void>;
+}
+
 export interface ElementProbe {
   name: string;
   present: boolean;
@@ -200,6 +212,7 @@ export interface Binding {
   /** Throws ERR_X_DISPLAY (code) when the display cannot be opened. */
   NativeXScreen: new (display: string) => NativeXScreen;
   NativeEncoder: new (options: NativeEncoderOptions) => NativeEncoder;
+  NativeImageEncoder: new () => NativeImageEncoder;
   findElements(names: string[]): ElementProbe[];
   gstVersion(): string;
   /** Native peers not yet freed (a closed peer is freed once its pipeline is torn down). */
