@@ -4,7 +4,7 @@
 //
 //   webrtcbin input --url ws://controller/v1/ws --session vm-42 --token-file ctl.token click 640 360
 import { exitAdvice } from './exit-codes.js';
-import { TARGET_USAGE, UsageError, agentExitCode, checkPoint, numberArg, openScreen, parseAgentArgs, resolveTarget, type RemoteScreen } from './remote-screen.js';
+import { TARGET_USAGE, UsageError, agentExitCode, checkPoint, numberArg, openScreen, parseAgentArgs, resolveTarget, stderrLogger, type RemoteScreen } from './remote-screen.js';
 
 export const INPUT_USAGE = `usage: webrtcbin input [options] ACTION   (coordinates in the VM screen's pixels, origin top-left)
 ${TARGET_USAGE}
@@ -141,7 +141,7 @@ export async function input(argv: string[], env: NodeJS.ProcessEnv = process.env
     }
     const action = parseAction(positionals, values);
     const target = resolveTarget(values, env);
-    const screen = await openScreen(target);
+    const screen = await openScreen(target, values.verbose ? { log: stderrLogger('debug') } : {});
     close = screen.close;
     const output = await action(screen);
     if (output !== undefined) process.stdout.write(process.stdout.isTTY ? `${output}\n` : output);

@@ -7,6 +7,7 @@
 //   WEBRTCBIN_TOKEN_FILE=ctl.token webrtcbin mcp --url ws://controller/v1/ws --session vm-42
 import type { McpServer as McpServerClass } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { TimeoutError } from '../errors.js';
 import { EXIT, exitAdvice } from './exit-codes.js';
 import { TARGET_USAGE, UsageError, agentExitCode, checkPoint, openScreen, parseAgentArgs, resolveTarget, stderrLogger, type RemoteScreen, type Target } from './remote-screen.js';
 
@@ -38,10 +39,7 @@ type Sdk = Awaited<ReturnType<typeof loadSdk>>;
 const text = (message: string): CallToolResult => ({ content: [{ type: 'text', text: message }] });
 
 /** Timeouts of the view's waits: a still screen is an answer, not a failure. */
-function isTimeout(error: unknown): boolean {
-  const e = error as { name?: string; code?: string };
-  return e?.name === 'TimeoutError' || e?.code === 'ERR_TIMEOUT';
-}
+const isTimeout = (error: unknown) => error instanceof TimeoutError;
 
 /** Registers every tool on `server`; `screen()` is the connected screen (joined on first need). */
 export function registerTools(server: McpServerClass, z: Sdk['z'], screen: () => Promise<RemoteScreen>): void {
@@ -260,7 +258,7 @@ export async function mcp(argv: string[], env: NodeJS.ProcessEnv = process.env):
       return 0;
     }
     if (positionals.length) throw new UsageError(`mcp takes no arguments, only options: ${positionals.join(' ')}`);
-    const l = values['log-level'] ?? 'warn';
+    const l = values['log-level'] ?? (values.verbose ? 'debug' : 'warn');
     if (l !== 'warn' && l !== 'info' && l !== 'debug') throw new UsageError(`--log-level must be warn, info or debug, not ${JSON.stringify(l)}`);
     level = l;
     target = resolveTarget(values, env);

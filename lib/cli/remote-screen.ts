@@ -2,7 +2,7 @@
 // session, token from a file or the environment rather than argv), one view() of the session with its
 // input, and the exit code each failure ends with (2 fix the configuration, 75 try later).
 import { parseArgs } from 'node:util';
-import { InvalidArgumentError, InvalidStateError, WebRtcBinError } from '../errors.js';
+import { InvalidArgumentError, InvalidStateError, TimeoutError } from '../errors.js';
 // Types only: the WebRTC stack (the addon, GStreamer) loads when a command connects, not for --help.
 import type { RemoteView } from '../agent/remote-view.js';
 import type { RemoteInput } from '../agent/remote-input.js';
@@ -17,12 +17,14 @@ export const TARGET_OPTIONS = {
   token: { type: 'string' },
   'token-file': { type: 'string' },
   timeout: { type: 'string' },
+  verbose: { type: 'boolean', short: 'v' },
 } as const;
 
 export const TARGET_USAGE = `      --url WS_URL (WEBRTCBIN_URL)  --session NAME (WEBRTCBIN_SESSION)
       --token-file FILE (WEBRTCBIN_TOKEN_FILE, or WEBRTCBIN_TOKEN; --token T works but every local user
                       can read argv: a warning)  a viewer token, minted with --control for input
-      --timeout SECONDS (WEBRTCBIN_CONNECT_TIMEOUT, 20): connected with a first frame within it, else exit 75`;
+      --timeout SECONDS (WEBRTCBIN_CONNECT_TIMEOUT, 20): connected with a first frame within it, else exit 75
+      --verbose, -v   the connection's log lines on stderr (otherwise only the outcome)`;
 
 export interface Target {
   url: string;
@@ -77,7 +79,7 @@ export interface RemoteScreen {
 }
 
 /** Logs to stderr as JSON lines (stdout is the image, the clipboard text or the MCP protocol). */
-export function stderrLogger(level: 'warn' | 'info' | 'debug' = 'warn'): Logger {
+export function stderrLogger(level: 'warn' | 'info' | 'debug'): Logger {
   const rank = { debug: 0, info: 1, warn: 2, error: 3 } as const;
   const line = (lvl: keyof typeof rank) => (obj: object, msg?: string) => {
     if (rank[lvl] >= rank[level]) process.stderr.write(`${JSON.stringify({ level: lvl, ...obj, ...(msg ? { msg } : {}) })}\n`);
@@ -85,10 +87,10 @@ export function stderrLogger(level: 'warn' | 'info' | 'debug' = 'warn'): Logger 
   return { debug: line('debug'), info: line('info'), warn: line('warn'), error: line('error') };
 }
 
-/** Joins the session as a viewer and waits for its first frame (within target.timeoutMs). */
+/** Joins the session as a viewer and waits for its first frame (within target.timeoutMs); silent unless given a log. */
 export async function openScreen(target: Target, options: { log?: Logger } = {}): Promise<RemoteScreen> {
-  const [{ view }, { RemoteInput }] = await Promise.all([import('../agent/remote-view.js'), import('../agent/remote-input.js')]);
-  const v = view({ url: target.url, session: target.session, token: target.token, timeoutMs: target.timeoutMs, log: options.log ?? stderrLogger() });
+  const { view } = await import('../agent/remote-view.js');
+  const v = view({ url: target.url, session: target.session, token: target.token, timeoutMs: target.timeoutMs, ...(options.log ? { log: options.log } : {}) });
   // Errors come through `ready` and the calls; without a listener each would be printed twice.
   v.on('error', () => {});
   try {
@@ -97,7 +99,7 @@ export async function openScreen(target: Target, options: { log?: Logger } = {})
     await v.close();
     throw error;
   }
-  const input = inputOf(v, RemoteInput);
+  const input = inputOf(v);
   return {
     view: v,
     input,
@@ -116,7 +118,7 @@ const CHANNEL_WAIT_MS = 5000;
  * RemoteView's own input once the two halves are glued together; until then a RemoteInput on the view's
  * input channel, made again when a reconnection brings a new channel.
  */
-function inputOf(v: RemoteView, Input: typeof RemoteInput): ScreenInput & { close(): Promise<void> } {
+function inputOf(v: RemoteView): ScreenInput & { close(): Promise<void> } {
   const glued = v as unknown as Partial<ScreenInput>;
   let current: { channel: unknown; input: RemoteInput } | undefined;
   const get = async (): Promise<ScreenInput> => {
@@ -128,6 +130,7 @@ function inputOf(v: RemoteView, Input: typeof RemoteInput): ScreenInput & { clos
     }
     const channel = v.inputChannel;
     if (current?.channel !== channel) {
+      const { RemoteInput: Input } = await import('../agent/remote-input.js');
       void current?.input.close();
       current = { channel, input: new Input(channel, { screen: () => v.screen() }) };
     }
@@ -155,7 +158,7 @@ function inputOf(v: RemoteView, Input: typeof RemoteInput): ScreenInput & { clos
 export function agentExitCode(error: unknown): number {
   if (error instanceof UsageError) return EXIT.config;
   // Not ready in time (no daemon, no publisher yet, no frame): another try later may succeed.
-  if (error instanceof WebRtcBinError && error.code === 'ERR_TIMEOUT') return EXIT.tempfail;
+  if (error instanceof TimeoutError) return EXIT.tempfail;
   // Input refused for this token (no control claim) or a bad key name: only a new token or a fixed call helps.
   if (error instanceof InvalidStateError || error instanceof InvalidArgumentError) return EXIT.config;
   return exitCodeFor(error);

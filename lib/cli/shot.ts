@@ -4,7 +4,7 @@
 //   webrtcbin shot --url ws://controller/v1/ws --session vm-42 --token-file viewer.token out.png
 import { writeFileSync } from 'node:fs';
 import { exitAdvice } from './exit-codes.js';
-import { TARGET_USAGE, UsageError, agentExitCode, numberArg, openScreen, parseAgentArgs, resolveTarget } from './remote-screen.js';
+import { TARGET_USAGE, UsageError, agentExitCode, numberArg, openScreen, parseAgentArgs, resolveTarget, stderrLogger } from './remote-screen.js';
 
 export const SHOT_USAGE = `usage: webrtcbin shot [options] OUT   (OUT: a file, or - for stdout)
 ${TARGET_USAGE}
@@ -27,7 +27,7 @@ export async function shot(argv: string[], env: NodeJS.ProcessEnv = process.env)
     if (quality !== undefined && (quality < 1 || quality > 100)) throw new UsageError(`--quality must be 1-100, not ${quality}`);
     const target = resolveTarget(values, env);
 
-    const screen = await openScreen(target);
+    const screen = await openScreen(target, values.verbose ? { log: stderrLogger('debug') } : {});
     close = screen.close;
     const image = await screen.view.screenshot({ format, ...(quality === undefined ? {} : { quality }) });
     if (out === '-') await new Promise<void>((resolve, reject) => process.stdout.write(image, (e) => (e ? reject(e) : resolve())));
