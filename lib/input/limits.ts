@@ -15,3 +15,12 @@ export const MAX_VIEWER_MESSAGE_CHARS = MAX_CLIPBOARD_CHARS * 6 + 64;
 
 /** Remote screen sizes a viewer may ask for: even (4:2:0 video), within common monitor sizes. */
 export const RESIZE_LIMITS = { minWidth: 320, maxWidth: 3840, minHeight: 240, maxHeight: 2160 } as const;
+
+/** Longest text one `type` message carries, in UTF-16 code units; RemoteInput.type() sends longer text in pieces. */
+export const MAX_TYPE_CHARS = 1024;
+
+/**
+ * Input messages the agent holds for a viewer while earlier ones are still being injected (typing is
+ * paced); one more is refused with an `ack` {ok: false, code: 'rate-limited'}.
+ */
+export const MAX_PENDING_INPUT = 256;
