@@ -28,7 +28,8 @@
         "src-native/x11/screen.cc",
         "src-native/rtp/playout_delay.cc",
         "src-native/peer/sdp_guard.cc",
-        "src-native/peer/ice_agent.cc"
+        "src-native/peer/ice_agent.cc",
+        "src-native/image/image_encoder.cc"
       ],
       "include_dirs": [
         "src-native",

@@ -1,6 +1,6 @@
 // Module entry: GStreamer is initialised once per process; each environment that loads the addon (the
 // main thread, every worker) gets its own classes, a registry of its live handles and a cleanup hook
-// that closes them when it exits. Exports the peer, encoder and X classes and the doctor's probe.
+// that closes them when it exits. Exports the peer, encoder, image encoder and X classes and the doctor's probe.
 #include <gst/gst.h>
 #include <napi.h>
 
@@ -9,6 +9,7 @@
 #include "common/addon_data.h"
 #include "common/gobject_ptr.h"
 #include "encoder/native_encoder.h"
+#include "image/image_encoder.h"
 #include "peer/peer_wrap.h"
 #include "x11/capture_guard.h"
 #include "x11/clipboard.h"
@@ -73,6 +74,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   napi_add_env_cleanup_hook(env, CloseLiveHandles, data);
   exports.Set("NativePeer", Keep(&data->peer, Peer::DefineClass(env)));
   exports.Set("NativeEncoder", Keep(&data->encoder, Encoder::DefineClass(env)));
+  exports.Set("NativeImageEncoder", Keep(&data->image_encoder, ImageEncoder::DefineClass(env)));
   exports.Set("NativeXInput", Keep(&data->x_input, XInput::DefineClass(env)));
   exports.Set("NativeXClipboard", Keep(&data->x_clipboard, XClipboard::DefineClass(env)));
   exports.Set("NativeXScreen", Keep(&data->x_screen, XScreen::DefineClass(env)));

@@ -330,6 +330,7 @@ export class RemoteView extends EventEmitter<RemoteViewEvents> {
       if (m.role !== 'publisher' || m.peerId !== this.#publisher) return;
       this.#log.info({ publisher: m.peerId }, 'view: the publisher left; waiting for it to come back');
       this.#publisher = undefined;
+      this.#early = [];
       this.#dropPeer('the publisher left');
     }));
     client.on('offer', guard('offer', (m) => void this.#answer(client, m.from, m.sdp)));
@@ -353,6 +354,7 @@ export class RemoteView extends EventEmitter<RemoteViewEvents> {
 
   // A fresh participant: the publisher offers to each viewer that joins, so rejoining gets a new offer.
   #rejoin(reason: string): void {
+    this.#early = [];
     this.#dropPeer(reason);
     if (this.#rejoinTimer || this.#closing) return;
     const delay = Math.min(REJOIN_MS.max, REJOIN_MS.first * 2 ** this.#rejoins++);
@@ -460,9 +462,9 @@ export class RemoteView extends EventEmitter<RemoteViewEvents> {
     }
   }
 
+  // Early candidates stay: they may belong to the offer that replaces this peer (they are matched by sender).
   #dropPeer(reason: string): void {
     const peer = this.#peer;
-    this.#early = [];
     if (!peer) return;
     this.#log.debug({ reason }, 'view: peer closed');
     this.#peer = undefined;

@@ -46,6 +46,7 @@ class LiveRegistry {
 struct AddonData {
   Napi::FunctionReference peer;
   Napi::FunctionReference encoder;
+  Napi::FunctionReference image_encoder;
   Napi::FunctionReference x_input;
   Napi::FunctionReference x_clipboard;
   Napi::FunctionReference x_screen;
