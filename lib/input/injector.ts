@@ -4,16 +4,8 @@ import { loadBinding, type NativeXInput } from '../native/binding.js';
 import { fromNative } from '../errors.js';
 import { keysymFor, X_BUTTON, type TypedKey } from './keysyms.js';
 import type { InputMessage } from './protocol.js';
+import { REMAP_GAP_MS } from './limits.js';
 
-/**
- * Least time between two different characters typed through the spare keycode. X clients look a
- * key's symbol up when they read the event, in the keymap as it is then: remap the keycode before a
- * client has read the previous press and it reads the new character (measured on Xvfb with xev:
- * "日本" came out as "本本" at 0–1 ms, right at 10–20 ms on an idle machine, and wrong now and then
- * even at 80 ms with the machine's load at 8–13 on 2 cores). Only a pool of spare keycodes (native)
- * removes the race; this keeps it rare.
- */
-export const REMAP_GAP_MS = 30;
 
 export class InputInjector {
   #x: NativeXInput;

@@ -24,8 +24,10 @@ export function keysymFor(key: string): string | number | undefined {
  * Characters that sit on the shifted level of a US keyboard (the layout of Xvfb and of our VM image):
  * typed with Shift held. The injector cannot read the keymap (NativeXInput has no such call), so other
  * layouts' shifted symbols are typed as their unshifted key; letters follow case on every layout.
+ * Not '<': X finds a keysym on the first level of any key before the shifted levels, and the pc105
+ * model (Xvfb's, X.Org's default) has '<' unshifted on its extra key (LSGT), where Shift gives '>'.
  */
-const US_SHIFTED = new Set('~!@#$%^&*()_+{}|:"<>?');
+const US_SHIFTED = new Set('~!@#$%^&*()_+{}|:">?');
 
 /** One key to type: its keysym, whether Shift is held, whether it is missing from the keymap. */
 export interface TypedKey {

@@ -24,3 +24,13 @@ export const MAX_TYPE_CHARS = 1024;
  * paced); one more is refused with an `ack` {ok: false, code: 'rate-limited'}.
  */
 export const MAX_PENDING_INPUT = 256;
+
+/**
+ * Least time, in ms, between two different characters typed through the spare keycode (characters
+ * missing from the keymap). X clients look a key's symbol up when they read the event, in the keymap
+ * as it is then: remap the keycode before a client has read the previous press and it reads the new
+ * character. Measured on Xvfb with xev: "日本" came out as "本本" at 0–1 ms, right at 10–20 ms on an
+ * idle machine, and still wrong now and then at 80 ms with the load at 8–13 on 2 cores. Only a pool
+ * of spare keycodes in the native injector removes the race; this keeps it rare.
+ */
+export const REMAP_GAP_MS = 30;

@@ -5,6 +5,7 @@
 // RemoteInput), refused with an `ack` saying why. Injection runs in arrival order through one queue
 // (typing is paced), and a message with a seq is acknowledged after its injection. Exists only on a
 // publisher that takes input.
+import { Compile } from 'typebox/compile';
 import { InputInjector } from '../input/injector.js';
 import { XClipboard } from '../input/clipboard.js';
 import { ScreenResizer } from '../input/screen.js';
@@ -15,10 +16,10 @@ import {
   MAX_CLIPBOARD_CHARS,
   MAX_VIEWER_MESSAGE_CHARS,
   checkViewerMessage,
+  ViewerMessage,
   type AgentMessage,
   type InputRefusal,
   type ResizeResult,
-  type ViewerMessage,
 } from '../input/protocol.js';
 import type { Logger } from '../signaling/client.js';
 import type { ScreenRegion, SourceOptions } from '../types.js';
@@ -154,12 +155,13 @@ export class RemoteControl {
     this.#ack(viewer, seq);
   }
 
-  // The X CLIPBOARD's text now: ours while we own it, else fetched from its owner; nobody owning it
-  // answers nothing (NativeXClipboard.fetch() is silent then), so the wait ends with ''.
+  // The X CLIPBOARD's text now, fetched from its owner. fetch() is silent when we own it or nobody
+  // does: then the wait ends with the viewer's text (a short wait: another owner's text comes within
+  // ms of its taking the selection) or '' (the native fetch gives up on a silent owner after 2 s).
   #readClipboard(): Promise<{ text: string } | { code: InputRefusal; message: string }> {
     const clipboard = this.#xClipboard();
     if (!clipboard) return Promise.resolve({ code: 'unsupported', message: NO_CLIPBOARD });
-    if (this.#ownText !== undefined) return Promise.resolve({ text: this.#ownText });
+    const own = this.#ownText;
     return new Promise((resolve) => {
       const done = (answer: { text: string } | { code: InputRefusal; message: string }) => {
         clearTimeout(timer);
@@ -170,8 +172,7 @@ export class RemoteControl {
       const onText = (text: string) =>
         done(text.length > MAX_CLIPBOARD_CHARS ? { code: 'failed', message: `the X clipboard text is longer than ${MAX_CLIPBOARD_CHARS} characters` } : { text });
       const onWarning = (warning: Error) => done({ code: 'failed', message: warning.message });
-      // The native fetch gives up on a silent owner after 2 s (a warning); a little longer here.
-      const timer = setTimeout(() => done({ text: '' }), CLIPBOARD_READ_MS);
+      const timer = setTimeout(() => done({ text: this.#ownText ?? '' }), own === undefined ? CLIPBOARD_READ_MS : OWN_CLIPBOARD_SETTLE_MS);
       clipboard.on('text', onText);
       clipboard.on('warning', onWarning);
       clipboard.fetch();
@@ -266,6 +267,7 @@ export class RemoteControl {
 const NOT_IN_CONTROL = 'another viewer controls the desktop: send take-control to take it back';
 const NO_CLIPBOARD = 'this publisher does not share its clipboard (publish({clipboard: false}), or X has no XFIXES)';
 const CLIPBOARD_READ_MS = 2500;
+const OWN_CLIPBOARD_SETTLE_MS = 250;
 
 /** The seq a message asked to be acknowledged with, if any (read before the schema check, so a malformed message can be refused by it). */
 function seqOf(message: unknown): number | undefined {
@@ -273,10 +275,16 @@ function seqOf(message: unknown): number | undefined {
   return typeof seq === 'number' && Number.isSafeInteger(seq) && seq >= 0 ? seq : undefined;
 }
 
-/** The first schema error, in words a caller can act on. */
+// Each member compiled on its own: the union's errors stop at its first members, not the one `t` names.
+let memberChecks: ReturnType<typeof Compile>[] | undefined;
+
+/** What is wrong with a message, in words a caller can act on: the first error of the member its `t` names. */
 function invalidWhy(message: unknown): string {
   const t = (message as { t?: unknown } | null)?.t;
-  const first = checkViewerMessage.Errors(message)[0] as { instancePath?: string; message?: string } | undefined;
+  const member = ViewerMessage.anyOf.findIndex((schema) => (schema.properties.t as { const?: unknown }).const === t);
+  if (member < 0) return `unknown input message type ${JSON.stringify(typeof t === 'string' ? t.slice(0, 32) : t ?? null)} (docs/protocol.md, input channel)`;
+  memberChecks ??= ViewerMessage.anyOf.map((schema) => Compile(schema));
+  const first = memberChecks[member]!.Errors(message)[0] as { instancePath?: string; message?: string } | undefined;
   const where = first?.instancePath ? ` at ${first.instancePath}` : '';
-  return `the '${typeof t === 'string' ? t.slice(0, 32) : '?'}' message does not match the input protocol${where}${first?.message ? `: ${first.message}` : ''} (docs/protocol.md, input channel)`;
+  return `the '${t as string}' message does not match the input protocol${where}: ${first?.message ?? 'malformed'} (docs/protocol.md, input channel)`;
 }
