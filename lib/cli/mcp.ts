@@ -6,6 +6,8 @@
 //
 //   WEBRTCBIN_TOKEN_FILE=ctl.token webrtcbin mcp --url ws://controller/v1/ws --session vm-42
 import type { McpServer as McpServerClass } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { StdioServerTransport as StdioServerTransportClass } from '@modelcontextprotocol/sdk/server/stdio.js';
+import type { z as zod } from 'zod';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { TimeoutError } from '../errors.js';
 import { EXIT, exitAdvice } from './exit-codes.js';
@@ -19,7 +21,7 @@ ${TARGET_USAGE}
 const SDK_MISSING = 'webrtcbin mcp needs the Model Context Protocol TypeScript SDK, an optional peer dependency: install it beside node-webrtcbin with `npm install @modelcontextprotocol/sdk zod`';
 
 /** The SDK and zod, loaded only when `mcp` runs (the package does not depend on them). */
-async function loadSdk() {
+async function loadSdk(): Promise<{ McpServer: typeof McpServerClass; StdioServerTransport: typeof StdioServerTransportClass; z: typeof zod }> {
   try {
     const [{ McpServer }, { StdioServerTransport }, { z }] = await Promise.all([
       import('@modelcontextprotocol/sdk/server/mcp.js'),

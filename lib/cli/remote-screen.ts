@@ -40,8 +40,14 @@ export class UsageError extends InvalidArgumentError {}
 const NEGATIVE = /^-\d+(\.\d+)?$/;
 const ESCAPE = '\u0000';
 
+type OptionSpec = { type: 'string' | 'boolean' };
+/** The parsed flags: strings, or booleans for boolean options (parseArgs's own type cannot be named in a declaration). */
+export type AgentValues<O extends Record<string, OptionSpec>> = {
+  [K in keyof (typeof TARGET_OPTIONS & O)]?: (typeof TARGET_OPTIONS & O)[K] extends { type: 'boolean' } ? boolean : string;
+} & { help?: boolean };
+
 /** parseArgs over the target flags plus `own`, positionals allowed (negative numbers among them). */
-export function parseAgentArgs<O extends Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>>(argv: string[], own: O) {
+export function parseAgentArgs<O extends Record<string, OptionSpec>>(argv: string[], own: O): { values: AgentValues<O>; positionals: string[] } {
   const args = argv.map((a) => (NEGATIVE.test(a) ? ESCAPE + a : a));
   let parsed;
   try {
@@ -50,7 +56,7 @@ export function parseAgentArgs<O extends Record<string, { type: 'string' | 'bool
     throw new UsageError((error as Error).message);
   }
   const positionals = parsed.positionals.map((p) => (p.startsWith(ESCAPE) ? p.slice(1) : p));
-  return { values: parsed.values, positionals };
+  return { values: parsed.values as AgentValues<O>, positionals };
 }
 
 /** The target from flags and the environment; the token is read once (a file first) and never logged. */
