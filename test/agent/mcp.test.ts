@@ -70,7 +70,7 @@ t.test('an MCP client lists the tools, sees the screen and clicks on it', async 
   await t.test('click lands on the X window at that pixel', async (t) => {
     const result = await client.callTool({ name: 'click', arguments: { x: 321, y: 123 } });
     t.notOk(result.isError, JSON.stringify(result.content));
-    const press = /ButtonPress event[^]*?\((\d+),(\d+)\)/.exec(xev.text);
+    const press = /ButtonPress event[^]*?root:\((\d+),(\d+)\)/.exec(xev.text);
     t.ok(press, 'a ButtonPress reached the X client by the time the tool answered');
     t.same([Number(press?.[1]), Number(press?.[2])], [321, 123]);
     t.match((result.content as Content[])[0]?.text, /clicked left at \(321, 123\)/);
