@@ -39,7 +39,7 @@ async function standInVm(): Promise<{ url: string; session: string; token: strin
     session: 'vm',
     token: mintToken({ secret, session: 'vm', role: 'viewer', control: true }),
     openTerminal: () => {
-      xterm = spawn('xterm', ['-display', display, '-geometry', '100x30+0+0', '-fa', 'Monospace', '-fs', '12'], { stdio: 'ignore' });
+      xterm = spawn('xterm', ['-display', display, '-geometry', '100x30+0+0', '-fa', 'Monospace', '-fs', '12', '-e', 'sh'], { stdio: 'ignore', env: { ...process.env, PS1: '$ ' } });
       xterm.on('error', () => {
         console.error('examples/agent.ts: xterm is not installed (apt-get install xterm)');
         process.exitCode = 2;
@@ -71,15 +71,15 @@ try {
   else if (values['terminal-key']) await input.key(values['terminal-key']);
   if (vm || values['terminal-key']) await appeared;
   else void appeared.catch(() => {});
-  await screen.waitForStill({ ms: 300, timeoutMs: 10_000 });
+  await screen.waitForStill({ ms: 1000, timeoutMs: 15_000 }); // the shell has drawn its prompt
 
   // Each input resolves once the VM injected it: no sleeps between them.
   await input.click(200, 100); // into the terminal (the stand-in's covers the top-left corner): focus
   await input.type('echo "hello from the agent on $(hostname)"; date');
-  const answered = screen.waitForChange({ timeoutMs: 5000 });
+  const answered = screen.waitForChange({ region: { x: 0, y: 24, width: screen.width, height: 40 }, timeoutMs: 10_000 });
   await input.key('Enter');
-  await answered;
-  await screen.waitForStill({ ms: 300, timeoutMs: 5000 });
+  await answered; // the line below the command changed: the answer is coming
+  await screen.waitForStill({ ms: 500, timeoutMs: 10_000 });
 
   writeFileSync(out, await screen.screenshot({ format: 'png' }));
   console.log(`read the screen back: ${out}`);

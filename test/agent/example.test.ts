@@ -21,8 +21,13 @@ t.test('examples/agent.ts opens a terminal, types, reads the screen back, and ex
   t.same([png.width, png.height], [1024, 640], 'the PNG is the VM screen');
   // xterm draws black text on white over the top-left corner; the rest of the Xvfb screen is black.
   const at = (x: number, y: number) => png.pixels[(y * png.width + x) * png.channels]!;
-  t.ok(at(5, 300) > 200 && at(1000, 600) < 50, 'the terminal is on the screen');
-  let dark = 0;
-  for (let y = 0; y < 120; y++) for (let x = 0; x < 600; x++) if (at(x, y) < 100) dark++;
-  t.ok(dark > 500, `text was typed and answered in the terminal (${dark} dark pixels in its first lines)`);
+  t.ok(at(5, 300) > 200 && at(1020, 630) < 50, 'the terminal is on the screen (white, the rest of the screen black)');
+  // Text lines are ~20 px: the command on the first, its answer (hello…, the date) on the next two.
+  const dark = (y0: number, y1: number) => {
+    let n = 0;
+    for (let y = y0; y < y1; y++) for (let x = 0; x < 600; x++) if (at(x, y) < 100) n++;
+    return n;
+  };
+  t.ok(dark(0, 20) > 300, `the command was typed (${dark(0, 20)} dark pixels on its line)`);
+  t.ok(dark(22, 60) > 300, `and answered (${dark(22, 60)} dark pixels on the lines below)`);
 });
