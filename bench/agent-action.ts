@@ -7,7 +7,7 @@
 // at every button or key press. Ours: `webrtcbin stream` (a child process) → daemon → view() +
 // RemoteInput in this process.
 //   node --import tsx bench/run.ts agent-action [--quick] [--fps 30,60] [--trials N] [--size 1280x720]
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -85,9 +85,10 @@ async function main(): Promise<void> {
 
   const x = await startXvfb(`${width}x${height}x24`);
   const env = { ...process.env, DISPLAY: x.display };
-  const app = spawn(binary, [], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  process.once('exit', () => void x.kill());
+  const app = start(binary, [], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve, reject) => {
-    app.stdout.on('data', (d: Buffer) => /ready/.test(String(d)) && resolve());
+    app.stdout!.on('data', (d: Buffer) => /ready/.test(String(d)) && resolve());
     app.once('exit', (code) => reject(new Error(`flip-window exited with ${code}`)));
   });
   const refPort = 20_000 + Math.floor(Math.random() * 20_000);
@@ -129,7 +130,14 @@ async function main(): Promise<void> {
 
     /** From the call to the first frame whose centre flipped; and to the acknowledgement. */
     const ours = async (act: () => Promise<unknown>): Promise<[observed: number, ack: number]> => {
-      const before = white;
+      // The screen's state now, from the VM itself (the reference's flips are interleaved with ours, and
+      // a still screen sends few frames); then frames that show it, so a stale frame cannot pass as the effect.
+      const before = whiteInPng(await refCall('/screenshot'));
+      const settle = Date.now() + EFFECT_MS;
+      while (white !== before) {
+        if (Date.now() > settle) throw new Error(`the view never showed the screen's state (white: ${String(before)})`);
+        await sleep(20);
+      }
       const seen = new Promise<number>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`no frame showed the effect within ${EFFECT_MS} ms (centre white: ${String(before)} → ${String(white)})`)), EFFECT_MS);
         const onFrame = () => {
@@ -209,7 +217,7 @@ async function main(): Promise<void> {
   appendResult('agent-action', { ...record, table });
 
   await stop(ref);
-  app.kill();
+  await stop(app);
   await daemon.app.close();
   await x.kill();
 }
