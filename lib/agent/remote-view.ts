@@ -151,12 +151,19 @@ export class RemoteView extends EventEmitter<RemoteViewEvents> {
         else resolve();
       };
     });
-    this.#ready.catch(() => {}); // an agent that never awaits ready hears of failures through 'error'
+    // An agent that never awaits ready gets no unhandled rejection; a refusal is also an 'error' event,
+    // and after a timeout the view keeps trying (close it to give up).
+    this.#ready.catch(() => {});
     this.#readyTimer = setTimeout(() => this.#settleReady(this.#notReadyError(timeoutMs)), timeoutMs);
     this.#readyTimer.unref(); // the signaling socket keeps the process alive, not this clock
     if (options.signal) {
-      if (options.signal.aborted) queueMicrotask(() => void this.close());
-      else options.signal.addEventListener('abort', () => void this.close(), { once: true });
+      const signal = options.signal;
+      const abort = () => void this.close();
+      if (signal.aborted) queueMicrotask(abort);
+      else {
+        signal.addEventListener('abort', abort, { once: true });
+        this.once('close', () => signal.removeEventListener('abort', abort));
+      }
     }
     this.#client = this.#createClient();
   }

@@ -88,6 +88,27 @@ t.test('a publisher that restarts: the view takes its new offer and frames resum
   t.equal(shot.length, 320 * 240 * 4, 'a screenshot after the restart');
 });
 
+t.test('a daemon that restarts: signaling reconnects and frames resume in the same view', async (t) => {
+  let daemon = await startDaemon();
+  const port = daemon.port;
+  t.teardown(() => daemon.app.close());
+  const publisher = publish({ url: daemon.url, session: 'daemon', token: token('daemon', 'publisher'), source: { kind: 'test', pattern: 'ball' }, video: { width: 320, height: 240 }, backoff: { initialMs: 100, maxMs: 500 } });
+  t.teardown(() => publisher.close());
+  const v = view({ url: daemon.url, session: 'daemon', token: token('daemon', 'viewer'), backoff: { initialMs: 100, maxMs: 500 } });
+  t.teardown(() => v.close());
+  const frames = frameCounter(v);
+  await v.ready;
+
+  await daemon.app.close();
+  await new Promise((r) => setTimeout(r, 1000));
+  const before = frames.count();
+  daemon = await startDaemon({ port });
+  await waitFor('frames after the daemon restart', () => frames.count() > before + 15, 30_000);
+  await waitFor('connected after the daemon restart', () => v.state === 'connected', 10_000);
+  t.pass(`frames resumed (${frames.count() - before} since the restart)`);
+  t.equal((await v.screenshot({ format: 'raw' })).length, 320 * 240 * 4, 'a screenshot after it');
+});
+
 t.test('a refused token is a SignalingError; an empty session a TimeoutError that says so', async (t) => {
   const daemon = await startDaemon();
   t.teardown(() => daemon.app.close());

@@ -135,3 +135,19 @@ t.test('waitForChange resolves after a change, times out on a still screen; wait
   await v.waitForStill({ ms: 300, timeoutMs: 5000 });
   t.pass('settled after the repaint');
 });
+
+t.test('the publisher\'s input channel is kept; taking control on it emits control', async (t) => {
+  const { daemon } = await desk(t, 'agent-control');
+  const v = closeAfter(t, view({ url: daemon.url, session: 'agent-control', token: mintToken({ secret: SECRET, session: 'agent-control', role: 'viewer', control: true }) }));
+  await v.ready;
+  t.equal(v.controlAllowed, true, 'the token allows control');
+  t.equal(v.controlling, false, 'nobody took control yet');
+  const channel = v.inputChannel!;
+  t.ok(channel, 'the "input" channel is kept');
+  if (channel.readyState !== 'open') await once(channel, 'open');
+  const control = once<boolean>(v, 'control', 10_000);
+  channel.send(JSON.stringify({ t: 'take-control' }));
+  t.equal(await control, true, 'control event: this view controls');
+  t.equal(v.controlling, true);
+  t.same(v.screen(), { width: 640, height: 480 }, 'screen() for input in screen pixels');
+});
