@@ -72,7 +72,8 @@ export class RemoteInput extends EventEmitter<RemoteInputEvents> {
   #controlling = false;
   /** Take control before an input; off once another viewer took it, until takeControl(). */
   #autoTake = true;
-  #taking: Promise<void> | undefined;
+  /** The call before: the next one starts when it settles. */
+  #turn: Promise<unknown> = Promise.resolve();
   #closed: string | undefined;
   readonly #onMessage = (data: string | Buffer) => this.#message(data);
   readonly #onClose = () => this.#shut('the input channel closed (the publisher left or the connection ended)');
@@ -228,15 +229,18 @@ export class RemoteInput extends EventEmitter<RemoteInputEvents> {
     return this.#run('clipboard.write()', () => this.#send({ t: 'clipboard', text }, 'clipboard.write()'));
   }
 
-  // Input needs control: taken first (once, shared by concurrent calls) unless another viewer took it
-  // since, when the publisher's refusal says so.
-  async #run<T>(what: string, job: () => Promise<T>): Promise<T> {
+  // Calls run one after another, each sent once the one before was answered: the order is the
+  // caller's, and a timeout counts from the call's own turn (not from behind a long type()). Input
+  // needs control: taken first unless another viewer took it since (the publisher's refusal says so).
+  #run<T>(what: string, job: () => Promise<T>): Promise<T> {
     this.#open(what);
-    if (!this.#controlling && this.#autoTake) {
-      this.#taking ??= this.takeControl().finally(() => (this.#taking = undefined));
-      await this.#taking;
-    }
-    return job();
+    const turn = this.#turn.then(async () => {
+      this.#open(what);
+      if (!this.#controlling && this.#autoTake) await this.takeControl();
+      return job();
+    });
+    this.#turn = turn.catch(() => {});
+    return turn;
   }
 
   #fraction(p: Point, what: string): Point {
