@@ -96,7 +96,7 @@ export class RemoteInput extends EventEmitter<RemoteInputEvents> {
     channel.on('close', this.#onClose);
     if (channel.readyState === 'closed' || channel.readyState === 'closing') this.#closed = 'the input channel is closed';
     this.clipboard = {
-      read: () => this.#run('clipboard.read()', () => this.#send<string>({ t: 'clipboard-read' }, 'clipboard.read()')),
+      read: async () => this.#run('clipboard.read()', () => this.#send<string>({ t: 'clipboard-read' }, 'clipboard.read()')),
       write: (text) => this.#clipboardWrite(text),
     };
   }
@@ -117,7 +117,8 @@ export class RemoteInput extends EventEmitter<RemoteInputEvents> {
   /** Moves the pointer to (x, y), in screen pixels. */
   async move(x: number, y: number): Promise<void> {
     const what = `move(${x}, ${y})`;
-    return this.#run(what, () => this.#send({ t: 'move', ...this.#fraction({ x, y }, what) }, what));
+    const at = this.#fraction({ x, y }, what);
+    return this.#run(what, () => this.#send({ t: 'move', ...at }, what));
   }
 
   /** Moves to (x, y) and clicks `count` times (2: a double click) with `button`. */
