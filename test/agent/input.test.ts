@@ -230,10 +230,10 @@ t.test('RemoteInput: acknowledged clicks, drags, scrolls, Unicode typing, combos
     // Typing is paced (alternating characters off the keymap), so a flood of type messages piles up: past the
     // limit the publisher refuses instead of queueing without bound.
     const flood = Array.from({ length: 300 }, (_, i) => 2e9 + i);
-    for (const seq of flood) send({ t: 'type', text: seq % 2 ? 'ø' : 'å', seq });
+    for (const seq of flood) send({ t: 'type', text: 'øå'.repeat(10), seq }); // ~600 ms each
     await waitFor('the refusals', () => flood.some((seq) => answers.get(seq)?.code === 'rate-limited'), 5000).catch(() => {});
     const limited = flood.filter((seq) => answers.get(seq)?.code === 'rate-limited');
-    t.ok(limited.length >= 30 && limited.length <= 300 - 256, `${limited.length} of 300 refused as rate-limited (the first few were typed while they arrived)`);
+    t.ok(limited.length >= 20 && limited.length <= 300 - 256, `${limited.length} of 300 refused as rate-limited (the first few were typed while they arrived)`);
     t.match(answers.get(limited[0]!), { message: /256 input messages already wait/ });
     // The rest are still being typed when the publisher closes: typing stops there.
   });
