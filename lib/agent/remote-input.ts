@@ -72,7 +72,8 @@ export class RemoteInput extends EventEmitter<RemoteInputEvents> {
   #controlling = false;
   /** Take control before an input; off once another viewer took it, until takeControl(). */
   #autoTake = true;
-  #taking: Promise<void> | undefined;
+  /** The call before: the next one starts when it settles. */
+  #turn: Promise<unknown> = Promise.resolve();
   #closed: string | undefined;
   readonly #onMessage = (data: string | Buffer) => this.#message(data);
   readonly #onClose = () => this.#shut('the input channel closed (the publisher left or the connection ended)');
@@ -95,7 +96,7 @@ export class RemoteInput extends EventEmitter<RemoteInputEvents> {
     channel.on('close', this.#onClose);
     if (channel.readyState === 'closed' || channel.readyState === 'closing') this.#closed = 'the input channel is closed';
     this.clipboard = {
-      read: () => this.#run('clipboard.read()', () => this.#send<string>({ t: 'clipboard-read' }, 'clipboard.read()')),
+      read: async () => this.#run('clipboard.read()', () => this.#send<string>({ t: 'clipboard-read' }, 'clipboard.read()')),
       write: (text) => this.#clipboardWrite(text),
     };
   }
@@ -116,7 +117,8 @@ export class RemoteInput extends EventEmitter<RemoteInputEvents> {
   /** Moves the pointer to (x, y), in screen pixels. */
   async move(x: number, y: number): Promise<void> {
     const what = `move(${x}, ${y})`;
-    return this.#run(what, () => this.#send({ t: 'move', ...this.#fraction({ x, y }, what) }, what));
+    const at = this.#fraction({ x, y }, what);
+    return this.#run(what, () => this.#send({ t: 'move', ...at }, what));
   }
 
   /** Moves to (x, y) and clicks `count` times (2: a double click) with `button`. */
@@ -228,15 +230,18 @@ export class RemoteInput extends EventEmitter<RemoteInputEvents> {
     return this.#run('clipboard.write()', () => this.#send({ t: 'clipboard', text }, 'clipboard.write()'));
   }
 
-  // Input needs control: taken first (once, shared by concurrent calls) unless another viewer took it
-  // since, when the publisher's refusal says so.
-  async #run<T>(what: string, job: () => Promise<T>): Promise<T> {
+  // Calls run one after another, each sent once the one before was answered: the order is the
+  // caller's, and a timeout counts from the call's own turn (not from behind a long type()). Input
+  // needs control: taken first unless another viewer took it since (the publisher's refusal says so).
+  #run<T>(what: string, job: () => Promise<T>): Promise<T> {
     this.#open(what);
-    if (!this.#controlling && this.#autoTake) {
-      this.#taking ??= this.takeControl().finally(() => (this.#taking = undefined));
-      await this.#taking;
-    }
-    return job();
+    const turn = this.#turn.then(async () => {
+      this.#open(what);
+      if (!this.#controlling && this.#autoTake) await this.takeControl();
+      return job();
+    });
+    this.#turn = turn.catch(() => {});
+    return turn;
   }
 
   #fraction(p: Point, what: string): Point {

@@ -1,11 +1,10 @@
 // Applies validated input messages to an X display through XTest (native), scaled to its screen.
 import type { ScreenRegion } from '../types.js';
 import { loadBinding, type NativeXInput } from '../native/binding.js';
-import { fromNative } from '../errors.js';
+import { WebRtcBinError, fromNative } from '../errors.js';
 import { keysymFor, X_BUTTON, type TypedKey } from './keysyms.js';
 import type { InputMessage } from './protocol.js';
 import { REMAP_GAP_MS } from './limits.js';
-
 
 export class InputInjector {
   #x: NativeXInput;
@@ -83,7 +82,8 @@ export class InputInjector {
           shift = key.shift;
         }
         if (!this.#x.key(key.keysym, true) || !this.#x.key(key.keysym, false)) {
-          throw new Error(`X could not type keysym ${typeof key.keysym === 'number' ? `0x${key.keysym.toString(16)}` : key.keysym}`);
+          const name = typeof key.keysym === 'number' ? `0x${key.keysym.toString(16)}` : key.keysym;
+          throw new WebRtcBinError(`X could not type keysym ${name} (the display is gone, or it has no such key)`, 'ERR_X_INPUT');
         }
         if (key.remap) this.#lastRemap = { keysym: key.keysym, at: performance.now() };
         typed++;

@@ -29,8 +29,9 @@ export const MAX_PENDING_INPUT = 256;
  * Least time, in ms, between two different characters typed through the spare keycode (characters
  * missing from the keymap). X clients look a key's symbol up when they read the event, in the keymap
  * as it is then: remap the keycode before a client has read the previous press and it reads the new
- * character. Measured on Xvfb with xev: "日本" came out as "本本" at 0–1 ms, right at 10–20 ms on an
- * idle machine, and still wrong now and then at 80 ms with the load at 8–13 on 2 cores. Only a pool
- * of spare keycodes in the native injector removes the race; this keeps it rare.
+ * character. Measured on Xvfb with xev, 36 remapped characters a run: with no gap nearly every run
+ * is wrong ("日本" → "本本"); at 30 ms, 1 run in 25 had one character wrong with the load at ~21 on
+ * 2 cores (and runs at other gaps up to 80 ms erred too on that loaded machine). Only a pool of spare
+ * keycodes in the native injector removes the race; this keeps it rare.
  */
 export const REMAP_GAP_MS = 30;

@@ -83,7 +83,7 @@ t.test('RemoteInput: acknowledged clicks, drags, scrolls, Unicode typing, combos
     const channel = await inputChannel(viewer.peer);
     const input = new RemoteInput(channel, { screen: () => SCREEN });
     t.teardown(() => input.close());
-    return input;
+    return Object.assign(input, { channel });
   };
   const input = await join(true);
 
@@ -188,6 +188,7 @@ t.test('RemoteInput: acknowledged clicks, drags, scrolls, Unicode typing, combos
     await t.rejects(watcher.takeControl(), InvalidStateError);
     await new Promise((r) => setTimeout(r, 300));
     t.same(events(xev, from).filter((e) => e.kind === 'ButtonPress' || e.kind === 'KeyPress'), [], 'no press reached the display');
+    t.notOk(watcher.controlling);
   });
 
   t.test('another viewer takes control: input is refused until takeControl()', async (t) => {
@@ -205,5 +206,35 @@ t.test('RemoteInput: acknowledged clicks, drags, scrolls, Unicode typing, combos
     const dims = /dimensions:\s+(\d+x\d+)/.exec((await run('xdpyinfo', ['-display', x.display])).stdout)?.[1];
     t.equal(dims, '480x360', 'Xvfb is 480x360');
     await t.rejects(input.resize(481, 360), InvalidArgumentError, 'odd sizes are refused before sending');
+  });
+
+  t.test('the publisher validates what a peer sends and answers each seq: invalid, unknown keys, too many waiting', async (t) => {
+    const answers = new Map<number, { ok: boolean; code?: string; message?: string }>();
+    input.channel.on('message', (data) => {
+      const m = JSON.parse(String(data)) as { t: string; seq?: number; ok: boolean; code?: string; message?: string };
+      if (m.t === 'ack' && m.seq !== undefined && m.seq >= 1e9) answers.set(m.seq, m);
+    });
+    const send = (m: object) => input.channel.send(JSON.stringify(m));
+    send({ t: 'move', x: 3, y: 0, seq: 1e9 });
+    send({ t: 'key', key: 'NoSuchKey', down: true, seq: 1e9 + 1 });
+    send({ t: 'teleport', seq: 1e9 + 2 });
+    send({ t: 'type', text: 'a\u0000b', seq: 1e9 + 3 });
+    send({ t: 'move', x: 0.5, y: 0.5, seq: 1e9 + 4 });
+    await waitFor('five answers', () => answers.size >= 5, 5000).catch(() => {});
+    t.match(answers.get(1e9), { ok: false, code: 'invalid', message: /'move' message .* at \/x: must be <= 1/ }, 'a fraction above 1');
+    t.match(answers.get(1e9 + 1), { ok: false, code: 'invalid', message: /no keysym for the key 'NoSuchKey'/ }, 'a key X does not know');
+    t.match(answers.get(1e9 + 2), { ok: false, code: 'invalid', message: /unknown input message type "teleport"/ }, 'an unknown message');
+    t.match(answers.get(1e9 + 3), { ok: false, code: 'invalid', message: /control character U\+0000/ }, 'a NUL in typed text');
+    t.match(answers.get(1e9 + 4), { ok: true }, 'a good one after them is injected and acknowledged');
+
+    // Typing is paced (alternating characters off the keymap), so a flood of type messages piles up: past the
+    // limit the publisher refuses instead of queueing without bound.
+    const flood = Array.from({ length: 300 }, (_, i) => 2e9 + i);
+    for (const seq of flood) send({ t: 'type', text: 'øå'.repeat(10), seq }); // ~600 ms each
+    await waitFor('the refusals', () => flood.some((seq) => answers.get(seq)?.code === 'rate-limited'), 5000).catch(() => {});
+    const limited = flood.filter((seq) => answers.get(seq)?.code === 'rate-limited');
+    t.ok(limited.length >= 20 && limited.length <= 300 - 256, `${limited.length} of 300 refused as rate-limited (the first few were typed while they arrived)`);
+    t.match(answers.get(limited[0]!), { message: /256 input messages already wait/ });
+    // The rest are still being typed when the publisher closes: typing stops there.
   });
 });
