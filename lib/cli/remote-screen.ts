@@ -23,7 +23,7 @@ export const TARGET_OPTIONS = {
 export const TARGET_USAGE = `      --url WS_URL (WEBRTCBIN_URL)  --session NAME (WEBRTCBIN_SESSION)
       --token-file FILE (WEBRTCBIN_TOKEN_FILE, or WEBRTCBIN_TOKEN; --token T works but every local user
                       can read argv: a warning)  a viewer token, minted with --control for input
-      --timeout SECONDS (WEBRTCBIN_CONNECT_TIMEOUT, 20): connected with a first frame within it, else exit 75
+      --timeout SECONDS (20): connected with a first frame within it, else exit 75
       --verbose, -v   the connection's log lines on stderr (otherwise only the outcome)`;
 
 export interface Target {
@@ -67,7 +67,8 @@ export function resolveTarget(values: { url?: string; session?: string; token?: 
   if (!session) throw new UsageError('--session (WEBRTCBIN_SESSION) is required: the session the VM streams to');
   const resolved = resolveSecret(SECRETS.token, { value: values.token, file: values['token-file'] }, env);
   if (resolved.onArgv) warnArgvSecret(SECRETS.token);
-  const timeoutText = values.timeout ?? env.WEBRTCBIN_CONNECT_TIMEOUT;
+  // Not WEBRTCBIN_CONNECT_TIMEOUT: that is `stream`'s (0 there waits for ever), often set in a VM's environment.
+  const timeoutText = values.timeout;
   const timeoutS = timeoutText === undefined || timeoutText === '' ? 20 : Number(timeoutText);
   if (!Number.isFinite(timeoutS) || timeoutS <= 0) throw new UsageError(`--timeout must be a positive number of seconds, not ${JSON.stringify(timeoutText)}`);
   return { url, session, token: resolved.value, timeoutMs: timeoutS * 1000 };
