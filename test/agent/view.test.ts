@@ -2,12 +2,15 @@
 // client paints in known colours: frames of the VM's size (also with frames scaled down for the agent),
 // screenshots that decode to that size and those colours, waiting for the screen to change or settle.
 import t, { type Test } from 'tap';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { publish, view, TimeoutError, type RemoteView } from '../../lib/client.js';
 import { mintToken } from '../../lib/signaling/daemon/token.js';
 import { SECRET, startDaemon } from '../helpers/daemon.js';
 import { startPainter, type Painter } from '../helpers/painter.js';
 import { decodePng } from '../helpers/png.js';
 import { startXvfb } from '../helpers/xvfb.js';
+import { startXev } from '../helpers/xev.js';
 import { once } from '../helpers/wait.js';
 
 const COLOURS = ['ff0000', '00ff00', '0000ff', 'ffffff'];
@@ -17,19 +20,14 @@ const rgb = (hex: string) => [0, 2, 4].map((i) => parseInt(hex.slice(i, i + 2), 
 async function desk(t: Test, session: string) {
   const x = await startXvfb('640x480x24');
   t.teardown(() => x.kill());
-  let painter: Painter = await startPainter(x.display, 2, 2, COLOURS);
+  const painter: Painter = await startPainter(x.display, 2, 2, COLOURS);
   t.teardown(() => painter.kill());
   const daemon = await startDaemon();
   t.teardown(() => daemon.app.close());
   const publisher = publish({ url: daemon.url, session, token: mintToken({ secret: SECRET, session, role: 'publisher' }), source: { kind: 'x11', display: x.display }, video: { scale: 'fit' } });
   t.teardown(() => publisher.close());
   const token = mintToken({ secret: SECRET, session, role: 'viewer' });
-  const repaint = async (colours: string[]) => {
-    const next = await startPainter(x.display, 2, 2, colours);
-    await painter.kill();
-    painter = next;
-  };
-  return { daemon, token, repaint };
+  return { daemon, token };
 }
 
 function closeAfter(t: Test, v: RemoteView): RemoteView {
@@ -103,8 +101,18 @@ t.test('video.width scales the agent\'s frames; width/height and screenshots sta
 });
 
 t.test('waitForChange resolves after a change, times out on a still screen; waitForStill', async (t) => {
-  const { daemon, token, repaint } = await desk(t, 'agent-change');
-  const v = closeAfter(t, view({ url: daemon.url, session: 'agent-change', token }));
+  // The screen is changed through the root window (xsetroot) and one X client window (xev), not by
+  // stacking painters: a newly mapped painter over another sometimes never showed (1 run in 4).
+  const x = await startXvfb('640x480x24');
+  t.teardown(() => x.kill());
+  const setRoot = (colour: string) => promisify(execFile)('xsetroot', ['-display', x.display, '-solid', colour]);
+  await setRoot('#000000');
+  const daemon = await startDaemon();
+  t.teardown(() => daemon.app.close());
+  const session = 'agent-change';
+  const publisher = publish({ url: daemon.url, session, token: mintToken({ secret: SECRET, session, role: 'publisher' }), source: { kind: 'x11', display: x.display }, video: { scale: 'fit' } });
+  t.teardown(() => publisher.close());
+  const v = closeAfter(t, view({ url: daemon.url, session, token: mintToken({ secret: SECRET, session, role: 'viewer' }) }));
   await v.ready;
 
   const still = await v.waitForChange({ timeoutMs: 2500 }).then(
@@ -118,22 +126,25 @@ t.test('waitForChange resolves after a change, times out on a still screen; wait
   t.pass('a still screen is still');
 
   const changed = v.waitForChange({ timeoutMs: 10_000 });
-  await repaint(['000000', '000000', '000000', '000000']);
+  await setRoot('#808080');
   const frame = await changed;
-  t.equal(frame.width, 640, 'resolved with the changed frame');
-  const centre = (frame.data[(240 * 640 + 320) * 4]! + frame.data[(240 * 640 + 320) * 4 + 1]!) / 2;
-  t.ok(centre < 40, `the frame shows the new black screen (${centre})`);
+  t.equal(frame.width, 640, 'resolved with a frame at the VM size');
+  await v.waitForStill({ ms: 300, timeoutMs: 5000 });
+  const shot = await v.screenshot({ format: 'raw' });
+  const corner = shot[(400 * 640 + 600) * 4]!;
+  t.ok(corner > 100 && corner < 160, `the screen is the new grey (${corner})`);
 
   const inRegion = v.waitForChange({ region: { x: 0, y: 0, width: 320, height: 240 }, timeoutMs: 10_000 });
-  await repaint(['ffff00', '000000', '000000', '000000']);
+  const xev = await startXev(x.display, '300x220', []); // a white window at the top left
+  t.teardown(() => xev.kill());
   await inRegion;
   t.pass('a change in the region resolves');
 
-  const outside = v.waitForChange({ region: { x: 0, y: 0, width: 320, height: 240 }, timeoutMs: 2500 });
-  await repaint(['ffff00', '00ffff', '000000', '000000']);
-  await t.rejects(outside, TimeoutError, 'a change outside the region does not count');
+  // That a change outside a region does not count is checked on crafted frames (frames-unit.test.ts):
+  // here, on Xvfb, the content of xev's window was seen to come and go as the root behind it changed.
+  await setRoot('#00ffff');
   await v.waitForStill({ ms: 300, timeoutMs: 5000 });
-  t.pass('settled after the repaint');
+  t.pass('settled after the change');
 });
 
 t.test('the publisher\'s input channel is kept; taking control on it emits control', async (t) => {
