@@ -17,6 +17,7 @@ const ALL: [name: string, args: string[]][] = [
   ['daemon-load', []],
   ['churn', []],
   ['werift', ['--quick']], // needs npm install --prefix bench/peers/werift
+  ['agent-action', ['--quick']],
 ];
 
 const LOCK = '/tmp/webrtcbin-bench.lock';

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // lib/cli/: the `webrtcbin` command and its subcommands, one file each.
 // The `webrtcbin` command: doctor, selftest, signal (the daemon), token, start (daemon + stream, the quick
-// start), stream (the VM agent).
+// start), stream (the VM agent); shot, input and mcp (an agent's or operator's view of a VM's screen).
 import { parseArgs } from 'node:util';
 import { doctor } from './doctor.js';
 import { SECRETS, argvSecretWarning, resolveSecret, warnArgvSecret } from './secrets.js';
@@ -43,6 +43,19 @@ commands:
       --audio pulse|test|none (WEBRTCBIN_AUDIO)
       --connect-timeout SECONDS (WEBRTCBIN_CONNECT_TIMEOUT, 60; 0: for ever): the first join must
                       happen within it (once joined, a daemon restart is waited out)
+
+  shot OUT            a screenshot of a session's screen (OUT: a file, or - for stdout)
+      --url WS_URL  --session NAME  --token-file FILE (WEBRTCBIN_TOKEN_FILE or WEBRTCBIN_TOKEN)
+      --format png|jpeg  --quality N  --timeout SECONDS (20)
+  input ACTION        one input on a session's screen (a token minted with --control), in screen pixels:
+                      click X Y [--button right] [--count 2] | move X Y | drag X1 Y1 X2 Y2 | scroll DX DY
+                      | type TEXT | key COMBO | clipboard read | clipboard write TEXT | resize W H
+  mcp                 an MCP server on stdio (tools: screenshot, click, type, key, …) for any MCP client;
+                      needs: npm install @modelcontextprotocol/sdk zod
+  (webrtcbin <command> --help for each one's options; docs/agents.md)
+
+exit codes of shot, input and mcp: 2 fix the configuration (usage, a refused token, input without the
+  control claim); 75 try later (no picture from the session within --timeout)
 
 exit codes of stream and start (both check the capture and the encoder before connecting):
   2   fix the configuration: bad usage, a codec or source that cannot work here (missing element or
@@ -170,6 +183,18 @@ async function main(argv: string[]): Promise<number> {
       return signal(rest);
     case 'token':
       return token(rest);
+    case 'shot': {
+      const { shot } = await import('./shot.js');
+      return shot(rest);
+    }
+    case 'input': {
+      const { input } = await import('./input.js');
+      return input(rest);
+    }
+    case 'mcp': {
+      const { mcp } = await import('./mcp.js');
+      return mcp(rest);
+    }
     case 'start': {
       const { start } = await import('./start.js');
       await start(rest);

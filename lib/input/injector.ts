@@ -1,14 +1,17 @@
 // Applies validated input messages to an X display through XTest (native), scaled to its screen.
 import type { ScreenRegion } from '../types.js';
 import { loadBinding, type NativeXInput } from '../native/binding.js';
-import { fromNative } from '../errors.js';
-import { keysymFor, X_BUTTON } from './keysyms.js';
+import { WebRtcBinError, fromNative } from '../errors.js';
+import { keysymFor, X_BUTTON, type TypedKey } from './keysyms.js';
 import type { InputMessage } from './protocol.js';
+import { REMAP_GAP_MS } from './limits.js';
 
 export class InputInjector {
   #x: NativeXInput;
   #size: { width: number; height: number };
   #region: ScreenRegion | undefined;
+  /** The last character typed through the spare keycode, and when. */
+  #lastRemap: { keysym: string | number; at: number } | undefined;
 
   /** `region`: the captured rectangle, when not the whole screen (pointer fractions map into it). */
   constructor(display: string, region?: ScreenRegion) {
@@ -54,6 +57,41 @@ export class InputInjector {
         return keysym === undefined ? false : this.#x.key(keysym, message.down);
       }
     }
+  }
+
+  /**
+   * Types keys (typingPlan()) in order, Shift pressed and released around the shifted ones, paced
+   * where the spare keycode is remapped. Stops early when `proceed()` turns false (control lost, agent
+   * closing). Resolves with the number of keys typed; a key X has no keysym for throws.
+   */
+  async type(keys: TypedKey[], proceed: () => boolean): Promise<number> {
+    let shift = false;
+    let typed = 0;
+    try {
+      for (const key of keys) {
+        if (!proceed()) break;
+        if (key.remap && this.#lastRemap && this.#lastRemap.keysym !== key.keysym) {
+          const wait = this.#lastRemap.at + REMAP_GAP_MS - performance.now();
+          if (wait > 0) {
+            await new Promise((resolve) => setTimeout(resolve, wait));
+            if (!proceed()) break;
+          }
+        }
+        if (key.shift !== shift) {
+          this.#x.key('Shift_L', key.shift);
+          shift = key.shift;
+        }
+        if (!this.#x.key(key.keysym, true) || !this.#x.key(key.keysym, false)) {
+          const name = typeof key.keysym === 'number' ? `0x${key.keysym.toString(16)}` : key.keysym;
+          throw new WebRtcBinError(`X could not type keysym ${name} (the display is gone, or it has no such key)`, 'ERR_X_INPUT');
+        }
+        if (key.remap) this.#lastRemap = { keysym: key.keysym, at: performance.now() };
+        typed++;
+      }
+    } finally {
+      if (shift) this.#x.key('Shift_L', false);
+    }
+    return typed;
   }
 
   close(): void {

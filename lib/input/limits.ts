@@ -25,3 +25,23 @@ export const CLIPBOARD_PART_CHARS = 8192;
 
 /** The most parts one clipboard text takes (MAX_CLIPBOARD_CHARS in parts of CLIPBOARD_PART_CHARS). */
 export const MAX_CLIPBOARD_PARTS = Math.ceil(MAX_CLIPBOARD_CHARS / CLIPBOARD_PART_CHARS);
+
+/** Longest text one `type` message carries, in UTF-16 code units; RemoteInput.type() sends longer text in pieces. */
+export const MAX_TYPE_CHARS = 1024;
+
+/**
+ * Input messages the agent holds for a viewer while earlier ones are still being injected (typing is
+ * paced); one more is refused with an `ack` {ok: false, code: 'rate-limited'}.
+ */
+export const MAX_PENDING_INPUT = 256;
+
+/**
+ * Least time, in ms, between two different characters typed through the spare keycode (characters
+ * missing from the keymap). X clients look a key's symbol up when they read the event, in the keymap
+ * as it is then: remap the keycode before a client has read the previous press and it reads the new
+ * character. Measured on Xvfb with xev, 36 remapped characters a run: with no gap nearly every run
+ * is wrong ("日本" → "本本"); at 30 ms, 1 run in 25 had one character wrong with the load at ~21 on
+ * 2 cores (and runs at other gaps up to 80 ms erred too on that loaded machine). Only a pool of spare
+ * keycodes in the native injector removes the race; this keeps it rare.
+ */
+export const REMAP_GAP_MS = 30;

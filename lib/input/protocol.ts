@@ -1,36 +1,40 @@
 // Input messages a viewer sends on its "input" data channel (JSON text), shared by the viewer page
 // and the agent. Coordinates are fractions of the video (0..1): the agent scales them to its screen.
+// A message may carry a `seq`: the agent then answers it once, after injecting it (`ack`), or with the
+// answer it asked for (`clipboard` / `resize-result` with that seq). The page sends none and gets none.
 import Type, { type Static } from 'typebox';
 import { Compile } from 'typebox/compile';
-import { CLIPBOARD_PART_CHARS, INPUT_CHANNEL, MAX_CLIPBOARD_CHARS, MAX_CLIPBOARD_PARTS, MAX_VIEWER_MESSAGE_CHARS, RESIZE_LIMITS } from './limits.js';
+import { CLIPBOARD_PART_CHARS, INPUT_CHANNEL, MAX_CLIPBOARD_CHARS, MAX_CLIPBOARD_PARTS, MAX_TYPE_CHARS, MAX_VIEWER_MESSAGE_CHARS, RESIZE_LIMITS } from './limits.js';
 
-export { CLIPBOARD_PART_CHARS, INPUT_CHANNEL, MAX_CLIPBOARD_CHARS, MAX_CLIPBOARD_PARTS, MAX_VIEWER_MESSAGE_CHARS, RESIZE_LIMITS };
+export { CLIPBOARD_PART_CHARS, INPUT_CHANNEL, MAX_CLIPBOARD_CHARS, MAX_CLIPBOARD_PARTS, MAX_TYPE_CHARS, MAX_VIEWER_MESSAGE_CHARS, RESIZE_LIMITS };
 
 const Fraction = Type.Number({ minimum: 0, maximum: 1 });
 const strict = { additionalProperties: false } as const;
+/** Asks for an acknowledgement: the agent answers this number once the message was injected (or refused). */
+const Seq = Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }));
 
-export const PointerMove = Type.Object({ t: Type.Literal('move'), x: Fraction, y: Fraction }, strict);
+export const PointerMove = Type.Object({ t: Type.Literal('move'), x: Fraction, y: Fraction, seq: Seq }, strict);
 /** `button` as in DOM MouseEvent.button: 0 left, 1 middle, 2 right, 3 back, 4 forward. */
 export const PointerButton = Type.Object(
-  { t: Type.Literal('button'), button: Type.Integer({ minimum: 0, maximum: 4 }), down: Type.Boolean(), x: Type.Optional(Fraction), y: Type.Optional(Fraction) },
+  { t: Type.Literal('button'), button: Type.Integer({ minimum: 0, maximum: 4 }), down: Type.Boolean(), x: Type.Optional(Fraction), y: Type.Optional(Fraction), seq: Seq },
   strict,
 );
 /** One wheel notch per message; the sign gives the direction. */
-export const Wheel = Type.Object({ t: Type.Literal('wheel'), dx: Type.Number({ minimum: -1, maximum: 1 }), dy: Type.Number({ minimum: -1, maximum: 1 }) }, strict);
+export const Wheel = Type.Object({ t: Type.Literal('wheel'), dx: Type.Number({ minimum: -1, maximum: 1 }), dy: Type.Number({ minimum: -1, maximum: 1 }), seq: Seq }, strict);
 /** `key` and `code` as in DOM KeyboardEvent. */
 export const Key = Type.Object(
-  { t: Type.Literal('key'), key: Type.String({ minLength: 1, maxLength: 32 }), code: Type.Optional(Type.String({ maxLength: 32 })), down: Type.Boolean() },
+  { t: Type.Literal('key'), key: Type.String({ minLength: 1, maxLength: 32 }), code: Type.Optional(Type.String({ maxLength: 32 })), down: Type.Boolean(), seq: Seq },
   strict,
 );
 /** A viewer allowed to control asks to become the one controller. */
-export const TakeControl = Type.Object({ t: Type.Literal('take-control') }, strict);
+export const TakeControl = Type.Object({ t: Type.Literal('take-control'), seq: Seq }, strict);
 
 export const InputMessage = Type.Union([PointerMove, PointerButton, Wheel, Key, TakeControl]);
 export type InputMessage = Static<typeof InputMessage>;
 
 const ClipboardText = Type.String({ maxLength: MAX_CLIPBOARD_CHARS });
 /** Both ways: the viewer pasted text (agent → X CLIPBOARD), or X's CLIPBOARD changed (agent → viewer). */
-export const Clipboard = Type.Object({ t: Type.Literal('clipboard'), text: ClipboardText }, strict);
+export const Clipboard = Type.Object({ t: Type.Literal('clipboard'), text: ClipboardText, seq: Seq }, strict);
 /**
  * Both ways, text over CLIPBOARD_PART_CHARS: part `part` of `of`, in order, of the text the sender
  * numbered `id` (lib/input/clipboard-parts.ts splits and joins).
@@ -46,18 +50,28 @@ export const ClipboardPart = Type.Object(
   strict,
 );
 
+/**
+ * Text typed as it is written (the agent's `type()`): each character becomes its X keysym (Shift added
+ * where the character needs it; characters missing from the keymap get a spare keycode). Control
+ * characters other than newline (Return) and tab are refused. Acknowledged once the last key is injected.
+ */
+export const TypeText = Type.Object({ t: Type.Literal('type'), text: Type.String({ minLength: 1, maxLength: MAX_TYPE_CHARS }), seq: Seq }, strict);
+/** Asks for the X CLIPBOARD's text now: answered with a `clipboard` message carrying this seq (`''`: no text). */
+export const ClipboardRead = Type.Object({ t: Type.Literal('clipboard-read'), seq: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }) }, strict);
+
 /** The viewer asks the X screen to take this size (its window's), e.g. to see the desktop 1:1. */
 export const Resize = Type.Object(
   {
     t: Type.Literal('resize'),
     width: Type.Integer({ minimum: RESIZE_LIMITS.minWidth, maximum: RESIZE_LIMITS.maxWidth, multipleOf: 2 }),
     height: Type.Integer({ minimum: RESIZE_LIMITS.minHeight, maximum: RESIZE_LIMITS.maxHeight, multipleOf: 2 }),
+    seq: Seq,
   },
   strict,
 );
 
 /** Everything a viewer may send on the input channel. */
-export const ViewerMessage = Type.Union([PointerMove, PointerButton, Wheel, Key, TakeControl, Clipboard, Resize, ClipboardPart]);
+export const ViewerMessage = Type.Union([PointerMove, PointerButton, Wheel, Key, TakeControl, Clipboard, Resize, ClipboardPart, TypeText, ClipboardRead]);
 export type ViewerMessage = Static<typeof ViewerMessage>;
 export const checkViewerMessage = Compile(ViewerMessage);
 
@@ -72,17 +86,39 @@ export const ResizeResult = Type.Object(
     height: Type.Integer({ minimum: 0 }),
     code: Type.Optional(Type.Union([Type.Literal('unsupported'), Type.Literal('out-of-range'), Type.Literal('rate-limited'), Type.Literal('failed')])),
     message: Type.Optional(Type.String({ maxLength: 1024 })),
+    seq: Seq,
   },
   strict,
 );
 export type ResizeResult = Static<typeof ResizeResult>;
+
+/**
+ * Why an input message was not injected (`ack` with `ok: false`): the viewer's token does not allow
+ * control, another viewer controls, too many messages wait, the message is malformed or names nothing X
+ * has, the publisher does not offer it (no clipboard), or X failed.
+ */
+export type InputRefusal = 'view-only' | 'not-in-control' | 'rate-limited' | 'invalid' | 'unsupported' | 'failed';
+/** The agent's acknowledgement of a message that carried `seq`: sent after the injection, or on refusal. */
+export const Ack = Type.Object(
+  {
+    t: Type.Literal('ack'),
+    seq: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
+    ok: Type.Boolean(),
+    code: Type.Optional(
+      Type.Union([Type.Literal('view-only'), Type.Literal('not-in-control'), Type.Literal('rate-limited'), Type.Literal('invalid'), Type.Literal('unsupported'), Type.Literal('failed')]),
+    ),
+    message: Type.Optional(Type.String({ maxLength: 1024 })),
+  },
+  strict,
+);
+export type Ack = Static<typeof Ack>;
 
 /** Control changed hands: sent to the viewer that gets it and to the one that loses it. */
 export const ControlState = Type.Object({ t: Type.Literal('control'), controlling: Type.Boolean() }, strict);
 export type ControlState = Static<typeof ControlState>;
 
 /** What the agent sends on the input channel (clipboard and resize answers to the controller only). */
-export const AgentMessage = Type.Union([Clipboard, ResizeResult, ControlState, ClipboardPart]);
+export const AgentMessage = Type.Union([Clipboard, ResizeResult, ControlState, ClipboardPart, Ack]);
 export type AgentMessage = Static<typeof AgentMessage>;
 export const checkAgentMessage = Compile(AgentMessage);
 

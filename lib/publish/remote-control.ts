@@ -1,12 +1,27 @@
 // Desktop control from viewers, on each viewer's "input" data channel: mouse and keyboard injected
 // into the X display (XTest), the X CLIPBOARD shared both ways, and screen resizes (RandR). One viewer
 // controls at a time (the last to take control); messages from a viewer whose token does not allow
-// control, or that does not control, are dropped. Exists only on a publisher that takes input.
+// control, or that does not control, are dropped — or, when they carry a `seq` (the agent's
+// RemoteInput), refused with an `ack` saying why. Injection runs in arrival order through one queue
+// (typing is paced), and a message with a seq is acknowledged after its injection. Exists only on a
+// publisher that takes input.
+import { Compile } from 'typebox/compile';
 import { InputInjector } from '../input/injector.js';
 import { XClipboard } from '../input/clipboard.js';
 import { ClipboardAssembler, clipboardMessages } from '../input/clipboard-parts.js';
 import { ScreenResizer } from '../input/screen.js';
-import { INPUT_CHANNEL, MAX_CLIPBOARD_CHARS, MAX_VIEWER_MESSAGE_CHARS, checkViewerMessage, type AgentMessage, type ResizeResult } from '../input/protocol.js';
+import { typingPlan, untypable } from '../input/keysyms.js';
+import { MAX_PENDING_INPUT } from '../input/limits.js';
+import {
+  INPUT_CHANNEL,
+  MAX_CLIPBOARD_CHARS,
+  MAX_VIEWER_MESSAGE_CHARS,
+  checkViewerMessage,
+  ViewerMessage,
+  type AgentMessage,
+  type InputRefusal,
+  type ResizeResult,
+} from '../input/protocol.js';
 import type { Logger } from '../signaling/client.js';
 import type { ScreenRegion, SourceOptions } from '../types.js';
 import { errorMessage } from '../util/emit.js';
@@ -37,55 +52,153 @@ export class RemoteControl {
   /** Each viewer's clipboard text under way in parts (`clipboard-part`), and our own texts' numbers. */
   readonly #clipboardParts = new Map<string, ClipboardAssembler>();
   #clipboardId = 0;
+  /** Injection in arrival order: a message waits for the typing before it. */
+  #queue: Promise<void> = Promise.resolve();
+  #pending = 0;
+  /** The text a viewer put on the X CLIPBOARD, while this process still owns it (a read answers it). */
+  #ownText: string | undefined;
+  #closed = false;
 
   constructor(options: RemoteControlOptions) {
     this.#options = options;
     this.#log = options.log;
   }
 
-  // The input channel is part of the offer, so it is created before it; messages from a viewer without
-  // control, or that is not the current controller, are dropped.
+  // The input channel is part of the offer, so it is created before it.
   openInputChannel(viewer: ViewerSession): void {
     const channel = viewer.peer.createDataChannel(INPUT_CHANNEL);
     viewer.input = channel;
-    channel.on('message', (data) => {
-      if (!this.#options.isCurrent(viewer) || !viewer.control || typeof data !== 'string' || data.length > MAX_VIEWER_MESSAGE_CHARS) return;
-      let message: unknown;
-      try {
-        message = JSON.parse(data);
-      } catch {
-        return;
+    channel.on('message', (data) => this.#onMessage(viewer, data));
+  }
+
+  #onMessage(viewer: ViewerSession, data: string | Buffer): void {
+    if (!this.#options.isCurrent(viewer) || typeof data !== 'string' || data.length > MAX_VIEWER_MESSAGE_CHARS) return;
+    let message: unknown;
+    try {
+      message = JSON.parse(data);
+    } catch {
+      return;
+    }
+    const seq = seqOf(message);
+    const refuse = (code: InputRefusal, why: string) => this.#ack(viewer, seq, code, why);
+    if (!viewer.control) return refuse('view-only', "this viewer's token does not allow control: use a token minted with control: true");
+    if (!checkViewerMessage.Check(message)) return refuse('invalid', invalidWhy(message));
+    if (message.t === 'take-control' || this.#controller === undefined) {
+      if (this.#controller !== viewer.id) {
+        this.#log.info({ viewer: viewer.id, from: this.#controller }, 'publisher: viewer takes control');
+        const previous = this.#controller === undefined ? undefined : this.#options.viewer(this.#controller);
+        this.#controller = viewer.id;
+        // The hand-over: the one who lost control is told (its page goes view-only), then the new one.
+        if (previous) this.#sendTo(previous, { t: 'control', controlling: false });
+        this.#sendTo(viewer, { t: 'control', controlling: true });
+        this.#xClipboard()?.fetch(); // the new controller gets what is on the clipboard now
       }
-      if (!checkViewerMessage.Check(message)) return;
-      if (message.t === 'take-control' || this.#controller === undefined) {
-        if (this.#controller !== viewer.id) {
-          this.#log.info({ viewer: viewer.id, from: this.#controller }, 'publisher: viewer takes control');
-          const previous = this.#controller === undefined ? undefined : this.#options.viewer(this.#controller);
-          this.#controller = viewer.id;
-          // The hand-over: the one who lost control is told (its page goes view-only), then the new one.
-          if (previous) this.#sendTo(previous, { t: 'control', controlling: false });
-          this.#sendTo(viewer, { t: 'control', controlling: true });
-          this.#xClipboard()?.fetch(); // the new controller gets what is on the clipboard now
-        }
-        if (message.t === 'take-control') return;
+      if (message.t === 'take-control') return this.#ack(viewer, seq);
+    }
+    if (this.#controller !== viewer.id) return refuse('not-in-control', NOT_IN_CONTROL);
+    if (this.#pending >= MAX_PENDING_INPUT) {
+      return refuse('rate-limited', `${MAX_PENDING_INPUT} input messages already wait to be injected: wait for their acknowledgements before sending more`);
+    }
+    this.#pending++;
+    const run = () => this.#inject(viewer, message as Exclude<ViewerMessage, { t: 'take-control' }>, seq);
+    this.#queue = this.#queue
+      .then(run)
+      .catch((error: unknown) => this.#log.warn({ err: errorMessage(error) }, 'publisher: input message failed'))
+      .finally(() => this.#pending--);
+  }
+
+  /** Still the controller, and nothing is closing: its queued input may go on. */
+  #controls(viewer: ViewerSession): boolean {
+    return !this.#closed && this.#options.isCurrent(viewer) && this.#controller === viewer.id;
+  }
+
+  // One queued message; control is checked again (another viewer may have taken it while typing ran).
+  async #inject(viewer: ViewerSession, message: Exclude<ViewerMessage, { t: 'take-control' }>, seq: number | undefined): Promise<void> {
+    const refuse = (code: InputRefusal, why: string) => this.#ack(viewer, seq, code, why);
+    if (!this.#controls(viewer)) return refuse('not-in-control', NOT_IN_CONTROL);
+    switch (message.t) {
+      case 'clipboard': {
+        const clipboard = this.#xClipboard();
+        if (!clipboard) return refuse('unsupported', NO_CLIPBOARD);
+        clipboard.setText(message.text);
+        this.#ownText = message.text;
+        return this.#ack(viewer, seq);
       }
-      if (this.#controller !== viewer.id) return;
-      if (message.t === 'clipboard') return this.#xClipboard()?.setText(message.text);
-      if (message.t === 'clipboard-part') {
+      case 'clipboard-part': {
+        const clipboard = this.#xClipboard();
+        if (!clipboard) return refuse('unsupported', NO_CLIPBOARD);
         let parts = this.#clipboardParts.get(viewer.id);
         if (!parts) this.#clipboardParts.set(viewer.id, (parts = new ClipboardAssembler()));
         const text = parts.add(message);
-        if (text !== undefined) this.#xClipboard()?.setText(text);
-        return;
+        if (text !== undefined) {
+          clipboard.setText(text);
+          this.#ownText = text;
+        }
+        return this.#ack(viewer, seq);
       }
-      if (message.t === 'resize') return this.#resize(viewer, message.width, message.height);
-      try {
-        this.#injector ??= new InputInjector(this.#display(), (this.#options.source as { region?: ScreenRegion }).region);
-        this.#injector.apply(message);
-      } catch (error) {
-        this.#log.warn({ err: errorMessage(error) }, 'publisher: input injection failed');
+      case 'clipboard-read': {
+        const answer = await this.#readClipboard();
+        if ('text' in answer) return this.#sendTo(viewer, { t: 'clipboard', text: answer.text, seq: message.seq });
+        return refuse(answer.code, answer.message);
       }
+      case 'resize':
+        return this.#resize(viewer, message.width, message.height, seq);
+    }
+    let injector: InputInjector;
+    try {
+      injector = this.#injector ??= new InputInjector(this.#display(), (this.#options.source as { region?: ScreenRegion }).region);
+    } catch (error) {
+      this.#log.warn({ err: errorMessage(error) }, 'publisher: input injection failed');
+      return refuse('failed', `the X display cannot take input: ${errorMessage(error)}`);
+    }
+    try {
+      if (message.t === 'type') {
+        const bad = untypable(message.text);
+        if (bad) return refuse('invalid', `the text holds ${bad}: send it as keys or leave it out`);
+        const keys = typingPlan(message.text);
+        const typed = await injector.type(keys, () => this.#controls(viewer));
+        if (typed < keys.length) return refuse('not-in-control', `typing stopped after ${typed} of ${keys.length} characters: ${NOT_IN_CONTROL}`);
+        return this.#ack(viewer, seq);
+      }
+      if (!injector.apply(message)) {
+        const what = message.t === 'key' ? `X has no keysym for the key '${message.key}'` : 'a wheel message with dx and dy both 0 scrolls nothing';
+        return refuse('invalid', what);
+      }
+    } catch (error) {
+      this.#log.warn({ err: errorMessage(error) }, 'publisher: input injection failed');
+      return refuse('failed', `X refused the input: ${errorMessage(error)}`);
+    }
+    this.#ack(viewer, seq);
+  }
+
+  // The X CLIPBOARD's text now, fetched from its owner. fetch() is silent when we own it or nobody
+  // does: then the wait ends with the viewer's text (a short wait: another owner's text comes within
+  // ms of its taking the selection) or '' (the native fetch gives up on a silent owner after 2 s).
+  #readClipboard(): Promise<{ text: string } | { code: InputRefusal; message: string }> {
+    const clipboard = this.#xClipboard();
+    if (!clipboard) return Promise.resolve({ code: 'unsupported', message: NO_CLIPBOARD });
+    const own = this.#ownText;
+    return new Promise((resolve) => {
+      const done = (answer: { text: string } | { code: InputRefusal; message: string }) => {
+        clearTimeout(timer);
+        clipboard.off('text', onText);
+        clipboard.off('warning', onWarning);
+        resolve(answer);
+      };
+      const onText = (text: string) =>
+        done(text.length > MAX_CLIPBOARD_CHARS ? { code: 'failed', message: `the X clipboard text is longer than ${MAX_CLIPBOARD_CHARS} characters` } : { text });
+      const onWarning = (warning: Error) => done({ code: 'failed', message: warning.message });
+      const timer = setTimeout(() => done({ text: this.#ownText ?? '' }), own === undefined ? CLIPBOARD_READ_MS : OWN_CLIPBOARD_SETTLE_MS);
+      clipboard.on('text', onText);
+      clipboard.on('warning', onWarning);
+      clipboard.fetch();
     });
+  }
+
+  /** Answers a message that carried a seq: ok, or refused with a code and why. */
+  #ack(viewer: ViewerSession, seq: number | undefined, code?: InputRefusal, why?: string): void {
+    if (seq === undefined) return;
+    this.#sendTo(viewer, code ? { t: 'ack', seq, ok: false, code, message: why } : { t: 'ack', seq, ok: true });
   }
 
   /** The viewer is gone: if it controlled, nobody does now. */
@@ -96,6 +209,7 @@ export class RemoteControl {
 
   /** Closes the injector, the resizer and the clipboard, one after another. */
   close(): Promise<void> {
+    this.#closed = true; // typing in progress stops at its next key
     return Promise.resolve()
       .then(() => this.#injector?.close())
       .then(() => this.#resizer?.close())
@@ -134,6 +248,9 @@ export class RemoteControl {
         this.#clipboardId = (this.#clipboardId + 1) % 2 ** 31;
         for (const message of clipboardMessages(text, this.#clipboardId)) this.#sendToController(message);
       });
+      // Another X client took the clipboard (or tried): it no longer holds the viewer's text.
+      clipboard.on('text', () => (this.#ownText = undefined));
+      clipboard.on('warning', () => (this.#ownText = undefined));
       clipboard.on('warning', (warning) => this.#log.warn({ code: warning.code, err: warning.message }, 'publisher: clipboard'));
       clipboard.on('error', (error) => {
         this.#log.warn({ code: error.code, err: error.message }, 'publisher: clipboard closed');
@@ -148,7 +265,7 @@ export class RemoteControl {
     return this.#clipboard;
   }
 
-  #resize(viewer: ViewerSession, width: number, height: number): void {
+  #resize(viewer: ViewerSession, width: number, height: number, seq?: number): void {
     let result: ResizeResult;
     if (!this.#options.resize) {
       result = { t: 'resize-result', ok: false, width: 0, height: 0, code: 'unsupported', message: 'this publisher does not allow remote resize (publish({resize: true}))' };
@@ -162,6 +279,31 @@ export class RemoteControl {
       if (result.ok) this.#injector?.setScreenSize(result);
     }
     this.#log.info({ viewer: viewer.id, width, height, ok: result.ok, code: result.code }, 'publisher: resize requested');
-    this.#sendToController(result);
+    this.#sendToController(seq === undefined ? result : { ...result, seq });
   }
+}
+
+const NOT_IN_CONTROL = 'another viewer controls the desktop: send take-control to take it back';
+const NO_CLIPBOARD = 'this publisher does not share its clipboard (publish({clipboard: false}), or X has no XFIXES)';
+const CLIPBOARD_READ_MS = 2500;
+const OWN_CLIPBOARD_SETTLE_MS = 250;
+
+/** The seq a message asked to be acknowledged with, if any (read before the schema check, so a malformed message can be refused by it). */
+function seqOf(message: unknown): number | undefined {
+  const seq = (message as { seq?: unknown } | null)?.seq;
+  return typeof seq === 'number' && Number.isSafeInteger(seq) && seq >= 0 ? seq : undefined;
+}
+
+// Each member compiled on its own: the union's errors stop at its first members, not the one `t` names.
+let memberChecks: ReturnType<typeof Compile>[] | undefined;
+
+/** What is wrong with a message, in words a caller can act on: the first error of the member its `t` names. */
+function invalidWhy(message: unknown): string {
+  const t = (message as { t?: unknown } | null)?.t;
+  const member = ViewerMessage.anyOf.findIndex((schema) => (schema.properties.t as { const?: unknown }).const === t);
+  if (member < 0) return `unknown input message type ${JSON.stringify(typeof t === 'string' ? t.slice(0, 32) : t ?? null)} (docs/protocol.md, input channel)`;
+  memberChecks ??= ViewerMessage.anyOf.map((schema) => Compile(schema));
+  const first = memberChecks[member]!.Errors(message)[0] as { instancePath?: string; message?: string } | undefined;
+  const where = first?.instancePath ? ` at ${first.instancePath}` : '';
+  return `the '${t as string}' message does not match the input protocol${where}: ${first?.message ?? 'malformed'} (docs/protocol.md, input channel)`;
 }

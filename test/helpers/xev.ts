@@ -9,9 +9,10 @@ export interface Xev {
   kill: () => void;
 }
 
-export async function startXev(display: string, geometry: string, kinds: ('button' | 'keyboard')[]): Promise<Xev> {
+export async function startXev(display: string, geometry: string, kinds: ('button' | 'keyboard' | 'mouse')[]): Promise<Xev> {
   const args = ['-display', display, '-geometry', `${geometry}+0+0`, ...kinds.flatMap((k) => ['-event', k])];
-  const child = spawn('xev', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // A UTF-8 locale: XLookupString then prints typed non-ASCII text as itself.
+  const child = spawn('xev', args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8' } });
   let text = '';
   child.stdout.on('data', (d: Buffer) => (text += d));
   await new Promise((r) => setTimeout(r, 500)); // xev maps its window

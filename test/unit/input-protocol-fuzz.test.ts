@@ -5,7 +5,7 @@
 // differential oracle): the schema must accept exactly what the rules allow, never throw, and never
 // let a value through that the injector would scale off screen. FUZZ_SEED=… replays a run.
 import t from 'tap';
-import { MAX_CLIPBOARD_CHARS, RESIZE_LIMITS, checkViewerMessage } from '../../lib/input/protocol.js';
+import { MAX_CLIPBOARD_CHARS, MAX_TYPE_CHARS, RESIZE_LIMITS, checkViewerMessage } from '../../lib/input/protocol.js';
 import { prng, type Rng } from '../helpers/prng.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
@@ -24,8 +24,13 @@ const VALID: Record<string, Json>[] = [
   { t: 'take-control' },
   { t: 'clipboard', text: 'héllo' },
   { t: 'resize', width: 1920, height: 1080 },
+  // An agent's (RemoteInput): any message may ask for an acknowledgement with a seq.
+  { t: 'move', x: 0.1, y: 0.9, seq: 7 },
+  { t: 'take-control', seq: 0 },
+  { t: 'type', text: 'héllo 日本 🙂\n', seq: 12 },
+  { t: 'clipboard-read', seq: 3 },
 ];
-const TYPES = ['move', 'button', 'wheel', 'key', 'take-control', 'clipboard', 'resize'];
+const TYPES = ['move', 'button', 'wheel', 'key', 'take-control', 'clipboard', 'resize', 'type', 'clipboard-read'];
 
 // Values at and past the edges of every field's range, and of other types.
 function edgeValue(r: Rng): Json {
@@ -34,6 +39,8 @@ function edgeValue(r: Rng): Json {
     () => r.pick([318, 319, 320, 321, 322, 3838, 3840, 3842, 238, 240, 2160, 2162, 1921, 1080.5]),
     () => r.pick(['', 'a', 'x'.repeat(32), 'x'.repeat(33), 'é🙂', '\u0000', 'move', '__proto__']),
     () => 'c'.repeat(MAX_CLIPBOARD_CHARS + r.int(3) - 1),
+    () => 't'.repeat(MAX_TYPE_CHARS + r.int(3) - 1),
+    () => r.pick([Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER + 1, -1, 0.5, 1e9]),
     () => r.pick([true, false, null]),
     () => r.pick<Json>([[], [0.5], {}, { x: 1 }]),
   ])();
@@ -46,7 +53,7 @@ function mutate(r: Rng, message: Record<string, Json>): Record<string, Json> {
     switch (r.int(6)) {
       case 0: out[r.pick(keys)] = edgeValue(r); break;
       case 1: delete out[r.pick(keys)]; break;
-      case 2: out[r.pick(['x', 'y', 'dx', 'dy', 'button', 'down', 'key', 'code', 'text', 'width', 'height', 'extra', 'constructor'])] = edgeValue(r); break;
+      case 2: out[r.pick(['x', 'y', 'dx', 'dy', 'button', 'down', 'key', 'code', 'text', 'width', 'height', 'seq', 'extra', 'constructor'])] = edgeValue(r); break;
       case 3: out.t = r.pick([...TYPES, 'Move', '', 'click']); break;
       // An own "__proto__" key, as JSON.parse makes one from a viewer's text.
       case 4: Object.defineProperty(out, '__proto__', { value: { polluted: true }, enumerable: true, writable: true, configurable: true }); break;
@@ -61,10 +68,20 @@ const onlyKeys = (m: Record<string, unknown>, allowed: string[]) => Object.keys(
 const shortString = (v: unknown, min: number) => typeof v === 'string' && v.length >= min && v.length <= 32;
 const evenIn = (v: unknown, min: number, max: number) => Number.isInteger(v) && (v as number) % 2 === 0 && (v as number) >= min && (v as number) <= max;
 
+const seqOk = (v: unknown) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= Number.MAX_SAFE_INTEGER;
+
 // The protocol's rules (docs/protocol.md, input channel), independent of the schema.
 function allowed(m: unknown): boolean {
   if (typeof m !== 'object' || m === null || Array.isArray(m)) return false;
   const o = m as Record<string, unknown>;
+  if (o.t === 'clipboard-read') return onlyKeys(o, ['t', 'seq']) && seqOk(o.seq);
+  // Every other message may carry a seq (an agent's, asking for an ack).
+  if ('seq' in o && !seqOk(o.seq)) return false;
+  const { seq: _seq, ...rest } = o;
+  return allowedWithoutSeq(rest);
+}
+
+function allowedWithoutSeq(o: Record<string, unknown>): boolean {
   switch (o.t) {
     case 'move': return onlyKeys(o, ['t', 'x', 'y']) && fraction(o.x) && fraction(o.y);
     case 'button':
@@ -79,6 +96,7 @@ function allowed(m: unknown): boolean {
     case 'resize':
       return onlyKeys(o, ['t', 'width', 'height']) && evenIn(o.width, RESIZE_LIMITS.minWidth, RESIZE_LIMITS.maxWidth) &&
         evenIn(o.height, RESIZE_LIMITS.minHeight, RESIZE_LIMITS.maxHeight);
+    case 'type': return onlyKeys(o, ['t', 'text']) && typeof o.text === 'string' && o.text.length >= 1 && o.text.length <= MAX_TYPE_CHARS;
     default: return false;
   }
 }
