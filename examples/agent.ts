@@ -1,6 +1,6 @@
 // An agent on a VM's screen: opens a terminal, types a command, waits for the screen to settle and
 // reads it back as a PNG. Everything goes over WebRTC through the signaling daemon, as a person's
-// browser would: view() for the eyes, RemoteInput for the hands (docs/agents.md).
+// browser would: view() for the eyes and the hands (docs/agents.md).
 //
 //   node --import tsx examples/agent.ts [out.png]
 //       a stand-in VM on this machine: a daemon, an Xvfb display, xterm on it, and publish() streaming it
@@ -13,7 +13,6 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { publish, type Publisher } from '../lib/client.js';
 import { view } from '../lib/agent/remote-view.js';
-import { RemoteInput } from '../lib/agent/remote-input.js';
 import { startXvfb } from '../lib/cli/xvfb.js';
 
 const { values, positionals } = parseArgs({
@@ -63,7 +62,7 @@ const screen = view({
 try {
   await screen.ready; // connected, with a first frame: width and height are the VM screen's
   console.log(`connected: the screen is ${screen.width}x${screen.height}`);
-  const input = new RemoteInput(screen.inputChannel!, { screen: () => screen.screen() });
+  const input = screen; // the hands are the view's own: key(), type(), click()…
 
   // Open a terminal and wait until it is drawn.
   const appeared = screen.waitForChange({ timeoutMs: 10_000 });

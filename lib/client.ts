@@ -1,6 +1,6 @@
 // `node-webrtcbin/client`: the agent's end of signaling. SignalingClient speaks the daemon's protocol;
 // publish() and receive() run one WebRtcPeer per participant of a session through it; view() is an
-// agent's viewer of a VM session (frames, screenshots, waiting for the screen). Loading it
+// agent's viewer of a VM session (frames, screenshots, waiting for the screen, input). Loading it
 // loads ws and TypeBox (not Fastify); the root package loads neither.
 export { publish, receive, Publisher, type PublishOptions, type PublisherEvents } from './publish/publisher.js';
 export {
@@ -26,4 +26,5 @@ export {
   type Region,
   type ScreenshotOptions,
 } from './agent/remote-view.js';
+export { RemoteInput, InputError, type RemoteInputOptions, type RemoteInputEvents, type InputErrorReason, type MouseButton, type Point } from './agent/remote-input.js';
 export { TimeoutError } from './errors.js';

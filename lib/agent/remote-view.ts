@@ -6,7 +6,8 @@
 // (in the `video` format and size asked for), takes screenshots no older than the call, and waits for
 // the screen to change or to settle. It reconnects like the page: a new offer (the publisher
 // restarted) replaces the peer; a failed peer or a publisher's bye rejoins for a fresh offer;
-// signaling itself reconnects with backoff. Input arrives at merge (RemoteInput over #inputChannel).
+// signaling itself reconnects with backoff. Input (move, click, type, key…) goes through a RemoteInput
+// on the publisher's input channel of the current connection, made again when a reconnection brings a new one.
 import { EventEmitter } from 'node:events';
 import { InvalidArgumentError, InvalidStateError, TimeoutError } from '../errors.js';
 import { WebRtcPeer } from '../peer/peer.js';
@@ -21,6 +22,7 @@ import { emitError, errorMessage } from '../util/emit.js';
 import { changedBlocks, signatureOf, type Region, type Signature } from './frame-diff.js';
 import { FrameConverter, checkScreenshotOptions, type ScreenshotOptions } from './image.js';
 import { LatestFrame } from './latest-frame.js';
+import { RemoteInput, type MouseButton, type Point } from './remote-input.js';
 
 export type { Region } from './frame-diff.js';
 export type { ScreenshotOptions } from './image.js';
@@ -92,6 +94,8 @@ const DEFAULT_WAIT_MS = 10_000;
 const SCREENSHOT_FRAME_MS = 5_000;
 // Remote candidates held before the offer they belong to (a publisher gathers a handful).
 const MAX_EARLY_CANDIDATES = 100;
+// How long an input call waits for the publisher's input channel after `ready` (it opens with the connection).
+const INPUT_CHANNEL_WAIT_MS = 5000;
 // Rejoins after a failed connection: from this delay, doubling, up to the cap.
 const REJOIN_MS = { first: 250, max: 10_000 };
 
@@ -113,6 +117,9 @@ export class RemoteView extends EventEmitter<RemoteViewEvents> {
   #rejoinTimer: NodeJS.Timeout | undefined;
 
   #inputChannel: DataChannel | undefined;
+  /** Input over #inputChannel; made on the first input call, again for a new channel. */
+  #input: { channel: DataChannel; input: RemoteInput } | undefined;
+  #channelWaiters = new Set<() => void>();
   #controlling = false;
   #controlAllowed = false;
 
@@ -280,6 +287,85 @@ export class RemoteView extends EventEmitter<RemoteViewEvents> {
     );
   }
 
+  // ---- input, in the VM screen's pixels; each resolves once the publisher has injected it ----
+
+  /** The VM's X CLIPBOARD as text: read() what is on it, write() text onto it. */
+  readonly clipboard = {
+    read: (): Promise<string> => this.#withInput('clipboard.read()', (input) => input.clipboard.read()),
+    write: (text: string): Promise<void> => this.#withInput('clipboard.write()', (input) => input.clipboard.write(text)),
+  };
+
+  /** Takes control of the VM's input from whoever has it (input calls take it by themselves the first time). */
+  takeControl(): Promise<void> {
+    return this.#withInput('takeControl()', (input) => input.takeControl());
+  }
+
+  /** Moves the pointer to (x, y). */
+  move(x: number, y: number): Promise<void> {
+    return this.#withInput('move()', (input) => input.move(x, y));
+  }
+
+  /** Clicks at (x, y): `button` left (default), middle or right; `count` 2 for a double click. */
+  click(x: number, y: number, options?: { button?: MouseButton; count?: number }): Promise<void> {
+    return this.#withInput('click()', (input) => input.click(x, y, options));
+  }
+
+  /** Presses at `from`, moves to `to` in `steps`, releases. */
+  drag(from: Point, to: Point, options?: { button?: MouseButton; steps?: number }): Promise<void> {
+    return this.#withInput('drag()', (input) => input.drag(from, to, options));
+  }
+
+  /** Scrolls by wheel notches (dy > 0 down, dx > 0 right), at (x, y) when given. */
+  scroll(dx: number, dy: number, options?: { x?: number; y?: number }): Promise<void> {
+    return this.#withInput('scroll()', (input) => input.scroll(dx, dy, options));
+  }
+
+  /** Types text as written (any Unicode the X keymap can take, borrowing keycodes for the rest). */
+  type(text: string): Promise<void> {
+    return this.#withInput('type()', (input) => input.type(text));
+  }
+
+  /** Presses a key or a combination: 'Enter', 'ctrl+shift+t', 'super', 'F5'. */
+  key(combo: string): Promise<void> {
+    return this.#withInput('key()', (input) => input.key(combo));
+  }
+
+  /** Asks the VM's X screen to take this size (RandR); resolves with the size it took. */
+  resize(width: number, height: number): Promise<{ width: number; height: number }> {
+    return this.#withInput('resize()', (input) => input.resize(width, height));
+  }
+
+  // The input side of the current connection: after `ready`, and once the publisher's input channel is open.
+  async #withInput<T>(what: string, run: (input: RemoteInput) => Promise<T>): Promise<T> {
+    this.#assertOpen(what);
+    await this.ready;
+    if (!this.#controlAllowed) {
+      throw new InvalidStateError(`${what}: this view's token does not allow control; use a viewer token minted with control: true (docs/agents.md)`);
+    }
+    const channel = this.#inputChannel ?? (await this.#nextInputChannel(what));
+    if (this.#input?.channel !== channel) {
+      this.#input?.input.close();
+      this.#input = { channel, input: new RemoteInput(channel, { screen: () => this.screen() }) };
+    }
+    return run(this.#input.input);
+  }
+
+  #nextInputChannel(what: string): Promise<DataChannel> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#channelWaiters.delete(arrived);
+        reject(new InvalidStateError(`${what}: the publisher opened no input channel within ${INPUT_CHANNEL_WAIT_MS} ms: it streams without remote control, or the connection is down`));
+      }, INPUT_CHANNEL_WAIT_MS);
+      const arrived = () => {
+        clearTimeout(timer);
+        this.#channelWaiters.delete(arrived);
+        if (this.#inputChannel) resolve(this.#inputChannel);
+        else reject(new InvalidStateError(`${what}: the view was closed`));
+      };
+      this.#channelWaiters.add(arrived);
+    });
+  }
+
   /** Leaves the session and closes the peer. Idempotent; afterwards nothing of the view keeps the process alive. */
   close(): Promise<void> {
     if (this.#closing) return this.#closing;
@@ -294,6 +380,9 @@ export class RemoteView extends EventEmitter<RemoteViewEvents> {
     const peer = this.#peer;
     this.#peer = undefined;
     this.#inputChannel = undefined;
+    this.#input?.input.close();
+    this.#input = undefined;
+    for (const waiter of [...this.#channelWaiters]) waiter();
     this.#latest = undefined;
     this.#closing = Promise.allSettled([this.#client.close(), peer?.close()])
       .then(() => this.#converter.close())
@@ -490,6 +579,7 @@ export class RemoteView extends EventEmitter<RemoteViewEvents> {
   #onChannel(channel: DataChannel): void {
     if (channel.label !== INPUT_CHANNEL) return;
     this.#inputChannel = channel;
+    for (const waiter of [...this.#channelWaiters]) waiter();
     channel.on('message', (data) => {
       if (this.#inputChannel !== channel || typeof data !== 'string' || data.length > MAX_VIEWER_MESSAGE_CHARS) return;
       let message: unknown;
