@@ -228,7 +228,10 @@ export class Toolbar {
     const scaleMenu = el('div', { className: 'menu', attrs: { role: 'radiogroup', 'aria-label': 'Scaling' } });
     for (const s of SCALES) {
       const item = el('button', { type: 'button', attrs: { role: 'radio', 'aria-checked': 'false', 'data-scale': s.mode } }, [s.label, el('small', { textContent: s.hint })]);
-      item.addEventListener('click', () => this.actions.setScale(s.mode));
+      item.addEventListener('click', () => {
+        this.actions.setScale(s.mode);
+        this.closePanel(true);
+      });
       this.scaleItems.set(s.mode, item);
       scaleMenu.append(item);
     }
@@ -239,6 +242,7 @@ export class Toolbar {
       const item = el('button', { type: 'button', attrs: { role: 'radio', 'aria-checked': 'false', 'data-bps': String(q.bps ?? 'auto') } }, [q.label, el('small', { textContent: q.hint })]);
       item.addEventListener('click', () => {
         if (!this.actions.setMaxBitrate(q.bps)) this.announce('This desktop does not take a quality setting');
+        this.closePanel(true);
       });
       this.qualityItems.set(q.bps, item);
       qualityMenu.append(item);
