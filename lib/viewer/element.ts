@@ -109,6 +109,9 @@ export class WebrtcbinViewerElement extends Base {
   readonly #messageTitle: HTMLElement;
   readonly #messageBody: HTMLElement;
   readonly #sound: HTMLButtonElement;
+  readonly #card: HTMLElement;
+  readonly #cardTitle: HTMLElement;
+  readonly #cardBody: HTMLElement;
   readonly #hint: HTMLElement;
   readonly #live: HTMLElement;
   readonly #toolbar: Toolbar;
@@ -163,6 +166,12 @@ export class WebrtcbinViewerElement extends Base {
     this.#messageTitle = make('div', 'message-title');
     this.#messageBody = make('div', 'message-body');
     this.#message.append(this.#messageTitle, this.#messageBody);
+    // While there is no picture: what is happening, large and centred (the live region says it aloud).
+    this.#card = make('div', 'card', { 'aria-hidden': 'true' });
+    this.#card.hidden = true;
+    this.#cardTitle = make('div', 'card-title');
+    this.#cardBody = make('div', 'card-body');
+    this.#card.append(this.#cardTitle, this.#cardBody);
     this.#sound = make('button', 'sound', { type: 'button', class: 'prompt', title: 'The desktop sends sound; browsers start it muted' });
     this.#sound.textContent = 'Turn sound on';
     this.#sound.hidden = true;
@@ -170,7 +179,7 @@ export class WebrtcbinViewerElement extends Base {
     this.#hint.hidden = true;
     // Polite: states and errors are read out without cutting the user off (the message box is the alert).
     this.#live = make('div', 'live', { class: 'sr-only', role: 'status', 'aria-live': 'polite', 'aria-atomic': 'true' });
-    this.#shadow.append(stage, this.#overlay, this.#message, this.#sound, this.#hint, this.#live);
+    this.#shadow.append(stage, this.#overlay, this.#card, this.#message, this.#sound, this.#hint, this.#live);
 
     this.#video = this.#ownVideo;
     this.#toolbar = new Toolbar(this, this.#shadow, {
@@ -378,6 +387,7 @@ export class WebrtcbinViewerElement extends Base {
         const { attempt, delayMs, reason } = detail as ViewerEventMap['reconnect']['detail'];
         if (reason.startsWith(PUBLISHER_ENDED)) this.#publisherSaid = reason;
         this.#detailLine.textContent = `retry ${attempt} in ${(delayMs / 1000).toFixed(1)} s: ${reason}`;
+        this.#layoutCard();
         return;
       }
       case 'fallback': {
@@ -472,6 +482,16 @@ export class WebrtcbinViewerElement extends Base {
     this.#detailLine.textContent = detail;
     if (state !== 'connected' && state !== 'negotiating') this.#statsLine.textContent = '';
     this.#layoutOverlay();
+    this.#layoutCard();
+  }
+
+  #layoutCard(): void {
+    const state = this.#overlay.dataset.state as ViewerState;
+    const waiting = state === 'connecting' || state === 'waiting-for-publisher' || state === 'negotiating' || state === 'reconnecting';
+    this.#card.hidden = !waiting || !this.#message.hidden || (state === 'negotiating' && (this.#viewer?.stats?.framesDecoded ?? 0) > 0);
+    this.#card.className = `state-${state}`;
+    this.#cardTitle.textContent = STATE_LABELS[state].replace(/^./, (c) => c.toUpperCase());
+    this.#cardBody.textContent = this.#detailLine.textContent ?? '';
   }
 
   // 's' hides the stats line only. While connected with the stats hidden nothing needs saying, so the
@@ -494,10 +514,12 @@ export class WebrtcbinViewerElement extends Base {
     this.#messageBody.textContent = body;
     this.#message.classList.toggle('failed', failed);
     this.#message.hidden = false;
+    this.#card.hidden = true;
   }
 
   #hideMessage(): void {
     this.#message.hidden = true;
+    if (this.#overlay.dataset.state) this.#layoutCard();
   }
 
   #announce(text: string): void {

@@ -104,6 +104,31 @@ export const VIEWER_CSS = `
   line-height: 1.5;
   text-align: center;
 }
+#card {
+  position: absolute;
+  top: 50%;
+  left: 50%;
+  transform: translate(-50%, -50%);
+  width: max-content;
+  max-width: min(32em, calc(100% - 32px));
+  text-align: center;
+  pointer-events: none;
+}
+#card-title { font-size: 20px; font-weight: 600; }
+#card-title::before {
+  content: "";
+  display: inline-block;
+  width: 12px;
+  height: 12px;
+  margin-right: 10px;
+  border-radius: 50%;
+  background: var(--dot, #888);
+  animation: webrtcbin-pulse 1.2s ease-in-out infinite;
+}
+#card-body { margin-top: 6px; color: var(--webrtcbin-muted); font-size: 14px; overflow-wrap: anywhere; }
+#card-body:empty { display: none; }
+@keyframes webrtcbin-pulse { 50% { opacity: 0.3; } }
+@media (prefers-reduced-motion: reduce) { #card-title::before { animation: none; } }
 #message.failed { --message-accent: var(--webrtcbin-error); }
 #message-title { font-weight: 600; margin-bottom: 6px; }
 #message-body { color: #bbb; overflow-wrap: anywhere; }
@@ -121,8 +146,6 @@ export const VIEWER_CSS = `
   font: inherit;
   cursor: pointer;
 }
-#sound { top: 8px; bottom: auto; }
-:host([data-toolbar="open"]) #sound { top: var(--webrtcbin-toolbar-height, 56px); }
 .prompt:focus-visible, button:focus-visible, select:focus-visible, textarea:focus-visible {
   outline: 2px solid var(--webrtcbin-accent);
   outline-offset: 2px;
@@ -309,6 +332,5 @@ kbd {
 @container (max-width: 700px) {
   #toolbar .label { display: none; }
   #toolbar button, #toolbar select { padding: 0 8px; }
-  #holder { display: none; }
 }
 `;
