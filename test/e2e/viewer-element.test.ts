@@ -231,7 +231,7 @@ t.test('as the daemon page, with an X desktop: the toolbar reaches the VM', asyn
   t.same(errors, [], 'no page errors');
 });
 
-t.test('the live region follows the state: waiting, reconnecting, failed', async (t) => {
+t.test('the live region follows the state: waiting for the desktop, failed with the reason', async (t) => {
   const page = await browser.newPage({ viewport: { width: 640, height: 480 } });
   t.teardown(() => page.close());
   await page.goto(`${daemon.http}/?session=lonely&token=${token('lonely', 'viewer')}`);
