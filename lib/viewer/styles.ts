@@ -332,5 +332,8 @@ kbd {
 @container (max-width: 700px) {
   #toolbar .label { display: none; }
   #toolbar button, #toolbar select { padding: 0 8px; }
+  .sep { display: none; }
+  #stats { white-space: normal; }
+  #overlay { white-space: normal; }
 }
 `;

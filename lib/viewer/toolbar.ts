@@ -167,6 +167,7 @@ export class Toolbar {
       fullscreen: toolButton('fullscreen', 'fullscreen', 'Full screen', { 'aria-pressed': 'false' }),
       hide: toolButton('hide', 'hide', 'Hide the toolbar'),
     };
+    (this.buttons.hide.querySelector('.label') as HTMLElement).textContent = 'Hide';
     const b = this.buttons;
     this.root = el('div', { id: 'toolbar', attrs: { role: 'toolbar', 'aria-label': 'Desktop viewer' } }, [
       this.status,
@@ -434,7 +435,7 @@ export class Toolbar {
     const scaleName = SCALES.find((x) => x.mode === s.scale)?.label ?? s.scale;
     b.scale.setAttribute('aria-label', `Scaling: ${scaleName}`);
     b.scale.title = `Scaling: ${scaleName}`;
-    (b.scale.querySelector('.label') as HTMLElement).textContent = scaleName;
+    (b.scale.querySelector('.label') as HTMLElement).textContent = `Scale: ${scaleName}`;
     for (const [mode, item] of this.scaleItems) {
       item.setAttribute('aria-checked', String(mode === s.scale));
       if (mode === 'remote') {
@@ -446,7 +447,7 @@ export class Toolbar {
     const q = QUALITY_STEPS.find((x) => x.bps === s.maxBitrate) ?? QUALITY_STEPS[0]!;
     b.quality.setAttribute('aria-label', `Quality: ${q.label.toLowerCase()}`);
     b.quality.title = s.qualitySupported ? `Quality: ${q.label} (${q.hint})` : 'Quality: this viewer cannot set a ceiling on this desktop';
-    (b.quality.querySelector('.label') as HTMLElement).textContent = q.label;
+    (b.quality.querySelector('.label') as HTMLElement).textContent = `Quality: ${q.bps === null ? 'auto' : q.label.toLowerCase()}`;
     b.quality.disabled = !s.qualitySupported;
     for (const [bps, item] of this.qualityItems) item.setAttribute('aria-checked', String(bps === s.maxBitrate));
 

@@ -244,3 +244,35 @@ t.test('the live region follows the state: waiting for the desktop, failed with 
   t.match(await failed.evaluate(() => document.querySelector('webrtcbin-viewer')!.shadowRoot!.getElementById('live')!.textContent), /failed: .*token/, 'failed, with the reason');
 });
 
+
+t.test('by touch (a phone): a tap shows the handle, a tap on the handle opens the toolbar', async (t) => {
+  const p = publish({ url: daemon.url, session: 'phone', token: token('phone', 'publisher'), source: { kind: 'test', pattern: 'ball' }, video: { width: 320, height: 240 } });
+  t.teardown(() => p.close());
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });
+  t.teardown(() => context.close());
+  const page = await context.newPage();
+  await page.goto(`${daemon.http}/?session=phone&token=${token('phone', 'viewer')}`);
+  await waitForViewerFrames(page, 6, 20_000);
+  const host = () => page.evaluate(() => ({ ...(document.querySelector('webrtcbin-viewer') as HTMLElement).dataset }));
+  // Past the introduction: the toolbar is hidden and so is the handle.
+  await page.evaluate(() => {
+    const el = document.querySelector('webrtcbin-viewer') as unknown as { toggleToolbar(f: boolean): void; dataset: DOMStringMap };
+    if (el.dataset.toolbar === 'open') el.toggleToolbar(false);
+  });
+  t.notOk((await host()).peek !== undefined, 'no handle before a touch');
+  const handleClickable = () => page.evaluate(() => getComputedStyle(document.querySelector('webrtcbin-viewer')!.shadowRoot!.getElementById('handle')!).pointerEvents);
+  t.equal(await handleClickable(), 'none', 'the hidden handle takes no touches');
+  await page.touchscreen.tap(200, 500);
+  t.ok((await host()).peek !== undefined, 'a tap on the picture showed the handle');
+  t.equal(await handleClickable(), 'auto', 'which now takes a tap');
+  await page.tap(shadow('handle'));
+  t.equal((await host()).toolbar, 'open', 'a tap on the handle opened the toolbar');
+  t.equal(await page.evaluate(() => document.querySelector('webrtcbin-viewer')!.shadowRoot!.querySelector('#toolbar .label') && getComputedStyle(document.querySelector('webrtcbin-viewer')!.shadowRoot!.querySelector('#toolbar #keys .label')!).display), 'none', 'phone width: icons only (labels stay as aria-label)');
+  const box = await page.evaluate(() => {
+    const r = document.querySelector('webrtcbin-viewer')!.shadowRoot!.getElementById('toolbar')!.getBoundingClientRect();
+    return { left: r.left, right: r.right };
+  });
+  t.ok(box.left >= 0 && box.right <= 390, `the toolbar fits the phone's width (${Math.round(box.left)}–${Math.round(box.right)})`);
+  await page.touchscreen.tap(200, 600);
+  t.notOk((await host()).toolbar, 'a tap on the picture closed it');
+});
