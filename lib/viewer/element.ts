@@ -15,11 +15,13 @@ import { INPUT_CHANNEL } from '../input/limits.js';
 export type { ScaleMode, SpecialKey } from './toolbar.js';
 export { SPECIAL_KEYS, QUALITY_STEPS } from './toolbar.js';
 
-/** Who controls the VM: the Viewer's `control` detail (a plain boolean from publishers that do not name the holder). */
+/**
+ * Who controls the VM: the Viewer's `control` detail. A plain boolean from publishers that do not name the
+ * holder; with the control-holder broadcast, `holder` is `{id, self}` (absent: nobody controls).
+ */
 export interface ControlDetail {
   controlling: boolean;
-  /** Who holds control, when the publisher says. */
-  holder?: string;
+  holder?: { id: string; self: boolean } | string;
 }
 
 /** Viewer methods a newer viewer module has (viewer-touch's issue-20 part); used when present. */
@@ -30,7 +32,8 @@ type ViewerExtensions = {
 };
 
 /** The events the element re-dispatches: exactly the Viewer's. */
-export const VIEWER_EVENTS = ['state', 'stats', 'audio', 'fallback', 'reconnect', 'error', 'datachannel', 'clipboard', 'control', 'resize'] as const satisfies readonly (keyof ViewerEventMap)[];
+// `quality` (the publisher's answer to a bitrate ceiling) comes with the Viewer's setMaxBitrate().
+export const VIEWER_EVENTS = ['state', 'stats', 'audio', 'fallback', 'reconnect', 'error', 'datachannel', 'clipboard', 'control', 'resize', 'quality'] as const;
 
 export type WebrtcbinViewerEventMap = ViewerEventMap & HTMLElementEventMap;
 
@@ -126,6 +129,7 @@ export class WebrtcbinViewerElement extends Base {
   #fallbackShown = false;
   #publisherSaid: string | undefined;
   #controlling = false;
+  /** Who else controls, in words ("another viewer"), when the publisher says. */
   #holder: string | undefined;
   #audio = false;
   #remoteClipboard: string | undefined;
@@ -414,11 +418,18 @@ export class WebrtcbinViewerElement extends Base {
         const c: ControlDetail = typeof d === 'boolean' ? { controlling: d } : d;
         const was = this.#controlling;
         this.#controlling = c.controlling;
-        this.#holder = c.holder;
+        // Peer ids mean nothing to a person: "another viewer", with the id kept for the tooltip.
+        const other = typeof c.holder === 'string' ? c.holder : c.holder && !c.holder.self ? 'another viewer' : undefined;
+        this.#holder = other;
         clearTimeout(this.#controlTimer);
         if (!c.controlling) this.#input?.release();
-        this.#detailLine.textContent = c.controlling ? 'you control the desktop' : `view only: ${c.holder ? `${c.holder} took control` : 'another viewer took control'} (click to take it back)`;
-        if (was !== c.controlling) this.#announce(c.controlling ? 'You control the desktop' : `View only: ${c.holder ?? 'another viewer'} took control`);
+        const nobody = typeof d !== 'boolean' && !c.holder;
+        this.#detailLine.textContent = c.controlling
+          ? 'you control the desktop'
+          : nobody
+            ? 'view only: nobody controls (click to take control)'
+            : `view only: ${other ?? 'another viewer'} took control (click to take it back)`;
+        if (was !== c.controlling) this.#announce(c.controlling ? 'You control the desktop' : nobody ? 'View only' : `View only: ${other ?? 'another viewer'} took control`);
         this.#render();
         return;
       }
@@ -436,6 +447,13 @@ export class WebrtcbinViewerElement extends Base {
             if (this.scale === 'remote') this.scale = 'fit';
           }
         }
+        this.#render();
+        return;
+      }
+      case 'quality': {
+        // The publisher's answer: the ceiling in force (clamped to its range), absent for none.
+        const q = detail as { maxBitrate?: number } | null;
+        this.#maxBitrate = typeof q?.maxBitrate === 'number' ? q.maxBitrate : null;
         this.#render();
         return;
       }
@@ -627,7 +645,11 @@ export class WebrtcbinViewerElement extends Base {
   setMaxBitrate(bps: number | null): boolean {
     const v = this.#viewer as (Viewer & ViewerExtensions) | null;
     if (typeof v?.setMaxBitrate !== 'function') return false;
-    v.setMaxBitrate(bps);
+    try {
+      v.setMaxBitrate(bps);
+    } catch {
+      return false; // outside the range the Viewer accepts
+    }
     this.#maxBitrate = bps;
     this.#announce(bps === null ? 'Quality: automatic' : `Quality: at most ${bps >= 1_000_000 ? `${bps / 1_000_000} Mb/s` : `${bps / 1000} kb/s`}`);
     this.#render();

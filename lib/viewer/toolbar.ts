@@ -339,6 +339,8 @@ export class Toolbar {
 
   /** Opens the toolbar; `focus` moves keyboard focus to its first button. */
   open(by: 'hover' | 'pin' | 'intro', focus = false): void {
+    // Already open (the user got there first): the introduction must not close it later.
+    if (by === 'intro' && this.isOpen) return;
     clearTimeout(this.hideTimer);
     if (!this.isOpen || by === 'pin') this.openedBy = by;
     this.host.dataset.toolbar = 'open';

@@ -117,6 +117,8 @@ t.test('as the daemon page, with an X desktop: the toolbar reaches the VM', asyn
   page.on('pageerror', (e) => errors.push(e.message));
   await page.goto(`${daemon.http}/?session=desk&token=${token('desk', 'viewer', true)}`);
   await waitForViewerFrames(page, 6, 20_000);
+  // 'connected' can come after the first frames on a loaded machine; the toolbar's introduction with it.
+  await page.waitForFunction(() => (window as unknown as { __viewerState?: string }).__viewerState === 'connected', undefined, { timeout: 10_000 });
   t.equal(await page.evaluate(() => document.querySelector('webrtcbin-viewer')?.shadowRoot?.querySelector('#toolbar')?.getAttribute('role')), 'toolbar', 'the page is the element, with its toolbar');
   const live = () => page.evaluate(() => document.querySelector('webrtcbin-viewer')!.shadowRoot!.getElementById('live')!.textContent);
   t.match(await live(), /connected/, 'the live region said: connected');
