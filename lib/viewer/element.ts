@@ -626,8 +626,12 @@ export class WebrtcbinViewerElement extends Base {
     if (!this.#channel || this.#channel.readyState !== 'open') return false;
     if (!this.#controlling) this.takeControl();
     if (typeof v?.sendKeys === 'function') {
-      v.sendKeys(key.keys.map(([k]) => k).join('+'));
-      return true;
+      try {
+        v.sendKeys(key.keys.map(([k]) => k).join('+'));
+        return true;
+      } catch {
+        /* a name that Viewer does not know: sent key by key below */
+      }
     }
     for (const [k, code] of key.keys) this.#send({ t: 'key', key: k, code, down: true });
     for (const [k, code] of [...key.keys].reverse()) this.#send({ t: 'key', key: k, code, down: false });
