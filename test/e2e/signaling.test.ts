@@ -175,6 +175,6 @@ t.test('when WebRTC cannot connect the page says so and fires its fallback hook'
   await page.waitForFunction(() => (window as unknown as { __viewerFallback?: string }).__viewerFallback !== undefined, undefined, { timeout: 20_000 });
   const reason = await page.evaluate(() => (window as unknown as { __viewerFallback?: string }).__viewerFallback);
   t.match(reason, /could not connect within 10 s/i, `fallback reason: ${reason}`);
-  t.match(await page.textContent('body'), /not getting through/, 'a clear message on the page');
+  t.match(await page.textContent('webrtcbin-viewer >> #message'), /not getting through/, 'a clear message on the page');
   t.equal(await framesDecoded(page), 0);
 });
