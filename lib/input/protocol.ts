@@ -2,9 +2,9 @@
 // and the agent. Coordinates are fractions of the video (0..1): the agent scales them to its screen.
 import Type, { type Static } from 'typebox';
 import { Compile } from 'typebox/compile';
-import { INPUT_CHANNEL, MAX_CLIPBOARD_CHARS, MAX_VIEWER_MESSAGE_CHARS, RESIZE_LIMITS } from './limits.js';
+import { INPUT_CHANNEL, MAX_CLIPBOARD_CHARS, MAX_VIEWER_MESSAGE_CHARS, QUALITY_LIMITS, RESIZE_LIMITS } from './limits.js';
 
-export { INPUT_CHANNEL, MAX_CLIPBOARD_CHARS, MAX_VIEWER_MESSAGE_CHARS, RESIZE_LIMITS };
+export { INPUT_CHANNEL, MAX_CLIPBOARD_CHARS, MAX_VIEWER_MESSAGE_CHARS, QUALITY_LIMITS, RESIZE_LIMITS };
 
 const Fraction = Type.Number({ minimum: 0, maximum: 1 });
 const strict = { additionalProperties: false } as const;
@@ -42,8 +42,18 @@ export const Resize = Type.Object(
   strict,
 );
 
+/** The controller gives control up: nobody controls until a viewer takes it. */
+export const ReleaseControl = Type.Object({ t: Type.Literal('release-control') }, strict);
+
+/**
+ * Any viewer (control or not: it is its own stream) sets the ceiling of the bitrate it is sent, bits per
+ * second; without `maxBitrate` the ceiling is lifted. Range-checked by the agent (QUALITY_LIMITS), which
+ * answers with `quality-result`.
+ */
+export const Quality = Type.Object({ t: Type.Literal('quality'), maxBitrate: Type.Optional(Type.Number()) }, strict);
+
 /** Everything a viewer may send on the input channel. */
-export const ViewerMessage = Type.Union([PointerMove, PointerButton, Wheel, Key, TakeControl, Clipboard, Resize]);
+export const ViewerMessage = Type.Union([PointerMove, PointerButton, Wheel, Key, TakeControl, Clipboard, Resize, ReleaseControl, Quality]);
 export type ViewerMessage = Static<typeof ViewerMessage>;
 export const checkViewerMessage = Compile(ViewerMessage);
 
@@ -63,12 +73,31 @@ export const ResizeResult = Type.Object(
 );
 export type ResizeResult = Static<typeof ResizeResult>;
 
-/** Control changed hands: sent to the viewer that gets it and to the one that loses it. */
-export const ControlState = Type.Object({ t: Type.Literal('control'), controlling: Type.Boolean() }, strict);
+/**
+ * Control changed hands: sent to every viewer whose token allows control (and to a new one when somebody
+ * holds control). `controlling`: this viewer holds it; `holder`: the peer id of the viewer that does
+ * (absent: nobody does).
+ */
+export const ControlState = Type.Object({ t: Type.Literal('control'), controlling: Type.Boolean(), holder: Type.Optional(Type.String({ maxLength: 128 })) }, strict);
 export type ControlState = Static<typeof ControlState>;
 
+/** Why a `quality` was refused. */
+export type QualityRefusal = 'unsupported' | 'out-of-range';
+/** The agent's answer to `quality`: the ceiling now in force for this viewer (bits per second; absent: none). */
+export const QualityResult = Type.Object(
+  {
+    t: Type.Literal('quality-result'),
+    ok: Type.Boolean(),
+    maxBitrate: Type.Optional(Type.Integer({ minimum: 0 })),
+    code: Type.Optional(Type.Union([Type.Literal('unsupported'), Type.Literal('out-of-range')])),
+    message: Type.Optional(Type.String({ maxLength: 1024 })),
+  },
+  strict,
+);
+export type QualityResult = Static<typeof QualityResult>;
+
 /** What the agent sends on the input channel (clipboard and resize answers to the controller only). */
-export const AgentMessage = Type.Union([Clipboard, ResizeResult, ControlState]);
+export const AgentMessage = Type.Union([Clipboard, ResizeResult, ControlState, QualityResult]);
 export type AgentMessage = Static<typeof AgentMessage>;
 export const checkAgentMessage = Compile(AgentMessage);
 

@@ -158,9 +158,10 @@ if (!session) {
   });
   if (__VIEWER_TEST_HOOKS__) viewer.addEventListener('clipboard', (e) => (window.__viewerClipboard = e.detail));
   viewer.addEventListener('control', (e) => {
-    if (__VIEWER_TEST_HOOKS__) window.__viewerControl = e.detail;
-    if (!e.detail) input?.release();
-    detailLine.textContent = e.detail ? 'you control the desktop' : 'view only: another viewer took control (click to take it back)';
+    const { controlling, holder } = e.detail;
+    if (__VIEWER_TEST_HOOKS__) window.__viewerControl = controlling;
+    if (!controlling) input?.release();
+    detailLine.textContent = controlling ? 'you control the desktop' : holder ? 'view only: another viewer has control (click to take it)' : 'nobody controls the desktop (click to take control)';
   });
   viewer.addEventListener('resize', (e) => {
     if (__VIEWER_TEST_HOOKS__) window.__viewerResize = e.detail;
