@@ -15,6 +15,7 @@ const NAMES: Record<string, KeyStroke> = {
   control: { key: 'Control', code: 'ControlLeft' },
   alt: { key: 'Alt', code: 'AltLeft' },
   altgr: { key: 'AltGraph', code: 'AltRight' },
+  altgraph: { key: 'AltGraph', code: 'AltRight' },
   shift: { key: 'Shift', code: 'ShiftLeft' },
   super: { key: 'Meta', code: 'MetaLeft' },
   meta: { key: 'Meta', code: 'MetaLeft' },
@@ -41,13 +42,22 @@ const NAMES: Record<string, KeyStroke> = {
   down: { key: 'ArrowDown', code: 'ArrowDown' },
   left: { key: 'ArrowLeft', code: 'ArrowLeft' },
   right: { key: 'ArrowRight', code: 'ArrowRight' },
+  arrowup: { key: 'ArrowUp', code: 'ArrowUp' },
+  arrowdown: { key: 'ArrowDown', code: 'ArrowDown' },
+  arrowleft: { key: 'ArrowLeft', code: 'ArrowLeft' },
+  arrowright: { key: 'ArrowRight', code: 'ArrowRight' },
   menu: { key: 'ContextMenu', code: 'ContextMenu' },
+  contextmenu: { key: 'ContextMenu', code: 'ContextMenu' },
   pause: { key: 'Pause', code: 'Pause' },
+  capslock: { key: 'CapsLock', code: 'CapsLock' },
+  numlock: { key: 'NumLock', code: 'NumLock' },
+  scrolllock: { key: 'ScrollLock', code: 'ScrollLock' },
 };
 
 /**
- * "ctrl+alt+Delete" → the keys to press, in order. Names are case-insensitive; a single character stands
- * for itself ("ctrl+c"); F1–F24. Throws RangeError naming the part it does not know.
+ * "ctrl+alt+Delete" → the keys to press, in order. Names are case-insensitive, short ("ctrl", "del") or
+ * DOM KeyboardEvent.key names ("Control", "ArrowUp", "PrintScreen"); a single character stands for itself
+ * ("ctrl+c"); F1–F24. Throws RangeError naming the part it does not know.
  */
 export function parseKeyCombo(combo: string): KeyStroke[] {
   if (typeof combo !== 'string' || !combo.trim()) throw new RangeError('sendKeys(): give keys joined by "+", e.g. "ctrl+alt+Delete", "Super" or "F11"');

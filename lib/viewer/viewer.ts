@@ -350,10 +350,11 @@ export class Viewer extends EventTarget {
   /**
    * Caps the bitrate the publisher sends this viewer, bits per second (undefined lifts the cap). The
    * publisher clamps it into its own range and answers with a `quality` event; the value is sent again
-   * after every reconnect. Throws RangeError outside QUALITY_LIMITS.
+   * after every reconnect. Throws RangeError outside QUALITY_LIMITS. `null` is taken as undefined.
    */
-  setMaxBitrate(bps: number | undefined): void {
+  setMaxBitrate(bps: number | undefined | null): void {
     const { minBitrate, maxBitrate } = QUALITY_LIMITS;
+    if (bps === null) bps = undefined;
     if (bps !== undefined && !(typeof bps === 'number' && Number.isFinite(bps) && bps >= minBitrate && bps <= maxBitrate)) {
       throw new RangeError(`setMaxBitrate(): give bits per second from ${minBitrate} to ${maxBitrate}, or undefined for no ceiling (got ${String(bps)})`);
     }

@@ -15,8 +15,11 @@ export interface ViewerApp {
   close(): Promise<void>;
 }
 
-/** Bundles `test/fixtures/viewer-apps/<entry>` and serves it in `html` (which loads /app.js). */
-export async function serveViewerApp(entry: string, html: string): Promise<ViewerApp> {
+/**
+ * Bundles `test/fixtures/viewer-apps/<entry>` and serves it in `html` (which loads /app.js).
+ * `development`: React's development build (StrictMode then mounts every component twice).
+ */
+export async function serveViewerApp(entry: string, html: string, options: { development?: boolean } = {}): Promise<ViewerApp> {
   const result = await build({
     absWorkingDir: ROOT,
     entryPoints: [path.join(ROOT, 'test', 'fixtures', 'viewer-apps', entry)],
@@ -25,7 +28,7 @@ export async function serveViewerApp(entry: string, html: string): Promise<Viewe
     format: 'esm',
     platform: 'browser',
     target: 'es2020',
-    define: { 'process.env.NODE_ENV': '"production"' },
+    define: { 'process.env.NODE_ENV': options.development ? '"development"' : '"production"' },
     write: false,
     logLevel: 'warning',
   });

@@ -38,7 +38,7 @@ t.test('special keys: names → DOM key/code, each known to the agent\'s keysym 
   t.same(parseKeyCombo('ctrl++'), [{ key: 'Control', code: 'ControlLeft' }, { key: '+', code: 'Equal' }]);
   t.throws(() => parseKeyCombo('F25'), /RangeError|unknown key "F25"/);
   t.throws(() => parseKeyCombo(''), /give keys joined by "\+"/);
-  for (const name of ['ctrl', 'alt', 'altgr', 'shift', 'super', 'delete', 'insert', 'print', 'esc', 'tab', 'enter', 'backspace', 'space', 'home', 'end', 'pageup', 'pagedown', 'up', 'down', 'left', 'right', 'menu', 'pause', 'F1', 'F24']) {
+  for (const name of ['Control', 'Meta', 'PrintScreen', 'ArrowUp', 'ContextMenu', 'CapsLock', 'AltGraph', 'ctrl', 'alt', 'altgr', 'shift', 'super', 'delete', 'insert', 'print', 'esc', 'tab', 'enter', 'backspace', 'space', 'home', 'end', 'pageup', 'pagedown', 'up', 'down', 'left', 'right', 'menu', 'pause', 'F1', 'F24']) {
     const [stroke] = parseKeyCombo(name);
     t.not(keysymFor(stroke!.key), undefined, `${name} → ${stroke!.key} has an X keysym`);
   }
