@@ -91,16 +91,20 @@ export function attachTouch(video: HTMLVideoElement, options: TouchOptions): Tou
   dot.className = 'webrtcbin-touch-pointer';
   dot.setAttribute('aria-hidden', 'true');
   Object.assign(dot.style, {
-    position: 'fixed', width: '12px', height: '12px', margin: '-6px 0 0 -6px', borderRadius: '50%', pointerEvents: 'none',
+    position: 'absolute', left: '0', top: '0', width: '12px', height: '12px', margin: '-6px 0 0 -6px', borderRadius: '50%', pointerEvents: 'none',
     background: 'var(--webrtcbin-touch-pointer-color, rgba(255, 64, 64, 0.85))', boxShadow: '0 0 0 2px rgba(255, 255, 255, 0.8)',
     display: 'none', zIndex: '2147483646',
   });
   // Beside the video, so it stays visible when the video's container is fullscreen.
   (video.parentElement ?? document.body).appendChild(dot);
+  // Where its containing block puts left/top 0 is measured, not assumed: a container with a transform or
+  // `contain` (a custom element's host) is the containing block, whatever its position.
   const showDot = (p: Point) => {
-    dot.style.left = `${p.x}px`;
-    dot.style.top = `${p.y}px`;
+    dot.style.left = dot.style.top = '0px';
     dot.style.display = 'block';
+    const at0 = dot.getBoundingClientRect();
+    dot.style.left = `${Math.round(p.x - (at0.left + at0.width / 2))}px`;
+    dot.style.top = `${Math.round(p.y - (at0.top + at0.height / 2))}px`;
   };
 
   // ---- gestures ----
