@@ -155,3 +155,49 @@ t.test('the control holder: every viewer allowed control is told who holds it; v
   await new Promise((r) => setTimeout(r, 500));
   t.same(await controls(watcher), [], 'a view-only viewer is told nothing');
 });
+
+t.test('with an encoder per viewer, only the viewer that set a ceiling receives less', async (t) => {
+  const daemon = await startDaemon();
+  t.teardown(() => daemon.app.close());
+  // Noise: every encoder runs at its target, so what a browser receives is what its encoder was told.
+  const publisher = publish({
+    url: daemon.url,
+    session: 'own',
+    token: mintToken({ secret: SECRET, session: 'own', role: 'publisher' }),
+    source: { kind: 'test', pattern: 'snow' },
+    video: { width: 320, height: 240, bitrate: 1500 },
+    input: true,
+    shareEncoder: false,
+  });
+  t.teardown(() => publisher.close());
+  const app = await serveViewerApp('touch.ts', PAGE);
+  t.teardown(() => app.close());
+  const browser = await launchChromium();
+  t.teardown(() => browser.close());
+  const open = async () => {
+    const page = await browser.newPage({ viewport: { width: 640, height: 480 } });
+    await page.goto(`${app.url}?ws=${encodeURIComponent(daemon.url)}&session=own&token=${mintToken({ secret: SECRET, session: 'own', role: 'viewer' })}`);
+    await page.waitForFunction(() => (window.probe?.viewer.stats?.framesDecoded ?? 0) >= 3, undefined, { timeout: 30_000 });
+    await page.waitForFunction(() => (window.probe.viewer as unknown as { input: RTCDataChannel | null }).input?.readyState === 'open', undefined, { timeout: 10_000 });
+    return page;
+  };
+  const a = await open();
+  const b = await open();
+  // Mean received bitrate over the next `seconds` stats reports.
+  const received = (page: Page, seconds: number) =>
+    page.evaluate(async (n) => {
+      const rates: number[] = [];
+      for (let i = 0; i < n; i++) {
+        await new Promise((r) => window.probe.viewer.addEventListener('stats', r, { once: true }));
+        rates.push(window.probe.viewer.stats?.bitrateKbps ?? 0);
+      }
+      return rates.reduce((s, r) => s + r, 0) / rates.length;
+    }, seconds);
+
+  await a.evaluate(() => window.probe.viewer.setMaxBitrate(300_000));
+  await a.waitForFunction(() => window.probe.qualities.at(-1)?.maxBitrate === 300_000, undefined, { timeout: 5000 });
+  await new Promise((r) => setTimeout(r, 2000)); // the encoder's rate control settles
+  const [toA, toB] = await Promise.all([received(a, 4), received(b, 4)]);
+  t.ok(toA < 450, `A, capped at 300 kbit/s, receives ${Math.round(toA)} kbit/s`);
+  t.ok(toB > 800, `B, uncapped, still receives ${Math.round(toB)} kbit/s`);
+});
