@@ -1,6 +1,6 @@
 // Quality and who-controls, from the viewer module in real Chromium: setMaxBitrate() lowers that
 // viewer's bitrate at the publisher (clamped into its range, out-of-range refused, bursts coalesced),
-// from a view-only viewer too; and when one viewer takes control, every viewer allowed control is told
+// from a view-only viewer too, and with an encoder per viewer only that viewer receives less; and when one viewer takes control, every viewer allowed control is told
 // who holds it (a view-only one is not), down to nobody once it releases control.
 import t from 'tap';
 import type { Browser, Page } from 'playwright-core';
