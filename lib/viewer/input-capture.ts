@@ -7,11 +7,15 @@ export interface InputCapture {
   detach(): void;
   /** Another viewer took control: input stops until the next click here asks for it again. */
   release(): void;
+  /** Asks for control without a click (a toolbar button): input flows from now on. */
+  take(): void;
   readonly active: boolean;
 }
 
 export function captureInput(video: HTMLVideoElement, channel: RTCDataChannel): InputCapture {
   let active = false;
+  // In a shadow root (the <webrtcbin-viewer> element) document.activeElement is the host, not the video.
+  const focused = () => (video.getRootNode() as Document | ShadowRoot).activeElement === video;
   // Typed as the agent's schema (lib/input/protocol.ts): a message it would refuse does not compile.
   const send = (message: ViewerMessage) => {
     if (channel.readyState === 'open') channel.send(JSON.stringify(message));
@@ -30,8 +34,11 @@ export function captureInput(video: HTMLVideoElement, channel: RTCDataChannel): 
     if (x < 0 || x > 1 || y < 0 || y > 1) return undefined;
     return { x, y };
   };
+  // Touches are attachTouch()'s (touch.ts) while it marks the video: its gestures, not raw pointers.
+  const touchOwned = (e: PointerEvent) => e.pointerType === 'touch' && video.dataset.webrtcbinTouch !== undefined;
   let lastMove = 0;
   const onMove = (e: PointerEvent) => {
+    if (touchOwned(e)) return;
     const p = position(e);
     if (!p || !active) return;
     const now = performance.now();
@@ -40,6 +47,7 @@ export function captureInput(video: HTMLVideoElement, channel: RTCDataChannel): 
     send({ t: 'move', ...p });
   };
   const onButton = (e: PointerEvent) => {
+    if (touchOwned(e)) return;
     const p = position(e);
     if (!p) return;
     e.preventDefault();
@@ -56,7 +64,7 @@ export function captureInput(video: HTMLVideoElement, channel: RTCDataChannel): 
     send({ t: 'wheel', dx: Math.sign(e.deltaX), dy: Math.sign(e.deltaY) });
   };
   const onKey = (e: KeyboardEvent) => {
-    if (!active || document.activeElement !== video) return;
+    if (!active || !focused()) return;
     // Ctrl/Cmd+V is left to the browser: its paste event sends the text first, then the keystroke
     // (remote-extras.ts), so the VM pastes what was pasted here.
     if ((e.ctrlKey || e.metaKey) && (e.key === 'v' || e.key === 'V')) return;
@@ -80,6 +88,10 @@ export function captureInput(video: HTMLVideoElement, channel: RTCDataChannel): 
     },
     release() {
       active = false;
+    },
+    take() {
+      active = true;
+      send({ t: 'take-control' });
     },
     detach() {
       video.removeEventListener('pointermove', onMove);

@@ -47,7 +47,8 @@ export function attachRemoteExtras(viewer: Viewer, video: HTMLVideoElement, chan
   };
 
   const onPaste = (e: ClipboardEvent) => {
-    if (document.activeElement !== video) return;
+    // In a shadow root (the <webrtcbin-viewer> element) document.activeElement is the host, not the video.
+    if ((video.getRootNode() as Document | ShadowRoot).activeElement !== video) return;
     const text = e.clipboardData?.getData('text/plain');
     if (!text) return;
     e.preventDefault();

@@ -226,19 +226,15 @@ export function attachTouch(video: HTMLVideoElement, options: TouchOptions): Tou
     }
   };
 
-  // Touch pointers are ours: the mouse handlers (input-capture.ts) must not also see them. Capture-phase
-  // listeners on the target run before its bubble-phase ones.
-  const stopTouchPointer = (e: PointerEvent) => {
-    if (e.pointerType === 'touch') e.stopImmediatePropagation();
-  };
-  const pointerTypes = ['pointerdown', 'pointerup', 'pointermove', 'pointercancel'] as const;
+  // Touch pointers are ours: the mouse handlers (input-capture.ts) leave them alone while this mark is
+  // on the video (they still bubble, e.g. to a toolbar that shows itself after a touch).
+  video.dataset.webrtcbinTouch = '';
   const noMenu = (e: Event) => e.preventDefault();
   video.addEventListener('touchstart', onStart, { passive: false });
   video.addEventListener('touchmove', onMove, { passive: false });
   video.addEventListener('touchend', onEnd, { passive: false });
   video.addEventListener('touchcancel', onEnd, { passive: false });
   video.addEventListener('contextmenu', noMenu);
-  for (const type of pointerTypes) video.addEventListener(type, stopTouchPointer, true);
 
   // ---- the device keyboard: a hidden text field whose typing becomes key messages ----
   let field: HTMLTextAreaElement | undefined;
@@ -342,7 +338,7 @@ export function attachTouch(video: HTMLVideoElement, options: TouchOptions): Tou
       video.removeEventListener('touchend', onEnd);
       video.removeEventListener('touchcancel', onEnd);
       video.removeEventListener('contextmenu', noMenu);
-      for (const type of pointerTypes) video.removeEventListener(type, stopTouchPointer, true);
+      delete video.dataset.webrtcbinTouch;
       dot.remove();
       field?.remove();
       field = undefined;

@@ -71,7 +71,7 @@ async function codecTest(t: Test, browser: Firefox, codec: VideoCodec, mime: str
     const seen = await page
       .waitFor('the page to play or say why not', 15_000, () => {
         const w = window as unknown as { __viewerStats?: { codec?: string; framesDecoded?: number } | null };
-        const message = document.getElementById('message');
+        const message = document.querySelector('webrtcbin-viewer')?.shadowRoot?.getElementById('message');
         if (message && !message.hidden) return `the page says "${(message.textContent ?? '').replace(/\s+/g, ' ').trim()}"`;
         if ((w.__viewerStats?.framesDecoded ?? 0) > 0) return `the page plays ${w.__viewerStats?.codec} instead`;
         return '';
@@ -110,7 +110,7 @@ t.test('firefox-esr without an H.264 decoder and a publisher held to H.264: the 
   const { session } = startPublisher(t, { video: { width: 320, height: 240, codec: 'h264' } });
   const page = await openViewer(t, firefox, session);
   const said = await page.waitFor('the page to say why it cannot play', 20_000, () => {
-    const message = document.getElementById('message');
+    const message = document.querySelector('webrtcbin-viewer')?.shadowRoot?.getElementById('message');
     return message && !message.hidden ? (message.textContent ?? '').replace(/\s+/g, ' ').trim() : '';
   });
   t.match(said, /H\.?264/i, `the message names the publisher's codec: "${said}"`);
@@ -138,7 +138,7 @@ t.test("the page's stats line reads Firefox's stats", async (t) => {
   const page = await openViewer(t, firefox, session);
   await waitForViewerFrames(page, 30, 30_000);
   const line = await page.waitFor('a stats line with fps', 10_000, () => {
-    const text = document.getElementById('stats')?.textContent ?? '';
+    const text = document.querySelector('webrtcbin-viewer')?.shadowRoot?.getElementById('stats')?.textContent ?? '';
     return /\d+ fps/.test(text) ? text : '';
   });
   t.comment(`stats line: ${line}`);

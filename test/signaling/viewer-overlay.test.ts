@@ -26,7 +26,7 @@ t.test("'s' hides the stats only; a later outage is always shown", async (t) => 
   const page = await browser.newPage();
   await page.goto(`${daemon.http}/?session=ov&token=${token('ov', 'viewer')}`);
   await waitForViewerFrames(page, 5);
-  await page.waitForFunction(() => (document.getElementById('stats')?.textContent ?? '') !== '');
+  await page.waitForFunction(() => (document.querySelector('webrtcbin-viewer')?.shadowRoot?.getElementById('stats')?.textContent ?? '') !== '');
   t.ok(await visible(page, '#state'), 'connected: the state line');
   t.ok(await visible(page, '#stats'), 'and the stats line');
 
@@ -90,7 +90,7 @@ t.test("a publisher that breaks later: the viewer's bye carries its reason, and 
   t.teardown(() => browser.close());
   const page = await browser.newPage();
   await page.goto(`${daemon.http}/?session=brk&token=${token('brk', 'viewer')}`);
-  await page.waitForFunction(() => /the publisher ended this connection: media pipeline error failed/.test(document.getElementById('detail')?.textContent ?? ''), undefined, { timeout: 30_000 });
+  await page.waitForFunction(() => /the publisher ended this connection: media pipeline error failed/.test(document.querySelector('webrtcbin-viewer')?.shadowRoot?.getElementById('detail')?.textContent ?? ''), undefined, { timeout: 30_000 });
   t.ok(await visible(page, '#detail'), 'the reason is visible');
   t.notMatch(await page.textContent('#message'), /firewall/, 'the page does not blame the firewall');
 });
