@@ -1,7 +1,8 @@
 // A React page that uses the viewer: apps bundled with esbuild (React from node_modules, no JSX),
 // served by a plain HTTP server on another origin than the daemon's, opened in real Chromium: one owns
 // a Viewer, the other renders <webrtcbin-viewer>; each connects and plays while React renders the state,
-// and a tap on the element (Chromium's touch emulation) clicks in the VM.
+// and a tap on the element (Chromium's touch emulation) clicks in the VM; its toolbar's Keyboard button
+// brings up the device keyboard, whose typing reaches the VM.
 import t from 'tap';
 import { publish } from '../../lib/client.js';
 import { mintToken } from '../../lib/signaling/daemon/token.js';
@@ -48,7 +49,7 @@ t.test('a React app bundled with esbuild shows the stream', async (t) => {
 t.test('React renders <webrtcbin-viewer>: it connects, plays, and a tap on it (touch emulation) clicks in the VM', async (t) => {
   const x = await startXvfb('640x480x24');
   t.teardown(() => x.kill());
-  const xev = await startXev(x.display, '640x480', ['button']);
+  const xev = await startXev(x.display, '640x480', ['button', 'keyboard']);
   t.teardown(() => xev.kill());
   const daemon = await startDaemon();
   t.teardown(() => daemon.app.close());
@@ -91,5 +92,14 @@ t.test('React renders <webrtcbin-viewer>: it connects, plays, and a tap on it (t
   const press = /ButtonPress event[^]*?root:\((\d+),(\d+)\)[^]*?button (\d+)/.exec(xev.text);
   t.ok(press && press[3] === '1' && Math.abs(Number(press[1]) - 200) <= 3 && Math.abs(Number(press[2]) - 100) <= 3, `a left click at (200,100) on the VM (got ${press ? `button ${press[3]} at (${press[1]},${press[2]})` : 'none'})`);
   t.equal((xev.text.match(/ButtonPress/g) ?? []).length, 1, 'exactly one click (the touch did not also arrive as a mouse click)');
+
+  // The toolbar's Keyboard button (Special keys panel) brings up the device keyboard; its typing reaches X.
+  await page.evaluate(() => (document.querySelector('webrtcbin-viewer') as unknown as { toggleToolbar(focus: boolean): void }).toggleToolbar(false));
+  await page.locator('webrtcbin-viewer #keys').click();
+  await page.locator('webrtcbin-viewer [data-key="keyboard"]').click();
+  t.equal(await page.evaluate(() => document.querySelector('webrtcbin-viewer')!.shadowRoot!.activeElement?.className), 'webrtcbin-touch-keyboard', 'Keyboard focused the hidden field that brings the device keyboard up');
+  await page.keyboard.insertText('ok');
+  await waitFor('the typing at the X client', () => /keysym 0x6b, k\)/.test(xev.text), 10_000).catch(() => {});
+  t.match(xev.text, /KeyPress event[^]*?keysym 0x6f, o\)[^]*?KeyPress event[^]*?keysym 0x6b, k\)/, '"ok" typed on the device keyboard reached X');
   t.same(errors, [], 'no page errors');
 });
