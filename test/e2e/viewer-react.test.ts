@@ -67,7 +67,7 @@ t.test('React renders <webrtcbin-viewer>: it connects, plays, and a tap on it (t
   await page.goto(`${app.url}?ws=${encodeURIComponent(daemon.url)}&session=react-el&token=${token}`);
 
   await page.waitForFunction(() => document.getElementById('state')?.textContent === 'connected', undefined, { timeout: 30_000 });
-  t.pass("React's onstate prop got the element's state events: connected");
+  t.pass("React's state followed the element's state events: connected");
   type El = HTMLElement & { viewer: { stats: { framesDecoded: number } | null } | null; video: HTMLVideoElement; touch?: unknown };
   await page.waitForFunction(() => (document.querySelector<El>('webrtcbin-viewer')?.viewer?.stats?.framesDecoded ?? 0) >= 6, undefined, { timeout: 30_000 });
   const video = await page.evaluate(() => {
