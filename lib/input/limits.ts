@@ -45,3 +45,10 @@ export const MAX_PENDING_INPUT = 256;
  * keycodes in the native injector removes the race; this keeps it rare.
  */
 export const REMAP_GAP_MS = 30;
+
+/**
+ * A viewer's bitrate ceiling (`quality`), bits per second: the values the agent accepts (outside them it
+ * answers `out-of-range`); it then clamps into its own adaptive-bitrate range. At most one `quality` a
+ * viewer is applied per intervalMs (later ones wait, and only the newest is applied).
+ */
+export const QUALITY_LIMITS = { minBitrate: 50_000, maxBitrate: 100_000_000, intervalMs: 500 } as const;

@@ -4,9 +4,9 @@
 // answer it asked for (`clipboard` / `resize-result` with that seq). The page sends none and gets none.
 import Type, { type Static } from 'typebox';
 import { Compile } from 'typebox/compile';
-import { CLIPBOARD_PART_CHARS, INPUT_CHANNEL, MAX_CLIPBOARD_CHARS, MAX_CLIPBOARD_PARTS, MAX_TYPE_CHARS, MAX_VIEWER_MESSAGE_CHARS, RESIZE_LIMITS } from './limits.js';
+import { CLIPBOARD_PART_CHARS, INPUT_CHANNEL, MAX_CLIPBOARD_CHARS, MAX_CLIPBOARD_PARTS, MAX_TYPE_CHARS, MAX_VIEWER_MESSAGE_CHARS, QUALITY_LIMITS, RESIZE_LIMITS } from './limits.js';
 
-export { CLIPBOARD_PART_CHARS, INPUT_CHANNEL, MAX_CLIPBOARD_CHARS, MAX_CLIPBOARD_PARTS, MAX_TYPE_CHARS, MAX_VIEWER_MESSAGE_CHARS, RESIZE_LIMITS };
+export { CLIPBOARD_PART_CHARS, INPUT_CHANNEL, MAX_CLIPBOARD_CHARS, MAX_CLIPBOARD_PARTS, MAX_TYPE_CHARS, MAX_VIEWER_MESSAGE_CHARS, QUALITY_LIMITS, RESIZE_LIMITS };
 
 const Fraction = Type.Number({ minimum: 0, maximum: 1 });
 const strict = { additionalProperties: false } as const;
@@ -70,8 +70,18 @@ export const Resize = Type.Object(
   strict,
 );
 
+/** The controller gives control up: nobody controls until a viewer takes it. */
+export const ReleaseControl = Type.Object({ t: Type.Literal('release-control'), seq: Seq }, strict);
+
+/**
+ * Any viewer (control or not: it is its own stream) sets the ceiling of the bitrate it is sent, bits per
+ * second; without `maxBitrate` the ceiling is lifted. Range-checked by the agent (QUALITY_LIMITS), which
+ * answers with `quality-result`.
+ */
+export const Quality = Type.Object({ t: Type.Literal('quality'), maxBitrate: Type.Optional(Type.Number()) }, strict);
+
 /** Everything a viewer may send on the input channel. */
-export const ViewerMessage = Type.Union([PointerMove, PointerButton, Wheel, Key, TakeControl, Clipboard, Resize, ClipboardPart, TypeText, ClipboardRead]);
+export const ViewerMessage = Type.Union([PointerMove, PointerButton, Wheel, Key, TakeControl, Clipboard, Resize, ClipboardPart, TypeText, ClipboardRead, ReleaseControl, Quality]);
 export type ViewerMessage = Static<typeof ViewerMessage>;
 export const checkViewerMessage = Compile(ViewerMessage);
 
@@ -113,12 +123,31 @@ export const Ack = Type.Object(
 );
 export type Ack = Static<typeof Ack>;
 
-/** Control changed hands: sent to the viewer that gets it and to the one that loses it. */
-export const ControlState = Type.Object({ t: Type.Literal('control'), controlling: Type.Boolean() }, strict);
+/**
+ * Control changed hands: sent to every viewer whose token allows control (and to a new one when somebody
+ * holds control). `controlling`: this viewer holds it; `holder`: the peer id of the viewer that does
+ * (absent: nobody does).
+ */
+export const ControlState = Type.Object({ t: Type.Literal('control'), controlling: Type.Boolean(), holder: Type.Optional(Type.String({ maxLength: 128 })) }, strict);
 export type ControlState = Static<typeof ControlState>;
 
+/** Why a `quality` was refused. */
+export type QualityRefusal = 'unsupported' | 'out-of-range';
+/** The agent's answer to `quality`: the ceiling now in force for this viewer (bits per second; absent: none). */
+export const QualityResult = Type.Object(
+  {
+    t: Type.Literal('quality-result'),
+    ok: Type.Boolean(),
+    maxBitrate: Type.Optional(Type.Integer({ minimum: 0 })),
+    code: Type.Optional(Type.Union([Type.Literal('unsupported'), Type.Literal('out-of-range')])),
+    message: Type.Optional(Type.String({ maxLength: 1024 })),
+  },
+  strict,
+);
+export type QualityResult = Static<typeof QualityResult>;
+
 /** What the agent sends on the input channel (clipboard and resize answers to the controller only). */
-export const AgentMessage = Type.Union([Clipboard, ResizeResult, ControlState, ClipboardPart, Ack]);
+export const AgentMessage = Type.Union([Clipboard, ResizeResult, ControlState, ClipboardPart, Ack, QualityResult]);
 export type AgentMessage = Static<typeof AgentMessage>;
 export const checkAgentMessage = Compile(AgentMessage);
 

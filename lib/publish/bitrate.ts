@@ -2,7 +2,9 @@
 // publish()'s adaptive bitrate: one AdaptiveBitrate per sending viewer. With a shared encoder the
 // encoder gets the lowest of its viewers' targets, floored (a BitrateGroup per shared encoder: one per
 // codec in use); with an encoder per viewer
-// each viewer's controller drives its own encoder. Every change is logged at info level.
+// each viewer's controller drives its own encoder. A viewer may set a ceiling on its own target
+// (`quality` on the input channel): the controller's target is applied capped by it. Every change is
+// logged at info level.
 import { AdaptiveBitrate, BitrateGroup, type BitrateChange } from '../encoder/adaptive-bitrate.js';
 import type { WebRtcPeer } from '../peer/peer.js';
 import type { Logger } from '../signaling/client.js';
@@ -27,6 +29,9 @@ export class PublisherBitrate {
   // One group per shared encoder (one per codec in use), and which group each viewer is in.
   readonly #groups = new Map<Streamer, BitrateGroup>();
   readonly #groupOf = new Map<string, BitrateGroup>();
+  // Viewers' own ceilings (kbit/s, within [min, max]), and how to apply a target to each viewer.
+  readonly #caps = new Map<string, number>();
+  readonly #apply = new Map<string, (kbps: number) => void>();
 
   constructor(options: PublisherBitrateOptions) {
     this.#options = options;
@@ -34,7 +39,7 @@ export class PublisherBitrate {
 
   /** Starts a controller for a viewer whose peer just connected. `streamer`: its shared encoder, if any. */
   add(id: string, peer: WebRtcPeer, streamer: Streamer | undefined): void {
-    this.remove(id);
+    this.#stop(id);
     const { max, min = 150, log } = this.#options;
     const describe = (change: BitrateChange) => ({
       viewer: id, from: change.from, to: change.to, reason: change.reason,
@@ -75,20 +80,43 @@ export class PublisherBitrate {
         }
       };
     }
+    const capped = (kbps: number) => apply(Math.min(kbps, this.#caps.get(id) ?? Infinity));
     const controller = new AdaptiveBitrate({
       min,
       max,
       start: group?.target ?? max,
       getStats: () => peer.getStats(),
-      apply,
+      apply: capped,
       onChange: (change) => log.info(describe(change), 'publisher: viewer bitrate target changed'),
     });
     this.#controllers.set(id, controller.start());
+    this.#apply.set(id, capped);
+    if (this.#caps.has(id)) capped(controller.target); // a ceiling set before the peer connected
   }
 
+  /**
+   * A viewer's ceiling on its own target, kbit/s (undefined lifts it); clamped to [min, max]. Applies at
+   * once when the viewer is connected, else when it connects. Returns the ceiling now in force.
+   */
+  cap(id: string, kbps: number | undefined): number | undefined {
+    const { max, min = 150 } = this.#options;
+    if (kbps === undefined) this.#caps.delete(id);
+    else this.#caps.set(id, Math.round(Math.max(Math.min(min, max), Math.min(max, kbps))));
+    const controller = this.#controllers.get(id);
+    if (controller) this.#apply.get(id)?.(controller.target);
+    return this.#caps.get(id);
+  }
+
+  /** The viewer is gone: its controller stops and its ceiling is forgotten. */
   remove(id: string): void {
+    this.#caps.delete(id);
+    this.#stop(id);
+  }
+
+  #stop(id: string): void {
     const controller = this.#controllers.get(id);
     if (!controller) return;
+    this.#apply.delete(id);
     controller.stop();
     this.#controllers.delete(id);
     this.#groupOf.get(id)?.delete(id);

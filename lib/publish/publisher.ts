@@ -177,6 +177,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
         log: this.#log,
         viewer: (id) => this.#viewers.get(id),
         isCurrent: (viewer) => this.#isCurrent(viewer),
+        capBitrate: (id, kbps) => (this.#bitrate ? this.#bitrate.cap(id, kbps) : 'unsupported'),
       });
     }
     this.client = new SignalingClient({

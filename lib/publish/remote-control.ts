@@ -1,7 +1,8 @@
 // Desktop control from viewers, on each viewer's "input" data channel: mouse and keyboard injected
 // into the X display (XTest), the X CLIPBOARD shared both ways, and screen resizes (RandR). One viewer
-// controls at a time (the last to take control); messages from a viewer whose token does not allow
-// control, or that does not control, are dropped — or, when they carry a `seq` (the agent's
+// controls at a time (the last to take control); every viewer allowed control is told who holds it.
+// Messages from a viewer whose token does not allow control, or that does not control, are dropped,
+// except `quality` (any viewer's ceiling on its own stream) — or, when they carry a `seq` (the agent's
 // RemoteInput), refused with an `ack` saying why. Injection runs in arrival order through one queue
 // (typing is paced), and a message with a seq is acknowledged after its injection. Exists only on a
 // publisher that takes input.
@@ -16,10 +17,12 @@ import {
   INPUT_CHANNEL,
   MAX_CLIPBOARD_CHARS,
   MAX_VIEWER_MESSAGE_CHARS,
+  QUALITY_LIMITS,
   checkViewerMessage,
   ViewerMessage,
   type AgentMessage,
   type InputRefusal,
+  type QualityResult,
   type ResizeResult,
 } from '../input/protocol.js';
 import type { Logger } from '../signaling/client.js';
@@ -39,6 +42,11 @@ export interface RemoteControlOptions {
   viewer(id: string): ViewerSession | undefined;
   /** The publisher still has this session and is not closing. */
   isCurrent(viewer: ViewerSession): boolean;
+  /**
+   * Caps a viewer's bitrate (kbit/s; undefined lifts the cap) and returns the cap now in force (clamped
+   * to the adaptive-bitrate range), or 'unsupported' (no adaptive bitrate on this publisher).
+   */
+  capBitrate?(id: string, kbps: number | undefined): number | undefined | 'unsupported';
 }
 
 export class RemoteControl {
@@ -49,15 +57,19 @@ export class RemoteControl {
   #clipboard: XClipboard | undefined;
   #clipboardFailed = false;
   #resizer: ScreenResizer | undefined;
-  /** Each viewer's clipboard text under way in parts (`clipboard-part`), and our own texts' numbers. */
-  readonly #clipboardParts = new Map<string, ClipboardAssembler>();
-  #clipboardId = 0;
   /** Injection in arrival order: a message waits for the typing before it. */
   #queue: Promise<void> = Promise.resolve();
   #pending = 0;
   /** The text a viewer put on the X CLIPBOARD, while this process still owns it (a read answers it). */
   #ownText: string | undefined;
   #closed = false;
+  /** Each viewer's clipboard text under way in parts (`clipboard-part`), and our own texts' numbers. */
+  readonly #clipboardParts = new Map<string, ClipboardAssembler>();
+  #clipboardId = 0;
+  // Viewers with an input channel, to tell those allowed control who holds it.
+  readonly #viewers = new Set<ViewerSession>();
+  // Per viewer: when its last `quality` was applied, and the newest one waiting for its turn.
+  readonly #quality = new Map<string, { at: number; timer?: NodeJS.Timeout; pending?: number | undefined }>();
 
   constructor(options: RemoteControlOptions) {
     this.#options = options;
@@ -68,6 +80,11 @@ export class RemoteControl {
   openInputChannel(viewer: ViewerSession): void {
     const channel = viewer.peer.createDataChannel(INPUT_CHANNEL);
     viewer.input = channel;
+    this.#viewers.add(viewer);
+    // A viewer allowed control that arrives while another holds it learns who (its page offers to take over).
+    channel.on('open', () => {
+      if (viewer.control && this.#controller !== undefined && this.#controller !== viewer.id) this.#sendTo(viewer, { t: 'control', controlling: false, holder: this.#controller });
+    });
     channel.on('message', (data) => this.#onMessage(viewer, data));
   }
 
@@ -81,16 +98,20 @@ export class RemoteControl {
     }
     const seq = seqOf(message);
     const refuse = (code: InputRefusal, why: string) => this.#ack(viewer, seq, code, why);
-    if (!viewer.control) return refuse('view-only', "this viewer's token does not allow control: use a token minted with control: true");
     if (!checkViewerMessage.Check(message)) return refuse('invalid', invalidWhy(message));
+    // Its own stream's ceiling: any viewer may set it, control or not.
+    if (message.t === 'quality') return this.#requestQuality(viewer, message.maxBitrate);
+    if (!viewer.control) return refuse('view-only', "this viewer's token does not allow control: use a token minted with control: true");
+    if (message.t === 'release-control') {
+      if (this.#controller !== viewer.id) return refuse('not-in-control', NOT_IN_CONTROL);
+      this.#log.info({ viewer: viewer.id }, 'publisher: viewer releases control');
+      this.#setController(undefined);
+      return this.#ack(viewer, seq);
+    }
     if (message.t === 'take-control' || this.#controller === undefined) {
       if (this.#controller !== viewer.id) {
         this.#log.info({ viewer: viewer.id, from: this.#controller }, 'publisher: viewer takes control');
-        const previous = this.#controller === undefined ? undefined : this.#options.viewer(this.#controller);
-        this.#controller = viewer.id;
-        // The hand-over: the one who lost control is told (its page goes view-only), then the new one.
-        if (previous) this.#sendTo(previous, { t: 'control', controlling: false });
-        this.#sendTo(viewer, { t: 'control', controlling: true });
+        this.#setController(viewer.id);
         this.#xClipboard()?.fetch(); // the new controller gets what is on the clipboard now
       }
       if (message.t === 'take-control') return this.#ack(viewer, seq);
@@ -100,7 +121,7 @@ export class RemoteControl {
       return refuse('rate-limited', `${MAX_PENDING_INPUT} input messages already wait to be injected: wait for their acknowledgements before sending more`);
     }
     this.#pending++;
-    const run = () => this.#inject(viewer, message as Exclude<ViewerMessage, { t: 'take-control' }>, seq);
+    const run = () => this.#inject(viewer, message as Injected, seq);
     this.#queue = this.#queue
       .then(run)
       .catch((error: unknown) => this.#log.warn({ err: errorMessage(error) }, 'publisher: input message failed'))
@@ -113,7 +134,7 @@ export class RemoteControl {
   }
 
   // One queued message; control is checked again (another viewer may have taken it while typing ran).
-  async #inject(viewer: ViewerSession, message: Exclude<ViewerMessage, { t: 'take-control' }>, seq: number | undefined): Promise<void> {
+  async #inject(viewer: ViewerSession, message: Injected, seq: number | undefined): Promise<void> {
     const refuse = (code: InputRefusal, why: string) => this.#ack(viewer, seq, code, why);
     if (!this.#controls(viewer)) return refuse('not-in-control', NOT_IN_CONTROL);
     switch (message.t) {
@@ -201,15 +222,69 @@ export class RemoteControl {
     this.#sendTo(viewer, code ? { t: 'ack', seq, ok: false, code, message: why } : { t: 'ack', seq, ok: true });
   }
 
+  // The hand-over: the one who lost control is told first (its page goes view-only), then the new
+  // holder, then every other viewer allowed control (who holds it now, or that nobody does).
+  #setController(id: string | undefined): void {
+    const previous = this.#controller;
+    this.#controller = id;
+    const holder = id === undefined ? {} : { holder: id };
+    const order = [...this.#viewers].filter((v) => v.control && this.#options.isCurrent(v));
+    order.sort((a, b) => rank(a.id) - rank(b.id));
+    function rank(v: string): number {
+      return v === previous ? 0 : v === id ? 1 : 2;
+    }
+    for (const viewer of order) this.#sendTo(viewer, { t: 'control', controlling: viewer.id === id, ...holder });
+  }
+
+  // At most one `quality` per viewer per QUALITY_LIMITS.intervalMs reaches the encoder: a slider dragged
+  // across its range sends dozens; the newest waits for its turn and the ones it replaces are dropped.
+  #requestQuality(viewer: ViewerSession, bps: number | undefined): void {
+    const { minBitrate, maxBitrate, intervalMs } = QUALITY_LIMITS;
+    if (bps !== undefined && !(Number.isInteger(bps) && bps >= minBitrate && bps <= maxBitrate)) {
+      const message = `maxBitrate must be a whole number of bits per second from ${minBitrate} to ${maxBitrate}, or absent to lift the ceiling (got ${bps})`;
+      return this.#sendTo(viewer, { t: 'quality-result', ok: false, code: 'out-of-range', message });
+    }
+    const state = this.#quality.get(viewer.id) ?? { at: -Infinity };
+    this.#quality.set(viewer.id, state);
+    const wait = state.at + intervalMs - performance.now();
+    if (wait <= 0 && !state.timer) return this.#applyQuality(viewer, state, bps);
+    state.pending = bps;
+    state.timer ??= setTimeout(() => {
+      state.timer = undefined;
+      if (this.#quality.get(viewer.id) === state && this.#options.isCurrent(viewer)) this.#applyQuality(viewer, state, state.pending);
+    }, Math.max(0, wait));
+  }
+
+  #applyQuality(viewer: ViewerSession, state: { at: number }, bps: number | undefined): void {
+    state.at = performance.now();
+    const kbps = bps === undefined ? undefined : bps / 1000;
+    const now = this.#options.capBitrate ? this.#options.capBitrate(viewer.id, kbps) : 'unsupported';
+    let result: QualityResult;
+    if (now === 'unsupported') {
+      result = { t: 'quality-result', ok: false, code: 'unsupported', message: 'this publisher does not adapt its bitrate (publish({adaptiveBitrate: false}))' };
+    } else {
+      result = { t: 'quality-result', ok: true, ...(now === undefined ? {} : { maxBitrate: Math.round(now * 1000) }) };
+    }
+    this.#log.info({ viewer: viewer.id, requested: bps, maxBitrate: result.maxBitrate, ok: result.ok }, 'publisher: viewer quality ceiling');
+    this.#sendTo(viewer, result);
+  }
+
   /** The viewer is gone: if it controlled, nobody does now. */
   forget(id: string): void {
-    if (this.#controller === id) this.#controller = undefined;
     this.#clipboardParts.delete(id);
+    for (const viewer of this.#viewers) if (viewer.id === id && !this.#options.isCurrent(viewer)) this.#viewers.delete(viewer);
+    const quality = this.#quality.get(id);
+    if (quality?.timer) clearTimeout(quality.timer);
+    this.#quality.delete(id);
+    if (this.#controller === id) this.#setController(undefined);
   }
 
   /** Closes the injector, the resizer and the clipboard, one after another. */
   close(): Promise<void> {
     this.#closed = true; // typing in progress stops at its next key
+    for (const state of this.#quality.values()) if (state.timer) clearTimeout(state.timer);
+    this.#quality.clear();
+    this.#viewers.clear();
     return Promise.resolve()
       .then(() => this.#injector?.close())
       .then(() => this.#resizer?.close())
@@ -282,6 +357,9 @@ export class RemoteControl {
     this.#sendToController(seq === undefined ? result : { ...result, seq });
   }
 }
+
+/** The messages that go through the injection queue (control and quality are handled as they arrive). */
+type Injected = Exclude<ViewerMessage, { t: 'take-control' | 'release-control' | 'quality' }>;
 
 const NOT_IN_CONTROL = 'another viewer controls the desktop: send take-control to take it back';
 const NO_CLIPBOARD = 'this publisher does not share its clipboard (publish({clipboard: false}), or X has no XFIXES)';

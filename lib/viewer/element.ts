@@ -4,8 +4,9 @@
 // toolbar (toolbar.ts). Attribute changes reconnect; leaving the document stops (bye), coming back starts.
 // A child <video slot="video"> is used in place of the element's own video (the page does this, so
 // scripts that look for the page's <video> still find it).
-import { EXPIRED_LINK, Viewer, type ViewerEventMap, type ViewerState, type ViewerStats } from './viewer.js';
+import { EXPIRED_LINK, Viewer, type ControlDetail, type ViewerEventMap, type ViewerState, type ViewerStats } from './viewer.js';
 import { captureInput, type InputCapture } from './input-capture.js';
+import { attachTouch, type TouchInput } from './touch.js';
 import { attachRemoteExtras, type RemoteExtras } from './remote-extras.js';
 import { Toolbar, type ScaleMode, type SpecialKey, type ToolbarState } from './toolbar.js';
 import { VIEWER_CSS } from './styles.js';
@@ -15,14 +16,7 @@ import { INPUT_CHANNEL } from '../input/limits.js';
 export type { ScaleMode, SpecialKey } from './toolbar.js';
 export { SPECIAL_KEYS, QUALITY_STEPS } from './toolbar.js';
 
-/**
- * Who controls the VM: the Viewer's `control` detail. A plain boolean from publishers that do not name the
- * holder; with the control-holder broadcast, `holder` is `{id, self}` (absent: nobody controls).
- */
-export interface ControlDetail {
-  controlling: boolean;
-  holder?: { id: string; self: boolean } | string;
-}
+export type { ControlDetail } from './viewer.js';
 
 /** Viewer methods a newer viewer module has (viewer-touch's issue-20 part); used when present. */
 type ViewerExtensions = {
@@ -122,6 +116,7 @@ export class WebrtcbinViewerElement extends Base {
   #viewer: Viewer | null = null;
   #video: HTMLVideoElement;
   #input: InputCapture | undefined;
+  #touch: TouchInput | undefined;
   #extras: RemoteExtras | undefined;
   #channel: RTCDataChannel | undefined;
   #restartQueued = false;
@@ -197,6 +192,7 @@ export class WebrtcbinViewerElement extends Base {
       toggleStats: () => this.toggleStats(),
       toggleFullscreen: () => void this.toggleFullscreen(),
       focusVideo: () => this.#video.focus(),
+      showKeyboard: () => this.showKeyboard(),
     });
     this.#toolbar.announce = (text) => this.#announce(text);
 
@@ -413,23 +409,23 @@ export class WebrtcbinViewerElement extends Base {
         this.#render();
         return;
       case 'control': {
-        // A boolean today; {controlling, holder} from publishers that name the holder.
-        const d = detail as boolean | ControlDetail;
-        const c: ControlDetail = typeof d === 'boolean' ? { controlling: d } : d;
+        // {controlling, holder?: {id, self}}: no holder means nobody controls.
+        const c = detail as ControlDetail;
         const was = this.#controlling;
         this.#controlling = c.controlling;
-        // Peer ids mean nothing to a person: "another viewer", with the id kept for the tooltip.
-        const other = typeof c.holder === 'string' ? c.holder : c.holder && !c.holder.self ? 'another viewer' : undefined;
-        this.#holder = other;
+        this.#holder = c.holder && !c.holder.self ? c.holder.id : undefined;
         clearTimeout(this.#controlTimer);
-        if (!c.controlling) this.#input?.release();
-        const nobody = typeof d !== 'boolean' && !c.holder;
+        if (!c.controlling) {
+          this.#input?.release();
+          this.#touch?.release();
+        }
+        // Peer ids mean nothing to a person: "another viewer" (the id stays for the tooltip).
         this.#detailLine.textContent = c.controlling
           ? 'you control the desktop'
-          : nobody
-            ? 'view only: nobody controls (click to take control)'
-            : `view only: ${other ?? 'another viewer'} took control (click to take it back)`;
-        if (was !== c.controlling) this.#announce(c.controlling ? 'You control the desktop' : nobody ? 'View only' : `View only: ${other ?? 'another viewer'} took control`);
+          : c.holder
+            ? 'view only: another viewer took control (click to take it back)'
+            : 'view only: nobody controls (click to take control)';
+        if (was !== c.controlling) this.#announce(c.controlling ? 'You control the desktop' : c.holder ? 'View only: another viewer took control' : 'View only: nobody controls the desktop');
         this.#render();
         return;
       }
@@ -569,6 +565,8 @@ export class WebrtcbinViewerElement extends Base {
     this.#detachInput();
     this.#channel = channel;
     this.#input = captureInput(this.#video, channel);
+    // Touch screens: taps, long presses, two-finger scrolls and pinch-zoom of the view (touch.ts).
+    this.#touch = attachTouch(this.#video, { send: (m) => void this.#send(m) });
     this.#extras = attachRemoteExtras(viewer, this.#video, channel, { resizeRemote: false });
     const onOpen = () => {
       if (this.scale === 'remote') this.#askRemoteSize(true);
@@ -586,8 +584,9 @@ export class WebrtcbinViewerElement extends Base {
 
   #detachInput(): void {
     this.#input?.detach();
+    this.#touch?.detach();
     this.#extras?.detach();
-    this.#input = this.#extras = this.#channel = undefined;
+    this.#input = this.#touch = this.#extras = this.#channel = undefined;
     clearTimeout(this.#controlTimer);
   }
 
@@ -636,6 +635,19 @@ export class WebrtcbinViewerElement extends Base {
     for (const [k, code] of key.keys) this.#send({ t: 'key', key: k, code, down: true });
     for (const [k, code] of [...key.keys].reverse()) this.#send({ t: 'key', key: k, code, down: false });
     return true;
+  }
+
+  /** Brings up the device's keyboard (call from a user gesture): its typing goes to the VM. */
+  showKeyboard(): boolean {
+    if (!this.#touch) return false;
+    if (!this.#controlling) this.takeControl();
+    this.#touch.showKeyboard();
+    return true;
+  }
+
+  /** The touch input (gestures, zoom of the view, device keyboard) while connected to the VM's input. */
+  get touch(): TouchInput | undefined {
+    return this.#touch;
   }
 
   /** Puts text on the VM's clipboard; takes control first if needed. */

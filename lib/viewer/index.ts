@@ -16,6 +16,8 @@ export {
   type ReconnectDetail,
   type ViewerErrorDetail,
   type RemoteResizeResult,
+  type ControlDetail,
+  type QualityDetail,
   type IncomingMessage,
 } from './viewer.js';
 export {
@@ -26,14 +28,15 @@ export {
   SPECIAL_KEYS,
   QUALITY_STEPS,
   VIEWER_EVENTS,
-  type ControlDetail,
   type ScaleMode,
   type SpecialKey,
   type WebrtcbinViewerEventMap,
 } from './element.js';
 export { captureInput, type InputCapture } from './input-capture.js';
+export { attachTouch, type TouchInput, type TouchOptions } from './touch.js';
+export { parseKeyCombo, type KeyStroke } from './keyboard.js';
 export { attachRemoteExtras, type RemoteExtras, type RemoteExtrasOptions } from './remote-extras.js';
-export { INPUT_CHANNEL, MAX_CLIPBOARD_CHARS, RESIZE_LIMITS } from '../input/limits.js';
+export { INPUT_CHANNEL, MAX_CLIPBOARD_CHARS, QUALITY_LIMITS, RESIZE_LIMITS } from '../input/limits.js';
 export type { ClientMessage, ServerMessage } from '../signaling/protocol/messages.js';
 
 import { defineViewerElement } from './element.js';

@@ -34,8 +34,11 @@ export function captureInput(video: HTMLVideoElement, channel: RTCDataChannel): 
     if (x < 0 || x > 1 || y < 0 || y > 1) return undefined;
     return { x, y };
   };
+  // Touches are attachTouch()'s (touch.ts) while it marks the video: its gestures, not raw pointers.
+  const touchOwned = (e: PointerEvent) => e.pointerType === 'touch' && video.dataset.webrtcbinTouch !== undefined;
   let lastMove = 0;
   const onMove = (e: PointerEvent) => {
+    if (touchOwned(e)) return;
     const p = position(e);
     if (!p || !active) return;
     const now = performance.now();
@@ -44,6 +47,7 @@ export function captureInput(video: HTMLVideoElement, channel: RTCDataChannel): 
     send({ t: 'move', ...p });
   };
   const onButton = (e: PointerEvent) => {
+    if (touchOwned(e)) return;
     const p = position(e);
     if (!p) return;
     e.preventDefault();

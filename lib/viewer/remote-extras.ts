@@ -84,8 +84,6 @@ export function attachRemoteExtras(viewer: Viewer, video: HTMLVideoElement, chan
       viewer.dispatchEvent(new CustomEvent('clipboard', { detail: text }));
       // Browsers allow this only in a secure context with focus (and maybe a permission): best effort.
       if (options.writeLocalClipboard !== false) void navigator.clipboard?.writeText(text).catch(() => {});
-    } else if (message.t === 'control' && typeof message.controlling === 'boolean') {
-      viewer.dispatchEvent(new CustomEvent('control', { detail: message.controlling }));
     } else if (message.t === 'resize-result' && typeof message.ok === 'boolean') {
       const { ok, width = 0, height = 0, code, message: why } = message;
       viewer.dispatchEvent(new CustomEvent('resize', { detail: { ok, width, height, code, message: why } }));

@@ -53,6 +53,8 @@ export interface ToolbarActions {
   toggleFullscreen(): void;
   /** Where keyboard focus goes when the toolbar closes (the video). */
   focusVideo(): void;
+  /** Brings up the device keyboard (touch screens); false when there is no input yet. */
+  showKeyboard?(): boolean;
 }
 
 export interface ToolbarState {
@@ -195,6 +197,12 @@ export class Toolbar {
       });
       keyMenu.append(item);
     }
+    // Phones and tablets: the device's own keyboard, typing into the VM (touch.ts).
+    const deviceKeyboard = el('button', { type: 'button', textContent: 'Keyboard', attrs: { 'data-key': 'keyboard', 'aria-label': 'Show the on-screen keyboard' } });
+    deviceKeyboard.addEventListener('click', () => {
+      if (!this.actions.showKeyboard?.()) this.announce('No keyboard: not connected to the desktop input yet');
+    });
+    keyMenu.prepend(deviceKeyboard);
     const keysPanel = this.panel('keys', 'Send a key the browser keeps', [keyMenu]);
 
     // Clipboard: text out, the VM's text in (for when the async clipboard is not allowed).
@@ -430,7 +438,7 @@ export class Toolbar {
     (b.control.querySelector('.label') as HTMLElement).textContent = controlLabel;
     b.control.setAttribute('aria-pressed', String(s.controlling));
     b.control.disabled = !s.inputReady;
-    this.holder.textContent = s.controlling ? 'you control' : s.holder ? `${s.holder} controls` : s.inputReady ? 'view only' : '';
+    this.holder.textContent = s.controlling ? 'you control' : s.holder ? 'another viewer controls' : s.inputReady ? 'view only' : '';
     b.keys.disabled = !s.inputReady;
     b.clipboard.disabled = !s.inputReady;
 

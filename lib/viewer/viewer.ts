@@ -7,7 +7,9 @@
 // validators would add ~400 kB to the bundle); the few fields used are checked by hand below, into
 // types taken from the protocol's, so a protocol change the checks do not follow is a type error.
 import type { ClientMessage, ServerMessage } from '../signaling/protocol/messages.js';
-import type { ResizeResult } from '../input/protocol.js';
+import type { QualityResult, ResizeResult, ViewerMessage } from '../input/protocol.js';
+import { INPUT_CHANNEL, QUALITY_LIMITS } from '../input/limits.js';
+import { parseKeyCombo } from './keyboard.js';
 
 export type ViewerState =
   | 'connecting' // opening the signaling socket / waiting for `joined` (first try)
@@ -86,8 +88,10 @@ export interface ViewerEventMap {
   datachannel: CustomEvent<RTCDataChannel>;
   /** With remote extras attached (remote-extras.ts): the VM's clipboard text, sent while this viewer controls. */
   clipboard: CustomEvent<string>;
-  /** Control of the VM's mouse and keyboard changed hands: `true` this viewer has it, `false` it lost it. */
-  control: CustomEvent<boolean>;
+  /** Control of the VM's mouse and keyboard changed hands (sent to viewers whose token allows control). */
+  control: CustomEvent<ControlDetail>;
+  /** The publisher's answer to setMaxBitrate(): the ceiling in force for this viewer, or why it was refused. */
+  quality: CustomEvent<QualityDetail>;
   /** With remote extras attached: the VM's answer to a resize request. */
   resize: CustomEvent<RemoteResizeResult>;
   /**
@@ -104,6 +108,18 @@ export interface SignalingDetail {
   /** When the next join is tried (when `connected` is false). */
   delayMs?: number;
 }
+
+/**
+ * Who controls the VM: `controlling` this viewer does; `holder` the one that does (`self` when it is this
+ * viewer; absent when nobody does — the next click or takeControl() takes it).
+ */
+export interface ControlDetail {
+  controlling: boolean;
+  holder?: { id: string; self: boolean };
+}
+
+/** The agent's `quality-result` without its tag: `maxBitrate` (bits per second) in force, absent for none. */
+export type QualityDetail = Omit<QualityResult, 't'>;
 
 /** The agent's `resize-result` (lib/input/protocol.ts) without its tag: the screen size now and, if refused, why. */
 export type RemoteResizeResult = Omit<ResizeResult, 't'>;
@@ -288,6 +304,11 @@ export class Viewer extends EventTarget {
   private prevSample: StatsSample | null = null;
   private framesSeen = false;
 
+  /** The publisher's "input" channel of the current connection. */
+  private input: RTCDataChannel | null = null;
+  private _control: ControlDetail | null = null;
+  private _maxBitrate: number | undefined;
+
   constructor(options: ViewerOptions) {
     super();
     this.options = { ...options, connectTimeoutMs: options.connectTimeoutMs ?? 10_000 };
@@ -326,6 +347,103 @@ export class Viewer extends EventTarget {
   get reason(): string | null {
     return this._reason;
   }
+  /** Who controls the VM, as the publisher last said (null before it said anything). */
+  get control(): ControlDetail | null {
+    return this._control;
+  }
+  /** The bitrate ceiling asked of the publisher with setMaxBitrate() (bits per second), if any. */
+  get maxBitrate(): number | undefined {
+    return this._maxBitrate;
+  }
+
+  /**
+   * Presses and releases special keys on the VM: "ctrl+alt+Delete", "Super", "F11", "Print", "ctrl+c".
+   * Keys go down in order and up in reverse. Returns false when the input channel is not open. Throws
+   * RangeError for a name it does not know. Only the viewer in control is obeyed (or the first to send
+   * when nobody controls).
+   */
+  sendKeys(combo: string): boolean {
+    const keys = parseKeyCombo(combo);
+    if (this.input?.readyState !== 'open') return false;
+    for (const { key, code } of keys) this.sendInput({ t: 'key', key, code, down: true });
+    for (const { key, code } of [...keys].reverse()) this.sendInput({ t: 'key', key, code, down: false });
+    return true;
+  }
+
+  /**
+   * Caps the bitrate the publisher sends this viewer, bits per second (undefined lifts the cap). The
+   * publisher clamps it into its own range and answers with a `quality` event; the value is sent again
+   * after every reconnect. Throws RangeError outside QUALITY_LIMITS. `null` is taken as undefined.
+   */
+  setMaxBitrate(bps: number | undefined | null): void {
+    const { minBitrate, maxBitrate } = QUALITY_LIMITS;
+    if (bps === null) bps = undefined;
+    if (bps !== undefined && !(typeof bps === 'number' && Number.isFinite(bps) && bps >= minBitrate && bps <= maxBitrate)) {
+      throw new RangeError(`setMaxBitrate(): give bits per second from ${minBitrate} to ${maxBitrate}, or undefined for no ceiling (got ${String(bps)})`);
+    }
+    this._maxBitrate = bps === undefined ? undefined : Math.round(bps);
+    this.sendQuality();
+  }
+
+  /** Asks to control the VM's mouse and keyboard (a `control` event says when it is granted). */
+  takeControl(): boolean {
+    return this.sendInput({ t: 'take-control' });
+  }
+
+  /** Gives control up, so another viewer may take it without taking it away. */
+  releaseControl(): boolean {
+    return this.sendInput({ t: 'release-control' });
+  }
+
+  /** Sends one message on the publisher's input channel; false when it is not open. */
+  sendInput(message: ViewerMessage): boolean {
+    const channel = this.input;
+    if (channel?.readyState !== 'open') return false;
+    try {
+      channel.send(JSON.stringify(message));
+      return true;
+    } catch {
+      return false; // over the channel's message size limit
+    }
+  }
+
+  private sendQuality(): void {
+    this.sendInput(this._maxBitrate === undefined ? { t: 'quality' } : { t: 'quality', maxBitrate: this._maxBitrate });
+  }
+
+  // The agent's control and quality answers become events; the ceiling is asked again on each new channel.
+  private attachInput(channel: RTCDataChannel): void {
+    this.input = channel;
+    this._control = null;
+    const onOpen = () => {
+      if (this.input === channel && this._maxBitrate !== undefined) this.sendQuality();
+    };
+    if (channel.readyState === 'open') onOpen();
+    else channel.addEventListener('open', onOpen, { once: true });
+    channel.addEventListener('message', (e: MessageEvent) => {
+      if (this.input !== channel || typeof e.data !== 'string') return;
+      let m: Record<string, unknown>;
+      try {
+        m = JSON.parse(e.data);
+      } catch {
+        return;
+      }
+      if (!isObject(m)) return;
+      if (m.t === 'control' && typeof m.controlling === 'boolean') {
+        const detail: ControlDetail = { controlling: m.controlling };
+        if (isNonEmptyString(m.holder)) detail.holder = { id: m.holder, self: m.controlling };
+        this._control = detail;
+        this.emit('control', detail);
+      } else if (m.t === 'quality-result' && typeof m.ok === 'boolean') {
+        const detail: QualityDetail = { ok: m.ok };
+        if (typeof m.maxBitrate === 'number') detail.maxBitrate = m.maxBitrate;
+        if (m.code === 'unsupported' || m.code === 'out-of-range') detail.code = m.code;
+        if (isString(m.message)) detail.message = m.message;
+        this.emit('quality', detail);
+      }
+    });
+  }
+
   /** The live RTCPeerConnection, if any (for debugging). */
   get peerConnection(): RTCPeerConnection | null {
     return this.pc;
@@ -513,6 +631,7 @@ export class Viewer extends EventTarget {
   private closePeer(): void {
     const pc = this.pc;
     this.pc = null;
+    this.input = null;
     this.pendingCandidates = [];
     this.prevSample = null;
     this.chain = Promise.resolve();
@@ -649,6 +768,7 @@ export class Viewer extends EventTarget {
     };
     pc.ondatachannel = (e: RTCDataChannelEvent) => {
       if (this.pc !== pc) return;
+      if (e.channel.label === INPUT_CHANNEL) this.attachInput(e.channel);
       this.dispatchEvent(new CustomEvent('datachannel', { detail: e.channel }));
     };
     pc.ontrack = (e: RTCTrackEvent) => {

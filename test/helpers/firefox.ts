@@ -306,6 +306,11 @@ export class FirefoxPage {
     });
   }
 
+  /** Any WebDriver input source actions (e.g. a `touch` pointer's), performed together. */
+  async performActions(actions: unknown[]): Promise<void> {
+    await this.#bidi.send('input.performActions', { context: this.context, actions });
+  }
+
   /** Types `text` key by key; WebDriver's key values (e.g. '\uE007' for Enter) are allowed. */
   async type(text: string): Promise<void> {
     const actions = [...text].flatMap((value) => [{ type: 'keyDown', value }, { type: 'keyUp', value }]);

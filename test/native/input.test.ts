@@ -82,11 +82,18 @@ t.test('control changes hands: the new controller is told, the old one is told a
   };
   a.channel.send(JSON.stringify({ t: 'take-control' }));
   await waitFor('A is told it controls', () => toA.some((m) => (m as { t: string }).t === 'control'));
-  t.same(toA.filter((m) => (m as { t: string }).t === 'control'), [{ t: 'control', controlling: true }]);
+  const controlOf = (got: unknown[]) => got.filter((m) => (m as { t: string }).t === 'control') as { controlling: boolean; holder?: string }[];
+  t.match(controlOf(toA), [{ t: 'control', controlling: true, holder: /\S/ }], 'A is told it holds control');
+  const aId = controlOf(toA)[0]!.holder;
+  // B may control too, so it is told who holds control.
+  await waitFor('B is told A holds control', () => controlOf(toB).length >= 1);
+  t.same(controlOf(toB), [{ t: 'control', controlling: false, holder: aId }], 'B is told A holds it');
   b.channel.send(JSON.stringify({ t: 'take-control' }));
-  await waitFor('the hand-over reaches both', () => toA.length >= 2 && toB.some((m) => (m as { t: string }).t === 'control'));
-  t.same(toA.filter((m) => (m as { t: string }).t === 'control').at(-1), { t: 'control', controlling: false }, 'A lost control');
-  t.same(toB.filter((m) => (m as { t: string }).t === 'control'), [{ t: 'control', controlling: true }], 'B has it');
+  await waitFor('the hand-over reaches both', () => controlOf(toA).length >= 2 && controlOf(toB).length >= 2);
+  const bId = controlOf(toB).at(-1)!.holder;
+  t.not(bId, aId, 'a new holder');
+  t.same(controlOf(toA).at(-1), { t: 'control', controlling: false, holder: bId }, 'A lost control, to B');
+  t.same(controlOf(toB).at(-1), { t: 'control', controlling: true, holder: bId }, 'B has it');
   click(a, 111);
   click(b, 222);
   await waitFor('B\'s click', () => /ButtonPress event[^]*?\(222,/.test(xev.text), 10_000).catch(() => {});
