@@ -23,7 +23,7 @@ await mkdir(outdir, { recursive: true });
 const x = await startXvfb('1280x800x24');
 const clients = [
   spawn('xsetroot', ['-display', x.display, '-solid', '#2f5d8a']),
-  spawn('xterm', ['-display', x.display, '-geometry', '80x24+60+60', '-fa', 'DejaVu Sans Mono', '-fs', '12', '-e', 'sh', '-c', 'echo "a desktop inside a VM, streamed by node-webrtcbin"; echo; ls -la /; exec sleep 600']),
+  spawn('xterm', ['-display', x.display, '-geometry', '80x24+60+60', '-fa', 'DejaVu Sans Mono', '-fs', '12', '-e', 'sh', '-c', 'echo "a desktop inside a VM, streamed by node-webrtcbin"; echo; printf "%s\\n" "$ uptime" " 10:42:07 up 3 days,  2:11,  1 user,  load average: 0.08, 0.12, 0.10" "$ "; exec sleep 600']),
   spawn('xclock', ['-display', x.display, '-geometry', '180x180+900+80']),
 ];
 const daemon = await startDaemon();

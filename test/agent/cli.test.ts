@@ -5,16 +5,14 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { publish } from '../../lib/client.js';
 import { mintToken } from '../../lib/signaling/daemon/token.js';
 import { parseAction } from '../../lib/cli/input.js';
 import { UsageError } from '../../lib/cli/remote-screen.js';
-import { SECRET, startDaemon } from '../helpers/daemon.js';
+import { SECRET } from '../helpers/daemon.js';
 import { runNode, type FixtureResult } from '../helpers/fixture.js';
 import { decodePng } from '../helpers/png.js';
 import { waitFor } from '../helpers/wait.js';
-import { startXev } from '../helpers/xev.js';
-import { startXvfb } from '../helpers/xvfb.js';
+import { startDesk } from '../helpers/desk.js';
 
 const CLI = fileURLToPath(new URL('../../lib/cli/cli.ts', import.meta.url));
 const scratch = mkdtempSync(path.join(tmpdir(), 'webrtcbin-agent-cli-'));
@@ -49,14 +47,7 @@ t.test('actions are checked before connecting: usage mistakes are exit-2 materia
 });
 
 t.test('shot and input against a VM session streamed from Xvfb', async (t) => {
-  const x = await startXvfb('640x480x24');
-  t.teardown(() => x.kill());
-  const xev = await startXev(x.display, '640x480', ['button', 'keyboard']);
-  t.teardown(() => xev.kill());
-  const daemon = await startDaemon();
-  t.teardown(() => daemon.app.close());
-  const publisher = publish({ url: daemon.url, session: 'vm', token: mintToken({ secret: SECRET, session: 'vm', role: 'publisher' }), source: { kind: 'x11', display: x.display }, video: { width: 640, height: 480 } });
-  t.teardown(() => publisher.close());
+  const { xev, daemon } = await startDesk(t, { session: 'vm' });
   const target = ['--url', daemon.url, '--session', 'vm'];
   const viewOnly = tokenFile(mintToken({ secret: SECRET, session: 'vm', role: 'viewer' }));
   const control = tokenFile(mintToken({ secret: SECRET, session: 'vm', role: 'viewer', control: true }));

@@ -1,22 +1,14 @@
 // A person at the browser clicks and types in the viewer page; the X client on the VM's display gets
 // it at the right place. With a view-only token the same gestures do nothing.
 import t from 'tap';
-import { assertClickAndTyping, startXev } from '../helpers/xev.js';
-import { publish } from '../../lib/client.js';
+import { assertClickAndTyping } from '../helpers/xev.js';
 import { mintToken } from '../../lib/signaling/daemon/token.js';
 import { launchChromium, waitForViewerFrames } from '../helpers/browser.js';
-import { SECRET, startDaemon } from '../helpers/daemon.js';
-import { startXvfb } from '../helpers/xvfb.js';
+import { SECRET } from '../helpers/daemon.js';
+import { startDesk } from '../helpers/desk.js';
 
 t.test('clicks and keys from the viewer page reach the VM display; view-only tokens do not', async (t) => {
-  const x = await startXvfb('640x480x24');
-  t.teardown(() => x.kill());
-  const xev = await startXev(x.display, '640x480', ['button', 'keyboard']);
-  t.teardown(() => xev.kill());
-  const daemon = await startDaemon();
-  t.teardown(() => daemon.app.close());
-  const publisher = publish({ url: daemon.url, session: 'desk', token: mintToken({ secret: SECRET, session: 'desk', role: 'publisher' }), source: { kind: 'x11', display: x.display }, video: { width: 640, height: 480 } });
-  t.teardown(() => publisher.close());
+  const { xev, daemon } = await startDesk(t, { session: 'desk' });
   const browser = await launchChromium();
   t.teardown(() => browser.close());
 

@@ -9,9 +9,8 @@ import { mintToken } from '../../lib/signaling/daemon/token.js';
 import { launchChromium } from '../helpers/browser.js';
 import { SECRET, startDaemon } from '../helpers/daemon.js';
 import { serveViewerApp } from '../helpers/viewer-app.js';
-import { startXvfb } from '../helpers/xvfb.js';
-import { startXev } from '../helpers/xev.js';
 import { waitFor } from '../helpers/wait.js';
+import { startDesk } from '../helpers/desk.js';
 
 const PAGE = `<!doctype html><meta charset="utf-8"><title>React viewer</title><div id="root"></div><script type="module" src="/app.js"></script>`;
 
@@ -47,14 +46,7 @@ t.test('a React app bundled with esbuild shows the stream', async (t) => {
 });
 
 t.test('React renders <webrtcbin-viewer>: it connects, plays, and a tap on it (touch emulation) clicks in the VM', async (t) => {
-  const x = await startXvfb('640x480x24');
-  t.teardown(() => x.kill());
-  const xev = await startXev(x.display, '640x480', ['button', 'keyboard']);
-  t.teardown(() => xev.kill());
-  const daemon = await startDaemon();
-  t.teardown(() => daemon.app.close());
-  const publisher = publish({ url: daemon.url, session: 'react-el', token: mintToken({ secret: SECRET, session: 'react-el', role: 'publisher' }), source: { kind: 'x11', display: x.display }, video: { width: 640, height: 480 } });
-  t.teardown(() => publisher.close());
+  const { xev, daemon } = await startDesk(t, { session: 'react-el' });
   const app = await serveViewerApp('react-element.ts', `<!doctype html><meta charset="utf-8"><body style="margin:0"><div id="root"></div><script type="module" src="/app.js"></script></body>`, { development: true });
   t.teardown(() => app.close());
   const browser = await launchChromium();

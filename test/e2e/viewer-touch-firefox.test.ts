@@ -3,14 +3,12 @@
 // on the page's video and reach the VM's X display as a left and a right click; sendKeys() arrives as
 // keysyms; setMaxBitrate() is answered by the publisher.
 import t from 'tap';
-import { startXev } from '../helpers/xev.js';
-import { publish } from '../../lib/client.js';
 import { mintToken } from '../../lib/signaling/daemon/token.js';
 import { Firefox } from '../helpers/firefox.js';
-import { SECRET, startDaemon } from '../helpers/daemon.js';
-import { startXvfb } from '../helpers/xvfb.js';
+import { SECRET } from '../helpers/daemon.js';
 import { serveViewerApp } from '../helpers/viewer-app.js';
 import { waitFor } from '../helpers/wait.js';
+import { startDesk } from '../helpers/desk.js';
 
 const PAGE = `<!doctype html><body style="margin:0;background:#000"><div style="width:640px;height:480px;overflow:hidden">
 <video muted autoplay playsinline style="display:block;width:640px;height:480px;object-fit:contain"></video></div>
@@ -26,14 +24,7 @@ interface Probe {
 }
 
 t.test('Firefox: touch taps and long presses click in X, sendKeys() types, setMaxBitrate() is answered', async (t) => {
-  const x = await startXvfb('640x480x24');
-  t.teardown(() => x.kill());
-  const xev = await startXev(x.display, '640x480', ['button', 'keyboard']);
-  t.teardown(() => xev.kill());
-  const daemon = await startDaemon();
-  t.teardown(() => daemon.app.close());
-  const publisher = publish({ url: daemon.url, session: 'fx', token: mintToken({ secret: SECRET, session: 'fx', role: 'publisher' }), source: { kind: 'x11', display: x.display }, video: { width: 640, height: 480 } });
-  t.teardown(() => publisher.close());
+  const { xev, daemon, publisher } = await startDesk(t, { session: 'fx' });
   const app = await serveViewerApp('touch.ts', PAGE);
   t.teardown(() => app.close());
   const firefox = await Firefox.launch({ width: 800, height: 600, prefs: { 'dom.w3c_touch_events.enabled': 1 } });

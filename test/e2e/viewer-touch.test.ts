@@ -4,14 +4,13 @@
 // the view and sends nothing; the device keyboard (IME included) and Viewer.sendKeys() reach X as keys.
 import t from 'tap';
 import type { CDPSession, Page } from 'playwright-core';
-import { startXev, type Xev } from '../helpers/xev.js';
-import { publish } from '../../lib/client.js';
+import { type Xev } from '../helpers/xev.js';
 import { mintToken } from '../../lib/signaling/daemon/token.js';
 import { launchChromium } from '../helpers/browser.js';
-import { SECRET, startDaemon } from '../helpers/daemon.js';
-import { startXvfb } from '../helpers/xvfb.js';
+import { SECRET } from '../helpers/daemon.js';
 import { serveViewerApp } from '../helpers/viewer-app.js';
 import { waitFor } from '../helpers/wait.js';
+import { startDesk } from '../helpers/desk.js';
 
 // The video fills a 640×480 viewport, as the VM's 640×480 screen: page pixels are screen pixels.
 const TOUCH_PAGE = `<!doctype html><meta name="viewport" content="width=device-width">
@@ -47,14 +46,7 @@ async function touchAt(cdp: CDPSession, type: 'touchStart' | 'touchMove' | 'touc
 }
 
 async function openTouchPage(t: { teardown(fn: () => unknown): void }, control = true) {
-  const x = await startXvfb('640x480x24');
-  t.teardown(() => x.kill());
-  const xev = await startXev(x.display, '640x480', ['button', 'keyboard']);
-  t.teardown(() => xev.kill());
-  const daemon = await startDaemon();
-  t.teardown(() => daemon.app.close());
-  const publisher = publish({ url: daemon.url, session: 'touch', token: mintToken({ secret: SECRET, session: 'touch', role: 'publisher' }), source: { kind: 'x11', display: x.display }, video: { width: 640, height: 480 } });
-  t.teardown(() => publisher.close());
+  const { xev, daemon, publisher } = await startDesk(t, { session: 'touch' });
   const app = await serveViewerApp('touch.ts', TOUCH_PAGE);
   t.teardown(() => app.close());
   const browser = await launchChromium();
