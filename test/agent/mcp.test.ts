@@ -85,6 +85,9 @@ t.test('an MCP client lists the tools, sees the screen and clicks on it', async 
     t.match((outside.content as Content[])[0]?.text, /outside the screen: x must be 0-639 and y 0-479/);
     const key = await client.callTool({ name: 'key', arguments: { combo: 'ctrl+nosuchkey' } });
     t.equal(key.isError, true, 'an unknown key name is refused');
+    // The click before moved the pointer, which the video shows a frame or two later: let it settle first.
+    const settled = await client.callTool({ name: 'wait_for_still', arguments: { still_ms: 500, timeout_ms: 10_000 } });
+    t.notOk(settled.isError, 'the screen settles after the click');
     const still = await client.callTool({ name: 'wait_for_change', arguments: { timeout_ms: 300 } });
     t.notOk(still.isError, 'a still screen is an answer, not a failure');
     t.match((still.content as Content[])[0]?.text, /no change within 300 ms/);

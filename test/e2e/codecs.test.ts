@@ -113,7 +113,8 @@ t.test('no codec in common on the WebSocket path: a clear bye, the page says so,
   t.match(reason, /cannot decode/, 'the viewer knows why');
   t.match(reason, /H264/, 'naming the publisher\'s codecs');
   t.match(reason, /AV1/, 'and its own');
-  const text = await page.evaluate(() => document.body.innerText);
+  // The page is the <webrtcbin-viewer> element: what it shows is in its shadow root.
+  const text = `${await page.textContent('webrtcbin-viewer >> #message')} ${await page.textContent('webrtcbin-viewer >> #detail')}`;
   t.match(text, /cannot decode/i, 'the page shows it');
   t.notMatch(text, /relay=1|firewall/i, 'not blaming the network');
   t.equal(publisher.viewers, 0, 'no peer was built');
