@@ -147,6 +147,9 @@ t.test('a pool of spare keycodes: distinct characters off the keymap typed back 
   t.teardown(() => x.kill());
   const xev = await startXev(x.display, '320x240', ['keyboard']);
   t.teardown(() => xev.kill());
+  const { execFileSync } = await import('node:child_process');
+  const keymap = () => execFileSync('xmodmap', ['-display', x.display, '-pke'], { encoding: 'utf8' });
+  const before = keymap();
   const injector = new InputInjector(x.display);
   t.teardown(() => injector.close());
   // 40 distinct characters, none on Xvfb's keymap: with one spare keycode, rebinding it before xev read
@@ -164,6 +167,8 @@ t.test('a pool of spare keycodes: distinct characters off the keymap typed back 
   await waitFor('every character at xev', () => [...read()].length >= [...text].length, 10_000).catch(() => {});
   t.equal(read(), text, 'xev read each character as typed');
   t.ok(took < [...text].length * 30, `not paced: ${Math.round(took)} ms for ${[...text].length} characters`);
+  injector.close();
+  t.equal(keymap(), before, 'close gave every borrowed keycode back');
 });
 
 t.test('Shift comes from the keymap: a layout with other shifted symbols types them right', async (t) => {
