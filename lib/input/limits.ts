@@ -43,7 +43,8 @@ export const MAX_PENDING_INPUT = 256;
  * the keymap's empty keycodes (19 on Xvfb) and rebinds the least recently pressed, so this wait only
  * comes once a text has used them all. Measured on Xvfb with xev, 40 distinct characters off the keymap
  * a run, 25 runs, load 7–13 on 2 cores: with one spare keycode and 30 ms between characters 3 and 6
- * runs had wrong characters (5 and 18 in all, 1.5–2.1 s a run); with the pool and 30 ms before a rebind, 2 runs (xev fell
- * further behind than 19 characters); with the pool and 250 ms, 0 runs in 50 (about 0.5 s a run).
+ * runs had wrong characters (5 and 18 in all, 1.5–2.1 s a run); with the pool and 30 ms before a
+ * rebind, 2 runs (xev fell more than 19 characters behind); with the pool and 250 ms, 0 runs in 50
+ * (about 0.5 s a run).
  */
 export const REMAP_GAP_MS = 250;
