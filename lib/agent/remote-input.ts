@@ -173,7 +173,7 @@ export class RemoteInput extends EventEmitter<RemoteInputEvents> {
     const what = `type(${JSON.stringify(text.length > 24 ? `${text.slice(0, 24)}…` : text)})`;
     return this.#run(what, async () => {
       for (const piece of pieces(text, MAX_TYPE_CHARS)) {
-        // The publisher paces characters missing from its keymap (REMAP_GAP_MS each, at most).
+        // The publisher waits up to REMAP_GAP_MS before rebinding a spare keycode, only once its pool is used up: a bound, not an estimate.
         await this.#send({ t: 'type', text: piece }, what, this.#timeoutMs + [...piece].length * (REMAP_GAP_MS + 5));
       }
     });

@@ -10,8 +10,8 @@ export class InputInjector {
   #x: NativeXInput;
   #size: { width: number; height: number };
   #region: ScreenRegion | undefined;
-  /** The last character typed through the spare keycode, and when. */
-  #lastRemap: { keysym: string | number; at: number } | undefined;
+  /** Keysyms typed on spare keycodes, least recently pressed first, and when (the native pool's order). */
+  #spares = new Map<string | number, number>();
 
   /** `region`: the captured rectangle, when not the whole screen (pointer fractions map into it). */
   constructor(display: string, region?: ScreenRegion) {
@@ -35,8 +35,17 @@ export class InputInjector {
     else this.#x.move(Math.round(x * (this.#size.width - 1)), Math.round(y * (this.#size.height - 1)));
   }
 
-  /** Returns false for keys with no X equivalent (ignored). */
+  /**
+   * Returns false for keys with no X equivalent (ignored). Returns after a round trip to the X server:
+   * it has processed the events (an acknowledgement sent then means they happened).
+   */
   apply(message: Exclude<InputMessage, { t: 'take-control' }>): boolean {
+    const done = this.#inject(message);
+    this.#x.sync();
+    return done;
+  }
+
+  #inject(message: Exclude<InputMessage, { t: 'take-control' }>): boolean {
     switch (message.t) {
       case 'move':
         this.#at(message.x, message.y);
@@ -60,9 +69,11 @@ export class InputInjector {
   }
 
   /**
-   * Types keys (typingPlan()) in order, Shift pressed and released around the shifted ones, paced
-   * where the spare keycode is remapped. Stops early when `proceed()` turns false (control lost, agent
-   * closing). Resolves with the number of keys typed; a key X has no keysym for throws.
+   * Types keys (typingPlan()) in order, with Shift held for those the keymap has on its shifted level.
+   * A keysym the keymap lacks goes on a spare keycode (native, least recently pressed first); only when
+   * every spare holds a character typed in the last REMAP_GAP_MS does it wait, so no X client reads a
+   * keycode rebound under it. Stops early when `proceed()` turns false (control lost, agent closing).
+   * Resolves, after a round trip to the X server, with the number of keys typed; a key X cannot type throws.
    */
   async type(keys: TypedKey[], proceed: () => boolean): Promise<number> {
     let shift = false;
@@ -70,26 +81,37 @@ export class InputInjector {
     try {
       for (const key of keys) {
         if (!proceed()) break;
-        if (key.remap && this.#lastRemap && this.#lastRemap.keysym !== key.keysym) {
-          const wait = this.#lastRemap.at + REMAP_GAP_MS - performance.now();
+        const level = this.#x.level(key.keysym);
+        const spare = level < 0 || this.#spares.has(key.keysym);
+        if (level < 0 && this.#spares.size >= this.#x.spares()) {
+          // The native side rebinds the least recently pressed spare: the first in insertion order here.
+          const [oldest, at] = this.#spares.entries().next().value!;
+          const wait = at + REMAP_GAP_MS - performance.now();
           if (wait > 0) {
             await new Promise((resolve) => setTimeout(resolve, wait));
             if (!proceed()) break;
           }
+          this.#spares.delete(oldest);
         }
-        if (key.shift !== shift) {
-          this.#x.key('Shift_L', key.shift);
-          shift = key.shift;
+        // Column 1 (and 3) is the shifted level; a spare keycode holds its keysym on both.
+        const shifted = level >= 0 && level % 2 === 1;
+        if (shifted !== shift) {
+          this.#x.key('Shift_L', shifted);
+          shift = shifted;
         }
         if (!this.#x.key(key.keysym, true) || !this.#x.key(key.keysym, false)) {
           const name = typeof key.keysym === 'number' ? `0x${key.keysym.toString(16)}` : key.keysym;
           throw new WebRtcBinError(`X could not type keysym ${name} (the display is gone, or it has no such key)`, 'ERR_X_INPUT');
         }
-        if (key.remap) this.#lastRemap = { keysym: key.keysym, at: performance.now() };
+        if (spare) {
+          this.#spares.delete(key.keysym);
+          this.#spares.set(key.keysym, performance.now());
+        }
         typed++;
       }
     } finally {
       if (shift) this.#x.key('Shift_L', false);
+      this.#x.sync();
     }
     return typed;
   }

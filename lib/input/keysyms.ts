@@ -21,20 +21,11 @@ export function keysymFor(key: string): string | number | undefined {
 }
 
 /**
- * Characters that sit on the shifted level of a US keyboard (the layout of Xvfb and of our VM image):
- * typed with Shift held. The injector cannot read the keymap (NativeXInput has no such call), so other
- * layouts' shifted symbols are typed as their unshifted key; letters follow case on every layout.
- * Not '<': X finds a keysym on the first level of any key before the shifted levels, and the pc105
- * model (Xvfb's, X.Org's default) has '<' unshifted on its extra key (LSGT), where Shift gives '>'.
+ * One key to type: its keysym. Whether Shift is held comes from the X server's keymap when it is typed
+ * (InputInjector.type()), so any layout's shifted symbols come out right.
  */
-const US_SHIFTED = new Set('~!@#$%^&*()_+{}|:">?');
-
-/** One key to type: its keysym, whether Shift is held, whether it is missing from the keymap. */
 export interface TypedKey {
   keysym: string | number;
-  shift: boolean;
-  /** Not on a US keymap: the native side borrows its spare keycode (a keymap change) to type it. */
-  remap: boolean;
 }
 
 /** Why text cannot be typed (a control character, a lone surrogate), or undefined when it can. */
@@ -56,14 +47,12 @@ export function typingPlan(text: string): TypedKey[] {
   for (let i = 0; i < chars.length; i++) {
     const ch = chars[i]!;
     if (ch === '\r' && chars[i + 1] === '\n') continue;
-    if (ch === '\n' || ch === '\r') keys.push({ keysym: 'Return', shift: false, remap: false });
-    else if (ch === '\t') keys.push({ keysym: 'Tab', shift: false, remap: false });
+    if (ch === '\n' || ch === '\r') keys.push({ keysym: 'Return' });
+    else if (ch === '\t') keys.push({ keysym: 'Tab' });
     else {
+      // Latin-1 keysyms equal their code points; every other character is 0x01000000 + code point.
       const cp = ch.codePointAt(0)!;
-      // An uppercase letter is the shifted level of its lowercase key; one the keymap lacks gets a
-      // spare keycode with the same keysym on both levels, where Shift changes nothing.
-      const upper = ch !== ch.toLowerCase() && ch === ch.toUpperCase();
-      keys.push({ keysym: cp < 0x100 ? cp : 0x01000000 + cp, shift: upper || US_SHIFTED.has(ch), remap: cp >= 0x80 });
+      keys.push({ keysym: cp < 0x100 ? cp : 0x01000000 + cp });
     }
   }
   return keys;

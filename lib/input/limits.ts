@@ -36,15 +36,18 @@ export const MAX_TYPE_CHARS = 1024;
 export const MAX_PENDING_INPUT = 256;
 
 /**
- * Least time, in ms, between two different characters typed through the spare keycode (characters
- * missing from the keymap). X clients look a key's symbol up when they read the event, in the keymap
- * as it is then: remap the keycode before a client has read the previous press and it reads the new
- * character. Measured on Xvfb with xev, 36 remapped characters a run: with no gap nearly every run
- * is wrong ("日本" → "本本"); at 30 ms, 1 run in 25 had one character wrong with the load at ~21 on
- * 2 cores (and runs at other gaps up to 80 ms erred too on that loaded machine). Only a pool of spare
- * keycodes in the native injector removes the race; this keeps it rare.
+ * Least time, in ms, between the last press of a spare keycode (one the native injector binds to a
+ * character missing from the keymap) and its rebinding to another character. X clients look a key's
+ * symbol up when they read the event, in the keymap as it is then: rebind a keycode before a client
+ * has read its press and it reads the new character ("日本" → "本本"). The injector keeps a pool of
+ * the keymap's empty keycodes (19 on Xvfb) and rebinds the least recently pressed, so this wait only
+ * comes once a text has used them all. Measured on Xvfb with xev, 40 distinct characters off the keymap
+ * a run, 25 runs, load 7–13 on 2 cores: with one spare keycode and 30 ms between characters 3 and 6
+ * runs had wrong characters (5 and 18 in all, 1.5–2.1 s a run); with the pool and 30 ms before a
+ * rebind, 2 runs (xev fell more than 19 characters behind); with the pool and 250 ms, 0 runs in 50
+ * (about 0.5 s a run).
  */
-export const REMAP_GAP_MS = 30;
+export const REMAP_GAP_MS = 250;
 
 /**
  * A viewer's bitrate ceiling (`quality`), bits per second: the values the agent accepts (outside them it

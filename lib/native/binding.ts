@@ -145,8 +145,17 @@ export interface NativeXInput {
   size(): { width: number; height: number } | null;
   move(x: number, y: number): void;
   button(button: number, down: boolean): void;
-  /** A keysym name or number; false when it cannot be sent. */
+  /**
+   * A keysym name or number; false when it cannot be sent. A keysym the keymap lacks is bound to one of
+   * the keymap's empty keycodes (least recently pressed first), given back on close.
+   */
   key(keysym: string | number, down: boolean): boolean;
+  /** The keymap column that types the keysym (0 plain, 1 with Shift, 2–3 the second group), -1 if none does. */
+  level(keysym: string | number): number;
+  /** How many keycodes key() binds in turn to keysyms the keymap lacks (at least 1 on any usual server). */
+  spares(): number;
+  /** A round trip: true once the X server has processed every event sent before; false if it is gone. */
+  sync(): boolean;
   close(): void;
 }
 

@@ -18,10 +18,11 @@ namespace wrtc {
 namespace {
 
 constexpr uint32_t kNoSymbol = 0;
+constexpr uint32_t kTaken = ~0u;  // a spare's keysym once another client has bound its keycode: never ours again
 
 // The lower and upper case of a keysym, for the letters a keymap may list in one case only. Latin-1
 // covers what Xlib's rule for a lone keysym usually meets; a letter beyond it that the keymap lacks
-// in the asked case takes the spare keycode instead.
+// in the asked case takes a spare keycode instead.
 void ConvertCase(uint32_t sym, uint32_t* lower, uint32_t* upper) {
   *lower = *upper = sym;
   if ((sym >= 'A' && sym <= 'Z') || (sym >= 0xC0 && sym <= 0xDE && sym != 0xD7)) *lower = sym + 0x20;
@@ -46,6 +47,12 @@ uint32_t At(const uint32_t* syms, int per, int col) {
   return col < per ? syms[col] : kNoSymbol;
 }
 
+// A keysym number, or a name XStringToKeysym knows (NoSymbol if it does not).
+uint32_t KeysymArg(const Napi::Value& value) {
+  if (value.IsNumber()) return static_cast<uint32_t>(value.As<Napi::Number>().Int64Value());
+  return static_cast<uint32_t>(XStringToKeysym(value.ToString().Utf8Value().c_str()));
+}
+
 }  // namespace
 
 Napi::Function XInput::DefineClass(Napi::Env env) {
@@ -55,6 +62,9 @@ Napi::Function XInput::DefineClass(Napi::Env env) {
                                              InstanceMethod<&XInput::Move>("move"),
                                              InstanceMethod<&XInput::Button>("button"),
                                              InstanceMethod<&XInput::Key>("key"),
+                                             InstanceMethod<&XInput::Level>("level"),
+                                             InstanceMethod<&XInput::Spares>("spares"),
+                                             InstanceMethod<&XInput::Sync>("sync"),
                                              InstanceMethod<&XInput::Close>("close"),
                                          });
 }
@@ -77,6 +87,7 @@ XInput::XInput(const Napi::CallbackInfo& info) : Napi::ObjectWrap<XInput>(info) 
   width_ = x.screen->width_in_pixels;
   height_ = x.screen->height_in_pixels;
   connection_ = x.connection;
+  FindSpares();
   RegisterLive(env);
 }
 
@@ -86,11 +97,16 @@ bool XInput::Usable() { return connection_ && !Lost(connection_); }
 
 void XInput::Release() {
   if (!connection_) return;
-  // The borrowed keycode gets back what it held, so other clients see the keymap they knew.
-  if (!spare_original_.empty() && !Lost(connection_)) {
-    CheckRequest(connection_, xcb_change_keyboard_mapping_checked(connection_, 1, spare_keycode_, spare_per_keycode_,
-                                                                  spare_original_.data()));
+  // Borrowed keycodes get back what they held, so other clients see the keymap they knew (one
+  // round trip for them all: the server has them before we disconnect).
+  bool restored = false;
+  for (Spare& spare : spares_) {
+    if (!spare.keysym || spare.keysym == kTaken || Lost(connection_)) continue;
+    xcb_change_keyboard_mapping(connection_, 1, spare.code, spare.per, spare.original.data());
+    restored = true;
   }
+  if (restored && !Lost(connection_)) free(xcb_get_input_focus_reply(connection_, xcb_get_input_focus(connection_), nullptr));
+  spares_.clear();
   xcb_disconnect(connection_);  // after a lost connection it only frees memory
   connection_ = nullptr;
 }
@@ -128,61 +144,127 @@ Napi::Value XInput::Button(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// The keycode that types `keysym` on the current keymap (read anew: another client may have changed
-// it), searched column by column like Xlib; 0 if none.
-uint8_t XInput::Keycode(uint32_t keysym) {
+// Where `keysym` is on the current keymap (read anew: another client may have changed it), searched
+// column by column like Xlib's XKeysymToKeycode, so the plain level of any key wins over a shifted one.
+XInput::Place XInput::Find(uint32_t keysym) {
+  Place place;
   uint8_t count = static_cast<uint8_t>(max_keycode_ - min_keycode_ + 1);
   xcb_get_keyboard_mapping_reply_t* map =
       xcb_get_keyboard_mapping_reply(connection_, xcb_get_keyboard_mapping(connection_, min_keycode_, count), nullptr);
-  if (!map) return 0;
+  if (!map) return place;
   const uint32_t* syms = xcb_get_keyboard_mapping_keysyms(map);
   int per = map->keysyms_per_keycode;
   int rows = per ? xcb_get_keyboard_mapping_keysyms_length(map) / per : 0;
-  uint8_t found = 0;
-  for (int col = 0; col < per && !found; ++col) {
-    for (int row = 0; row < rows && !found; ++row) {
-      if (At(syms + row * per, per, col) == keysym) found = static_cast<uint8_t>(min_keycode_ + row);
+  for (int col = 0; col < per && !place.code; ++col) {
+    for (int row = 0; row < rows && !place.code; ++row) {
+      if (At(syms + row * per, per, col) == keysym) place = {static_cast<uint8_t>(min_keycode_ + row), col};
     }
   }
+  // A spare another client has since bound to something else is no longer ours to rebind.
+  for (Spare& spare : spares_) {
+    int row = spare.code - min_keycode_;
+    if (row >= rows) continue;
+    bool empty = true;
+    for (int col = 0; col < per; ++col) empty = empty && syms[row * per + col] == kNoSymbol;
+    if (!empty && (spare.keysym == kNoSymbol || syms[row * per] != spare.keysym)) spare.keysym = kTaken;
+  }
   free(map);
-  return found;
+  return place;
+}
+
+// The keycodes with no symbol at all, highest first (the low ones stay for other tools that borrow
+// keycodes, as xdotool does, scanning from the bottom); at most kMaxSpares. With none, the highest
+// keycode but one, as a single spare.
+void XInput::FindSpares() {
+  constexpr size_t kMaxSpares = 64;
+  uint8_t count = static_cast<uint8_t>(max_keycode_ - min_keycode_ + 1);
+  xcb_get_keyboard_mapping_reply_t* map =
+      xcb_get_keyboard_mapping_reply(connection_, xcb_get_keyboard_mapping(connection_, min_keycode_, count), nullptr);
+  if (!map) return;
+  const uint32_t* syms = xcb_get_keyboard_mapping_keysyms(map);
+  int per = map->keysyms_per_keycode;
+  int rows = per ? xcb_get_keyboard_mapping_keysyms_length(map) / per : 0;
+  for (int row = rows - 1; row >= 0 && spares_.size() < kMaxSpares; --row) {
+    bool empty = true;
+    for (int col = 0; col < per; ++col) empty = empty && syms[row * per + col] == kNoSymbol;
+    if (!empty) continue;
+    Spare spare;
+    spare.code = static_cast<uint8_t>(min_keycode_ + row);
+    spare.original.assign(syms + row * per, syms + (row + 1) * per);
+    spare.per = static_cast<uint8_t>(per);
+    spares_.push_back(std::move(spare));
+  }
+  int fallback = max_keycode_ - 1 - min_keycode_;
+  if (spares_.empty() && fallback >= 0 && fallback < rows) {
+    Spare spare;
+    spare.code = static_cast<uint8_t>(max_keycode_ - 1);
+    spare.original.assign(syms + fallback * per, syms + (fallback + 1) * per);
+    spare.per = static_cast<uint8_t>(per);
+    spares_.push_back(std::move(spare));
+  }
+  free(map);
+}
+
+uint8_t XInput::Borrow(uint32_t keysym) {
+  Spare* pick = nullptr;
+  for (Spare& spare : spares_) {
+    if (spare.keysym == kTaken) continue;
+    if (!pick || spare.used < pick->used) pick = &spare;
+  }
+  if (!pick) return 0;
+  uint32_t pair[2] = {keysym, keysym};
+  // Checked: the server has the new mapping before the fake key event refers to it.
+  if (CheckRequest(connection_, xcb_change_keyboard_mapping_checked(connection_, 1, pick->code, 2, pair)).code) return 0;
+  pick->keysym = keysym;
+  return pick->code;
 }
 
 // key(keysymName | keysymNumber, down) → whether the key could be sent.
 Napi::Value XInput::Key(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!Usable()) return Napi::Boolean::New(env, false);
-  uint32_t keysym = kNoSymbol;
-  if (info[0].IsNumber()) keysym = static_cast<uint32_t>(info[0].As<Napi::Number>().Int64Value());
-  else keysym = static_cast<uint32_t>(XStringToKeysym(info[0].ToString().Utf8Value().c_str()));
+  uint32_t keysym = KeysymArg(info[0]);
   if (keysym == kNoSymbol) return Napi::Boolean::New(env, false);
   bool down = info[1].ToBoolean().Value();
-  uint8_t code = Keycode(keysym);
+  uint8_t code = Find(keysym).code;
   if (code == 0) {
     if (Lost(connection_)) return Napi::Boolean::New(env, false);
-    // Not on the keyboard map (é, €, CJK…): borrow the highest keycode but one for it.
-    uint8_t spare = static_cast<uint8_t>(max_keycode_ - 1);
-    if (spare_original_.empty()) {
-      xcb_get_keyboard_mapping_reply_t* before =
-          xcb_get_keyboard_mapping_reply(connection_, xcb_get_keyboard_mapping(connection_, spare, 1), nullptr);
-      if (before) {
-        const uint32_t* syms = xcb_get_keyboard_mapping_keysyms(before);
-        spare_original_.assign(syms, syms + xcb_get_keyboard_mapping_keysyms_length(before));
-        spare_per_keycode_ = before->keysyms_per_keycode;
-        free(before);
-      }
+    // Not on the keyboard map (é, €, CJK…): bind a spare keycode to it.
+    code = Borrow(keysym);
+    if (code == 0) return Napi::Boolean::New(env, false);
+  }
+  if (down) {
+    for (Spare& spare : spares_) {
+      if (spare.code == code) spare.used = ++presses_;
     }
-    spare_keycode_ = spare;
-    uint32_t pair[2] = {keysym, keysym};
-    // Checked: the server has the new mapping before the fake key event refers to it.
-    if (CheckRequest(connection_, xcb_change_keyboard_mapping_checked(connection_, 1, spare, 2, pair)).code) {
-      return Napi::Boolean::New(env, false);
-    }
-    code = spare;
   }
   xcb_test_fake_input(connection_, down ? XCB_KEY_PRESS : XCB_KEY_RELEASE, code, XCB_CURRENT_TIME, XCB_NONE, 0, 0, 0);
   xcb_flush(connection_);
   return Napi::Boolean::New(env, true);
+}
+
+// level(keysym) → the keymap column that types it (0 plain, 1 with Shift, 2 and 3 in the second
+// group), or -1 when the keymap lacks it (key() then binds a spare keycode to it, on both levels).
+Napi::Value XInput::Level(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uint32_t keysym = KeysymArg(info[0]);
+  if (!Usable() || keysym == kNoSymbol) return Napi::Number::New(env, -1);
+  return Napi::Number::New(env, Find(keysym).column);
+}
+
+// spares() → how many keycodes key() rebinds in turn for keysyms the keymap lacks.
+Napi::Value XInput::Spares(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(spares_.size()));
+}
+
+// sync() → a round trip: once the server answers, it has processed every event sent before. False
+// when the display is gone.
+Napi::Value XInput::Sync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!Usable()) return Napi::Boolean::New(env, false);
+  xcb_get_input_focus_reply_t* reply = xcb_get_input_focus_reply(connection_, xcb_get_input_focus(connection_), nullptr);
+  free(reply);
+  return Napi::Boolean::New(env, reply != nullptr);
 }
 
 }  // namespace wrtc

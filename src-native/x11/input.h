@@ -25,17 +25,35 @@ class XInput : public Napi::ObjectWrap<XInput>, public LiveHandle {
   Napi::Value Move(const Napi::CallbackInfo& info);
   Napi::Value Button(const Napi::CallbackInfo& info);
   Napi::Value Key(const Napi::CallbackInfo& info);
+  Napi::Value Level(const Napi::CallbackInfo& info);
+  Napi::Value Spares(const Napi::CallbackInfo& info);
+  Napi::Value Sync(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
   void Release();
   bool Usable();  // open and its server still there: otherwise every call is a no-op
-  uint8_t Keycode(uint32_t keysym);
+  // Where the current keymap types `keysym`: its keycode and column (0 plain, 1 with Shift), code 0 if nowhere.
+  struct Place {
+    uint8_t code = 0;
+    int column = -1;
+  };
+  Place Find(uint32_t keysym);
+  uint8_t Borrow(uint32_t keysym);  // a spare keycode bound to `keysym`; 0 when X refused
+  void FindSpares();
   xcb_connection_t* connection_ = nullptr;
   uint16_t width_ = 0, height_ = 0;  // the screen's size when connected (as Xlib's screen struct kept it)
   uint8_t min_keycode_ = 0, max_keycode_ = 0;
-  // Remapped on demand for keysyms the keymap lacks (non-ASCII), and what it held before: put back on close.
-  uint8_t spare_keycode_ = 0;
-  std::vector<uint32_t> spare_original_;
-  uint8_t spare_per_keycode_ = 0;
+  // Keycodes the keymap leaves empty, bound on demand to keysyms it lacks (non-ASCII) and rebound least
+  // recently used first: a client reads a press's symbol when it reads the event, so a keycode must not
+  // change while a client may still be behind. What each held before goes back on close.
+  struct Spare {
+    uint8_t code = 0;
+    uint32_t keysym = 0;    // bound to, 0 while still as found
+    uint64_t used = 0;      // the press count when last pressed: the lowest is rebound first
+    std::vector<uint32_t> original;
+    uint8_t per = 0;        // keysyms per keycode of `original`
+  };
+  std::vector<Spare> spares_;
+  uint64_t presses_ = 0;
 };
 
 }  // namespace wrtc

@@ -138,3 +138,88 @@ t.test('keys: names and numbers; a keysym not on the keymap borrows a keycode, g
   input.close();
   t.equal(keymap(), before, 'close gave the borrowed keycode back');
 });
+
+// Presses Shift until xev reads a key (its window mapped and focused under load), then returns where its text stands.
+async function focusedXev(xev: { readonly text: string }, injector: { apply(m: { t: 'key'; key: string; down: boolean }): boolean }): Promise<number> {
+  for (let i = 0; i < 100 && !/KeyPress/.test(xev.text); i++) {
+    injector.apply({ t: 'key', key: 'Shift', down: true });
+    injector.apply({ t: 'key', key: 'Shift', down: false });
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await new Promise((r) => setTimeout(r, 100)); // the last Shift's release
+  return xev.text.length;
+}
+
+t.test('a pool of spare keycodes: distinct characters off the keymap typed back to back all come out right', async (t) => {
+  const { InputInjector } = await import('../../lib/input/injector.js');
+  const { typingPlan } = await import('../../lib/input/keysyms.js');
+  const { startXev } = await import('../helpers/xev.js');
+  const x = await startXvfb('320x240x24');
+  t.teardown(() => x.kill());
+  const xev = await startXev(x.display, '320x240', ['keyboard']);
+  t.teardown(() => xev.kill());
+  const { execFileSync } = await import('node:child_process');
+  const keymap = () => execFileSync('xmodmap', ['-display', x.display, '-pke'], { encoding: 'utf8' });
+  const before = keymap();
+  const injector = new InputInjector(x.display);
+  t.teardown(() => injector.close());
+  // 40 distinct characters, none on Xvfb's keymap: with one spare keycode, rebinding it before xev read
+  // the previous press made xev read the new character.
+  const text = [...'日本語中文字漢韓国の東京大阪名古屋横浜神戸福岡札幌仙台広島北海道沖縄京都奈良'].slice(0, 34).join('') + '🙂🚀🎉✓€ß';
+  // As many as the keymap has empty keycodes go straight through; the rest wait for a rebind.
+  const { loadBinding } = await import('../../lib/native/binding.js');
+  const probe = new (loadBinding().NativeXInput)(x.display);
+  const spares = probe.spares();
+  probe.close();
+  t.ok(spares >= 8, `${spares} empty keycodes on Xvfb's keymap`);
+  const chars = [...text];
+  const from = await focusedXev(xev, injector);
+  const started = performance.now();
+  t.equal(await injector.type(typingPlan(chars.slice(0, spares).join('')), () => true), spares, 'a pool full typed');
+  const took = performance.now() - started;
+  t.ok(took < (spares - 1) * 30, `not paced: ${Math.round(took)} ms for ${spares} characters (one spare keycode waited 30 ms between them)`);
+  t.equal(await injector.type(typingPlan(chars.slice(spares).join('')), () => true), chars.length - spares, 'and the rest, rebinding');
+  const read = () =>
+    xev.text
+      .slice(from)
+      .split(/\n\s*\n/)
+      .map((block) => /KeyPress event[^]*XLookupString gives \d+ bytes: (?:\([0-9a-f ]*\) )?"(.*)"/.exec(block)?.[1] ?? '')
+      .join('');
+  const { waitFor } = await import('../helpers/wait.js');
+  await waitFor('every character at xev', () => [...read()].length >= [...text].length, 10_000).catch(() => {});
+  t.equal(read(), text, 'xev read each character as typed');
+  injector.close();
+  t.equal(keymap(), before, 'close gave every borrowed keycode back');
+});
+
+t.test('Shift comes from the keymap: a layout with other shifted symbols types them right', async (t) => {
+  const { execFileSync } = await import('node:child_process');
+  const { InputInjector } = await import('../../lib/input/injector.js');
+  const { typingPlan } = await import('../../lib/input/keysyms.js');
+  const { startXev } = await import('../helpers/xev.js');
+  const { waitFor } = await import('../helpers/wait.js');
+  const x = await startXvfb('320x240x24');
+  t.teardown(() => x.kill());
+  const xev = await startXev(x.display, '320x240', ['keyboard']);
+  t.teardown(() => xev.kill());
+  // A German-like key 2: '2' plain, '"' shifted; and key 7: '7' plain, '/' shifted (US has them elsewhere).
+  execFileSync('xmodmap', ['-display', x.display, '-e', 'keycode 11 = 2 quotedbl', '-e', 'keycode 16 = 7 slash', '-e', 'keycode 61 = minus underscore']);
+  const injector = new InputInjector(x.display);
+  t.teardown(() => injector.close());
+  const text = '"/2Ab_';
+  const from = await focusedXev(xev, injector);
+  await injector.type(typingPlan(text), () => true);
+  // One block per event, blocks apart by a blank line: [block, state, keycode, text].
+  const presses = () =>
+    xev.text.slice(from).split(/\n\s*\n/).flatMap((block) => {
+      const m = /KeyPress event[^]*state 0x([0-9a-f]+), keycode (\d+)[^]*XLookupString gives \d+ bytes: (?:\([0-9a-f ]*\) )?"(.*)"/.exec(block);
+      return m ? [m] : [];
+    });
+  await waitFor('every character at xev', () => presses().filter((m) => m[3] !== '').length >= text.length, 10_000).catch(() => {});
+  const chars = presses().filter((m) => m[3] !== '');
+  t.equal(chars.map((m) => m[3]).join(''), text, 'xev read the text');
+  const quote = chars.find((m) => m[3] === '"');
+  t.equal(quote?.[2], '11', '" typed on the key the keymap has it on');
+  t.ok(quote && Number.parseInt(quote[1]!, 16) & 1, 'with Shift held');
+  t.equal(chars.find((m) => m[3] === '/')?.[2], '16', "'/' typed as Shift+7, where this keymap has it");
+});
