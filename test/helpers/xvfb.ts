@@ -1,6 +1,5 @@
-// A real Xvfb display for capture tests, on a display number nobody uses.
+// A real Xvfb display for capture tests, on a display number Xvfb finds free itself.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 
 export interface Xvfb {
   display: string;
@@ -8,16 +7,23 @@ export interface Xvfb {
 }
 
 export async function startXvfb(size = '640x480x24'): Promise<Xvfb> {
-  let n = 90 + Math.floor(Math.random() * 100);
-  while (existsSync(`/tmp/.X11-unix/X${n}`) || existsSync(`/tmp/.X${n}-lock`)) n++;
-  const display = `:${n}`;
-  const child: ChildProcess = spawn('Xvfb', [display, '-screen', '0', size, '-nolisten', 'tcp'], { stdio: 'ignore' });
-  const deadline = Date.now() + 10_000;
-  while (!existsSync(`/tmp/.X11-unix/X${n}`)) {
-    if (child.exitCode !== null) throw new Error(`Xvfb ${display} exited with ${child.exitCode}`);
-    if (Date.now() > deadline) throw new Error(`Xvfb ${display} did not start`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  // -displayfd: Xvfb takes the first free display itself and writes its number once it accepts
+  // connections, so two suites never pick the same number and nothing polls for the socket.
+  const child: ChildProcess = spawn('Xvfb', ['-displayfd', '3', '-screen', '0', size, '-nolisten', 'tcp'], { stdio: ['ignore', 'ignore', 'ignore', 'pipe'] });
+  const display = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error('Xvfb did not start within 10 s')), 10_000);
+    child.stdio[3]!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (!out.includes('\n')) return;
+      clearTimeout(timer);
+      resolve(`:${out.trim()}`);
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`Xvfb exited with ${code} before it was ready`));
+    });
+  });
   return {
     display,
     kill: () =>
