@@ -20,7 +20,8 @@ export const TARGET_OPTIONS = {
   verbose: { type: 'boolean', short: 'v' },
 } as const;
 
-export const TARGET_USAGE = `      --url WS_URL (WEBRTCBIN_URL)  --session NAME (WEBRTCBIN_SESSION)
+export const TARGET_USAGE = `      --url URL (WEBRTCBIN_URL)  ws://host:8080/v1/ws, or the viewer page's address (its session and
+                      token are used unless given)  --session NAME (WEBRTCBIN_SESSION)
       --token-file FILE (WEBRTCBIN_TOKEN_FILE, or WEBRTCBIN_TOKEN; --token T works but every local user
                       can read argv: a warning)  a viewer token, minted with --control for input
       --timeout SECONDS (20): connected with a first frame within it, else exit 75
@@ -61,17 +62,47 @@ export function parseAgentArgs<O extends Record<string, OptionSpec>>(argv: strin
 
 /** The target from flags and the environment; the token is read once (a file first) and never logged. */
 export function resolveTarget(values: { url?: string; session?: string; token?: string; 'token-file'?: string; timeout?: string }, env: NodeJS.ProcessEnv = process.env): Target {
-  const url = values.url ?? env.WEBRTCBIN_URL;
-  const session = values.session ?? env.WEBRTCBIN_SESSION;
-  if (!url) throw new UsageError('--url (WEBRTCBIN_URL) is required: the daemon\'s WebSocket URL, e.g. ws://controller:8080/v1/ws');
+  const given = values.url ?? env.WEBRTCBIN_URL;
+  if (!given) throw new UsageError('--url (WEBRTCBIN_URL) is required: the daemon\'s WebSocket URL (ws://controller:8080/v1/ws) or the viewer page\'s address');
+  const page = signalingTarget(given);
+  const session = values.session ?? page.session ?? env.WEBRTCBIN_SESSION;
   if (!session) throw new UsageError('--session (WEBRTCBIN_SESSION) is required: the session the VM streams to');
-  const resolved = resolveSecret(SECRETS.token, { value: values.token, file: values['token-file'] }, env);
+  let resolved = resolveSecret(SECRETS.token, { value: values.token, file: values['token-file'] }, env);
+  // A page address's token is used when no flag names one (before the environment's: the address is the more specific).
+  if (page.token !== undefined && values.token === undefined && values['token-file'] === undefined) {
+    resolved = { value: page.token, source: '--url', onArgv: values.url !== undefined };
+  }
   if (resolved.onArgv) warnArgvSecret(SECRETS.token);
+  const url = page.url;
   // Not WEBRTCBIN_CONNECT_TIMEOUT: that is `stream`'s (0 there waits for ever), often set in a VM's environment.
   const timeoutText = values.timeout;
   const timeoutS = timeoutText === undefined || timeoutText === '' ? 20 : Number(timeoutText);
   if (!Number.isFinite(timeoutS) || timeoutS <= 0) throw new UsageError(`--timeout must be a positive number of seconds, not ${JSON.stringify(timeoutText)}`);
   return { url, session, token: resolved.value, timeoutMs: timeoutS * 1000 };
+}
+
+/**
+ * The daemon's WebSocket URL from what an operator has at hand: a ws(s):// URL as is, or the viewer page's
+ * http(s):// address (what `webrtcbin start` prints), whose signaling endpoint is `v1/ws` beside the page
+ * (a daemon under a prefix too) and whose query may carry the session and token.
+ */
+export function signalingTarget(address: string): { url: string; session?: string; token?: string } {
+  let parsed: URL;
+  try {
+    parsed = new URL(address);
+  } catch {
+    throw new UsageError(`--url ${JSON.stringify(address)} is not a URL: give ws://host:port/v1/ws or the viewer page's http://host:port/ address`);
+  }
+  if (parsed.protocol === 'ws:' || parsed.protocol === 'wss:') return { url: address };
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw new UsageError(`--url must start with ws://, wss://, http:// or https:// (got ${parsed.protocol}//)`);
+  }
+  const ws = new URL('v1/ws', parsed);
+  ws.protocol = parsed.protocol === 'https:' ? 'wss:' : 'ws:';
+  ws.search = ws.hash = '';
+  const session = parsed.searchParams.get('session') ?? undefined;
+  const token = parsed.searchParams.get('token') ?? undefined;
+  return { url: ws.href, ...(session ? { session } : {}), ...(token ? { token } : {}) };
 }
 
 /** What the commands use of the input side: RemoteInput's methods (RemoteView's own once glued on). */

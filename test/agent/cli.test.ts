@@ -66,6 +66,18 @@ t.test('shot and input against a VM session streamed from Xvfb', async (t) => {
     t.equal(piped.stdout.slice(1, 4), 'PNG', 'stdout carries the PNG (token from WEBRTCBIN_TOKEN_FILE)');
   });
 
+  await t.test('shot takes the viewer page\'s address as printed by `start` (session and token from its query)', async (t) => {
+    const page = new URL(daemon.url.replace(/^ws/, 'http').replace(/v1\/ws$/, ''));
+    page.searchParams.set('session', 'vm');
+    page.searchParams.set('token', readFileSync(viewOnly, 'utf8').trim());
+    const out = path.join(scratch, 'from-page.png');
+    const r = await webrtcbin(['shot', '--url', page.href, out]);
+    t.equal(r.code, 0, r.stderr);
+    t.same([decodePng(readFileSync(out)).width, decodePng(readFileSync(out)).height], [640, 480], 'the PNG of the VM screen');
+    t.match(r.stderr, /"flag":"--token"/, 'a token inside --url is on argv too: warned about');
+    t.notMatch(r.stderr, page.searchParams.get('token')!, 'and never printed');
+  });
+
   await t.test('input click lands on the X window at that pixel; a right click and a key combination arrive', async (t) => {
     const click = await webrtcbin(['input', ...target, '--token-file', control, 'click', '200', '150']);
     t.equal(click.code, 0, click.stderr);
