@@ -290,7 +290,7 @@ class Capture {
 
 // ---- the GObject type (C linkage names, plain structs as GObject wants them) ----
 
-struct WrtcXDamageSrc {
+struct WebrtcbinXDamageSrc {
   GstPushSrc parent;
   // Properties (object lock).
   gchar* display_name;
@@ -306,11 +306,11 @@ struct WrtcXDamageSrc {
   gboolean lost_posted;
 };
 
-struct WrtcXDamageSrcClass {
+struct WebrtcbinXDamageSrcClass {
   GstPushSrcClass parent_class;
 };
 
-G_DEFINE_TYPE(WrtcXDamageSrc, wrtc_xdamage_src, GST_TYPE_PUSH_SRC)
+G_DEFINE_TYPE(WebrtcbinXDamageSrc, webrtcbin_xdamage_src, GST_TYPE_PUSH_SRC)
 
 namespace {
 
@@ -321,10 +321,10 @@ GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE(
     GST_STATIC_CAPS("video/x-raw,format=BGRx,width=[1,32767],height=[1,32767],framerate=[0/1,2147483647/1],"
                     "pixel-aspect-ratio=1/1"));
 
-WrtcXDamageSrc* Self(gpointer p) { return reinterpret_cast<WrtcXDamageSrc*>(p); }
+WebrtcbinXDamageSrc* Self(gpointer p) { return reinterpret_cast<WebrtcbinXDamageSrc*>(p); }
 
 void SetProperty(GObject* object, guint id, const GValue* value, GParamSpec* pspec) {
-  WrtcXDamageSrc* s = Self(object);
+  WebrtcbinXDamageSrc* s = Self(object);
   GST_OBJECT_LOCK(s);
   switch (id) {
     case PROP_DISPLAY_NAME:
@@ -344,7 +344,7 @@ void SetProperty(GObject* object, guint id, const GValue* value, GParamSpec* psp
 }
 
 void GetProperty(GObject* object, guint id, GValue* value, GParamSpec* pspec) {
-  WrtcXDamageSrc* s = Self(object);
+  WebrtcbinXDamageSrc* s = Self(object);
   GST_OBJECT_LOCK(s);
   switch (id) {
     case PROP_DISPLAY_NAME: g_value_set_string(value, s->display_name); break;
@@ -360,7 +360,7 @@ void GetProperty(GObject* object, guint id, GValue* value, GParamSpec* pspec) {
   GST_OBJECT_UNLOCK(s);
 }
 
-GstCaps* CurrentCaps(WrtcXDamageSrc* s) {
+GstCaps* CurrentCaps(WebrtcbinXDamageSrc* s) {
   const auto& r = s->capture->rect();
   return gst_caps_new_simple("video/x-raw", "format", G_TYPE_STRING, "BGRx", "width", G_TYPE_INT, r.width, "height",
                              G_TYPE_INT, r.height, "framerate", GST_TYPE_FRACTION_RANGE, 0, 1, G_MAXINT, 1,
@@ -368,7 +368,7 @@ GstCaps* CurrentCaps(WrtcXDamageSrc* s) {
 }
 
 GstCaps* GetCaps(GstBaseSrc* base, GstCaps* filter) {
-  WrtcXDamageSrc* s = Self(base);
+  WebrtcbinXDamageSrc* s = Self(base);
   GstCaps* caps = s->capture->opened() ? CurrentCaps(s) : gst_pad_get_pad_template_caps(GST_BASE_SRC_PAD(base));
   if (filter) {
     GstCaps* both = gst_caps_intersect_full(filter, caps, GST_CAPS_INTERSECT_FIRST);
@@ -380,15 +380,15 @@ GstCaps* GetCaps(GstBaseSrc* base, GstCaps* filter) {
 
 // A nominal rate for the encoder's rate control when downstream leaves it open: max-fps.
 GstCaps* Fixate(GstBaseSrc* base, GstCaps* caps) {
-  WrtcXDamageSrc* s = Self(base);
+  WebrtcbinXDamageSrc* s = Self(base);
   caps = gst_caps_make_writable(caps);
   GstStructure* st = gst_caps_get_structure(caps, 0);
   gst_structure_fixate_field_nearest_fraction(st, "framerate", s->max_fps, 1);
-  return GST_BASE_SRC_CLASS(wrtc_xdamage_src_parent_class)->fixate(base, caps);
+  return GST_BASE_SRC_CLASS(webrtcbin_xdamage_src_parent_class)->fixate(base, caps);
 }
 
 gboolean Start(GstBaseSrc* base) {
-  WrtcXDamageSrc* s = Self(base);
+  WebrtcbinXDamageSrc* s = Self(base);
   GST_OBJECT_LOCK(s);
   std::string display = s->display_name ? s->display_name : "";
   bool cursor = s->show_pointer;
@@ -413,7 +413,7 @@ gboolean Stop(GstBaseSrc* base) {
 }
 
 gboolean Unlock(GstBaseSrc* base) {
-  WrtcXDamageSrc* s = Self(base);
+  WebrtcbinXDamageSrc* s = Self(base);
   s->flushing->store(true);
   uint64_t one = 1;
   ssize_t n = write(s->wake_fd, &one, sizeof(one));
@@ -422,7 +422,7 @@ gboolean Unlock(GstBaseSrc* base) {
 }
 
 gboolean UnlockStop(GstBaseSrc* base) {
-  WrtcXDamageSrc* s = Self(base);
+  WebrtcbinXDamageSrc* s = Self(base);
   s->flushing->store(false);
   uint64_t value;
   ssize_t n = read(s->wake_fd, &value, sizeof(value));  // non-blocking: empties the eventfd
@@ -430,7 +430,7 @@ gboolean UnlockStop(GstBaseSrc* base) {
   return TRUE;
 }
 
-void PostDisplayLost(WrtcXDamageSrc* s) {
+void PostDisplayLost(WebrtcbinXDamageSrc* s) {
   if (s->lost_posted) return;
   s->lost_posted = TRUE;
   GST_OBJECT_LOCK(s);
@@ -447,7 +447,7 @@ void PostDisplayLost(WrtcXDamageSrc* s) {
 // Waits until a frame is due: the first one, damage (no sooner than 1/max-fps after the last frame),
 // the pointer moving, or the refresh. Nothing is pushed on a still screen.
 GstFlowReturn Create(GstPushSrc* push, GstBuffer** out) {
-  WrtcXDamageSrc* s = Self(push);
+  WebrtcbinXDamageSrc* s = Self(push);
   wrtc::Capture* cap = s->capture;
   GST_OBJECT_LOCK(s);
   gint64 min_gap_us = s->max_fps > 0 ? 1000000 / s->max_fps : 0;
@@ -514,17 +514,17 @@ GstFlowReturn Create(GstPushSrc* push, GstBuffer** out) {
 }
 
 void Finalize(GObject* object) {
-  WrtcXDamageSrc* s = Self(object);
+  WebrtcbinXDamageSrc* s = Self(object);
   delete s->capture;
   delete s->flushing;
   close(s->wake_fd);
   g_free(s->display_name);
-  G_OBJECT_CLASS(wrtc_xdamage_src_parent_class)->finalize(object);
+  G_OBJECT_CLASS(webrtcbin_xdamage_src_parent_class)->finalize(object);
 }
 
 }  // namespace
 
-static void wrtc_xdamage_src_class_init(WrtcXDamageSrcClass* klass) {
+static void webrtcbin_xdamage_src_class_init(WebrtcbinXDamageSrcClass* klass) {
   GObjectClass* gobject = G_OBJECT_CLASS(klass);
   GstElementClass* element = GST_ELEMENT_CLASS(klass);
   GstBaseSrcClass* base = GST_BASE_SRC_CLASS(klass);
@@ -556,7 +556,7 @@ static void wrtc_xdamage_src_class_init(WrtcXDamageSrcClass* klass) {
   GST_PUSH_SRC_CLASS(klass)->create = Create;
 }
 
-static void wrtc_xdamage_src_init(WrtcXDamageSrc* s) {
+static void webrtcbin_xdamage_src_init(WebrtcbinXDamageSrc* s) {
   s->display_name = nullptr;
   s->show_pointer = TRUE;
   s->max_fps = 60;
@@ -576,7 +576,7 @@ namespace wrtc {
 
 void RegisterXDamageSource() {
   GST_DEBUG_CATEGORY_INIT(damage_debug, "webrtcbinxdamagesrc", 0, "node-webrtcbin X damage capture");
-  gst_element_register(nullptr, kXDamageSourceName, GST_RANK_NONE, wrtc_xdamage_src_get_type());
+  gst_element_register(nullptr, kXDamageSourceName, GST_RANK_NONE, webrtcbin_xdamage_src_get_type());
 }
 
 }  // namespace wrtc
