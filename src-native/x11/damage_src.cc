@@ -303,6 +303,7 @@ struct WebrtcbinXDamageSrc {
   int wake_fd;                  // eventfd: unlock() wakes a create() waiting in poll()
   std::atomic<bool>* flushing;  // set by unlock(), cleared by unlock_stop()
   gint64 last_push_us;          // monotonic time of the last frame pushed; 0: none yet
+  std::atomic<bool>* frame_now;  // a kFrameNowEvent came: push a frame without waiting for a change
   gboolean lost_posted;
 };
 
@@ -430,6 +431,26 @@ gboolean UnlockStop(GstBaseSrc* base) {
   return TRUE;
 }
 
+// Upstream events: a kFrameNowEvent wakes create() for a frame at once.
+gboolean Event(GstBaseSrc* base, GstEvent* event) {
+  WebrtcbinXDamageSrc* s = Self(base);
+  if (GST_EVENT_TYPE(event) == GST_EVENT_CUSTOM_UPSTREAM && gst_event_has_name(event, wrtc::kFrameNowEvent)) {
+    s->frame_now->store(true);
+    uint64_t one = 1;
+    ssize_t n = write(s->wake_fd, &one, sizeof(one));
+    (void)n;
+    return TRUE;
+  }
+  return GST_BASE_SRC_CLASS(webrtcbin_xdamage_src_parent_class)->event(base, event);
+}
+
+// Empties the eventfd after a wake: what woke us is in `flushing` and `frame_now`, read before sleeping.
+void DrainWake(WebrtcbinXDamageSrc* s) {
+  uint64_t value;
+  ssize_t n = read(s->wake_fd, &value, sizeof(value));
+  (void)n;
+}
+
 void PostDisplayLost(WebrtcbinXDamageSrc* s) {
   if (s->lost_posted) return;
   s->lost_posted = TRUE;
@@ -465,7 +486,7 @@ GstFlowReturn Create(GstPushSrc* push, GstBuffer** out) {
       // The error is on the bus; wait for the pipeline to stop us (as ximagesrc under capture_guard).
       PostDisplayLost(s);
       struct pollfd wake = {s->wake_fd, POLLIN, 0};
-      poll(&wake, 1, 1000);
+      if (poll(&wake, 1, 1000) > 0) DrainWake(s);
       continue;
     }
     if (cap->resized()) {
@@ -485,6 +506,7 @@ GstFlowReturn Create(GstPushSrc* push, GstBuffer** out) {
       next_pointer_poll = now + pointer_every_us;
     }
     if (s->last_push_us == 0) break;  // the first frame, or the first after a resize
+    if (s->frame_now->exchange(false)) break;  // a keyframe request downstream (a viewer joined)
     gint64 since = now - s->last_push_us;
     bool changed = cap->dirty() || pointer_moved;
     if (changed && since >= min_gap_us) break;
@@ -497,14 +519,16 @@ GstFlowReturn Create(GstPushSrc* push, GstBuffer** out) {
     if (poll_pointer) wait = std::min(wait, next_pointer_poll - now);
     int timeout = wait == G_MAXINT64 ? -1 : int(std::max<gint64>(0, (wait + 999) / 1000));
     struct pollfd fds[2] = {{cap->Fd(), POLLIN, 0}, {s->wake_fd, POLLIN, 0}};
-    poll(fds, 2, timeout);
+    if (poll(fds, 2, timeout) > 0 && (fds[1].revents & POLLIN)) DrainWake(s);
   }
   GstBuffer* buffer = cap->Grab();
   if (!buffer) {
     if (s->flushing->load()) return GST_FLOW_FLUSHING;
     PostDisplayLost(s);
     struct pollfd wake = {s->wake_fd, POLLIN, 0};
-    while (!s->flushing->load()) poll(&wake, 1, 1000);
+    while (!s->flushing->load()) {
+      if (poll(&wake, 1, 1000) > 0) DrainWake(s);
+    }
     return GST_FLOW_FLUSHING;
   }
   s->last_push_us = wrtc::NowUs();
@@ -517,6 +541,7 @@ void Finalize(GObject* object) {
   WebrtcbinXDamageSrc* s = Self(object);
   delete s->capture;
   delete s->flushing;
+  delete s->frame_now;
   close(s->wake_fd);
   g_free(s->display_name);
   G_OBJECT_CLASS(webrtcbin_xdamage_src_parent_class)->finalize(object);
@@ -553,6 +578,7 @@ static void webrtcbin_xdamage_src_class_init(WebrtcbinXDamageSrcClass* klass) {
   base->stop = Stop;
   base->unlock = Unlock;
   base->unlock_stop = UnlockStop;
+  base->event = Event;
   GST_PUSH_SRC_CLASS(klass)->create = Create;
 }
 
@@ -565,6 +591,7 @@ static void webrtcbin_xdamage_src_init(WebrtcbinXDamageSrc* s) {
   s->capture = new wrtc::Capture();
   s->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   s->flushing = new std::atomic<bool>(false);
+  s->frame_now = new std::atomic<bool>(false);
   s->last_push_us = 0;
   s->lost_posted = FALSE;
   gst_base_src_set_live(GST_BASE_SRC(s), TRUE);

@@ -10,6 +10,11 @@ namespace wrtc {
 
 constexpr const char* kXDamageSourceName = "webrtcbinxdamagesrc";
 
+// An upstream custom event (a structure of this name) asking the source for a frame now: the shared
+// encoder sends it with each keyframe request, so a viewer joining a still screen needs no change or
+// refresh to get its first picture. Other sources never see a use for it (elements pass it upstream).
+constexpr const char* kFrameNowEvent = "webrtcbin-frame-now";
+
 // Once per process, after gst_init: registers the element with no plugin (it is built into the addon,
 // so no package provides it and gst-inspect does not list it).
 void RegisterXDamageSource();

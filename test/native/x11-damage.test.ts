@@ -5,7 +5,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import t, { type Test } from 'tap';
-import { WebRtcPeer, XDisplayLostError } from '../../lib/index.js';
+import { Streamer, WebRtcPeer, XDisplayLostError } from '../../lib/index.js';
 import type { SourceOptions } from '../../lib/types.js';
 import { connectPair } from '../helpers/peers.js';
 import { once, waitFor } from '../helpers/wait.js';
@@ -61,6 +61,22 @@ t.test('a still screen sends one frame and then nothing; a change is sent at onc
   // Generous on a loaded 2-core machine; the figures are in docs/benchmarks.md.
   t.ok(took < 1000, `a frame ${Math.round(took)} ms after a change on a screen still for 2 s`);
   t.ok(receiver.framesDecoded - settled <= 3, `${receiver.framesDecoded - settled} frames for one change`);
+});
+
+t.test('a viewer joining a shared encoder on a still screen gets a frame at once (no refresh, no change)', async (t) => {
+  const x = await startXvfb('320x240x24');
+  t.teardown(() => x.kill());
+  const streamer = new Streamer({ source: { kind: 'x11', display: x.display, capture: 'damage', refreshMs: 0, showPointer: false }, video: { width: 320, height: 240 } });
+  t.teardown(() => streamer.close());
+  await sleep(1500); // the capture's first frame went nowhere: nobody watched
+  const sender = streamer.createPeer();
+  const receiver = new WebRtcPeer({ video: { receive: true } });
+  t.teardown(() => Promise.all([sender.close(), receiver.close()]));
+  const started = performance.now();
+  await connectPair(sender, receiver);
+  // The keyframe request of the join asks the capture for a frame (kFrameNowEvent).
+  await waitFor('a first frame', () => receiver.framesDecoded >= 1, 5000);
+  t.pass(`a frame ${Math.round(performance.now() - started)} ms after the join began`);
 });
 
 t.test('refreshMs repeats the last frame on a still screen', async (t) => {
