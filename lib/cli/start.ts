@@ -124,8 +124,8 @@ export async function start(argv: string[]): Promise<void> {
   // carries the only viewer token.
   const secret = resolveSecret(SECRETS.secret, {}).value ?? randomBytes(24).toString('base64url');
 
-  // --capture damage|fixed (x11 sources), checked with the other source options below.
-  const capture = values.capture ? { capture: values.capture as 'damage' | 'fixed' } : {};
+  // --capture damage|fixed (x11 sources; damage unless told), checked with the other source options below.
+  const capture = { capture: (values.capture ?? 'damage') as 'damage' | 'fixed' };
   let xvfb: ChildProcess | undefined;
   let desktop: ChildProcess[] = [];
   let source: SourceOptions;

@@ -91,8 +91,9 @@ export async function stream(argv: string[], env: NodeJS.ProcessEnv = process.en
     process.exit(EXIT.config);
   }
 
-  // 'damage' | 'fixed', checked with the other source options (a wrong word exits 2 with their message).
-  const capture = (values.capture ?? env.WEBRTCBIN_CAPTURE) || undefined;
+  // 'damage' (the agent's default: a frame when the screen changes, docs/benchmarks.md) or 'fixed',
+  // checked with the other source options (a wrong word exits 2 with their message).
+  const capture = (values.capture ?? env.WEBRTCBIN_CAPTURE) || 'damage';
   const audio = values.audio ?? env.WEBRTCBIN_AUDIO;
   if (audio !== undefined && audio !== '' && audio !== 'pulse' && audio !== 'test' && audio !== 'none') {
     console.error('webrtcbin stream: --audio (WEBRTCBIN_AUDIO) must be pulse, test or none');
@@ -105,7 +106,7 @@ export async function stream(argv: string[], env: NodeJS.ProcessEnv = process.en
       url,
       session,
       token,
-      source: { kind: 'x11', display, ...(capture ? { capture: capture as 'damage' | 'fixed' } : {}) },
+      source: { kind: 'x11', display, capture: capture as 'damage' | 'fixed' },
       video: {
         // Unset: each viewer gets the first codec both sides have (the cheapest installed one first).
         codec: (values.codec ?? env.WEBRTCBIN_CODEC) as VideoCodec | undefined,
