@@ -169,7 +169,8 @@ function sourceDescription(source: SourceOptions): SourceParts {
         // ximagesrc's end coordinates are inclusive.
         region = ` startx=${r.x} starty=${r.y} endx=${r.x + r.width - 1} endy=${r.y + r.height - 1}`;
       }
-      // A fixed capture rate (no damage events): use-damage can stall H.264 until the next IDR.
+      // A fixed capture rate: ximagesrc's use-damage captures at that rate anyway and can keep stale
+      // rectangles (docs/reliability.md, "Damage capture"); capture 'damage' is our own element.
       return {
         description: `ximagesrc display-name=${display} use-damage=false show-pointer=${pointer}${region}`,
         elements: ['ximagesrc'],
