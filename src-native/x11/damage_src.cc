@@ -521,6 +521,7 @@ GstFlowReturn Create(GstPushSrc* push, GstBuffer** out) {
     struct pollfd fds[2] = {{cap->Fd(), POLLIN, 0}, {s->wake_fd, POLLIN, 0}};
     if (poll(fds, 2, timeout) > 0 && (fds[1].revents & POLLIN)) DrainWake(s);
   }
+  gint64 read_from = wrtc::NowUs();
   GstBuffer* buffer = cap->Grab();
   if (!buffer) {
     if (s->flushing->load()) return GST_FLOW_FLUSHING;
@@ -532,7 +533,8 @@ GstFlowReturn Create(GstPushSrc* push, GstBuffer** out) {
     return GST_FLOW_FLUSHING;
   }
   s->last_push_us = wrtc::NowUs();
-  GST_LOG_OBJECT(s, "frame at %" G_GINT64_FORMAT " us (monotonic)", s->last_push_us);
+  GST_LOG_OBJECT(s, "frame at %" G_GINT64_FORMAT " us (monotonic), read in %" G_GINT64_FORMAT " us", s->last_push_us,
+                 s->last_push_us - read_from);
   *out = buffer;
   return GST_FLOW_OK;
 }
