@@ -6,6 +6,8 @@
 // of them while the others idle (they see the same flip, so they encode it too: a shared load).
 //   node --import tsx bench/run.ts capture [--trials N] [--size 1280x720] [--configs fixed@30,fixed@60,damage]
 //     [--still-seconds 10] [--codec h264]
+//   node --import tsx bench/run.ts capture --breakdown   where a watched still desktop's CPU goes: a sender
+//     and a receiving WebRtcPeer in this process, damage with/without the pointer and the refresh, beside fixed
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -25,9 +27,48 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100; // USER_HZ
 }
 
+/** CPU of this process (sender + receiver peers) on a still 720p screen, per capture variant, two rounds. */
+async function breakdown(): Promise<void> {
+  const { WebRtcPeer } = await import('../lib/index.js');
+  const { connectPair } = await import('../test/helpers/peers.js');
+  const { startXvfb } = await import('../test/helpers/xvfb.js');
+  const { sleep } = await import('./lib/processes.js');
+  const x = await startXvfb('1280x720x24');
+  const variants: { capture: 'fixed' | 'damage'; showPointer?: boolean; refreshMs?: number }[] = [
+    { capture: 'fixed' },
+    { capture: 'damage', showPointer: true, refreshMs: 1000 },
+    { capture: 'damage', showPointer: false, refreshMs: 1000 },
+    { capture: 'damage', showPointer: false, refreshMs: 0 },
+    { capture: 'damage', showPointer: true, refreshMs: 0 },
+  ];
+  for (let round = 0; round < 2; round++) {
+    for (const v of variants) {
+      const sender = new WebRtcPeer({ source: { kind: 'x11', display: x.display, ...v }, video: { width: 1280, height: 720, codec: 'h264' } });
+      const receiver = new WebRtcPeer({ video: { receive: true, format: 'I420' } });
+      await connectPair(sender, receiver);
+      await sleep(1500);
+      const u0 = process.cpuUsage();
+      const f0 = receiver.framesDecoded;
+      const t0 = performance.now();
+      await sleep(8000);
+      const u = process.cpuUsage(u0);
+      const seconds = (performance.now() - t0) / 1000;
+      console.log(JSON.stringify(v), 'CPU %', (((u.user + u.system) / 1e6 / seconds) * 100).toFixed(2), 'frames/s', ((receiver.framesDecoded - f0) / seconds).toFixed(1));
+      await sender.close();
+      await receiver.close();
+    }
+  }
+  const u0 = process.cpuUsage();
+  await sleep(8000);
+  const u = process.cpuUsage(u0);
+  console.log('this process idle: CPU %', (((u.user + u.system) / 1e6 / 8) * 100).toFixed(2));
+  await x.kill();
+}
+
 async function main(): Promise<void> {
+  if (process.argv.includes('--breakdown')) return breakdown();
   const { values } = parseArgs({
-    options: { trials: { type: 'string' }, size: { type: 'string' }, configs: { type: 'string' }, 'still-seconds': { type: 'string' }, codec: { type: 'string' } },
+    options: { breakdown: { type: 'boolean' }, trials: { type: 'string' }, size: { type: 'string' }, configs: { type: 'string' }, 'still-seconds': { type: 'string' }, codec: { type: 'string' } },
   });
   const trials = Number(values.trials ?? 30);
   const stillSeconds = Number(values['still-seconds'] ?? 10);
@@ -103,7 +144,7 @@ async function main(): Promise<void> {
       process.stdout.write(`trial ${i + 1}/${trials} ${run.name}      \r`);
       const settle = Date.now() + EFFECT_MS;
       while (run.white !== white && Date.now() < settle) await sleep(10);
-      const want = !white;
+      const want: boolean = !white;
       const t0 = performance.now();
       const seen = new Promise<number>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error('no frame showed the flip')), EFFECT_MS);
