@@ -197,6 +197,7 @@ class Capture {
   bool dirty() const { return dirty_; }
   bool resized() const { return resized_; }
   void clear_resized() { resized_ = false; }
+  void mark_resized() { resized_ = true; }
   const Rect& rect() const { return rect_; }
   bool opened() const { return c_ != nullptr; }
   bool lost() const { return Lost(c_); }
@@ -467,8 +468,7 @@ void PostDisplayLost(WebrtcbinXDamageSrc* s) {
 
 // Waits until a frame is due: the first one, damage (no sooner than 1/max-fps after the last frame),
 // the pointer moving, or the refresh. Nothing is pushed on a still screen.
-GstFlowReturn Create(GstPushSrc* push, GstBuffer** out) {
-  WebrtcbinXDamageSrc* s = Self(push);
+GstFlowReturn WaitForFrame(WebrtcbinXDamageSrc* s) {
   wrtc::Capture* cap = s->capture;
   GST_OBJECT_LOCK(s);
   gint64 min_gap_us = s->max_fps > 0 ? 1000000 / s->max_fps : 0;
@@ -521,10 +521,31 @@ GstFlowReturn Create(GstPushSrc* push, GstBuffer** out) {
     struct pollfd fds[2] = {{cap->Fd(), POLLIN, 0}, {s->wake_fd, POLLIN, 0}};
     if (poll(fds, 2, timeout) > 0 && (fds[1].revents & POLLIN)) DrainWake(s);
   }
-  gint64 read_from = wrtc::NowUs();
-  GstBuffer* buffer = cap->Grab();
-  if (!buffer) {
+  return GST_FLOW_OK;
+}
+
+GstFlowReturn Create(GstPushSrc* push, GstBuffer** out) {
+  WebrtcbinXDamageSrc* s = Self(push);
+  wrtc::Capture* cap = s->capture;
+  GstBuffer* buffer = nullptr;
+  gint64 read_from = 0;
+  for (int failed = 0; !buffer; ++failed) {
+    GstFlowReturn ret = WaitForFrame(s);
+    if (ret != GST_FLOW_OK) return ret;
+    read_from = wrtc::NowUs();
+    buffer = cap->Grab();
+    if (buffer) break;
     if (s->flushing->load()) return GST_FLOW_FLUSHING;
+    // A read refused on a live connection: the screen shrank under the rectangle before its RandR
+    // event came. Re-read the size and try again (a few times: then it is something else).
+    if (!cap->lost() && failed < 3) {
+      cap->mark_resized();
+      continue;
+    }
+    if (!cap->lost()) {
+      GST_ELEMENT_ERROR(s, RESOURCE, READ, ("the X server refused to read the screen (GetImage)"), (nullptr));
+      return GST_FLOW_ERROR;
+    }
     PostDisplayLost(s);
     struct pollfd wake = {s->wake_fd, POLLIN, 0};
     while (!s->flushing->load()) {
