@@ -212,6 +212,13 @@ t.test('a display that cannot be opened: ERR_X_DISPLAY, as for ximagesrc', async
   t.throws(() => new WebRtcPeer({ source: { kind: 'x11', display: ':4242', capture: 'damage' }, video: {} }), { code: 'ERR_X_DISPLAY' });
 });
 
+t.test('the element is built into the addon: always present, no package to name', async (t) => {
+  const { elementsPresent } = await import('../../lib/native/elements.js');
+  const { packageFor } = await import('../../lib/native/packages.js');
+  t.equal(elementsPresent(['webrtcbinxdamagesrc']).get('webrtcbinxdamagesrc'), true, 'registered at load');
+  t.equal(packageFor('webrtcbinxdamagesrc'), undefined, 'no Debian package provides it');
+});
+
 t.test('the options are checked', async (t) => {
   const x11 = (extra: object) => () => new WebRtcPeer({ source: { kind: 'x11', display: ':1', ...extra } as SourceOptions });
   t.throws(x11({ capture: 'sometimes' }), /source\.capture must be "damage" or "fixed"/);
