@@ -83,10 +83,12 @@ class Capture {
     }
     const xcb_query_extension_reply_t* shm_ext = xcb_get_extension_data(c_, &xcb_shm_id);
     use_shm_ = shm_ext && shm_ext->present;
-    // NonEmpty: one event when the damage goes from empty to not; it is emptied before each read of
-    // the screen, so a change after that read raises a new event (no change is ever missed).
+    // BoundingBox: an event each time the bounding box of the accumulated damage grows. It is emptied
+    // only just before a read of the screen, so a change after that read raises a new event (none is
+    // missed), and damage outside the region is left to accumulate: it can never hide a later change
+    // inside (emptying it on sight could discard in-region damage that raised no event of its own).
     damage_ = xcb_generate_id(c_);
-    XErrorRecord err = CheckRequest(c_, xcb_damage_create_checked(c_, damage_, root_, XCB_DAMAGE_REPORT_LEVEL_NON_EMPTY));
+    XErrorRecord err = CheckRequest(c_, xcb_damage_create_checked(c_, damage_, root_, XCB_DAMAGE_REPORT_LEVEL_BOUNDING_BOX));
     if (err.code) return "DamageCreate failed (X error " + std::to_string(err.code) + ")";
     return Resize();
   }
@@ -129,9 +131,8 @@ class Capture {
       if (type == damage_event_) {
         GST_LOG_OBJECT(nullptr, "damage at %" G_GINT64_FORMAT " us (monotonic)", NowUs());
         auto* d = reinterpret_cast<xcb_damage_notify_event_t*>(ev);
-        // Only damage inside the captured rectangle needs a frame.
+        // Only damage reaching the captured rectangle needs a frame.
         if (Intersects(d->area.x, d->area.y, d->area.width, d->area.height)) dirty_ = true;
-        else xcb_damage_subtract(c_, damage_, XCB_NONE, XCB_NONE);  // re-arm: the next change reports again
       } else if (type == randr_event_ && randr_event_ != 0) {
         resized_ = true;
       } else if (have_cursor_ && type == CursorEvent()) {
