@@ -483,6 +483,12 @@ GstFlowReturn WaitForFrame(WebrtcbinXDamageSrc* s) {
   bool pointer_moved = false;
   for (;;) {
     if (s->flushing->load()) return GST_FLOW_FLUSHING;
+    // Before the drain: a round trip may read events into xcb's queue, where poll() below would not
+    // see them (a damage event would then wait for the poll's timeout).
+    if (poll_pointer && !s->lost_posted && next_pointer_poll <= wrtc::NowUs()) {
+      pointer_moved = cap->PointerMoved() || pointer_moved;
+      next_pointer_poll = wrtc::NowUs() + pointer_every_us;
+    }
     if (s->lost_posted || !cap->Drain()) {
       // The error is on the bus; wait for the pipeline to stop us (as ximagesrc under capture_guard).
       PostDisplayLost(s);
@@ -502,10 +508,6 @@ GstFlowReturn WaitForFrame(WebrtcbinXDamageSrc* s) {
       s->last_push_us = 0;  // a frame of the new size at once
     }
     gint64 now = wrtc::NowUs();
-    if (poll_pointer && next_pointer_poll <= now) {
-      pointer_moved = cap->PointerMoved() || pointer_moved;
-      next_pointer_poll = now + pointer_every_us;
-    }
     if (s->last_push_us == 0) break;  // the first frame, or the first after a resize
     if (s->frame_now->exchange(false)) break;  // a keyframe request downstream (a viewer joined)
     gint64 since = now - s->last_push_us;
