@@ -1,6 +1,6 @@
 {
   "variables": {
-    "gst_modules": "gstreamer-1.0 gstreamer-webrtc-1.0 gstreamer-sdp-1.0 gstreamer-app-1.0 gstreamer-video-1.0 gstreamer-rtp-1.0 x11 xcb xcb-xtest xcb-randr xcb-xfixes"
+    "gst_modules": "gstreamer-1.0 gstreamer-webrtc-1.0 gstreamer-sdp-1.0 gstreamer-app-1.0 gstreamer-video-1.0 gstreamer-rtp-1.0 x11 xcb xcb-xtest xcb-randr xcb-xfixes xcb-damage xcb-shm"
   },
   "targets": [
     {
@@ -26,6 +26,7 @@
         "src-native/x11/error_trap.cc",
         "src-native/x11/clipboard.cc",
         "src-native/x11/screen.cc",
+        "src-native/x11/damage_src.cc",
         "src-native/rtp/playout_delay.cc",
         "src-native/peer/sdp_guard.cc",
         "src-native/peer/ice_agent.cc",

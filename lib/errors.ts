@@ -132,7 +132,8 @@ export interface NativeErrorContext {
   display?: string;
 }
 
-// GST_RESOURCE_ERROR_OPEN_READ: what ximagesrc posts when XOpenDisplay fails (its only OPEN_READ).
+// GST_RESOURCE_ERROR_OPEN_READ: what ximagesrc posts when XOpenDisplay fails (its only OPEN_READ); our
+// damage source (src-native/x11/damage_src.cc) posts it for a display it cannot open.
 const RESOURCE_DOMAIN = 'gst-resource-error-quark';
 const RESOURCE_OPEN_READ = 5;
 
@@ -158,7 +159,7 @@ export function fromNative(error: unknown, operation = 'operation', context: Nat
   if (error instanceof WebRtcBinError) return error;
   if (!(error instanceof Error)) return new WebRtcBinError(String(error), 'ERR_UNKNOWN');
   const e = error as NativeErrorShape;
-  if (e.code === 'ERR_STATE_CHANGE' && e.element === 'ximagesrc' && e.domain === RESOURCE_DOMAIN && e.gstCode === RESOURCE_OPEN_READ) {
+  if (e.code === 'ERR_STATE_CHANGE' && (e.element === 'ximagesrc' || e.element === 'webrtcbinxdamagesrc') && e.domain === RESOURCE_DOMAIN && e.gstCode === RESOURCE_OPEN_READ) {
     return displayUnavailable(context.display, e.message);
   }
   switch (e.code) {

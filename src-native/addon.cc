@@ -13,6 +13,7 @@
 #include "peer/peer_wrap.h"
 #include "x11/capture_guard.h"
 #include "x11/clipboard.h"
+#include "x11/damage_src.h"
 #include "x11/input.h"
 #include "x11/screen.h"
 
@@ -68,6 +69,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   std::call_once(gst_once, [] {
     gst_init(nullptr, nullptr);
     InstallXErrorHandler();
+    RegisterXDamageSource();  // built in: no plugin, no package
   });
   auto* data = new AddonData();
   env.SetInstanceData(data);  // deleted by Node after the environment's cleanup hooks have run

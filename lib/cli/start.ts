@@ -111,6 +111,7 @@ export async function start(argv: string[]): Promise<void> {
       codec: { type: 'string' },
       display: { type: 'string' },
       xvfb: { type: 'boolean' },
+      capture: { type: 'string' },
       'log-level': { type: 'string' },
     },
   });
@@ -123,20 +124,22 @@ export async function start(argv: string[]): Promise<void> {
   // carries the only viewer token.
   const secret = resolveSecret(SECRETS.secret, {}).value ?? randomBytes(24).toString('base64url');
 
+  // --capture damage|fixed (x11 sources; damage unless told), checked with the other source options below.
+  const capture = { capture: (values.capture ?? 'damage') as 'damage' | 'fixed' };
   let xvfb: ChildProcess | undefined;
   let desktop: ChildProcess[] = [];
   let source: SourceOptions;
   if (values.xvfb) {
     const display = values.display ?? ':99';
     xvfb = await startXvfb(display);
-    source = { kind: 'x11', display };
+    source = { kind: 'x11', display, ...capture };
   } else if (values.display ?? process.env.DISPLAY) {
-    source = { kind: 'x11', display: values.display ?? process.env.DISPLAY };
+    source = { kind: 'x11', display: values.display ?? process.env.DISPLAY, ...capture };
   } else {
     const started = await startTestDesktop();
     if (started) {
       desktop = started.children;
-      source = { kind: 'x11', display: started.display };
+      source = { kind: 'x11', display: started.display, ...capture };
     } else source = testSource();
   }
   const stopDesktop = () => desktop.forEach((child) => child.kill());

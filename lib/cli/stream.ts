@@ -3,12 +3,12 @@
 // (rootfs/webrtcbin-agent.service) runs it with the environment of rootfs/webrtcbin-agent.env.
 //
 //   webrtcbin stream --url wss://controller/v1/ws --session vm-42 --token-file /run/secrets/publisher-token
-//        [--display :0 | --xvfb] [--codec vp8|vp9|h264] [--bitrate 2000] [--fps 30]
+//        [--display :0 | --xvfb] [--codec vp8|vp9|h264] [--bitrate 2000] [--fps 30] [--capture damage|fixed]
 //        [--width 1280 --height 720] [--audio pulse|test] [--viewer-base https://controller/]
 // Every flag may come from the environment instead: WEBRTCBIN_URL, WEBRTCBIN_SESSION, WEBRTCBIN_TOKEN_FILE
 // (or WEBRTCBIN_TOKEN; under systemd the credential webrtcbin-token, LoadCredential=),
 // DISPLAY, WEBRTCBIN_XVFB=1, WEBRTCBIN_CODEC, WEBRTCBIN_BITRATE, WEBRTCBIN_FPS, WEBRTCBIN_WIDTH,
-// WEBRTCBIN_HEIGHT, WEBRTCBIN_AUDIO, WEBRTCBIN_VIEWER_BASE, WEBRTCBIN_CONNECT_TIMEOUT. `--audio pulse`
+// WEBRTCBIN_HEIGHT, WEBRTCBIN_CAPTURE, WEBRTCBIN_AUDIO, WEBRTCBIN_VIEWER_BASE, WEBRTCBIN_CONNECT_TIMEOUT. `--audio pulse`
 // sends what the desktop plays (PulseAudio/PipeWire monitor).
 // It fails fast: the capture and the encoder are started once before connecting (publish()'s check), and
 // the first join must succeed within --connect-timeout. Exit codes (lib/cli/exit-codes.ts): 0 on
@@ -41,6 +41,7 @@ export async function stream(argv: string[], env: NodeJS.ProcessEnv = process.en
       codec: { type: 'string' },
       bitrate: { type: 'string' },
       fps: { type: 'string' },
+      capture: { type: 'string' },
       width: { type: 'string' },
       height: { type: 'string' },
       audio: { type: 'string' },
@@ -90,6 +91,9 @@ export async function stream(argv: string[], env: NodeJS.ProcessEnv = process.en
     process.exit(EXIT.config);
   }
 
+  // 'damage' (the agent's default: a frame when the screen changes, docs/benchmarks.md) or 'fixed',
+  // checked with the other source options (a wrong word exits 2 with their message).
+  const capture = (values.capture ?? env.WEBRTCBIN_CAPTURE) || 'damage';
   const audio = values.audio ?? env.WEBRTCBIN_AUDIO;
   if (audio !== undefined && audio !== '' && audio !== 'pulse' && audio !== 'test' && audio !== 'none') {
     console.error('webrtcbin stream: --audio (WEBRTCBIN_AUDIO) must be pulse, test or none');
@@ -102,7 +106,7 @@ export async function stream(argv: string[], env: NodeJS.ProcessEnv = process.en
       url,
       session,
       token,
-      source: { kind: 'x11', display },
+      source: { kind: 'x11', display, capture: capture as 'damage' | 'fixed' },
       video: {
         // Unset: each viewer gets the first codec both sides have (the cheapest installed one first).
         codec: (values.codec ?? env.WEBRTCBIN_CODEC) as VideoCodec | undefined,

@@ -113,7 +113,24 @@ export function captureDisplay(source: SourceOptions | undefined): string | unde
   return source?.kind === 'x11' ? (source.display ?? process.env.DISPLAY) : undefined;
 }
 
-function sourceDescription(source: SourceOptions): { description: string; elements: string[] } {
+interface SourceParts {
+  description: string;
+  elements: string[];
+  /**
+   * Set for a source that pushes frames only when the picture changes (damage capture): no videorate
+   * after it (it would hold each frame until the next one), and this rate in the caps as the encoder's
+   * nominal rate (the highest the source sends).
+   */
+  variableFps?: number;
+}
+
+/** The element of our own damage capture (src-native/x11/damage_src.h): built into the addon. */
+export const DAMAGE_SOURCE_ELEMENT = 'webrtcbinxdamagesrc';
+
+/** How an x11 source captures when `source.capture` is not given. */
+export const DEFAULT_X11_CAPTURE: 'damage' | 'fixed' = 'fixed';
+
+function sourceDescription(source: SourceOptions): SourceParts {
   if (!source || typeof source !== 'object') throw new InvalidArgumentError('source must be {kind: "test" | "x11" | "pipeline", …}');
   switch (source.kind) {
     case 'test': {
@@ -128,13 +145,32 @@ function sourceDescription(source: SourceOptions): { description: string; elemen
       }
       if (!SAFE_TOKEN.test(display)) throw new InvalidArgumentError(`source.display ${JSON.stringify(display)} is not an X display name`);
       const pointer = source.showPointer === false ? 'false' : 'true';
+      const capture = source.capture ?? DEFAULT_X11_CAPTURE;
+      if (capture !== 'damage' && capture !== 'fixed') {
+        throw new InvalidArgumentError(`source.capture must be "damage" or "fixed" (got ${JSON.stringify(capture)})`);
+      }
+      if (capture === 'damage') {
+        const maxFps = source.maxFps === undefined ? 60 : wholeNumber(source.maxFps, 'source.maxFps', { min: 1, max: 240 });
+        const refreshMs = source.refreshMs === undefined ? 1000 : wholeNumber(source.refreshMs, 'source.refreshMs', { min: 0, max: 3_600_000, unit: 'ms' });
+        const r = source.region === undefined ? undefined : checkRegion(source.region);
+        const region = r ? ` x=${r.x} y=${r.y} width=${r.width} height=${r.height}` : '';
+        return {
+          description: `${DAMAGE_SOURCE_ELEMENT} display-name=${display} show-pointer=${pointer} max-fps=${maxFps} refresh-ms=${refreshMs}${region}`,
+          elements: [DAMAGE_SOURCE_ELEMENT],
+          variableFps: maxFps,
+        };
+      }
+      if (source.maxFps !== undefined || source.refreshMs !== undefined) {
+        throw new InvalidArgumentError('source.maxFps and source.refreshMs apply to capture "damage" only (a fixed capture runs at video.fps)');
+      }
       let region = '';
       if (source.region !== undefined) {
         const r = checkRegion(source.region);
         // ximagesrc's end coordinates are inclusive.
         region = ` startx=${r.x} starty=${r.y} endx=${r.x + r.width - 1} endy=${r.y + r.height - 1}`;
       }
-      // A fixed capture rate (no damage events): use-damage can stall H.264 until the next IDR.
+      // A fixed capture rate: ximagesrc's use-damage captures at that rate anyway and can keep stale
+      // rectangles (docs/reliability.md, "Damage capture"); capture 'damage' is our own element.
       return {
         description: `ximagesrc display-name=${display} use-damage=false show-pointer=${pointer}${region}`,
         elements: ['ximagesrc'],
@@ -237,11 +273,15 @@ function planRaw(source: SourceOptions, video: SendVideoOptions, h264EncoderAvai
   const size = video.scale === 'fit' ? `width=[16,${w}],height=[16,${h}]` : `width=${w},height=${h}`;
   // BT.601 at every size: GStreamer picks BT.709 from 720 lines up, which Chromium misreads (VP8 cannot
   // signal it: red arrived as 230,0,2; H.264 blue as 0,0,239). test/e2e/colours.test.ts checks this.
+  // A damage source sends frames only on change, already coalesced: videorate would hold each one
+  // until the next arrived, i.e. until the screen changed again.
+  const rate = src.variableFps === undefined ? ' ! videorate drop-only=true' : '';
   const raw =
-    `${src.description} ! videorate drop-only=true ! videoscale ! videoconvert ! ` +
-    `video/x-raw,format=I420,${size},framerate=${fps}/1,pixel-aspect-ratio=1/1,colorimetry=bt601`;
+    `${src.description}${rate} ! videoscale ! videoconvert ! ` +
+    `video/x-raw,format=I420,${size},framerate=${src.variableFps ?? fps}/1,pixel-aspect-ratio=1/1,colorimetry=bt601`;
   const enc = encoderParts(codec, kbps, fps, h264);
-  return { codec, raw, enc, elements: [...src.elements, 'videorate', 'videoscale', 'videoconvert', 'queue', ...enc.elements] };
+  const rateElements = src.variableFps === undefined ? ['videorate'] : [];
+  return { codec, raw, enc, elements: [...src.elements, ...rateElements, 'videoscale', 'videoconvert', 'queue', ...enc.elements] };
 }
 
 const ONE_BUFFER_QUEUE = 'queue max-size-buffers=1 max-size-bytes=0 max-size-time=0 leaky=downstream';

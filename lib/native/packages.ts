@@ -26,6 +26,7 @@ export const ELEMENTS: readonly RequiredElement[] = [
   { element: 'videorate', debianPackage: 'gstreamer1.0-plugins-base', feature: 'frame rate', core: true },
   { element: 'queue', debianPackage: 'gstreamer1.0-tools', feature: 'pipeline core', core: true },
   { element: 'videotestsrc', debianPackage: 'gstreamer1.0-plugins-base', feature: 'test source', core: false },
+  // X11 capture 'fixed'. Capture 'damage' is webrtcbinxdamagesrc, built into the addon: no package, never missing.
   { element: 'ximagesrc', debianPackage: 'gstreamer1.0-x', feature: 'X11 capture', core: false },
   { element: 'vp8enc', debianPackage: 'gstreamer1.0-plugins-good', feature: 'VP8 encode', core: false },
   { element: 'rtpvp8pay', debianPackage: 'gstreamer1.0-plugins-good', feature: 'VP8 RTP', core: false },

@@ -23,7 +23,7 @@ const SEND_AUDIO_KEYS = ['receive', 'source', 'device', 'bitrate'];
 const RECEIVE_AUDIO_KEYS = ['receive', 'format', 'sampleRate', 'channels'];
 const SOURCE_KEYS: Record<string, string[]> = {
   test: ['kind', 'pattern'],
-  x11: ['kind', 'display', 'showPointer', 'region'],
+  x11: ['kind', 'display', 'showPointer', 'region', 'capture', 'maxFps', 'refreshMs'],
   pipeline: ['kind', 'description'],
 };
 

@@ -1,4 +1,5 @@
 #include "encoder/shared_encoder.h"
+#include "x11/damage_src.h"  // kFrameNowEvent
 
 #include <gst/video/video.h>
 
@@ -103,6 +104,9 @@ void SharedEncoder::RequestKeyframe() {
   GObjectPtr<GstPad> pad(gst_element_get_static_pad(sink.get(), "sink"));
   gst_pad_push_event(pad.get(), gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE,
                                                                            keyframe_requests_.fetch_add(1)));
+  // The encoder keeps that event; a damage capture on a still screen sends its next frame only at the
+  // next change or refresh: this one (passed on upstream by every element) asks it for one now.
+  gst_pad_push_event(pad.get(), gst_event_new_custom(GST_EVENT_CUSTOM_UPSTREAM, gst_structure_new_empty(kFrameNowEvent)));
 }
 
 GstFlowReturn SharedEncoder::OnSample(GstAppSink* sink) {

@@ -186,6 +186,23 @@ t.test('x11 source', async (t) => {
   }
 });
 
+t.test('x11 capture damage: our element, its options, no videorate after it, maxFps as the caps rate', async (t) => {
+  const plan = planSend({ kind: 'x11', display: ':1', capture: 'damage' }, { fps: 30 });
+  const parts = stages(plan.description);
+  t.equal(parts[0], 'webrtcbinxdamagesrc display-name=:1 show-pointer=true max-fps=60 refresh-ms=1000');
+  t.equal(plan.elements[0], 'webrtcbinxdamagesrc');
+  t.notOk(plan.elements.includes('videorate'), 'no videorate: it would hold each frame until the next');
+  t.notOk(parts.some((p) => p.startsWith('videorate')));
+  t.ok(parts.some((p) => p.includes('framerate=60/1')), 'the caps rate is maxFps');
+  const region = planSend({ kind: 'x11', display: ':1', capture: 'damage', showPointer: false, maxFps: 20, refreshMs: 0, region: { x: 8, y: 16, width: 320, height: 240 } });
+  t.equal(stages(region.description)[0], 'webrtcbinxdamagesrc display-name=:1 show-pointer=false max-fps=20 refresh-ms=0 x=8 y=16 width=320 height=240');
+  t.equal(stages(planSend({ kind: 'x11', display: ':1', capture: 'fixed' }).description)[0], 'ximagesrc display-name=:1 use-damage=false show-pointer=true', "'fixed' is ximagesrc");
+  t.throws(() => planSend({ kind: 'x11', display: ':1', capture: 'sometimes' as 'fixed' }), invalid(/^source\.capture must be "damage" or "fixed"/));
+  t.throws(() => planSend({ kind: 'x11', display: ':1', capture: 'damage', maxFps: 241 }), invalid(/source\.maxFps/));
+  t.throws(() => planSend({ kind: 'x11', display: ':1', capture: 'damage', refreshMs: 1.5 }), invalid(/source\.refreshMs/));
+  t.throws(() => planSend({ kind: 'x11', display: ':1', refreshMs: 100 }), invalid(/apply to capture "damage" only/));
+});
+
 t.test('x11 source takes DISPLAY from the environment', async (t) => {
   const before = process.env.DISPLAY;
   const fromEnv = withDisplay(':42', () => planSend({ kind: 'x11' }).description);

@@ -1,0 +1,22 @@
+// Our own X capture element, "webrtcbinxdamagesrc": a live GstPushSrc that pushes a frame when the
+// screen changes (X Damage), not on a clock. It reads the screen through MIT-SHM on an xcb connection
+// of its own (no Xlib, no server grab: see error_trap.h and docs/reliability.md), coalesces a storm
+// of damage to `max-fps`, repeats the last frame every `refresh-ms` (0: never) so a lost packet or a
+// late joiner heals, and pushes nothing at all on a still screen. The first frame goes out at start.
+// A lost X server posts the typed error capture_guard's ximagesrc path posts (kXDisplayLostDomain).
+#pragma once
+
+namespace wrtc {
+
+constexpr const char* kXDamageSourceName = "webrtcbinxdamagesrc";
+
+// An upstream custom event (a structure of this name) asking the source for a frame now: the shared
+// encoder sends it with each keyframe request, so a viewer joining a still screen needs no change or
+// refresh to get its first picture. Other sources never see a use for it (elements pass it upstream).
+constexpr const char* kFrameNowEvent = "webrtcbin-frame-now";
+
+// Once per process, after gst_init: registers the element with no plugin (it is built into the addon,
+// so no package provides it and gst-inspect does not list it).
+void RegisterXDamageSource();
+
+}  // namespace wrtc
