@@ -56,7 +56,10 @@ export class DelayBasedEstimator {
   // Lowest one-way delay per bucket of send time: the base the queueing delay is measured from.
   #owdBuckets: { at: number; min: number }[] = [];
   #lastOwd: number | undefined;
-  #lossCounts: { lost: number; total: number }[] = [];
+  // Packets reported since the last loss decision, and the loss of the last complete window.
+  #lossWindow = { lost: 0, total: 0 };
+  #lossFraction = 0;
+  #lossDecided = false;
   #lastDecrease = -Infinity;
   #lastLossCut = -Infinity;
   #lastUpdate: number | undefined;
@@ -95,8 +98,7 @@ export class DelayBasedEstimator {
       this.#acked.push({ at: p.arrivalMs, size: p.size });
       this.#owd(p.sendMs, p.arrivalMs - p.sendMs);
     }
-    if (fresh.length) this.#lossCounts.push({ lost, total: fresh.length });
-    const lossFraction = this.#loss();
+    const lossFraction = this.#loss(lost, fresh.length);
     const ackedKbps = this.#ackedKbps();
     const dt = this.#lastUpdate === undefined ? 0 : Math.min(Math.max(now - this.#lastUpdate, 0), 1000);
     this.#lastUpdate = now;
@@ -119,9 +121,11 @@ export class DelayBasedEstimator {
       if (this.#capacity && ackedKbps !== undefined && ackedKbps > this.#capacity.mean + 3 * this.#deviation()) {
         this.#capacity = undefined; // the link got faster than it was: far from convergence again
       }
-      if (this.#capacity) {
-        // Near the known capacity: about a packet per response time (~ 1200 bytes / 200 ms), at least 2%/s.
-        next = this.#target + Math.max(48, this.#target * 0.02) * (dt / 1000);
+      const near = this.#capacity && ackedKbps !== undefined && Math.abs(ackedKbps - this.#capacity.mean) <= 3 * this.#deviation();
+      if (near) {
+        // Near the capacity last measured at overuse: about a packet per response time (~1200 bytes per
+        // 200 ms), at least 4%/s. Far from it, below or above, multiplicative.
+        next = this.#target + Math.max(48, this.#target * 0.04) * (dt / 1000);
       } else {
         next = this.#target * (1 + this.#increasePerSecond) ** (dt / 1000);
       }
@@ -129,8 +133,11 @@ export class DelayBasedEstimator {
       if (ackedKbps !== undefined) next = Math.min(next, Math.max(this.#target, 1.5 * ackedKbps + 10));
       if (next > this.#target) reason = 'increase';
     }
-    // Loss-based bound (draft-ietf-rmcat-gcc §6): > 10% lost cuts it by half the loss; < 2% lets it grow.
-    if (lossFraction > 0.1 && now - this.#lastLossCut >= this.#decreaseIntervalMs) {
+    // Loss-based bound (draft-ietf-rmcat-gcc §6), one decision per window of ≥ 50 packets (each loss
+    // counted once): > 10% lost cuts it by half the loss; < 2% lets it grow.
+    const decided = this.#lossDecided;
+    this.#lossDecided = false;
+    if (decided && lossFraction > 0.1 && now - this.#lastLossCut >= this.#decreaseIntervalMs) {
       this.#lossBound = Math.min(this.#lossBound, this.#target) * (1 - 0.5 * lossFraction);
       this.#lastLossCut = now;
     } else if (lossFraction < 0.02 && dt > 0) {
@@ -191,19 +198,16 @@ export class DelayBasedEstimator {
     return (bytes * 8) / Math.max(span, this.#ackedWindowMs * 0.5);
   }
 
-  #loss(): number {
-    // The newest reports covering at least 50 packets.
-    let lost = 0;
-    let total = 0;
-    let keep = 0;
-    for (let i = this.#lossCounts.length - 1; i >= 0; i--) {
-      lost += this.#lossCounts[i]!.lost;
-      total += this.#lossCounts[i]!.total;
-      keep++;
-      if (total >= 50) break;
+  // Loss over windows of at least 50 packets: the last complete window's (a new one sets #lossDecided).
+  #loss(lost: number, total: number): number {
+    this.#lossWindow.lost += lost;
+    this.#lossWindow.total += total;
+    if (this.#lossWindow.total >= 50) {
+      this.#lossFraction = this.#lossWindow.lost / this.#lossWindow.total;
+      this.#lossWindow = { lost: 0, total: 0 };
+      this.#lossDecided = true;
     }
-    this.#lossCounts = this.#lossCounts.slice(-keep);
-    return total ? lost / total : 0;
+    return this.#lossFraction;
   }
 
   #owd(sendMs: number, owd: number): void {
@@ -221,9 +225,9 @@ export class DelayBasedEstimator {
     return Math.max(0, this.#lastOwd - base);
   }
 
-  // The capacity's standard deviation, kbit/s (the variance is kept normalised by the mean).
+  // The capacity's standard deviation, kbit/s (the variance is kept normalised by the mean), at least 5% of it.
   #deviation(): number {
-    return this.#capacity ? Math.sqrt(this.#capacity.variance * this.#capacity.mean) : 0;
+    return this.#capacity ? Math.max(Math.sqrt(this.#capacity.variance * this.#capacity.mean), this.#capacity.mean * 0.05) : 0;
   }
 
   #learnCapacity(kbps: number): void {
