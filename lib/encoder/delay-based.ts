@@ -20,13 +20,19 @@ export interface DelayBasedOptions extends TrendlineOptions {
   decreaseIntervalMs?: number;
   /** Window of the received-rate measure, ms (default 500). */
   ackedWindowMs?: number;
+  /**
+   * A standing queue this long (ms above the lowest one-way delay of the last 30 s, in two feedbacks
+   * in a row) counts as overuse too (default 80): a full tail-drop queue shows no delay gradient, and
+   * a bufferbloated uplink can hold one for seconds.
+   */
+  standingQueueMs?: number;
 }
 
 export interface DelayBasedEstimate {
   /** The target, kbit/s. */
   target: number;
   /** Why the target is what it is after this feedback. */
-  reason: 'overuse' | 'loss' | 'increase' | 'hold';
+  reason: 'overuse' | 'queue' | 'loss' | 'increase' | 'hold';
   usage: Usage;
   /** One-way delay above the lowest of the last 30 s, ms (the standing queue), when known. */
   queueDelayMs?: number;
@@ -66,6 +72,8 @@ export class DelayBasedEstimator {
   // The capacity measured at overuse: its running mean and variance (kbit/s), libwebrtc's "link capacity".
   #capacity: { mean: number; variance: number } | undefined;
   #usage: Usage = 'normal';
+  readonly #standingQueueMs: number;
+  #standing = 0; // feedbacks in a row with a standing queue
 
   constructor(options: DelayBasedOptions) {
     this.max = options.max;
@@ -76,6 +84,7 @@ export class DelayBasedEstimator {
     this.#increasePerSecond = options.increasePerSecond ?? 0.25;
     this.#decreaseIntervalMs = options.decreaseIntervalMs ?? 300;
     this.#ackedWindowMs = options.ackedWindowMs ?? 500;
+    this.#standingQueueMs = options.standingQueueMs ?? 80;
   }
 
   get target(): number {
@@ -105,7 +114,17 @@ export class DelayBasedEstimator {
 
     let reason: DelayBasedEstimate['reason'] = 'hold';
     let next = this.#target;
-    if (this.#usage === 'overuse') {
+    const queueDelayMs = this.#queueDelay();
+    this.#standing = fresh.length && queueDelayMs !== undefined && queueDelayMs > this.#standingQueueMs ? this.#standing + 1 : fresh.length ? 0 : this.#standing;
+    if (this.#standing >= 2 && this.#usage !== 'overuse') {
+      // The queue stands (full, no gradient): drain it, the faster the longer it is.
+      if (now - this.#lastDecrease >= this.#decreaseIntervalMs) {
+        const factor = Math.max(0.5, 0.85 - (queueDelayMs ?? 0) / 1000);
+        next = Math.min(this.#target, factor * (ackedKbps ?? this.#target));
+        this.#lastDecrease = now;
+        reason = 'queue';
+      }
+    } else if (this.#usage === 'overuse') {
       if (now - this.#lastDecrease >= this.#decreaseIntervalMs) {
         const base = ackedKbps ?? this.#target;
         next = Math.min(this.#target, 0.85 * base);
@@ -138,7 +157,10 @@ export class DelayBasedEstimator {
     const decided = this.#lossDecided;
     this.#lossDecided = false;
     if (decided && lossFraction > 0.1 && now - this.#lastLossCut >= this.#decreaseIntervalMs) {
-      this.#lossBound = Math.min(this.#lossBound, this.#target) * (1 - 0.5 * lossFraction);
+      // Not below half of what got through: on a full tail-drop queue webrtcbin's retransmissions (which
+      // TWCC counts too) can read as 80% loss while the link still carries its rate.
+      const cut = Math.min(this.#lossBound, this.#target) * (1 - 0.5 * lossFraction);
+      this.#lossBound = Math.min(this.#lossBound, Math.max(cut, ackedKbps === undefined ? 0 : 0.5 * ackedKbps));
       this.#lastLossCut = now;
     } else if (lossFraction < 0.02 && dt > 0) {
       this.#lossBound = Math.min(this.max, Math.max(this.#lossBound, next) * 1.08 ** (dt / 1000));
@@ -148,13 +170,13 @@ export class DelayBasedEstimator {
       if (next < this.#target) reason = 'loss';
     }
     next = clamp(Math.round(next), this.min, this.max);
-    if (next === this.#target && reason !== 'hold' && reason !== 'overuse') reason = 'hold';
+    if (next === this.#target && reason !== 'hold' && reason !== 'overuse' && reason !== 'queue') reason = 'hold';
     this.#target = next;
     return {
       target: next,
       reason,
       usage: this.#usage,
-      queueDelayMs: this.#queueDelay(),
+      queueDelayMs,
       lossFraction,
       ackedKbps,
       trend: this.#trendline.trend,

@@ -59,8 +59,8 @@ t.test('a queue that builds: the target falls below the link rate within 1.5 s, 
   const e = new DelayBasedEstimator({ min: 150, max: 3000, start: 3000 });
   const link: Link = { rate: flat(1000), queueMs: 400, delayMs: 25 };
   const estimates = run(e, link, 20);
-  const firstCut = estimates.findIndex((r) => r.estimate.reason === 'overuse');
-  t.ok(firstCut >= 0 && firstCut <= 15, `overuse seen at feedback #${firstCut} (≤ 15: the trendline fits 20 frames first)`);
+  const firstCut = estimates.findIndex((r) => r.estimate.reason === 'overuse' || r.estimate.reason === 'queue');
+  t.ok(firstCut >= 0 && firstCut <= 15, `cut at feedback #${firstCut} (≤ 15), for ${estimates[firstCut]?.estimate.reason}`);
   t.ok(estimates[firstCut]!.estimate.target < 3000);
   const settled = estimates.filter((r) => r.at > 5000);
   const queue = settled.map((r) => r.estimate.queueDelayMs ?? 0);
@@ -109,6 +109,17 @@ t.test('a cap from 6 to 1 Mbit/s and back: cut while it holds, back to the ceili
   t.ok(back, 'climbs back to the ceiling');
   t.comment(`recovered to 95% in ${back ? ((back.at - 25_000) / 1000).toFixed(1) : '∞'} s`);
   t.ok(back && back.at - 25_000 < 15_000, 'within 15 s');
+});
+
+t.test('a standing queue (full, no gradient left) is drained: the target goes well under what gets through', async (t) => {
+  // The queue is already full when the estimator starts listening: constant delay, no slope to see.
+  const e = new DelayBasedEstimator({ min: 150, max: 2000, start: 1500 });
+  const packets = [];
+  for (let i = 0; i < 300; i++) packets.push({ seq: i, sendMs: i * 10, arrivalMs: i === 0 ? 25 : 25 + 300 + i * 10, size: 1250 });
+  let last;
+  for (let b = 0; b < 30; b++) last = e.update(packets.slice(b * 10, b * 10 + 10), b * 100 + 400);
+  t.equal(last!.usage, 'normal', 'the trendline sees nothing');
+  t.ok(e.target < 1000 * 0.85, `target ${e.target} < 0.85 × the 1000 kbit/s received`);
 });
 
 t.test('sequence numbers wrap; repeated feedback is not counted twice', async (t) => {
