@@ -75,6 +75,8 @@ interface Row {
   target: Summary;
   queueDelay?: Summary;
   recoverySeconds?: number;
+  /** capdrop: the target (kbit/s) before the drop, at its end, and 5 and 15 s after the lift. */
+  around?: { before: number; capped: number; after5: number; after15: number };
   cuts: number;
 }
 const rows: Row[] = [];
@@ -130,10 +132,13 @@ async function measure(browser: Browser, link: WanLink, display: string, name: s
     sampling = false;
     await sampler;
     let recoverySeconds: number | undefined;
+    let around: Row['around'];
     if (profile.drop) {
+      const at = (s: number) => samples.filter((x) => x.at <= s).at(-1)?.target ?? NaN;
+      const lift = profile.drop.at + profile.drop.holds;
+      around = { before: at(profile.drop.at), capped: at(lift), after5: at(lift + 5), after15: at(lift + 15) };
       const before = samples.filter((s) => s.at > profile.drop!.at - 5 && s.at < profile.drop!.at).map((s) => s.target);
       const goal = 0.9 * (before.length ? summarize(before).p50 : profile.bitrate);
-      const lift = profile.drop.at + profile.drop.holds;
       const back = samples.find((s) => s.at >= lift && s.target >= goal);
       recoverySeconds = back ? back.at - lift : Infinity;
     }
@@ -149,6 +154,7 @@ async function measure(browser: Browser, link: WanLink, display: string, name: s
       target: summarize(samples.map((s) => s.target)),
       ...(queues.length ? { queueDelay: summarize(queues) } : {}),
       ...(recoverySeconds !== undefined ? { recoverySeconds } : {}),
+      ...(around ? { around } : {}),
       cuts,
     };
   } finally {
@@ -192,7 +198,8 @@ try {
               (row.received ? `paint→received p50 ${f(row.received.p50)} p95 ${f(row.received.p95)}, ` : '') +
               `${f(row.fps, 1)} fps, target p50 ${f(row.target.p50)} kbit/s (max ${f(row.target.max)}), ${row.cuts} cuts` +
               (row.queueDelay ? `, queue p50 ${f(row.queueDelay.p50)} p95 ${f(row.queueDelay.p95)} ms` : '') +
-              (row.recoverySeconds !== undefined ? `, recovery ${f(row.recoverySeconds, 1)} s` : ''),
+              (row.recoverySeconds !== undefined ? `, recovery ${f(row.recoverySeconds, 1)} s` : '') +
+              (row.around ? ` (target ${row.around.before} before the drop, ${row.around.capped} at its end, ${row.around.after5} 5 s and ${row.around.after15} 15 s after the lift)` : ''),
           );
         } catch (error) {
           console.log(`  ${name} ${label(controller)} #${round}: FAILED: ${error instanceof Error ? error.message : String(error)}`);
