@@ -18,6 +18,7 @@ const ALL: [name: string, args: string[]][] = [
   ['churn', []],
   ['werift', ['--quick']], // needs npm install --prefix bench/peers/werift
   ['agent-action', ['--quick']],
+  ['congestion', ['--rounds', '1']], // root only (the WAN link)
 ];
 
 const LOCK = '/tmp/webrtcbin-bench.lock';

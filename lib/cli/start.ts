@@ -20,6 +20,7 @@ import { elementsPresent, installedVideoCodecs } from '../native/elements.js';
 import { checkSource } from '../publish/preflight.js';
 import { SECRETS, resolveSecret } from './secrets.js';
 import { exitAdvice, exitCodeFor } from './exit-codes.js';
+import { renderCongestionMetrics } from '../encoder/twcc-bitrate.js';
 
 /** The overlay elements of the test source (libgstpango, Debian's gstreamer1.0-x). */
 export const TEST_SOURCE_OVERLAYS = ['clockoverlay', 'timeoverlay', 'textoverlay'];
@@ -154,8 +155,10 @@ export async function start(argv: string[]): Promise<void> {
     process.exit(code);
   }
 
+  let congestion: (() => string) | undefined;
   const app = await createSignalingServer({
     secret,
+    extraMetrics: () => congestion?.() ?? '',
     logLevel: values['log-level'] ?? process.env.LOG_LEVEL ?? 'warn',
     ice: {
       stun: process.env.WEBRTCBIN_STUN?.split(','),
@@ -172,6 +175,7 @@ export async function start(argv: string[]): Promise<void> {
     ...(codec ? { video: { codec } } : {}),
     logger: app.log,
   });
+  congestion = () => renderCongestionMetrics(publisher.congestion());
   publisher.on('viewer-connected', (id: string) => console.log(`viewer ${id} connected (${publisher.viewers} watching)`));
   publisher.on('viewer-left', (id: string) => console.log(`viewer ${id} left`));
   publisher.on('error', (error: Error) => console.error(`stream error: ${error.message}`));

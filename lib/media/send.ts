@@ -200,6 +200,11 @@ interface EncoderParts {
 
 function encoderParts(codec: VideoCodec, kbps: number, fps: number, h264Encoder: string): EncoderParts {
   const keyframeEvery = fps * 2;
+  // The rate-control buffer (VBV) holds about one frame: no frame, keyframes included, is bigger than
+  // a frame interval's worth of the target, so a lower target shows at the next frame and a burst never
+  // queues for more than a frame on a link at that rate (x264's default, 600 ms, let a keyframe sit in a
+  // 1.5 Mbit/s uplink's queue for half a second). Bitrate changes apply in place, without an IDR.
+  const frameMs = Math.ceil(1000 / fps);
   const pt = PAYLOAD_TYPES[codec];
   switch (codec) {
     case 'vp8':
@@ -207,7 +212,8 @@ function encoderParts(codec: VideoCodec, kbps: number, fps: number, h264Encoder:
       return {
         encode:
           `vp8enc deadline=1 cpu-used=-16 lag-in-frames=0 end-usage=cbr target-bitrate=${kbps * 1000} ` +
-          `keyframe-max-dist=${keyframeEvery} threads=2 error-resilient=partitions buffer-initial-size=100 buffer-optimal-size=120 buffer-size=150`,
+          `keyframe-max-dist=${keyframeEvery} threads=2 error-resilient=partitions ` +
+          `buffer-initial-size=${frameMs} buffer-optimal-size=${frameMs} buffer-size=${frameMs}`,
         pay: `rtpvp8pay name=pay pt=${pt} picture-id-mode=15-bit mtu=1200`,
         elements: ['vp8enc', 'rtpvp8pay'],
       };
@@ -215,7 +221,8 @@ function encoderParts(codec: VideoCodec, kbps: number, fps: number, h264Encoder:
       return {
         encode:
           `vp9enc deadline=1 cpu-used=8 lag-in-frames=0 end-usage=cbr target-bitrate=${kbps * 1000} ` +
-          `keyframe-max-dist=${keyframeEvery} threads=2 row-mt=true`,
+          `keyframe-max-dist=${keyframeEvery} threads=2 row-mt=true ` +
+          `buffer-initial-size=${frameMs} buffer-optimal-size=${frameMs} buffer-size=${frameMs}`,
         pay: `rtpvp9pay name=pay pt=${pt} picture-id-mode=15-bit mtu=1200`,
         elements: ['vp9enc', 'rtpvp9pay'],
       };
@@ -232,7 +239,7 @@ function encoderParts(codec: VideoCodec, kbps: number, fps: number, h264Encoder:
       // ultrafast + zerolatency, sliced threads (frame threads add a frame of delay), no B-frames.
       return {
         encode:
-          `x264enc tune=zerolatency speed-preset=ultrafast bitrate=${kbps} key-int-max=${keyframeEvery} ` +
+          `x264enc tune=zerolatency speed-preset=ultrafast bitrate=${kbps} key-int-max=${keyframeEvery} vbv-buf-capacity=${frameMs} ` +
           'bframes=0 sliced-threads=true ! video/x-h264,profile=constrained-baseline',
         pay: `rtph264pay name=pay pt=${pt} config-interval=-1 aggregate-mode=zero-latency mtu=1200`,
         elements: ['x264enc', 'rtph264pay'],

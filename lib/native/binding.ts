@@ -18,6 +18,8 @@ export type NativeEvent =
   | { type: 'eos' }
   | { type: 'latency' }
   | { type: 'send-caps'; caps: string }
+  /** TWCC feedback: per packet [seq, sent ms, arrived ms (NaN: lost), payload bytes] (src-native/rtp/twcc_feedback.h). */
+  | { type: 'twcc'; packets: Float64Array }
   | { type: 'audio'; data: Buffer; sampleRate: number; channels: number; format: string; pts: number }
   | { type: 'track'; kind: string; encoding: string }
   | { type: 'frame'; width: number; height: number; pts: number; stride: number; format: string; data: Buffer; dropped: number; skipped: number; keyframe?: boolean }

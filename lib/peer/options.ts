@@ -7,6 +7,7 @@ import { toWebrtcbinIce } from '../media/ice-servers.js';
 import { PAYLOAD_TYPES, planSend, planSendAudio, planSharedPeer } from '../media/send.js';
 import { planReceiveAudio, planReceiveVideo } from '../media/receive.js';
 import { playoutDelayCapsField } from '../media/playout-delay.js';
+import { twccCapsField } from '../media/twcc.js';
 import { number, wholeNumber } from '../util/checks.js';
 import type { VideoCodec, WebRtcPeerOptions } from '../types.js';
 
@@ -112,6 +113,8 @@ export function buildNativeOptions(options: WebRtcPeerOptions): NativePeerOption
   // is decoded to RGBA frames as received: the default tail, planned like any other.
   native.receiveVideoDescription ??= planReceiveVideo().decoded;
   if (options.playoutDelay !== undefined && native.sendCaps) native.sendCaps += playoutDelayCapsField();
+  // Transport-wide congestion control on every video we send: the viewer's feedback drives the estimator.
+  if (native.sendCaps) native.sendCaps += twccCapsField();
   if (options.audio && options.audio.receive !== true) {
     const plan = planSendAudio(options.audio);
     native.sendAudioDescription = plan.description;

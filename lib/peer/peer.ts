@@ -17,7 +17,8 @@ import {
 import { OPUS_PAYLOAD_TYPE, PAYLOAD_TYPES, captureDisplay, opusPreferences, sendPreferencesFor } from '../media/send.js';
 import { receiveCapsForOffer } from '../media/receive.js';
 import { matchOfferedCodec, offeredCodecs, offeredVideoCodecs } from '../media/offer-match.js';
-import { acceptedPlayoutDelayId, checkPlayoutDelay, playoutDelayFor } from '../media/playout-delay.js';
+import { acceptedPlayoutDelayId, checkPlayoutDelay, PLAYOUT_DELAY_ID, playoutDelayCapsField, playoutDelayFor } from '../media/playout-delay.js';
+import { TWCC_ID, twccCapsField, twccExtmapId } from '../media/twcc.js';
 import { midsOf, normalizeCandidate, validateDescription } from '../media/sdp.js';
 import { emitError } from '../util/emit.js';
 import { wholeNumber } from '../util/checks.js';
@@ -47,6 +48,8 @@ export interface WebRtcPeerEvents {
   icegatheringstatechange: [RTCIceGatheringState];
   signalingstatechange: [RTCSignalingState];
   track: [TrackInfo];
+  /** TWCC feedback on the video we send: per packet [seq, sent ms, arrived ms (NaN: lost), payload bytes]. */
+  twcc: [Float64Array];
   frame: [Frame];
   audio: [AudioChunk];
   datachannel: [DataChannel];
@@ -263,8 +266,13 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
       const offered = [...new Set(offeredVideoCodecs(sdp).map((c) => c.name))].join(', ') || 'no video';
       throw new OperationError('setRemoteDescription', `the remote offer has no ${codec.toUpperCase()} video this peer can send (it offers: ${offered}); choose one of those with video.codec`);
     }
-    if (this.#payloadType !== match.payloadType) {
-      if (!this.#native.setSendPayloadType(match.payloadType, sendPreferencesFor(codec, match.payloadType))) {
+    // Transport-cc takes the offer's extmap id, or is left out when the offer has none (an answer may
+    // not add an extension, nor reuse the id the offer gave another: Chromium refuses the answer).
+    const twccId = twccExtmapId(sdp);
+    if (this.#payloadType !== match.payloadType || twccId !== TWCC_ID) {
+      let preferences = sendPreferencesFor(codec, match.payloadType) + (twccId === undefined ? '' : twccCapsField(twccId));
+      if (this.#playoutDelay && acceptedPlayoutDelayId(sdp) === PLAYOUT_DELAY_ID) preferences += playoutDelayCapsField();
+      if (!this.#native.setSendPayloadType(match.payloadType, preferences)) {
         throw new OperationError('setRemoteDescription', `the stream already flows with payload type ${this.#payloadType}; the offer wants ${match.payloadType} (renegotiation cannot change it)`);
       }
       this.#payloadType = match.payloadType;
@@ -532,6 +540,9 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
       case 'send-caps':
         this.#sendCaps = event.caps;
         for (const wake of this.#sendCapsWaiters.splice(0)) wake();
+        break;
+      case 'twcc':
+        this.emit('twcc', event.packets);
         break;
       case 'track':
         this.emit('track', { kind: event.kind, encoding: event.encoding });

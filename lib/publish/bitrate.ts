@@ -5,7 +5,13 @@
 // each viewer's controller drives its own encoder. A viewer may set a ceiling on its own target
 // (`quality` on the input channel): the controller's target is applied capped by it. Every change is
 // logged at info level.
+//
+// Which controller: a viewer that negotiated transport-cc (Chromium and Firefox do) gets the delay-based
+// estimator over its TWCC feedback (TwccBitrate), which sees a queue building before it overflows;
+// one without it keeps the receiver-report controller (AdaptiveBitrate). `controller` forces one.
 import { AdaptiveBitrate, BitrateGroup, type BitrateChange } from '../encoder/adaptive-bitrate.js';
+import { TwccBitrate, type CongestionSnapshot } from '../encoder/twcc-bitrate.js';
+import { twccNegotiated } from '../media/twcc.js';
 import type { WebRtcPeer } from '../peer/peer.js';
 import type { Logger } from '../signaling/client.js';
 import type { Streamer } from '../encoder/streamer.js';
@@ -21,11 +27,27 @@ export interface PublisherBitrateOptions {
   log: Logger;
   /** Called after every change the encoder received. */
   onChange?: (kbps: number, viewer: string | undefined) => void;
+  /** 'auto' (default): TWCC where negotiated, else receiver reports; or force one ('twcc' still falls back without transport-cc). */
+  controller?: 'auto' | 'twcc' | 'receiver-reports';
+}
+
+/** One viewer's controller, either kind. */
+interface ViewerController {
+  readonly target: number;
+  stop(): void;
+  snapshot(): CongestionSnapshot;
+}
+
+/** Whether a connected peer negotiated transport-cc on its video (both descriptions say so). */
+export function usesTwcc(peer: Pick<WebRtcPeer, 'localDescription' | 'remoteDescription'>): boolean {
+  const local = peer.localDescription?.sdp;
+  const remote = peer.remoteDescription?.sdp;
+  return !!local && !!remote && twccNegotiated(local) && twccNegotiated(remote);
 }
 
 export class PublisherBitrate {
   readonly #options: PublisherBitrateOptions;
-  readonly #controllers = new Map<string, AdaptiveBitrate>();
+  readonly #controllers = new Map<string, ViewerController>();
   // One group per shared encoder (one per codec in use), and which group each viewer is in.
   readonly #groups = new Map<Streamer, BitrateGroup>();
   readonly #groupOf = new Map<string, BitrateGroup>();
@@ -81,15 +103,40 @@ export class PublisherBitrate {
       };
     }
     const capped = (kbps: number) => apply(Math.min(kbps, this.#caps.get(id) ?? Infinity));
-    const controller = new AdaptiveBitrate({
-      min,
-      max,
-      start: group?.target ?? max,
-      getStats: () => peer.getStats(),
-      apply: capped,
-      onChange: (change) => log.info(describe(change), 'publisher: viewer bitrate target changed'),
-    });
-    this.#controllers.set(id, controller.start());
+    const start = group?.target ?? max;
+    const twcc = this.#options.controller !== 'receiver-reports' && usesTwcc(peer);
+    let controller: ViewerController;
+    if (twcc) {
+      controller = new TwccBitrate({
+        min,
+        max,
+        start,
+        source: peer,
+        apply: capped,
+        onChange: ({ from, to, estimate: e }) =>
+          log.info(
+            {
+              viewer: id, from, to, reason: e.reason, controller: 'twcc', usage: e.usage,
+              queueDelayMs: e.queueDelayMs === undefined ? undefined : Math.round(e.queueDelayMs),
+              lossPct: Math.round(e.lossFraction * 1000) / 10,
+              ackedKbps: e.ackedKbps === undefined ? undefined : Math.round(e.ackedKbps),
+            },
+            'publisher: viewer bitrate target changed',
+          ),
+      }).start();
+    } else {
+      const rr = new AdaptiveBitrate({
+        min,
+        max,
+        start,
+        getStats: () => peer.getStats(),
+        apply: capped,
+        onChange: (change) => log.info({ ...describe(change), controller: 'receiver-reports' }, 'publisher: viewer bitrate target changed'),
+      }).start();
+      controller = { get target() { return rr.target; }, stop: () => rr.stop(), snapshot: () => ({ controller: 'receiver-reports', target: rr.target }) };
+    }
+    log.info({ viewer: id, controller: twcc ? 'twcc' : 'receiver-reports', start }, 'publisher: viewer bitrate controller started');
+    this.#controllers.set(id, controller);
     this.#apply.set(id, capped);
     if (this.#caps.has(id)) capped(controller.target); // a ceiling set before the peer connected
   }
@@ -105,6 +152,11 @@ export class PublisherBitrate {
     const controller = this.#controllers.get(id);
     if (controller) this.#apply.get(id)?.(controller.target);
     return this.#caps.get(id);
+  }
+
+  /** Each connected viewer's controller, target and (TWCC) estimate: for logs and /metrics. */
+  snapshot(): Map<string, CongestionSnapshot> {
+    return new Map([...this.#controllers].map(([id, c]) => [id, c.snapshot()]));
   }
 
   /** The viewer is gone: its controller stops and its ceiling is forgotten. */

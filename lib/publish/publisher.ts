@@ -28,6 +28,7 @@ import { wholeNumber } from '../util/checks.js';
 import { checkSource } from './preflight.js';
 import { emitError, errorMessage } from '../util/emit.js';
 import { PublisherBitrate } from './bitrate.js';
+import type { CongestionSnapshot } from '../encoder/twcc-bitrate.js';
 import { chooseForOffer, chooseForViewer, codecName, noCommonCodecMessage, normalizeCodecNames, offerCodecNames } from './codecs.js';
 import { urlsOf, usableIceServers } from './ice.js';
 import { RemoteControl } from './remote-control.js';
@@ -72,7 +73,7 @@ export interface PublishOptions {
    * viewer, but one viewer never pulls it below `floor` (default 300 kbit/s). Default on; false keeps
    * `video.bitrate` fixed.
    */
-  adaptiveBitrate?: boolean | { min?: number; floor?: number };
+  adaptiveBitrate?: boolean | { min?: number; floor?: number; controller?: 'auto' | 'twcc' | 'receiver-reports' };
   /** One capture and encoder for all viewers (default true); false gives each viewer its own. */
   shareEncoder?: boolean;
   /** Receive instead of send: every participant's video is decoded and emitted as `frame` events. */
@@ -167,7 +168,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     this.#log = options.logger ?? silentLogger;
     if (!options.receive && options.adaptiveBitrate !== false) {
       const abr = typeof options.adaptiveBitrate === 'object' ? options.adaptiveBitrate : {};
-      this.#bitrate = new PublisherBitrate({ max: options.video?.bitrate ?? 2000, min: abr.min, floor: abr.floor, log: this.#log });
+      this.#bitrate = new PublisherBitrate({ max: options.video?.bitrate ?? 2000, min: abr.min, floor: abr.floor, controller: abr.controller, log: this.#log });
     }
     if (!options.receive && (options.input ?? options.source?.kind === 'x11')) {
       this.#remote = new RemoteControl({
@@ -296,6 +297,11 @@ export class Publisher extends EventEmitter<PublisherEvents> {
       if (state === 'closed' && error) this.#emitError(error);
     }));
     client.connect();
+  }
+
+  /** Each connected viewer's bitrate controller (TWCC or receiver reports), target and estimate. */
+  congestion(): Map<string, CongestionSnapshot> {
+    return this.#bitrate?.snapshot() ?? new Map();
   }
 
   /** Viewers with a peer (negotiating or connected). */

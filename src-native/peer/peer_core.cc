@@ -221,6 +221,8 @@ bool PeerCore::Start(NativeError* error) {
     if (!LinkToWebrtc(video_send_, src.get(), config_.sendCaps, error)) return false;
     gst_pad_add_probe(src.get(), GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, CapsProbeCb, new WeakCore(weak_from_this()),
                       FreeWeakNotify);
+    gst_pad_add_probe(src.get(), GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, TwccFeedbackCb, new WeakCore(weak_from_this()),
+                      FreeWeakNotify);
   }
   if (audio_send_.bin && !LinkToWebrtc(audio_send_, audio_src.get(), config_.sendAudioCaps, error)) return false;
 

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "common/bus_event.h"
 
@@ -42,6 +43,11 @@ struct Latency {
 struct SendCaps {
   static constexpr const char* kType = "send-caps";
   std::string caps;
+};
+// One transport-wide congestion control feedback: four numbers a packet (rtp/twcc_feedback.h).
+struct Twcc {
+  static constexpr const char* kType = "twcc";
+  std::vector<double> packets;
 };
 // Decoded remote audio, interleaved PCM; pts in ns, -1 when unknown.
 struct Audio {
@@ -115,6 +121,6 @@ using PeerEvent = std::variant<event::NegotiationNeeded, event::IceCandidate, ev
                                event::BusWarning, event::Eos, event::Latency, event::SendCaps, event::Audio,
                                event::Track, event::Frame, event::DataChannel, event::ChannelOpen,
                                event::ChannelClose, event::ChannelError, event::ChannelMessage,
-                               event::ChannelClosing, event::ChannelBufferedAmountLow, event::PromiseReply>;
+                               event::ChannelClosing, event::ChannelBufferedAmountLow, event::Twcc, event::PromiseReply>;
 
 }  // namespace wrtc

@@ -1,5 +1,6 @@
 #include "peer/peer_wrap.h"
 
+#include <algorithm>
 #include <type_traits>
 #include <variant>
 
@@ -28,6 +29,11 @@ void Fill(Napi::Env, Napi::Object& o, const event::BusMessage& e) { event::SetBu
 void Fill(Napi::Env, Napi::Object&, const event::Eos&) {}
 void Fill(Napi::Env, Napi::Object&, const event::Latency&) {}
 void Fill(Napi::Env, Napi::Object& o, const event::SendCaps& e) { o.Set("caps", e.caps); }
+void Fill(Napi::Env env, Napi::Object& o, const event::Twcc& e) {
+  Napi::Float64Array packets = Napi::Float64Array::New(env, e.packets.size());
+  std::copy(e.packets.begin(), e.packets.end(), packets.Data());
+  o.Set("packets", packets);
+}
 void Fill(Napi::Env env, Napi::Object& o, const event::Audio& e) {
   o.Set("data", Napi::Buffer<char>::Copy(env, e.data.data(), e.data.size()));
   o.Set("sampleRate", e.sampleRate);

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "peer/peer_core.h"
+#include "rtp/twcc_feedback.h"
 
 namespace wrtc {
 
@@ -124,6 +125,16 @@ inline GstPadProbeReturn CapsProbeCb(GstPad*, GstPadProbeInfo* info, gpointer da
     }
   }
   return GST_PAD_PROBE_OK;
+}
+
+// TWCC feedback rtpsession pushes upstream (rtp/twcc_feedback.h): handed to JS, not further upstream.
+inline GstPadProbeReturn TwccFeedbackCb(GstPad*, GstPadProbeInfo* info, gpointer data) {
+  std::vector<double> packets;
+  if (!TwccPacketsFromEvent(GST_PAD_PROBE_INFO_EVENT(info), &packets)) return GST_PAD_PROBE_OK;
+  if (!packets.empty()) {
+    if (auto core = Lock(data)) core->pipe.Post(event::Twcc{std::move(packets)});
+  }
+  return GST_PAD_PROBE_DROP;
 }
 
 }  // namespace trampolines

@@ -41,7 +41,7 @@ t.test('default plan: test source, VP8, 1280x720@30, 2000 kbit/s', async (t) => 
     'videoconvert',
     'video/x-raw,format=I420,width=1280,height=720,framerate=30/1,pixel-aspect-ratio=1/1,colorimetry=bt601',
     'queue max-size-buffers=1 max-size-bytes=0 max-size-time=0 leaky=downstream',
-    'vp8enc deadline=1 cpu-used=-16 lag-in-frames=0 end-usage=cbr target-bitrate=2000000 keyframe-max-dist=60 threads=2 error-resilient=partitions buffer-initial-size=100 buffer-optimal-size=120 buffer-size=150',
+    'vp8enc deadline=1 cpu-used=-16 lag-in-frames=0 end-usage=cbr target-bitrate=2000000 keyframe-max-dist=60 threads=2 error-resilient=partitions buffer-initial-size=34 buffer-optimal-size=34 buffer-size=34',
     'rtpvp8pay name=pay pt=96 picture-id-mode=15-bit mtu=1200',
     'capsfilter name=rtpcaps caps="application/x-rtp,media=video,encoding-name=VP8,clock-rate=90000"',
   ]);
@@ -259,5 +259,13 @@ t.test('sendPreferencesFor uses the offered payload type', async (t) => {
   t.equal(sendPreferencesFor('h264', 108), 'application/x-rtp,media=video,encoding-name=H264,clock-rate=90000,packetization-mode=(string)1,payload=108');
   for (const codec of ['vp8', 'vp9', 'h264'] as const) {
     t.equal(sendPreferencesFor(codec, PAYLOAD_TYPES[codec]), planSend(TEST, { codec }).caps, `${codec}: same as the plan's caps at the default payload type`);
+  }
+});
+
+t.test('the encoders keep about one frame in their rate-control buffer (VBV), so a lower target shows at the next frame', async (t) => {
+  t.ok(planSend(TEST, { codec: 'h264', fps: 30 }, () => true).description.includes(' vbv-buf-capacity=34 '), 'x264enc: 34 ms at 30 fps');
+  t.ok(planSend(TEST, { codec: 'h264', fps: 60 }, () => true).description.includes(' vbv-buf-capacity=17 '), 'x264enc: 17 ms at 60 fps');
+  for (const codec of ['vp8', 'vp9'] as const) {
+    t.ok(planSend(TEST, { codec, fps: 30 }).description.includes('buffer-initial-size=34 buffer-optimal-size=34 buffer-size=34'), `${codec}enc: 34 ms`);
   }
 });

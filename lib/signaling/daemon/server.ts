@@ -50,6 +50,8 @@ export interface SignalingOptions {
    */
   frameAncestors?: string[];
   whep?: boolean;
+  /** More Prometheus text appended to /metrics (e.g. a publisher in the same process: its viewers' congestion estimates). */
+  extraMetrics?: () => string;
 }
 
 const packageRoot = (() => {
@@ -196,7 +198,7 @@ const signalingRoutes: FastifyPluginAsync<RoutesOptions> = async (app, options) 
   });
 
   app.get('/healthz', async () => ({ ok: true, sessions: registry.sessionCount, peers: registry.peerCount() }));
-  app.get('/metrics', async (_request, reply) => reply.type('text/plain; version=0.0.4').send(metrics.render(registry, tokens)));
+  app.get('/metrics', async (_request, reply) => reply.type('text/plain; version=0.0.4').send(metrics.render(registry, tokens) + (options.extraMetrics?.() ?? '')));
 
   if (options.whep !== false) registerWhep(app, { registry, secret, tokens, metrics, ice });
 

@@ -1,0 +1,83 @@
+// The delay-based controller (TWCC) on a link that fills up: headless Chromium in a network namespace
+// behind a userspace WAN link (test/helpers/wan-link.py) with a home uplink's bufferbloat — 25 ms one
+// way, 1.5 Mbit/s, a 400 ms tail-drop queue — watching publish() through the daemon, content that uses
+// every bit it gets (noise), a 3 Mbit/s configured bitrate. Behaviour, not timing figures:
+//  - the viewer runs the TWCC controller, and the encoder goes under the link's rate;
+//  - while the cap holds, the queueing delay the estimator reports stays bounded (nowhere near the
+//    400 ms the queue could hold);
+//  - once the cap lifts, the target climbs back.
+// Root only (network namespaces, TUN).
+import t from 'tap';
+import { publish } from '../../lib/publish/publisher.js';
+import { mintToken } from '../../lib/signaling/daemon/token.js';
+import type { CongestionSnapshot } from '../../lib/encoder/twcc-bitrate.js';
+import { viewerFrames } from '../helpers/browser.js';
+import { SECRET, startDaemon } from '../helpers/daemon.js';
+import { HOST_ADDRESS, launchChromiumIn, startWanLink, wanLinkUnavailable } from '../helpers/wan.js';
+import { waitFor } from '../helpers/wait.js';
+
+const unavailable = wanLinkUnavailable();
+if (unavailable) {
+  t.skip(`congestion tests skipped: wan-link ${unavailable}`);
+  process.exit(0);
+}
+
+const LINK = { delay: 25, rate: 1.5, queue: 400 };
+const MAX_KBPS = 3000;
+const SOURCE = { kind: 'pipeline' as const, description: 'videotestsrc is-live=true pattern=snow' };
+const VIDEO = { codec: 'h264' as const, width: 640, height: 360, fps: 30, bitrate: MAX_KBPS };
+
+const ns = `cc${process.pid % 100000}`;
+const link = await startWanLink(ns, LINK);
+t.teardown(() => link.stop());
+const browser = await launchChromiumIn(ns);
+t.teardown(() => browser.close());
+const daemon = await startDaemon({ host: HOST_ADDRESS });
+t.teardown(() => daemon.app.close());
+const token = (session: string, role: 'viewer' | 'publisher') => mintToken({ secret: SECRET, session, role, ttlSeconds: 600 });
+
+t.test('bufferbloat link: the queue stays short while the cap holds, the target climbs once it lifts', async (t) => {
+  const session = 'bloat';
+  const publisher = publish({ url: daemon.url, session, token: token(session, 'publisher'), source: SOURCE, video: VIDEO });
+  const errors: string[] = [];
+  publisher.on('error', (e) => errors.push(e.message));
+  t.teardown(() => publisher.close());
+  const page = await browser.newPage();
+  t.teardown(() => page.close());
+  await page.goto(`${daemon.http}/?session=${session}&token=${token(session, 'viewer')}`);
+  const deadline = Date.now() + 30_000;
+  while ((await viewerFrames(page)) < 1) {
+    if (Date.now() > deadline) throw new Error(`no frame decoded within 30 s behind the link (publisher errors: ${JSON.stringify(errors)})`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const viewer = (): CongestionSnapshot | undefined => [...publisher.congestion().values()][0];
+  await waitFor('an estimate from TWCC feedback', () => viewer()?.estimate !== undefined, 15_000);
+  t.equal(viewer()!.controller, 'twcc', 'Chromium negotiated transport-cc: the TWCC controller runs');
+
+  await waitFor(`the target under the link's ${LINK.rate * 1000} kbit/s`, () => (viewer()?.target ?? Infinity) < LINK.rate * 1000, 15_000, 100);
+  // Let the first overshoot drain (it filled the 400 ms queue before the first decrease), then watch.
+  await new Promise((r) => setTimeout(r, 5000));
+  const queue: number[] = [];
+  const targets: number[] = [];
+  const watchUntil = Date.now() + 15_000;
+  while (Date.now() < watchUntil) {
+    const v = viewer();
+    if (v?.estimate?.queueDelayMs !== undefined) queue.push(v.estimate.queueDelayMs);
+    if (v) targets.push(v.target);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  queue.sort((a, b) => a - b);
+  const p95 = queue[Math.floor(queue.length * 0.95)] ?? Infinity;
+  const capped = Math.max(...targets);
+  t.comment(`while capped: queueing delay p50 ${queue[Math.floor(queue.length / 2)]?.toFixed(0)} ms, p95 ${p95.toFixed(0)}, max ${queue[queue.length - 1]?.toFixed(0)}; target ${Math.min(...targets)}–${capped} kbit/s`);
+  t.ok(queue.length > 20, 'the estimator kept reporting');
+  // The queue can hold 400 ms: a controller that waits for loss (receiver reports) fills it.
+  t.ok(p95 < 150, `the queueing delay stays bounded while the cap holds (p95 ${p95.toFixed(0)} ms < 150; the queue holds 400)`);
+  t.ok(capped <= LINK.rate * 1000 * 1.1, `the target stays near or under the link rate (≤ ${capped})`);
+
+  await link.set({ rate: 0 });
+  const lifted = Date.now();
+  await waitFor(`the target above ${Math.round(capped * 1.5)} kbit/s after the cap lifted`, () => (viewer()?.target ?? 0) > capped * 1.5, 20_000, 100);
+  t.pass(`the target climbs once the cap lifts: ${capped} → ${viewer()!.target} kbit/s in ${((Date.now() - lifted) / 1000).toFixed(1)} s`);
+  t.ok((await viewerFrames(page)) > 0, 'still playing');
+});
