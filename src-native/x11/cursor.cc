@@ -209,9 +209,20 @@ class CursorCore {
   }
 
   void ReadShape() {
+    xcb_generic_error_t* error = nullptr;
     xcb_xfixes_get_cursor_image_reply_t* reply =
-        xcb_xfixes_get_cursor_image_reply(c_, xcb_xfixes_get_cursor_image(c_), nullptr);
-    if (!reply) return;  // a lost server is noticed by the loop
+        xcb_xfixes_get_cursor_image_reply(c_, xcb_xfixes_get_cursor_image(c_), &error);
+    if (!reply) {
+      // A lost server is the loop's to report. BadAccess: the server's access check looks the cursor
+      // up by the XID of the client that made it, and that client has gone (xsetroot defines the root
+      // cursor and exits): the shape cannot be read until the next change.
+      XErrorRecord refused = TakeError(error);
+      if (refused.code != 0 && !Lost(c_)) {
+        pipe.Post(event::Warning{"ERR_CURSOR_UNREADABLE", "the X server refused the cursor image (error " + std::to_string(refused.code) +
+                                                              ": its creator has left); the previous shape stays"});
+      }
+      return;
+    }  // a lost server is noticed by the loop
     if (reply->cursor_serial == serial_ && have_shape_) {
       free(reply);
       return;
