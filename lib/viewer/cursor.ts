@@ -91,6 +91,9 @@ export function attachCursor(video: HTMLVideoElement, channel: RTCDataChannel, o
   let cssShape = '';
   const render = () => {
     if (!state) return;
+    // Where the remote pointer is, shown or not (tests and page scripts read it).
+    image.dataset.x = String(state.x);
+    image.dataset.y = String(state.y);
     const shape = shapes.get(state.id);
     // Controlling with the pointer here: the browser draws the cursor where the user's pointer is.
     const local = over && controlling();
@@ -115,8 +118,6 @@ export function attachCursor(video: HTMLVideoElement, channel: RTCDataChannel, o
     const py = rect.top + (state.y / state.height) * rect.height - shape.yhot;
     image.style.left = `${Math.round(px - origin.left)}px`;
     image.style.top = `${Math.round(py - origin.top)}px`;
-    image.dataset.x = String(state.x);
-    image.dataset.y = String(state.y);
   };
   const enter = () => {
     over = true;
