@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { Page } from 'playwright-core';
-import { publish } from '../../lib/client.js';
+import { publish, view } from '../../lib/client.js';
 import { mintToken } from '../../lib/signaling/daemon/token.js';
 import { launchChromium } from '../helpers/browser.js';
 import { startCursorClient } from '../helpers/cursor-client.js';
@@ -62,7 +62,7 @@ async function desk(t: Test, session: string, pointer: 'video' | 'channel', at: 
   t.teardown(() => page.close());
   await page.goto(url);
   await page.waitForFunction(() => ((document.getElementById('v') as unknown as { stats: { framesDecoded: number } | null }).stats?.framesDecoded ?? 0) >= 5, undefined, { timeout: 30_000 });
-  return { client, move, page };
+  return { client, move, page, session };
 }
 
 /** The overlay image's state: shown, its box, the remote position it was placed for. */
@@ -152,6 +152,14 @@ t.test("pointer 'channel': the overlay follows XTest motion with the X shape; th
   await page.waitForFunction(() => (window as unknown as { acks: unknown[] }).acks.length >= 2, undefined, { timeout: 5000 });
   const acks = await page.evaluate(() => (window as unknown as { acks: { seq: number; ok: boolean; code?: string }[] }).acks);
   t.same(acks.map((a) => [a.seq, a.ok, a.code]), [[41, false, 'invalid'], [42, false, 'invalid']], 'both refused as invalid');
+
+  // A Node agent's view sees the pointer too (its frames have none in them).
+  const agent = view({ url: daemon.url, session: 'pointer-channel', token: token('pointer-channel', 'viewer') });
+  t.teardown(() => agent.close());
+  await agent.ready;
+  await move(50, 60);
+  await waitFor('the agent hears the pointer', () => agent.cursor?.x === 50 && agent.cursor.y === 60, 10_000).catch(() => {});
+  t.match(agent.cursor, { x: 50, y: 60, visible: true, shape: { width: 16, height: 16, xhot: 3, yhot: 5 } }, 'RemoteView.cursor: position and shape');
 });
 
 t.test("pointer 'video' (the default): the pointer is in the picture, so the pixel check above can fail", async (t) => {
