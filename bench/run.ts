@@ -18,6 +18,7 @@ const ALL: [name: string, args: string[]][] = [
   ['churn', []],
   ['werift', ['--quick']], // needs npm install --prefix bench/peers/werift
   ['agent-action', ['--quick']],
+  ['pointer', ['--quick']],
 ];
 
 const LOCK = '/tmp/webrtcbin-bench.lock';
