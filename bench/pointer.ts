@@ -147,7 +147,12 @@ for (let i = 0; i < trials; i++) {
       .then((h) => h.jsonValue() as Promise<number>, () => null);
     if (shown === null) {
       missed[d.mode]++;
-      if (process.env.DEBUG_POINTER) console.log(d.mode, 'missed', await d.page.evaluate(() => (window as unknown as { maxDark?: number }).maxDark));
+      if (process.env.DEBUG_POINTER) {
+        console.log(d.mode, 'missed', [sx, sy], await d.page.evaluate(() => {
+          const img = document.getElementById('v')!.shadowRoot!.querySelector('img.webrtcbin-remote-cursor') as HTMLImageElement | null;
+          return { maxDark: (window as unknown as { maxDark?: number }).maxDark, img: img && [img.style.display, img.dataset.x, img.dataset.y], hidden: document.visibilityState };
+        }));
+      }
     }
     else samples[d.mode].push(shown - t0);
     await sleep(150 + Math.random() * 100);
