@@ -50,7 +50,11 @@ export class RemotePointer {
     };
     if (channel.readyState === 'open') start();
     else channel.on('open', start);
-    channel.on('close', () => this.forget(viewer.id));
+    channel.on('close', () => {
+      // This session's channel only: a rejoined viewer with the same id has its own entry.
+      this.#viewers.delete(viewer);
+      if (this.#viewers.size === 0) this.#watcher?.unwatch();
+    });
   }
 
   /** The viewer is gone; with no viewer left the position is no longer read. */
