@@ -19,6 +19,7 @@ const ALL: [name: string, args: string[]][] = [
   ['werift', ['--quick']], // needs npm install --prefix bench/peers/werift
   ['agent-action', ['--quick']],
   ['congestion', ['--rounds', '1']], // root only (the WAN link)
+  ['pointer', ['--quick']],
 ];
 
 const LOCK = '/tmp/webrtcbin-bench.lock';

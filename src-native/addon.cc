@@ -14,6 +14,7 @@
 #include "x11/capture_guard.h"
 #include "x11/clipboard.h"
 #include "x11/damage_src.h"
+#include "x11/cursor.h"
 #include "x11/input.h"
 #include "x11/screen.h"
 
@@ -80,6 +81,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("NativeXInput", Keep(&data->x_input, XInput::DefineClass(env)));
   exports.Set("NativeXClipboard", Keep(&data->x_clipboard, XClipboard::DefineClass(env)));
   exports.Set("NativeXScreen", Keep(&data->x_screen, XScreen::DefineClass(env)));
+  exports.Set("NativeXCursor", Keep(&data->x_cursor, XCursor::DefineClass(env)));
   exports.Set("findElements", Napi::Function::New(env, FindElements, "findElements"));
   exports.Set("gstVersion", Napi::Function::New(env, GstVersion, "gstVersion"));
   exports.Set("livePeers", Napi::Function::New(env, LivePeers, "livePeers"));

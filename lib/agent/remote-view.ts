@@ -12,7 +12,7 @@ import { EventEmitter } from 'node:events';
 import { InvalidArgumentError, InvalidStateError, TimeoutError } from '../errors.js';
 import { WebRtcPeer } from '../peer/peer.js';
 import type { DataChannel } from '../peer/data-channel.js';
-import { INPUT_CHANNEL, MAX_VIEWER_MESSAGE_CHARS, checkAgentMessage, type AgentMessage } from '../input/protocol.js';
+import { INPUT_CHANNEL, MAX_VIEWER_MESSAGE_CHARS, checkAgentMessage, type AgentMessage, type CursorShapeMessage } from '../input/protocol.js';
 import { SignalingClient, silentLogger, type BackoffOptions, type Logger, type SignalingError } from '../signaling/client.js';
 import type { CandidateInit, IceServer } from '../signaling/protocol/messages.js';
 import { toWire, urlsOf, usableIceServers } from '../publish/ice.js';
@@ -73,6 +73,17 @@ export interface RemoteViewEvents {
 /** `connecting`: no peer yet; `negotiating`: answering an offer; `connected`: media flows. */
 export type ViewState = 'connecting' | 'negotiating' | 'connected' | 'closed';
 
+/**
+ * The remote pointer, when the publisher sends it as data (publish({pointer: 'channel'})): where it is in
+ * screen pixels, whether it shows, and its shape (`png`: base64; `xhot`, `yhot`: its hotspot).
+ */
+export interface RemoteCursor {
+  x: number;
+  y: number;
+  visible: boolean;
+  shape: Omit<CursorShapeMessage, 't'> | undefined;
+}
+
 export interface WaitForChangeOptions {
   /** Only changes inside this rectangle (screen pixels) count. */
   region?: Region;
@@ -121,6 +132,8 @@ export class RemoteView extends EventEmitter<RemoteViewEvents> {
   #input: { channel: DataChannel; input: RemoteInput } | undefined;
   #channelWaiters = new Set<() => void>();
   #controlling = false;
+  #cursor: RemoteCursor | undefined;
+  readonly #cursorShapes = new Map<number, Omit<CursorShapeMessage, 't'>>();
   #controlAllowed = false;
 
   #width = 0;
@@ -196,6 +209,14 @@ export class RemoteView extends EventEmitter<RemoteViewEvents> {
   /** Whether this view controls the VM's input now (the publisher said so on the input channel). */
   get controlling(): boolean {
     return this.#controlling;
+  }
+
+  /**
+   * The remote pointer (publish({pointer: 'channel'}) only; undefined otherwise or before its first
+   * move). Screenshots and frames then have no pointer in them: draw it from this if you need it.
+   */
+  get cursor(): RemoteCursor | undefined {
+    return this.#cursor;
   }
 
   /** Whether the token lets this view take control (the daemon's `joined.control`). */
@@ -594,6 +615,17 @@ export class RemoteView extends EventEmitter<RemoteViewEvents> {
   }
 
   #onAgentMessage(message: AgentMessage): void {
+    if (message.t === 'cursor-shape') {
+      const { t: _t, ...shape } = message;
+      this.#cursorShapes.delete(shape.id);
+      this.#cursorShapes.set(shape.id, shape);
+      if (this.#cursorShapes.size > 64) this.#cursorShapes.delete(this.#cursorShapes.keys().next().value!);
+      return;
+    }
+    if (message.t === 'cursor') {
+      this.#cursor = { x: message.x, y: message.y, visible: message.visible, shape: this.#cursorShapes.get(message.id) };
+      return;
+    }
     if (message.t !== 'control' || message.controlling === this.#controlling) return;
     this.#controlling = message.controlling;
     this.#notify(() => this.emit('control', message.controlling));

@@ -19,7 +19,7 @@ import type { SourceOptions, VideoCodec } from '../types.js';
 import { elementsPresent, installedVideoCodecs } from '../native/elements.js';
 import { checkSource } from '../publish/preflight.js';
 import { SECRETS, resolveSecret } from './secrets.js';
-import { exitAdvice, exitCodeFor } from './exit-codes.js';
+import { EXIT, exitAdvice, exitCodeFor } from './exit-codes.js';
 import { renderCongestionMetrics } from '../encoder/twcc-bitrate.js';
 
 /** The overlay elements of the test source (libgstpango, Debian's gstreamer1.0-x). */
@@ -113,9 +113,15 @@ export async function start(argv: string[]): Promise<void> {
       display: { type: 'string' },
       xvfb: { type: 'boolean' },
       capture: { type: 'string' },
+      pointer: { type: 'string' },
       'log-level': { type: 'string' },
     },
   });
+  const pointer = values.pointer;
+  if (pointer !== undefined && pointer !== 'video' && pointer !== 'channel') {
+    console.error('webrtcbin start: --pointer must be video (drawn into the picture) or channel (sent as data, drawn by the page)');
+    process.exit(EXIT.config);
+  }
   const port = Number(values.port ?? process.env.PORT ?? 8080);
   const host = values.host ?? process.env.HOST ?? '0.0.0.0';
   const session = values.session ?? 'demo';
@@ -173,6 +179,8 @@ export async function start(argv: string[]): Promise<void> {
     token: mintToken({ secret, session, role: 'publisher', ttlSeconds: 7 * 24 * 3600 }),
     source,
     ...(codec ? { video: { codec } } : {}),
+    // The test pattern has no pointer to send.
+    ...(pointer && source.kind === 'x11' ? { pointer } : {}),
     logger: app.log,
   });
   congestion = () => renderCongestionMetrics(publisher.congestion());

@@ -4,11 +4,11 @@
 //
 //   webrtcbin stream --url wss://controller/v1/ws --session vm-42 --token-file /run/secrets/publisher-token
 //        [--display :0 | --xvfb] [--codec vp8|vp9|h264] [--bitrate 2000] [--fps 30] [--capture damage|fixed]
-//        [--width 1280 --height 720] [--audio pulse|test] [--viewer-base https://controller/]
+//        [--width 1280 --height 720] [--audio pulse|test] [--pointer video|channel] [--viewer-base https://controller/]
 // Every flag may come from the environment instead: WEBRTCBIN_URL, WEBRTCBIN_SESSION, WEBRTCBIN_TOKEN_FILE
 // (or WEBRTCBIN_TOKEN; under systemd the credential webrtcbin-token, LoadCredential=),
 // DISPLAY, WEBRTCBIN_XVFB=1, WEBRTCBIN_CODEC, WEBRTCBIN_BITRATE, WEBRTCBIN_FPS, WEBRTCBIN_WIDTH,
-// WEBRTCBIN_HEIGHT, WEBRTCBIN_CAPTURE, WEBRTCBIN_AUDIO, WEBRTCBIN_VIEWER_BASE, WEBRTCBIN_CONNECT_TIMEOUT. `--audio pulse`
+// WEBRTCBIN_HEIGHT, WEBRTCBIN_CAPTURE, WEBRTCBIN_AUDIO, WEBRTCBIN_POINTER, WEBRTCBIN_VIEWER_BASE, WEBRTCBIN_CONNECT_TIMEOUT. `--audio pulse`
 // sends what the desktop plays (PulseAudio/PipeWire monitor).
 // It fails fast: the capture and the encoder are started once before connecting (publish()'s check), and
 // the first join must succeed within --connect-timeout. Exit codes (lib/cli/exit-codes.ts): 0 on
@@ -47,6 +47,7 @@ export async function stream(argv: string[], env: NodeJS.ProcessEnv = process.en
       audio: { type: 'string' },
       'viewer-base': { type: 'string' },
       'connect-timeout': { type: 'string' },
+      pointer: { type: 'string' },
     },
   });
   const url = values.url ?? env.WEBRTCBIN_URL;
@@ -99,6 +100,11 @@ export async function stream(argv: string[], env: NodeJS.ProcessEnv = process.en
     console.error('webrtcbin stream: --audio (WEBRTCBIN_AUDIO) must be pulse, test or none');
     process.exit(EXIT.config);
   }
+  const pointer = values.pointer ?? env.WEBRTCBIN_POINTER;
+  if (pointer !== undefined && pointer !== '' && pointer !== 'video' && pointer !== 'channel') {
+    console.error('webrtcbin stream: --pointer (WEBRTCBIN_POINTER) must be video (drawn into the picture) or channel (sent as data, drawn by the page)');
+    process.exit(EXIT.config);
+  }
   // publish() starts the capture and the encoder once before it connects: what cannot work ends here.
   let publisher: Publisher;
   try {
@@ -116,6 +122,7 @@ export async function stream(argv: string[], env: NodeJS.ProcessEnv = process.en
         height,
       },
       ...(audio === 'pulse' || audio === 'test' ? { audio: { source: audio } } : {}),
+      ...(pointer === 'video' || pointer === 'channel' ? { pointer } : {}),
     });
   } catch (error) {
     const code = exitCodeFor(error);

@@ -55,3 +55,11 @@ export const REMAP_GAP_MS = 250;
  * viewer is applied per intervalMs (later ones wait, and only the newest is applied).
  */
 export const QUALITY_LIMITS = { minBitrate: 50_000, maxBitrate: 100_000_000, intervalMs: 500 } as const;
+
+/**
+ * The pointer over the input channel (publish({pointer: 'channel'})): shapes are sent at most maxSide
+ * pixels a side (X cursors are 16–64; a larger one is scaled down) as a PNG of at most maxPngChars
+ * base64 characters (one message under the 64 KiB any data channel peer takes; a shape whose PNG is
+ * larger is halved until it fits). Positions are read at most positionHz times a second, sent only on change.
+ */
+export const CURSOR_LIMITS = { maxSide: 128, maxPngChars: 60_000, positionHz: 120 } as const;

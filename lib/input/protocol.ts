@@ -4,9 +4,9 @@
 // answer it asked for (`clipboard` / `resize-result` with that seq). The page sends none and gets none.
 import Type, { type Static } from 'typebox';
 import { Compile } from 'typebox/compile';
-import { CLIPBOARD_PART_CHARS, INPUT_CHANNEL, MAX_CLIPBOARD_CHARS, MAX_CLIPBOARD_PARTS, MAX_TYPE_CHARS, MAX_VIEWER_MESSAGE_CHARS, QUALITY_LIMITS, RESIZE_LIMITS } from './limits.js';
+import { CLIPBOARD_PART_CHARS, CURSOR_LIMITS, INPUT_CHANNEL, MAX_CLIPBOARD_CHARS, MAX_CLIPBOARD_PARTS, MAX_TYPE_CHARS, MAX_VIEWER_MESSAGE_CHARS, QUALITY_LIMITS, RESIZE_LIMITS } from './limits.js';
 
-export { CLIPBOARD_PART_CHARS, INPUT_CHANNEL, MAX_CLIPBOARD_CHARS, MAX_CLIPBOARD_PARTS, MAX_TYPE_CHARS, MAX_VIEWER_MESSAGE_CHARS, QUALITY_LIMITS, RESIZE_LIMITS };
+export { CLIPBOARD_PART_CHARS, CURSOR_LIMITS, INPUT_CHANNEL, MAX_CLIPBOARD_CHARS, MAX_CLIPBOARD_PARTS, MAX_TYPE_CHARS, MAX_VIEWER_MESSAGE_CHARS, QUALITY_LIMITS, RESIZE_LIMITS };
 
 const Fraction = Type.Number({ minimum: 0, maximum: 1 });
 const strict = { additionalProperties: false } as const;
@@ -146,8 +146,47 @@ export const QualityResult = Type.Object(
 );
 export type QualityResult = Static<typeof QualityResult>;
 
+const CursorId = Type.Integer({ minimum: 0, maximum: 2 ** 32 - 1 });
+/**
+ * With publish({pointer: 'channel'}), to every viewer: a cursor image the publisher has not sent this
+ * viewer before (once per shape; `cursor` messages name it by `id`). `png`: base64, at most
+ * CURSOR_LIMITS.maxSide a side; (`xhot`, `yhot`): the pixel that is the pointer's position.
+ */
+export const CursorShapeMessage = Type.Object(
+  {
+    t: Type.Literal('cursor-shape'),
+    id: CursorId,
+    width: Type.Integer({ minimum: 1, maximum: CURSOR_LIMITS.maxSide }),
+    height: Type.Integer({ minimum: 1, maximum: CURSOR_LIMITS.maxSide }),
+    xhot: Type.Integer({ minimum: 0, maximum: CURSOR_LIMITS.maxSide - 1 }),
+    yhot: Type.Integer({ minimum: 0, maximum: CURSOR_LIMITS.maxSide - 1 }),
+    png: Type.String({ minLength: 1, maxLength: CURSOR_LIMITS.maxPngChars }),
+  },
+  strict,
+);
+export type CursorShapeMessage = Static<typeof CursorShapeMessage>;
+/**
+ * With publish({pointer: 'channel'}), to every viewer: where the pointer is, in pixels of the captured
+ * screen area (`width`×`height`, the picture before any scaling), which shape it shows, and whether it
+ * shows at all (hidden by an application, or outside the captured region). Sent on change, at most
+ * CURSOR_LIMITS.positionHz times a second. The video carries no pointer then: the page draws it.
+ */
+export const CursorMessage = Type.Object(
+  {
+    t: Type.Literal('cursor'),
+    x: Type.Integer({ minimum: -65536, maximum: 65536 }),
+    y: Type.Integer({ minimum: -65536, maximum: 65536 }),
+    width: Type.Integer({ minimum: 1, maximum: 65536 }),
+    height: Type.Integer({ minimum: 1, maximum: 65536 }),
+    id: CursorId,
+    visible: Type.Boolean(),
+  },
+  strict,
+);
+export type CursorMessage = Static<typeof CursorMessage>;
+
 /** What the agent sends on the input channel (clipboard and resize answers to the controller only). */
-export const AgentMessage = Type.Union([Clipboard, ResizeResult, ControlState, ClipboardPart, Ack, QualityResult]);
+export const AgentMessage = Type.Union([Clipboard, ResizeResult, ControlState, ClipboardPart, Ack, QualityResult, CursorShapeMessage, CursorMessage]);
 export type AgentMessage = Static<typeof AgentMessage>;
 export const checkAgentMessage = Compile(AgentMessage);
 

@@ -142,6 +142,24 @@ export interface NativeXClipboard {
   unref(): void;
 }
 
+/** What a NativeXCursor hands its `onevent` (the payload structs of src-native/x11/cursor.cc). */
+export type NativeCursorEvent =
+  | { type: 'shape'; serial: number; width: number; height: number; xhot: number; yhot: number; /** straight-alpha RGBA, row by row */ rgba: Buffer }
+  | { type: 'position'; x: number; y: number; onScreen: boolean; /** the root window's size now */ screenWidth: number; screenHeight: number }
+  | { type: 'warning' | 'error'; code: string; message: string };
+
+/** The X pointer's shape (XFixes, on every change) and position (polled only while watched), on its own connection and thread. */
+export interface NativeXCursor {
+  onevent?: (event: NativeCursorEvent) => void;
+  /** Polls the position `hz` times a second (a `position` event only on change); 0 stops polling. */
+  watchPosition(hz: number): void;
+  /** Counters: QueryPointer round trips made, shapes read. */
+  stats(): { polls: number; shapes: number };
+  close(): Promise<void>;
+  ref(): void;
+  unref(): void;
+}
+
 /** XTest injection into an X display (synchronous, on the JS thread). */
 export interface NativeXInput {
   size(): { width: number; height: number } | null;
@@ -222,6 +240,8 @@ export interface Binding {
   NativeXInput: new (display: string) => NativeXInput;
   /** Throws ERR_X_DISPLAY (code) when the display cannot be opened. */
   NativeXScreen: new (display: string) => NativeXScreen;
+  /** Throws ERR_X_DISPLAY (code) when the display cannot be opened or lacks XFIXES. */
+  NativeXCursor: new (display: string) => NativeXCursor;
   NativeEncoder: new (options: NativeEncoderOptions) => NativeEncoder;
   NativeImageEncoder: new () => NativeImageEncoder;
   findElements(names: string[]): ElementProbe[];

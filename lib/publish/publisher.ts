@@ -23,7 +23,7 @@ import {
   type SignalingError,
 } from '../signaling/client.js';
 import type { IceServer } from '../signaling/protocol/messages.js';
-import type { AudioChunk, Frame, PlayoutDelay, ReceiveAudioOptions, ReceiveVideoOptions, RTCIceServer, SendAudioOptions, SendVideoOptions, SourceOptions, VideoCodec, WebRtcPeerOptions } from '../types.js';
+import type { AudioChunk, Frame, PlayoutDelay, ScreenRegion, ReceiveAudioOptions, ReceiveVideoOptions, RTCIceServer, SendAudioOptions, SendVideoOptions, SourceOptions, VideoCodec, WebRtcPeerOptions } from '../types.js';
 import { wholeNumber } from '../util/checks.js';
 import { checkSource } from './preflight.js';
 import { emitError, errorMessage } from '../util/emit.js';
@@ -32,6 +32,7 @@ import type { CongestionSnapshot } from '../encoder/twcc-bitrate.js';
 import { chooseForOffer, chooseForViewer, codecName, noCommonCodecMessage, normalizeCodecNames, offerCodecNames } from './codecs.js';
 import { urlsOf, usableIceServers } from './ice.js';
 import { RemoteControl } from './remote-control.js';
+import { RemotePointer, type PointerMode } from './remote-pointer.js';
 import { ViewerSession, type ViewerHost } from './viewer-session.js';
 
 export interface PublishOptions {
@@ -67,6 +68,14 @@ export interface PublishOptions {
    * `video.width`/`height` (default 3840×2160) bound what is sent. Default false.
    */
   resize?: boolean;
+  /**
+   * How viewers see the X pointer: 'video' (default), drawn into the picture by the capture; or
+   * 'channel', sent as data on the input channel (its shape once, then its position on change, at most
+   * 120 Hz) to every viewer and drawn by the page, so pointer motion needs no video frame and the
+   * controller's own pointer shows the remote shape at once. 'channel' needs an x11 source with input,
+   * and captures without the pointer (`source.showPointer` is then false).
+   */
+  pointer?: PointerMode;
   /**
    * Adapt the video bitrate to each viewer's link (RTCP loss and round-trip time; docs/reliability.md):
    * between `min` (default 150 kbit/s) and `video.bitrate`. With a shared encoder it follows the worst
@@ -138,6 +147,8 @@ export class Publisher extends EventEmitter<PublisherEvents> {
   #sendCodecs: VideoCodec[] | undefined;
   /** Input from viewers; only when the publisher takes it. */
   readonly #remote: RemoteControl | undefined;
+  /** The pointer over the input channel (pointer: 'channel'). */
+  readonly #pointer: RemotePointer | undefined;
   #controlAllowed = new Set<string>();
   #closing: Promise<void> | undefined;
   #bitrate: PublisherBitrate | undefined;
@@ -163,6 +174,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     if (options.resumeGraceMs !== undefined) {
       wholeNumber(options.resumeGraceMs, 'publish(): resumeGraceMs', { min: 1, max: 2_147_483_647, unit: 'milliseconds' });
     }
+    options = withPointerMode(options);
     checkSource(options); // fail fast: a source or encoder that cannot start throws here, before connecting
     this.#options = options;
     this.#log = options.logger ?? silentLogger;
@@ -180,6 +192,15 @@ export class Publisher extends EventEmitter<PublisherEvents> {
         isCurrent: (viewer) => this.#isCurrent(viewer),
         capBitrate: (id, kbps) => (this.#bitrate ? this.#bitrate.cap(id, kbps) : 'unsupported'),
       });
+      if (options.pointer === 'channel') {
+        const source = options.source as { display?: string; region?: ScreenRegion };
+        this.#pointer = new RemotePointer({
+          display: source.display ?? process.env.DISPLAY ?? ':0',
+          region: source.region,
+          log: this.#log,
+          isCurrent: (viewer) => this.#isCurrent(viewer),
+        });
+      }
     }
     this.client = new SignalingClient({
       url: options.url,
@@ -238,6 +259,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
       const viewer = this.#createViewer(m.peerId, codec);
       if (viewer) {
         this.#remote?.openInputChannel(viewer); // part of the offer, so created before it
+        this.#pointer?.add(viewer);
         viewer.offer();
       }
     }));
@@ -359,7 +381,8 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     this.#bitrate?.close();
     this.#closing = Promise.allSettled([this.client.close(), ...this.#peerCloses])
       .then(() => Promise.allSettled([...this.#streamers.values()].map((s) => s.close())))
-      .then(() => this.#remote?.close());
+      .then(() => this.#remote?.close())
+      .then(() => this.#pointer?.close());
     return this.#closing;
   }
 
@@ -575,6 +598,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     this.#viewers.delete(viewer.id);
     this.#bitrate?.remove(viewer.id);
     this.#remote?.forget(viewer.id);
+    this.#pointer?.forget(viewer.id);
     const closing = viewer.close();
     this.#track(closing);
     // The codec's last viewer: its shared encoder stops once that peer has closed.
@@ -595,6 +619,19 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     this.#peerCloses.add(closing);
     void closing.finally(() => this.#peerCloses.delete(closing));
   }
+}
+
+/**
+ * Checks `pointer` and, for 'channel', takes the pointer out of the capture (the page draws it): the
+ * options the publisher runs with.
+ */
+function withPointerMode(options: PublishOptions): PublishOptions {
+  const mode = options.pointer;
+  if (mode === undefined || mode === 'video') return options;
+  if (mode !== 'channel') throw new InvalidArgumentError(`publish(): pointer must be 'video' or 'channel' (got ${JSON.stringify(mode)})`);
+  if (options.receive || options.source?.kind !== 'x11') throw new InvalidArgumentError("publish(): pointer: 'channel' needs an x11 source (the pointer of an X display)");
+  if (options.input === false) throw new InvalidArgumentError("publish(): pointer: 'channel' travels on the input channel: leave input on, or use pointer: 'video'");
+  return { ...options, source: { ...options.source, showPointer: false } };
 }
 
 /**

@@ -8,6 +8,7 @@ import { EXPIRED_LINK, Viewer, type ControlDetail, type ViewerEventMap, type Vie
 import { captureInput, type InputCapture } from './input-capture.js';
 import { attachTouch, type TouchInput } from './touch.js';
 import { attachRemoteExtras, type RemoteExtras } from './remote-extras.js';
+import { attachCursor, type RemoteCursor } from './cursor.js';
 import { Toolbar, type ScaleMode, type SpecialKey, type ToolbarState } from './toolbar.js';
 import { VIEWER_CSS } from './styles.js';
 import type { ViewerMessage } from '../input/protocol.js';
@@ -98,6 +99,7 @@ export class WebrtcbinViewerElement extends Base {
   readonly #shadow: ShadowRoot;
   readonly #ownVideo: HTMLVideoElement;
   readonly #slot: HTMLSlotElement;
+  readonly #stage: HTMLElement;
   readonly #overlay: HTMLElement;
   readonly #stateLine: HTMLElement;
   readonly #detailLine: HTMLElement;
@@ -118,6 +120,7 @@ export class WebrtcbinViewerElement extends Base {
   #input: InputCapture | undefined;
   #touch: TouchInput | undefined;
   #extras: RemoteExtras | undefined;
+  #cursor: RemoteCursor | undefined;
   #channel: RTCDataChannel | undefined;
   #restartQueued = false;
   #statsShown = true;
@@ -151,6 +154,7 @@ export class WebrtcbinViewerElement extends Base {
       return node;
     };
     const stage = make('div', 'stage');
+    this.#stage = stage;
     this.#slot = make('slot', 'video-slot', { name: 'video' });
     this.#ownVideo = make('video', 'video', { playsinline: '', disablepictureinpicture: '' });
     this.#slot.append(this.#ownVideo);
@@ -289,6 +293,7 @@ export class WebrtcbinViewerElement extends Base {
     if (old === value) return;
     if (name === 'scale') {
       this.#applyScale();
+      this.#cursor?.update();
       if (this.scale === 'remote') this.#askRemoteSize();
       this.#render();
       return;
@@ -426,6 +431,7 @@ export class WebrtcbinViewerElement extends Base {
             ? 'view only: another viewer took control (click to take it back)'
             : 'view only: nobody controls (click to take control)';
         if (was !== c.controlling) this.#announce(c.controlling ? 'You control the desktop' : c.holder ? 'View only: another viewer took control' : 'View only: nobody controls the desktop');
+        this.#cursor?.update();
         this.#render();
         return;
       }
@@ -568,6 +574,8 @@ export class WebrtcbinViewerElement extends Base {
     // Touch screens: taps, long presses, two-finger scrolls and pinch-zoom of the view (touch.ts).
     this.#touch = attachTouch(this.#video, { send: (m) => void this.#send(m) });
     this.#extras = attachRemoteExtras(viewer, this.#video, channel, { resizeRemote: false });
+    // The pointer as data (publish({pointer: 'channel'})): drawn here, not in the picture.
+    this.#cursor = attachCursor(this.#video, channel, { layer: this.#stage, controlling: () => (this.#input?.active ?? false) && this.#controlling });
     const onOpen = () => {
       if (this.scale === 'remote') this.#askRemoteSize(true);
       this.#render();
@@ -586,7 +594,8 @@ export class WebrtcbinViewerElement extends Base {
     this.#input?.detach();
     this.#touch?.detach();
     this.#extras?.detach();
-    this.#input = this.#touch = this.#extras = this.#channel = undefined;
+    this.#cursor?.detach();
+    this.#input = this.#touch = this.#extras = this.#cursor = this.#channel = undefined;
     clearTimeout(this.#controlTimer);
   }
 
@@ -615,6 +624,7 @@ export class WebrtcbinViewerElement extends Base {
     if (typeof v?.releaseControl === 'function') v.releaseControl();
     this.#input?.release();
     this.#controlling = false;
+    this.#cursor?.update();
     this.#announce('You released control: view only');
     this.#render();
   }
@@ -692,6 +702,7 @@ export class WebrtcbinViewerElement extends Base {
     const size = `${this.clientWidth}x${this.clientHeight}`;
     if (size === this.#lastSize) return;
     this.#lastSize = size;
+    this.#cursor?.update();
     if (this.scale === 'remote') this.#askRemoteSize();
   }
 

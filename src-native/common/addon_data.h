@@ -50,6 +50,7 @@ struct AddonData {
   Napi::FunctionReference x_input;
   Napi::FunctionReference x_clipboard;
   Napi::FunctionReference x_screen;
+  Napi::FunctionReference x_cursor;
   std::shared_ptr<LiveRegistry> live = std::make_shared<LiveRegistry>();
 
   static AddonData* Of(Napi::Env env) { return env.GetInstanceData<AddonData>(); }

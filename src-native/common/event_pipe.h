@@ -2,7 +2,7 @@
 // guarded so that no other thread ever touches it after it was released or finalized (Node frees a
 // TSFN at environment teardown even while other threads still hold it; a mutex + open flag turns such
 // late calls into no-ops). Used by the peer (PeerEvent), the shared encoder
-// (EncoderEvent) and the X clipboard (ClipboardEvent).
+// (EncoderEvent), the X clipboard (ClipboardEvent) and the X cursor (CursorEvent).
 #pragma once
 
 #include <napi.h>

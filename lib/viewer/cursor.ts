@@ -1,0 +1,161 @@
+// The remote pointer drawn by the page (publish({pointer: 'channel'})): the publisher sends each cursor
+// shape once (`cursor-shape`, a PNG) and then where the pointer is (`cursor`). While this viewer
+// controls and its own pointer is over the video, the local pointer IS the cursor, with the remote
+// shape (CSS `cursor: url(data:…) hx hy`: no latency at all); otherwise an image over the video shows
+// it at the remote position (another viewer or an agent moving it), scaled to the picture's displayed
+// rectangle (fit, 1:1 and pinch zoom alike: measured from the video's box, transforms included).
+// Nothing changes until the first `cursor` message: with pointer 'video' the picture carries it.
+import { CURSOR_LIMITS } from '../input/limits.js';
+
+export interface RemoteCursor {
+  /** The last position and shape the publisher sent, in its screen pixels (null: none yet). */
+  readonly state: { x: number; y: number; width: number; height: number; id: number; visible: boolean } | null;
+  /** Places the overlay again (the element calls it when its layout may have changed). */
+  update(): void;
+  detach(): void;
+}
+
+interface Shape {
+  url: string;
+  xhot: number;
+  yhot: number;
+  width: number;
+  height: number;
+}
+
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+// A viewer that never removes its shapes: an application cycling cursors reuses the same ids.
+const MAX_SHAPES = 64;
+
+export interface RemoteCursorOptions {
+  /** Where the overlay image goes: an element the video's box is in (the element's stage). */
+  layer: HTMLElement;
+  /** This viewer's input goes to the VM now (its pointer over the video is the remote one). */
+  controlling(): boolean;
+}
+
+export function attachCursor(video: HTMLVideoElement, channel: RTCDataChannel, options: RemoteCursorOptions): RemoteCursor {
+  const { layer, controlling } = options;
+  const shapes = new Map<number, Shape>();
+  let state: RemoteCursor['state'] = null;
+  let over = false;
+  const image = document.createElement('img');
+  image.className = 'webrtcbin-remote-cursor';
+  image.alt = '';
+  image.setAttribute('aria-hidden', 'true');
+  image.draggable = false;
+  Object.assign(image.style, { position: 'absolute', left: '0', top: '0', pointerEvents: 'none', display: 'none', imageRendering: 'pixelated' });
+  layer.appendChild(image);
+  const previousCursor = video.style.cursor;
+
+  const onMessage = (e: MessageEvent) => {
+    // The publisher writes `t` first: other messages are not parsed a second time here (viewer.ts does).
+    if (typeof e.data !== 'string' || !e.data.startsWith('{"t":"cursor')) return;
+    let m: Record<string, unknown>;
+    try {
+      m = JSON.parse(e.data) as Record<string, unknown>;
+    } catch {
+      return;
+    }
+    if (m.t === 'cursor-shape') addShape(m);
+    else if (m.t === 'cursor') move(m);
+  };
+  const whole = (v: unknown, min: number, max: number): v is number => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
+  const addShape = (m: Record<string, unknown>) => {
+    const { id, width, height, xhot, yhot, png } = m;
+    const side = CURSOR_LIMITS.maxSide;
+    if (!whole(id, 0, 2 ** 32 - 1) || !whole(width, 1, side) || !whole(height, 1, side) || !whole(xhot, 0, side - 1) || !whole(yhot, 0, side - 1)) return;
+    if (typeof png !== 'string' || png.length > CURSOR_LIMITS.maxPngChars || !BASE64.test(png)) return;
+    shapes.delete(id);
+    shapes.set(id, { url: `data:image/png;base64,${png}`, xhot, yhot, width, height });
+    if (shapes.size > MAX_SHAPES) shapes.delete(shapes.keys().next().value!);
+    if (state?.id === id) render();
+  };
+  const move = (m: Record<string, unknown>) => {
+    const { x, y, width, height, id, visible } = m;
+    if (!whole(x, -65536, 65536) || !whole(y, -65536, 65536) || !whole(width, 1, 65536) || !whole(height, 1, 65536) || !whole(id, 0, 2 ** 32 - 1) || typeof visible !== 'boolean') return;
+    state = { x, y, width, height, id, visible };
+    render();
+  };
+
+  // The picture's rectangle on screen: object-fit contain inside the video's box (transform included).
+  const picture = () => {
+    const rect = video.getBoundingClientRect();
+    const vw = video.videoWidth;
+    const vh = video.videoHeight;
+    if (!vw || !vh || !rect.width) return undefined;
+    const scale = Math.min(rect.width / vw, rect.height / vh);
+    return { left: rect.left + (rect.width - vw * scale) / 2, top: rect.top + (rect.height - vh * scale) / 2, width: vw * scale, height: vh * scale };
+  };
+
+  let cssShape = '';
+  const render = () => {
+    if (!state) return;
+    // Where the remote pointer is, shown or not (tests and page scripts read it).
+    image.dataset.x = String(state.x);
+    image.dataset.y = String(state.y);
+    const shape = shapes.get(state.id);
+    // Controlling with the pointer here: the browser draws the cursor where the user's pointer is.
+    const local = over && controlling();
+    const css = !local ? previousCursor : !state.visible ? 'none' : shape ? `url("${shape.url}") ${shape.xhot} ${shape.yhot}, auto` : previousCursor;
+    if (css !== cssShape) {
+      cssShape = css;
+      video.style.cursor = css;
+    }
+    const rect = local || !state.visible || !shape ? undefined : picture();
+    if (!rect || !shape) {
+      image.style.display = 'none';
+      return;
+    }
+    if (image.getAttribute('src') !== shape.url) image.src = shape.url;
+    image.style.width = `${shape.width}px`;
+    image.style.height = `${shape.height}px`;
+    // Where the containing block puts 0,0 is measured: the host's `contain` makes it the block.
+    image.style.left = image.style.top = '0px';
+    image.style.display = 'block';
+    const origin = image.getBoundingClientRect();
+    const px = rect.left + (state.x / state.width) * rect.width - shape.xhot;
+    const py = rect.top + (state.y / state.height) * rect.height - shape.yhot;
+    image.style.left = `${Math.round(px - origin.left)}px`;
+    image.style.top = `${Math.round(py - origin.top)}px`;
+  };
+  const enter = () => {
+    over = true;
+    render();
+  };
+  const leave = () => {
+    over = false;
+    render();
+  };
+  // Control may come with the click that the pointer is already over the video for.
+  const onDown = () => queueMicrotask(render);
+  channel.addEventListener('message', onMessage);
+  video.addEventListener('pointerenter', enter);
+  video.addEventListener('pointerleave', leave);
+  video.addEventListener('pointerdown', onDown);
+  video.addEventListener('resize', render);
+  addEventListener('resize', render);
+  // The picture moves without a cursor message: a scrolled 1:1 stage, a pinch zoom (touch.ts).
+  layer.addEventListener('scroll', render, { passive: true });
+  video.addEventListener('touchmove', render, { passive: true });
+  video.addEventListener('touchend', render, { passive: true });
+  return {
+    get state() {
+      return state;
+    },
+    update: render,
+    detach() {
+      channel.removeEventListener('message', onMessage);
+      video.removeEventListener('pointerenter', enter);
+      video.removeEventListener('pointerleave', leave);
+      video.removeEventListener('pointerdown', onDown);
+      video.removeEventListener('resize', render);
+      removeEventListener('resize', render);
+      layer.removeEventListener('scroll', render);
+      video.removeEventListener('touchmove', render);
+      video.removeEventListener('touchend', render);
+      video.style.cursor = previousCursor;
+      image.remove();
+    },
+  };
+}
