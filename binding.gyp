@@ -26,6 +26,7 @@
         "src-native/x11/error_trap.cc",
         "src-native/x11/clipboard.cc",
         "src-native/x11/screen.cc",
+        "src-native/rtp/abs_capture_time.cc",
         "src-native/rtp/playout_delay.cc",
         "src-native/peer/sdp_guard.cc",
         "src-native/peer/ice_agent.cc",

@@ -17,6 +17,7 @@ import {
 import { OPUS_PAYLOAD_TYPE, PAYLOAD_TYPES, captureDisplay, opusPreferences, sendPreferencesFor } from '../media/send.js';
 import { receiveCapsForOffer } from '../media/receive.js';
 import { matchOfferedCodec, offeredCodecs, offeredVideoCodecs } from '../media/offer-match.js';
+import { absCaptureTimeId, withAbsCaptureTime } from '../media/abs-capture-time.js';
 import { acceptedPlayoutDelayId, checkPlayoutDelay, playoutDelayFor } from '../media/playout-delay.js';
 import { midsOf, normalizeCandidate, validateDescription } from '../media/sdp.js';
 import { emitError } from '../util/emit.js';
@@ -264,7 +265,7 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
       throw new OperationError('setRemoteDescription', `the remote offer has no ${codec.toUpperCase()} video this peer can send (it offers: ${offered}); choose one of those with video.codec`);
     }
     if (this.#payloadType !== match.payloadType) {
-      if (!this.#native.setSendPayloadType(match.payloadType, sendPreferencesFor(codec, match.payloadType))) {
+      if (!this.#native.setSendPayloadType(match.payloadType, this.#offeredExtensions(sdp, sendPreferencesFor(codec, match.payloadType)))) {
         throw new OperationError('setRemoteDescription', `the stream already flows with payload type ${this.#payloadType}; the offer wants ${match.payloadType} (renegotiation cannot change it)`);
       }
       this.#payloadType = match.payloadType;
@@ -295,6 +296,7 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
     if (type === 'offer') this.#offerer = true;
     await this.#run('setLocalDescription', () => this.#native.setLocalDescription(type, sdp));
     if (type === 'answer') this.#applyPlayoutDelay(sdp, this.remoteDescription?.sdp ?? '');
+    if (type === 'answer') this.#applyAbsCaptureTime(sdp);
   }
 
   // Only once an answer kept the extension (a browser drops extmaps it does not support), with the
@@ -304,6 +306,19 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
     const id = acceptedPlayoutDelayId(answerSdp);
     const delay = playoutDelayFor(this.#playoutDelay, remoteSdp);
     if (id !== undefined) this.#native.enablePlayoutDelay(id, delay.minMs, delay.maxMs);
+  }
+
+  // Preferences that keep the extensions we want from an offer, under the offer's ids (our answer
+  // then lists them).
+  #offeredExtensions(offerSdp: string, caps: string): string {
+    const id = absCaptureTimeId(offerSdp);
+    return id === undefined ? caps : withAbsCaptureTime(caps, id);
+  }
+
+  // abs-capture-time, only once an answer (ours or theirs) kept it.
+  #applyAbsCaptureTime(answerSdp: string): void {
+    const id = absCaptureTimeId(answerSdp);
+    if (id !== undefined) this.#native.enableAbsCaptureTime(id);
   }
 
   async setRemoteDescription(description: RTCSessionDescriptionInit): Promise<void> {
@@ -324,12 +339,13 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
       else if (!this.#sends) {
         // A receiving peer takes whatever payload types the offer uses for the codecs it decodes.
         const caps = receiveCapsForOffer(offeredVideoCodecs(sdp));
-        if (caps) this.#native.setReceivePreferences(caps);
+        if (caps) this.#native.setReceivePreferences(this.#offeredExtensions(sdp, caps));
       }
     }
     await this.#run('setRemoteDescription', () => this.#native.setRemoteDescription(type, remoteSdp));
     this.#remoteApplied = true;
     if (type === 'answer') this.#applyPlayoutDelay(remoteSdp, remoteSdp);
+    if (type === 'answer') this.#applyAbsCaptureTime(remoteSdp);
     // Candidates that arrived before the description are applied now, in arrival order. One refused
     // (a mid or m-line the description does not have, a candidate the native guard refuses) is dropped
     // with a warning: the others may still connect.
@@ -546,6 +562,7 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
           timestamp: event.pts < 0 ? -1 : event.pts / 1e6,
           dropped: event.dropped,
           ...(event.keyframe !== undefined ? { keyframe: event.keyframe } : {}),
+          ...(event.captureTime !== undefined ? { captureTime: event.captureTime } : {}),
         };
         this.#frames.deliver(frame);
         this.emit('frame', frame);

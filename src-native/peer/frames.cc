@@ -25,6 +25,7 @@ GstFlowReturn PeerCore::OnSample(GstElement* appsink) {
   }
   std::unique_ptr<MappedFrame> frame = MappedFrame::Adopt(sample.release());  // the frame owns the ref
   if (!frame) return GST_FLOW_OK;
+  if (frame->pts() >= 0) frame->set_capture_us(abs_capture_reader_.CaptureUs(static_cast<GstClockTime>(frame->pts())));
   // This side owns what waits for JS (lib/peer/frames.ts only hands frames on): decoded frames keep
   // the newest only (a newer one replaces the one JS has not taken, so a slow consumer never makes
   // memory grow); compressed frames are all needed by a decoder, so they queue, bounded (the oldest
