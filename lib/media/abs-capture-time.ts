@@ -51,9 +51,9 @@ export function parseAbsCaptureTime(data: Uint8Array): number | undefined {
 
 /**
  * A browser's captureTimestamp (getSynchronizationSources) in Unix ms. Chromium reports the extension's
- * NTP time in ms since 1900 (webrtc's UQ32x32ToInt64Ms); the spec's text says the sender's NTP clock,
- * without the epoch: a value past the year 2100 in Unix ms is taken as NTP.
+ * NTP time as ms since 1900 (libwebrtc's UQ32x32ToInt64Ms); the spec says "the sender's NTP clock"
+ * without naming the epoch. Over 3e12 (after 2065 as Unix ms, after 1995 as NTP ms) it is taken as NTP.
  */
 export function captureTimestampToUnixMs(captureTimestamp: number): number {
-  return captureTimestamp > 4_102_444_800_000 ? captureTimestamp - NTP_UNIX_OFFSET_S * 1000 : captureTimestamp;
+  return captureTimestamp > 3e12 ? captureTimestamp - NTP_UNIX_OFFSET_S * 1000 : captureTimestamp;
 }

@@ -10,6 +10,7 @@ import { attachTouch, type TouchInput } from './touch.js';
 import { attachRemoteExtras, type RemoteExtras } from './remote-extras.js';
 import { Toolbar, type ScaleMode, type SpecialKey, type ToolbarState } from './toolbar.js';
 import { VIEWER_CSS } from './styles.js';
+import { describeLatency } from './latency-probe.js';
 import type { ViewerMessage } from '../input/protocol.js';
 import { INPUT_CHANNEL } from '../input/limits.js';
 
@@ -62,7 +63,7 @@ export function formatStats(s: ViewerStats): string {
   parts.push(`rtt ${ms(s.rttMs)}`);
   parts.push(`jb ${ms(s.jitterBufferMs)}`);
   parts.push(`dec ${ms(s.decodeMs)}`);
-  parts.push(`≈${ms(s.latencyEstimateMs)}`);
+  parts.push(describeLatency(s)?.text ?? '≈–');
   return parts.join(' · ');
 }
 
@@ -376,6 +377,7 @@ export class WebrtcbinViewerElement extends Base {
       case 'stats': {
         const stats = detail as ViewerStats;
         this.#statsLine.textContent = formatStats(stats);
+        this.#statsLine.title = describeLatency(stats)?.tooltip ?? '';
         if (this.#fallbackShown && stats.framesDecoded > 0) {
           this.#fallbackShown = false;
           this.#hideMessage();
@@ -793,6 +795,8 @@ export class WebrtcbinViewerElement extends Base {
       state,
       stateLabel: STATE_LABELS[state].replace('…', ''),
       latencyMs: this.#viewer?.stats?.latencyEstimateMs ?? null,
+      glassToGlassMs: this.#viewer?.stats?.glassToGlassMs ?? null,
+      glassToGlassUncertaintyMs: this.#viewer?.stats?.glassToGlassUncertaintyMs ?? null,
       inputReady: this.#channel?.readyState === 'open',
       controlling: this.#controlling,
       holder: this.#holder,
