@@ -17,8 +17,8 @@ import {
 import { OPUS_PAYLOAD_TYPE, PAYLOAD_TYPES, captureDisplay, opusPreferences, sendPreferencesFor } from '../media/send.js';
 import { receiveCapsForOffer } from '../media/receive.js';
 import { matchOfferedCodec, offeredCodecs, offeredVideoCodecs } from '../media/offer-match.js';
-import { absCaptureTimeId, withAbsCaptureTime } from '../media/abs-capture-time.js';
-import { acceptedPlayoutDelayId, checkPlayoutDelay, playoutDelayFor } from '../media/playout-delay.js';
+import { ABS_CAPTURE_TIME_ID, absCaptureTimeId, withAbsCaptureTime } from '../media/abs-capture-time.js';
+import { acceptedPlayoutDelayId, playoutDelayCapsField, checkPlayoutDelay, playoutDelayFor } from '../media/playout-delay.js';
 import { midsOf, normalizeCandidate, validateDescription } from '../media/sdp.js';
 import { emitError } from '../util/emit.js';
 import { wholeNumber } from '../util/checks.js';
@@ -264,8 +264,14 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
       const offered = [...new Set(offeredVideoCodecs(sdp).map((c) => c.name))].join(', ') || 'no video';
       throw new OperationError('setRemoteDescription', `the remote offer has no ${codec.toUpperCase()} video this peer can send (it offers: ${offered}); choose one of those with video.codec`);
     }
-    if (this.#payloadType !== match.payloadType) {
-      if (!this.#native.setSendPayloadType(match.payloadType, this.#offeredExtensions(sdp, sendPreferencesFor(codec, match.payloadType)))) {
+    const ptChanges = this.#payloadType !== match.payloadType;
+    // webrtcbin 1.22 answers with the extmaps of our preferences, whatever the offer has: abs-capture-time
+    // goes in only when offered, under the offer's id. (Playout delay stays as it was: kept unless the
+    // payload type changes.)
+    if (ptChanges || absCaptureTimeId(sdp) !== ABS_CAPTURE_TIME_ID) {
+      let preferences = this.#offeredExtensions(sdp, sendPreferencesFor(codec, match.payloadType));
+      if (!ptChanges && this.#playoutDelay) preferences += playoutDelayCapsField();
+      if (!this.#native.setSendPayloadType(match.payloadType, preferences) && ptChanges) {
         throw new OperationError('setRemoteDescription', `the stream already flows with payload type ${this.#payloadType}; the offer wants ${match.payloadType} (renegotiation cannot change it)`);
       }
       this.#payloadType = match.payloadType;

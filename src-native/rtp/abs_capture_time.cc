@@ -31,9 +31,21 @@ int64_t WallClockUs(GstElement* element, GstClockTime running_time) {
   if (!element || !GST_CLOCK_TIME_IS_VALID(running_time)) return -1;
   GObjectPtr<GstClock> clock(gst_element_get_clock(element));
   if (!clock) return -1;
-  // The clock and the wall clock sampled back to back: the age of the instant on one is its age on the other.
-  GstClockTime now = gst_clock_get_time(clock.get());
-  gint64 real_now = g_get_real_time();
+  // The clock read between two wall-clock reads: the age of the instant on one is its age on the other.
+  // A thread preempted in between would skew the pair, so the tightest of a few tries is kept.
+  GstClockTime now = 0;
+  gint64 real_now = 0;
+  gint64 best_gap = G_MAXINT64;
+  for (int i = 0; i < 3 && best_gap > 50; i++) {
+    gint64 before = g_get_real_time();
+    GstClockTime clock_now = gst_clock_get_time(clock.get());
+    gint64 after = g_get_real_time();
+    if (after - before < best_gap) {
+      best_gap = after - before;
+      now = clock_now;
+      real_now = before + (after - before) / 2;
+    }
+  }
   GstClockTimeDiff age = GST_CLOCK_DIFF(gst_element_get_base_time(element) + running_time, now);
   return real_now - age / 1000;
 }

@@ -4,7 +4,8 @@
 // channel, and its stats and toolbar say "glass-to-glass". Firefox reports no capture times: the page
 // says the receiver's share instead, and says so.
 import t from 'tap';
-import { publish } from '../../lib/client.js';
+import { publish, view } from '../../lib/client.js';
+import type { Frame } from '../../lib/index.js';
 import { mintToken } from '../../lib/signaling/daemon/token.js';
 import type { ViewerStats } from '../../lib/viewer/viewer.js';
 import { launchChromium } from '../helpers/browser.js';
@@ -19,6 +20,30 @@ function publishTest(session: string) {
   // A test pattern with the input channel on (it carries the clock exchange; no X display needed for it).
   return publish({ url: daemon.url, session, token: token(session, 'publisher'), source: { kind: 'test', pattern: 'ball' }, video: { width: 640, height: 360 }, input: true });
 }
+
+t.test("a Node view() of a publish: frames carry the publisher's capture time (shared encoder, x-ntp meta across)", async (t) => {
+  const p = publishTest('g2g-node');
+  t.teardown(() => p.close());
+  const v = view({ url: daemon.url, session: 'g2g-node', token: token('g2g-node', 'viewer') });
+  t.teardown(() => v.close());
+  // The first second may bring frames decoded before a keyframe settled the stream (repeated, no
+  // capture time): the last 30 of the first 90 are measured.
+  const frames: (number | undefined)[] = [];
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${frames.length} of 90 frames within 30 s`)), 30_000);
+    v.on('frame', (frame: Frame) => {
+      frames.push(frame.captureTime === undefined ? undefined : Date.now() - frame.captureTime);
+      if (frames.length === 90) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+  const last = frames.slice(-30);
+  t.ok(last.every((age) => age !== undefined), `every frame has one once the stream runs (${last.filter((a) => a !== undefined).length}/30)`);
+  // Same host, same clock: capture → encode → loopback → decode → here, more than nothing, under a second.
+  t.ok(last.every((age) => age !== undefined && age >= 0 && age < 1000), `capture → frame in [0, 1000) ms: ${last.map((a) => a?.toFixed(0)).join(' ')}`);
+});
 
 type StatsPage = { stats: ViewerStats | null; shadowRoot: ShadowRoot };
 
