@@ -45,7 +45,7 @@ async function addClock(page: Page): Promise<void> {
 /**
  * Every frame the <video> presents (requestVideoFrameCallback), its top row drawn to a small canvas; and
  * the built-in probe's capture time of the same frame (Chromium is asked to negotiate abs-capture-time,
- * which it lists as stopped, as lib/viewer/viewer.ts does).
+ * where its list still has it stopped, as lib/viewer/viewer.ts does).
  */
 export async function installVideoReader(page: Page): Promise<void> {
   await addClock(page);
@@ -57,7 +57,9 @@ export async function installVideoReader(page: Page): Promise<void> {
     RTCPeerConnection.prototype.createAnswer = function (this: RTCPeerConnection, ...args: unknown[]) {
       for (const t of this.getTransceivers() as T[]) {
         const list = t.getHeaderExtensionsToNegotiate?.();
-        if (list && t.receiver.track.kind === 'video') t.setHeaderExtensionsToNegotiate!(list.map((e) => (e.uri === uri ? { ...e, direction: 'recvonly' } : e)));
+        if (list?.some((e) => e.uri === uri && e.direction === 'stopped') && t.receiver.track.kind === 'video') {
+          t.setHeaderExtensionsToNegotiate!(list.map((e) => (e.uri === uri ? { ...e, direction: 'recvonly' } : e)));
+        }
       }
       return (createAnswer as (...a: unknown[]) => Promise<RTCSessionDescriptionInit>).apply(this, args);
     } as typeof createAnswer;

@@ -1031,8 +1031,11 @@ export class Viewer extends EventTarget {
 }
 
 /**
- * Chromium negotiates abs-capture-time only when asked (its header extension list has it "stopped"):
- * the video transceiver asks before the answer, so the publisher writes capture times for the probe.
+ * Chromium's header extension list has abs-capture-time "stopped" by default: after our offer (which has
+ * it) Chromium 156 already lists it as negotiated, but where the list still says stopped (another version,
+ * a transceiver made before the offer) the video transceiver asks for it before the answer, so the
+ * publisher writes capture times for the probe. Only that entry is touched: rewriting the others could
+ * "stop a mandatory extension" (mid) and throw.
  */
 function acceptAbsCaptureTime(pc: RTCPeerConnection): void {
   type Extension = { uri: string; direction: string };
