@@ -193,10 +193,13 @@ namespace {
 
 using ReaderState = AbsCaptureTimeReader::State;
 
-void Read(ReaderState* state, int id, GstBuffer* buffer) {
-  if (!GST_BUFFER_PTS_IS_VALID(buffer)) return;
+// The capture instant rides on the RTP buffer as an x-ntp meta, which depayloaders and decoders carry to
+// the decoded frame (they copy metas without tags); and by PTS, for a chain that drops it. The jitter
+// buffer may give late frames the PTS of the one before: a PTS seen with two instants says nothing.
+void Read(ReaderState* state, int id, GstBuffer** buffer) {
+  if (!GST_BUFFER_PTS_IS_VALID(*buffer)) return;
   GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
-  if (!gst_rtp_buffer_map(buffer, GST_MAP_READ, &rtp)) return;
+  if (!gst_rtp_buffer_map(*buffer, GST_MAP_READ, &rtp)) return;
   gpointer data = nullptr;
   guint size = 0;
   guint8 appbits = 0;
@@ -206,8 +209,17 @@ void Read(ReaderState* state, int id, GstBuffer* buffer) {
   int64_t capture = found ? abs_capture_time::Decode(static_cast<const uint8_t*>(data), size) : -1;
   gst_rtp_buffer_unmap(&rtp);
   if (capture < 0) return;
+  *buffer = gst_buffer_make_writable(*buffer);
+  abs_capture_time::AttachCaptureMeta(*buffer, capture);
+  GstClockTime pts = GST_BUFFER_PTS(*buffer);
   std::lock_guard<std::mutex> lock(state->mutex);
-  Remember(state->captures, GST_BUFFER_PTS(buffer), capture);
+  auto& captures = state->captures;
+  if (!captures.empty() && captures.back().first == pts) {
+    if (captures.back().second != capture) captures.back().second = -1;
+    return;
+  }
+  captures.emplace_back(pts, capture);
+  while (captures.size() > abs_capture_time::kRemembered) captures.pop_front();
 }
 
 GstPadProbeReturn ReadCb(GstPad*, GstPadProbeInfo* info, gpointer data) {
@@ -215,10 +227,21 @@ GstPadProbeReturn ReadCb(GstPad*, GstPadProbeInfo* info, gpointer data) {
   int id = state->id.load(std::memory_order_relaxed);
   if (id == 0) return GST_PAD_PROBE_OK;
   if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
-    Read(state, id, GST_PAD_PROBE_INFO_BUFFER(info));
+    GstBuffer* buffer = GST_PAD_PROBE_INFO_BUFFER(info);
+    Read(state, id, &buffer);
+    GST_PAD_PROBE_INFO_DATA(info) = buffer;
   } else if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
-    GstBufferList* list = GST_PAD_PROBE_INFO_BUFFER_LIST(info);
-    for (guint i = 0; i < gst_buffer_list_length(list); i++) Read(state, id, gst_buffer_list_get(list, i));
+    GstBufferList* list = gst_buffer_list_make_writable(GST_PAD_PROBE_INFO_BUFFER_LIST(info));
+    std::pair<ReaderState*, int> target{state, id};
+    gst_buffer_list_foreach(
+        list,
+        [](GstBuffer** buffer, guint, gpointer target_ptr) -> gboolean {
+          auto* t = static_cast<std::pair<ReaderState*, int>*>(target_ptr);
+          Read(t->first, t->second, buffer);
+          return TRUE;
+        },
+        &target);
+    GST_PAD_PROBE_INFO_DATA(info) = list;
   }
   return GST_PAD_PROBE_OK;
 }
@@ -231,7 +254,10 @@ void AbsCaptureTimeReader::Watch(GstPad* rtp) {
                     new std::shared_ptr<State>(state_), [](gpointer data) { delete static_cast<std::shared_ptr<State>*>(data); });
 }
 
-int64_t AbsCaptureTimeReader::CaptureUs(GstClockTime pts) {
+int64_t AbsCaptureTimeReader::CaptureUs(GstBuffer* frame) {
+  int64_t carried = abs_capture_time::CaptureMetaUs(frame);
+  if (carried >= 0) return carried;
+  GstClockTime pts = GST_BUFFER_PTS(frame);
   if (!GST_CLOCK_TIME_IS_VALID(pts)) return -1;
   std::lock_guard<std::mutex> lock(state_->mutex);
   for (auto it = state_->captures.rbegin(); it != state_->captures.rend(); ++it) {

@@ -67,21 +67,22 @@ class AbsCaptureTimeWriter {
   gulong rtp_probe_ = 0;
 };
 
-// Receiver: reads the extension from the RTP webrtcbin hands out (before depayloading) and answers
-// "when was the frame with this PTS captured" for the decoded frame (decoders keep the PTS).
+// Receiver: reads the extension from the RTP webrtcbin hands out (before depayloading), puts it on the
+// packet as an x-ntp meta, and answers "when was this frame captured" for the decoded frame.
 class AbsCaptureTimeReader {
  public:
   // Streaming thread (pad-added): reads from `rtp` while an id is set.
   void Watch(GstPad* rtp);
   // JS thread: the negotiated extmap id (0: none).
   void SetId(int id) { state_->id.store(id); }
-  // Any thread: the capture instant (Unix µs) of the frame with `pts`, -1 when unknown.
-  int64_t CaptureUs(GstClockTime pts);
+  // Any thread: the capture instant (Unix µs) of a decoded (or depayloaded) frame: the meta the RTP
+  // buffer got here, carried through; else by its PTS. -1 when unknown.
+  int64_t CaptureUs(GstBuffer* frame);
 
   struct State {
     std::atomic<int> id{0};
     std::mutex mutex;
-    std::deque<std::pair<GstClockTime, int64_t>> captures;  // PTS → capture µs, bounded
+    std::deque<std::pair<GstClockTime, int64_t>> captures;  // PTS → capture µs (-1: ambiguous), bounded
   };
 
  private:

@@ -46,8 +46,8 @@ t.test('we offer it, the answer keeps it: every frame has a captureTime a little
   const got = await frames(receiver, 30);
   const ages = got.map((f) => (f.captureTime === undefined ? NaN : f.receivedAt - f.captureTime));
   t.ok(got.every((f) => typeof f.captureTime === 'number'), `every frame has one (${got.filter((f) => f.captureTime !== undefined).length}/30)`);
-  // Capture → encode → loopback → jitter buffer → decode: more than nothing, less than a second.
-  t.ok(ages.every((age) => age >= 0 && age < 1000), `capture → here in [0, 1000) ms: ${ages.map((a) => a.toFixed(0)).join(' ')}`);
+  // Capture → encode → loopback → jitter buffer → decode: more than nothing, under two seconds even on a loaded machine (a wrong clock or epoch is off by far more).
+  t.ok(ages.every((age) => age >= 0 && age < 2000), `capture → here in [0, 2000) ms: ${ages.map((a) => a.toFixed(0)).join(' ')}`);
   const steps = got.slice(1).map((f, i) => f.captureTime! - got[i]!.captureTime!);
   t.ok(steps.every((step) => step > 0), `capture times advance frame by frame: ${steps.map((s) => s.toFixed(1)).join(' ')}`);
 });
