@@ -193,9 +193,9 @@ namespace {
 
 using ReaderState = AbsCaptureTimeReader::State;
 
-// The capture instant rides on the RTP buffer as an x-ntp meta, which depayloaders and decoders carry to
-// the decoded frame (they copy metas without tags); and by PTS, for a chain that drops it. The jitter
-// buffer may give late frames the PTS of the one before: a PTS seen with two instants says nothing.
+// By PTS (decoders keep it): an x-ntp meta on the RTP buffer does not survive 1.22's depayloaders and
+// decoders (1 frame of 30 kept it, VP8 and H.264). The jitter buffer may give late frames the PTS of the
+// one before: a PTS seen with two instants says nothing.
 void Read(ReaderState* state, int id, GstBuffer** buffer) {
   if (!GST_BUFFER_PTS_IS_VALID(*buffer)) return;
   GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
@@ -209,8 +209,6 @@ void Read(ReaderState* state, int id, GstBuffer** buffer) {
   int64_t capture = found ? abs_capture_time::Decode(static_cast<const uint8_t*>(data), size) : -1;
   gst_rtp_buffer_unmap(&rtp);
   if (capture < 0) return;
-  *buffer = gst_buffer_make_writable(*buffer);
-  abs_capture_time::AttachCaptureMeta(*buffer, capture);
   GstClockTime pts = GST_BUFFER_PTS(*buffer);
   std::lock_guard<std::mutex> lock(state->mutex);
   auto& captures = state->captures;
@@ -255,8 +253,6 @@ void AbsCaptureTimeReader::Watch(GstPad* rtp) {
 }
 
 int64_t AbsCaptureTimeReader::CaptureUs(GstBuffer* frame) {
-  int64_t carried = abs_capture_time::CaptureMetaUs(frame);
-  if (carried >= 0) return carried;
   GstClockTime pts = GST_BUFFER_PTS(frame);
   if (!GST_CLOCK_TIME_IS_VALID(pts)) return -1;
   std::lock_guard<std::mutex> lock(state_->mutex);

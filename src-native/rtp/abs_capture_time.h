@@ -67,16 +67,16 @@ class AbsCaptureTimeWriter {
   gulong rtp_probe_ = 0;
 };
 
-// Receiver: reads the extension from the RTP webrtcbin hands out (before depayloading), puts it on the
-// packet as an x-ntp meta, and answers "when was this frame captured" for the decoded frame.
+// Receiver: reads the extension from the RTP webrtcbin hands out (before depayloading) and answers
+// "when was this frame captured" for the decoded frame (by PTS: decoders keep it).
 class AbsCaptureTimeReader {
  public:
   // Streaming thread (pad-added): reads from `rtp` while an id is set.
   void Watch(GstPad* rtp);
   // JS thread: the negotiated extmap id (0: none).
   void SetId(int id) { state_->id.store(id); }
-  // Any thread: the capture instant (Unix µs) of a decoded (or depayloaded) frame: the meta the RTP
-  // buffer got here, carried through; else by its PTS. -1 when unknown.
+  // Any thread: the capture instant (Unix µs) of a decoded (or depayloaded) frame, by its PTS; -1
+  // when unknown or ambiguous.
   int64_t CaptureUs(GstBuffer* frame);
 
   struct State {
