@@ -2,7 +2,8 @@
 // display (bench/pages/clock.html); the agent streams that display; a headless Chromium viewer reads
 // the blocks from every frame it shows and subtracts them from its own clock. noVNC (x11vnc +
 // websockify) on the same display is measured in the same run, interleaved, as is the painter's own
-// paint→capture delay (ximagesrc alone), which is in every figure and not ours to cut.
+// paint→capture delay (ximagesrc alone), which is in every figure and not ours to cut. Beside the
+// painted figure, the built-in probe (abs-capture-time) on the same frames, and painted − probe.
 //   node --import tsx bench/run.ts latency [--quick] [--sizes 1280x720,1920x1080] [--fps 30,60]
 //     [--codecs vp8,h264] [--frames 300] [--no-novnc] [--no-wan] [--wan-only] [--playout-delay both|on|off]
 import { parseArgs } from 'node:util';
@@ -56,6 +57,8 @@ interface Row {
   peer: string; // "webrtc vp8", "noVNC", "paint→capture"
   latency: Summary;
   received?: Summary;
+  probe?: Reading['probe'];
+  paintToCapture?: Reading['paintToCapture'];
   deliveredFps: number;
   misread: number;
   receiver?: ReceiverStats;
@@ -71,6 +74,8 @@ function add(row: Row): void {
     `  ${row.network} ${row.size}@${row.fps} ${row.peer}: p50 ${ms(row.latency.p50)} p95 ${ms(row.latency.p95)} max ${ms(row.latency.max)} ms ` +
       `(n=${row.latency.n}, ${row.deliveredFps.toFixed(1)} fps, ${row.misread} misread)` +
       (row.received ? `, paint→received p50 ${ms(row.received.p50)}` : '') +
+      (row.probe ? `, probe (capture→shown) p50 ${ms(row.probe.p50)} p95 ${ms(row.probe.p95)} (n=${row.probe.n})` : '') +
+      (row.paintToCapture ? `, painted−probe p5/p50/p95 ${ms(row.paintToCapture.p5)}/${ms(row.paintToCapture.p50)}/${ms(row.paintToCapture.p95)} (${row.paintToCapture.negative} < 0)` : '') +
       (r ? `, jitter buffer ${ms(r.jitterBufferMs)} ms/frame, decode ${ms(r.decodeMs)} ms/frame, lost ${r.packetsLost}, nack ${r.nacks}, freezes ${r.freezes}` : '') +
       (row.encoder ? `, encoded ${row.encoder.encodedFps.toFixed(1)} fps (${row.encoder.unchangedFps.toFixed(1)}/s unchanged)` : ''),
   );
@@ -86,8 +91,8 @@ async function point(label: string, measure: () => Promise<Row>): Promise<void> 
 }
 
 function fromReading(network: Row['network'], size: string, fps: number, peer: string, reading: Reading & { receiver?: ReceiverStats; encoder?: EncoderRates }): Row {
-  const { glass: latency, received, fps: deliveredFps, misread, receiver, encoder } = reading;
-  return { network, size, fps, peer, latency, received, deliveredFps, misread, receiver, encoder };
+  const { glass: latency, received, probe, paintToCapture, fps: deliveredFps, misread, receiver, encoder } = reading;
+  return { network, size, fps, peer, latency, received, probe, paintToCapture, deliveredFps, misread, receiver, encoder };
 }
 
 async function loopback(viewer: Browser, width: number, height: number): Promise<void> {
@@ -172,8 +177,11 @@ if (withWan) {
 console.log('\nglass-to-glass, ms (webrtc: until the frame is shown; noVNC: until its canvas has it; paint→capture: the painter alone)');
 console.log(
   formatTable(
-    ['network', 'size@fps', 'peer', 'p50', 'p95', 'max', 'fps shown', 'paint→received p50', 'jitter buf ms/f', 'decode ms/f', 'n', 'misread'],
-    rows.map((r) => [r.network, `${r.size}@${r.fps}`, r.peer, ms(r.latency.p50), ms(r.latency.p95), ms(r.latency.max), r.deliveredFps.toFixed(1), ms(r.received?.p50), ms(r.receiver?.jitterBufferMs), ms(r.receiver?.decodeMs), r.latency.n, r.misread]),
+    ['network', 'size@fps', 'peer', 'p50', 'p95', 'max', 'fps shown', 'paint→received p50', 'jitter buf ms/f', 'decode ms/f', 'n', 'misread', 'probe p50', 'probe p95', 'painted−probe p5/p50/p95'],
+    rows.map((r) => [
+      r.network, `${r.size}@${r.fps}`, r.peer, ms(r.latency.p50), ms(r.latency.p95), ms(r.latency.max), r.deliveredFps.toFixed(1), ms(r.received?.p50), ms(r.receiver?.jitterBufferMs), ms(r.receiver?.decodeMs), r.latency.n, r.misread,
+      ms(r.probe?.p50), ms(r.probe?.p95), r.paintToCapture ? `${ms(r.paintToCapture.p5)}/${ms(r.paintToCapture.p50)}/${ms(r.paintToCapture.p95)}` : '–',
+    ]),
   ),
 );
 appendResult('latency', { rows });

@@ -231,6 +231,12 @@ export interface Frame {
   keyframe?: boolean;
   /** Presentation time in milliseconds (pipeline running time), -1 when unknown. */
   timestamp: number;
+  /**
+   * When the sender captured this frame: ms since the Unix epoch on the sender's clock, from the
+   * abs-capture-time RTP header extension (our senders write it; it is there when the negotiation
+   * kept it). `Date.now() - captureTime` is capture → here when both clocks agree (same host, NTP).
+   */
+  captureTime?: number;
   /** Frames replaced by a newer one before this consumer took them, since the start. */
   dropped: number;
 }

@@ -80,8 +80,16 @@ export const ReleaseControl = Type.Object({ t: Type.Literal('release-control'), 
  */
 export const Quality = Type.Object({ t: Type.Literal('quality'), maxBitrate: Type.Optional(Type.Number()) }, strict);
 
+/** A wall-clock time in ms since the Unix epoch (fractional allowed). */
+const WallMs = Type.Number({ minimum: 0, maximum: 1e14 });
+/**
+ * Any viewer (control or not): one sample of an NTP-style clock exchange, for the glass-to-glass figure
+ * (abs-capture-time stamps are on the publisher's clock). `t0`: when the viewer sent it, on its clock.
+ */
+export const Clock = Type.Object({ t: Type.Literal('clock'), t0: WallMs }, strict);
+
 /** Everything a viewer may send on the input channel. */
-export const ViewerMessage = Type.Union([PointerMove, PointerButton, Wheel, Key, TakeControl, Clipboard, Resize, ClipboardPart, TypeText, ClipboardRead, ReleaseControl, Quality]);
+export const ViewerMessage = Type.Union([PointerMove, PointerButton, Wheel, Key, TakeControl, Clipboard, Resize, ClipboardPart, TypeText, ClipboardRead, ReleaseControl, Quality, Clock]);
 export type ViewerMessage = Static<typeof ViewerMessage>;
 export const checkViewerMessage = Compile(ViewerMessage);
 
@@ -185,8 +193,15 @@ export const CursorMessage = Type.Object(
 );
 export type CursorMessage = Static<typeof CursorMessage>;
 
+/**
+ * The agent's answer to `clock`: `t0` echoed, `t1` when the agent received it and `t2` when it answered,
+ * on the agent's wall clock (the one its abs-capture-time stamps use), ms since the Unix epoch.
+ */
+export const ClockReply = Type.Object({ t: Type.Literal('clock-reply'), t0: WallMs, t1: WallMs, t2: WallMs }, strict);
+export type ClockReply = Static<typeof ClockReply>;
+
 /** What the agent sends on the input channel (clipboard and resize answers to the controller only). */
-export const AgentMessage = Type.Union([Clipboard, ResizeResult, ControlState, ClipboardPart, Ack, QualityResult, CursorShapeMessage, CursorMessage]);
+export const AgentMessage = Type.Union([Clipboard, ResizeResult, ControlState, ClipboardPart, Ack, QualityResult, CursorShapeMessage, CursorMessage, ClockReply]);
 export type AgentMessage = Static<typeof AgentMessage>;
 export const checkAgentMessage = Compile(AgentMessage);
 

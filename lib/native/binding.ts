@@ -22,7 +22,7 @@ export type NativeEvent =
   | { type: 'twcc'; packets: Float64Array }
   | { type: 'audio'; data: Buffer; sampleRate: number; channels: number; format: string; pts: number }
   | { type: 'track'; kind: string; encoding: string }
-  | { type: 'frame'; width: number; height: number; pts: number; stride: number; format: string; data: Buffer; dropped: number; skipped: number; keyframe?: boolean }
+  | { type: 'frame'; width: number; height: number; pts: number; stride: number; format: string; data: Buffer; dropped: number; skipped: number; keyframe?: boolean; captureTime?: number }
   | { type: 'data-channel'; channel: number; label: string; readyState: string }
   | { type: 'channel-open' | 'channel-close' | 'channel-closing' | 'channel-buffered-amount-low'; channel: number }
   | { type: 'channel-error'; channel: number; message: string }
@@ -105,6 +105,8 @@ export interface NativePeer {
   setReceivePreferences(caps: string): boolean;
   /** Writes the playout-delay header extension with extmap `id` on the video stream; false without one. */
   enablePlayoutDelay(id: number, minMs: number, maxMs: number): boolean;
+  /** abs-capture-time negotiated with extmap `id`: written on the video sent, read from the video received; true when written. */
+  enableAbsCaptureTime(id: number): boolean;
   framesDecoded(): number;
   /**
    * Whether JS wants frames: `listening` ('frame' listeners) lets frames cross as they arrive,

@@ -6,6 +6,7 @@ import { InvalidArgumentError, MissingPluginError } from '../errors.js';
 import { toWebrtcbinIce } from '../media/ice-servers.js';
 import { PAYLOAD_TYPES, planSend, planSendAudio, planSharedPeer } from '../media/send.js';
 import { planReceiveAudio, planReceiveVideo } from '../media/receive.js';
+import { withAbsCaptureTime } from '../media/abs-capture-time.js';
 import { playoutDelayCapsField } from '../media/playout-delay.js';
 import { twccCapsField } from '../media/twcc.js';
 import { number, wholeNumber } from '../util/checks.js';
@@ -113,8 +114,10 @@ export function buildNativeOptions(options: WebRtcPeerOptions): NativePeerOption
   // is decoded to RGBA frames as received: the default tail, planned like any other.
   native.receiveVideoDescription ??= planReceiveVideo().decoded;
   if (options.playoutDelay !== undefined && native.sendCaps) native.sendCaps += playoutDelayCapsField();
-  // Transport-wide congestion control on every video we send: the viewer's feedback drives the estimator.
-  if (native.sendCaps) native.sendCaps += twccCapsField();
+  // Every video we send or receive offers abs-capture-time (Frame.captureTime, the viewer's glass-to-glass),
+  // and every video we send transport-wide congestion control (the viewer's feedback drives the estimator).
+  if (native.sendCaps) native.sendCaps = withAbsCaptureTime(native.sendCaps) + twccCapsField();
+  if (native.receiveCaps) native.receiveCaps = withAbsCaptureTime(native.receiveCaps);
   if (options.audio && options.audio.receive !== true) {
     const plan = planSendAudio(options.audio);
     native.sendAudioDescription = plan.description;

@@ -17,6 +17,7 @@ import {
 import { OPUS_PAYLOAD_TYPE, PAYLOAD_TYPES, captureDisplay, opusPreferences, sendPreferencesFor } from '../media/send.js';
 import { receiveCapsForOffer } from '../media/receive.js';
 import { matchOfferedCodec, offeredCodecs, offeredVideoCodecs } from '../media/offer-match.js';
+import { ABS_CAPTURE_TIME_ID, absCaptureTimeId, withAbsCaptureTime } from '../media/abs-capture-time.js';
 import { acceptedPlayoutDelayId, checkPlayoutDelay, PLAYOUT_DELAY_ID, playoutDelayCapsField, playoutDelayFor } from '../media/playout-delay.js';
 import { TWCC_ID, twccCapsField, twccExtmapId } from '../media/twcc.js';
 import { midsOf, normalizeCandidate, validateDescription } from '../media/sdp.js';
@@ -266,13 +267,15 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
       const offered = [...new Set(offeredVideoCodecs(sdp).map((c) => c.name))].join(', ') || 'no video';
       throw new OperationError('setRemoteDescription', `the remote offer has no ${codec.toUpperCase()} video this peer can send (it offers: ${offered}); choose one of those with video.codec`);
     }
-    // Transport-cc takes the offer's extmap id, or is left out when the offer has none (an answer may
-    // not add an extension, nor reuse the id the offer gave another: Chromium refuses the answer).
+    const ptChanges = this.#payloadType !== match.payloadType;
+    // webrtcbin 1.22 answers with the extmaps of our preferences, whatever the offer has: transport-cc,
+    // abs-capture-time and playout-delay go in only when offered, under the offer's ids (an answer may not
+    // add an extension, nor reuse an id the offer gave another: Chromium refuses the answer).
     const twccId = twccExtmapId(sdp);
-    if (this.#payloadType !== match.payloadType || twccId !== TWCC_ID) {
-      let preferences = sendPreferencesFor(codec, match.payloadType) + (twccId === undefined ? '' : twccCapsField(twccId));
+    if (ptChanges || twccId !== TWCC_ID || absCaptureTimeId(sdp) !== ABS_CAPTURE_TIME_ID) {
+      let preferences = this.#offeredExtensions(sdp, sendPreferencesFor(codec, match.payloadType)) + (twccId === undefined ? '' : twccCapsField(twccId));
       if (this.#playoutDelay && acceptedPlayoutDelayId(sdp) === PLAYOUT_DELAY_ID) preferences += playoutDelayCapsField();
-      if (!this.#native.setSendPayloadType(match.payloadType, preferences)) {
+      if (!this.#native.setSendPayloadType(match.payloadType, preferences) && ptChanges) {
         throw new OperationError('setRemoteDescription', `the stream already flows with payload type ${this.#payloadType}; the offer wants ${match.payloadType} (renegotiation cannot change it)`);
       }
       this.#payloadType = match.payloadType;
@@ -303,6 +306,7 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
     if (type === 'offer') this.#offerer = true;
     await this.#run('setLocalDescription', () => this.#native.setLocalDescription(type, sdp));
     if (type === 'answer') this.#applyPlayoutDelay(sdp, this.remoteDescription?.sdp ?? '');
+    if (type === 'answer') this.#applyAbsCaptureTime(sdp);
   }
 
   // Only once an answer kept the extension (a browser drops extmaps it does not support), with the
@@ -312,6 +316,19 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
     const id = acceptedPlayoutDelayId(answerSdp);
     const delay = playoutDelayFor(this.#playoutDelay, remoteSdp);
     if (id !== undefined) this.#native.enablePlayoutDelay(id, delay.minMs, delay.maxMs);
+  }
+
+  // Preferences that keep the extensions we want from an offer, under the offer's ids (our answer
+  // then lists them).
+  #offeredExtensions(offerSdp: string, caps: string): string {
+    const id = absCaptureTimeId(offerSdp);
+    return id === undefined ? caps : withAbsCaptureTime(caps, id);
+  }
+
+  // abs-capture-time, only once an answer (ours or theirs) kept it.
+  #applyAbsCaptureTime(answerSdp: string): void {
+    const id = absCaptureTimeId(answerSdp);
+    if (id !== undefined) this.#native.enableAbsCaptureTime(id);
   }
 
   async setRemoteDescription(description: RTCSessionDescriptionInit): Promise<void> {
@@ -332,12 +349,13 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
       else if (!this.#sends) {
         // A receiving peer takes whatever payload types the offer uses for the codecs it decodes.
         const caps = receiveCapsForOffer(offeredVideoCodecs(sdp));
-        if (caps) this.#native.setReceivePreferences(caps);
+        if (caps) this.#native.setReceivePreferences(this.#offeredExtensions(sdp, caps));
       }
     }
     await this.#run('setRemoteDescription', () => this.#native.setRemoteDescription(type, remoteSdp));
     this.#remoteApplied = true;
     if (type === 'answer') this.#applyPlayoutDelay(remoteSdp, remoteSdp);
+    if (type === 'answer') this.#applyAbsCaptureTime(remoteSdp);
     // Candidates that arrived before the description are applied now, in arrival order. One refused
     // (a mid or m-line the description does not have, a candidate the native guard refuses) is dropped
     // with a warning: the others may still connect.
@@ -557,6 +575,7 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
           timestamp: event.pts < 0 ? -1 : event.pts / 1e6,
           dropped: event.dropped,
           ...(event.keyframe !== undefined ? { keyframe: event.keyframe } : {}),
+          ...(event.captureTime !== undefined ? { captureTime: event.captureTime } : {}),
         };
         this.#frames.deliver(frame);
         this.emit('frame', frame);

@@ -11,6 +11,7 @@ import { attachRemoteExtras, type RemoteExtras } from './remote-extras.js';
 import { attachCursor, type RemoteCursor } from './cursor.js';
 import { Toolbar, type ScaleMode, type SpecialKey, type ToolbarState } from './toolbar.js';
 import { VIEWER_CSS } from './styles.js';
+import { describeLatency } from './latency-probe.js';
 import type { ViewerMessage } from '../input/protocol.js';
 import { INPUT_CHANNEL } from '../input/limits.js';
 
@@ -63,7 +64,7 @@ export function formatStats(s: ViewerStats): string {
   parts.push(`rtt ${ms(s.rttMs)}`);
   parts.push(`jb ${ms(s.jitterBufferMs)}`);
   parts.push(`dec ${ms(s.decodeMs)}`);
-  parts.push(`≈${ms(s.latencyEstimateMs)}`);
+  parts.push(describeLatency(s)?.text ?? '≈–');
   return parts.join(' · ');
 }
 
@@ -381,6 +382,7 @@ export class WebrtcbinViewerElement extends Base {
       case 'stats': {
         const stats = detail as ViewerStats;
         this.#statsLine.textContent = formatStats(stats);
+        this.#statsLine.title = describeLatency(stats)?.tooltip ?? '';
         if (this.#fallbackShown && stats.framesDecoded > 0) {
           this.#fallbackShown = false;
           this.#hideMessage();
@@ -804,6 +806,8 @@ export class WebrtcbinViewerElement extends Base {
       state,
       stateLabel: STATE_LABELS[state].replace('…', ''),
       latencyMs: this.#viewer?.stats?.latencyEstimateMs ?? null,
+      glassToGlassMs: this.#viewer?.stats?.glassToGlassMs ?? null,
+      glassToGlassUncertaintyMs: this.#viewer?.stats?.glassToGlassUncertaintyMs ?? null,
       inputReady: this.#channel?.readyState === 'open',
       controlling: this.#controlling,
       holder: this.#holder,

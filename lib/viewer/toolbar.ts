@@ -3,6 +3,7 @@
 // from the top edge (mouse), the handle that a touch shows (touch), or Ctrl+Alt+Shift and Tab (keyboard).
 // It knows nothing of WebRTC: the element hands it actions and a snapshot to show (ToolbarState).
 import type { ViewerState } from './viewer.js';
+import { describeLatency } from './latency-probe.js';
 
 /** How the picture is scaled: fit the element, 1:1 with scrolling, or fit while the VM follows the element's size. */
 export type ScaleMode = 'fit' | 'actual' | 'remote';
@@ -62,6 +63,9 @@ export interface ToolbarState {
   stateLabel: string;
   /** The receiver's share of the latency, ms (null before the first stats). */
   latencyMs: number | null;
+  /** Capture → display, ms, when the glass-to-glass probe measures it (ViewerStats.glassToGlassMs). */
+  glassToGlassMs?: number | null;
+  glassToGlassUncertaintyMs?: number | null;
   /** The input channel is open (control, keys, clipboard and resize need it). */
   inputReady: boolean;
   controlling: boolean;
@@ -426,11 +430,9 @@ export class Toolbar {
     const b = this.buttons;
     this.status.className = `state-${s.state}`;
     this.stateText.textContent = s.stateLabel;
-    this.latency.textContent = s.state === 'connected' && s.latencyMs !== null ? `≈${Math.round(s.latencyMs)} ms` : '';
-    this.status.title =
-      s.latencyMs === null
-        ? `State: ${s.stateLabel}`
-        : `State: ${s.stateLabel}. Latency ≈${Math.round(s.latencyMs)} ms: this browser's share only (jitter buffer + decode + half the round trip). Capture and encoding on the desktop are not counted until a glass-to-glass probe exists.`;
+    const latency = describeLatency({ latencyEstimateMs: s.latencyMs, glassToGlassMs: s.glassToGlassMs, glassToGlassUncertaintyMs: s.glassToGlassUncertaintyMs });
+    this.latency.textContent = s.state === 'connected' && latency ? latency.text : '';
+    this.status.title = latency ? `State: ${s.stateLabel}. ${latency.tooltip}` : `State: ${s.stateLabel}`;
 
     const controlLabel = s.controlling ? 'Release control' : 'Take control';
     b.control.setAttribute('aria-label', controlLabel);

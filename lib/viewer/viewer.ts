@@ -10,6 +10,8 @@ import type { ClientMessage, ServerMessage } from '../signaling/protocol/message
 import type { QualityResult, ResizeResult, ViewerMessage } from '../input/protocol.js';
 import { INPUT_CHANNEL, QUALITY_LIMITS } from '../input/limits.js';
 import { parseKeyCombo } from './keyboard.js';
+import { ABS_CAPTURE_TIME_URI } from '../media/abs-capture-time.js';
+import { GlassToGlassProbe } from './latency-probe.js';
 
 export type ViewerState =
   | 'connecting' // opening the signaling socket / waiting for `joined` (first try)
@@ -35,6 +37,14 @@ export interface ViewerStats {
   framesDecoded: number;
   /** jitterBufferMs + decodeMs + rttMs / 2: the receiver's share of the latency (no capture, encode or display). */
   latencyEstimateMs: number | null;
+  /**
+   * Capture on the publisher → presentation here, p50 over the last second, ms (the abs-capture-time
+   * probe, latency-probe.ts); null where the browser does not report capture times (Firefox) or before
+   * the clock offset is known.
+   */
+  glassToGlassMs: number | null;
+  /** How far glassToGlassMs may be off: half the round trip of the best clock exchange, ms. */
+  glassToGlassUncertaintyMs: number | null;
   /** "VP8", "H264", … */
   codec: string | null;
   width: number | null;
@@ -306,6 +316,7 @@ export class Viewer extends EventTarget {
 
   /** The publisher's "input" channel of the current connection. */
   private input: RTCDataChannel | null = null;
+  private probe: GlassToGlassProbe | null = null;
   private _control: ControlDetail | null = null;
   private _maxBitrate: number | undefined;
 
@@ -434,6 +445,8 @@ export class Viewer extends EventTarget {
         if (isNonEmptyString(m.holder)) detail.holder = { id: m.holder, self: m.controlling };
         this._control = detail;
         this.emit('control', detail);
+      } else if (m.t === 'clock-reply' && typeof m.t0 === 'number' && typeof m.t1 === 'number' && typeof m.t2 === 'number') {
+        this.probe?.onClockReply({ t0: m.t0, t1: m.t1, t2: m.t2 });
       } else if (m.t === 'quality-result' && typeof m.ok === 'boolean') {
         const detail: QualityDetail = { ok: m.ok };
         if (typeof m.maxBitrate === 'number') detail.maxBitrate = m.maxBitrate;
@@ -632,6 +645,8 @@ export class Viewer extends EventTarget {
     const pc = this.pc;
     this.pc = null;
     this.input = null;
+    this.probe?.stop();
+    this.probe = null;
     this.pendingCandidates = [];
     this.prevSample = null;
     this.chain = Promise.resolve();
@@ -780,6 +795,10 @@ export class Viewer extends EventTarget {
       stream.addTrack(e.track);
       if (video.srcObject !== stream) video.srcObject = stream;
       if (e.track.kind === 'audio') this.dispatchEvent(new CustomEvent('audio', { detail: e.track }));
+      if (e.track.kind === 'video') {
+        this.probe?.stop();
+        this.probe = new GlassToGlassProbe(video, e.receiver, (t0) => this.sendInput({ t: 'clock', t0 }));
+      }
       video.play().catch(() => {
         /* autoplay policy: a muted <video> may play; otherwise the page shows controls */
       });
@@ -834,6 +853,7 @@ export class Viewer extends EventTarget {
     this.enqueue(pc, async () => {
       try {
         await pc.setRemoteDescription({ type: 'offer', sdp });
+        acceptAbsCaptureTime(pc);
         const early = this.pendingCandidates.splice(0);
         for (const c of early) await this.addCandidate(pc, c);
         await pc.setLocalDescription(await pc.createAnswer());
@@ -990,6 +1010,7 @@ export class Viewer extends EventTarget {
     }
     const parts = [jitterBufferMs, decodeMs, rttMs === null ? null : rttMs / 2];
     const latencyEstimateMs = parts.some((p) => p !== null) ? round1(parts.reduce<number>((sum, p) => sum + (p ?? 0), 0)) : null;
+    const probe = this.probe?.read() ?? null;
     const stats: ViewerStats = {
       fps,
       bitrateKbps,
@@ -998,11 +1019,35 @@ export class Viewer extends EventTarget {
       decodeMs,
       framesDecoded: now?.framesDecoded ?? 0,
       latencyEstimateMs,
+      glassToGlassMs: probe ? round1(probe.glassToGlassMs) : null,
+      glassToGlassUncertaintyMs: probe ? round1(probe.uncertaintyMs) : null,
       codec,
       width: now?.width ?? null,
       height: now?.height ?? null,
     };
     this._stats = stats;
     this.emit('stats', stats);
+  }
+}
+
+/**
+ * Chromium's header extension list has abs-capture-time "stopped" by default: after our offer (which has
+ * it) Chromium 156 already lists it as negotiated, but where the list still says stopped (another version,
+ * a transceiver made before the offer) the video transceiver asks for it before the answer, so the
+ * publisher writes capture times for the probe. Only that entry is touched: rewriting the others could
+ * "stop a mandatory extension" (mid) and throw.
+ */
+function acceptAbsCaptureTime(pc: RTCPeerConnection): void {
+  type Extension = { uri: string; direction: string };
+  type WithExtensions = RTCRtpTransceiver & { getHeaderExtensionsToNegotiate?(): Extension[]; setHeaderExtensionsToNegotiate?(list: Extension[]): void };
+  for (const t of pc.getTransceivers() as WithExtensions[]) {
+    if (t.receiver.track.kind !== 'video' || !t.getHeaderExtensionsToNegotiate || !t.setHeaderExtensionsToNegotiate) continue;
+    const list = t.getHeaderExtensionsToNegotiate();
+    if (!list.some((e) => e.uri === ABS_CAPTURE_TIME_URI && e.direction === 'stopped')) continue;
+    try {
+      t.setHeaderExtensionsToNegotiate(list.map((e) => (e.uri === ABS_CAPTURE_TIME_URI ? { ...e, direction: 'recvonly' } : e)));
+    } catch (e) {
+      console.warn('[viewer] could not ask for abs-capture-time', e);
+    }
   }
 }

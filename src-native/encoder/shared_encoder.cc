@@ -1,6 +1,8 @@
 #include "encoder/shared_encoder.h"
 #include "x11/damage_src.h"  // kFrameNowEvent
 
+#include "rtp/abs_capture_time.h"
+
 #include <gst/video/video.h>
 
 #include <cstring>
@@ -121,6 +123,15 @@ GstFlowReturn SharedEncoder::OnSample(GstAppSink* sink) {
     caps_ = MiniObjectPtr<GstCaps>(gst_caps_ref(caps));
     for (auto& entry : subscribers_) entry.second.caps_set = false;
   }
+  // The frame's capture instant on this pipeline's clock, carried to the peers (abs-capture-time): their
+  // appsrcs restamp the buffer with the time it reached them.
+  int64_t capture_us = -1;
+  if (buffer && !subscribers_.empty() && GST_BUFFER_PTS_IS_VALID(buffer)) {
+    const GstSegment* segment = gst_sample_get_segment(sample.get());
+    if (segment && segment->format == GST_FORMAT_TIME) {
+      capture_us = abs_capture_time::WallClockUs(GST_ELEMENT(sink), gst_segment_to_running_time(segment, GST_FORMAT_TIME, GST_BUFFER_PTS(buffer)));
+    }
+  }
   for (auto& [key, sub] : subscribers_) {
     if (!buffer) break;
     if (sub.waiting_for_keyframe) {
@@ -135,6 +146,7 @@ GstFlowReturn SharedEncoder::OnSample(GstAppSink* sink) {
     GstBuffer* copy = gst_buffer_copy(buffer);
     GST_BUFFER_PTS(copy) = GST_CLOCK_TIME_NONE;
     GST_BUFFER_DTS(copy) = GST_CLOCK_TIME_NONE;
+    abs_capture_time::AttachCaptureMeta(copy, capture_us);
     gst_app_src_push_buffer(GST_APP_SRC(sub.appsrc.get()), copy);  // takes the buffer
   }
   return GST_FLOW_OK;

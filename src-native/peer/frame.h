@@ -55,6 +55,9 @@ class MappedFrame {
     return encoded() ? encoded_format_ : gst_video_format_to_string(GST_VIDEO_INFO_FORMAT(&info_));
   }
   int64_t pts() const { return pts_; }
+  // The sender's capture instant (Unix µs, its clock) from abs-capture-time; -1 when none came.
+  int64_t capture_us() const { return capture_us_; }
+  void set_capture_us(int64_t us) { capture_us_ = us; }
 
  private:
   explicit MappedFrame(GstSample* sample) : sample_(sample) { gst_video_info_init(&info_); }
@@ -63,6 +66,7 @@ class MappedFrame {
   GstVideoInfo info_{};
   bool mapped_ = false;
   int64_t pts_ = -1;
+  int64_t capture_us_ = -1;
   gchar* encoded_format_ = nullptr;  // set for compressed frames
   int encoded_width_ = 0;
   int encoded_height_ = 0;

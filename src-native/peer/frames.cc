@@ -14,6 +14,8 @@ GstFlowReturn PeerCore::OnSample(GstElement* appsink) {
   MiniObjectPtr<GstSample> sample(gst_app_sink_pull_sample(GST_APP_SINK(appsink)));
   if (!sample) return GST_FLOW_EOS;
   frames_decoded_.fetch_add(1);
+  GstBuffer* buffer = gst_sample_get_buffer(sample.get());
+  int64_t capture_us = buffer ? abs_capture_reader_.CaptureUs(buffer) : -1;
   // maxFps: frames closer together than the interval are not handed to JS at all.
   if (config_.minFrameIntervalNs > 0) {
     gint64 now = g_get_monotonic_time() * 1000;
@@ -25,6 +27,7 @@ GstFlowReturn PeerCore::OnSample(GstElement* appsink) {
   }
   std::unique_ptr<MappedFrame> frame = MappedFrame::Adopt(sample.release());  // the frame owns the ref
   if (!frame) return GST_FLOW_OK;
+  frame->set_capture_us(capture_us);
   // This side owns what waits for JS (lib/peer/frames.ts only hands frames on): decoded frames keep
   // the newest only (a newer one replaces the one JS has not taken, so a slow consumer never makes
   // memory grow); compressed frames are all needed by a decoder, so they queue, bounded (the oldest

@@ -26,6 +26,7 @@
 #include "encoder/shared_encoder.h"
 #include "x11/capture_guard.h"
 #include "common/gobject_ptr.h"
+#include "rtp/abs_capture_time.h"
 #include "rtp/playout_delay.h"
 
 namespace wrtc {
@@ -96,6 +97,9 @@ class PeerCore : public std::enable_shared_from_this<PeerCore> {
   bool SetReceivePreferences(const std::string& caps);
   // JS thread: write the playout-delay header extension (negotiated extmap `id`) on the video stream.
   bool EnablePlayoutDelay(int id, int min_ms, int max_ms);
+  // JS thread: the abs-capture-time extension was negotiated with extmap `id`: written on the video we
+  // send, read from the video we receive (Frame.captureTime). True when it is written.
+  bool EnableAbsCaptureTime(int id);
   // JS thread: let the held encoded stream flow into webrtcbin (idempotent).
   void ReleaseMedia();
   // JS thread, open peer: the video encoder's target bitrate (own media bin), kbit/s; -1 when this
@@ -181,6 +185,8 @@ class PeerCore : public std::enable_shared_from_this<PeerCore> {
   };
   SendStream video_send_;
   PlayoutDelayWriter playout_delay_;
+  AbsCaptureTimeWriter abs_capture_writer_;
+  AbsCaptureTimeReader abs_capture_reader_;
   SendStream audio_send_;
   GstElement* ParseBin(const std::string& description, const char* name, const char* what, bool ghost_src,
                        NativeError* error);

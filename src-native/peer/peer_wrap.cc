@@ -72,6 +72,7 @@ void Fill(Napi::Env env, Napi::Object& o, std::unique_ptr<MappedFrame> frame, co
   o.Set("stride", frame->stride());
   o.Set("format", frame->format());
   o.Set("pts", static_cast<double>(frame->pts()));
+  if (frame->capture_us() >= 0) o.Set("captureTime", static_cast<double>(frame->capture_us()) / 1000.0);
   o.Set("dropped", static_cast<double>(core.FramesDropped()));
   if (frame->encoded()) o.Set("keyframe", frame->keyframe());
   o.Set("skipped", static_cast<double>(core.FramesSkipped()));
@@ -171,6 +172,7 @@ Napi::Function Peer::DefineClass(Napi::Env env) {
           InstanceMethod<&Peer::GetBitrate>("getBitrate"),
           InstanceMethod<&Peer::SetReceivePreferences>("setReceivePreferences"),
           InstanceMethod<&Peer::EnablePlayoutDelay>("enablePlayoutDelay"),
+          InstanceMethod<&Peer::EnableAbsCaptureTime>("enableAbsCaptureTime"),
           InstanceMethod<&Peer::FramesDecoded>("framesDecoded"),
           InstanceMethod<&Peer::WantFrames>("wantFrames"),
           InstanceMethod<&Peer::CreateDataChannel>("createDataChannel"),
@@ -386,6 +388,11 @@ Napi::Value Peer::EnablePlayoutDelay(const Napi::CallbackInfo& info) {
   Usable(info.Env());
   return Napi::Boolean::New(info.Env(), core_->EnablePlayoutDelay(info[0].ToNumber().Int32Value(), info[1].ToNumber().Int32Value(),
                                                                   info[2].ToNumber().Int32Value()));
+}
+
+Napi::Value Peer::EnableAbsCaptureTime(const Napi::CallbackInfo& info) {
+  Usable(info.Env());
+  return Napi::Boolean::New(info.Env(), core_->EnableAbsCaptureTime(info[0].ToNumber().Int32Value()));
 }
 
 Napi::Value Peer::FramesDecoded(const Napi::CallbackInfo& info) {

@@ -96,6 +96,7 @@ class Peer : public Napi::ObjectWrap<Peer>, public LiveHandle {
   Napi::Value GetBitrate(const Napi::CallbackInfo& info);
   Napi::Value SetReceivePreferences(const Napi::CallbackInfo& info);
   Napi::Value EnablePlayoutDelay(const Napi::CallbackInfo& info);
+  Napi::Value EnableAbsCaptureTime(const Napi::CallbackInfo& info);
   Napi::Value FramesDecoded(const Napi::CallbackInfo& info);
   Napi::Value WantFrames(const Napi::CallbackInfo& info);
   Napi::Value CreateDataChannel(const Napi::CallbackInfo& info);

@@ -63,6 +63,8 @@ void PeerCore::OnPadAdded(GstPad* pad) {
     track.kind = media ? media : "";
     track.encoding = encoding ? encoding : "";
   }
+  // The RTP still carries its header extensions here: the capture instants of the frames to come.
+  if (track.kind == "video") abs_capture_reader_.Watch(pad);
   // Encoded access: the depayloading tail planned for this encoding; others are decoded.
   auto encoded = config_.receiveEncodedDescriptions.find(track.encoding);
   if (track.kind == "video" && encoded != config_.receiveEncodedDescriptions.end()) {

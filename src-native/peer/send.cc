@@ -1,5 +1,5 @@
 // The send path: media bins parsed from lib/media/send.ts descriptions, held until negotiation
-// starts, linked to webrtcbin transceivers; payload types, playout delay.
+// starts, linked to webrtcbin transceivers; payload types, playout delay, abs-capture-time.
 #include "peer/peer_core.h"
 
 #include "peer/trampolines.h"
@@ -83,6 +83,22 @@ bool PeerCore::EnablePlayoutDelay(int id, int min_ms, int max_ms) {
   GObjectPtr<GstPad> src(gst_element_get_static_pad(caps.get(), "src"));
   if (!src) return false;
   playout_delay_.Enable(src.get(), id, min_ms, max_ms);
+  return true;
+}
+
+bool PeerCore::EnableAbsCaptureTime(int id) {
+  if (id < 1 || id > 14) return false;
+  abs_capture_reader_.SetId(id);
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!video_send_.bin || !video_send_.payloader) return false;
+  // Capture instants are taken where encoded frames enter the payloader, written where RTP leaves "rtpcaps".
+  GObjectPtr<GstElement> pay(gst_bin_get_by_name(GST_BIN(video_send_.bin), video_send_.payloader));
+  GObjectPtr<GstElement> caps(gst_bin_get_by_name(GST_BIN(video_send_.bin), "rtpcaps"));
+  if (!pay || !caps) return false;
+  GObjectPtr<GstPad> frames(gst_element_get_static_pad(pay.get(), "sink"));
+  GObjectPtr<GstPad> rtp(gst_element_get_static_pad(caps.get(), "src"));
+  if (!frames || !rtp) return false;
+  abs_capture_writer_.Enable(frames.get(), rtp.get(), id);
   return true;
 }
 
