@@ -188,7 +188,8 @@ export interface NativeEncoder {
   setBitrate(kbps: number): number;
   /** -1 once closed. */
   getBitrate(): number;
-  stats(): { framesEncoded: number; subscribers: number; framesUnchanged: number };
+  /** capsKnown: the encoded caps are known (the start's one prime frame): a new peer's offer need not wait. */
+  stats(): { framesEncoded: number; subscribers: number; framesUnchanged: number; capsKnown: boolean };
   ref(): void;
   unref(): void;
   close(): Promise<void>;

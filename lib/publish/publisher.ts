@@ -3,7 +3,8 @@
 // viewer: it offers to viewers that wait, answers viewers that offer (WHEP) and tears a viewer down
 // when either side ends. Each viewer gets a codec both sides have (codecs.ts: ours cheapest first
 // against the viewer's `join.codecs` or its offer) from the shared encoder of that codec, started with
-// its first viewer and closed with its last. Beside it in lib/publish/: viewer-session.ts (one viewer), remote-control.ts
+// its first viewer and closed with its last; the default codec's encoder is warm (started at once and
+// kept between viewers, idle while nobody watches) so the first viewer's offer leaves at once. Beside it in lib/publish/: viewer-session.ts (one viewer), remote-control.ts
 // (input, clipboard and resize from the controlling viewer), ice.ts (the daemon's ICE servers and the
 // candidates' wire shape), bitrate.ts (adaptive bitrate). Errors are logged and emitted, never thrown
 // from an event handler.
@@ -75,6 +76,15 @@ export interface PublishOptions {
   adaptiveBitrate?: boolean | { min?: number; floor?: number };
   /** One capture and encoder for all viewers (default true); false gives each viewer its own. */
   shareEncoder?: boolean;
+  /**
+   * With the shared encoder: the capture and the encoder of our first codec start at once and stay
+   * between viewers, so the first viewer's offer leaves without waiting for the encoder (join → offer
+   * ~5 ms instead of 200–400; docs/benchmarks.md). While nobody watches nothing is encoded (the valve
+   * before the encoder is shut; one frame at the start tells the encoded caps), but the capture runs:
+   * on a still 720p x11 desktop about 1–2 % of a core with fixed-rate capture. Default true; false
+   * starts the encoder with the first viewer and closes it with the last.
+   */
+  warm?: boolean;
   /** Receive instead of send: every participant's video is decoded and emitted as `frame` events. */
   receive?: Omit<ReceiveVideoOptions, 'receive'>;
   /** With `receive`: also receive Opus audio, emitted as `audio` events. */
@@ -145,6 +155,8 @@ export class Publisher extends EventEmitter<PublisherEvents> {
   // Viewers kept through a signaling outage that have not rejoined yet, and the grace that ends the wait.
   readonly #awaiting = new Set<string>();
   #graceTimer: NodeJS.Timeout | undefined;
+  // The first codec's shared encoder starts with the publisher and stays between viewers (options.warm).
+  readonly #warm: boolean;
 
   constructor(options: PublishOptions) {
     super();
@@ -162,14 +174,20 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     if (options.resumeGraceMs !== undefined) {
       wholeNumber(options.resumeGraceMs, 'publish(): resumeGraceMs', { min: 1, max: 2_147_483_647, unit: 'milliseconds' });
     }
-    checkSource(options); // fail fast: a source or encoder that cannot start throws here, before connecting
     this.#options = options;
     this.#log = options.logger ?? silentLogger;
+    this.#warm = !options.receive && options.shareEncoder !== false && options.warm !== false;
+    if (this.#warm) {
+      // The warm encoder is the preflight: a source or encoder that cannot start throws here, before connecting.
+      this.#sharedStreamer(this.#codecs()[0]!);
+    } else {
+      checkSource(options); // fail fast: a source or encoder that cannot start throws here, before connecting
+    }
     if (!options.receive && options.adaptiveBitrate !== false) {
       const abr = typeof options.adaptiveBitrate === 'object' ? options.adaptiveBitrate : {};
       this.#bitrate = new PublisherBitrate({ max: options.video?.bitrate ?? 2000, min: abr.min, floor: abr.floor, log: this.#log });
     }
-    if (!options.receive && (options.input ?? options.source?.kind === 'x11')) {
+    if (this.#takesInput()) {
       this.#remote = new RemoteControl({
         source: options.source,
         clipboard: options.clipboard !== false,
@@ -551,8 +569,13 @@ export class Publisher extends EventEmitter<PublisherEvents> {
 
   #videoOptions(codec: VideoCodec): SendVideoOptions {
     const video = { ...this.#options.video, codec };
-    if (!this.#options.resize || !this.#remote) return video;
+    if (!this.#options.resize || !this.#takesInput()) return video;
     return { scale: 'fit', width: 3840, height: 2160, ...video };
+  }
+
+  // Input (and with it resize) from viewers: on for x11 sources unless options.input says otherwise.
+  #takesInput(): boolean {
+    return !this.#options.receive && (this.#options.input ?? this.#options.source?.kind === 'x11');
   }
 
   #fail(viewer: ViewerSession, what: string, error: unknown): void {
@@ -571,13 +594,19 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     this.#remote?.forget(viewer.id);
     const closing = viewer.close();
     this.#track(closing);
-    // The codec's last viewer: its shared encoder stops once that peer has closed.
+    // The codec's last viewer: its shared encoder stops once that peer has closed; the warm one idles
+    // (its gate shuts with its last subscriber) at the configured bitrate, ready for the next viewer.
     const streamer = viewer.codec ? this.#streamers.get(viewer.codec) : undefined;
     if (streamer && ![...this.#viewers.values()].some((v) => v.codec === viewer.codec)) {
-      this.#streamers.delete(viewer.codec!);
       this.#bitrate?.forget(streamer);
-      this.#log.info({ codec: viewer.codec }, 'publisher: shared encoder closed with its last viewer');
-      this.#track(closing.then(() => streamer.close()).catch(() => {}));
+      if (this.#warm && viewer.codec === this.#codecs()[0]) {
+        if (this.#bitrate) this.#track(closing.then(() => void streamer.setBitrate(this.#options.video?.bitrate ?? 2000)).catch(() => {}));
+        this.#log.info({ codec: viewer.codec }, 'publisher: shared encoder idle (warm) after its last viewer');
+      } else {
+        this.#streamers.delete(viewer.codec!);
+        this.#log.info({ codec: viewer.codec }, 'publisher: shared encoder closed with its last viewer');
+        this.#track(closing.then(() => streamer.close()).catch(() => {}));
+      }
     }
     if (bye) this.client.send({ type: 'bye', to: viewer.id, message: reason.slice(0, 1024) });
     this.#log.info({ viewer: viewer.id, reason }, 'publisher: viewer removed');

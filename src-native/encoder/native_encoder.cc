@@ -256,6 +256,7 @@ Napi::Value Encoder::Stats(const Napi::CallbackInfo& info) {
   out.Set("framesEncoded", static_cast<double>(shared->FramesEncoded()));
   out.Set("subscribers", static_cast<double>(shared->Subscribers()));
   out.Set("framesUnchanged", static_cast<double>(shared->FramesUnchanged()));
+  out.Set("capsKnown", shared->CapsKnown());
   return out;
 }
 

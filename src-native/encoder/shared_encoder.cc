@@ -32,7 +32,7 @@ bool SharedEncoder::Attach(GstElement* bin) {
   std::lock_guard<std::mutex> lock(mutex_);
   appsink_ = std::move(sink);
   gate_ = std::move(gate);
-  SetGateLocked(!subscribers_.empty());
+  SetGateLocked(!subscribers_.empty() || priming_.load());
   return true;
 }
 
@@ -49,6 +49,11 @@ size_t SharedEncoder::Subscribers() {
   return subscribers_.size();
 }
 
+bool SharedEncoder::CapsKnown() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return static_cast<bool>(caps_);
+}
+
 void SharedEncoder::SetGateLocked(bool open) {
   if (gate_) g_object_set(gate_.get(), "drop", open ? FALSE : TRUE, nullptr);
 }
@@ -56,7 +61,13 @@ void SharedEncoder::SetGateLocked(bool open) {
 void SharedEncoder::Subscribe(uintptr_t key, GstElement* appsrc) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    subscribers_[key] = Subscriber{GObjectPtr<GstElement>::ref(appsrc)};
+    Subscriber& sub = subscribers_[key] = Subscriber{GObjectPtr<GstElement>::ref(appsrc)};
+    // Caps known (a warm encoder): the peer's payloader negotiates now, so its offer leaves before
+    // the keyframe asked for below has been encoded.
+    if (caps_) {
+      gst_app_src_set_caps(GST_APP_SRC(appsrc), caps_.get());
+      sub.caps_set = true;
+    }
     SetGateLocked(true);
   }
   RequestKeyframe();
@@ -88,6 +99,11 @@ bool SharedEncoder::PassRawFrame(GstBuffer* buffer) {
   }
   previous_ = MiniObjectPtr<GstBuffer>(gst_buffer_ref(buffer));
   last_passed_us_ = now;
+  if (priming_.exchange(false)) {
+    // The prime's one frame is through: nobody watching, nothing more is encoded.
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (subscribers_.empty()) SetGateLocked(false);
+  }
   return true;
 }
 
