@@ -227,6 +227,11 @@ export interface Binding {
   gstVersion(): string;
   /** Native peers not yet freed (a closed peer is freed once its pipeline is torn down). */
   livePeers(): number;
+  /**
+   * Makes the process's DTLS certificate now, off the JS thread (GStreamer makes one per process, with
+   * the first peer otherwise: 130–830 ms on that peer's path). Rejects when dtlsdec is missing.
+   */
+  prepareDtlsCertificate(): Promise<void>;
 }
 
 import { existsSync } from 'node:fs';

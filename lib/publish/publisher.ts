@@ -10,6 +10,7 @@
 // from an event handler.
 import { EventEmitter } from 'node:events';
 import { InvalidArgumentError, XDisplayLostError } from '../errors.js';
+import { loadBinding } from '../native/binding.js';
 import { installedVideoCodecs } from '../native/elements.js';
 import { h264LevelFor, planSendAudio } from '../media/send.js';
 import { tidySdp } from '../media/sdp.js';
@@ -81,7 +82,8 @@ export interface PublishOptions {
    * between viewers, so the first viewer's offer leaves without waiting for the encoder (join → offer
    * ~5 ms instead of 200–400; docs/benchmarks.md). While nobody watches nothing is encoded (the valve
    * before the encoder is shut; one frame at the start tells the encoded caps), but the capture runs:
-   * on a still 720p x11 desktop about 1–2 % of a core with fixed-rate capture. Default true; false
+   * on a still 720p x11 desktop about 1–2 % of a core with fixed-rate capture. The process's DTLS
+   * certificate is made at once too (off the JS thread), not for the first viewer. Default true; false
    * starts the encoder with the first viewer and closes it with the last.
    */
   warm?: boolean;
@@ -182,6 +184,10 @@ export class Publisher extends EventEmitter<PublisherEvents> {
       this.#sharedStreamer(this.#codecs()[0]!);
     } else {
       checkSource(options); // fail fast: a source or encoder that cannot start throws here, before connecting
+    }
+    if (options.warm !== false) {
+      // The DTLS certificate every peer of this process shares, made now rather than for the first viewer.
+      loadBinding().prepareDtlsCertificate().catch((error: unknown) => this.#log.debug({ err: errorMessage(error) }, 'publisher: DTLS certificate not prepared'));
     }
     if (!options.receive && options.adaptiveBitrate !== false) {
       const abr = typeof options.adaptiveBitrate === 'object' ? options.adaptiveBitrate : {};
@@ -332,7 +338,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     return rates.length ? Math.min(...rates) : undefined;
   }
 
-  /** The shared encoders' counters, summed over the codecs in use (undefined while none runs). */
+  /** The shared encoders' counters, summed over the codecs in use (undefined while none runs; warm: from the start). */
   get encoderStats(): { framesEncoded: number; subscribers: number; framesUnchanged: number } | undefined {
     if (this.#streamers.size === 0) return undefined;
     const sum = { framesEncoded: 0, subscribers: 0, framesUnchanged: 0 };
@@ -345,9 +351,12 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     return sum;
   }
 
-  /** The shared encoder of each codec in use, and how many viewers it feeds (its peers, connected or not). */
-  get encoders(): Map<VideoCodec, { viewers: number; stats: { framesEncoded: number; subscribers: number; framesUnchanged: number } }> {
-    const out = new Map<VideoCodec, { viewers: number; stats: { framesEncoded: number; subscribers: number; framesUnchanged: number } }>();
+  /**
+   * The shared encoder of each codec in use, and how many viewers it feeds (its peers, connected or not);
+   * the warm one is there with no viewer too.
+   */
+  get encoders(): Map<VideoCodec, { viewers: number; stats: Streamer['stats'] }> {
+    const out = new Map<VideoCodec, { viewers: number; stats: Streamer['stats'] }>();
     for (const [codec, streamer] of this.#streamers) {
       const viewers = [...this.#viewers.values()].filter((v) => v.codec === codec).length;
       out.set(codec, { viewers, stats: streamer.stats });
