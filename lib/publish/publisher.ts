@@ -379,7 +379,12 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     for (const viewer of [...this.#viewers.values()]) this.#drop(viewer, 'publisher closed', false);
     this.#bitrate?.close();
     this.#closing = Promise.allSettled([this.client.close(), ...this.#peerCloses])
-      .then(() => Promise.allSettled([...this.#streamers.values()].map((s) => s.close())))
+      .then(() => {
+        // The warm encoder too: it outlives its viewers, not the publisher.
+        const streamers = [...this.#streamers.values()];
+        this.#streamers.clear();
+        return Promise.allSettled(streamers.map((s) => s.close()));
+      })
       .then(() => this.#remote?.close());
     return this.#closing;
   }
