@@ -3,8 +3,9 @@
 // viewer: it offers to viewers that wait, answers viewers that offer (WHEP) and tears a viewer down
 // when either side ends. Each viewer gets a codec both sides have (codecs.ts: ours cheapest first
 // against the viewer's `join.codecs` or its offer) from the shared encoder of that codec, started with
-// its first viewer and closed with its last; the default codec's encoder is warm (started at once and
-// kept between viewers, idle while nobody watches) so the first viewer's offer leaves at once. Beside it in lib/publish/: viewer-session.ts (one viewer), remote-control.ts
+// its first viewer and closed with its last; our first codec's encoder is warm (started at once, kept
+// idle between viewers) so the first viewer's offer leaves at once. Beside it in lib/publish/:
+// viewer-session.ts (one viewer), remote-control.ts
 // (input, clipboard and resize from the controlling viewer), ice.ts (the daemon's ICE servers and the
 // candidates' wire shape), bitrate.ts (adaptive bitrate). Errors are logged and emitted, never thrown
 // from an event handler.
@@ -79,8 +80,8 @@ export interface PublishOptions {
   shareEncoder?: boolean;
   /**
    * With the shared encoder: the capture and the encoder of our first codec start at once and stay
-   * between viewers, so the first viewer's offer leaves without waiting for the encoder (join → offer
-   * ~5 ms instead of 200–400; docs/benchmarks.md). While nobody watches nothing is encoded (the valve
+   * between viewers, so the first viewer's offer leaves without waiting for the encoder's first frame
+   * (docs/benchmarks.md, section 1a). While nobody watches nothing is encoded (the valve
    * before the encoder is shut; one frame at the start tells the encoded caps), but the capture runs:
    * on a still 720p x11 desktop about 1–2 % of a core with fixed-rate capture. The process's DTLS
    * certificate is made at once too (off the JS thread), not for the first viewer. Default true; false

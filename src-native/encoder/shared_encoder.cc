@@ -49,6 +49,11 @@ size_t SharedEncoder::Subscribers() {
   return subscribers_.size();
 }
 
+bool SharedEncoder::Wanted() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return !subscribers_.empty() || prime_pending_.load();
+}
+
 bool SharedEncoder::CapsKnown() {
   std::lock_guard<std::mutex> lock(mutex_);
   return static_cast<bool>(caps_);
@@ -70,13 +75,17 @@ void SharedEncoder::Subscribe(uintptr_t key, GstElement* appsrc) {
     }
     SetGateLocked(true);
   }
+  if (demand_hook_) demand_hook_();
   RequestKeyframe();
 }
 
 void SharedEncoder::Unsubscribe(uintptr_t key) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  subscribers_.erase(key);
-  if (subscribers_.empty()) SetGateLocked(false);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    subscribers_.erase(key);
+    if (subscribers_.empty()) SetGateLocked(false);
+  }
+  if (demand_hook_) demand_hook_();
 }
 
 bool SharedEncoder::PassRawFrame(GstBuffer* buffer) {
@@ -128,27 +137,31 @@ GstFlowReturn SharedEncoder::OnSample(GstAppSink* sink) {
   GstBuffer* buffer = gst_sample_get_buffer(sample.get());
   GstCaps* caps = gst_sample_get_caps(sample.get());
   bool keyframe = buffer && !GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_DELTA_UNIT);
-  std::lock_guard<std::mutex> lock(mutex_);
-  if (caps && (!caps_ || !gst_caps_is_equal(caps, caps_.get()))) {
-    caps_ = MiniObjectPtr<GstCaps>(gst_caps_ref(caps));
-    for (auto& entry : subscribers_) entry.second.caps_set = false;
-  }
-  for (auto& [key, sub] : subscribers_) {
-    if (!buffer) break;
-    if (sub.waiting_for_keyframe) {
-      if (!keyframe) continue;
-      sub.waiting_for_keyframe = false;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (caps && (!caps_ || !gst_caps_is_equal(caps, caps_.get()))) {
+      caps_ = MiniObjectPtr<GstCaps>(gst_caps_ref(caps));
+      for (auto& entry : subscribers_) entry.second.caps_set = false;
     }
-    if (!sub.caps_set && caps_) {
-      gst_app_src_set_caps(GST_APP_SRC(sub.appsrc.get()), caps_.get());
-      sub.caps_set = true;
+    for (auto& [key, sub] : subscribers_) {
+      if (!buffer) break;
+      if (sub.waiting_for_keyframe) {
+        if (!keyframe) continue;
+        sub.waiting_for_keyframe = false;
+      }
+      if (!sub.caps_set && caps_) {
+        gst_app_src_set_caps(GST_APP_SRC(sub.appsrc.get()), caps_.get());
+        sub.caps_set = true;
+      }
+      // Same memory, fresh metadata: each peer's appsrc stamps it with its own pipeline's clock.
+      GstBuffer* copy = gst_buffer_copy(buffer);
+      GST_BUFFER_PTS(copy) = GST_CLOCK_TIME_NONE;
+      GST_BUFFER_DTS(copy) = GST_CLOCK_TIME_NONE;
+      gst_app_src_push_buffer(GST_APP_SRC(sub.appsrc.get()), copy);  // takes the buffer
     }
-    // Same memory, fresh metadata: each peer's appsrc stamps it with its own pipeline's clock.
-    GstBuffer* copy = gst_buffer_copy(buffer);
-    GST_BUFFER_PTS(copy) = GST_CLOCK_TIME_NONE;
-    GST_BUFFER_DTS(copy) = GST_CLOCK_TIME_NONE;
-    gst_app_src_push_buffer(GST_APP_SRC(sub.appsrc.get()), copy);  // takes the buffer
   }
+  // The prime is encoded and its caps known: with nobody subscribed the capture may pause now.
+  if (prime_pending_.exchange(false) && demand_hook_) demand_hook_();
   return GST_FLOW_OK;
 }
 
