@@ -81,9 +81,9 @@ export interface PublishOptions {
   /**
    * With the shared encoder: the capture and the encoder of our first codec start at once and stay
    * between viewers, so the first viewer's offer leaves without waiting for the encoder's first frame
-   * (docs/benchmarks.md, section 1a). While nobody watches nothing is encoded (the valve
-   * before the encoder is shut; one frame at the start tells the encoded caps), but the capture runs:
-   * on a still 720p x11 desktop about 1–2 % of a core with fixed-rate capture. The process's DTLS
+   * (docs/benchmarks.md, section 1a). While nobody watches nothing is captured or encoded (the
+   * pipeline is paused once one frame at the start has told the encoded caps): about 0 % of a core
+   * and 25–35 MiB more memory at 720p. The process's DTLS
    * certificate is made at once too (off the JS thread), not for the first viewer. Default true; false
    * starts the encoder with the first viewer and closes it with the last.
    */

@@ -65,7 +65,9 @@ t.test('warm publish(): the first viewer is offered at once, nothing is encoded 
   const second = await open();
   await waitForViewerFrames(second, 2, 30_000);
   t.equal(encodedAtOffer.length, 2, 'a second first viewer');
-  t.equal(encodedAtOffer[1], idle, 'offered before anything was encoded for it either');
+  // The capture paused with at most one frame past the encoder, held in the sink: it is counted when
+  // the capture resumes for this viewer, but it was encoded for the one before.
+  t.ok(encodedAtOffer[1]! <= idle + 1, `offered before anything was encoded for it either (${encodedAtOffer[1]} at the offer, ${idle} idle)`);
   await second.close();
   await publisher.close();
   t.equal(publisher.encoders.size, 0, 'close() closes the warm encoder');
