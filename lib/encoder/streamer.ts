@@ -1,7 +1,8 @@
 // Streamer: one capture → convert → encode pipeline per source, fanned out to one webrtcbin peer per
 // viewer. A second, fourth or eighth viewer costs its own payloader, SRTP and ICE, not another encoder.
-// With no viewer the encoder receives nothing (a valve before it is shut), except one frame at the start
-// (the prime) that makes the encoded caps known: a peer created later negotiates without waiting for it.
+// With no viewer the encoder receives nothing (a valve before it is shut) and the capture pauses, except
+// for one frame at the start (the prime) that makes the encoded caps known: a peer created later
+// negotiates without waiting for the encoder.
 import { EventEmitter } from 'node:events';
 import { loadBinding, type NativeEncoder, type NativeEncoderEvent } from '../native/binding.js';
 import { elementsPresent } from '../native/elements.js';
