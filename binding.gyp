@@ -33,6 +33,7 @@
         "src-native/rtp/twcc_feedback.cc",
         "src-native/peer/sdp_guard.cc",
         "src-native/peer/ice_agent.cc",
+        "src-native/peer/dtls_certificate.cc",
         "src-native/image/image_encoder.cc"
       ],
       "include_dirs": [

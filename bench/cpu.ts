@@ -8,7 +8,7 @@
 // two cores but is not counted); sender CPU is /proc/PID/stat utime+stime (every thread) over the window.
 //   flock /tmp/webrtcbin-bench.lock node --import tsx bench/cpu.ts [--seconds 6] [--quick]
 //     [--codecs vp8,h264] [--sizes 1280x720,1920x1080] [--viewers 1,2,4,8] [--python-viewers 1,2,4] [--no-static-threshold]
-//     [--parts streams,viewers,static-threshold]
+//     [--parts streams,viewers,static-threshold,warm-idle]
 // A point that fails (no offer answered, no frame) is reported as failed and the run goes on.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { parseArgs } from 'node:util';
@@ -42,8 +42,9 @@ const codecs = (values.codecs ?? 'vp8,h264').split(',') as VideoCodec[];
 const sizes = (values.sizes ?? '1280x720,1920x1080').split(',').map((s) => s.split('x').map(Number) as [number, number]);
 const viewerCounts = (values.viewers ?? (quick ? '1,4' : '1,2,4,8')).split(',').map(Number);
 const pythonViewerCounts = (values['python-viewers'] ?? (quick ? '1' : '1,2,4')).split(',').map(Number);
-// Which parts to run (default all): streams (ours vs python vs floor, one viewer), viewers, static-threshold.
-const parts = new Set((values.parts ?? 'streams,viewers,static-threshold').split(','));
+// Which parts to run (default all): streams (ours vs python vs floor, one viewer), viewers, static-threshold,
+// warm-idle (what publish()'s warm encoder costs while nobody watches).
+const parts = new Set((values.parts ?? 'streams,viewers,static-threshold,warm-idle').split(','));
 type Content = 'moving' | 'still';
 
 interface Point {
@@ -194,6 +195,45 @@ for (const [width, height] of parts.has('streams') ? sizes : []) {
 }
 if (rows1.length) console.log('\nOne viewer (Chromium). Cells: sender CPU % of one core / RSS / fps decoded by the viewer.');
 if (rows1.length) console.log(table(['stream', 'ours (Node, Streamer)', 'python plain webrtcbin', 'gst-launch encoder floor', 'ours ÷ python', 'ours ÷ floor', 'frames encoded/s: ours / floor', 'CPU ms per frame: ours / python / floor'], rows1));
+
+// 1b. Warm and idle: ours with its Streamer started before any viewer (publish()'s default) vs without
+// one (warm: false), no viewer, on a still and a moving desktop: the capture runs, the encoder gets
+// nothing but the prime frame.
+const rowsWarm: string[][] = [];
+for (const kind of parts.has('warm-idle') ? (['still', 'moving'] as Content[]) : []) {
+  const [width, height] = sizes[0]!;
+  const display = await desktop(width, height, kind);
+  for (const codec of codecs) {
+    const video: SendVideoOptions = { codec, width, height, fps: 30 };
+    const got: Partial<Record<'warm' | 'cold', Point>> = {};
+    for (const warm of turn++ % 2 === 0 ? [true, false] : [false, true]) {
+      const sender = new SenderProcess('ours', { kind: 'x11', display }, video, { warm });
+      try {
+        await sender.ready();
+        await sleep(settleMs);
+        const enc0 = (await sender.request({ type: 'stats' }, 'stats')).encoder as { framesEncoded: number } | null;
+        const meter = new CpuMeter(sender.pid);
+        meter.start();
+        await sleep(seconds * 1000);
+        const cpu = meter.stop();
+        const enc1 = (await sender.request({ type: 'stats' }, 'stats')).encoder as { framesEncoded: number } | null;
+        got[warm ? 'warm' : 'cold'] = {
+          cpuPercent: cpu.percent,
+          rssMiB: procStatus(sender.pid).rssMiB,
+          ...(enc0 && enc1 ? { framesEncodedPerSecond: (enc1.framesEncoded - enc0.framesEncoded) / cpu.seconds } : {}),
+        };
+      } finally {
+        await sender.quit();
+      }
+    }
+    const label = `${codec} ${width}x${height} ${kind}, no viewer`;
+    rowsWarm.push([label, cell(got.warm), cell(got.cold), fmt((got.warm?.cpuPercent ?? NaN) - (got.cold?.cpuPercent ?? NaN)), fmt(got.warm?.framesEncodedPerSecond)]);
+    records.push({ part: 'warm-idle', codec, width, height, content: kind, viewers: 0, ...got });
+    process.stderr.write(`  ${label}: warm ${fmt(got.warm?.cpuPercent)} cold ${fmt(got.cold?.cpuPercent)}\n`);
+  }
+}
+if (rowsWarm.length) console.log('\nWarm and idle (publish() before its first viewer). Cells: sender CPU % of one core / RSS.');
+if (rowsWarm.length) console.log(table(['sender', 'warm (Streamer running)', 'warm: false (none)', 'warm costs (points of a core)', 'frames encoded/s while warm'], rowsWarm));
 
 // 2. Viewers: ours (one shared encoder) vs Python (a pipeline per viewer), VP8 720p moving.
 const [w0, h0] = sizes[0]!;

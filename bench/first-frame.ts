@@ -1,28 +1,36 @@
-// Time to first frame: viewer join → first decoded frame in headless Chromium, for our sender
-// (bench/baselines/node-sender.mjs: the library's Streamer, one peer per viewer, as publish() does)
-// and the plain-webrtcbin Python baseline (bench/baselines/python-sender.py), interleaved in one run
-// with the same Chromium page as the viewer for both.
-//   cold: no pipeline yet (our Streamer is created for this viewer; Python always builds one per viewer)
-//   warm: another viewer is already watching (ours joins the running encoder; Python builds its own)
+// Time to first frame: viewer join → first decoded frame in headless Chromium, with each step's share,
+// for our sender (bench/baselines/node-sender.mjs: the library's Streamer, one peer per viewer, as
+// publish() does) before and after the warm encoder (main's build vs this tree's), and the
+// plain-webrtcbin Python baseline (bench/baselines/python-sender.py), interleaved in one run with the
+// same Chromium page as the viewer for all of them.
+//   cold: the first viewer of a fresh sender (ours: the Streamer was closed and, when warm, started
+//         again 500 ms before the join, as a publisher started a moment before its first viewer;
+//         main: the Streamer is created for this viewer; Python always builds a pipeline per viewer)
+//   warm: a second viewer while the first watches (ours joins the running encoder; Python builds its own)
 // "join" is when the harness asks the sender for a peer (what the daemon's peer-joined does).
 //   flock /tmp/webrtcbin-bench.lock node --import tsx bench/first-frame.ts [--joins 20] [--codec vp8|h264] [--quick]
+//     [--main /work/main/dist/lib/index.js] (main's build, for the before; without it: no before column)
 import { parseArgs } from 'node:util';
 import type { Browser } from 'playwright-core';
 import { launchChromium } from '../test/helpers/browser.js';
 import { describeMachine, ensureBenchLock, fmt, machine, median, percentile, ratio, sleep, table, writeResult } from './support/common.js';
-import { SenderProcess, type SenderKind } from './support/senders.js';
+import { SenderProcess } from './support/senders.js';
 import { ViewerPage, type ViewerMarks } from './support/viewer-page.js';
 import type { VideoCodec } from '../lib/types.js';
 
 ensureBenchLock();
 const { values } = parseArgs({
-  options: { joins: { type: 'string' }, codec: { type: 'string' }, quick: { type: 'boolean' }, size: { type: 'string' } },
+  options: { joins: { type: 'string' }, codec: { type: 'string' }, quick: { type: 'boolean' }, size: { type: 'string' }, main: { type: 'string' }, python: { type: 'boolean', default: true } },
+  allowNegative: true,
 });
 const joins = Number(values.joins ?? (values.quick ? 5 : 20));
 const codec = (values.codec ?? 'vp8') as VideoCodec;
 const [width, height] = (values.size ?? '1280x720').split('x').map(Number) as [number, number];
 const source = { kind: 'test' as const, pattern: 'ball' };
 const video = { codec, width, height, fps: 30 };
+
+// ours: this tree, warm; main: another build (WEBRTCBIN_BENCH_LIB), cold as main's publish() is.
+type SenderKind = 'ours' | 'main' | 'python';
 
 interface Sample {
   sender: SenderKind;
@@ -32,17 +40,19 @@ interface Sample {
 
 const browser: Browser = await launchChromium();
 const chromium = browser.version();
-const senders: Record<SenderKind, SenderProcess> = {
-  ours: new SenderProcess('ours', source, video),
-  python: new SenderProcess('python', source, video),
+const senders: Partial<Record<SenderKind, SenderProcess<SenderKind>>> = {
+  ours: new SenderProcess<SenderKind>('ours', source, video, { warm: true }),
+  ...(values.main ? { main: new SenderProcess<SenderKind>('main', source, video, { env: { WEBRTCBIN_BENCH_LIB: values.main } }) } : {}),
+  ...(values.python ? { python: new SenderProcess<SenderKind>('python', source, video) } : {}),
 };
+const kinds = Object.keys(senders) as SenderKind[];
 await Promise.all(Object.values(senders).map((s) => s.ready()));
 const startup = Object.fromEntries(Object.entries(senders).map(([k, s]) => [k, s.readyAt! - s.startedAt])) as Record<SenderKind, number>;
 
 const samples: Sample[] = [];
 const failures: { sender: SenderKind; mode: string; error: string }[] = [];
 // A join that never shows a frame is recorded as a failure (with how far it got), not fatal.
-async function joinOnce(sender: SenderProcess, mode: 'cold' | 'warm'): Promise<ViewerPage> {
+async function joinOnce(sender: SenderProcess<SenderKind>, mode: 'cold' | 'warm'): Promise<ViewerPage> {
   const viewer = await ViewerPage.open(browser, sender);
   try {
     await viewer.start();
@@ -57,14 +67,15 @@ async function joinOnce(sender: SenderProcess, mode: 'cold' | 'warm'): Promise<V
 
 const m = machine({ chromium });
 console.log(`time to first frame: ${codec} ${width}x${height}@30 videotestsrc ball, ${joins} cold + ${joins} warm joins per sender; ${describeMachine(m)}`);
-if (process.env.WEBRTCBIN_BENCH_LIB) console.log(`ours: the library at ${process.env.WEBRTCBIN_BENCH_LIB}`);
-console.log(`sender process start → ready: ours ${startup.ours.toFixed(0)} ms, python ${startup.python.toFixed(0)} ms`);
+if (values.main) console.log(`main (before): the library at ${values.main}`);
+console.log(`sender process start → ready: ${kinds.map((k) => `${k} ${startup[k].toFixed(0)} ms`).join(', ')}`);
 for (let i = 0; i < joins; i++) {
-  const order: SenderKind[] = i % 2 === 0 ? ['ours', 'python'] : ['python', 'ours'];
+  // Each sender goes first as often as the others.
+  const order = kinds.map((_, j) => kinds[(i + j) % kinds.length]!);
   for (const kind of order) {
-    const sender = senders[kind];
-    await sender.request({ type: 'reset' }, 'reset-done'); // ours: the Streamer is closed, the next join builds it
-    await sleep(300);
+    const sender = senders[kind]!;
+    await sender.request({ type: 'reset' }, 'reset-done'); // a fresh sender: ours warm starts its Streamer now, main at the join
+    await sleep(500);
     const first = await joinOnce(sender, 'cold');
     await sleep(700); // the first viewer is streaming
     const second = await joinOnce(sender, 'warm');
@@ -92,34 +103,35 @@ const figures: Figure[] = [
 const values_ = (sender: SenderKind, mode: 'cold' | 'warm', f: Figure) =>
   samples.filter((s) => s.sender === sender && s.mode === mode).map((s) => f.of(s.marks)).filter((v): v is number => v !== undefined);
 
+const names: Record<SenderKind, string> = { ours: 'ours (warm)', main: 'main (before)', python: 'python plain webrtcbin' };
 const rows: string[][] = [];
 const summary: Record<string, Record<string, number>> = {};
 for (const mode of ['cold', 'warm'] as const) {
   for (const f of figures) {
-    const ours = values_('ours', mode, f);
-    const py = values_('python', mode, f);
-    const isTotal = f.name.startsWith('join → first frame');
-    const stats = isTotal ? ([['p50', 50], ['p95', 95]] as const) : ([['p50', 50]] as const);
-    for (const [label, p] of stats) {
-      const o = percentile(ours, p);
-      const q = percentile(py, p);
-      rows.push([`${mode}: ${f.name} ${label} (ms)`, fmt(o, 0), fmt(q, 0), ratio(o, q)]);
-      summary[`${mode} ${f.name} ${label}`] = { ours: o, python: q };
+    for (const [label, p] of [['p50', 50], ['p95', 95]] as const) {
+      const got = kinds.map((k) => percentile(values_(k, mode, f), p));
+      const row = [`${mode}: ${f.name} ${label} (ms)`, ...got.map((v) => fmt(v, 0))];
+      if (senders.main) row.push(ratio(got[kinds.indexOf('ours')]!, got[kinds.indexOf('main')]!));
+      rows.push(row);
+      summary[`${mode} ${f.name} ${label}`] = Object.fromEntries(kinds.map((k, j) => [k, got[j]!]));
     }
   }
 }
-rows.push(['joins without a frame within 15 s (cold + warm)', ...(['ours', 'python'] as const).map((k) => String(failures.filter((f) => f.sender === k).length)), '']);
-rows.push(['sender process start → ready (ms, once)', fmt(startup.ours, 0), fmt(startup.python, 0), ratio(startup.ours, startup.python)]);
-console.log(table(['figure', 'ours (Node, Streamer)', 'python plain webrtcbin', 'ours ÷ python'], rows));
+const tail = senders.main ? [''] : [];
+rows.push(['joins without a frame within 15 s (cold + warm)', ...kinds.map((k) => String(failures.filter((f) => f.sender === k).length)), ...tail]);
+rows.push(['sender process start → ready (ms, once)', ...kinds.map((k) => fmt(startup[k], 0)), ...tail]);
+console.log(table(['figure', ...kinds.map((k) => names[k]), ...(senders.main ? ['ours ÷ main'] : [])], rows));
 const rvfcMissing = samples.filter((s) => s.marks.frame === undefined).length;
 if (rvfcMissing) console.log(`(${rvfcMissing} joins without a requestVideoFrameCallback mark: getStats row only)`);
-console.log(`join→first-frame medians, cold: ours ${fmt(median(values_('ours', 'cold', figures[5]!)), 0)} ms; warm: ours ${fmt(median(values_('ours', 'warm', figures[5]!)), 0)} ms`);
+for (const k of kinds) {
+  console.log(`${names[k]}: join→first-frame medians, cold ${fmt(median(values_(k, 'cold', figures[5]!)), 0)} ms; warm ${fmt(median(values_(k, 'warm', figures[5]!)), 0)} ms`);
+}
 
 const file = writeResult('first-frame', {
   bench: 'first-frame',
   machine: m,
-  command: `${process.env.WEBRTCBIN_BENCH_LIB ? `WEBRTCBIN_BENCH_LIB=${process.env.WEBRTCBIN_BENCH_LIB} ` : ''}node --import tsx bench/first-frame.ts --joins ${joins} --codec ${codec} --size ${width}x${height}`,
-  library: process.env.WEBRTCBIN_BENCH_LIB ?? 'dist/lib (this tree)',
+  command: `node --import tsx bench/first-frame.ts --joins ${joins} --codec ${codec} --size ${width}x${height}${values.main ? ` --main ${values.main}` : ''}${values.python ? '' : ' --no-python'}`,
+  library: { ours: 'dist/lib (this tree), warm', ...(values.main ? { main: values.main } : {}) },
   config: { codec, width, height, fps: 30, source, joins },
   startupMs: startup,
   summary,

@@ -10,6 +10,7 @@
 #include "common/gobject_ptr.h"
 #include "encoder/native_encoder.h"
 #include "image/image_encoder.h"
+#include "peer/dtls_certificate.h"
 #include "peer/peer_wrap.h"
 #include "x11/capture_guard.h"
 #include "x11/clipboard.h"
@@ -85,6 +86,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("findElements", Napi::Function::New(env, FindElements, "findElements"));
   exports.Set("gstVersion", Napi::Function::New(env, GstVersion, "gstVersion"));
   exports.Set("livePeers", Napi::Function::New(env, LivePeers, "livePeers"));
+  exports.Set("prepareDtlsCertificate", Napi::Function::New(env, PrepareDtlsCertificate, "prepareDtlsCertificate"));
   return exports;
 }
 

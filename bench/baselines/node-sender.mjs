@@ -1,11 +1,12 @@
 // Our sender as a child process, speaking the same JSON-lines protocol as python-sender.py, so one
 // harness (and one Chromium viewer page) measures both. Runs the compiled library (dist/), as an
 // application would. What publish() does for a viewer, minus the daemon: a Streamer (one shared
-// encoder, created on the first viewer) and one peer per viewer; we offer, the viewer answers.
+// encoder, created on the first viewer, or with "warm" at the start and after each reset, as publish()
+// does by default) and one peer per viewer; we offer, the viewer answers.
 // Only the input data channel is left out (the Python baseline has none).
-//   node bench/baselines/node-sender.mjs '{"source":{…},"video":{…},"shared":true}'
+//   node bench/baselines/node-sender.mjs '{"source":{…},"video":{…},"shared":true,"warm":false}'
 // stdin:  {"type":"join","id"} {"type":"answer","id","sdp"} {"type":"candidate","id","candidate"}
-//         {"type":"leave","id"} {"type":"reset"} (close the streamer: the next join is cold) {"type":"stats"}
+//         {"type":"leave","id"} {"type":"reset"} (close the streamer: a fresh sender; warm: a new one at once) {"type":"stats"}
 // stdout: {"type":"ready"} {"type":"offer","id","sdp"} {"type":"candidate","id","candidate"}
 //         {"type":"state","id","state"} {"type":"left","id"} {"type":"reset-done"} {"type":"stats",…} {"type":"error",…}
 import { emit, serve } from './json-lines.mjs';
@@ -17,8 +18,9 @@ const config = JSON.parse(process.argv[2] ?? '{}');
 const source = config.source ?? { kind: 'test', pattern: 'ball' };
 const video = config.video ?? {};
 const shared = config.shared !== false;
+const warm = shared && config.warm === true;
 
-let streamer;
+let streamer = warm ? new Streamer({ source, video }) : undefined;
 const peers = new Map();
 
 async function join(id) {
@@ -56,7 +58,7 @@ async function handle(message) {
       peers.clear();
       await Promise.all(all.map((p) => p.close()));
       await streamer?.close();
-      streamer = undefined;
+      streamer = warm ? new Streamer({ source, video }) : undefined;
       return emit({ type: 'reset-done', livePeers: livePeerCount() });
     }
     case 'stats':

@@ -36,14 +36,15 @@ export class SenderProcess<K extends string = SenderKind> {
     kind: K,
     source: SourceOptions,
     video: SendVideoOptions,
-    options: { shared?: boolean; pythonDescription?: string; spawn?: { command: string; args: string[] } } = {},
+    options: { shared?: boolean; warm?: boolean; env?: NodeJS.ProcessEnv; pythonDescription?: string; spawn?: { command: string; args: string[] } } = {},
   ) {
     this.kind = kind;
     if (options.spawn) {
       this.child = spawn(options.spawn.command, options.spawn.args, { stdio: ['pipe', 'pipe', 'inherit'] });
     } else if (kind === 'ours') {
-      this.child = spawn(process.execPath, [path.join(ROOT, 'bench/baselines/node-sender.mjs'), JSON.stringify({ source, video, shared: options.shared !== false })], {
+      this.child = spawn(process.execPath, [path.join(ROOT, 'bench/baselines/node-sender.mjs'), JSON.stringify({ source, video, shared: options.shared !== false, warm: options.warm === true })], {
         stdio: ['pipe', 'pipe', 'inherit'],
+        env: { ...process.env, ...options.env },
       });
     } else {
       const description = options.pythonDescription ?? planSend(source, video).description;

@@ -1,6 +1,8 @@
 // Streamer: one capture → convert → encode pipeline per source, fanned out to one webrtcbin peer per
 // viewer. A second, fourth or eighth viewer costs its own payloader, SRTP and ICE, not another encoder.
-// With no viewer the encoder receives nothing (a valve before it is shut).
+// With no viewer the encoder receives nothing (a valve before it is shut) and the capture pauses, except
+// for one frame at the start (the prime) that makes the encoded caps known: a peer created later
+// negotiates without waiting for the encoder.
 import { EventEmitter } from 'node:events';
 import { loadBinding, type NativeEncoder, type NativeEncoderEvent } from '../native/binding.js';
 import { elementsPresent } from '../native/elements.js';
@@ -57,8 +59,11 @@ export class Streamer extends EventEmitter<StreamerEvents> {
     return new WebRtcPeer({ ...options, sharedEncoder: this });
   }
 
-  /** Frames the encoder produced, peers it currently feeds, and unchanged frames it was spared. */
-  get stats(): { framesEncoded: number; subscribers: number; framesUnchanged: number } {
+  /**
+   * Frames the encoder produced (the prime included), peers it currently feeds, unchanged frames it was
+   * spared, and whether its encoded caps are known yet.
+   */
+  get stats(): { framesEncoded: number; subscribers: number; framesUnchanged: number; capsKnown: boolean } {
     return this.native.stats();
   }
 

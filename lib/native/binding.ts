@@ -210,7 +210,8 @@ export interface NativeEncoder {
   setBitrate(kbps: number): number;
   /** -1 once closed. */
   getBitrate(): number;
-  stats(): { framesEncoded: number; subscribers: number; framesUnchanged: number };
+  /** capsKnown: the encoded caps are known (the start's one prime frame): a new peer's offer need not wait. */
+  stats(): { framesEncoded: number; subscribers: number; framesUnchanged: number; capsKnown: boolean };
   ref(): void;
   unref(): void;
   close(): Promise<void>;
@@ -250,6 +251,11 @@ export interface Binding {
   gstVersion(): string;
   /** Native peers not yet freed (a closed peer is freed once its pipeline is torn down). */
   livePeers(): number;
+  /**
+   * Makes the process's DTLS certificate now, off the JS thread (GStreamer makes one per process, with
+   * the first peer otherwise: 130–830 ms on that peer's path). Rejects when dtlsdec is missing.
+   */
+  prepareDtlsCertificate(): Promise<void>;
 }
 
 import { existsSync } from 'node:fs';

@@ -3,12 +3,15 @@
 // viewer: it offers to viewers that wait, answers viewers that offer (WHEP) and tears a viewer down
 // when either side ends. Each viewer gets a codec both sides have (codecs.ts: ours cheapest first
 // against the viewer's `join.codecs` or its offer) from the shared encoder of that codec, started with
-// its first viewer and closed with its last. Beside it in lib/publish/: viewer-session.ts (one viewer), remote-control.ts
+// its first viewer and closed with its last; our first codec's encoder is warm (started at once, kept
+// idle between viewers) so the first viewer's offer leaves at once. Beside it in lib/publish/:
+// viewer-session.ts (one viewer), remote-control.ts
 // (input, clipboard and resize from the controlling viewer), ice.ts (the daemon's ICE servers and the
 // candidates' wire shape), bitrate.ts (adaptive bitrate). Errors are logged and emitted, never thrown
 // from an event handler.
 import { EventEmitter } from 'node:events';
 import { InvalidArgumentError, XDisplayLostError } from '../errors.js';
+import { loadBinding } from '../native/binding.js';
 import { installedVideoCodecs } from '../native/elements.js';
 import { h264LevelFor, planSendAudio } from '../media/send.js';
 import { tidySdp } from '../media/sdp.js';
@@ -85,6 +88,16 @@ export interface PublishOptions {
   adaptiveBitrate?: boolean | { min?: number; floor?: number; controller?: 'auto' | 'twcc' | 'receiver-reports' };
   /** One capture and encoder for all viewers (default true); false gives each viewer its own. */
   shareEncoder?: boolean;
+  /**
+   * With the shared encoder: the capture and the encoder of our first codec start at once and stay
+   * between viewers, so the first viewer's offer leaves without waiting for the encoder's first frame
+   * (docs/benchmarks.md, section 1a). While nobody watches nothing is captured or encoded (the
+   * pipeline is paused once one frame at the start has told the encoded caps): about 0 % of a core
+   * and 25–35 MiB more memory at 720p. The process's DTLS
+   * certificate is made at once too (off the JS thread), not for the first viewer. Default true; false
+   * starts the encoder with the first viewer and closes it with the last.
+   */
+  warm?: boolean;
   /** Receive instead of send: every participant's video is decoded and emitted as `frame` events. */
   receive?: Omit<ReceiveVideoOptions, 'receive'>;
   /** With `receive`: also receive Opus audio, emitted as `audio` events. */
@@ -157,6 +170,8 @@ export class Publisher extends EventEmitter<PublisherEvents> {
   // Viewers kept through a signaling outage that have not rejoined yet, and the grace that ends the wait.
   readonly #awaiting = new Set<string>();
   #graceTimer: NodeJS.Timeout | undefined;
+  // The first codec's shared encoder starts with the publisher and stays between viewers (options.warm).
+  readonly #warm: boolean;
 
   constructor(options: PublishOptions) {
     super();
@@ -175,14 +190,24 @@ export class Publisher extends EventEmitter<PublisherEvents> {
       wholeNumber(options.resumeGraceMs, 'publish(): resumeGraceMs', { min: 1, max: 2_147_483_647, unit: 'milliseconds' });
     }
     options = withPointerMode(options);
-    checkSource(options); // fail fast: a source or encoder that cannot start throws here, before connecting
     this.#options = options;
     this.#log = options.logger ?? silentLogger;
+    this.#warm = !options.receive && options.shareEncoder !== false && options.warm !== false;
+    if (this.#warm) {
+      // The warm encoder is the preflight: a source or encoder that cannot start throws here, before connecting.
+      this.#sharedStreamer(this.#codecs()[0]!);
+    } else {
+      checkSource(options); // fail fast: a source or encoder that cannot start throws here, before connecting
+    }
+    if (options.warm !== false) {
+      // The DTLS certificate every peer of this process shares, made now rather than for the first viewer.
+      loadBinding().prepareDtlsCertificate().catch((error: unknown) => this.#log.debug({ err: errorMessage(error) }, 'publisher: DTLS certificate not prepared'));
+    }
     if (!options.receive && options.adaptiveBitrate !== false) {
       const abr = typeof options.adaptiveBitrate === 'object' ? options.adaptiveBitrate : {};
       this.#bitrate = new PublisherBitrate({ max: options.video?.bitrate ?? 2000, min: abr.min, floor: abr.floor, controller: abr.controller, log: this.#log });
     }
-    if (!options.receive && (options.input ?? options.source?.kind === 'x11')) {
+    if (this.#takesInput()) {
       this.#remote = new RemoteControl({
         source: options.source,
         clipboard: options.clipboard !== false,
@@ -342,7 +367,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     return rates.length ? Math.min(...rates) : undefined;
   }
 
-  /** The shared encoders' counters, summed over the codecs in use (undefined while none runs). */
+  /** The shared encoders' counters, summed over the codecs in use (undefined while none runs; warm: from the start). */
   get encoderStats(): { framesEncoded: number; subscribers: number; framesUnchanged: number } | undefined {
     if (this.#streamers.size === 0) return undefined;
     const sum = { framesEncoded: 0, subscribers: 0, framesUnchanged: 0 };
@@ -355,9 +380,12 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     return sum;
   }
 
-  /** The shared encoder of each codec in use, and how many viewers it feeds (its peers, connected or not). */
-  get encoders(): Map<VideoCodec, { viewers: number; stats: { framesEncoded: number; subscribers: number; framesUnchanged: number } }> {
-    const out = new Map<VideoCodec, { viewers: number; stats: { framesEncoded: number; subscribers: number; framesUnchanged: number } }>();
+  /**
+   * The shared encoder of each codec in use, and how many viewers it feeds (its peers, connected or not);
+   * the warm one is there with no viewer too.
+   */
+  get encoders(): Map<VideoCodec, { viewers: number; stats: Streamer['stats'] }> {
+    const out = new Map<VideoCodec, { viewers: number; stats: Streamer['stats'] }>();
     for (const [codec, streamer] of this.#streamers) {
       const viewers = [...this.#viewers.values()].filter((v) => v.codec === codec).length;
       out.set(codec, { viewers, stats: streamer.stats });
@@ -380,7 +408,12 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     for (const viewer of [...this.#viewers.values()]) this.#drop(viewer, 'publisher closed', false);
     this.#bitrate?.close();
     this.#closing = Promise.allSettled([this.client.close(), ...this.#peerCloses])
-      .then(() => Promise.allSettled([...this.#streamers.values()].map((s) => s.close())))
+      .then(() => {
+        // The warm encoder too: it outlives its viewers, not the publisher.
+        const streamers = [...this.#streamers.values()];
+        this.#streamers.clear();
+        return Promise.allSettled(streamers.map((s) => s.close()));
+      })
       .then(() => this.#remote?.close())
       .then(() => this.#pointer?.close());
     return this.#closing;
@@ -580,8 +613,13 @@ export class Publisher extends EventEmitter<PublisherEvents> {
 
   #videoOptions(codec: VideoCodec): SendVideoOptions {
     const video = { ...this.#options.video, codec };
-    if (!this.#options.resize || !this.#remote) return video;
+    if (!this.#options.resize || !this.#takesInput()) return video;
     return { scale: 'fit', width: 3840, height: 2160, ...video };
+  }
+
+  // Input (and with it resize) from viewers: on for x11 sources unless options.input says otherwise.
+  #takesInput(): boolean {
+    return !this.#options.receive && (this.#options.input ?? this.#options.source?.kind === 'x11');
   }
 
   #fail(viewer: ViewerSession, what: string, error: unknown): void {
@@ -601,13 +639,19 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     this.#pointer?.forget(viewer.id);
     const closing = viewer.close();
     this.#track(closing);
-    // The codec's last viewer: its shared encoder stops once that peer has closed.
+    // The codec's last viewer: its shared encoder stops once that peer has closed; the warm one idles
+    // (its gate shuts with its last subscriber) at the configured bitrate, ready for the next viewer.
     const streamer = viewer.codec ? this.#streamers.get(viewer.codec) : undefined;
     if (streamer && ![...this.#viewers.values()].some((v) => v.codec === viewer.codec)) {
-      this.#streamers.delete(viewer.codec!);
       this.#bitrate?.forget(streamer);
-      this.#log.info({ codec: viewer.codec }, 'publisher: shared encoder closed with its last viewer');
-      this.#track(closing.then(() => streamer.close()).catch(() => {}));
+      if (this.#warm && viewer.codec === this.#codecs()[0]) {
+        if (this.#bitrate) this.#track(closing.then(() => void streamer.setBitrate(this.#options.video?.bitrate ?? 2000)).catch(() => {}));
+        this.#log.info({ codec: viewer.codec }, 'publisher: shared encoder idle (warm) after its last viewer');
+      } else {
+        this.#streamers.delete(viewer.codec!);
+        this.#log.info({ codec: viewer.codec }, 'publisher: shared encoder closed with its last viewer');
+        this.#track(closing.then(() => streamer.close()).catch(() => {}));
+      }
     }
     if (bye) this.client.send({ type: 'bye', to: viewer.id, message: reason.slice(0, 1024) });
     this.#log.info({ viewer: viewer.id, reason }, 'publisher: viewer removed');

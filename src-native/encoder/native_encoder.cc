@@ -52,6 +52,10 @@ class EncoderCore : public std::enable_shared_from_this<EncoderCore> {
       *error = {"ERR_PIPELINE", "the encoder pipeline needs a valve named gate and an appsink named encoded", ""};
       return false;
     }
+    // Nobody subscribed (and the prime through): the capture pauses too, so a warm encoder costs nothing.
+    shared_->SetDemandHook([weak = weak_from_this()] {
+      if (auto core = weak.lock()) core->ScheduleCaptureState();
+    });
     GObjectPtr<GstBus> bus(gst_element_get_bus(pipeline_.get()));
     gst_bus_set_sync_handler(bus.get(), BusSyncCb, new std::weak_ptr<EncoderCore>(weak_from_this()), FreeWeak);
     return true;
@@ -79,12 +83,31 @@ class EncoderCore : public std::enable_shared_from_this<EncoderCore> {
     });
   }
 
+  // Any thread (a streaming one too). The capture follows the demand: PLAYING while someone
+  // subscribed, PAUSED (a live source then captures nothing) otherwise. The state change itself runs
+  // on GStreamer's own thread (a streaming thread must not change its pipeline's state); each one
+  // applies the demand of its moment, so their order does not matter.
+  void ScheduleCaptureState() {
+    GObjectPtr<GstElement> pipeline;
+    {
+      std::lock_guard<std::mutex> lock(state_mutex_);
+      if (stopped_ || !pipeline_) return;
+      pipeline = GObjectPtr<GstElement>::ref(pipeline_.get());
+    }
+    gst_element_call_async(pipeline.get(), ApplyCaptureStateCb, new std::weak_ptr<EncoderCore>(weak_from_this()), FreeWeak);
+  }
+
   // Any thread but a streaming one; idempotent. Subscribers dropped, pipeline to NULL, bus off, unref.
   void Teardown() {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       if (torn_down_) return;
       torn_down_ = true;
+    }
+    {
+      // No capture state change after this one (one in progress finishes first).
+      std::lock_guard<std::mutex> lock(state_mutex_);
+      stopped_ = true;
     }
     closing_ = true;
     if (shared_) shared_->Detach();
@@ -134,6 +157,14 @@ class EncoderCore : public std::enable_shared_from_this<EncoderCore> {
     return GST_BUS_DROP;
   }
   static void FreeWeak(gpointer data) { delete static_cast<std::weak_ptr<EncoderCore>*>(data); }
+  static void ApplyCaptureStateCb(GstElement*, gpointer data) {
+    if (auto core = static_cast<std::weak_ptr<EncoderCore>*>(data)->lock()) core->ApplyCaptureState();
+  }
+  void ApplyCaptureState() {
+    std::lock_guard<std::mutex> lock(state_mutex_);
+    if (stopped_ || !pipeline_ || !shared_) return;
+    gst_element_set_state(pipeline_.get(), shared_->Wanted() ? GST_STATE_PLAYING : GST_STATE_PAUSED);
+  }
 
   GObjectPtr<GstElement> pipeline_;
   GstElement* bin_ = nullptr;  // owned by pipeline_
@@ -144,6 +175,8 @@ class EncoderCore : public std::enable_shared_from_this<EncoderCore> {
   bool torn_down_ = false;
   NativeError start_cause_;  // the first bus error: why a failed Start failed
   std::thread teardown_thread_;
+  std::mutex state_mutex_;  // guards stopped_ and the capture's state changes against the teardown
+  bool stopped_ = false;
 };
 
 // The JS-thread end of the encoder's pipe: bus events to `onevent`, the close promise. It holds the
@@ -256,6 +289,7 @@ Napi::Value Encoder::Stats(const Napi::CallbackInfo& info) {
   out.Set("framesEncoded", static_cast<double>(shared->FramesEncoded()));
   out.Set("subscribers", static_cast<double>(shared->Subscribers()));
   out.Set("framesUnchanged", static_cast<double>(shared->FramesUnchanged()));
+  out.Set("capsKnown", shared->CapsKnown());
   return out;
 }
 

@@ -35,7 +35,7 @@ bool SharedEncoder::Attach(GstElement* bin) {
   std::lock_guard<std::mutex> lock(mutex_);
   appsink_ = std::move(sink);
   gate_ = std::move(gate);
-  SetGateLocked(!subscribers_.empty());
+  SetGateLocked(!subscribers_.empty() || priming_.load());
   return true;
 }
 
@@ -52,6 +52,16 @@ size_t SharedEncoder::Subscribers() {
   return subscribers_.size();
 }
 
+bool SharedEncoder::Wanted() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return !subscribers_.empty() || prime_pending_.load();
+}
+
+bool SharedEncoder::CapsKnown() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return static_cast<bool>(caps_);
+}
+
 void SharedEncoder::SetGateLocked(bool open) {
   if (gate_) g_object_set(gate_.get(), "drop", open ? FALSE : TRUE, nullptr);
 }
@@ -59,16 +69,26 @@ void SharedEncoder::SetGateLocked(bool open) {
 void SharedEncoder::Subscribe(uintptr_t key, GstElement* appsrc) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    subscribers_[key] = Subscriber{GObjectPtr<GstElement>::ref(appsrc)};
+    Subscriber& sub = subscribers_[key] = Subscriber{GObjectPtr<GstElement>::ref(appsrc)};
+    // Caps known (a warm encoder): the peer's payloader negotiates now, so its offer leaves before
+    // the keyframe asked for below has been encoded.
+    if (caps_) {
+      gst_app_src_set_caps(GST_APP_SRC(appsrc), caps_.get());
+      sub.caps_set = true;
+    }
     SetGateLocked(true);
   }
+  if (demand_hook_) demand_hook_();
   RequestKeyframe();
 }
 
 void SharedEncoder::Unsubscribe(uintptr_t key) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  subscribers_.erase(key);
-  if (subscribers_.empty()) SetGateLocked(false);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    subscribers_.erase(key);
+    if (subscribers_.empty()) SetGateLocked(false);
+  }
+  if (demand_hook_) demand_hook_();
 }
 
 bool SharedEncoder::PassRawFrame(GstBuffer* buffer) {
@@ -91,6 +111,11 @@ bool SharedEncoder::PassRawFrame(GstBuffer* buffer) {
   }
   previous_ = MiniObjectPtr<GstBuffer>(gst_buffer_ref(buffer));
   last_passed_us_ = now;
+  if (priming_.exchange(false)) {
+    // The prime's one frame is through: nobody watching, nothing more is encoded.
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (subscribers_.empty()) SetGateLocked(false);
+  }
   return true;
 }
 
@@ -118,37 +143,41 @@ GstFlowReturn SharedEncoder::OnSample(GstAppSink* sink) {
   GstBuffer* buffer = gst_sample_get_buffer(sample.get());
   GstCaps* caps = gst_sample_get_caps(sample.get());
   bool keyframe = buffer && !GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_DELTA_UNIT);
-  std::lock_guard<std::mutex> lock(mutex_);
-  if (caps && (!caps_ || !gst_caps_is_equal(caps, caps_.get()))) {
-    caps_ = MiniObjectPtr<GstCaps>(gst_caps_ref(caps));
-    for (auto& entry : subscribers_) entry.second.caps_set = false;
-  }
-  // The frame's capture instant on this pipeline's clock, carried to the peers (abs-capture-time): their
-  // appsrcs restamp the buffer with the time it reached them.
-  int64_t capture_us = -1;
-  if (buffer && !subscribers_.empty() && GST_BUFFER_PTS_IS_VALID(buffer)) {
-    const GstSegment* segment = gst_sample_get_segment(sample.get());
-    if (segment && segment->format == GST_FORMAT_TIME) {
-      capture_us = abs_capture_time::WallClockUs(GST_ELEMENT(sink), gst_segment_to_running_time(segment, GST_FORMAT_TIME, GST_BUFFER_PTS(buffer)));
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (caps && (!caps_ || !gst_caps_is_equal(caps, caps_.get()))) {
+      caps_ = MiniObjectPtr<GstCaps>(gst_caps_ref(caps));
+      for (auto& entry : subscribers_) entry.second.caps_set = false;
+    }
+    // The frame's capture instant on this pipeline's clock, carried to the peers (abs-capture-time): their
+    // appsrcs restamp the buffer with the time it reached them.
+    int64_t capture_us = -1;
+    if (buffer && !subscribers_.empty() && GST_BUFFER_PTS_IS_VALID(buffer)) {
+      const GstSegment* segment = gst_sample_get_segment(sample.get());
+      if (segment && segment->format == GST_FORMAT_TIME) {
+        capture_us = abs_capture_time::WallClockUs(GST_ELEMENT(sink), gst_segment_to_running_time(segment, GST_FORMAT_TIME, GST_BUFFER_PTS(buffer)));
+      }
+    }
+    for (auto& [key, sub] : subscribers_) {
+      if (!buffer) break;
+      if (sub.waiting_for_keyframe) {
+        if (!keyframe) continue;
+        sub.waiting_for_keyframe = false;
+      }
+      if (!sub.caps_set && caps_) {
+        gst_app_src_set_caps(GST_APP_SRC(sub.appsrc.get()), caps_.get());
+        sub.caps_set = true;
+      }
+      // Same memory, fresh metadata: each peer's appsrc stamps it with its own pipeline's clock.
+      GstBuffer* copy = gst_buffer_copy(buffer);
+      GST_BUFFER_PTS(copy) = GST_CLOCK_TIME_NONE;
+      GST_BUFFER_DTS(copy) = GST_CLOCK_TIME_NONE;
+      abs_capture_time::AttachCaptureMeta(copy, capture_us);
+      gst_app_src_push_buffer(GST_APP_SRC(sub.appsrc.get()), copy);  // takes the buffer
     }
   }
-  for (auto& [key, sub] : subscribers_) {
-    if (!buffer) break;
-    if (sub.waiting_for_keyframe) {
-      if (!keyframe) continue;
-      sub.waiting_for_keyframe = false;
-    }
-    if (!sub.caps_set && caps_) {
-      gst_app_src_set_caps(GST_APP_SRC(sub.appsrc.get()), caps_.get());
-      sub.caps_set = true;
-    }
-    // Same memory, fresh metadata: each peer's appsrc stamps it with its own pipeline's clock.
-    GstBuffer* copy = gst_buffer_copy(buffer);
-    GST_BUFFER_PTS(copy) = GST_CLOCK_TIME_NONE;
-    GST_BUFFER_DTS(copy) = GST_CLOCK_TIME_NONE;
-    abs_capture_time::AttachCaptureMeta(copy, capture_us);
-    gst_app_src_push_buffer(GST_APP_SRC(sub.appsrc.get()), copy);  // takes the buffer
-  }
+  // The prime is encoded and its caps known: with nobody subscribed the capture may pause now.
+  if (prime_pending_.exchange(false) && demand_hook_) demand_hook_();
   return GST_FLOW_OK;
 }
 

@@ -2,6 +2,8 @@
 // peer's pipeline starts with an appsrc that gets the same encoded buffers (shared memory, no copy).
 // A new subscriber starts at a keyframe (it asks for one), a viewer's PLI asks the encoder for one,
 // and with no subscriber a valve before the encoder drops raw frames, so nobody pays for encoding.
+// Warm: one frame is encoded at the start (the prime) so the encoded caps are known; a peer that
+// subscribes later gets them at once, and its offer need not wait for the encoder.
 #pragma once
 
 #include <gst/app/gstappsink.h>
@@ -9,6 +11,7 @@
 #include <gst/gst.h>
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -28,6 +31,13 @@ class SharedEncoder : public std::enable_shared_from_this<SharedEncoder> {
   void RequestKeyframe();
   uint64_t FramesEncoded() const { return encoded_.load(); }
   size_t Subscribers();
+  // The encoded caps are known (the prime, or any frame since): a new subscriber's offer need not wait.
+  bool CapsKnown();
+  // Whether the capture is wanted: someone subscribed, or the prime has not been encoded yet.
+  bool Wanted();
+  // Called (on any thread, no lock held) when Wanted() may have changed: the owner pauses or resumes
+  // the capture. Set once, before the pipeline starts.
+  void SetDemandHook(std::function<void()> hook) { demand_hook_ = std::move(hook); }
 
   GstFlowReturn OnSample(GstAppSink* sink);
   // Raw frames before the encoder: identical to the previous one → dropped (a still desktop costs no
@@ -51,9 +61,15 @@ class SharedEncoder : public std::enable_shared_from_this<SharedEncoder> {
   std::atomic<uint64_t> encoded_{0};
   std::atomic<uint64_t> unchanged_{0};
   std::atomic<bool> force_next_{true};
+  // The gate is open for the prime: the first raw frame passes, then it shuts unless someone subscribed.
+  std::atomic<bool> priming_{true};
+  // The prime's encoded frame has not reached the appsink yet: the capture must run until it has
+  // (paused earlier, the frame would wait in the sink's preroll and the caps stay unknown).
+  std::atomic<bool> prime_pending_{true};
   MiniObjectPtr<GstBuffer> previous_;  // streaming thread only
   gint64 last_passed_us_ = 0;          // streaming thread only
   std::atomic<uint32_t> keyframe_requests_{0};
+  std::function<void()> demand_hook_;
 };
 
 }  // namespace wrtc

@@ -1,5 +1,6 @@
 // One capture + encoder, many peers: every receiver decodes, a late joiner starts at a keyframe it
-// asked for, and with nobody watching the encoder gets no frames at all.
+// asked for, and with nobody watching the encoder gets no frames at all (but the one prime frame that
+// tells its caps, so that a peer's offer never waits for the encoder).
 import t from 'tap';
 import { InvalidArgumentError, Streamer, WebRtcPeer } from '../../lib/index.js';
 import { loadBinding } from '../../lib/native/binding.js';
@@ -12,7 +13,7 @@ for (const codec of ['vp8', 'h264'] as const) {
     const streamer = new Streamer({ source: { kind: 'test', pattern: 'ball' }, video: { codec, width: 320, height: 240, fps: 30 } });
     t.teardown(() => streamer.close());
     await new Promise((r) => setTimeout(r, 300));
-    t.match(streamer.stats, { framesEncoded: 0, subscribers: 0 }, 'idle: nothing encoded');
+    t.match(streamer.stats, { framesEncoded: 1, subscribers: 0, capsKnown: true }, 'idle: nothing encoded but the prime frame');
     const peers: WebRtcPeer[] = [];
     t.teardown(() => Promise.all(peers.map((p) => p.close())));
     const receivers: WebRtcPeer[] = [];
@@ -38,6 +39,32 @@ for (const codec of ['vp8', 'h264'] as const) {
     const idle = streamer.stats.framesEncoded;
     await new Promise((r) => setTimeout(r, 500));
     t.ok(streamer.stats.framesEncoded - idle <= 1, 'with no viewer the encoder idles');
+  });
+}
+
+for (const codec of ['vp8', 'h264'] as const) {
+  t.test(`${codec}: a warm encoder's caps are known, so a new peer's offer does not wait for a frame`, async (t) => {
+    // One frame a second: after the prime the next raw frame is a second away.
+    const streamer = new Streamer({ source: { kind: 'test', pattern: 'ball' }, video: { codec, width: 320, height: 240, fps: 1 } });
+    t.teardown(() => streamer.close());
+    await waitFor('the prime frame', () => streamer.stats.capsKnown, 10_000);
+    t.equal(streamer.stats.framesEncoded, 1, 'one frame encoded, for the caps');
+    const sender = streamer.createPeer();
+    const receiver = new WebRtcPeer({ video: { receive: true } });
+    t.teardown(() => Promise.all([sender.close(), receiver.close()]));
+    const offer = await sender.createOffer();
+    t.equal(streamer.stats.framesEncoded, 1, 'the offer was made before the encoder encoded for this peer');
+    t.match(offer.sdp, /\r\na=ssrc:\d+ /, 'with its SSRC (the payloader had the caps)');
+    t.match(offer.sdp, codec === 'h264' ? /a=fmtp:\d+ [^\r]*packetization-mode=1/ : /a=rtpmap:\d+ VP8\/90000/, 'and the codec');
+    await sender.setLocalDescription(offer);
+    await receiver.setRemoteDescription(offer);
+    const answer = await receiver.createAnswer();
+    await receiver.setLocalDescription(answer);
+    sender.on('icecandidate', (c) => void receiver.addIceCandidate(c).catch(() => {}));
+    receiver.on('icecandidate', (c) => void sender.addIceCandidate(c).catch(() => {}));
+    await sender.setRemoteDescription(answer);
+    await waitFor('a decoded frame', () => receiver.framesDecoded >= 1, 10_000);
+    t.pass('and the peer decodes what follows');
   });
 }
 
