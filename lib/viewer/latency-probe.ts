@@ -155,9 +155,11 @@ export function describeLatency(s: { latencyEstimateMs: number | null; glassToGl
 } | null {
   if (typeof s.glassToGlassMs === 'number') {
     const within = typeof s.glassToGlassUncertaintyMs === 'number' ? ` (clock offset known within ±${Math.max(1, Math.round(s.glassToGlassUncertaintyMs))} ms)` : '';
+    // Within the clock offset's error a figure can come out below zero on loopback: shown as 0, never negative.
+    const ms = Math.max(0, Math.round(s.glassToGlassMs));
     return {
-      text: `glass-to-glass ≈ ${Math.round(s.glassToGlassMs)} ms`,
-      tooltip: `Glass to glass ≈${Math.round(s.glassToGlassMs)} ms: capture on the desktop → shown here, median over the last second, from the frames' capture times (abs-capture-time)${within}.`,
+      text: `glass-to-glass ≈ ${ms} ms`,
+      tooltip: `Glass to glass ≈${ms} ms: capture on the desktop → shown here, median over the last second, from the frames' capture times (abs-capture-time)${within}.`,
     };
   }
   if (s.latencyEstimateMs === null) return null;

@@ -82,5 +82,6 @@ t.test('p50 and the latency the page shows', async (t) => {
   t.equal(p50([4, 1, 9, 2]), 2, 'the lower middle');
   t.match(describeLatency({ latencyEstimateMs: 20, glassToGlassMs: 33.4, glassToGlassUncertaintyMs: 1.2 }), { text: 'glass-to-glass ≈ 33 ms', tooltip: /abs-capture-time.*±1 ms/ });
   t.match(describeLatency({ latencyEstimateMs: 20.4, glassToGlassMs: null, glassToGlassUncertaintyMs: null }), { text: '≈20 ms', tooltip: /this browser's share only/ });
+  t.match(describeLatency({ latencyEstimateMs: 9, glassToGlassMs: -0.6, glassToGlassUncertaintyMs: 1.7 }), { text: 'glass-to-glass ≈ 0 ms' }, 'never a negative latency on screen');
   t.equal(describeLatency({ latencyEstimateMs: null }), null);
 });
