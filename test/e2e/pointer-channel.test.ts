@@ -4,8 +4,6 @@
 // the remote shape as its CSS cursor; the video no longer has the pointer in it (a pixel check at its
 // spot, which the default pointer 'video' fails); a viewer cannot send cursor messages.
 import t, { type Test } from 'tap';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { Page } from 'playwright-core';
@@ -15,27 +13,11 @@ import { launchChromium } from '../helpers/browser.js';
 import { startCursorClient } from '../helpers/cursor-client.js';
 import { SECRET, startDaemon } from '../helpers/daemon.js';
 import { startXvfb } from '../helpers/xvfb.js';
+import { modulePageServer } from '../helpers/module-page.js';
 import { waitFor } from '../helpers/wait.js';
 
 const run = promisify(execFile);
 const token = (session: string, role: 'viewer' | 'publisher', control = false) => mintToken({ secret: SECRET, session, role, control, ttlSeconds: 600 });
-
-async function pageServer(t: Test, body: string): Promise<string> {
-  const { bundleViewerScript } = (await import('../../scripts/build-viewer.mjs')) as { bundleViewerScript(o: { entry: 'index.ts' }): Promise<string> };
-  const module = await bundleViewerScript({ entry: 'index.ts' });
-  const server = http.createServer((req, res) => {
-    if (req.url === '/module.js') {
-      res.setHeader('content-type', 'text/javascript');
-      res.end(module);
-      return;
-    }
-    res.setHeader('content-type', 'text/html');
-    res.end(`<!doctype html><html><head><script type="module" src="/module.js"></script></head><body style="margin:0">${body}</body></html>`);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => server.close());
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-}
 
 const daemon = await startDaemon();
 t.teardown(() => daemon.app.close());
@@ -53,7 +35,7 @@ async function desk(t: Test, session: string, pointer: 'video' | 'channel', at: 
   await move(...at);
   const publisher = publish({ url: daemon.url, session, token: token(session, 'publisher'), source: { kind: 'x11', display: x.display }, video: { width: 640, height: 480, fps: 30 }, pointer });
   t.teardown(() => publisher.close());
-  const url = await pageServer(
+  const url = await modulePageServer(
     t,
     `<webrtcbin-viewer id="v" url="${daemon.url}" session="${session}" token="${token(session, 'viewer', true)}" toolbar="none" style="width:640px;height:480px"></webrtcbin-viewer>` +
       `<script>window.acks = []; document.getElementById('v').addEventListener('datachannel', (e) => { window.input = e.detail; e.detail.addEventListener('message', (m) => { const d = JSON.parse(m.data); if (d.t === 'ack') window.acks.push(d); }); });</script>`,

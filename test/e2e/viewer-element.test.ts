@@ -3,9 +3,7 @@
 // keys (xev), the clipboard panel (xclip), scaling (the video's CSS size; the X screen following the
 // element), full screen with the Keyboard Lock API, the ARIA live region, and a hidden toolbar that
 // takes no clicks.
-import t, { type Test } from 'tap';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import t from 'tap';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { publish } from '../../lib/client.js';
@@ -13,6 +11,7 @@ import { mintToken } from '../../lib/signaling/daemon/token.js';
 import { launchChromium, waitForViewerFrames } from '../helpers/browser.js';
 import { SECRET, startDaemon } from '../helpers/daemon.js';
 import { startXvfb } from '../helpers/xvfb.js';
+import { modulePageServer } from '../helpers/module-page.js';
 import { startXev } from '../helpers/xev.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -21,24 +20,6 @@ const token = (session: string, role: 'viewer' | 'publisher', control = false) =
 
 /** A button or field inside the element's shadow root, by id. */
 const shadow = (id: string) => `webrtcbin-viewer >> #${id}`;
-
-/** Serves a plain page that imports the package's module (`node-webrtcbin/viewer`, as bundled) and uses the tag. */
-async function plainPageServer(t: Test, body: string): Promise<string> {
-  const { bundleViewerScript } = (await import('../../scripts/build-viewer.mjs')) as { bundleViewerScript(o: { entry: 'index.ts' }): Promise<string> };
-  const module = await bundleViewerScript({ entry: 'index.ts' });
-  const server = http.createServer((req, res) => {
-    if (req.url === '/module.js') {
-      res.setHeader('content-type', 'text/javascript');
-      res.end(module);
-      return;
-    }
-    res.setHeader('content-type', 'text/html');
-    res.end(`<!doctype html><html><head><script type="module" src="/module.js"></script></head><body style="margin:0">${body}</body></html>`);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => server.close());
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-}
 
 const daemon = await startDaemon();
 t.teardown(() => daemon.app.close());
@@ -50,7 +31,7 @@ t.test('in a plain page: plays, re-dispatches the Viewer events, reconnects on a
     const p = publish({ url: daemon.url, session, token: token(session, 'publisher'), source: { kind: 'test', pattern: 'ball' }, video: { width: 320, height: 240 } });
     t.teardown(() => p.close());
   }
-  const url = await plainPageServer(t, `<webrtcbin-viewer id="v" url="${daemon.url}" session="plain-a" token="${token('plain-a', 'viewer')}" style="width:640px;height:360px"></webrtcbin-viewer>` +
+  const url = await modulePageServer(t, `<webrtcbin-viewer id="v" url="${daemon.url}" session="plain-a" token="${token('plain-a', 'viewer')}" style="width:640px;height:360px"></webrtcbin-viewer>` +
       // A classic script runs before the (deferred) module defines the tag: every event is heard.
       `<script>window.events = []; for (const type of ['state', 'stats']) document.getElementById('v').addEventListener(type, (e) => events.push(type + ':' + (type === 'state' ? e.detail : '')));</script>`,
   );
