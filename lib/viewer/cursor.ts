@@ -129,31 +129,26 @@ export function attachCursor(video: HTMLVideoElement, channel: RTCDataChannel, o
   };
   // Control may come with the click that the pointer is already over the video for.
   const onDown = () => queueMicrotask(render);
-  channel.addEventListener('message', onMessage);
-  video.addEventListener('pointerenter', enter);
-  video.addEventListener('pointerleave', leave);
-  video.addEventListener('pointerdown', onDown);
-  video.addEventListener('resize', render);
-  addEventListener('resize', render);
+  // One abort removes every listener detach() must remove (no second list to keep in step).
+  const listening = new AbortController();
+  const { signal } = listening;
+  channel.addEventListener('message', onMessage, { signal });
+  video.addEventListener('pointerenter', enter, { signal });
+  video.addEventListener('pointerleave', leave, { signal });
+  video.addEventListener('pointerdown', onDown, { signal });
+  video.addEventListener('resize', render, { signal });
+  addEventListener('resize', render, { signal });
   // The picture moves without a cursor message: a scrolled 1:1 stage, a pinch zoom (touch.ts).
-  layer.addEventListener('scroll', render, { passive: true });
-  video.addEventListener('touchmove', render, { passive: true });
-  video.addEventListener('touchend', render, { passive: true });
+  layer.addEventListener('scroll', render, { passive: true, signal });
+  video.addEventListener('touchmove', render, { passive: true, signal });
+  video.addEventListener('touchend', render, { passive: true, signal });
   return {
     get state() {
       return state;
     },
     update: render,
     detach() {
-      channel.removeEventListener('message', onMessage);
-      video.removeEventListener('pointerenter', enter);
-      video.removeEventListener('pointerleave', leave);
-      video.removeEventListener('pointerdown', onDown);
-      video.removeEventListener('resize', render);
-      removeEventListener('resize', render);
-      layer.removeEventListener('scroll', render);
-      video.removeEventListener('touchmove', render);
-      video.removeEventListener('touchend', render);
+      listening.abort();
       video.style.cursor = previousCursor;
       image.remove();
     },
