@@ -8,8 +8,7 @@
 // RemoteInput in this process.
 //   node --import tsx bench/run.ts agent-action [--quick] [--fps 30,60] [--trials N] [--size 1280x720]
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -61,6 +60,7 @@ async function main(): Promise<void> {
 
   const { startDaemon, SECRET } = await import('../test/helpers/daemon.js');
   const { startXvfb } = await import('../test/helpers/xvfb.js');
+  const { buildXClient } = await import('../test/helpers/x-client.js');
   const { decodePng } = await import('../test/helpers/png.js');
   const { mintToken } = await import('../lib/signaling/daemon/token.js');
   const { view } = await import('../lib/agent/remote-view.js');
@@ -77,11 +77,7 @@ async function main(): Promise<void> {
 
   // The application: compiled on first use, cached by source hash.
   const source = path.join(here, 'support', 'flip-window.c');
-  const binary = path.join(tmpdir(), `webrtcbin-flip-window-${createHash('sha256').update(readFileSync(source)).digest('hex').slice(0, 16)}`);
-  if (!existsSync(binary)) {
-    await promisify(execFile)('cc', ['-O2', '-o', `${binary}.tmp`, source, '-lX11']);
-    renameSync(`${binary}.tmp`, binary);
-  }
+  const binary = await buildXClient(source);
 
   const x = await startXvfb(`${width}x${height}x24`);
   const env = { ...process.env, DISPLAY: x.display };

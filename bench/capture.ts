@@ -8,13 +8,11 @@
 //     [--still-seconds 10] [--codec h264]
 //   node --import tsx bench/run.ts capture --breakdown   where a watched still desktop's CPU goes: a sender
 //     and a receiving WebRtcPeer in this process, damage with/without the pointer and the refresh, beside fixed
-import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs, promisify } from 'node:util';
+import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -81,6 +79,7 @@ async function main(): Promise<void> {
 
   const { startDaemon, SECRET } = await import('../test/helpers/daemon.js');
   const { startXvfb } = await import('../test/helpers/xvfb.js');
+  const { buildXClient } = await import('../test/helpers/x-client.js');
   const { mintToken } = await import('../lib/signaling/daemon/token.js');
   const { view } = await import('../lib/agent/remote-view.js');
   const { RemoteInput } = await import('../lib/agent/remote-input.js');
@@ -94,11 +93,7 @@ async function main(): Promise<void> {
   console.log(`capture: ${describeMachine(facts)}; load ${load}; ${width}x${height} ${codec}, ${trials} trials per config`);
 
   const source = path.join(here, 'support', 'flip-window.c');
-  const binary = path.join(tmpdir(), `webrtcbin-flip-window-${createHash('sha256').update(readFileSync(source)).digest('hex').slice(0, 16)}`);
-  if (!existsSync(binary)) {
-    await promisify(execFile)('cc', ['-O2', '-o', `${binary}.tmp`, source, '-lX11']);
-    renameSync(`${binary}.tmp`, binary);
-  }
+  const binary = await buildXClient(source);
   const x = await startXvfb(`${width}x${height}x24`);
   const env = { ...process.env, DISPLAY: x.display };
   process.once('exit', () => void x.kill());

@@ -1,24 +1,13 @@
 // The cursor test client (test/fixtures/cursor-client.c): compiled on first use with the system cc,
 // cached in the temp dir by source hash; a full-screen window whose cursor a test switches.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, renameSync } from 'node:fs';
-import os from 'node:os';
+import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { buildXClient } from './x-client.js';
 
 const SOURCE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'cursor-client.c');
 
-async function build(): Promise<string> {
-  const hash = createHash('sha256').update(readFileSync(SOURCE)).digest('hex').slice(0, 16);
-  const binary = path.join(os.tmpdir(), `webrtcbin-cursor-client-${hash}`);
-  if (existsSync(binary)) return binary;
-  const partial = `${binary}.${process.pid}.tmp`;
-  await promisify(execFile)('cc', ['-O2', '-Wall', '-o', partial, SOURCE, '-lX11']);
-  renameSync(partial, binary);
-  return binary;
-}
+const build = () => buildXClient(SOURCE);
 
 export interface CursorClient {
   /** 'a': the 16×16 test bitmap, hotspot (3, 5); 'w': the font's watch; 'h': transparent. Resolves once X has it. */

@@ -1,24 +1,14 @@
 // The colour-grid X client (test/fixtures/paint-colours.c): compiled on first use with the system cc
 // (rootfs/packages-dev.txt), cached in the temp dir by source hash, run on a test display.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, renameSync } from 'node:fs';
-import os from 'node:os';
+import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { buildXClient } from './x-client.js';
 
 const SOURCE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'paint-colours.c');
 
 export async function buildPainter(): Promise<string> {
-  const hash = createHash('sha256').update(readFileSync(SOURCE)).digest('hex').slice(0, 16);
-  const binary = path.join(os.tmpdir(), `webrtcbin-paint-colours-${hash}`);
-  if (existsSync(binary)) return binary;
-  // Build under a private name, then rename: a concurrent run never executes a half-written file.
-  const partial = `${binary}.${process.pid}.tmp`;
-  await promisify(execFile)('cc', ['-O2', '-Wall', '-o', partial, SOURCE, '-lX11']);
-  renameSync(partial, binary);
-  return binary;
+  return buildXClient(SOURCE);
 }
 
 export interface Painter {
