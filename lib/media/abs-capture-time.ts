@@ -3,6 +3,7 @@
 // and read (Frame.captureTime) only once the answer kept it, so a peer that does not know it gets none.
 // Bundle-safe (no Node import): the viewer converts the timestamps it reads with the same functions.
 
+import { videoExtmapId } from './extmap.js';
 export const ABS_CAPTURE_TIME_URI = 'http://www.webrtc.org/experiments/rtp-hdrext/abs-capture-time';
 /** The extmap id we offer (one-byte ids are 1-14; playout-delay has 12). */
 export const ABS_CAPTURE_TIME_ID = 7;
@@ -25,10 +26,7 @@ export function withAbsCaptureTime(caps: string, id = ABS_CAPTURE_TIME_ID): stri
 
 /** The extmap id a description gives the extension in its first video section, if it has it. */
 export function absCaptureTimeId(sdp: string): number | undefined {
-  const video = sdp.split(/\r?\n(?=m=)/).find((section) => section.startsWith('m=video'));
-  const match = video && new RegExp(`^a=extmap:(\\d+)(?:/\\w+)? ${ABS_CAPTURE_TIME_URI.replace(/[./]/g, '\\$&')}\\s*$`, 'm').exec(video);
-  const id = match ? Number(match[1]) : undefined;
-  return id !== undefined && id >= 1 && id <= 14 ? id : undefined;
+  return videoExtmapId(sdp, ABS_CAPTURE_TIME_URI);
 }
 
 /** Unix ms → NTP UQ32.32 (as the extension carries it). */

@@ -2,6 +2,7 @@
 // written on every video packet (src-native/rtp/playout_delay.cc) only once the answer accepted it, with
 // values the viewer's browser renders (playoutDelayFor).
 import { InvalidArgumentError } from '../errors.js';
+import { videoExtmapId } from './extmap.js';
 import { isWholeNumber } from '../util/checks.js';
 import type { PlayoutDelay } from '../types.js';
 
@@ -25,9 +26,7 @@ export function playoutDelayCapsField(): string {
 
 /** The extmap id an answer gave the extension in its first video section, if it kept it. */
 export function acceptedPlayoutDelayId(answerSdp: string): number | undefined {
-  const video = answerSdp.split(/\r?\n(?=m=)/).find((section) => section.startsWith('m=video'));
-  const match = video && new RegExp(`^a=extmap:(\\d+)(?:/\\w+)? ${PLAYOUT_DELAY_URI.replace(/[./]/g, '\\$&')}\\s*$`, 'm').exec(video);
-  return match ? Number(match[1]) : undefined;
+  return videoExtmapId(answerSdp, PLAYOUT_DELAY_URI);
 }
 
 /** Who wrote an SDP, as far as playout delay cares: Firefox signs its o= line `o=mozilla...THIS_IS_SDPARTA-<version>`. */

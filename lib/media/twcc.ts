@@ -5,6 +5,7 @@
 // times come back to JS as the peer's `twcc` event (src-native/rtp/twcc_feedback.h) for the
 // delay-based estimator (lib/encoder/delay-based.ts).
 
+import { videoExtmapId } from './extmap.js';
 export const TWCC_URI = 'http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01';
 /**
  * The extmap id we offer: apart from playout-delay's 12 (lib/media/playout-delay.ts), leaving 13 and 14
@@ -23,9 +24,7 @@ function videoSection(sdp: string): string | undefined {
 
 /** The extmap id an SDP gives transport-wide-cc in its first video section, if any. */
 export function twccExtmapId(sdp: string): number | undefined {
-  const video = videoSection(sdp);
-  const match = video && new RegExp(`^a=extmap:(\\d+)(?:/\\w+)? ${TWCC_URI.replace(/[./]/g, '\\$&')}\\s*$`, 'm').exec(video);
-  return match ? Number(match[1]) : undefined;
+  return videoExtmapId(sdp, TWCC_URI);
 }
 
 /** Transport-cc is negotiated in an SDP's video section: the extension and the feedback both. */

@@ -15,6 +15,7 @@ const NONE = ['v=0', 'm=video 9 UDP/TLS/RTP/SAVPF 96', 'a=rtpmap:96 VP8/90000', 
 t.test('the extmap id and whether transport-cc is negotiated', async (t) => {
   t.equal(twccExtmapId(CHROMIUM), 3);
   t.equal(twccExtmapId(FIREFOX), 8, 'with a direction');
+  t.equal(twccExtmapId(CHROMIUM.replace('a=extmap:3 ', 'a=extmap:300 ')), undefined, 'an id we cannot write (one-byte form: 1–14) is treated as absent: it never reaches the caps');
   t.equal(twccExtmapId(NONE), undefined);
   t.ok(twccNegotiated(CHROMIUM));
   t.ok(twccNegotiated(FIREFOX));
