@@ -22,8 +22,8 @@ export interface DelayBasedOptions extends TrendlineOptions {
   ackedWindowMs?: number;
   /**
    * A standing queue this long (ms above the lowest one-way delay of the last 30 s, in two feedbacks
-   * in a row) counts as overuse too (default 80): a full tail-drop queue shows no delay gradient, and
-   * a bufferbloated uplink can hold one for seconds.
+   * in a row) counts as overuse too (default 40): a full tail-drop queue shows no delay gradient, a
+   * bufferbloated uplink can hold one for seconds, and a 50 ms one under random loss hides behind it.
    */
   standingQueueMs?: number;
 }
@@ -84,7 +84,7 @@ export class DelayBasedEstimator {
     this.#increasePerSecond = options.increasePerSecond ?? 0.25;
     this.#decreaseIntervalMs = options.decreaseIntervalMs ?? 300;
     this.#ackedWindowMs = options.ackedWindowMs ?? 500;
-    this.#standingQueueMs = options.standingQueueMs ?? 80;
+    this.#standingQueueMs = options.standingQueueMs ?? 40;
   }
 
   get target(): number {
@@ -122,6 +122,8 @@ export class DelayBasedEstimator {
         const factor = Math.max(0.5, 0.85 - (queueDelayMs ?? 0) / 1000);
         next = Math.min(this.#target, factor * (ackedKbps ?? this.#target));
         this.#lastDecrease = now;
+        // A full queue is the link's capacity as surely as a gradient: grow near it additively.
+        if (ackedKbps !== undefined) this.#learnCapacity(ackedKbps);
         reason = 'queue';
       }
     } else if (this.#usage === 'overuse') {
@@ -164,6 +166,10 @@ export class DelayBasedEstimator {
       this.#lastLossCut = now;
     } else if (lossFraction < 0.02 && dt > 0) {
       this.#lossBound = Math.min(this.max, Math.max(this.#lossBound, next) * 1.08 ** (dt / 1000));
+    } else if (lossFraction >= 0.02 && dt > 0) {
+      // 2–10%: hold (the draft's middle band). Without this the delay-based increase would run on past
+      // a tail-drop cap until the drops it causes reach 10% on top of any random loss.
+      this.#lossBound = Math.min(this.#lossBound, this.#target);
     }
     if (this.#lossBound < next) {
       next = this.#lossBound;

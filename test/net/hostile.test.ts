@@ -109,13 +109,20 @@ t.test('publish() defaults: the stream keeps playing, the bitrate goes under the
   t.pass(`encoder at ${publisher.videoBitrate} kbit/s after ${((Date.now() - cutStarted) / 1000).toFixed(1)} s (configured ${VIDEO.bitrate})`);
   t.ok(changes.some((c) => c.to < c.from), 'each change is logged (info), with its reason');
 
-  const m = await measure(page, 12);
+  // The target while the cap holds, sampled over the measurement: a controller probes above a cap now
+  // and then (that is how it finds one); it must not sit there.
+  const held: number[] = [];
+  const sampler = setInterval(() => held.push(publisher.videoBitrate ?? Infinity), 200);
+  const m = await measure(page, 12).finally(() => clearInterval(sampler));
   t.comment(`ours at ${LINK.loss}% loss, ${LINK.delay * 2} ms RTT, ${LINK.rate} Mbit/s: ${m.fps.toFixed(1)} fps, ${m.freezes} freezes, ${m.frozenSeconds.toFixed(1)} s frozen; control ${controlFps.toFixed(1)} fps`);
   // The bar: well above the control (it measured 0.1–1.5 fps here, ours 11–22 on a loaded 2-core
   // host), and never under 5 fps.
   t.ok(m.fps >= Math.max(5, 3 * controlFps), `the stream keeps playing: ${m.fps.toFixed(1)} fps ≥ max(5, 3 × control ${controlFps.toFixed(1)})`);
   const low = publisher.videoBitrate!;
-  t.ok(low < CAP_KBPS, `the bitrate stays under the cap while it holds (${low} kbit/s)`);
+  const sorted = [...held].sort((a, b) => a - b);
+  const median = sorted[Math.floor(sorted.length / 2)]!;
+  const over = held.filter((k) => k >= CAP_KBPS).length / held.length;
+  t.ok(median < CAP_KBPS && over < 0.25, `the bitrate stays under the cap while it holds (median ${median} kbit/s, ${(over * 100).toFixed(0)}% of ${held.length} samples at or over ${CAP_KBPS}; now ${low})`);
 
   // Lift the cap (the loss and delay stay). Measured: the target climbs again in some runs (300 → 485
   // kbit/s in 27 s) and not in others on this busy 2-core host, where late receiver reports read as

@@ -97,6 +97,19 @@ t.test('heavy random loss lowers the target (the loss bound); light loss does no
   t.equal(light.target, 2000, '1% loss: held at the ceiling');
 });
 
+t.test('a short tail-drop queue with 5% random loss (the hostile link): the target sits under the cap', async (t) => {
+  // GCC's loss band alone settles where drops reach 10%: 5% random plus 5% of its own overflow, above
+  // the cap. The hold band (2–10% lost: no increase) and the standing-queue check keep it under.
+  for (const seed of [1, 2, 3, 4, 5]) {
+    const e = new DelayBasedEstimator({ min: 150, max: 2000, start: 2000 });
+    const held = run(e, { rate: flat(1000), queueMs: 50, delayMs: 75, loss: 0.05 }, 30, 0, seed).filter((r) => r.at > 5000);
+    const targets = held.map((r) => r.estimate.target).sort((a, b) => a - b);
+    const median = targets[Math.floor(targets.length / 2)]!;
+    const over = targets.filter((x) => x >= 1000).length / targets.length;
+    t.ok(median < 1000 && over < 0.25, `seed ${seed}: median ${median} kbit/s, ${(over * 100).toFixed(0)}% of the time at or over the 1000 kbit/s cap`);
+  }
+});
+
 t.test('a cap from 6 to 1 Mbit/s and back: cut while it holds, back to the ceiling after it lifts', async (t) => {
   const e = new DelayBasedEstimator({ min: 150, max: 6000, start: 6000 });
   const rate = (ms: number) => (ms >= 10_000 && ms < 25_000 ? 1000 : 50_000);
