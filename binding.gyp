@@ -28,6 +28,7 @@
         "src-native/x11/screen.cc",
         "src-native/x11/damage_src.cc",
         "src-native/x11/cursor.cc",
+        "src-native/x11/x_worker.cc",
         "src-native/rtp/abs_capture_time.cc",
         "src-native/rtp/playout_delay.cc",
         "src-native/rtp/twcc_feedback.cc",

@@ -1,30 +1,18 @@
-#include <errno.h>
-#include <poll.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
+#include "x11/clipboard.h"
 
-#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
-#include <vector>
-
-#include <type_traits>
 #include <variant>
-
-#include "x11/clipboard.h"
-#include "common/close_promise.h"
-#include "common/event_pipe.h"
 
 #include <xcb/xcb.h>
 #include <xcb/xfixes.h>
 
-#include "common/native_error.h"
 #include "x11/error_trap.h"
+#include "x11/x_worker.h"
 
 namespace wrtc {
 
@@ -42,19 +30,11 @@ namespace event {
 struct Text {
   static constexpr const char* kType = "text";
   std::string text;
+  void ToJs(Napi::Object& o) const { o.Set("text", text); }
 };
-// A text could not be fetched or set; the clipboard goes on.
-struct Warning {
-  static constexpr const char* kType = "warning";
-  std::string code;
-  std::string message;
-};
-// The display went away; the X thread has ended.
-struct Error {
-  static constexpr const char* kType = "error";
-  std::string code;
-  std::string message;
-};
+// A text could not be fetched or set (x_event::Warning); the display went away (x_event::Error).
+using x_event::Error;
+using x_event::Warning;
 }  // namespace event
 
 
@@ -91,13 +71,10 @@ std::string Utf8ToLatin1(const std::string& in) {
 
 }  // namespace
 
-using ClipboardEvent = std::variant<event::Text, event::Warning, event::Error>;
-
-class ClipboardCore {
+class ClipboardCore final : public XWorker {
  public:
-  ~ClipboardCore() {
-    if (wake_fd_ >= 0) close(wake_fd_);
-  }
+  using Event = std::variant<event::Text, event::Warning, event::Error>;
+
 
   // JS thread, before the thread starts: everything that can fail, so the constructor can throw.
   bool Open(const std::string& name, std::string* error) {
@@ -116,9 +93,7 @@ class ClipboardCore {
     fixes_event_base_ = fixes->first_event;
     // XFixes serves a client only once it has said which version it speaks.
     free(xcb_xfixes_query_version_reply(c_, xcb_xfixes_query_version(c_, 5, 0), nullptr));
-    wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (wake_fd_ < 0) {
-      *error = "eventfd failed for the clipboard thread";
+    if (!OpenWake("clipboard", error)) {
       Shutdown();
       return false;
     }
@@ -157,9 +132,6 @@ class ClipboardCore {
     return true;
   }
 
-  // JS thread, once the pipe is open.
-  void Start() { thread_ = std::thread([this] { Run(); }); }
-
   // Any thread: the X thread picks these up at its next wake-up.
   void SetText(std::string text) {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -171,42 +143,19 @@ class ClipboardCore {
     fetch_requested_ = true;
     Wake();
   }
-  void Stop() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    stop_ = true;
-    Wake();
-  }
-
-  // JS thread, from the TSFN finalizer: the thread has released the pipe (or the environment is
-  // going away, in which case it is told to stop first). It never blocks on JS, so this is short.
-  void Join() {
-    Stop();
-    if (thread_.joinable()) thread_.join();
-  }
-
   // Events for JS; the X thread releases it when it ends.
-  EventPipe<ClipboardEvent> pipe;
-
-  // JS thread only.
-  bool finalized = false;
-  bool closing = false;
+  EventPipe<Event> pipe;
 
  private:
-  void Wake() {
-    uint64_t one = 1;
-    if (wake_fd_ >= 0) (void)!write(wake_fd_, &one, sizeof one);
-  }
 
   void Warn(const char* code, std::string message) { pipe.Post(event::Warning{code, std::move(message)}); }
 
-  void Run() {
-    pollfd fds[2] = {{xcb_get_file_descriptor(c_), POLLIN, 0}, {wake_fd_, POLLIN, 0}};
-    for (;;) {
+  void Run() override {
+    while (!Stopping()) {
       std::optional<std::string> text;
       bool fetch;
       {
         std::lock_guard<std::mutex> lock(mutex_);
-        if (stop_) break;
         text.swap(pending_text_);
         fetch = fetch_requested_;
         fetch_requested_ = false;
@@ -237,14 +186,9 @@ class ClipboardCore {
           timeout = static_cast<int>(left);
         }
       }
-      xcb_flush(c_);
-      if (poll(fds, 2, timeout) < 0 && errno != EINTR) {
+      if (!Sleep(c_, timeout)) {
         pipe.Post(event::Error{"ERR_X_DISPLAY_LOST", "poll failed on the X clipboard connection"});
         break;
-      }
-      if (fds[1].revents & POLLIN) {
-        uint64_t count;
-        (void)!read(wake_fd_, &count, sizeof count);
       }
     }
     Shutdown();
@@ -429,101 +373,23 @@ class ClipboardCore {
   xcb_atom_t fetch_target_ = 0;
   xcb_timestamp_t fetch_time_ = XCB_CURRENT_TIME;
   std::chrono::steady_clock::time_point fetch_deadline_;
-  std::thread thread_;
-  int wake_fd_ = -1;
 
-  // Commands from JS.
-  std::mutex mutex_;
+  // Commands from JS (under mutex_).
   std::optional<std::string> pending_text_;
   bool fetch_requested_ = false;
-  bool stop_ = false;
-};
-
-namespace {
-
-void Fill(Napi::Object& o, const event::Text& e) { o.Set("text", e.text); }
-void Fill(Napi::Object& o, const event::Warning& e) {
-  o.Set("code", e.code);
-  o.Set("message", e.message);
-}
-void Fill(Napi::Object& o, const event::Error& e) {
-  o.Set("code", e.code);
-  o.Set("message", e.message);
-}
-
-}  // namespace
-
-// The JS-thread side of one clipboard (the convention of peer/peer_wrap.h): events to the wrapper's
-// `onevent`, the close promise resolved once the X thread has ended.
-class ClipboardJs final : public EventReceiver<ClipboardEvent> {
- public:
-  explicit ClipboardJs(std::shared_ptr<ClipboardCore> core) : core_(std::move(core)) {}
-
-  void OnEvent(Napi::Env env, ClipboardEvent& event) override {
-    if (!wrapper) return;
-    Napi::HandleScope scope(env);
-    CallOnevent(env, wrapper->Value(), event, [](Napi::Object& js, const auto& e) { Fill(js, e); });
-  }
-
-  void OnPipeFinalized(Napi::Env env, bool released) override {
-    core_->Join();
-    core_->finalized = true;
-    closed.Finish(env, released, [this] {
-      // Its events may come at any time from another X client: like a listening socket it stayed
-      // reachable while its thread ran (see the constructor).
-      if (wrapper) wrapper->Napi::Reference<Napi::Object>::Unref();
-    });
-  }
-
-  XClipboard* wrapper = nullptr;  // while the ObjectWrap lives
-  ClosePromise closed;
-
- private:
-  std::shared_ptr<ClipboardCore> core_;
 };
 
 Napi::Function XClipboard::DefineClass(Napi::Env env) {
-  return ObjectWrap<XClipboard>::DefineClass(env, "NativeXClipboard",
-                                             {
-                                                 InstanceMethod<&XClipboard::SetText>("setText"),
-                                                 InstanceMethod<&XClipboard::Fetch>("fetch"),
-                                                 InstanceMethod<&XClipboard::Close>("close"),
-                                                 InstanceMethod<&XClipboard::Ref>("ref"),
-                                                 InstanceMethod<&XClipboard::Unref>("unref"),
-                                             });
+  std::vector<Napi::ClassPropertyDescriptor<XClipboard>> methods = {
+      InstanceMethod<&XClipboard::SetText>("setText"),
+      InstanceMethod<&XClipboard::Fetch>("fetch"),
+  };
+  AddCommonMethods(methods);
+  return ObjectWrap<XClipboard>::DefineClass(env, "NativeXClipboard", methods);
 }
 
-XClipboard::XClipboard(const Napi::CallbackInfo& info) : Napi::ObjectWrap<XClipboard>(info) {
-  Napi::Env env = info.Env();
-  std::string name = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "";
-  auto core = std::make_shared<ClipboardCore>();
-  std::string message;
-  if (!core->Open(name, &message)) throw NativeError{"ERR_X_DISPLAY", message, ""}.ToJs(env);
-  js_ = std::make_shared<ClipboardJs>(core);
-  js_->wrapper = this;
-  core->pipe.Open(env, "webrtcbin-x-clipboard", js_);
-  core->Start();
-  core_ = core;
-  // Reachable while the X thread runs, as it was when JS handed the callback to the pipe: the
-  // pipe's finalizer lets go.
-  Napi::Reference<Napi::Object>::Ref();
-  RegisterLive(env);
-}
-
-// The environment exits with the clipboard open: the X thread stops (closing its connection and
-// releasing the pipe) and is joined here. Nothing is resolved: no JS runs any more.
-void XClipboard::CloseForExit() {
-  core_->closing = true;
-  js_->wrapper = nullptr;
-  js_->closed.Abandon();
-  core_->Join();
-}
-
-// Collected without close(): the thread is told to stop; the TSFN finalizer joins it.
-XClipboard::~XClipboard() {
-  if (js_) js_->wrapper = nullptr;
-  if (core_) core_->Stop();
-}
+XClipboard::XClipboard(const Napi::CallbackInfo& info) : XWorkerWrap(info, "webrtcbin-x-clipboard") {}
+XClipboard::~XClipboard() = default;
 
 Napi::Value XClipboard::SetText(const Napi::CallbackInfo& info) {
   if (!info[0].IsString()) throw Napi::TypeError::New(info.Env(), "setText(text) needs a string");
@@ -533,24 +399,6 @@ Napi::Value XClipboard::SetText(const Napi::CallbackInfo& info) {
 
 Napi::Value XClipboard::Fetch(const Napi::CallbackInfo& info) {
   if (!core_->closing) core_->RequestFetch();
-  return info.Env().Undefined();
-}
-
-// Idempotent; resolves once the thread has ended, the connection is closed and the TSFN is gone.
-Napi::Value XClipboard::Close(const Napi::CallbackInfo& info) {
-  return js_->closed.Get(info.Env(), core_->finalized, [this] {
-    core_->closing = true;
-    core_->Stop();
-  });
-}
-
-Napi::Value XClipboard::Ref(const Napi::CallbackInfo& info) {
-  core_->pipe.SetKeepsLoopAlive(info.Env(), true);
-  return info.Env().Undefined();
-}
-
-Napi::Value XClipboard::Unref(const Napi::CallbackInfo& info) {
-  core_->pipe.SetKeepsLoopAlive(info.Env(), false);
   return info.Env().Undefined();
 }
 

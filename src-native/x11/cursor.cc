@@ -1,27 +1,19 @@
 #include "x11/cursor.h"
 
-#include <errno.h>
-#include <poll.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <variant>
 #include <vector>
 
 #include <xcb/xcb.h>
 #include <xcb/xfixes.h>
 
-#include "common/close_promise.h"
-#include "common/event_pipe.h"
-#include "common/native_error.h"
 #include "x11/error_trap.h"
+#include "x11/x_worker.h"
 
 namespace wrtc {
 
@@ -39,6 +31,14 @@ struct Shape {
   uint32_t serial = 0;
   uint16_t width = 0, height = 0, xhot = 0, yhot = 0;
   std::vector<uint8_t> rgba;
+  void ToJs(Napi::Object& o) const {
+    o.Set("serial", serial);
+    o.Set("width", width);
+    o.Set("height", height);
+    o.Set("xhot", xhot);
+    o.Set("yhot", yhot);
+    o.Set("rgba", Napi::Buffer<uint8_t>::Copy(o.Env(), rgba.data(), rgba.size()));
+  }
 };
 // The pointer moved (only sent on change, while position is watched). `onScreen`: false when the
 // pointer is on another screen of the display.
@@ -47,29 +47,24 @@ struct Position {
   int x = 0, y = 0;
   bool on_screen = true;
   int screen_width = 0, screen_height = 0;  // the root window's size now (RandR may change it)
+  void ToJs(Napi::Object& o) const {
+    o.Set("x", x);
+    o.Set("y", y);
+    o.Set("onScreen", on_screen);
+    o.Set("screenWidth", screen_width);
+    o.Set("screenHeight", screen_height);
+  }
 };
-struct Warning {
-  static constexpr const char* kType = "warning";
-  std::string code;
-  std::string message;
-};
-// The display went away; the X thread has ended.
-struct Error {
-  static constexpr const char* kType = "error";
-  std::string code;
-  std::string message;
-};
+// An unreadable shape (x_event::Warning); the display went away (x_event::Error).
+using x_event::Error;
+using x_event::Warning;
 }  // namespace event
 
 }  // namespace
 
-using CursorEvent = std::variant<event::Shape, event::Position, event::Warning, event::Error>;
-
-class CursorCore {
+class CursorCore final : public XWorker {
  public:
-  ~CursorCore() {
-    if (wake_fd_ >= 0) close(wake_fd_);
-  }
+  using Event = std::variant<event::Shape, event::Position, event::Warning, event::Error>;
 
   // JS thread, before the thread starts: everything that can fail, so the constructor can throw.
   bool Open(const std::string& name, std::string* error) {
@@ -91,9 +86,7 @@ class CursorCore {
     fixes_event_base_ = fixes->first_event;
     // XFixes serves a client only once it has said which version it speaks (cursor images: 2.0+).
     free(xcb_xfixes_query_version_reply(c_, xcb_xfixes_query_version(c_, 5, 0), nullptr));
-    wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (wake_fd_ < 0) {
-      *error = "eventfd failed for the cursor thread";
+    if (!OpenWake("cursor", error)) {
       Shutdown();
       return false;
     }
@@ -110,52 +103,29 @@ class CursorCore {
     return true;
   }
 
-  // JS thread, once the pipe is open.
-  void Start() { thread_ = std::thread([this] { Run(); }); }
-
   // Any thread: positions polled `hz` times a second from now on; 0 stops polling.
   void WatchPosition(int hz) {
     std::lock_guard<std::mutex> lock(mutex_);
     hz_ = hz;
     Wake();
   }
-  void Stop() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    stop_ = true;
-    Wake();
-  }
-  // JS thread, from the TSFN finalizer (or at exit): the thread never waits on JS, so this is short.
-  void Join() {
-    Stop();
-    if (thread_.joinable()) thread_.join();
-  }
 
-  EventPipe<CursorEvent> pipe;
+  EventPipe<Event> pipe;
   std::atomic<uint64_t> polls{0};
   std::atomic<uint64_t> shapes{0};
 
-  // JS thread only.
-  bool finalized = false;
-  bool closing = false;
 
  private:
   using Clock = std::chrono::steady_clock;
 
-  void Wake() {
-    uint64_t one = 1;
-    if (wake_fd_ >= 0) (void)!write(wake_fd_, &one, sizeof one);
-  }
-
-  void Run() {
-    pollfd fds[2] = {{xcb_get_file_descriptor(c_), POLLIN, 0}, {wake_fd_, POLLIN, 0}};
+  void Run() override {
     ReadShape();  // the shape showing now: a viewer needs one before the first change
     Clock::time_point next_poll = Clock::now();
     int polling_hz = 0;
-    for (;;) {
+    while (!Stopping()) {
       int hz;
       {
         std::lock_guard<std::mutex> lock(mutex_);
-        if (stop_) break;
         hz = hz_;
       }
       if (hz != polling_hz) {
@@ -194,14 +164,9 @@ class CursorCore {
         pipe.Post(event::Error{"ERR_X_DISPLAY_LOST", "the X display of the cursor watcher went away"});
         break;
       }
-      xcb_flush(c_);
-      if (poll(fds, 2, timeout) < 0 && errno != EINTR) {
+      if (!Sleep(c_, timeout)) {
         pipe.Post(event::Error{"ERR_X_DISPLAY_LOST", "poll failed on the X cursor connection"});
         break;
-      }
-      if (fds[1].revents & POLLIN) {
-        uint64_t count;
-        (void)!read(wake_fd_, &count, sizeof count);
       }
     }
     Shutdown();
@@ -296,108 +261,22 @@ class CursorCore {
   bool have_shape_ = false;
   bool have_position_ = false;
   event::Position last_;
-  std::thread thread_;
-  int wake_fd_ = -1;
 
-  // Commands from JS.
-  std::mutex mutex_;
+  // Commands from JS (under mutex_).
   int hz_ = 0;
-  bool stop_ = false;
-};
-
-namespace {
-
-void Fill(Napi::Object& o, const event::Shape& e) {
-  o.Set("serial", e.serial);
-  o.Set("width", e.width);
-  o.Set("height", e.height);
-  o.Set("xhot", e.xhot);
-  o.Set("yhot", e.yhot);
-  o.Set("rgba", Napi::Buffer<uint8_t>::Copy(o.Env(), e.rgba.data(), e.rgba.size()));
-}
-void Fill(Napi::Object& o, const event::Position& e) {
-  o.Set("x", e.x);
-  o.Set("y", e.y);
-  o.Set("onScreen", e.on_screen);
-  o.Set("screenWidth", e.screen_width);
-  o.Set("screenHeight", e.screen_height);
-}
-void Fill(Napi::Object& o, const event::Warning& e) {
-  o.Set("code", e.code);
-  o.Set("message", e.message);
-}
-void Fill(Napi::Object& o, const event::Error& e) {
-  o.Set("code", e.code);
-  o.Set("message", e.message);
-}
-
-}  // namespace
-
-// The JS-thread side (the clipboard's convention): events to the wrapper's `onevent`, the close
-// promise resolved once the X thread has ended.
-class CursorJs final : public EventReceiver<CursorEvent> {
- public:
-  explicit CursorJs(std::shared_ptr<CursorCore> core) : core_(std::move(core)) {}
-
-  void OnEvent(Napi::Env env, CursorEvent& event) override {
-    if (!wrapper) return;
-    Napi::HandleScope scope(env);
-    CallOnevent(env, wrapper->Value(), event, [](Napi::Object& js, const auto& e) { Fill(js, e); });
-  }
-
-  void OnPipeFinalized(Napi::Env env, bool released) override {
-    core_->Join();
-    core_->finalized = true;
-    closed.Finish(env, released, [this] {
-      if (wrapper) wrapper->Napi::Reference<Napi::Object>::Unref();
-    });
-  }
-
-  XCursor* wrapper = nullptr;  // while the ObjectWrap lives
-  ClosePromise closed;
-
- private:
-  std::shared_ptr<CursorCore> core_;
 };
 
 Napi::Function XCursor::DefineClass(Napi::Env env) {
-  return ObjectWrap<XCursor>::DefineClass(env, "NativeXCursor",
-                                          {
-                                              InstanceMethod<&XCursor::WatchPosition>("watchPosition"),
-                                              InstanceMethod<&XCursor::Stats>("stats"),
-                                              InstanceMethod<&XCursor::Close>("close"),
-                                              InstanceMethod<&XCursor::Ref>("ref"),
-                                              InstanceMethod<&XCursor::Unref>("unref"),
-                                          });
+  std::vector<Napi::ClassPropertyDescriptor<XCursor>> methods = {
+      InstanceMethod<&XCursor::WatchPosition>("watchPosition"),
+      InstanceMethod<&XCursor::Stats>("stats"),
+  };
+  AddCommonMethods(methods);
+  return ObjectWrap<XCursor>::DefineClass(env, "NativeXCursor", methods);
 }
 
-XCursor::XCursor(const Napi::CallbackInfo& info) : Napi::ObjectWrap<XCursor>(info) {
-  Napi::Env env = info.Env();
-  std::string name = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "";
-  auto core = std::make_shared<CursorCore>();
-  std::string message;
-  if (!core->Open(name, &message)) throw NativeError{"ERR_X_DISPLAY", message, ""}.ToJs(env);
-  js_ = std::make_shared<CursorJs>(core);
-  js_->wrapper = this;
-  core->pipe.Open(env, "webrtcbin-x-cursor", js_);
-  core->Start();
-  core_ = core;
-  // Reachable while the X thread runs (its events may come at any time): the pipe's finalizer lets go.
-  Napi::Reference<Napi::Object>::Ref();
-  RegisterLive(env);
-}
-
-void XCursor::CloseForExit() {
-  core_->closing = true;
-  js_->wrapper = nullptr;
-  js_->closed.Abandon();
-  core_->Join();
-}
-
-XCursor::~XCursor() {
-  if (js_) js_->wrapper = nullptr;
-  if (core_) core_->Stop();
-}
+XCursor::XCursor(const Napi::CallbackInfo& info) : XWorkerWrap(info, "webrtcbin-x-cursor") {}
+XCursor::~XCursor() = default;
 
 // watchPosition(hz): 0 stops polling (the default); otherwise 1–1000 polls a second, a position event
 // only when it changed. Range and defaults are lib/input/cursor.ts's.
@@ -415,24 +294,6 @@ Napi::Value XCursor::Stats(const Napi::CallbackInfo& info) {
   out.Set("polls", static_cast<double>(core_->polls.load(std::memory_order_relaxed)));
   out.Set("shapes", static_cast<double>(core_->shapes.load(std::memory_order_relaxed)));
   return out;
-}
-
-// Idempotent; resolves once the thread has ended, the connection is closed and the TSFN is gone.
-Napi::Value XCursor::Close(const Napi::CallbackInfo& info) {
-  return js_->closed.Get(info.Env(), core_->finalized, [this] {
-    core_->closing = true;
-    core_->Stop();
-  });
-}
-
-Napi::Value XCursor::Ref(const Napi::CallbackInfo& info) {
-  core_->pipe.SetKeepsLoopAlive(info.Env(), true);
-  return info.Env().Undefined();
-}
-
-Napi::Value XCursor::Unref(const Napi::CallbackInfo& info) {
-  core_->pipe.SetKeepsLoopAlive(info.Env(), false);
-  return info.Env().Undefined();
 }
 
 }  // namespace wrtc
