@@ -3,12 +3,11 @@
 // XFixes serial), `position` when the pointer moved, only while watch() is on (QueryPointer polled at
 // most CURSOR_LIMITS.positionHz times a second, nothing sent while it stands still; unwatched, no
 // polling at all). A display that dies emits `error` (ERR_X_DISPLAY_LOST) and the watcher closes.
-import { EventEmitter } from 'node:events';
 import { loadBinding, type NativeCursorEvent, type NativeXCursor } from '../native/binding.js';
-import { WebRtcBinError } from '../errors.js';
-import { emitError } from '../util/emit.js';
+import type { WebRtcBinError } from '../errors.js';
 import { CURSOR_LIMITS } from './limits.js';
 import { encodePng } from './png.js';
+import { XWorkerEmitter } from './x-worker.js';
 
 export interface CursorShape {
   /** XFixes' serial of this cursor: the same cursor shown again has the same id. */
@@ -47,10 +46,9 @@ export interface XCursorEvents {
 // Cursors an application cycles through (arrow, I-beam, hands, resize arrows, a busy animation's frames).
 const CACHED_SHAPES = 64;
 
-export class XCursorWatcher extends EventEmitter<XCursorEvents> {
-  readonly display: string;
-  #native: NativeXCursor;
-  #closing: Promise<void> | undefined;
+type OwnEvent = Exclude<NativeCursorEvent, { type: 'warning' | 'error' }>;
+
+export class XCursorWatcher extends XWorkerEmitter<XCursorEvents, OwnEvent, NativeXCursor> {
   readonly #shapes = new Map<number, CursorShape>();
   #shape: CursorShape | undefined;
   #position: CursorPosition | undefined;
@@ -58,15 +56,7 @@ export class XCursorWatcher extends EventEmitter<XCursorEvents> {
 
   /** Throws WebRtcBinError ERR_X_DISPLAY when the display cannot be opened or has no XFIXES. */
   constructor(display: string) {
-    super();
-    this.display = display;
-    try {
-      this.#native = new (loadBinding().NativeXCursor)(display);
-    } catch (error) {
-      const e = error as { message?: string; code?: string };
-      throw new WebRtcBinError(e.message ?? String(error), e.code ?? 'ERR_X_DISPLAY');
-    }
-    this.#native.onevent = (event) => this.#onEvent(event);
+    super(display, (name) => new (loadBinding().NativeXCursor)(name), 'cursor');
   }
 
   /** The cursor showing now (undefined until the X thread has read it, within ms of construction). */
@@ -81,26 +71,26 @@ export class XCursorWatcher extends EventEmitter<XCursorEvents> {
 
   /** Polling counters of the native side: QueryPointer round trips, shapes read. */
   get stats(): { polls: number; shapes: number } {
-    return this.#native.stats();
+    return this.native.stats();
   }
 
   /** Reads the position `hz` times a second (default CURSOR_LIMITS.positionHz), `position` on change. */
   watch(hz: number = CURSOR_LIMITS.positionHz): void {
-    if (this.#closing) return;
+    if (this.closing) return;
     if (!(Number.isInteger(hz) && hz >= 1 && hz <= 1000)) throw new RangeError(`XCursorWatcher.watch(): hz must be a whole number from 1 to 1000 (got ${hz})`);
     if (hz === this.#hz) return;
     this.#hz = hz;
-    this.#native.watchPosition(hz);
+    this.native.watchPosition(hz);
   }
 
   /** Stops reading the position: no X request at all until watch() again. */
   unwatch(): void {
-    if (this.#closing || this.#hz === 0) return;
+    if (this.closing || this.#hz === 0) return;
     this.#hz = 0;
-    this.#native.watchPosition(0);
+    this.native.watchPosition(0);
   }
 
-  #onEvent(event: NativeCursorEvent): void {
+  protected onOwnEvent(event: OwnEvent): void {
     if (event.type === 'shape') {
       let shape = this.#shapes.get(event.serial);
       if (!shape) {
@@ -113,29 +103,7 @@ export class XCursorWatcher extends EventEmitter<XCursorEvents> {
     } else if (event.type === 'position') {
       this.#position = { x: event.x, y: event.y, onScreen: event.onScreen, screenWidth: event.screenWidth, screenHeight: event.screenHeight };
       this.emit('position', this.#position);
-    } else if (event.type === 'warning') {
-      this.emit('warning', new WebRtcBinError(event.message, event.code));
-    } else {
-      void this.close();
-      emitError(this, new WebRtcBinError(event.message, event.code), { source: 'cursor' });
     }
-  }
-
-  /** Ends the X thread and closes the connection. Idempotent. */
-  close(): Promise<void> {
-    this.#closing ??= this.#native.close();
-    return this.#closing;
-  }
-
-  /** An open watcher keeps the process alive, like a socket; unref() lets it exit anyway. */
-  unref(): this {
-    this.#native.unref();
-    return this;
-  }
-
-  ref(): this {
-    this.#native.ref();
-    return this;
   }
 }
 
