@@ -15,6 +15,12 @@ constexpr const char* kXDamageSourceName = "webrtcbinxdamagesrc";
 // refresh to get its first picture. Other sources never see a use for it (elements pass it upstream).
 constexpr const char* kFrameNowEvent = "webrtcbin-frame-now";
 
+// An upstream custom event asking for one more frame of the screen as it is, changed or not, at the
+// coalescing rate (no sooner than 1/max-fps after the last): the shared encoder's refinement after a
+// keyframe (shared_encoder.h). A keyframe under a one-frame rate budget is coarse; the P-frames that
+// follow spend their budget on the same still picture until it is sharp.
+constexpr const char* kRefineFrameEvent = "webrtcbin-refine-frame";
+
 // Once per process, after gst_init: registers the element with no plugin (it is built into the addon,
 // so no package provides it and gst-inspect does not list it).
 void RegisterXDamageSource();
