@@ -108,14 +108,11 @@ function at(sample: Sample, ms: number): [number, number] {
 async function parent(): Promise<void> {
   ensureBenchLock();
   const { startXvfb } = await import('../test/helpers/xvfb.js');
-  const { readScreen } = await import('../test/helpers/screen-error.js');
+  const { readScreen, showText } = await import('../test/helpers/screen-error.js');
   const rounds = Number(values.rounds ?? (values.quick ? 2 : 5));
   const x = await startXvfb(`${SIZE.width}x${SIZE.height}x24`);
-  // 213×55 cells of xterm's 6×13 font: the whole screen in text; the source of this addon as the text.
-  const text = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'src-native', 'x11', 'damage_src.cc');
-  const term = spawn('xterm', ['-display', x.display, '-geometry', '213x56+0+0', '-bg', 'white', '-fg', 'black', '-e', 'sh', '-c', `head -c 20000 ${text}; exec sleep 100000`], { stdio: 'ignore' });
+  const endText = await showText(x.display, SIZE.width, SIZE.height, 2000);
   try {
-    await sleep(2000);
     const screen = await readScreen(x.display);
     const screenFile = path.join(tmpdir(), `keyframe-screen-${process.pid}.rgb`);
     writeFileSync(screenFile, screen.rgb);
@@ -149,7 +146,7 @@ async function parent(): Promise<void> {
     console.log(table(['variant', 'n', 'join→frame ms', ...MARKS.map((ms) => `+${ms} ms PSNR / MAE`), `frames in ${WATCH_MS} ms`], rows));
     writeResult('keyframe', { machine: m, codec, size: SIZE, rounds, marks: MARKS, samples: Object.fromEntries(samples) });
   } finally {
-    term.kill('SIGKILL');
+    endText();
     await x.kill();
   }
 }

@@ -1,10 +1,26 @@
 // How far a decoded frame is from the X screen it shows: the screen read with xwd (the X server's own
 // pixels, no encoder in between) and the frame compared pixel by pixel, as PSNR and mean absolute error
 // over R, G and B. A keyframe smeared by a one-frame rate budget reads ~20 dB on text; a refined one 35+.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
+const TEXT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'src-native', 'x11', 'damage_src.cc');
+
+/**
+ * Fills the screen of `display` (width × height pixels) with small black text on white, still once
+ * painted: an xterm in its 6×13 font showing a source file, the hardest still picture for a small rate
+ * budget. Resolves once it has painted (waits `settleMs`); the returned function ends it.
+ */
+export async function showText(display: string, width: number, height: number, settleMs = 1500): Promise<() => void> {
+  const geometry = `${Math.ceil(width / 6)}x${Math.ceil(height / 13) + 1}+0+0`;
+  const term = spawn('xterm', ['-display', display, '-geometry', geometry, '-bg', 'white', '-fg', 'black', '-e', 'sh', '-c', `head -c 20000 ${TEXT}; exec sleep 100000`], { stdio: 'ignore' });
+  await new Promise((r) => setTimeout(r, settleMs));
+  if (term.exitCode !== null) throw new Error(`xterm exited with ${term.exitCode} before it painted`);
+  return () => term.kill('SIGKILL');
+}
 
 /** The screen's pixels as packed RGB rows. */
 export interface ScreenImage {
