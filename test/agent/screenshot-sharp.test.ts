@@ -10,8 +10,8 @@ import { frameError, readScreen, showText } from '../helpers/screen-error.js';
 import { startXvfb } from '../helpers/xvfb.js';
 
 // Without refinement: 16 dB (the keyframe, or the 1 s refresh's one P-frame over it); with refinement but
-// without the wait: 16 dB too (the first refinement frame);
-// with them 26–30 dB (docs/benchmarks.md, "Keyframe refinement").
+// without the wait, 16 dB too (the first refinement frame); with both 26–30 dB (docs/benchmarks.md,
+// "Keyframe refinement").
 const SHARP_DB = 23;
 
 t.test('a screenshot taken as soon as the view is ready is sharp (damage capture, still screen of text)', async (t) => {
