@@ -76,7 +76,7 @@ class SharedEncoder : public std::enable_shared_from_this<SharedEncoder> {
   // The prime's encoded frame has not reached the appsink yet: the capture must run until it has
   // (paused earlier, the frame would wait in the sink's preroll and the caps stay unknown).
   std::atomic<bool> prime_pending_{true};
-  // Refinement: P-frames of the unchanged screen left to encode after a keyframe (see RefineAfter).
+  // Refinement: P-frames of the unchanged screen left to encode after a keyframe (see kRefineFrames).
   std::atomic<int> refine_left_{0};
   std::atomic<bool> refine_pass_{false};  // the next raw frame passes even if unchanged
   MiniObjectPtr<GstBuffer> previous_;  // streaming thread only

@@ -2,7 +2,8 @@
 // screen changes (X Damage), not on a clock. It reads the screen through MIT-SHM on an xcb connection
 // of its own (no Xlib, no server grab: see error_trap.h and docs/reliability.md), coalesces a storm
 // of damage to `max-fps`, repeats the last frame every `refresh-ms` (0: never) so a lost packet or a
-// late joiner heals, and pushes nothing at all on a still screen. The first frame goes out at start.
+// late joiner heals, and pushes nothing at all on a still screen. The first frame goes out at start;
+// after a keyframe the shared encoder asks for a few more of the still screen (kRefineFrameEvent).
 // A lost X server posts the typed error capture_guard's ximagesrc path posts (kXDisplayLostDomain).
 #pragma once
 
