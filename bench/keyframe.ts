@@ -9,8 +9,7 @@
 //   flock /tmp/webrtcbin-bench.lock node --import tsx bench/keyframe.ts [--rounds 5] [--codec h264|vp8]
 //     [--before /tmp/kf-before/webrtcbin.node] (the addon without refinement; without it: no before)
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
