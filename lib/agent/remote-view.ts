@@ -3,7 +3,8 @@
 // "RemoteView"): join → joined → the publisher's offer → a WebRtcPeer built then, from the daemon's ICE
 // servers → remote description → answer → the remote candidates that came early. It decodes the VM's
 // screen at its own resolution (width/height), hands frames out as events or a latest-frame iterator
-// (in the `video` format and size asked for), takes screenshots no older than the call, and waits for
+// (in the `video` format and size asked for), takes screenshots no older than the call (and, right after
+// joining, once the publisher has sharpened its first keyframe), and waits for
 // the screen to change or to settle. It reconnects like the page: a new offer (the publisher
 // restarted) replaces the peer; a failed peer or a publisher's bye rejoins for a fresh offer;
 // signaling itself reconnects with backoff. Input (move, click, type, key…) goes through a RemoteInput
@@ -103,6 +104,12 @@ const DEFAULT_WAIT_MS = 10_000;
 // A still screen: the publisher skips unchanged frames and sends one refresh a second, so a
 // screenshot's next frame may be a second away; this bounds the wait with room to spare.
 const SCREENSHOT_FRAME_MS = 5_000;
+// A connection's first picture is a keyframe under a one-frame rate budget, coarse on a detailed
+// screen; the publisher then refines it with P-frames for ~0.5 s (its shared encoder's refinement,
+// docs/benchmarks.md "Keyframe refinement"). A screenshot taken in that window waits for the
+// refinement to land: until no frame came for SETTLE_QUIET_MS, at most SETTLE_MS after the first frame.
+const SETTLE_MS = 500;
+const SETTLE_QUIET_MS = 100;
 // Remote candidates held before the offer they belong to (a publisher gathers a handful).
 const MAX_EARLY_CANDIDATES = 100;
 // How long an input call waits for the publisher's input channel after `ready` (it opens with the connection).
@@ -141,6 +148,8 @@ export class RemoteView extends EventEmitter<RemoteViewEvents> {
   /** The newest decoded frame at the VM's size (RGBA), for screenshots and comparisons. */
   #latest: Frame | undefined;
   #latestSignature: Signature | undefined;
+  /** When the current connection decoded its first frame (performance.now()); undefined before it. */
+  #firstFrameAt: number | undefined;
   #waiters = new Set<FrameWaiter>();
   readonly #iterators = new Set<LatestFrame>();
   readonly #converter: FrameConverter;
@@ -257,13 +266,16 @@ export class RemoteView extends EventEmitter<RemoteViewEvents> {
   }
 
   /**
-   * The screen as an image no older than the call (the next frame decoded after it), at the VM's
-   * resolution: PNG, JPEG (`quality` 1–100, default 85) or raw RGBA rows (width × 4 bytes each).
+   * The screen as an image no older than the call (a frame decoded after it), at the VM's resolution:
+   * PNG, JPEG (`quality` 1–100, default 85) or raw RGBA rows (width × 4 bytes each). Within half a
+   * second of the connection's first frame (a still screen's keyframe, coarse until the publisher has
+   * refined it) it waits for the frames to stop, at most until that half second is over: a screenshot
+   * right after joining is sharp, not the join's smear.
    */
   async screenshot(options: ScreenshotOptions = { format: 'png' }): Promise<Buffer> {
     this.#assertOpen('screenshot');
     checkScreenshotOptions(options);
-    const frame = await this.#nextFrame(SCREENSHOT_FRAME_MS, 'a frame for the screenshot');
+    const frame = await this.#settled(await this.#nextFrame(SCREENSHOT_FRAME_MS, 'a frame for the screenshot'));
     return this.#converter.screenshot(frame, options);
   }
 
@@ -587,6 +599,7 @@ export class RemoteView extends EventEmitter<RemoteViewEvents> {
     this.#peer = undefined;
     this.#remoteSet = false;
     this.#inputChannel = undefined;
+    this.#firstFrameAt = undefined; // the next connection starts at a keyframe again
     if (this.#controlling) {
       this.#controlling = false;
       this.#notify(() => this.emit('control', false));
@@ -634,6 +647,7 @@ export class RemoteView extends EventEmitter<RemoteViewEvents> {
   // ---- frames ----
 
   #onFrame(frame: Frame): void {
+    this.#firstFrameAt ??= performance.now();
     this.#latest = frame;
     this.#latestSignature = undefined;
     if (frame.width !== this.#width || frame.height !== this.#height) {
@@ -662,6 +676,35 @@ export class RemoteView extends EventEmitter<RemoteViewEvents> {
   #signature(frame: Frame): Signature {
     if (frame === this.#latest) return this.#currentSignature()!;
     return signatureOf(frame);
+  }
+
+  // `frame`, or while the connection's first picture may still be refined (SETTLE_MS), the last frame
+  // before SETTLE_QUIET_MS without one.
+  #settled(frame: Frame): Promise<Frame> {
+    const end = (this.#firstFrameAt ?? -Infinity) + SETTLE_MS;
+    if (performance.now() >= end) return Promise.resolve(frame);
+    let last = frame;
+    let quiet: NodeJS.Timeout | undefined;
+    let bound: NodeJS.Timeout | undefined;
+    return new Promise<Frame>((resolve) => {
+      const waiter: FrameWaiter & { fail?: (e: Error) => void } = (next) => {
+        last = next;
+        clearTimeout(quiet);
+        quiet = setTimeout(done, SETTLE_QUIET_MS);
+      };
+      // Closed meanwhile: the frame in hand is still a frame no older than the call.
+      waiter.fail = () => done();
+      function done() {
+        clearTimeout(quiet);
+        clearTimeout(bound);
+        waiters.delete(waiter);
+        resolve(last);
+      }
+      const waiters = this.#waiters;
+      waiters.add(waiter);
+      quiet = setTimeout(done, SETTLE_QUIET_MS);
+      bound = setTimeout(done, end - performance.now());
+    });
   }
 
   // The next frame decoded after this call.

@@ -35,14 +35,14 @@ commands:
                       test pattern with a clock and a time code) and print the URL to open
       --port N (8080)  --host ADDR (0.0.0.0)  --session NAME (demo)  --codec vp8|vp9|h264
       --display :N     --xvfb (start Xvfb on --display, default :99)
-      --capture damage|fixed (x11; damage: a frame when the screen changes; fixed: --fps a second)
+      --capture damage|fixed (x11; damage, the default: a frame when the screen changes; fixed: --fps a second)
       --pointer video|channel (video: in the picture; channel: sent as data, drawn by the page)
   stream              the VM agent: stream the X display to a session of a daemon elsewhere
       --url WS_URL (WEBRTCBIN_URL)  --session NAME (WEBRTCBIN_SESSION)
       --token-file FILE (WEBRTCBIN_TOKEN_FILE, systemd credential webrtcbin-token; or WEBRTCBIN_TOKEN)
       --display :N (DISPLAY)  --xvfb (WEBRTCBIN_XVFB=1)  --codec vp8|vp9|h264 (WEBRTCBIN_CODEC)
       --bitrate KBPS --fps N --width W --height H (WEBRTCBIN_BITRATE, _FPS, _WIDTH, _HEIGHT)
-      --capture damage|fixed (WEBRTCBIN_CAPTURE; damage: a frame when the screen changes; fixed: --fps a second)
+      --capture damage|fixed (WEBRTCBIN_CAPTURE; damage, the default: a frame when the screen changes; fixed: --fps a second)
       --audio pulse|test|none (WEBRTCBIN_AUDIO)  --pointer video|channel (WEBRTCBIN_POINTER)
       --connect-timeout SECONDS (WEBRTCBIN_CONNECT_TIMEOUT, 60; 0: for ever): the first join must
                       happen within it (once joined, a daemon restart is waited out)

@@ -1,5 +1,6 @@
 // `webrtcbin shot`: one screenshot of a VM's screen, at its resolution, to a file or stdout. Joins the
-// session as a viewer, takes a frame no older than the call, leaves.
+// session as a viewer, takes a frame no older than the call (once the join's keyframe is refined:
+// RemoteView.screenshot()), leaves.
 //
 //   webrtcbin shot --url ws://controller/v1/ws --session vm-42 --token-file viewer.token out.png
 import { writeFileSync } from 'node:fs';

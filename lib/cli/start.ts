@@ -131,9 +131,10 @@ export async function start(argv: string[]): Promise<void> {
   // carries the only viewer token.
   const secret = resolveSecret(SECRETS.secret, {}).value ?? randomBytes(24).toString('base64url');
 
-  // --capture damage|fixed (x11 sources; fixed unless told: with damage a still screen's picture is refined
-  // only at each refresh, so a viewer's first keyframe stays soft for seconds), checked with the other source options below.
-  const capture = { capture: (values.capture ?? 'fixed') as 'damage' | 'fixed' };
+  // --capture damage|fixed (x11 sources; damage unless told: a frame when the screen changes, and a
+  // viewer's first keyframe refined within half a second by the shared encoder), checked with the other
+  // source options below.
+  const capture = { capture: (values.capture ?? 'damage') as 'damage' | 'fixed' };
   let xvfb: ChildProcess | undefined;
   let desktop: ChildProcess[] = [];
   let source: SourceOptions;

@@ -92,10 +92,10 @@ export async function stream(argv: string[], env: NodeJS.ProcessEnv = process.en
     process.exit(EXIT.config);
   }
 
-  // 'fixed' (the default: --fps a second) or 'damage' (a frame when the screen changes, docs/benchmarks.md;
-  // not the default yet: a still screen's picture is refined only at each refresh), checked with the
-  // other source options (a wrong word exits 2 with their message).
-  const capture = (values.capture ?? env.WEBRTCBIN_CAPTURE) || 'fixed';
+  // 'damage' (the agent's default: a frame when the screen changes, a viewer's first keyframe refined
+  // within half a second; docs/benchmarks.md) or 'fixed' (--fps a second), checked with the other source
+  // options (a wrong word exits 2 with their message).
+  const capture = (values.capture ?? env.WEBRTCBIN_CAPTURE) || 'damage';
   const audio = values.audio ?? env.WEBRTCBIN_AUDIO;
   if (audio !== undefined && audio !== '' && audio !== 'pulse' && audio !== 'test' && audio !== 'none') {
     console.error('webrtcbin stream: --audio (WEBRTCBIN_AUDIO) must be pulse, test or none');

@@ -93,7 +93,7 @@ void SharedEncoder::Unsubscribe(uintptr_t key) {
 
 bool SharedEncoder::PassRawFrame(GstBuffer* buffer) {
   gint64 now = g_get_monotonic_time();
-  bool force = force_next_.exchange(false) || now - last_passed_us_ >= G_USEC_PER_SEC;
+  bool force = force_next_.exchange(false) || refine_pass_.exchange(false) || now - last_passed_us_ >= G_USEC_PER_SEC;
   bool same = false;
   if (!force && previous_ && gst_buffer_get_size(buffer) == gst_buffer_get_size(previous_.get())) {
     GstMapInfo a, b;
@@ -136,6 +136,17 @@ void SharedEncoder::RequestKeyframe() {
   gst_pad_push_event(pad.get(), gst_event_new_custom(GST_EVENT_CUSTOM_UPSTREAM, gst_structure_new_empty(kFrameNowEvent)));
 }
 
+void SharedEncoder::Refine(GstAppSink* sink, bool keyframe) {
+  int left = keyframe ? kRefineFrames : refine_left_.load() - 1;
+  if (left < 0) return;
+  refine_left_ = left;
+  if (left == 0) return;
+  refine_pass_ = true;  // a fixed-rate capture: its next frame, though unchanged, is encoded
+  // A damage capture sends nothing on a still screen: ask it for the next frame (at its max rate).
+  GObjectPtr<GstPad> pad(gst_element_get_static_pad(GST_ELEMENT(sink), "sink"));
+  gst_pad_push_event(pad.get(), gst_event_new_custom(GST_EVENT_CUSTOM_UPSTREAM, gst_structure_new_empty(kRefineFrameEvent)));
+}
+
 GstFlowReturn SharedEncoder::OnSample(GstAppSink* sink) {
   MiniObjectPtr<GstSample> sample(gst_app_sink_pull_sample(sink));
   if (!sample) return GST_FLOW_EOS;
@@ -143,8 +154,10 @@ GstFlowReturn SharedEncoder::OnSample(GstAppSink* sink) {
   GstBuffer* buffer = gst_sample_get_buffer(sample.get());
   GstCaps* caps = gst_sample_get_caps(sample.get());
   bool keyframe = buffer && !GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_DELTA_UNIT);
+  bool watched = false;
   {
     std::lock_guard<std::mutex> lock(mutex_);
+    watched = !subscribers_.empty();
     if (caps && (!caps_ || !gst_caps_is_equal(caps, caps_.get()))) {
       caps_ = MiniObjectPtr<GstCaps>(gst_caps_ref(caps));
       for (auto& entry : subscribers_) entry.second.caps_set = false;
@@ -176,6 +189,7 @@ GstFlowReturn SharedEncoder::OnSample(GstAppSink* sink) {
       gst_app_src_push_buffer(GST_APP_SRC(sub.appsrc.get()), copy);  // takes the buffer
     }
   }
+  if (watched && buffer) Refine(sink, keyframe);
   // The prime is encoded and its caps known: with nobody subscribed the capture may pause now.
   if (prime_pending_.exchange(false) && demand_hook_) demand_hook_();
   return GST_FLOW_OK;

@@ -40,8 +40,17 @@ class SharedEncoder : public std::enable_shared_from_this<SharedEncoder> {
   void SetDemandHook(std::function<void()> hook) { demand_hook_ = std::move(hook); }
 
   GstFlowReturn OnSample(GstAppSink* sink);
+  // After a keyframe (a join, a PLI, the GOP's end) with someone watching: kRefineFrames more frames of
+  // the screen, changed or not, each asked for once the last is encoded (so at most at the capture's
+  // rate). A keyframe under the one-frame rate budget (lib/media/send.ts) is a smear on a detailed
+  // still screen; these P-frames, each within the same budget, spend it on that picture until it is
+  // sharp, instead of waiting for the next change or refresh. 30: half a second at a damage capture's
+  // 60 fps (docs/benchmarks.md, "Keyframe refinement"), and half the GOP at 30 fps (2 s of frames), so
+  // refining a still screen does not run into the next periodic keyframe.
+  static constexpr int kRefineFrames = 30;
   // Raw frames before the encoder: identical to the previous one → dropped (a still desktop costs no
-  // encoding), but one a second still passes, and the next one always does after a keyframe request.
+  // encoding), but one a second still passes, and the next one always does after a keyframe request
+  // and while refining.
   bool PassRawFrame(GstBuffer* buffer);
   uint64_t FramesUnchanged() const { return unchanged_.load(); }
 
@@ -52,6 +61,7 @@ class SharedEncoder : public std::enable_shared_from_this<SharedEncoder> {
     bool caps_set = false;
   };
   void SetGateLocked(bool open);
+  void Refine(GstAppSink* sink, bool keyframe);
 
   std::mutex mutex_;
   std::map<uintptr_t, Subscriber> subscribers_;
@@ -66,6 +76,9 @@ class SharedEncoder : public std::enable_shared_from_this<SharedEncoder> {
   // The prime's encoded frame has not reached the appsink yet: the capture must run until it has
   // (paused earlier, the frame would wait in the sink's preroll and the caps stay unknown).
   std::atomic<bool> prime_pending_{true};
+  // Refinement: P-frames of the unchanged screen left to encode after a keyframe (see kRefineFrames).
+  std::atomic<int> refine_left_{0};
+  std::atomic<bool> refine_pass_{false};  // the next raw frame passes even if unchanged
   MiniObjectPtr<GstBuffer> previous_;  // streaming thread only
   gint64 last_passed_us_ = 0;          // streaming thread only
   std::atomic<uint32_t> keyframe_requests_{0};

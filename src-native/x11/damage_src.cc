@@ -306,6 +306,7 @@ struct WebrtcbinXDamageSrc {
   std::atomic<bool>* flushing;  // set by unlock(), cleared by unlock_stop()
   gint64 last_push_us;          // monotonic time of the last frame pushed; 0: none yet
   std::atomic<bool>* frame_now;  // a kFrameNowEvent came: push a frame without waiting for a change
+  std::atomic<bool>* refine;     // a kRefineFrameEvent came: push a frame at the coalescing rate
   gboolean lost_posted;
 };
 
@@ -433,11 +434,13 @@ gboolean UnlockStop(GstBaseSrc* base) {
   return TRUE;
 }
 
-// Upstream events: a kFrameNowEvent wakes create() for a frame at once.
+// Upstream events: a kFrameNowEvent wakes create() for a frame at once, a kRefineFrameEvent for one
+// at the coalescing rate.
 gboolean Event(GstBaseSrc* base, GstEvent* event) {
   WebrtcbinXDamageSrc* s = Self(base);
-  if (GST_EVENT_TYPE(event) == GST_EVENT_CUSTOM_UPSTREAM && gst_event_has_name(event, wrtc::kFrameNowEvent)) {
-    s->frame_now->store(true);
+  bool now = gst_event_has_name(event, wrtc::kFrameNowEvent);
+  if (GST_EVENT_TYPE(event) == GST_EVENT_CUSTOM_UPSTREAM && (now || gst_event_has_name(event, wrtc::kRefineFrameEvent))) {
+    (now ? s->frame_now : s->refine)->store(true);
     uint64_t one = 1;
     ssize_t n = write(s->wake_fd, &one, sizeof(one));
     (void)n;
@@ -511,7 +514,7 @@ GstFlowReturn WaitForFrame(WebrtcbinXDamageSrc* s) {
     if (s->last_push_us == 0) break;  // the first frame, or the first after a resize
     if (s->frame_now->exchange(false)) break;  // a keyframe request downstream (a viewer joined)
     gint64 since = now - s->last_push_us;
-    bool changed = cap->dirty() || pointer_moved;
+    bool changed = cap->dirty() || pointer_moved || s->refine->load();
     if (changed && since >= min_gap_us) break;
     if (refresh_us > 0 && since >= refresh_us) break;
     // Sleep until the soonest of: the coalescing gap ending (a change pending), the refresh, the next
@@ -535,6 +538,7 @@ GstFlowReturn Create(GstPushSrc* push, GstBuffer** out) {
   for (int failed = 0; !buffer; ++failed) {
     GstFlowReturn ret = WaitForFrame(s);
     if (ret != GST_FLOW_OK) return ret;
+    s->refine->store(false);  // this read is the frame asked for (a request during it asks again)
     read_from = wrtc::NowUs();
     buffer = cap->Grab();
     if (buffer) break;
@@ -568,6 +572,7 @@ void Finalize(GObject* object) {
   delete s->capture;
   delete s->flushing;
   delete s->frame_now;
+  delete s->refine;
   close(s->wake_fd);
   g_free(s->display_name);
   G_OBJECT_CLASS(webrtcbin_xdamage_src_parent_class)->finalize(object);
@@ -618,6 +623,7 @@ static void webrtcbin_xdamage_src_init(WebrtcbinXDamageSrc* s) {
   s->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   s->flushing = new std::atomic<bool>(false);
   s->frame_now = new std::atomic<bool>(false);
+  s->refine = new std::atomic<bool>(false);
   s->last_push_us = 0;
   s->lost_posted = FALSE;
   gst_base_src_set_live(GST_BASE_SRC(s), TRUE);

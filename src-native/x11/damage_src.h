@@ -2,7 +2,8 @@
 // screen changes (X Damage), not on a clock. It reads the screen through MIT-SHM on an xcb connection
 // of its own (no Xlib, no server grab: see error_trap.h and docs/reliability.md), coalesces a storm
 // of damage to `max-fps`, repeats the last frame every `refresh-ms` (0: never) so a lost packet or a
-// late joiner heals, and pushes nothing at all on a still screen. The first frame goes out at start.
+// late joiner heals, and pushes nothing at all on a still screen. The first frame goes out at start;
+// after a keyframe the shared encoder asks for a few more of the still screen (kRefineFrameEvent).
 // A lost X server posts the typed error capture_guard's ximagesrc path posts (kXDisplayLostDomain).
 #pragma once
 
@@ -14,6 +15,12 @@ constexpr const char* kXDamageSourceName = "webrtcbinxdamagesrc";
 // encoder sends it with each keyframe request, so a viewer joining a still screen needs no change or
 // refresh to get its first picture. Other sources never see a use for it (elements pass it upstream).
 constexpr const char* kFrameNowEvent = "webrtcbin-frame-now";
+
+// An upstream custom event asking for one more frame of the screen as it is, changed or not, at the
+// coalescing rate (no sooner than 1/max-fps after the last): the shared encoder's refinement after a
+// keyframe (shared_encoder.h). A keyframe under a one-frame rate budget is coarse; the P-frames that
+// follow spend their budget on the same still picture until it is sharp.
+constexpr const char* kRefineFrameEvent = "webrtcbin-refine-frame";
 
 // Once per process, after gst_init: registers the element with no plugin (it is built into the addon,
 // so no package provides it and gst-inspect does not list it).
