@@ -121,6 +121,12 @@ export class JanusRelay extends EventEmitter<JanusRelayEvents> {
     return this.#attempt?.peer;
   }
 
+  /** @internal Starts the publication over (its media source failed and was replaced). */
+  republish(reason: string): void {
+    const attempt = this.#attempt;
+    if (attempt) this.#lost(attempt, 'media-failed', reason);
+  }
+
   /** Leaves the room and closes the peer and the connection. Idempotent. */
   close(): Promise<void> {
     if (this.#closing) return this.#closing;
