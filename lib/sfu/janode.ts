@@ -51,6 +51,7 @@ export interface Janode {
     | 'HANDLE_HANGUP'
     | 'HANDLE_ICE_FAILED'
     | 'HANDLE_WEBRTCUP'
+    | 'HANDLE_MEDIA'
     | 'HANDLE_TRICKLE',
     string
   >;

@@ -60,6 +60,9 @@ export interface JanusRelayInit extends JanusOptions {
 const ROOM_EXISTS = 427;
 const UNAUTHORIZED = 433;
 const ALREADY_PUBLISHED = 434;
+const MISSING_ELEMENT = 429;
+// From webrtcup until Janus reports our video arriving.
+const MEDIA_TIMEOUT_MS = 10_000;
 
 /** Options checked, secrets taken from the environment when not given. */
 export function janusOptions(options: JanusOptions, env: NodeJS.ProcessEnv = process.env): JanusOptions {
@@ -84,6 +87,7 @@ interface Attempt {
   session?: JanusSession;
   handle?: VideoRoomHandle;
   peer?: WebRtcPeer;
+  mediaTimer?: NodeJS.Timeout;
   over: boolean;
 }
 
@@ -203,8 +207,15 @@ export class JanusRelay extends EventEmitter<JanusRelayEvents> {
         if (attempt.over || !e?.candidate?.candidate) return;
         peer.addIceCandidate(e.candidate).catch((error: unknown) => this.#log.debug({ err: errorMessage(error) }, 'janus relay: a candidate from Janus was refused'));
       });
+      // Published once Janus says it receives our video, not at webrtcup alone: a publication whose RTP
+      // Janus drops (seen once under load: "Unknown SSRC") would otherwise sit in the room, black.
       handle.once(janode.EVENT.HANDLE_WEBRTCUP, () => {
         if (attempt.over) return;
+        attempt.mediaTimer = setTimeout(() => this.#lost(attempt, 'media-failed', `Janus received no video from us within ${MEDIA_TIMEOUT_MS} ms of the connection`), MEDIA_TIMEOUT_MS);
+      });
+      handle.on(janode.EVENT.HANDLE_MEDIA, (e: { type?: string; receiving?: boolean }) => {
+        if (attempt.over || e?.type !== 'video' || !e.receiving || this.#published) return;
+        clearTimeout(attempt.mediaTimer);
         this.#failures = 0;
         this.#published = true;
         this.#log.info({ room, feed: this.#feed }, 'janus relay: published');
@@ -225,7 +236,8 @@ export class JanusRelay extends EventEmitter<JanusRelayEvents> {
     } catch (error) {
       if (attempt.over) return;
       const code = (error as JanusApiError)._code;
-      if (code === UNAUTHORIZED) {
+      // 433: a wrong pin; 429 on join: the room wants a pin we do not have.
+      if (code === UNAUTHORIZED || (code === MISSING_ELEMENT && /pin/.test(errorMessage(error)))) {
         this.#stop(attempt, new JanusRelayError('unauthorized', `Janus refused room ${room}: ${errorMessage(error)}; check the room's pin (sfu.pin, WEBRTCBIN_JANUS_PIN) and secret`, { janusCode: code, cause: error }));
         return;
       }
@@ -287,6 +299,7 @@ export class JanusRelay extends EventEmitter<JanusRelayEvents> {
   // Leaves the room (when asked to and still connected), then closes the peer and the connection.
   async #end(attempt: Attempt, leave: boolean): Promise<void> {
     attempt.over = true;
+    clearTimeout(attempt.mediaTimer);
     const { connection, session, handle, peer } = attempt;
     if (leave && handle) {
       await Promise.race([handle.leave().catch(() => {}), new Promise((r) => setTimeout(r, 2000).unref())]);
