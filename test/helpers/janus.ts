@@ -14,6 +14,8 @@ const OTHER_TRANSPORTS = ['http', 'mqtt', 'nanomsg', 'pfunix', 'rabbitmq'];
 export interface Janus {
   /** The WebSocket API, e.g. ws://127.0.0.1:41234 */
   url: string;
+  /** The running Janus's process id (benchmarks read its CPU). */
+  pid: () => number;
   log: () => string;
   /** Kills Janus and starts it again on the same port (its rooms and sessions are gone). */
   restart: () => Promise<void>;
@@ -100,6 +102,7 @@ export async function startJanus(): Promise<Janus> {
   await launch();
   return {
     url: `ws://127.0.0.1:${port}`,
+    pid: () => child.pid!,
     log: () => output,
     restart: async () => {
       await kill();
