@@ -20,6 +20,7 @@ const ALL: [name: string, args: string[]][] = [
   ['agent-action', ['--quick']],
   ['congestion', ['--rounds', '1']], // root only (the WAN link)
   ['pointer', ['--quick']],
+  ['sfu', []], // Janus (Debian janus) started by the bench
 ];
 
 const LOCK = '/tmp/webrtcbin-bench.lock';

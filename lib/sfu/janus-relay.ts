@@ -152,7 +152,7 @@ export class JanusRelay extends EventEmitter<JanusRelayEvents> {
       this.#stop(attempt, error as JanusRelayError);
       return;
     }
-    const { janus, room, pin, secret, apiSecret } = this.#options;
+    const { janus, room, pin, apiSecret } = this.#options;
     // A step that finds the attempt over (a loss or close() meanwhile) stops here.
     const live = () => {
       if (attempt.over) throw new Error('superseded');
@@ -247,7 +247,7 @@ export class JanusRelay extends EventEmitter<JanusRelayEvents> {
   }
 
   async #createRoom(handle: VideoRoomHandle): Promise<void> {
-    const { room, pin, secret, firFreq, roomBitrate, codec } = { ...this.#options };
+    const { room, pin, secret, firFreq, roomBitrate, codec } = this.#options;
     try {
       await handle.create({
         room,

@@ -57,3 +57,21 @@ t.test('Chromium and our own peer decode the relayed stream through Janus (H.264
   t.ok(pli >= 1, `Janus forwarded its subscribers' keyframe requests to the relay (${pli} PLI)`);
   t.same(errors, [], 'no relay error');
 });
+
+t.test('VP8 when chosen: the room is created for VP8 and our peer decodes it through Janus', async (t) => {
+  const r = relay({ janus: janus.url, room: 1002, source: { kind: 'test' }, video: { codec: 'vp8', width: 320, height: 240, fps: 30 } });
+  t.teardown(() => r.close());
+  const feed = await published(r);
+  t.match(r.janus.peer!.localDescription!.sdp, /a=rtpmap:\d+ VP8\/90000/, 'the relay offered VP8');
+  const receiver = new WebRtcPeer({ video: { receive: true } });
+  t.teardown(() => receiver.close());
+  let frames = 0;
+  receiver.on('frame', () => frames++);
+  const sub = await subscribe(janus.url, 1002, feed, peerAnswerer(receiver));
+  t.teardown(() => sub.close());
+  await waitFor('20 VP8 frames at our peer', () => frames >= 20, 20_000);
+  t.match(receiver.remoteDescription!.sdp, /a=rtpmap:\d+ VP8\/90000/, 'Janus offered its subscriber VP8');
+  await r.close();
+  await r.close(); // idempotent
+  t.equal(r.janus.published, false, 'no longer published after close()');
+});
