@@ -93,3 +93,36 @@ t.test('20 viewers through Janus, a direct viewer beside them, Janus restarted u
   await session.destroy();
   await connection.close();
 });
+
+t.test('the last direct viewer leaving does not stop the encoder Janus is fed from (warm: false)', async (t) => {
+  const daemon = await startDaemon();
+  t.teardown(() => daemon.app.close());
+  const token = (role: 'publisher' | 'viewer') => mintToken({ secret: SECRET, session: 'sfu-cold', role });
+  const publisher = publish({
+    url: daemon.url,
+    session: 'sfu-cold',
+    token: token('publisher'),
+    source: { kind: 'test' },
+    video: { codec: 'h264', width: 320, height: 240, fps: 15 },
+    warm: false,
+    sfu: { janus: janus.url, room: ROOM + 1 },
+  });
+  t.teardown(() => publisher.close());
+  const { feed } = await new Promise<{ feed: number | string }>((resolve) => publisher.once('sfu-published', resolve));
+  const peer = new WebRtcPeer({ video: { receive: true } });
+  t.teardown(() => peer.close());
+  let frames = 0;
+  peer.on('frame', () => frames++);
+  const sub = await subscribe(janus.url, ROOM + 1, feed, peerAnswerer(peer));
+  t.teardown(() => sub.close());
+  await waitFor('frames through Janus', () => frames >= 10, 20_000);
+
+  const direct = nodeViewer(daemon.url, 'sfu-cold', token('viewer'));
+  await new Promise((resolve) => publisher.once('viewer-connected', resolve));
+  const left = new Promise((resolve) => publisher.once('viewer-left', resolve));
+  await direct.close();
+  await left;
+  const before = frames;
+  await waitFor('frames through Janus after the direct viewer left', () => frames >= before + 15, 20_000);
+  t.ok(frames >= before + 15, 'Janus still gets the stream after the codec\'s last direct viewer left');
+});
