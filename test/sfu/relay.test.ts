@@ -3,6 +3,8 @@
 import t from 'tap';
 import { WebRtcPeer } from '../../lib/index.js';
 import { relay } from '../../lib/sfu/relay.js';
+import { JanusRelay } from '../../lib/sfu/janus-relay.js';
+import type { JanusRelayError } from '../../lib/sfu/relay-error.js';
 import { BrowserPeer, launchChromium } from '../helpers/browser.js';
 import { peerAnswerer, startJanus, subscribe } from '../helpers/janus.js';
 import { waitFor } from '../helpers/wait.js';
@@ -74,4 +76,30 @@ t.test('VP8 when chosen: the room is created for VP8 and our peer decodes it thr
   await r.close();
   await r.close(); // idempotent
   t.equal(r.janus.published, false, 'no longer published after close()');
+});
+
+t.test('a publication Janus gets no video from is not "published": reported and started over', async (t) => {
+  // A peer with a data channel only: ICE and DTLS come up (webrtcup), but no video ever reaches Janus.
+  const peers: WebRtcPeer[] = [];
+  const r = new JanusRelay({
+    janus: janus.url,
+    room: 1003,
+    codec: 'h264',
+    backoff: { initialMs: 60_000 },
+    createPeer: () => {
+      const peer = new WebRtcPeer({});
+      peer.createDataChannel('nothing');
+      peers.push(peer);
+      return peer;
+    },
+  });
+  t.teardown(() => r.close());
+  let published = false;
+  r.on('published', () => (published = true));
+  const error = await new Promise<JanusRelayError>((resolve) => r.once('error', resolve));
+  t.equal(error.reason, 'media-failed');
+  t.match(error.message, /no video/);
+  t.ok(error.retryInMs !== undefined && error.retryInMs > 0, 'and it will try again');
+  t.notOk(published, 'never reported as published');
+  t.equal(peers[0]!.closed, true, 'the silent peer was closed');
 });
