@@ -62,7 +62,7 @@ const UNAUTHORIZED = 433;
 const ALREADY_PUBLISHED = 434;
 const MISSING_ELEMENT = 429;
 // From webrtcup until Janus reports our video arriving.
-const MEDIA_TIMEOUT_MS = 10_000;
+const MEDIA_TIMEOUT_MS = 6_000;
 
 /** Options checked, secrets taken from the environment when not given. */
 export function janusOptions(options: JanusOptions, env: NodeJS.ProcessEnv = process.env): JanusOptions {
@@ -208,7 +208,7 @@ export class JanusRelay extends EventEmitter<JanusRelayEvents> {
         peer.addIceCandidate(e.candidate).catch((error: unknown) => this.#log.debug({ err: errorMessage(error) }, 'janus relay: a candidate from Janus was refused'));
       });
       // Published once Janus says it receives our video, not at webrtcup alone: a publication whose RTP
-      // Janus drops (seen once under load: "Unknown SSRC") would otherwise sit in the room, black.
+      // Janus drops (about 1 CLI start in 5 under load: "Unknown SSRC") would otherwise sit in the room, black.
       handle.once(janode.EVENT.HANDLE_WEBRTCUP, () => {
         if (attempt.over) return;
         attempt.mediaTimer = setTimeout(() => this.#lost(attempt, 'media-failed', `Janus received no video from us within ${MEDIA_TIMEOUT_MS} ms of the connection`), MEDIA_TIMEOUT_MS);
