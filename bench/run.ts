@@ -21,6 +21,7 @@ const ALL: [name: string, args: string[]][] = [
   ['congestion', ['--rounds', '1']], // root only (the WAN link)
   ['pointer', ['--quick']],
   ['keyframe', ['--quick']],
+  ['sfu', []], // Janus (Debian janus) started by the bench
 ];
 
 const LOCK = '/tmp/webrtcbin-bench.lock';

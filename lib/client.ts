@@ -28,3 +28,7 @@ export {
 } from './agent/remote-view.js';
 export { RemoteInput, InputError, type RemoteInputOptions, type RemoteInputEvents, type InputErrorReason, type MouseButton, type Point } from './agent/remote-input.js';
 export { TimeoutError } from './errors.js';
+// Janus: relay() pushes a stream once into a VideoRoom (publish({sfu}) does it beside the daemon); janode loads only then.
+export { relay, Relay, type RelayOptions, type RelayEvents } from './sfu/relay.js';
+export { JanusRelay, type JanusOptions, type JanusRelayEvents } from './sfu/janus-relay.js';
+export { JanusRelayError, type JanusRelayFailure } from './sfu/relay-error.js';

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // lib/cli/: the `webrtcbin` command and its subcommands, one file each.
 // The `webrtcbin` command: doctor, selftest, signal (the daemon), token, start (daemon + stream, the quick
-// start), stream (the VM agent); shot, input and mcp (an agent's or operator's view of a VM's screen).
+// start), stream (the VM agent), relay (into a Janus VideoRoom); shot, input and mcp (an agent's or operator's view of a VM's screen).
 import { parseArgs } from 'node:util';
 import { doctor } from './doctor.js';
 import { SECRETS, argvSecretWarning, resolveSecret, warnArgvSecret } from './secrets.js';
@@ -46,6 +46,14 @@ commands:
       --audio pulse|test|none (WEBRTCBIN_AUDIO)  --pointer video|channel (WEBRTCBIN_POINTER)
       --connect-timeout SECONDS (WEBRTCBIN_CONNECT_TIMEOUT, 60; 0: for ever): the first join must
                       happen within it (once joined, a daemon restart is waited out)
+      --janus WS_URL --janus-room N (WEBRTCBIN_JANUS, WEBRTCBIN_JANUS_ROOM): also push the stream once into
+                      a Janus VideoRoom (pin and secrets as for relay)
+  relay               push the X display (or --test, a test pattern) once into a Janus VideoRoom; Janus
+                      serves the viewers (docs/sfu.md)
+      --janus WS_URL (WEBRTCBIN_JANUS)  --room N (WEBRTCBIN_JANUS_ROOM; created if absent)
+      --codec h264|vp8|vp9 (h264)  --display :N | --xvfb | --test  --bitrate --fps --width --height
+      --janus-pin-file FILE  --janus-secret-file FILE  --janus-api-secret-file FILE (or WEBRTCBIN_JANUS_PIN,
+                      _SECRET, _API_SECRET, their _FILE forms, systemd credentials; never logged)
 
   shot OUT            a screenshot of a session's screen (OUT: a file, or - for stdout)
       --url URL (ws://host/v1/ws, or the viewer page's address with its session and token)  --session NAME
@@ -182,6 +190,10 @@ async function main(argv: string[]): Promise<number> {
       const { stream } = await import('./stream.js');
       await stream(rest);
       return -1;
+    }
+    case 'relay': {
+      const { relayCommand } = await import('./relay.js');
+      return relayCommand(rest);
     }
     case 'signal':
       return signal(rest);

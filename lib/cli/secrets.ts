@@ -109,4 +109,7 @@ export const SECRETS = {
   turnSecret: { flag: 'turn-secret', env: 'WEBRTCBIN_TURN_SECRET', credential: 'webrtcbin-turn-secret' },
   turnCredential: { flag: 'turn-credential', env: 'WEBRTCBIN_TURN_CREDENTIAL', credential: 'webrtcbin-turn-credential' },
   token: { flag: 'token', env: 'WEBRTCBIN_TOKEN', credential: 'webrtcbin-token' },
+  janusPin: { flag: 'janus-pin', env: 'WEBRTCBIN_JANUS_PIN', credential: 'webrtcbin-janus-pin' },
+  janusSecret: { flag: 'janus-secret', env: 'WEBRTCBIN_JANUS_SECRET', credential: 'webrtcbin-janus-secret' },
+  janusApiSecret: { flag: 'janus-api-secret', env: 'WEBRTCBIN_JANUS_API_SECRET', credential: 'webrtcbin-janus-api-secret' },
 } as const satisfies Record<string, SecretSpec>;

@@ -5,6 +5,7 @@
 //   webrtcbin stream --url wss://controller/v1/ws --session vm-42 --token-file /run/secrets/publisher-token
 //        [--display :0 | --xvfb] [--codec vp8|vp9|h264] [--bitrate 2000] [--fps 30] [--capture damage|fixed]
 //        [--width 1280 --height 720] [--audio pulse|test] [--pointer video|channel] [--viewer-base https://controller/]
+//        [--janus ws://janus:8188 --janus-room 1234 [--janus-pin-file FILE]] (also into Janus: docs/sfu.md)
 // Every flag may come from the environment instead: WEBRTCBIN_URL, WEBRTCBIN_SESSION, WEBRTCBIN_TOKEN_FILE
 // (or WEBRTCBIN_TOKEN; under systemd the credential webrtcbin-token, LoadCredential=),
 // DISPLAY, WEBRTCBIN_XVFB=1, WEBRTCBIN_CODEC, WEBRTCBIN_BITRATE, WEBRTCBIN_FPS, WEBRTCBIN_WIDTH,
@@ -48,6 +49,11 @@ export async function stream(argv: string[], env: NodeJS.ProcessEnv = process.en
       'viewer-base': { type: 'string' },
       'connect-timeout': { type: 'string' },
       pointer: { type: 'string' },
+      janus: { type: 'string' },
+      'janus-room': { type: 'string' },
+      'janus-pin-file': { type: 'string' },
+      'janus-secret-file': { type: 'string' },
+      'janus-api-secret-file': { type: 'string' },
     },
   });
   const url = values.url ?? env.WEBRTCBIN_URL;
@@ -65,6 +71,28 @@ export async function stream(argv: string[], env: NodeJS.ProcessEnv = process.en
   } catch (error) {
     console.error(`webrtcbin stream: ${(error as Error).message}`);
     process.exit(EXIT.config);
+  }
+  // Also into a Janus VideoRoom (docs/sfu.md): its secrets from files, the environment or credentials.
+  const janus = values.janus ?? env.WEBRTCBIN_JANUS;
+  const janusRoom = values['janus-room'] ?? env.WEBRTCBIN_JANUS_ROOM;
+  let sfu: { janus: string; room: number; pin?: string; secret?: string; apiSecret?: string } | undefined;
+  if (janus) {
+    if (!janusRoom) {
+      console.error('webrtcbin stream: --janus needs --janus-room N (WEBRTCBIN_JANUS_ROOM)');
+      process.exit(EXIT.config);
+    }
+    try {
+      sfu = {
+        janus,
+        room: Number(janusRoom),
+        pin: resolveSecret(SECRETS.janusPin, { file: values['janus-pin-file'] }, env).value,
+        secret: resolveSecret(SECRETS.janusSecret, { file: values['janus-secret-file'] }, env).value,
+        apiSecret: resolveSecret(SECRETS.janusApiSecret, { file: values['janus-api-secret-file'] }, env).value,
+      };
+    } catch (error) {
+      console.error(`webrtcbin stream: ${(error as Error).message}`);
+      process.exit(EXIT.config);
+    }
   }
   const connectTimeoutText = values['connect-timeout'] ?? env.WEBRTCBIN_CONNECT_TIMEOUT;
   const connectTimeoutS = connectTimeoutText === undefined || connectTimeoutText === '' ? 60 : Number(connectTimeoutText);
@@ -124,6 +152,7 @@ export async function stream(argv: string[], env: NodeJS.ProcessEnv = process.en
       },
       ...(audio === 'pulse' || audio === 'test' ? { audio: { source: audio } } : {}),
       ...(pointer === 'video' || pointer === 'channel' ? { pointer } : {}),
+      ...(sfu ? { sfu } : {}),
     });
   } catch (error) {
     const code = exitCodeFor(error);
@@ -132,6 +161,7 @@ export async function stream(argv: string[], env: NodeJS.ProcessEnv = process.en
     process.exit(code);
   }
   publisher.on('viewer-connected', (id: string) => console.log(`viewer ${id} connected (${publisher.viewers} watching)`));
+  publisher.on('sfu-published', ({ room, feed }) => console.log(`published into Janus room ${room} as feed ${feed}`));
   publisher.on('viewer-left', (id: string, reason: string) => console.log(`viewer ${id} left: ${reason}`));
   publisher.on('error', (error: Error) => {
     console.error(`error: ${error.message}`);

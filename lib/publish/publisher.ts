@@ -37,6 +37,7 @@ import { urlsOf, usableIceServers } from './ice.js';
 import { RemoteControl } from './remote-control.js';
 import { RemotePointer, type PointerMode } from './remote-pointer.js';
 import { ViewerSession, type ViewerHost } from './viewer-session.js';
+import { JanusRelay, janusOptions, type JanusOptions } from '../sfu/janus-relay.js';
 
 export interface PublishOptions {
   /** The daemon's WebSocket endpoint, e.g. `ws://127.0.0.1:8080/v1/ws`. */
@@ -122,6 +123,14 @@ export interface PublishOptions {
   resumeGraceMs?: number;
   backoff?: BackoffOptions;
   logger?: Logger;
+  /**
+   * Also push the stream once into a Janus VideoRoom (docs/sfu.md): `{janus: 'ws://host:8188', room: 1234}`,
+   * with `pin`, `secret`, `apiSecret` (or WEBRTCBIN_JANUS_PIN, _SECRET, _API_SECRET; never logged). The
+   * room is created if absent, for the relayed codec: `video.codec` when set, else H.264 when installed.
+   * Viewers that subscribe to Janus cost the VM nothing more; direct viewers are served as before, and
+   * input and clipboard still come from a viewer connected through the daemon.
+   */
+  sfu?: JanusOptions;
 }
 
 export const DEFAULT_NEGOTIATION_TIMEOUT_MS = 30_000;
@@ -144,6 +153,8 @@ export interface PublisherEvents {
   frame: [frame: Frame, id: string];
   /** With `receive` and `receiveAudio`: decoded audio from participant `id`. */
   audio: [chunk: AudioChunk, id: string];
+  /** With `sfu`: the stream is published in the Janus room (again, after each reconnection). */
+  'sfu-published': [{ room: number; feed: number | string }];
 }
 
 export class Publisher extends EventEmitter<PublisherEvents> {
@@ -172,6 +183,9 @@ export class Publisher extends EventEmitter<PublisherEvents> {
   #graceTimer: NodeJS.Timeout | undefined;
   // The first codec's shared encoder starts with the publisher and stays between viewers (options.warm).
   readonly #warm: boolean;
+  // With options.sfu: the peer that publishes into Janus, and the codec it sends (its encoder stays).
+  readonly #relay: JanusRelay | undefined;
+  readonly #relayCodec: VideoCodec | undefined;
 
   constructor(options: PublishOptions) {
     super();
@@ -188,6 +202,10 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     }
     if (options.resumeGraceMs !== undefined) {
       wholeNumber(options.resumeGraceMs, 'publish(): resumeGraceMs', { min: 1, max: 2_147_483_647, unit: 'milliseconds' });
+    }
+    if (options.sfu) {
+      if (options.receive) throw new InvalidArgumentError('publish(): sfu relays what the publisher sends; a receiving publisher has nothing to relay');
+      janusOptions(options.sfu); // bad sfu options fail here, before anything starts
     }
     options = withPointerMode(options);
     this.#options = options;
@@ -226,6 +244,25 @@ export class Publisher extends EventEmitter<PublisherEvents> {
           isCurrent: (viewer) => this.#isCurrent(viewer),
         });
       }
+    }
+    if (options.sfu) {
+      const codec: VideoCodec = options.video?.codec ?? (installedVideoCodecs().includes('h264') ? 'h264' : this.#codecs()[0]!);
+      this.#relayCodec = codec;
+      this.#relay = new JanusRelay({
+        ...options.sfu,
+        codec,
+        logger: this.#log,
+        // The relay is one more subscriber of the codec's shared encoder (or, with shareEncoder: false, has its own).
+        createPeer: () => {
+          const sending = { ...this.#playoutDelay(), ...(options.audio ? { audio: options.audio } : {}) };
+          const iceServers = options.iceServers ?? [];
+          return options.shareEncoder !== false
+            ? this.#sharedStreamer(codec).createPeer({ ...options.peerOptions, iceServers, ...sending })
+            : new WebRtcPeer({ ...options.peerOptions, source: options.source!, video: this.#videoOptions(codec), iceServers, ...sending });
+        },
+      });
+      this.#relay.on('published', (info) => this.#notify(() => this.emit('sfu-published', info)));
+      this.#relay.on('error', (error) => this.#emitError(error));
     }
     this.client = new SignalingClient({
       url: options.url,
@@ -400,14 +437,19 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     return out;
   }
 
-  /** Closes every viewer's peer and leaves the session. Idempotent; afterwards nothing keeps the process alive. */
+  /** With `sfu`: the relay into Janus (its `feed` is what Janus's subscribers join). */
+  get sfu(): JanusRelay | undefined {
+    return this.#relay;
+  }
+
+  /** Closes every viewer's peer and leaves the session (and the Janus room). Idempotent; afterwards nothing keeps the process alive. */
   close(): Promise<void> {
     if (this.#closing) return this.#closing;
     clearTimeout(this.#graceTimer);
     this.#awaiting.clear();
     for (const viewer of [...this.#viewers.values()]) this.#drop(viewer, 'publisher closed', false);
     this.#bitrate?.close();
-    this.#closing = Promise.allSettled([this.client.close(), ...this.#peerCloses])
+    this.#closing = Promise.allSettled([this.client.close(), ...this.#peerCloses, this.#relay?.close()])
       .then(() => {
         // The warm encoder too: it outlives its viewers, not the publisher.
         const streamers = [...this.#streamers.values()];
@@ -595,6 +637,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
           this.#bitrate?.forget(created);
           const reason = error instanceof XDisplayLostError ? 'the captured X display was lost' : `the shared ${codec} encoder failed: ${errorMessage(error)}`;
           for (const viewer of [...this.#viewers.values()]) if (viewer.codec === codec) this.#drop(viewer, reason, true);
+          if (codec === this.#relayCodec) this.#relay?.republish(reason); // from a fresh encoder
           this.#track(created.close().catch(() => {}));
         }
         this.#emitError(error);
@@ -644,7 +687,10 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     const streamer = viewer.codec ? this.#streamers.get(viewer.codec) : undefined;
     if (streamer && ![...this.#viewers.values()].some((v) => v.codec === viewer.codec)) {
       this.#bitrate?.forget(streamer);
-      if (this.#warm && viewer.codec === this.#codecs()[0]) {
+      if (this.#relay && viewer.codec === this.#relayCodec) {
+        // Janus still takes this encoder's stream: it stays at the configured bitrate.
+        if (this.#bitrate) this.#track(closing.then(() => void streamer.setBitrate(this.#options.video?.bitrate ?? 2000)).catch(() => {}));
+      } else if (this.#warm && viewer.codec === this.#codecs()[0]) {
         if (this.#bitrate) this.#track(closing.then(() => void streamer.setBitrate(this.#options.video?.bitrate ?? 2000)).catch(() => {}));
         this.#log.info({ codec: viewer.codec }, 'publisher: shared encoder idle (warm) after its last viewer');
       } else {
