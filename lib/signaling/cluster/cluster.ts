@@ -62,6 +62,8 @@ export class Cluster implements ClusterLink {
   #unsent = new Set<Participant>();
   #reconcileDue = false;
   #closed = false;
+  // The last connection error (ECONNREFUSED, WRONGPASS, …), for the startup failure's message.
+  #lastError: string | undefined;
 
   private constructor(options: Required<Omit<ClusterOptions, 'instanceId'>> & { instanceId: string }, Redis: new (url: string, options: RedisOptions) => RedisClient, log: FastifyBaseLogger) {
     this.id = options.instanceId;
@@ -108,7 +110,10 @@ export class Cluster implements ClusterLink {
     const redis = this.#redis;
     const sub = this.#sub;
     for (const [name, client] of [['commands', redis], ['subscriber', sub]] as const) {
-      client.on('error', (error: Error) => this.#log.debug({ err: error.message, connection: name }, 'cluster: redis error'));
+      client.on('error', (error: Error) => {
+        this.#lastError = redactUrl(error.message);
+        this.#log.debug({ err: this.#lastError, connection: name }, 'cluster: redis error');
+      });
     }
     redis.on('ready', () => this.#onReady());
     redis.on('close', () => {
@@ -127,7 +132,8 @@ export class Cluster implements ClusterLink {
       redis.disconnect();
       sub.disconnect();
       if (error instanceof ClusterError) throw error;
-      throw new ClusterError(`cannot use Redis at ${this.#logUrl}: ${redactUrl((error as Error).message)}; check --redis / WEBRTCBIN_REDIS`);
+      const why = this.#lastError ?? redactUrl((error as Error).message);
+      throw new ClusterError(`cannot use Redis at ${this.#logUrl}: ${why}; is redis-server running there, and are --redis / WEBRTCBIN_REDIS (and its password) right?`);
     }
     this.#timer = setInterval(() => void this.#tick(), this.#heartbeatMs);
     this.#timer.unref();
