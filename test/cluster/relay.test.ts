@@ -39,6 +39,16 @@ t.test('sessions across three instances on one Redis', async (t) => {
   viewer.send({ type: 'candidate', candidate: { candidate: 'candidate:1 1 UDP 1 127.0.0.1 9 typ host', sdpMid: '0' } });
   t.match(await publisher.next('candidate'), { from: vJoined.peerId, candidate: { sdpMid: '0' } }, 'candidates cross');
 
+  // A viewer that does not wait for `joined`: what it sends meanwhile waits for its join (Redis) in order.
+  const eager = await open(c!);
+  eager.send({ type: 'join', session: 's1', role: 'viewer', token: mintToken({ secret: SECRET, session: 's1', role: 'viewer', ttlSeconds: 5400 }) });
+  eager.send({ type: 'candidate', candidate: { candidate: 'candidate:eager 1 UDP 1 127.0.0.1 9 typ host', sdpMid: '0' } });
+  const eagerJoined = await eager.next('joined');
+  t.match(await publisher.next('candidate'), { from: eagerJoined.peerId, candidate: { candidate: /eager/ } }, 'a message sent before joined is relayed after the join, not refused');
+  t.equal((await publisher.next('peer-joined')).peerId, eagerJoined.peerId);
+  eager.close();
+  await publisher.next('peer-left');
+
   // A second publisher anywhere is refused with the single process's error.
   const second = await open(b!);
   second.send({ type: 'join', session: 's1', role: 'publisher', token: token('publisher') });

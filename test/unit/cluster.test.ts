@@ -101,3 +101,39 @@ t.test('SignalingClient takes a list of URLs', async (t) => {
   t.throws(() => new SignalingClient({ url: [], session: 's', role: 'viewer' }), { message: /non-empty list/ });
   t.throws(() => new SignalingClient({ url: ['ws://ok/v1/ws', 'http://no'], session: 's', role: 'viewer' }), { message: /ws:\/\/ or wss:\/\// });
 });
+
+t.test("the registry's mirror of other instances' participants", async (t) => {
+  const { SessionRegistry } = await import('../../lib/signaling/daemon/sessions.js');
+  type Sent = { to: string; type: string; peerId?: string; resumed?: boolean };
+  const sent: Sent[] = [];
+  const make = (id: string, role: 'publisher' | 'viewer', instance?: string, resumed?: boolean) => ({
+    id,
+    role,
+    session: 'desk',
+    offers: false,
+    ...(instance ? { instance } : {}),
+    ...(resumed ? { resumed } : {}),
+    send: (m: { type: string; peerId?: string; resumed?: boolean }) => sent.push({ to: id, type: m.type, ...(m.peerId ? { peerId: m.peerId } : {}), ...(m.resumed ? { resumed: true } : {}) }),
+    close: () => {},
+  });
+  const registry = new SessionRegistry();
+  const publisher = make('p-1', 'publisher');
+  registry.addRemote(make('v-r', 'viewer', 'i2'));
+  t.equal(registry.sessionCount, 0, 'a session is mirrored only for a local participant');
+  registry.join(publisher);
+  registry.addRemote(make('v-r', 'viewer', 'i2'));
+  t.same(sent.splice(0), [{ to: 'p-1', type: 'peer-joined', peerId: 'v-r' }], 'the local publisher hears of a remote viewer');
+  registry.addRemote(make('v-r', 'viewer', 'i2'));
+  t.same(sent.splice(0), [], 'the same join twice (a re-registration) is no news');
+  registry.addRemote(make('v-r', 'viewer', 'i3', true));
+  t.same(sent.splice(0), [{ to: 'p-1', type: 'peer-joined', peerId: 'v-r', resumed: true }], 'resumed on another instance: replaced, no peer-left');
+  t.equal(registry.remote('desk', 'v-r')?.instance, 'i3');
+  t.equal(registry.peerCount(), 1, 'only local participants are counted');
+  t.same([...registry.all()].map((p) => p.id), ['p-1'], 'shutdown reaches local participants only');
+  t.same([...registry.remoteByInstance().keys()], ['i3']);
+  registry.reconcile('desk', []);
+  t.same(sent.splice(0), [{ to: 'p-1', type: 'peer-left', peerId: 'v-r' }], 'reconciled away: peer-left');
+  t.notOk(registry.holds('desk', 'v-x'));
+  registry.leave(publisher);
+  t.equal(registry.sessionCount, 0, 'the last local participant takes the mirror with it');
+});
