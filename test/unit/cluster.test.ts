@@ -47,6 +47,8 @@ t.test('the routing decision', async (t) => {
   t.match(decide({ k: 'join', s: 'desk', id: 'v-2', e: { r: 'viewer', i: 'i1' } }, 'i1', view), { do: 'ignore' }, 'our own');
   t.same(decide({ k: 'leave', s: 'desk', id: 'v-remote', i: 'i2' }, 'i1', view), { do: 'remove-remote', session: 'desk', id: 'v-remote' });
   t.match(decide({ k: 'leave', s: 'desk', id: 'v-remote', i: 'i3' }, 'i1', view), { do: 'ignore' }, 'a late leave from the instance it moved away from');
+  t.same(decide({ k: 'stopping', i: 'i2' }, 'i1', view), { do: 'grace', instance: 'i2' }, 'a stopping instance: its participants get a grace');
+  t.match(parseEnvelope('{"k":"stopping","i":"i2"}'), { k: 'stopping', i: 'i2' });
 });
 
 t.test('envelopes from the channel are checked', async (t) => {

@@ -28,7 +28,9 @@ export type Envelope =
   /** A participant joined session `s` on instance `e.i`. */
   | { k: 'join'; s: string; id: string; e: PresenceEntry }
   /** Participant `id` of session `s`, owned by instance `i`, left. */
-  | { k: 'leave'; s: string; id: string; i: string };
+  | { k: 'leave'; s: string; id: string; i: string }
+  /** Instance `i` is stopping: its participants are reconnecting elsewhere; sweep them only after a grace. */
+  | { k: 'stopping'; i: string };
 
 /** Messages one participant sends another through the daemon; the rest each instance makes itself. */
 const RELAYED = new Set<ServerMessage['type']>(['offer', 'answer', 'candidate', 'bye']);
@@ -57,6 +59,7 @@ export type Action =
   | { do: 'deliver'; to: string; message: ServerMessage }
   | { do: 'add-remote'; session: string; id: string; entry: PresenceEntry }
   | { do: 'remove-remote'; session: string; id: string }
+  | { do: 'grace'; instance: string }
   | { do: 'ignore'; why: string };
 
 /** The routing decision for one envelope (pure: the cluster applies it). */
@@ -74,6 +77,8 @@ export function decide(envelope: Envelope, self: string, view: LocalView): Actio
       // its old instance must not remove it.
       if (view.remoteOwner(envelope.s, envelope.id) !== envelope.i) return { do: 'ignore', why: 'not this owner’s participant here' };
       return { do: 'remove-remote', session: envelope.s, id: envelope.id };
+    case 'stopping':
+      return envelope.i === self ? { do: 'ignore', why: 'our own' } : { do: 'grace', instance: envelope.i };
   }
 }
 
@@ -88,6 +93,7 @@ export function parseEnvelope(text: string): Envelope | undefined {
   if (!value || typeof value !== 'object') return undefined;
   const e = value as Record<string, unknown>;
   if (e.k === 'relay' && typeof e.to === 'string' && e.m && typeof e.m === 'object') return e as Envelope;
+  if (e.k === 'stopping' && typeof e.i === 'string') return e as Envelope;
   if ((e.k === 'join' || e.k === 'leave') && typeof e.s === 'string' && typeof e.id === 'string') {
     if (e.k === 'join' && e.e && typeof e.e === 'object' && typeof (e.e as PresenceEntry).i === 'string') return e as Envelope;
     if (e.k === 'leave' && typeof e.i === 'string') return e as Envelope;

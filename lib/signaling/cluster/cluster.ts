@@ -62,6 +62,9 @@ export class Cluster implements ClusterLink {
   #unsent = new Set<Participant>();
   #reconcileDue = false;
   #closed = false;
+  #stopping = false;
+  // Instances that said they are stopping → until when their participants are not swept.
+  #graceUntil = new Map<string, number>();
   // The last connection error (ECONNREFUSED, WRONGPASS, …), for the startup failure's message.
   #lastError: string | undefined;
 
@@ -220,6 +223,9 @@ export class Cluster implements ClusterLink {
   left(p: Participant): void {
     const tokenRedisKey = this.#tokenKeys.get(p);
     this.#tokenKeys.delete(p);
+    // Stopping: the participant is reconnecting to another instance, where it resumes its id; the
+    // others sweep it after the grace if it does not.
+    if (this.#stopping) return;
     if (!this.#health.up) {
       this.#unsent.add(p);
       return;
@@ -267,6 +273,9 @@ export class Cluster implements ClusterLink {
       case 'add-remote':
         registry.addRemote(this.#remote(action.session, action.id, action.entry));
         break;
+      case 'grace':
+        this.#graceUntil.set(action.instance, Date.now() + this.#ttlMs + this.#heartbeatMs);
+        break;
       case 'remove-remote': {
         const p = registry.remote(action.session, action.id);
         if (p) registry.leave(p);
@@ -302,7 +311,7 @@ export class Cluster implements ClusterLink {
   }
 
   async #tick(): Promise<void> {
-    if (this.#closed || !this.#health.up) return;
+    if (this.#closed || this.#stopping || !this.#health.up) return;
     try {
       await this.#heartbeat();
       if (this.#unsent.size) await this.#flushUnsent();
@@ -334,6 +343,9 @@ export class Cluster implements ClusterLink {
     for (const [n, instance] of instances.entries()) {
       const [error, exists] = results?.[n] ?? [new Error('no reply'), 1];
       if (error || exists !== 0) continue;
+      // A stopping instance's participants get a TTL to resume elsewhere (their peers stay up).
+      if ((this.#graceUntil.get(instance) ?? 0) > Date.now()) continue;
+      this.#graceUntil.delete(instance);
       const gone = byInstance.get(instance)!;
       this.#log.info({ instance, participants: gone.length }, 'cluster: an instance stopped heartbeating; its participants are gone');
       for (const p of gone) {
@@ -415,17 +427,34 @@ export class Cluster implements ClusterLink {
   }
 
   /**
-   * Leaves with everything it holds (the session's other instances hear it at once, not after the
-   * TTL) and drops its presence. Idempotent.
+   * A graceful stop, before the sockets are told `bye` (their clients reconnect to another instance):
+   * this instance's key goes at once, so its participants' ids are free to resume elsewhere (their
+   * peer connections stay up: the other side hears `peer-joined {resumed}`, not `peer-left`), and the
+   * session's other instances are asked to wait one TTL and a heartbeat before sweeping those that do
+   * not come back. Idempotent.
    */
+  stopping(): void {
+    if (this.#stopping || this.#closed) return;
+    this.#stopping = true;
+    const registry = this.#registry;
+    const instances = new Set(registry ? registry.remoteByInstance().keys() : []);
+    this.#track(
+      (async () => {
+        if (!this.#health.up) return;
+        // The notice first (one connection keeps the order): an instance never sees the key gone without it.
+        for (const instance of instances) this.#publish(this.#keys.channel(instance), { k: 'stopping', i: this.id });
+        await this.#redis.del(this.#keys.instance(this.id));
+      })().catch((error: Error) => this.#log.debug({ err: error.message }, 'cluster: could not announce the stop')),
+    );
+  }
+
+  /** Stops heartbeating and disconnects (after stopping(); alone it is a stop without the handover). Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
-    const registry = this.#registry;
-    for (const p of [...(registry?.all() ?? [])]) registry?.leave(p);
+    this.stopping();
     this.#closed = true;
     clearInterval(this.#timer);
     await Promise.allSettled([...this.#pending]);
-    if (this.#health.up) await this.#redis.del(this.#keys.instance(this.id)).catch(() => undefined);
     this.#redis.disconnect();
     this.#sub.disconnect();
   }

@@ -91,6 +91,8 @@ type RoutesOptions = SignalingOptions & { registry: SessionRegistry; shared: boo
 
 /** Graceful shutdown: everyone hears why before the sockets close. */
 function sayBye(registry: SessionRegistry): void {
+  // In a cluster, first free their ids for the other instances (they reconnect there and resume).
+  registry.cluster?.stopping();
   for (const p of [...registry.all()]) {
     p.send({ type: 'bye', reason: 'shutting-down' });
     p.close(1001, 'shutting-down');
@@ -143,7 +145,7 @@ export const signaling: FastifyPluginAsync<SignalingOptions> = fp(
       const { Cluster } = await import('../cluster/cluster.js');
       cluster = await Cluster.connect(options.redis, app.log);
       cluster.attach(registry);
-      // After the sockets have said bye (preClose): whatever is left leaves, presence goes.
+      // After the sockets have been told bye (preClose, which also hands them over: Cluster.stopping).
       app.addHook('onClose', async () => cluster?.close());
     }
     await app.register(signalingRoutes, { ...rest, registry, shared, cluster, ...(prefix ? { prefix } : {}) });

@@ -30,6 +30,8 @@ export interface ClusterLink {
   joined(p: Participant, remote: readonly Participant[]): void;
   /** Removes `p` (local) from Redis and tells the session's other instances. */
   left(p: Participant): void;
+  /** The daemon is stopping gracefully: its participants will resume elsewhere. */
+  stopping(): void;
 }
 
 interface Session {
