@@ -3,7 +3,7 @@ import t from 'tap';
 import { execFileSync } from 'node:child_process';
 
 t.test('ioredis is loaded only with redis', async (t) => {
-  const out = execFileSync(process.execPath, ['--import', 'tsx', 'test/cluster/lazy-import-child.ts'], { encoding: 'utf8', timeout: 60_000 });
+  const out = execFileSync(process.execPath, ['--import', 'tsx', 'test/fixtures/cluster-lazy-import.ts'], { encoding: 'utf8', timeout: 60_000 });
   t.match(out, /single process: started and stopped/, 'a daemon without redis runs with ioredis unloadable');
   t.match(out, /with redis: .*ioredis was imported/, 'the hook does refuse it (so the first line means something)');
 });

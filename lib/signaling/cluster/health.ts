@@ -46,7 +46,7 @@ export class RedisHealth {
     return this.#up && now >= this.#graceUntil;
   }
 
-  /** Whether the grace period just ended (time to reconcile the mirrors once). */
+  /** Whether Redis came back less than the grace period ago (the mirrors are reconciled once it ends). */
   inGrace(now = Date.now()): boolean {
     return now < this.#graceUntil;
   }
