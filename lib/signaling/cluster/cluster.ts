@@ -360,11 +360,19 @@ export class Cluster implements ClusterLink {
     const registry = this.#registry;
     if (!registry) return;
     const pipeline = this.#redis.pipeline();
-    for (const p of registry.all()) {
+    const restored = [...registry.all()];
+    for (const p of restored) {
       const sessionKey = this.#keys.session(p.session);
       pipeline.eval(RESTORE_LUA, 2, sessionKey, this.#tokenKeys.get(p) ?? sessionKey, p.id, this.id, JSON.stringify(this.#entry(p)), String(this.#ttlMs), this.#keys.instance(''));
     }
-    await pipeline.exec();
+    const results = (await pipeline.exec()) ?? [];
+    // The others may have dropped them meanwhile (missed events, their reconcile): tell them again; a
+    // join they already mirror is no news to them.
+    for (const [n, p] of restored.entries()) {
+      const [error, reply] = results[n] ?? [];
+      if (error || !Array.isArray(reply) || reply[0] !== 'ok') continue;
+      this.joined(p, this.#remotes(p.session, pairs((reply as string[]).slice(1)), p.id));
+    }
     this.#reconcileDue = true;
   }
 
@@ -378,13 +386,23 @@ export class Cluster implements ClusterLink {
     }
   }
 
-  /** Brings each mirrored session to what Redis holds (joins and leaves missed while it was away). */
+  /**
+   * Brings each mirrored session to what Redis holds (joins and leaves missed while it was away). A
+   * remote participant Redis does not hold is kept while its instance has not re-registered (no key:
+   * the sweep decides about it, after its own grace); its instance announces it when it restores it.
+   */
   async #reconcile(): Promise<void> {
     const registry = this.#registry;
     if (!registry) return;
     for (const name of registry.sessionNames()) {
       const flat = (await this.#redis.eval(LIVE_LUA, 1, this.#keys.session(name), this.#keys.instance(''))) as string[];
-      registry.reconcile(name, this.#remotes(name, pairs(flat)));
+      const remote = this.#remotes(name, pairs(flat));
+      const held = new Set(remote.map((p) => p.id));
+      for (const [instance, participants] of registry.remoteByInstance()) {
+        const missing = participants.filter((p) => p.session === name && !held.has(p.id));
+        if (missing.length && (await this.#redis.exists(this.#keys.instance(instance))) === 0) remote.push(...missing);
+      }
+      registry.reconcile(name, remote);
     }
   }
 
@@ -394,8 +412,9 @@ export class Cluster implements ClusterLink {
     this.#log.warn({ redis: this.#logUrl, instance: this.id }, 'cluster: Redis is back; re-registering this instance\'s participants');
     this.#track(
       (async () => {
-        await this.#heartbeat();
+        // Our participants first, then our key: an instance that sees the key sees them too.
         await this.#restore();
+        await this.#heartbeat();
         await this.#flushUnsent();
       })().catch((error: Error) => this.#log.warn({ err: error.message }, 'cluster: re-registration failed; retried at the next heartbeat')),
     );

@@ -39,13 +39,14 @@ return out
 /**
  * Puts a participant back after Redis lost it (a restart) or after an outage: only where the id is
  * free, ours already, or owned by a dead instance. KEYS: session hash, token hash (or the session hash).
- * ARGV: peer id, this instance, entry JSON, TTL ms, instance key prefix. Returns 1 when written.
+ * ARGV: peer id, this instance, entry JSON, TTL ms, instance key prefix. Returns {} when another live
+ * instance owns the id, else {'ok', id, entry, …} with the session's entries (to tell their instances).
  */
 export const RESTORE_LUA = `
 local v = redis.call('HGET', KEYS[1], ARGV[1])
 if v then
   local owner = cjson.decode(v).i
-  if owner ~= ARGV[2] and redis.call('EXISTS', ARGV[5] .. owner) == 1 then return 0 end
+  if owner ~= ARGV[2] and redis.call('EXISTS', ARGV[5] .. owner) == 1 then return {} end
 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
@@ -53,7 +54,13 @@ if KEYS[2] ~= KEYS[1] then
   redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
   redis.call('PEXPIRE', KEYS[2], ARGV[4])
 end
-return 1
+local out = {'ok'}
+local all = redis.call('HGETALL', KEYS[1])
+for n = 1, #all, 2 do
+  out[#out + 1] = all[n]
+  out[#out + 1] = all[n + 1]
+end
+return out
 `;
 
 /** The live entries of a session (those whose instance key exists). KEYS: session hash. ARGV: instance key prefix. */
