@@ -40,8 +40,8 @@ export interface ViewVideoOptions {
 }
 
 export interface ViewOptions {
-  /** The daemon's WebSocket endpoint, e.g. `ws://127.0.0.1:8080/v1/ws`. */
-  url: string;
+  /** The daemon's WebSocket endpoint, e.g. `ws://127.0.0.1:8080/v1/ws`; or a cluster's instances, tried in turn. */
+  url: string | string[];
   session: string;
   /** A viewer token for the session (`webrtcbin token --role viewer [--control] …`). */
   token?: string;
@@ -162,7 +162,7 @@ export class RemoteView extends EventEmitter<RemoteViewEvents> {
   constructor(options: ViewOptions) {
     super();
     if (!options || typeof options !== 'object') throw new InvalidArgumentError('view() needs {url, session, token}');
-    if (typeof options.url !== 'string' || typeof options.session !== 'string') {
+    if ((typeof options.url !== 'string' && !(Array.isArray(options.url) && options.url.length > 0)) || typeof options.session !== 'string') {
       throw new InvalidArgumentError('view(): url and session are required, e.g. view({url: "ws://127.0.0.1:8080/v1/ws", session: "vm-1", token})');
     }
     const timeoutMs = options.timeoutMs ?? DEFAULT_READY_MS;
@@ -755,7 +755,7 @@ export class RemoteView extends EventEmitter<RemoteViewEvents> {
     const session = JSON.stringify(this.#options.session);
     const state = this.#client?.state;
     let what: string;
-    if (state !== 'joined') what = `could not join session ${session} at ${this.#options.url} (signaling is ${state ?? 'not started'}); is the daemon running and the URL right?`;
+    if (state !== 'joined') what = `could not join session ${session} at ${[this.#options.url].flat().join(', ')} (signaling is ${state ?? 'not started'}); is the daemon running and the URL right?`;
     else if (!this.#publisher) what = `no publisher is in session ${session}; is the VM's agent (webrtcbin stream) running and publishing to this session name?`;
     else if (!this.#peer) what = `the publisher of session ${session} sent no offer; is it a node-webrtcbin publisher?`;
     else if (this.#peer.connectionState !== 'connected') what = `the WebRTC connection did not connect (state ${this.#peer.connectionState}); check the ICE servers (TURN) between this host and the VM`;

@@ -26,6 +26,7 @@ commands:
       --allowed-origin URL ...   --max-message-bytes N (65536)   --log-level LEVEL (info)
       --max-sockets-per-ip N (64)   --max-joins-per-token N (32)   --join-timeout-ms N (10000; 0: off)
       --frame-ancestors SRC ... (WEBRTCBIN_FRAME_ANCESTORS; 'self'): origins that may frame the viewer page
+      --redis URL (WEBRTCBIN_REDIS): one of many instances sharing sessions through Redis (a password: in the env)
       (--secret, --turn-secret, --turn-credential S still work but every local user can read argv: a warning)
   token               mint a session token
       --secret-file FILE (WEBRTCBIN_SECRET_FILE or WEBRTCBIN_SECRET)  --session NAME  --role viewer|publisher|sender|receiver
@@ -37,6 +38,7 @@ commands:
       --display :N     --xvfb (start Xvfb on --display, default :99)
       --capture damage|fixed (x11; damage, the default: a frame when the screen changes; fixed: --fps a second)
       --pointer video|channel (video: in the picture; channel: sent as data, drawn by the page)
+      --redis URL (WEBRTCBIN_REDIS): its daemon is one instance of a cluster sharing that Redis
   stream              the VM agent: stream the X display to a session of a daemon elsewhere
       --url WS_URL (WEBRTCBIN_URL)  --session NAME (WEBRTCBIN_SESSION)
       --token-file FILE (WEBRTCBIN_TOKEN_FILE, systemd credential webrtcbin-token; or WEBRTCBIN_TOKEN)
@@ -84,6 +86,12 @@ function list(values: string[] | undefined, env: string | undefined): string[] {
 
 const nonEmpty = (values: string[]) => (values.length ? values : undefined);
 
+/** --redis or WEBRTCBIN_REDIS: the daemon joins a cluster of instances sharing that Redis. */
+export const redisOption = (flag: string | undefined): { redis?: string } => {
+  const url = flag ?? process.env.WEBRTCBIN_REDIS;
+  return url ? { redis: url } : {};
+};
+
 async function signal(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
@@ -107,6 +115,7 @@ async function signal(argv: string[]): Promise<number> {
       'max-joins-per-token': { type: 'string' },
       'join-timeout-ms': { type: 'string' },
       'log-level': { type: 'string' },
+      redis: { type: 'string' },
     },
   });
   const limit = (flag: 'max-message-bytes' | 'max-sockets-per-ip' | 'max-joins-per-token' | 'join-timeout-ms'): number | undefined => {
@@ -137,6 +146,7 @@ async function signal(argv: string[]): Promise<number> {
     maxJoinsPerToken: limit('max-joins-per-token'),
     joinTimeoutMs: limit('join-timeout-ms'),
     logLevel: values['log-level'] ?? process.env.LOG_LEVEL,
+    ...redisOption(values.redis),
   });
   for (const [spec, resolved] of [[SECRETS.secret, secret], [SECRETS.turnSecret, turnSecret], [SECRETS.turnCredential, turnCredential]] as const) {
     if (!resolved.onArgv) continue;

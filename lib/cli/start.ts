@@ -115,6 +115,7 @@ export async function start(argv: string[]): Promise<void> {
       capture: { type: 'string' },
       pointer: { type: 'string' },
       'log-level': { type: 'string' },
+      redis: { type: 'string' },
     },
   });
   const pointer = values.pointer;
@@ -168,6 +169,8 @@ export async function start(argv: string[]): Promise<void> {
     secret,
     extraMetrics: () => congestion?.() ?? '',
     logLevel: values['log-level'] ?? process.env.LOG_LEVEL ?? 'warn',
+    // One instance of a cluster (docs/protocol.md, "Cluster"): its publisher is found from every instance.
+    ...((values.redis ?? process.env.WEBRTCBIN_REDIS) ? { redis: values.redis ?? process.env.WEBRTCBIN_REDIS } : {}),
     ice: {
       stun: process.env.WEBRTCBIN_STUN?.split(','),
       turn: process.env.WEBRTCBIN_TURN?.split(','),

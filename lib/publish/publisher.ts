@@ -40,8 +40,8 @@ import { ViewerSession, type ViewerHost } from './viewer-session.js';
 import { JanusRelay, janusOptions, type JanusOptions } from '../sfu/janus-relay.js';
 
 export interface PublishOptions {
-  /** The daemon's WebSocket endpoint, e.g. `ws://127.0.0.1:8080/v1/ws`. */
-  url: string;
+  /** The daemon's WebSocket endpoint, e.g. `ws://127.0.0.1:8080/v1/ws`; or a cluster's instances, tried in turn. */
+  url: string | string[];
   session: string;
   /** Publisher token for the session (`webrtcbin token --role publisher …`). */
   token?: string;

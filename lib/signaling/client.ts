@@ -54,8 +54,11 @@ export interface BackoffOptions {
 }
 
 export interface SignalingClientOptions {
-  /** The daemon's WebSocket endpoint, e.g. `ws://127.0.0.1:8080/v1/ws`. */
-  url: string;
+  /**
+   * The daemon's WebSocket endpoint, e.g. `ws://127.0.0.1:8080/v1/ws`; or several (instances of one
+   * cluster, `--redis`): each reconnect tries the next one, so a dead instance costs one attempt.
+   */
+  url: string | string[];
   session: string;
   role: Role;
   /** Session token (`webrtcbin token …`); omit only with a daemon started with --insecure. */
@@ -229,9 +232,9 @@ function describeFailure(url: URL, failure: Failure, closeReason: string, wasJoi
 }
 
 export class SignalingClient extends EventEmitter<SignalingClientEvents> {
-  readonly #url: string;
-  readonly #parsedUrl: URL;
-  readonly #logUrl: string;
+  readonly #urls: URL[];
+  // The endpoint of the current attempt: advances at every disconnect.
+  #urlIndex = 0;
   readonly #join: JoinMessage;
   readonly #backoff: Required<BackoffOptions>;
   readonly #connectTimeoutMs: number;
@@ -267,18 +270,20 @@ export class SignalingClient extends EventEmitter<SignalingClientEvents> {
   constructor(options: SignalingClientOptions) {
     super();
     if (!options || typeof options !== 'object') throw new InvalidArgumentError('SignalingClient options must be an object');
-    let url: URL;
-    try {
-      url = new URL(options.url);
-    } catch {
-      throw new InvalidArgumentError('SignalingClient: url must be an absolute URL like ws://127.0.0.1:8080/v1/ws');
-    }
-    if (url.protocol !== 'ws:' && url.protocol !== 'wss:') {
-      throw new InvalidArgumentError(`SignalingClient: url must start with ws:// or wss:// (got ${url.protocol}//)`);
-    }
-    this.#url = url.href;
-    this.#parsedUrl = url;
-    this.#logUrl = redactUrl(url);
+    const given = Array.isArray(options.url) ? options.url : [options.url];
+    if (given.length === 0) throw new InvalidArgumentError('SignalingClient: url must be a URL or a non-empty list of URLs');
+    this.#urls = given.map((text) => {
+      let url: URL;
+      try {
+        url = new URL(text);
+      } catch {
+        throw new InvalidArgumentError('SignalingClient: url must be an absolute URL like ws://127.0.0.1:8080/v1/ws');
+      }
+      if (url.protocol !== 'ws:' && url.protocol !== 'wss:') {
+        throw new InvalidArgumentError(`SignalingClient: url must start with ws:// or wss:// (got ${url.protocol}//)`);
+      }
+      return url;
+    });
     const join: JoinMessage = { type: 'join', v: PROTOCOL_VERSION, session: options.session, role: options.role };
     if (options.token !== undefined) join.token = options.token;
     if (options.offers !== undefined) join.offers = options.offers;
@@ -298,6 +303,16 @@ export class SignalingClient extends EventEmitter<SignalingClientEvents> {
     number(this.#rate.perSecond, 'SignalingClient: rate.perSecond', { above: 0 });
     number(this.#rate.burst, 'SignalingClient: rate.burst', { min: 1 });
     this.#log = options.logger ?? silentLogger;
+  }
+
+  get #parsedUrl(): URL {
+    return this.#urls[this.#urlIndex]!;
+  }
+  get #url(): string {
+    return this.#parsedUrl.href;
+  }
+  get #logUrl(): string {
+    return redactUrl(this.#parsedUrl);
   }
 
   get state(): SignalingState | undefined {
@@ -623,9 +638,12 @@ export class SignalingClient extends EventEmitter<SignalingClientEvents> {
       return;
     }
     if (wasJoined && Date.now() - this.#joinedAt >= STABLE_MS) this.#attempt = 0;
+    const failedUrl = this.#logUrl;
+    // With several endpoints the next attempt goes to the next one (this one may be the dead instance).
+    this.#urlIndex = (this.#urlIndex + 1) % this.#urls.length;
     const retryInMs = this.#nextDelay();
     this.#retryTimer = setTimeout(() => this.#open(), retryInMs);
-    const fields = { url: this.#logUrl, code, reason: what, ...details, retryInMs };
+    const fields = { url: failedUrl, code, reason: what, ...details, retryInMs };
     // One warning when the connection goes, one more if the daemon stays out of reach; not one per retry.
     if (wasJoined || this.#failedAttempts === 1) this.#log.warn(fields, 'signaling: disconnected; reconnecting');
     else if (this.#failedAttempts === REPEATED_FAILURES) this.#log.warn(fields, `signaling: still cannot reach the daemon after ${REPEATED_FAILURES} attempts; retrying`);

@@ -13,3 +13,5 @@ export {
 export { mintToken, verifyToken, TokenError, type TokenClaims } from './daemon/token.js';
 export { restCredentials, iceServersFor, type IceConfig } from './daemon/ice-config.js';
 export * as protocol from './protocol/messages.js';
+// Its module imports ioredis only when a daemon is given `redis`.
+export { ClusterError, type ClusterOptions, type RedisOption } from './cluster/cluster.js';

@@ -56,6 +56,8 @@ export function handleConnection(socket: WebSocket, ctx: ConnectionContext, remo
   let alive = true;
   let releaseToken: (() => void) | undefined;
   let cancelExpiry: (() => void) | undefined;
+  let backlog: ClientMessage[] | undefined;
+  let closed = false;
 
   const send = (message: ServerMessage) => {
     if (socket.readyState !== socket.OPEN) return;
@@ -96,6 +98,7 @@ export function handleConnection(socket: WebSocket, ctx: ConnectionContext, remo
   joinTimer?.unref();
   socket.on('pong', () => (alive = true));
   socket.on('close', () => {
+    closed = true;
     clearInterval(ping);
     clearTimeout(joinTimer);
     cancelExpiry?.();
@@ -136,14 +139,20 @@ export function handleConnection(socket: WebSocket, ctx: ConnectionContext, remo
       return fail('bad-json', 'the message is not UTF-8 JSON');
     }
     if (!checkClientMessage.Check(value)) return fail('bad-message', describeError(checkClientMessage, value));
+    // A join that waits for the cluster's Redis: what follows it waits too, in order.
+    if (backlog) backlog.push(value);
+    else dispatch(value);
+  });
+
+  function dispatch(message: ClientMessage): void {
     try {
-      handle(value);
+      handle(message);
     } catch (error) {
       if (error instanceof RelayError) return fail(error.code, error.message);
       log.error({ err: error }, 'signaling handler failed');
       fail('internal', 'internal error');
     }
-  });
+  }
 
   function handle(message: ClientMessage): void {
     if (message.type === 'join') {
@@ -200,7 +209,7 @@ export function handleConnection(socket: WebSocket, ctx: ConnectionContext, remo
       if (resumed) id = resume.id;
       else log.info({ remote, session, role, reason: valid ? 'the id is held by a connected participant' : 'the resume key is not valid for this session, id and role' }, 'resume refused: a new id is assigned');
     }
-    const self: Participant = {
+    const build = (id: string, resumed: boolean | undefined): Participant => ({
       id,
       role,
       session,
@@ -210,33 +219,75 @@ export function handleConnection(socket: WebSocket, ctx: ConnectionContext, remo
       control: role === 'viewer' && control,
       send,
       close: (code, reason) => socket.close(code, reason),
-    };
-    try {
-      const { publisher } = registry.join(self);
-      participant = self;
-      clearTimeout(joinTimer);
-      if (expires !== undefined) expireAt(expires);
-      if (role === 'publisher') {
-        rate = { perSecond: limits.rate.perSecond * 10, burst: limits.rate.burst * 10 };
-        tokens = rate.burst;
-      }
-      send({
-        type: 'joined',
-        v: PROTOCOL_VERSION,
-        peerId: id,
-        session,
-        role,
-        iceServers: iceServersFor(ctx.ice, id),
-        ...(role === 'viewer' ? { publisher, control } : {}),
-        resumeKey: ctx.resume.keyFor(session, id, role),
-        ...(resumed !== undefined ? { resumed } : {}),
-      });
-      if (role === 'publisher') registry.announceViewers(self);
-      log.info({ peer: id, session, role, remote, ...(resumed !== undefined ? { resumed } : {}) }, 'joined');
-    } catch (error) {
+    });
+    const refused = (error: unknown) => {
       releaseToken?.();
-      if (error instanceof RelayError) return fail(error.code, error.message, 1008);
+      if (error instanceof RelayError) return fail(error.code, error.message, error.code === 'cluster-unavailable' ? 1013 : 1008);
       throw error;
+    };
+    if (!registry.cluster) {
+      const self = build(id, resumed);
+      let publisher: string | null;
+      try {
+        ({ publisher } = registry.join(self));
+      } catch (error) {
+        return refused(error);
+      }
+      return joined(self, publisher, resumed, expires);
     }
+    // One of many instances: the limits are checked in Redis, asynchronously.
+    backlog = [];
+    void (async () => {
+      try {
+        let self = build(id, resumed);
+        let result = await registry.admit(self, token === undefined || ctx.secret === undefined ? undefined : tokenKey(token), ctx.tokens.max);
+        if ('held' in result) {
+          log.info({ remote, session, role, reason: 'the id is held by a participant on another instance' }, 'resume refused: a new id is assigned');
+          resumed = false;
+          self = build(newPeerId(role), false);
+          result = await registry.admit(self, token === undefined || ctx.secret === undefined ? undefined : tokenKey(token), ctx.tokens.max);
+          if ('held' in result) throw new RelayError('internal', 'a fresh peer id is held on another instance');
+        }
+        // The socket went while Redis answered: undo the join.
+        if (closed) return registry.leave(self);
+        joined(self, result.publisher, resumed, expires);
+      } catch (error) {
+        try {
+          refused(error);
+        } catch (unexpected) {
+          log.error({ err: unexpected }, 'signaling join failed');
+          fail('internal', 'internal error', 1011);
+        }
+      } finally {
+        const queued = backlog ?? [];
+        backlog = undefined;
+        if (!closed) for (const message of queued) dispatch(message);
+      }
+    })();
+  }
+
+  function joined(self: Participant, publisher: string | null, resumed: boolean | undefined, expires: number | undefined): void {
+    const { id, role, session } = self;
+    const control = self.control === true;
+    participant = self;
+    clearTimeout(joinTimer);
+    if (expires !== undefined) expireAt(expires);
+    if (role === 'publisher') {
+      rate = { perSecond: limits.rate.perSecond * 10, burst: limits.rate.burst * 10 };
+      tokens = rate.burst;
+    }
+    send({
+      type: 'joined',
+      v: PROTOCOL_VERSION,
+      peerId: id,
+      session,
+      role,
+      iceServers: iceServersFor(ctx.ice, id),
+      ...(role === 'viewer' ? { publisher, control } : {}),
+      resumeKey: ctx.resume.keyFor(session, id, role),
+      ...(resumed !== undefined ? { resumed } : {}),
+    });
+    if (role === 'publisher') registry.announceViewers(self);
+    log.info({ peer: id, session, role, remote, ...(resumed !== undefined ? { resumed } : {}) }, 'joined');
   }
 }

@@ -11,8 +11,11 @@ const BEARER = /(\b(?:Bearer|Basic)\s+)[^\s"'\\,]+/gi;
 /** A session token (token.ts: "v1.<claims>.<signature>"), even a truncated one. */
 const TOKEN_SHAPE = /\bv1\.[A-Za-z0-9_-]{6,}(?:\.[A-Za-z0-9_-]*)?/g;
 
+/** The password of a URL's userinfo (redis://:password@host, redis://user:password@host). */
+const USERINFO_PASSWORD = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s/@:]*:)[^\s/@]+@/gi;
+
 export function redactSecrets(text: string): string {
-  return text.replace(SECRET_PARAM, '$1***').replace(BEARER, '$1***').replace(TOKEN_SHAPE, 'v1.***');
+  return text.replace(USERINFO_PASSWORD, '$1***@').replace(SECRET_PARAM, '$1***').replace(BEARER, '$1***').replace(TOKEN_SHAPE, 'v1.***');
 }
 
 /** The token in a URL must never reach a log line. */

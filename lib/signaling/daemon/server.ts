@@ -18,6 +18,7 @@ import { ConcurrencyCap } from './limits.js';
 import { redactingLoggerOptions } from './redact.js';
 import { checkFrameAncestors, pageHeaders } from './page-headers.js';
 import { closeUnansweredUpgrades } from './upgrades.js';
+import type { Cluster, RedisOption } from '../cluster/cluster.js';
 
 export interface SignalingOptions {
   /** HMAC secret for tokens (≥ 16 characters). Required unless `insecure`. */
@@ -50,6 +51,12 @@ export interface SignalingOptions {
    */
   frameAncestors?: string[];
   whep?: boolean;
+  /**
+   * Run as one of many daemon instances sharing their sessions through Redis (docs/protocol.md,
+   * "Cluster"): `redis://[user:password@]host:port`, or `{url, keyPrefix, heartbeatMs, ttlMs, …}`.
+   * Absent: one process holds every session in memory (ioredis is never loaded).
+   */
+  redis?: RedisOption;
   /** More Prometheus text appended to /metrics (e.g. a publisher in the same process: its viewers' congestion estimates). */
   extraMetrics?: () => string;
 }
@@ -80,10 +87,12 @@ export interface SignalingRouteConfig {
   signaling?: true;
 }
 
-type RoutesOptions = SignalingOptions & { registry: SessionRegistry; shared: boolean };
+type RoutesOptions = SignalingOptions & { registry: SessionRegistry; shared: boolean; cluster: Cluster | undefined };
 
 /** Graceful shutdown: everyone hears why before the sockets close. */
 function sayBye(registry: SessionRegistry): void {
+  // In a cluster, first free their ids for the other instances (they reconnect there and resume).
+  registry.cluster?.stopping();
   for (const p of [...registry.all()]) {
     p.send({ type: 'bye', reason: 'shutting-down' });
     p.close(1001, 'shutting-down');
@@ -130,7 +139,16 @@ export const signaling: FastifyPluginAsync<SignalingOptions> = fp(
     }
     registriesOf.get(app.websocketServer)?.add(registry);
     app.decorate('signalingRegistry', registry);
-    await app.register(signalingRoutes, { ...rest, registry, shared, ...(prefix ? { prefix } : {}) });
+    let cluster: Cluster | undefined;
+    if (options.redis !== undefined) {
+      // Loaded here only: a single-process daemon never imports ioredis.
+      const { Cluster } = await import('../cluster/cluster.js');
+      cluster = await Cluster.connect(options.redis, app.log);
+      cluster.attach(registry);
+      // After the sockets have been told bye (preClose, which also hands them over: Cluster.stopping).
+      app.addHook('onClose', async () => cluster?.close());
+    }
+    await app.register(signalingRoutes, { ...rest, registry, shared, cluster, ...(prefix ? { prefix } : {}) });
   },
   { fastify: '5.x', name: 'node-webrtcbin-signaling' },
 );
@@ -197,8 +215,16 @@ const signalingRoutes: FastifyPluginAsync<RoutesOptions> = async (app, options) 
     return { iceServers: iceServersFor(ice, claims ? `${claims.s}-${claims.r}` : 'anonymous') };
   });
 
-  app.get('/healthz', async () => ({ ok: true, sessions: registry.sessionCount, peers: registry.peerCount() }));
-  app.get('/metrics', async (_request, reply) => reply.type('text/plain; version=0.0.4').send(metrics.render(registry, tokens) + (options.extraMetrics?.() ?? '')));
+  const { cluster } = options;
+  // In a cluster, 503 while Redis is away: this instance refuses new joins then (established sessions go on).
+  app.get('/healthz', async (_request, reply) => {
+    const local = { sessions: registry.sessionCount, peers: registry.peerCount() };
+    if (!cluster) return { ok: true, ...local };
+    const ok = cluster.redisUp;
+    return reply.code(ok ? 200 : 503).send({ ok, ...local, ...cluster.healthFields() });
+  });
+  app.get('/metrics', async (_request, reply) =>
+    reply.type('text/plain; version=0.0.4').send(metrics.render(registry, tokens) + (cluster ? await cluster.renderMetrics() : '') + (options.extraMetrics?.() ?? '')));
 
   if (options.whep !== false) registerWhep(app, { registry, secret, tokens, metrics, ice });
 
@@ -234,6 +260,7 @@ declare module 'fastify' {
 }
 
 export { redactUrl, redactingLoggerOptions } from './redact.js';
+export type { ClusterOptions, RedisOption } from '../cluster/cluster.js';
 
 export { closeUnansweredUpgrades };
 

@@ -16,8 +16,22 @@ export interface Participant {
   readonly control?: boolean;
   /** It reclaimed a previous id (join.resume): the others' state about it may still hold. */
   readonly resumed?: boolean;
+  /** Held by another daemon instance (lib/signaling/cluster/): this one's send() crosses the bus. */
+  readonly instance?: string;
   send(message: ServerMessage): void;
   close(code: number, reason: string): void;
+}
+
+/** What the registry needs of the cluster layer (lib/signaling/cluster/cluster.ts), when there is one. */
+export interface ClusterLink {
+  /** Records `p` in Redis under the cross-instance limits (throws RelayError); the session's other live participants. */
+  admit(p: Participant, tokenKey: string | undefined, maxPerToken: number): Promise<{ held: true } | { remote: Participant[] }>;
+  /** Tells the session's other instances that `p` (local) joined. */
+  joined(p: Participant, remote: readonly Participant[]): void;
+  /** Removes `p` (local) from Redis and tells the session's other instances. */
+  left(p: Participant): void;
+  /** The daemon is stopping gracefully: its participants will resume elsewhere. */
+  stopping(): void;
 }
 
 interface Session {
@@ -61,16 +75,15 @@ export class SessionRegistry {
     });
   }
 
+  /** Sessions with a participant of this instance. */
   get sessionCount(): number {
     return this.#sessions.size;
   }
 
+  /** Participants of this instance (a cluster's others are in /metrics' cluster counts). */
   peerCount(role?: Role): number {
     let n = 0;
-    for (const s of this.#sessions.values()) {
-      if (role !== 'viewer' && s.publisher) n++;
-      if (role !== 'publisher') n += s.viewers.size;
-    }
+    for (const p of this.all()) if (role === undefined || p.role === role) n++;
     return n;
   }
 
@@ -81,6 +94,10 @@ export class SessionRegistry {
       session = { viewers: new Map() };
       this.#sessions.set(p.session, session);
     }
+    return this.#add(session, p);
+  }
+
+  #add(session: Session, p: Participant): { publisher: string | null } {
     if (p.role === 'publisher') {
       if (session.publisher) throw new RelayError('publisher-exists', `session ${p.session} already has a publisher`);
       session.publisher = p;
@@ -94,10 +111,104 @@ export class SessionRegistry {
     return { publisher: session.publisher?.id ?? null };
   }
 
+  /** Set when this daemon is one of many instances sharing Redis (signaling({redis})). */
+  cluster: ClusterLink | undefined;
+
+  /**
+   * join() for a daemon in a cluster: the cross-instance limits are checked in Redis first, this
+   * instance's mirror of the session is brought up to what Redis holds, then the others are told.
+   * `held`: another live instance holds the id asked for (a resume); join again with a fresh id.
+   */
+  async admit(p: Participant, tokenKey: string | undefined, maxPerToken: number): Promise<{ publisher: string | null } | { held: true }> {
+    const cluster = this.cluster;
+    if (!cluster) return this.join(p);
+    const result = await cluster.admit(p, tokenKey, maxPerToken);
+    if ('held' in result) return result;
+    this.reconcile(p.session, result.remote, false);
+    let joined: { publisher: string | null };
+    try {
+      joined = this.join(p);
+    } catch (error) {
+      this.#prune(p.session);
+      cluster.left(p);
+      throw error;
+    }
+    cluster.joined(p, result.remote);
+    return joined;
+  }
+
+  /**
+   * Makes the mirror of `name`'s remote participants what Redis says (`remote`): those gone are
+   * removed (local participants hear peer-left), those new added (peer-joined). Local ones are kept.
+   */
+  reconcile(name: string, remote: readonly Participant[], prune = true): void {
+    let session = this.#sessions.get(name);
+    if (!session) {
+      session = { viewers: new Map() };
+      this.#sessions.set(name, session);
+    }
+    const wanted = new Map(remote.map((p) => [p.id, p]));
+    for (const p of [...members(session)]) {
+      if (p.instance !== undefined && wanted.get(p.id)?.instance !== p.instance) this.#remove(session, p);
+    }
+    for (const p of remote) this.addRemote(p);
+    // Kept for a local participant about to join (admit).
+    if (prune) this.#prune(name);
+  }
+
+  /** A participant of another instance joined a session this instance holds participants of. */
+  addRemote(p: Participant): void {
+    const session = this.#sessions.get(p.session);
+    if (!session || p.instance === undefined) return;
+    const existing = p.role === 'publisher' ? session.publisher : session.viewers.get(p.id);
+    if (existing?.id === p.id && existing.instance === p.instance) return;
+    // The same id on another instance: it resumed there (its old instance died): replaced without a
+    // peer-left, its peer-joined says resumed. Another publisher: the old one's instance died.
+    if (existing?.id === p.id) {
+      if (p.role === 'publisher') session.publisher = undefined;
+      else session.viewers.delete(p.id);
+    } else if (p.role === 'publisher' && session.publisher) this.#remove(session, session.publisher);
+    this.#add(session, p);
+  }
+
+  /** Remote participants by owning instance (the sweep checks whether each instance is alive). */
+  remoteByInstance(): Map<string, Participant[]> {
+    const out = new Map<string, Participant[]>();
+    for (const s of this.#sessions.values()) {
+      for (const p of members(s)) {
+        if (p.instance === undefined) continue;
+        const list = out.get(p.instance) ?? [];
+        list.push(p);
+        out.set(p.instance, list);
+      }
+    }
+    return out;
+  }
+
+  /** The remote participant `id` of `session` in this instance's mirror. */
+  remote(session: string, id: string): Participant | undefined {
+    const s = this.#sessions.get(session);
+    const p = s?.publisher?.id === id ? s.publisher : s?.viewers.get(id);
+    return p?.instance !== undefined ? p : undefined;
+  }
+
+  /** The local participant `id` (a relay from another instance is for it). */
+  local(id: string): Participant | undefined {
+    for (const p of this.all()) if (p.id === id) return p;
+    return undefined;
+  }
+
+  /** Names of the sessions with a participant here. */
+  sessionNames(): string[] {
+    return [...this.#sessions.keys()];
+  }
+
   /** Whether a participant of `session` holds `id` now (a resumed join may not take it). */
   holds(session: string, id: string): boolean {
     const s = this.#sessions.get(session);
-    return s !== undefined && (s.publisher?.id === id || s.viewers.has(id));
+    // Only this instance's: Redis answers for the others (the admission script's `id-held`).
+    const p = s?.publisher?.id === id ? s.publisher : s?.viewers.get(id);
+    return p !== undefined && p.instance === undefined;
   }
 
   /** After join: the publisher hears about the viewers that were there first. */
@@ -109,15 +220,29 @@ export class SessionRegistry {
   leave(p: Participant): void {
     const session = this.#sessions.get(p.session);
     if (!session) return;
+    if (!this.#remove(session, p)) return;
+    this.#prune(p.session);
+    if (p.instance === undefined) this.cluster?.left(p);
+  }
+
+  // Tells the others; false when `p` was not there.
+  #remove(session: Session, p: Participant): boolean {
     if (p.role === 'publisher') {
-      if (session.publisher !== p) return;
+      if (session.publisher !== p) return false;
       session.publisher = undefined;
       for (const viewer of session.viewers.values()) viewer.send({ type: 'peer-left', peerId: p.id, role: 'publisher' });
     } else {
-      if (!session.viewers.delete(p.id)) return;
+      if (session.viewers.get(p.id) !== p) return false;
+      session.viewers.delete(p.id);
       session.publisher?.send({ type: 'peer-left', peerId: p.id, role: 'viewer' });
     }
-    if (!session.publisher && session.viewers.size === 0) this.#sessions.delete(p.session);
+    return true;
+  }
+
+  // A session is kept while a participant of this instance is in it (remote ones are only mirrored for them).
+  #prune(name: string): void {
+    const session = this.#sessions.get(name);
+    if (session && ![...members(session)].some((p) => p.instance === undefined)) this.#sessions.delete(name);
   }
 
   /** Where a relayed message from `from` goes. Viewers talk to the publisher; the publisher names a viewer. */
@@ -135,11 +260,13 @@ export class SessionRegistry {
     return viewer;
   }
 
-  /** Every participant, for shutdown. */
+  /** Every participant of this instance, for shutdown. */
   *all(): Iterable<Participant> {
-    for (const s of this.#sessions.values()) {
-      if (s.publisher) yield s.publisher;
-      yield* s.viewers.values();
-    }
+    for (const s of this.#sessions.values()) for (const p of members(s)) if (p.instance === undefined) yield p;
   }
+}
+
+function* members(s: Session): Iterable<Participant> {
+  if (s.publisher) yield s.publisher;
+  yield* s.viewers.values();
 }

@@ -292,9 +292,15 @@ export function registerWhep(app: FastifyInstance, options: WhepOptions): void {
       self = { participant, etag: `"${id}"`, ice: iceCredentials(request.body), release, owner: options.secret === undefined ? undefined : ownerOf(token), relayed: 0, cancelExpiry: () => {} };
       let publisher: string | null;
       try {
-        publisher = options.registry.join(participant).publisher;
+        const registry = options.registry;
+        // In a cluster the limits are Redis's (admit); the id is fresh, so it is never `held`.
+        const joined = registry.cluster ? await registry.admit(participant, options.secret !== undefined && token ? tokenKey(token) : undefined, options.tokens?.max ?? 0) : registry.join(participant);
+        if ('held' in joined) throw new RelayError('internal', 'a fresh resource id is held on another instance');
+        publisher = joined.publisher;
       } catch (error) {
         release();
+        if (error instanceof RelayError && error.code === 'token-in-use') return reply.code(429).send({ error: error.message });
+        if (error instanceof RelayError && error.code === 'cluster-unavailable') return reply.code(503).header('retry-after', '5').send({ error: error.message });
         return reply.code(409).send({ error: error instanceof RelayError ? error.message : 'cannot join' });
       }
       if (!publisher) {

@@ -170,6 +170,7 @@ export const ERROR_CODES = [
   'token-in-use', // the token already holds its limit of concurrent participants (the socket is closed)
   'shutting-down',
   'internal',
+  'cluster-unavailable', // a daemon of a cluster cannot reach its Redis: the join is refused, retry later (the socket is closed)
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 export const ErrorOut = Type.Object(
@@ -191,6 +192,7 @@ export const ErrorOut = Type.Object(
     Type.Literal('token-in-use'),
     Type.Literal('shutting-down'),
     Type.Literal('internal'),
+    Type.Literal('cluster-unavailable'),
     ]),
     message: Type.String(),
   },

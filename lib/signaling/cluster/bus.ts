@@ -1,0 +1,102 @@
+// lib/signaling/cluster/: many daemon instances sharing one set of sessions through Redis (presence,
+// the pub/sub bus between instances, cross-instance limits, Redis health). Used only with `redis`.
+// The bus: what one instance tells another over pub/sub, and what the receiver does with it. One
+// channel per instance: a relay goes to exactly the instance that holds the target's socket, so an
+// instance hears only traffic for its own participants (a channel per session would make every
+// instance of a session decode every relay of every other participant).
+import type { Role, ServerMessage } from '../protocol/messages.js';
+
+/** A participant as the cluster records it (the session hash's value, and a join event's payload). */
+export interface PresenceEntry {
+  /** Role. */
+  r: Role;
+  /** The owning instance (where its socket or WHEP exchange is). */
+  i: string;
+  /** Offers itself (WHEP). */
+  o?: true;
+  /** Codecs (a viewer's join.codecs). */
+  c?: string[];
+  /** May control. */
+  ctl?: true;
+  /** Reclaimed its id (join.resume). */
+  res?: true;
+}
+
+export type Envelope =
+  /** A message for one participant held by the receiving instance. */
+  | { k: 'relay'; to: string; m: ServerMessage }
+  /** A participant joined session `s` on instance `e.i`. */
+  | { k: 'join'; s: string; id: string; e: PresenceEntry }
+  /** Participant `id` of session `s`, owned by instance `i`, left. */
+  | { k: 'leave'; s: string; id: string; i: string }
+  /** Instance `i` is stopping: its participants are reconnecting elsewhere; sweep them only after a grace. */
+  | { k: 'stopping'; i: string };
+
+/** Messages one participant sends another through the daemon; the rest each instance makes itself. */
+const RELAYED = new Set<ServerMessage['type']>(['offer', 'answer', 'candidate', 'bye']);
+
+/**
+ * Whether a message for a participant on another instance crosses the bus. Membership news
+ * (peer-joined, peer-left) does not: every instance of the session derives it from the join and
+ * leave events, for its own participants; `bye` crosses only from a peer (`from`), never the daemon's own.
+ */
+export function crossesBus(message: ServerMessage): boolean {
+  if (!RELAYED.has(message.type)) return false;
+  return message.type !== 'bye' || message.from !== undefined;
+}
+
+/** What the receiving instance knows, for deciding what an envelope means to it. */
+export interface LocalView {
+  /** Whether this instance holds a participant of `session` (only then does it mirror the session). */
+  hasSession(session: string): boolean;
+  /** Whether participant `id` is held here. */
+  holdsLocal(id: string): boolean;
+  /** The instance that owns remote participant `id` of `session` in this instance's mirror. */
+  remoteOwner(session: string, id: string): string | undefined;
+}
+
+export type Action =
+  | { do: 'deliver'; to: string; message: ServerMessage }
+  | { do: 'add-remote'; session: string; id: string; entry: PresenceEntry }
+  | { do: 'remove-remote'; session: string; id: string }
+  | { do: 'grace'; instance: string }
+  | { do: 'ignore'; why: string };
+
+/** The routing decision for one envelope (pure: the cluster applies it). */
+export function decide(envelope: Envelope, self: string, view: LocalView): Action {
+  switch (envelope.k) {
+    case 'relay':
+      if (!view.holdsLocal(envelope.to)) return { do: 'ignore', why: 'the target is not held here (it left)' };
+      return { do: 'deliver', to: envelope.to, message: envelope.m };
+    case 'join':
+      if (envelope.e.i === self) return { do: 'ignore', why: 'our own participant' };
+      if (!view.hasSession(envelope.s)) return { do: 'ignore', why: 'no participant of this session here' };
+      return { do: 'add-remote', session: envelope.s, id: envelope.id, entry: envelope.e };
+    case 'leave':
+      // A participant that resumed its id on another instance is owned there now: a late leave from
+      // its old instance must not remove it.
+      if (view.remoteOwner(envelope.s, envelope.id) !== envelope.i) return { do: 'ignore', why: 'not this owner’s participant here' };
+      return { do: 'remove-remote', session: envelope.s, id: envelope.id };
+    case 'stopping':
+      return envelope.i === self ? { do: 'ignore', why: 'our own' } : { do: 'grace', instance: envelope.i };
+  }
+}
+
+/** Parses an envelope from the channel; undefined for anything malformed (never thrown at the bus). */
+export function parseEnvelope(text: string): Envelope | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!value || typeof value !== 'object') return undefined;
+  const e = value as Record<string, unknown>;
+  if (e.k === 'relay' && typeof e.to === 'string' && e.m && typeof e.m === 'object') return e as Envelope;
+  if (e.k === 'stopping' && typeof e.i === 'string') return e as Envelope;
+  if ((e.k === 'join' || e.k === 'leave') && typeof e.s === 'string' && typeof e.id === 'string') {
+    if (e.k === 'join' && e.e && typeof e.e === 'object' && typeof (e.e as PresenceEntry).i === 'string') return e as Envelope;
+    if (e.k === 'leave' && typeof e.i === 'string') return e as Envelope;
+  }
+  return undefined;
+}

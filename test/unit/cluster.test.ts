@@ -1,0 +1,141 @@
+// The cluster's pure parts: key names, what crosses the bus, the routing decision, the admission
+// script's replies, the cluster counts, Redis health's grace period, and a Redis password in a log line.
+import t from 'tap';
+import { clusterKeys } from '../../lib/signaling/cluster/keys.js';
+import { crossesBus, decide, parseEnvelope, type LocalView } from '../../lib/signaling/cluster/bus.js';
+import { admitResult } from '../../lib/signaling/cluster/limits.js';
+import { pairs, sumSummaries } from '../../lib/signaling/cluster/presence.js';
+import { RedisHealth } from '../../lib/signaling/cluster/health.js';
+import { RelayError } from '../../lib/signaling/daemon/sessions.js';
+import { redactSecrets } from '../../lib/signaling/daemon/redact.js';
+import { SignalingClient } from '../../lib/signaling/client.js';
+
+t.test('key names: prefixed, and a token never in clear', async (t) => {
+  const keys = clusterKeys('x:');
+  t.equal(keys.instance('i1'), 'x:i:i1');
+  t.equal(keys.instances, 'x:i:*');
+  t.equal(keys.session('desk'), 'x:s:desk');
+  t.equal(keys.channel('i1'), 'x:c:i1');
+  const signature = 'AbCdEfSignature123';
+  t.match(keys.token(signature), /^x:t:[A-Za-z0-9_-]{43}$/);
+  t.notMatch(keys.token(signature), signature, 'the signature is hashed');
+  t.equal(clusterKeys().session('desk'), 'webrtcbin:s:desk', 'default prefix');
+});
+
+t.test('what crosses the bus', async (t) => {
+  t.ok(crossesBus({ type: 'offer', from: 'p-1', sdp: 'v=0' }));
+  t.ok(crossesBus({ type: 'answer', from: 'v-1', sdp: 'v=0' }));
+  t.ok(crossesBus({ type: 'candidate', from: 'v-1', candidate: null }));
+  t.ok(crossesBus({ type: 'bye', from: 'p-1', reason: 'no-common-codec' }), "a publisher's bye to one viewer");
+  t.notOk(crossesBus({ type: 'bye', reason: 'shutting-down' }), "the daemon's own bye stays local");
+  t.notOk(crossesBus({ type: 'peer-joined', peerId: 'v-1', role: 'viewer' }), 'membership is derived by each instance');
+  t.notOk(crossesBus({ type: 'peer-left', peerId: 'v-1', role: 'viewer' }));
+  t.notOk(crossesBus({ type: 'error', code: 'internal', message: 'x' }));
+});
+
+t.test('the routing decision', async (t) => {
+  const view: LocalView = {
+    hasSession: (s) => s === 'desk',
+    holdsLocal: (id) => id === 'v-here',
+    remoteOwner: (s, id) => (s === 'desk' && id === 'v-remote' ? 'i2' : undefined),
+  };
+  const offer = { type: 'offer' as const, from: 'p-1', sdp: 'v=0' };
+  t.same(decide({ k: 'relay', to: 'v-here', m: offer }, 'i1', view), { do: 'deliver', to: 'v-here', message: offer });
+  t.match(decide({ k: 'relay', to: 'v-gone', m: offer }, 'i1', view), { do: 'ignore' }, 'a target that left');
+  t.match(decide({ k: 'join', s: 'desk', id: 'v-2', e: { r: 'viewer', i: 'i2' } }, 'i1', view), { do: 'add-remote', session: 'desk', id: 'v-2' });
+  t.match(decide({ k: 'join', s: 'other', id: 'v-2', e: { r: 'viewer', i: 'i2' } }, 'i1', view), { do: 'ignore' }, 'a session not held here');
+  t.match(decide({ k: 'join', s: 'desk', id: 'v-2', e: { r: 'viewer', i: 'i1' } }, 'i1', view), { do: 'ignore' }, 'our own');
+  t.same(decide({ k: 'leave', s: 'desk', id: 'v-remote', i: 'i2' }, 'i1', view), { do: 'remove-remote', session: 'desk', id: 'v-remote' });
+  t.match(decide({ k: 'leave', s: 'desk', id: 'v-remote', i: 'i3' }, 'i1', view), { do: 'ignore' }, 'a late leave from the instance it moved away from');
+  t.same(decide({ k: 'stopping', i: 'i2' }, 'i1', view), { do: 'grace', instance: 'i2' }, 'a stopping instance: its participants get a grace');
+  t.match(parseEnvelope('{"k":"stopping","i":"i2"}'), { k: 'stopping', i: 'i2' });
+});
+
+t.test('envelopes from the channel are checked', async (t) => {
+  t.equal(parseEnvelope('not json'), undefined);
+  t.equal(parseEnvelope('{"k":"relay"}'), undefined);
+  t.equal(parseEnvelope('{"k":"join","s":"a","id":"v"}'), undefined, 'a join without an entry');
+  t.equal(parseEnvelope('{"k":"leave","s":"a","id":"v"}'), undefined, 'a leave without its owner');
+  t.match(parseEnvelope('{"k":"leave","s":"a","id":"v","i":"i2"}'), { k: 'leave' });
+  t.match(parseEnvelope('{"k":"relay","to":"v","m":{"type":"offer"}}'), { k: 'relay' });
+});
+
+t.test("the admission script's replies", async (t) => {
+  t.same(admitResult(['ok', 'p-1', '{"r":"publisher","i":"i1"}'], 'desk', 3), { entries: [['p-1', '{"r":"publisher","i":"i1"}']] });
+  t.same(admitResult(['id-held', 'v-1'], 'desk', 3), { held: true });
+  t.throws(() => admitResult(['publisher-exists', 'p-1'], 'desk', 3), new RelayError('publisher-exists', 'session desk already has a publisher'));
+  t.throws(() => admitResult(['token-in-use', '3'], 'desk', 3), { code: 'token-in-use', message: /already holds 3 concurrent/ });
+  t.throws(() => admitResult(['what'], 'desk', 3), { code: 'internal' });
+  t.same(pairs(['a', '1', 'b', '2']), [['a', '1'], ['b', '2']]);
+});
+
+t.test('cluster counts: a session on two instances counts once', async (t) => {
+  t.same(sumSummaries([JSON.stringify({ sessions: ['a', 'b'], publishers: 1, viewers: 2 }), JSON.stringify({ sessions: ['b'], publishers: 1, viewers: 3 }), null, 'junk']), {
+    instances: 2,
+    sessions: 2,
+    publishers: 2,
+    viewers: 5,
+  });
+});
+
+t.test("Redis health: no sweeping until a TTL and a heartbeat after it came back", async (t) => {
+  const health = new RedisHealth(1000);
+  t.equal(health.markUp(0), false, 'the first connection is not a return');
+  t.ok(health.maySweep(0), 'sweeps at once when first up');
+  t.ok(health.markDown(10));
+  t.notOk(health.markDown(20), 'down once');
+  t.notOk(health.maySweep(30), 'never while down');
+  t.equal(health.markUp(100), true, 'a return');
+  t.notOk(health.maySweep(500), 'in grace');
+  t.ok(health.inGrace(500));
+  t.ok(health.maySweep(1100), 'after grace');
+  t.same(health.fields(1100), { redis: 'up', redisSinceMs: 1000 });
+});
+
+t.test('a Redis password never reaches a log line', async (t) => {
+  t.equal(redactSecrets('cannot reach redis://:s3cret@10.0.0.1:6379/0'), 'cannot reach redis://:***@10.0.0.1:6379/0');
+  t.equal(redactSecrets('redis://user:s3cret@host'), 'redis://user:***@host');
+  t.equal(redactSecrets('rediss://host:6380'), 'rediss://host:6380', 'a port is not a password');
+});
+
+t.test('SignalingClient takes a list of URLs', async (t) => {
+  t.doesNotThrow(() => new SignalingClient({ url: ['ws://127.0.0.1:1/v1/ws', 'ws://127.0.0.1:2/v1/ws'], session: 's', role: 'viewer' }));
+  t.throws(() => new SignalingClient({ url: [], session: 's', role: 'viewer' }), { message: /non-empty list/ });
+  t.throws(() => new SignalingClient({ url: ['ws://ok/v1/ws', 'http://no'], session: 's', role: 'viewer' }), { message: /ws:\/\/ or wss:\/\// });
+});
+
+t.test("the registry's mirror of other instances' participants", async (t) => {
+  const { SessionRegistry } = await import('../../lib/signaling/daemon/sessions.js');
+  type Sent = { to: string; type: string; peerId?: string; resumed?: boolean };
+  const sent: Sent[] = [];
+  const make = (id: string, role: 'publisher' | 'viewer', instance?: string, resumed?: boolean) => ({
+    id,
+    role,
+    session: 'desk',
+    offers: false,
+    ...(instance ? { instance } : {}),
+    ...(resumed ? { resumed } : {}),
+    send: (m: { type: string; peerId?: string; resumed?: boolean }) => sent.push({ to: id, type: m.type, ...(m.peerId ? { peerId: m.peerId } : {}), ...(m.resumed ? { resumed: true } : {}) }),
+    close: () => {},
+  });
+  const registry = new SessionRegistry();
+  const publisher = make('p-1', 'publisher');
+  registry.addRemote(make('v-r', 'viewer', 'i2'));
+  t.equal(registry.sessionCount, 0, 'a session is mirrored only for a local participant');
+  registry.join(publisher);
+  registry.addRemote(make('v-r', 'viewer', 'i2'));
+  t.same(sent.splice(0), [{ to: 'p-1', type: 'peer-joined', peerId: 'v-r' }], 'the local publisher hears of a remote viewer');
+  registry.addRemote(make('v-r', 'viewer', 'i2'));
+  t.same(sent.splice(0), [], 'the same join twice (a re-registration) is no news');
+  registry.addRemote(make('v-r', 'viewer', 'i3', true));
+  t.same(sent.splice(0), [{ to: 'p-1', type: 'peer-joined', peerId: 'v-r', resumed: true }], 'resumed on another instance: replaced, no peer-left');
+  t.equal(registry.remote('desk', 'v-r')?.instance, 'i3');
+  t.equal(registry.peerCount(), 1, 'only local participants are counted');
+  t.same([...registry.all()].map((p) => p.id), ['p-1'], 'shutdown reaches local participants only');
+  t.same([...registry.remoteByInstance().keys()], ['i3']);
+  registry.reconcile('desk', []);
+  t.same(sent.splice(0), [{ to: 'p-1', type: 'peer-left', peerId: 'v-r' }], 'reconciled away: peer-left');
+  t.notOk(registry.holds('desk', 'v-x'));
+  registry.leave(publisher);
+  t.equal(registry.sessionCount, 0, 'the last local participant takes the mirror with it');
+});
