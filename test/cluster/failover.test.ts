@@ -3,22 +3,14 @@
 // publisher on a third hears peer-left for the dead instance's participants within the TTL bound.
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { publish, view } from '../../lib/client.js';
 import { mintToken } from '../../lib/signaling/daemon/token.js';
 import { RawClient, SECRET, startDaemon } from '../helpers/daemon.js';
 import { RedisServer } from '../helpers/redis.js';
+import { freePort } from '../helpers/coturn.js';
 
 const HEARTBEAT_MS = 2000; // the defaults the process runs with
 const TTL_MS = 6000;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 async function until(what: string, ok: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -5,6 +5,26 @@
 // from the sessions they share with it (telling their own participants peer-left).
 
 /**
+ * Lua: appends to `out` the entries of the session hash KEYS[1] whose instance key (`prefix` .. id)
+ * exists, and returns it. Ends REMOVE_LUA and LIVE_LUA.
+ */
+function appendLiveEntries(prefix: string): string {
+  return `
+local live = {}
+local all = redis.call('HGETALL', KEYS[1])
+for n = 1, #all, 2 do
+  local i = cjson.decode(all[n + 1]).i
+  if live[i] == nil then live[i] = redis.call('EXISTS', ${prefix} .. i) == 1 end
+  if live[i] then
+    out[#out + 1] = all[n]
+    out[#out + 1] = all[n + 1]
+  end
+end
+return out
+`;
+}
+
+/**
  * Removes one participant's entry if `owner` still owns it, and its token slot.
  * KEYS: session hash, token hash (the session hash again when none). ARGV: peer id, owner, instance key prefix.
  * Returns {status, id, entry, …}: status `removed`, `gone` (not there: Redis lost it) or `moved` (another
@@ -23,18 +43,7 @@ if v then
 end
 if KEYS[2] ~= KEYS[1] and redis.call('HGET', KEYS[2], ARGV[1]) == ARGV[2] then redis.call('HDEL', KEYS[2], ARGV[1]) end
 local out = {status}
-local live = {}
-local all = redis.call('HGETALL', KEYS[1])
-for n = 1, #all, 2 do
-  local i = cjson.decode(all[n + 1]).i
-  if live[i] == nil then live[i] = redis.call('EXISTS', ARGV[3] .. i) == 1 end
-  if live[i] then
-    out[#out + 1] = all[n]
-    out[#out + 1] = all[n + 1]
-  end
-end
-return out
-`;
+${appendLiveEntries('ARGV[3]')}`;
 
 /**
  * Puts a participant back after Redis lost it (a restart) or after an outage: only where the id is
@@ -66,18 +75,7 @@ return out
 /** The live entries of a session (those whose instance key exists). KEYS: session hash. ARGV: instance key prefix. */
 export const LIVE_LUA = `
 local out = {}
-local live = {}
-local all = redis.call('HGETALL', KEYS[1])
-for n = 1, #all, 2 do
-  local i = cjson.decode(all[n + 1]).i
-  if live[i] == nil then live[i] = redis.call('EXISTS', ARGV[1] .. i) == 1 end
-  if live[i] then
-    out[#out + 1] = all[n]
-    out[#out + 1] = all[n + 1]
-  end
-end
-return out
-`;
+${appendLiveEntries('ARGV[1]')}`;
 
 /** A flat [field, value, …] reply as pairs. */
 export function pairs(flat: string[]): [string, string][] {
