@@ -103,7 +103,17 @@ class EventPipe {
   static void Call(Napi::Env env, Napi::Function, Context* context, T* raw) {
     std::unique_ptr<T> event(raw);
     if (env == nullptr || context == nullptr) return;
-    context->receiver->OnEvent(env, *event);
+    try {
+      context->receiver->OnEvent(env, *event);
+    } catch (const Napi::Error& error) {
+      // A handler threw: it reaches JS as an uncaught exception. While the environment exits (its
+      // handles cleaned up, a queued event delivered) no JS can run and that throw fails too: a C++
+      // exception out of here would end the process with abort(), so the event is dropped.
+      try {
+        error.ThrowAsJavaScriptException();
+      } catch (...) {
+      }
+    }
   }
 
   // JS thread, from the TSFN finalizer: it no longer exists.

@@ -86,6 +86,20 @@ t.test('a closed clipboard, or an unref()ed one, lets the process exit by itself
   t.notOk(unref.timedOut, 'not kept alive');
 });
 
+t.test('X workers left open with events queued: the process still exits cleanly', async (t) => {
+  const x = await startXvfb('640x480x24');
+  t.teardown(() => x.kill());
+  // Measured before the fix: 6 of 6 such exits ended in abort() ("terminate called after throwing an
+  // instance of 'Napi::Error'"). Three runs: the queued events at exit differ from run to run.
+  for (let run = 0; run < 3; run++) {
+    const r = await runFixture('x-workers-exit', { args: [x.display], timeoutMs: 30_000 });
+    t.equal(r.signal, null, `run ${run}: no signal (${r.signal})`);
+    t.equal(r.code, 0, `run ${run}: ${r.stderr.slice(-800)}`);
+    t.match(r.stdout, /leaving workers open/);
+    t.notMatch(r.stderr, /terminate called/);
+  }
+});
+
 t.test('the screen resizes with RandR; a size the server cannot take is refused clearly', async (t) => {
   const x = await startXvfb('1280x720x24');
   t.teardown(() => x.kill());
