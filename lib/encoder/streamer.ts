@@ -63,7 +63,7 @@ export class Streamer extends EventEmitter<StreamerEvents> {
    * Frames the encoder produced (the prime included), peers it currently feeds, unchanged frames it was
    * spared, and whether its encoded caps are known yet.
    */
-  get stats(): { framesEncoded: number; subscribers: number; framesUnchanged: number; capsKnown: boolean } {
+  get stats(): { framesEncoded: number; subscribers: number; framesUnchanged: number; capsKnown: boolean; keyframeRequests: number } {
     return this.native.stats();
   }
 

@@ -211,7 +211,7 @@ export interface NativeEncoder {
   /** -1 once closed. */
   getBitrate(): number;
   /** capsKnown: the encoded caps are known (the start's one prime frame): a new peer's offer need not wait. */
-  stats(): { framesEncoded: number; subscribers: number; framesUnchanged: number; capsKnown: boolean };
+  stats(): { framesEncoded: number; subscribers: number; framesUnchanged: number; capsKnown: boolean; keyframeRequests: number };
   ref(): void;
   unref(): void;
   close(): Promise<void>;

@@ -289,6 +289,7 @@ Napi::Value Encoder::Stats(const Napi::CallbackInfo& info) {
   out.Set("framesEncoded", static_cast<double>(shared->FramesEncoded()));
   out.Set("subscribers", static_cast<double>(shared->Subscribers()));
   out.Set("framesUnchanged", static_cast<double>(shared->FramesUnchanged()));
+  out.Set("keyframeRequests", static_cast<double>(shared->KeyframeRequests()));
   out.Set("capsKnown", shared->CapsKnown());
   return out;
 }

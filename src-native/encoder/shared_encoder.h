@@ -53,6 +53,8 @@ class SharedEncoder : public std::enable_shared_from_this<SharedEncoder> {
   // and while refining.
   bool PassRawFrame(GstBuffer* buffer);
   uint64_t FramesUnchanged() const { return unchanged_.load(); }
+  // Keyframes asked for (joins, viewers' PLI/FIR), each answered with a keyframe and its refinement.
+  uint32_t KeyframeRequests() const { return keyframe_requests_.load(); }
 
  private:
   struct Subscriber {

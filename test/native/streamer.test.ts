@@ -87,8 +87,11 @@ t.test('a still picture is not re-encoded: about one frame a second after the jo
   await new Promise((r) => setTimeout(r, 3000));
   const encoded = streamer.stats.framesEncoded - before.framesEncoded;
   const spared = streamer.stats.framesUnchanged - before.framesUnchanged;
-  t.ok(encoded >= 2 && encoded <= 6, `${encoded} frames encoded in 3 s of a still picture (refresh about once a second)`);
-  t.ok(spared >= 75, `${spared} unchanged frames never reached the encoder`);
+  // A receiver that lost a packet asks for a keyframe (PLI), which is refined in turn: those frames are
+  // the viewer's, not the still picture's (seen on loopback: a burst outran the socket's buffer).
+  const requested = streamer.stats.keyframeRequests - before.keyframeRequests;
+  t.ok(encoded >= 2 && encoded <= 6 + requested * 31, `${encoded} frames encoded in 3 s of a still picture (refresh about once a second; ${requested} keyframe requests, each refined)`);
+  t.ok(spared >= 75 - requested * 31, `${spared} unchanged frames never reached the encoder`);
   t.ok(receiver.framesDecoded >= 2, `the viewer still gets the refreshes (${receiver.framesDecoded} decoded)`);
 });
 
