@@ -3,6 +3,7 @@
 // reports) for viewers that negotiated transport-cc; nothing polls: each feedback (~every 50–100 ms
 // from Chromium) is one decision, applied when the target moved enough to matter.
 import { DelayBasedEstimator, type DelayBasedEstimate, type DelayBasedOptions, type TwccPacket } from './delay-based.js';
+import { renderMetrics, type Metric } from '../util/prometheus.js';
 
 /** What a viewer's estimator last said, for logs and /metrics. */
 export interface CongestionSnapshot {
@@ -98,19 +99,16 @@ export class TwccBitrate {
 
 /** Prometheus lines for each viewer's controller (appended to the daemon's /metrics by `webrtcbin start`). */
 export function renderCongestionMetrics(viewers: ReadonlyMap<string, CongestionSnapshot>): string {
-  const label = (id: string, c: CongestionSnapshot) => `{viewer="${id.replace(/["\\\n]/g, '_')}",controller="${c.controller}"}`;
-  const gauge = (name: string, help: string, value: (c: CongestionSnapshot) => number | undefined): string[] => {
-    const rows = [...viewers].flatMap(([id, c]) => {
-      const v = value(c);
-      return v === undefined || !Number.isFinite(v) ? [] : [`${name}${label(id, c)} ${Math.round(v * 1000) / 1000}`];
-    });
-    return [`# HELP ${name} ${help}`, `# TYPE ${name} gauge`, ...rows];
-  };
-  const lines = [
-    ...gauge('webrtcbin_viewer_target_kbps', "A viewer's bitrate target (its controller's), kbit/s.", (c) => c.target),
-    ...gauge('webrtcbin_viewer_acked_kbps', 'What the viewer received over the last 500 ms (TWCC), kbit/s.', (c) => c.estimate?.ackedKbps),
-    ...gauge('webrtcbin_viewer_queue_delay_ms', 'One-way delay above the lowest of the last 30 s (TWCC): the standing queue, ms.', (c) => c.estimate?.queueDelayMs),
-    ...gauge('webrtcbin_viewer_loss_ratio', 'Loss over the last TWCC-reported packets, 0-1.', (c) => c.estimate?.lossFraction),
-  ];
-  return `${lines.join('\n')}\n`;
+  const gauge = (name: string, help: string, value: (c: CongestionSnapshot) => number | undefined): Metric => ({
+    name,
+    help,
+    type: 'gauge',
+    samples: [...viewers].map(([viewer, c]) => ({ labels: { viewer, controller: c.controller }, value: value(c) })),
+  });
+  return renderMetrics([
+    gauge('webrtcbin_viewer_target_kbps', "A viewer's bitrate target (its controller's), kbit/s.", (c) => c.target),
+    gauge('webrtcbin_viewer_acked_kbps', 'What the viewer received over the last 500 ms (TWCC), kbit/s.', (c) => c.estimate?.ackedKbps),
+    gauge('webrtcbin_viewer_queue_delay_ms', 'One-way delay above the lowest of the last 30 s (TWCC): the standing queue, ms.', (c) => c.estimate?.queueDelayMs),
+    gauge('webrtcbin_viewer_loss_ratio', 'Loss over the last TWCC-reported packets, 0-1.', (c) => c.estimate?.lossFraction),
+  ]);
 }

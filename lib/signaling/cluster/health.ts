@@ -5,6 +5,7 @@
 // per-token limits. When Redis is back, a grace period (one TTL plus a heartbeat) passes before any
 // instance is declared dead, so every instance has re-registered its participants first.
 import type { ClusterCounts } from './presence.js';
+import { renderMetrics, type Metric } from '../../util/prometheus.js';
 
 export class RedisHealth {
   #up = false;
@@ -59,24 +60,26 @@ export class RedisHealth {
 
 /** The cluster's part of /metrics (Prometheus text). `counts` undefined: Redis could not be read. */
 export function renderClusterMetrics(up: boolean, counts: ClusterCounts | undefined): string {
-  const lines = [
-    '# HELP webrtcbin_cluster_redis_up Whether this instance reaches the cluster\'s Redis.',
-    '# TYPE webrtcbin_cluster_redis_up gauge',
-    `webrtcbin_cluster_redis_up ${up ? 1 : 0}`,
-  ];
+  const metrics: Metric[] = [{ name: 'webrtcbin_cluster_redis_up', help: "Whether this instance reaches the cluster's Redis.", type: 'gauge', samples: [{ value: up ? 1 : 0 }] }];
   if (counts) {
-    lines.push(
-      '# HELP webrtcbin_cluster_instances Live daemon instances sharing this Redis.',
-      '# TYPE webrtcbin_cluster_instances gauge',
-      `webrtcbin_cluster_instances ${counts.instances}`,
-      '# HELP webrtcbin_cluster_sessions Sessions with a participant on any instance (as of each instance\'s last heartbeat).',
-      '# TYPE webrtcbin_cluster_sessions gauge',
-      `webrtcbin_cluster_sessions ${counts.sessions}`,
-      '# HELP webrtcbin_cluster_peers Joined participants on every instance, by role (as of each instance\'s last heartbeat).',
-      '# TYPE webrtcbin_cluster_peers gauge',
-      `webrtcbin_cluster_peers{role="publisher"} ${counts.publishers}`,
-      `webrtcbin_cluster_peers{role="viewer"} ${counts.viewers}`,
+    metrics.push(
+      { name: 'webrtcbin_cluster_instances', help: 'Live daemon instances sharing this Redis.', type: 'gauge', samples: [{ value: counts.instances }] },
+      {
+        name: 'webrtcbin_cluster_sessions',
+        help: "Sessions with a participant on any instance (as of each instance's last heartbeat).",
+        type: 'gauge',
+        samples: [{ value: counts.sessions }],
+      },
+      {
+        name: 'webrtcbin_cluster_peers',
+        help: "Joined participants on every instance, by role (as of each instance's last heartbeat).",
+        type: 'gauge',
+        samples: [
+          { labels: { role: 'publisher' }, value: counts.publishers },
+          { labels: { role: 'viewer' }, value: counts.viewers },
+        ],
+      },
     );
   }
-  return `${lines.join('\n')}\n`;
+  return renderMetrics(metrics);
 }

@@ -1,6 +1,7 @@
 // Counters for /metrics (Prometheus text format) and /healthz.
 import type { SessionRegistry } from './sessions.js';
 import type { ConcurrencyCap } from './limits.js';
+import { renderMetrics, type Metric } from '../../util/prometheus.js';
 
 export class Metrics {
   messagesIn = 0;
@@ -14,28 +15,29 @@ export class Metrics {
 
   /** `tokens`: the per-token participant cap, whose holders are a gauge (a leaked slot shows here). */
   render(registry: SessionRegistry, tokens?: ConcurrencyCap): string {
-    const lines = [
-      '# HELP webrtcbin_sessions Sessions with at least one participant.',
-      '# TYPE webrtcbin_sessions gauge',
-      `webrtcbin_sessions ${registry.sessionCount}`,
-      '# HELP webrtcbin_peers Joined participants by role.',
-      '# TYPE webrtcbin_peers gauge',
-      `webrtcbin_peers{role="publisher"} ${registry.peerCount('publisher')}`,
-      `webrtcbin_peers{role="viewer"} ${registry.peerCount('viewer')}`,
+    const metrics: Metric[] = [
+      { name: 'webrtcbin_sessions', help: 'Sessions with at least one participant.', type: 'gauge', samples: [{ value: registry.sessionCount }] },
+      {
+        name: 'webrtcbin_peers',
+        help: 'Joined participants by role.',
+        type: 'gauge',
+        samples: (['publisher', 'viewer'] as const).map((role) => ({ labels: { role }, value: registry.peerCount(role) })),
+      },
       ...(tokens
-        ? ['# HELP webrtcbin_tokens_in_use Tokens holding at least one participant (WebSocket or WHEP/WHIP).', '# TYPE webrtcbin_tokens_in_use gauge', `webrtcbin_tokens_in_use ${tokens.size}`]
+        ? [{ name: 'webrtcbin_tokens_in_use', help: 'Tokens holding at least one participant (WebSocket or WHEP/WHIP).', type: 'gauge' as const, samples: [{ value: tokens.size }] }]
         : []),
-      '# HELP webrtcbin_connections_total WebSocket connections accepted.',
-      '# TYPE webrtcbin_connections_total counter',
-      `webrtcbin_connections_total ${this.connections}`,
-      '# HELP webrtcbin_messages_total Signaling messages by direction.',
-      '# TYPE webrtcbin_messages_total counter',
-      `webrtcbin_messages_total{direction="in"} ${this.messagesIn}`,
-      `webrtcbin_messages_total{direction="out"} ${this.messagesOut}`,
-      '# HELP webrtcbin_errors_total Protocol errors sent, by code.',
-      '# TYPE webrtcbin_errors_total counter',
-      ...[...this.errors].map(([code, n]) => `webrtcbin_errors_total{code="${code}"} ${n}`),
+      { name: 'webrtcbin_connections_total', help: 'WebSocket connections accepted.', type: 'counter', samples: [{ value: this.connections }] },
+      {
+        name: 'webrtcbin_messages_total',
+        help: 'Signaling messages by direction.',
+        type: 'counter',
+        samples: [
+          { labels: { direction: 'in' }, value: this.messagesIn },
+          { labels: { direction: 'out' }, value: this.messagesOut },
+        ],
+      },
+      { name: 'webrtcbin_errors_total', help: 'Protocol errors sent, by code.', type: 'counter', samples: [...this.errors].map(([code, n]) => ({ labels: { code }, value: n })) },
     ];
-    return `${lines.join('\n')}\n`;
+    return renderMetrics(metrics);
   }
 }
