@@ -134,6 +134,24 @@ void PeerCore::OnStateNotify(GObject* object, GParamSpec* pspec) {
   GEnumValue* ev = G_IS_PARAM_SPEC_ENUM(pspec) ? g_enum_get_value(G_PARAM_SPEC_ENUM(pspec)->enum_class, value)
                                                : nullptr;
   pipe.Post(event::State{pspec->name, ev ? ev->value_nick : ""});
+  if (std::strcmp(pspec->name, "connection-state") == 0 && value == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED) {
+    AskKeyframeOnceConnected();
+  }
+}
+
+// The first frames went out while DTLS was still being set up, and a damage capture on a still screen
+// sends no more: a viewer that missed them (a loaded machine, a lost packet, a decoder not ready) would
+// wait for the next change. So our own encoder makes a keyframe, from a fresh frame, once per peer as the
+// connection comes up. (A shared encoder already starts each subscriber on a keyframe of its own.)
+void PeerCore::AskKeyframeOnceConnected() {
+  GObjectPtr<GstPad> pad;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (connected_once_ || !keyframe_pad_) return;
+    connected_once_ = true;
+    pad = GObjectPtr<GstPad>::ref(keyframe_pad_.get());
+  }
+  gst_pad_push_event(pad.get(), gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0));
 }
 
 void PeerCore::OnPromise(GstPromise* promise, uint64_t id, const char* field) {

@@ -93,6 +93,7 @@ bool PeerCore::Build(NativeError* error) {
     return false;
   }
   pipeline_.reset(NewPipeline());
+  g_signal_connect(pipeline_.get(), "deep-element-added", G_CALLBACK(TuneJitterBufferCb), nullptr);
   gst_bin_add(GST_BIN(pipeline_.get()), webrtc);  // the pipeline owns it from here
   // Counts webrtcbins until GStreamer actually finalizes them: a leaked reference anywhere shows here.
   alive_.fetch_add(1);
@@ -186,6 +187,14 @@ bool PeerCore::Start(NativeError* error) {
     GObjectPtr<GstPad> pad(gst_element_get_static_pad(encoder_src_.get(), "src"));
     gst_pad_add_probe(pad.get(), GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, KeyframeRequestCb,
                       new std::weak_ptr<SharedEncoder>(config_.encoder), FreeWeakEncoder);
+  } else if (media_) {
+    // Our own encoder: a keyframe request must also bring a frame from a damage capture, which sends
+    // nothing on a still screen (the encoder keeps the request for a next frame that never comes).
+    GObjectPtr<GstElement> pay(gst_bin_get_by_name(GST_BIN(media_), video_send_.payloader));
+    GObjectPtr<GstPad> pad(pay ? gst_element_get_static_pad(pay.get(), "sink") : nullptr);
+    if (pad) gst_pad_add_probe(pad.get(), GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, KeyframeFrameNowCb, nullptr, nullptr);
+    std::lock_guard<std::mutex> lock(mutex_);
+    keyframe_pad_ = std::move(pad);
   }
   GObjectPtr<GstPad> audio_src;
   // A non-live source pushes while PAUSED, and the payload type is only known once negotiation

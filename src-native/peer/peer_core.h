@@ -144,6 +144,7 @@ class PeerCore : public std::enable_shared_from_this<PeerCore> {
   void OnNegotiationNeeded();
   void OnIceCandidate(guint mline, const gchar* candidate);
   void OnStateNotify(GObject* object, GParamSpec* pspec);
+  void AskKeyframeOnceConnected();
   void OnPadAdded(GstPad* pad);
   void OnDecodedPad(GstPad* pad);
   GstFlowReturn OnSample(GstElement* appsink);
@@ -165,6 +166,9 @@ class PeerCore : public std::enable_shared_from_this<PeerCore> {
   GObjectPtr<GstElement> pipeline_;
   GstElement* webrtc_ = nullptr;  // owned by pipeline_
   GstElement* media_ = nullptr;   // owned by pipeline_
+  // Our own encoder's payloader input (mutex_): a keyframe is asked there once the connection is up.
+  GObjectPtr<GstPad> keyframe_pad_;
+  bool connected_once_ = false;  // mutex_
   std::atomic<bool> closing_{false};
   std::atomic<uint64_t> frames_decoded_{0};
   std::atomic<uint64_t> frames_dropped_{0};  // replaced before JS took them (slow consumer)

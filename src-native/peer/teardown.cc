@@ -52,6 +52,7 @@ void PeerCore::Teardown() {
     }
     receive_transceiver_.reset();
     encoder_src_.reset();
+    keyframe_pad_.reset();
   }
   webrtc_ = nullptr;
   media_ = nullptr;

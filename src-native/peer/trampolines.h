@@ -11,6 +11,7 @@
 
 #include "peer/peer_core.h"
 #include "rtp/twcc_feedback.h"
+#include "x11/damage_src.h"  // kFrameNowEvent
 
 namespace wrtc {
 
@@ -111,6 +112,31 @@ inline GstPadProbeReturn KeyframeRequestCb(GstPad*, GstPadProbeInfo* info, gpoin
   if (!gst_video_event_is_force_key_unit(event)) return GST_PAD_PROBE_OK;
   if (auto encoder = static_cast<std::weak_ptr<SharedEncoder>*>(data)->lock()) encoder->RequestKeyframe();
   return GST_PAD_PROBE_DROP;
+}
+
+// rtpjitterbuffer's rtx-next-seqnum (on by default with NACK) expects the packet after the last one at
+// the stream's packet spacing, asks for it, and then declares it lost. A still screen (damage capture)
+// sends nothing for seconds: the first packet after the pause then came "too late, already popped" and
+// was dropped, and a receiving peer decoded no frame after it until a keyframe. Real gaps still get NACKs.
+inline void TuneJitterBufferCb(GstBin*, GstBin*, GstElement* element, gpointer) {
+  GstElementFactory* factory = gst_element_get_factory(element);
+  if (factory && g_strcmp0(GST_OBJECT_NAME(factory), "rtpjitterbuffer") == 0) {
+    g_object_set(element, "rtx-next-seqnum", FALSE, nullptr);
+  }
+}
+
+// Our own encoder's keyframe request, seen on its way up from the payloader: a frame-now request goes
+// on upstream from the encoder's input, so a damage capture on a still screen sends the frame the
+// keyframe needs (other sources ignore it; the encoder passes on no keyframe request itself).
+inline GstPadProbeReturn KeyframeFrameNowCb(GstPad* pad, GstPadProbeInfo* info, gpointer) {
+  if (!gst_video_event_is_force_key_unit(GST_PAD_PROBE_INFO_EVENT(info))) return GST_PAD_PROBE_OK;
+  GObjectPtr<GstPad> encoder_src(gst_pad_get_peer(pad));
+  GObjectPtr<GstElement> encoder(encoder_src ? gst_pad_get_parent_element(encoder_src.get()) : nullptr);
+  GObjectPtr<GstPad> encoder_sink(encoder ? gst_element_get_static_pad(encoder.get(), "sink") : nullptr);
+  if (encoder_sink) {
+    gst_pad_push_event(encoder_sink.get(), gst_event_new_custom(GST_EVENT_CUSTOM_UPSTREAM, gst_structure_new_empty(kFrameNowEvent)));
+  }
+  return GST_PAD_PROBE_OK;
 }
 
 // Reports the send caps (the offer needs them: H.264's profile-level-id comes from the encoder).

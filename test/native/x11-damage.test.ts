@@ -61,6 +61,28 @@ t.test('a still screen sends one frame and then nothing; a change is sent at onc
   // Generous on a loaded 2-core machine; the figures are in docs/benchmarks.md.
   t.ok(took < 1000, `a frame ${Math.round(took)} ms after a change on a screen still for 2 s`);
   t.ok(receiver.framesDecoded - settled <= 3, `${receiver.framesDecoded - settled} frames for one change`);
+  // Still again, then a change: its first packet comes seconds after the last one. The receiver's
+  // jitter buffer once declared it lost in advance and dropped it, and decoded nothing after it.
+  for (const [colour, channel] of [['#0000ff', 2], ['#00ff00', 1]] as const) {
+    await sleep(2000);
+    await paint(x, colour);
+    await waitFor(`the ${colour} frame`, () => seen.last !== undefined && pixel(seen.last, 160, 120)[channel]! > 200, 5000).catch(() => {});
+    t.ok(seen.last && pixel(seen.last, 160, 120)[channel]! > 200, `after 2 s still, the change to ${colour} is decoded: rgb(${seen.last && pixel(seen.last, 160, 120).join(',')})`);
+  }
+});
+
+// Our own encoder (no shared encoder): the first frame left while DTLS was being set up, and a still
+// screen sends no other. The connection's keyframe request asks the capture for a fresh frame, so a
+// viewer that missed the first (a loaded machine: CI once saw no frame in 15 s) is not left black.
+t.test('a direct peer on a still screen: the connection coming up brings a second, fresh frame', async (t) => {
+  const x = await startXvfb('320x240x24');
+  t.teardown(() => x.kill());
+  const { receiver } = await stream(t, x, { refreshMs: 0 });
+  await waitFor('two frames of a still screen', () => receiver.framesDecoded >= 2, 10_000).catch(() => {});
+  t.ok(receiver.framesDecoded >= 2, `the first frame and the one the connection asked for (${receiver.framesDecoded})`);
+  const settled = receiver.framesDecoded;
+  await sleep(1500);
+  t.equal(receiver.framesDecoded, settled, 'and then nothing: one request, once');
 });
 
 t.test('a viewer joining a shared encoder on a still screen gets a frame at once (no refresh, no change)', async (t) => {
