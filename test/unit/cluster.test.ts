@@ -6,6 +6,7 @@ import { crossesBus, decide, parseEnvelope, type LocalView } from '../../lib/sig
 import { admitResult } from '../../lib/signaling/cluster/limits.js';
 import { pairs, sumSummaries } from '../../lib/signaling/cluster/presence.js';
 import { RedisHealth } from '../../lib/signaling/cluster/health.js';
+import { MAX_PENDING_FORWARDS, ResourceForwarder } from '../../lib/signaling/cluster/forward.js';
 import { RelayError } from '../../lib/signaling/daemon/sessions.js';
 import { redactSecrets } from '../../lib/signaling/daemon/redact.js';
 import { SignalingClient } from '../../lib/signaling/client.js';
@@ -138,4 +139,41 @@ t.test("the registry's mirror of other instances' participants", async (t) => {
   t.notOk(registry.holds('desk', 'v-x'));
   registry.leave(publisher);
   t.equal(registry.sessionCount, 0, 'the last local participant takes the mirror with it');
+});
+
+t.test('WHEP/WHIP asks and answers from the channel are checked (forward.ts)', async (t) => {
+  const q = { kind: 'whep', method: 'PATCH', session: 's', id: 'v-x', contentType: 'application/trickle-ice-sdpfrag', ifMatch: '"v-x"', body: 'a=mid:0\r\n', tokenHash: 'h' };
+  const ask = { k: 'ask', c: 'c1', from: 'i1', q };
+  t.same(parseEnvelope(JSON.stringify(ask)), ask, 'a well-formed ask');
+  t.same(decide(ask as never, 'i2', { hasSession: () => false, holdsLocal: () => false, remoteOwner: () => undefined }), { do: 'answer-resource', ask });
+  t.equal(parseEnvelope(JSON.stringify({ ...ask, q: { ...q, method: 'POST' } })), undefined, 'a method a resource forward never carries');
+  t.equal(parseEnvelope(JSON.stringify({ ...ask, q: { ...q, kind: 'ws' } })), undefined, 'an unknown kind');
+  t.equal(parseEnvelope(JSON.stringify({ ...ask, q: { ...q, body: 'x'.repeat(65537) } })), undefined, 'a body over 64 KiB');
+  t.equal(parseEnvelope(JSON.stringify({ ...ask, from: undefined })), undefined, 'no asker to answer');
+  const answer = { k: 'answer', c: 'c1', a: { status: 412, headers: { etag: '"v-x"' }, body: { error: 'no' } } };
+  t.same(parseEnvelope(JSON.stringify(answer)), answer, 'a well-formed answer');
+  t.equal(parseEnvelope(JSON.stringify({ ...answer, a: { ...answer.a, headers: { 'set-cookie': 'x' } } })), undefined, 'a header a resource answer never has');
+  t.equal(parseEnvelope(JSON.stringify({ ...answer, a: { ...answer.a, status: 99 } })), undefined, 'a status out of range');
+  t.equal(parseEnvelope(JSON.stringify({ ...answer, a: { status: 204, headers: {}, body: 'text' } })), undefined, 'a body that is not {error}');
+});
+
+t.test('forwarded requests: bounded in number, each settled once, all settled at close', async (t) => {
+  const sent: unknown[] = [];
+  const forwarder = new ResourceForwarder({ self: 'i1', timeoutMs: 60_000, retryAfterS: 8, publish: async (_instance, envelope) => void sent.push(envelope) });
+  const q = { kind: 'whep' as const, method: 'DELETE' as const, session: 's', id: 'v-x', contentType: undefined, ifMatch: undefined, body: '', tokenHash: undefined };
+  const waiting = Array.from({ length: MAX_PENDING_FORWARDS }, () => forwarder.forward('i2', q));
+  t.equal(forwarder.pending, MAX_PENDING_FORWARDS);
+  t.match(await forwarder.forward('i2', q), { status: 503, headers: { 'retry-after': '1' } }, 'one more: 503 at once, not another wait');
+  const first = sent[0] as { c: string };
+  forwarder.answered({ k: 'answer', c: first.c, a: { status: 200, headers: {} } });
+  forwarder.answered({ k: 'answer', c: first.c, a: { status: 404, headers: {} } });
+  t.same(await waiting[0], { status: 200, headers: {} }, 'the first answer settles it; a repeat is ignored');
+  forwarder.close();
+  const rest = await Promise.all(waiting.slice(1));
+  t.ok(rest.every((r) => r.status === 503), 'close() settles every waiting request with 503');
+  t.equal(forwarder.pending, 0);
+  const unreachable = new ResourceForwarder({ self: 'i1', timeoutMs: 60_000, retryAfterS: 8, publish: async () => Promise.reject(new Error('down')) });
+  t.match(await unreachable.forward('i2', q), { status: 503, headers: { 'retry-after': '5' } }, 'Redis cannot take it: 503 at once');
+  const silent = new ResourceForwarder({ self: 'i1', timeoutMs: 50, retryAfterS: 8, publish: async () => {} });
+  t.match(await silent.forward('i2', q), { status: 503, headers: { 'retry-after': '8' }, body: { error: /did not answer within 50 ms/ } }, 'no answer: 503 after the bound');
 });

@@ -5,6 +5,8 @@
 // instance hears only traffic for its own participants (a channel per session would make every
 // instance of a session decode every relay of every other participant).
 import type { Role, ServerMessage } from '../protocol/messages.js';
+import type { ResourceKind } from '../daemon/resource-request.js';
+import { parseResourceAsk, parseResourceAnswer, type ResourceAsk, type ResourceAnswer } from './forward.js';
 
 /** A participant as the cluster records it (the session hash's value, and a join event's payload). */
 export interface PresenceEntry {
@@ -20,6 +22,8 @@ export interface PresenceEntry {
   ctl?: true;
   /** Reclaimed its id (join.resume). */
   res?: true;
+  /** A WHEP or WHIP resource (another instance may take requests for it: forward.ts). */
+  w?: ResourceKind;
 }
 
 export type Envelope =
@@ -30,7 +34,11 @@ export type Envelope =
   /** Participant `id` of session `s`, owned by instance `i`, left. */
   | { k: 'leave'; s: string; id: string; i: string }
   /** Instance `i` is stopping: its participants are reconnecting elsewhere; sweep them only after a grace. */
-  | { k: 'stopping'; i: string };
+  | { k: 'stopping'; i: string }
+  /** A request on a WHEP/WHIP resource of the receiving instance, taken by another (forward.ts). */
+  | ResourceAsk
+  /** The owner's answer to a ResourceAsk this instance sent. */
+  | ResourceAnswer;
 
 /** Messages one participant sends another through the daemon; the rest each instance makes itself. */
 const RELAYED = new Set<ServerMessage['type']>(['offer', 'answer', 'candidate', 'bye']);
@@ -60,6 +68,8 @@ export type Action =
   | { do: 'add-remote'; session: string; id: string; entry: PresenceEntry }
   | { do: 'remove-remote'; session: string; id: string }
   | { do: 'grace'; instance: string }
+  | { do: 'answer-resource'; ask: ResourceAsk }
+  | { do: 'resource-answered'; answer: ResourceAnswer }
   | { do: 'ignore'; why: string };
 
 /** The routing decision for one envelope (pure: the cluster applies it). */
@@ -79,6 +89,10 @@ export function decide(envelope: Envelope, self: string, view: LocalView): Actio
       return { do: 'remove-remote', session: envelope.s, id: envelope.id };
     case 'stopping':
       return envelope.i === self ? { do: 'ignore', why: 'our own' } : { do: 'grace', instance: envelope.i };
+    case 'ask':
+      return { do: 'answer-resource', ask: envelope };
+    case 'answer':
+      return { do: 'resource-answered', answer: envelope };
   }
 }
 
@@ -94,6 +108,8 @@ export function parseEnvelope(text: string): Envelope | undefined {
   const e = value as Record<string, unknown>;
   if (e.k === 'relay' && typeof e.to === 'string' && e.m && typeof e.m === 'object') return e as Envelope;
   if (e.k === 'stopping' && typeof e.i === 'string') return e as Envelope;
+  if (e.k === 'ask') return parseResourceAsk(e);
+  if (e.k === 'answer') return parseResourceAnswer(e);
   if ((e.k === 'join' || e.k === 'leave') && typeof e.s === 'string' && typeof e.id === 'string') {
     if (e.k === 'join' && e.e && typeof e.e === 'object' && typeof (e.e as PresenceEntry).i === 'string') return e as Envelope;
     if (e.k === 'leave' && typeof e.i === 'string') return e as Envelope;

@@ -14,7 +14,9 @@ import { crossesBus, decide, parseEnvelope, type Envelope, type PresenceEntry } 
 import { RedisHealth, renderClusterMetrics } from './health.js';
 import { clusterKeys, DEFAULT_PREFIX, type ClusterKeys } from './keys.js';
 import { ADMIT_LUA, admitResult } from './limits.js';
-import { LIVE_LUA, REMOVE_LUA, RESTORE_LUA, pairs, sumSummaries, type ClusterCounts, type InstanceSummary } from './presence.js';
+import { ResourceForwarder, type ResourceAsk } from './forward.js';
+import type { ResourceLink, ResourceOwner, ResourceReply, ResourceRequest } from '../daemon/resource-request.js';
+import { LIVE_LUA, OWNER_LUA, REMOVE_LUA, RESTORE_LUA, pairs, sumSummaries, type ClusterCounts, type InstanceSummary } from './presence.js';
 
 export interface ClusterOptions {
   /** redis://[user:password@]host:port[/db] (a password never reaches a log line). */
@@ -29,6 +31,11 @@ export interface ClusterOptions {
   connectTimeoutMs?: number;
   /** This instance's id (default random); unique per running instance. */
   instanceId?: string;
+  /**
+   * How long a WHEP/WHIP request another instance's resource is forwarded for waits for that
+   * instance's answer (default 2000 ms); then 503 with Retry-After.
+   */
+  forwardTimeoutMs?: number;
 }
 
 /** `signaling({redis})`: a URL, or the URL with options. */
@@ -43,7 +50,7 @@ export class ClusterError extends WebRtcBinError {
 
 const UNAVAILABLE = "the cluster's shared state (Redis) is unreachable, so this daemon cannot check the session's limits: new joins are refused until it is back; retry in a few seconds";
 
-export class Cluster implements ClusterLink {
+export class Cluster implements ClusterLink, ResourceLink {
   readonly id: string;
   readonly #keys: ClusterKeys;
   readonly #redis: RedisClient;
@@ -67,6 +74,9 @@ export class Cluster implements ClusterLink {
   #graceUntil = new Map<string, number>();
   // The last connection error (ECONNREFUSED, WRONGPASS, …), for the startup failure's message.
   #lastError: string | undefined;
+  // WHEP/WHIP requests this instance took for resources of others, waiting for their answers.
+  readonly #forwarder: ResourceForwarder;
+  #answerResource: ((request: ResourceRequest) => ResourceReply) | undefined;
 
   private constructor(options: Required<Omit<ClusterOptions, 'instanceId'>> & { instanceId: string }, Redis: new (url: string, options: RedisOptions) => RedisClient, log: FastifyBaseLogger) {
     this.id = options.instanceId;
@@ -86,6 +96,16 @@ export class Cluster implements ClusterLink {
     };
     this.#redis = new Redis(options.url, redisOptions);
     this.#sub = new Redis(options.url, { ...redisOptions, enableOfflineQueue: true });
+    this.#forwarder = new ResourceForwarder({
+      self: this.id,
+      timeoutMs: options.forwardTimeoutMs,
+      // By then a dead owner's key has expired and been noticed: the retry gets 404, not another wait.
+      retryAfterS: Math.ceil((options.ttlMs + options.heartbeatMs) / 1000),
+      publish: async (instance, envelope) => {
+        if (!this.#health.up || this.#closed) throw new Error('redis is down');
+        await this.#redis.publish(this.#keys.channel(instance), JSON.stringify(envelope));
+      },
+    });
   }
 
   /** Connects (waiting up to connectTimeoutMs) and starts the heartbeat. Throws ClusterError. */
@@ -99,9 +119,13 @@ export class Cluster implements ClusterLink {
     if (!(heartbeatMs >= 50) || !(ttlMs >= 2 * heartbeatMs)) {
       throw new InvalidArgumentError(`signaling: redis.ttlMs (${ttlMs}) must be at least twice redis.heartbeatMs (${heartbeatMs}, at least 50)`);
     }
+    const forwardTimeoutMs = o.forwardTimeoutMs ?? 2000;
+    if (!Number.isInteger(forwardTimeoutMs) || forwardTimeoutMs < 50 || forwardTimeoutMs > 20_000) {
+      throw new InvalidArgumentError(`signaling: redis.forwardTimeoutMs (${String(o.forwardTimeoutMs)}) must be a whole number of milliseconds from 50 to 20000 (under the HTTP request timeout)`);
+    }
     const { Redis } = await import('ioredis');
     const cluster = new Cluster(
-      { url: o.url, keyPrefix: o.keyPrefix ?? DEFAULT_PREFIX, heartbeatMs, ttlMs, connectTimeoutMs: o.connectTimeoutMs ?? 10_000, instanceId: o.instanceId ?? randomBytes(6).toString('base64url') },
+      { url: o.url, keyPrefix: o.keyPrefix ?? DEFAULT_PREFIX, heartbeatMs, ttlMs, forwardTimeoutMs, connectTimeoutMs: o.connectTimeoutMs ?? 10_000, instanceId: o.instanceId ?? randomBytes(6).toString('base64url') },
       Redis as unknown as new (url: string, options: RedisOptions) => RedisClient,
       log,
     );
@@ -166,6 +190,7 @@ export class Cluster implements ClusterLink {
       ...(p.codecs ? { c: p.codecs } : {}),
       ...(p.control ? { ctl: true as const } : {}),
       ...(p.resumed ? { res: true as const } : {}),
+      ...(p.resource ? { w: p.resource } : {}),
     };
   }
 
@@ -281,9 +306,56 @@ export class Cluster implements ClusterLink {
         if (p) registry.leave(p);
         break;
       }
+      case 'answer-resource':
+        this.#answer(action.ask);
+        break;
+      case 'resource-answered':
+        this.#forwarder.answered(action.answer);
+        break;
       case 'ignore':
         break;
     }
+  }
+
+  // ---- WHEP/WHIP resources held here or elsewhere (forward.ts) ----
+
+  async locate(session: string, id: string): Promise<ResourceOwner | undefined> {
+    if (!this.#health.up) throw new RelayError('cluster-unavailable', "the cluster's shared state (Redis) is unreachable, so this daemon cannot tell which instance holds this session; retry in a few seconds");
+    let reply: string[];
+    try {
+      reply = (await this.#redis.eval(OWNER_LUA, 1, this.#keys.session(session), id, this.#keys.instance(''))) as string[];
+    } catch (error) {
+      this.#log.warn({ err: redactUrl((error as Error).message), session }, 'cluster: could not look up a WHEP/WHIP resource');
+      throw new RelayError('cluster-unavailable', "the cluster's shared state (Redis) did not answer, so this daemon cannot tell which instance holds this session; retry in a few seconds");
+    }
+    if (reply.length < 3) return undefined;
+    const kind = reply[2];
+    return { instance: String(reply[0]), alive: Number(reply[1]) === 1, kind: kind === 'whep' || kind === 'whip' ? kind : undefined };
+  }
+
+  forward(instance: string, request: ResourceRequest): Promise<ResourceReply> {
+    return this.#forwarder.forward(instance, request);
+  }
+
+  serveResources(answer: (request: ResourceRequest) => ResourceReply): void {
+    this.#answerResource = answer;
+  }
+
+  get resources(): ResourceLink {
+    return this;
+  }
+
+  /** Another instance took a request for one of our resources: answer it as if it had come here. */
+  #answer(ask: ResourceAsk): void {
+    let reply: ResourceReply;
+    try {
+      // No WHEP on this instance (`whep: false`): it holds no resources.
+      reply = this.#answerResource?.(ask.q) ?? { status: 404, headers: {}, body: { error: `no such ${ask.q.kind.toUpperCase()} session` } };
+    } catch (error) {
+      this.#log.warn({ err: (error as Error).message, peer: ask.q.id }, 'cluster: a forwarded WHEP/WHIP request failed here');
+      reply = { status: 500, headers: {}, body: { error: 'the instance that holds this session failed to handle the request' } };
+    }
+    this.#publish(this.#keys.channel(ask.from), { k: 'answer', c: ask.c, a: reply });
   }
 
   // ---- heartbeat, sweep, recovery ----
@@ -473,6 +545,7 @@ export class Cluster implements ClusterLink {
     this.stopping();
     this.#closed = true;
     clearInterval(this.#timer);
+    this.#forwarder.close();
     await Promise.allSettled([...this.#pending]);
     this.#redis.disconnect();
     this.#sub.disconnect();

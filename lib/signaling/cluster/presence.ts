@@ -118,3 +118,15 @@ export function sumSummaries(values: (string | null)[]): ClusterCounts {
   }
   return { instances, sessions: sessions.size, publishers, viewers };
 }
+
+/**
+ * Where participant ARGV[1] of the session hash KEYS[1] lives (a WHEP/WHIP request another instance
+ * took, forward.ts). ARGV: peer id, instance key prefix. Returns {} when no entry holds the id, else
+ * {instance, 1 if its key exists (alive) else 0, resource kind or ''}.
+ */
+export const OWNER_LUA = `
+local v = redis.call('HGET', KEYS[1], ARGV[1])
+if not v then return {} end
+local e = cjson.decode(v)
+return {e.i, redis.call('EXISTS', ARGV[2] .. e.i), e.w or ''}
+`;

@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { WebRtcBinError } from '../../errors.js';
 import type { ErrorCode, IceServer, Role, ServerMessage } from '../protocol/messages.js';
+import type { ResourceKind, ResourceLink } from './resource-request.js';
 
 export interface Participant {
   readonly id: string;
@@ -18,6 +19,8 @@ export interface Participant {
   readonly resumed?: boolean;
   /** Held by another daemon instance (lib/signaling/cluster/): this one's send() crosses the bus. */
   readonly instance?: string;
+  /** A WHEP or WHIP resource (its id is the resource URL's last segment). */
+  readonly resource?: ResourceKind;
   send(message: ServerMessage): void;
   close(code: number, reason: string): void;
 }
@@ -32,6 +35,8 @@ export interface ClusterLink {
   left(p: Participant): void;
   /** The daemon is stopping gracefully: its participants will resume elsewhere. */
   stopping(): void;
+  /** WHEP/WHIP requests for resources other instances hold (lib/signaling/cluster/forward.ts). */
+  readonly resources?: ResourceLink;
 }
 
 interface Session {

@@ -5,7 +5,7 @@
 // Section numbers in comments are RFC 9725's; the WHEP draft's are the same text one section later
 // for ICE (§4.4 there) and STUN/TURN (§4.7 there).
 import { createHash } from 'node:crypto';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidArgumentError } from '../../errors.js';
 import type { CandidateInit, IceServer, ServerMessage } from '../protocol/messages.js';
 import { iceServersFor, type IceConfig } from './ice-config.js';
@@ -13,6 +13,7 @@ import { RelayError, newPeerId, type Participant, type SessionRegistry } from '.
 import { TokenError, onTokenExpiry, verifyToken } from './token.js';
 import type { Metrics } from './metrics.js';
 import { ConcurrencyCap, tokenKey } from './limits.js';
+import type { ResourceKind, ResourceLink, ResourceMethod, ResourceReply, ResourceRequest } from './resource-request.js';
 
 export interface WhepOptions {
   registry: SessionRegistry;
@@ -178,33 +179,165 @@ export function registerWhep(app: FastifyInstance, options: WhepOptions): void {
   };
   // PATCH and DELETE: the resource URL is the capability, and with tokens only its creator's token
   // may use it; another viewer of the same session gets 403.
-  const authorizeOwner = (request: FastifyRequest, reply: FastifyReply, viewer: WhepViewer): boolean => {
-    if (options.secret === undefined) return true;
-    const token = bearer(request);
-    if (token === undefined) {
-      void reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'a token is required: the one that created this resource' });
-      return false;
+  const NO_TOKEN: ResourceReply = { status: 401, headers: { 'www-authenticate': 'Bearer' }, body: { error: 'a token is required: the one that created this resource' } };
+  const NOT_OWNER: ResourceReply = { status: 403, headers: {}, body: { error: 'this resource belongs to the token that created it' } };
+  const authorizeOwner = (request: ResourceRequest, viewer: WhepViewer, log: FastifyBaseLogger): ResourceReply | undefined => {
+    if (options.secret === undefined) return undefined;
+    if (request.tokenHash === undefined) return NO_TOKEN;
+    if (request.tokenHash !== viewer.owner) {
+      log.info({ session: viewer.participant.session, peer: viewer.participant.id, method: request.method }, 'whep: refused a token that did not create the resource');
+      return NOT_OWNER;
     }
-    if (ownerOf(token) !== viewer.owner) {
-      request.log.info({ session: viewer.participant.session, peer: viewer.participant.id, method: request.method }, 'whep: refused a token that did not create the resource');
-      void reply.code(403).send({ error: 'this resource belongs to the token that created it' });
-      return false;
-    }
-    return true;
+    return undefined;
   };
 
-  for (const kind of ['whep', 'whip']) registerRoutes(kind);
+  // One resource table per protocol: a WHEP resource's URL under /whip/ (or the reverse) is 404.
+  const tables: Record<ResourceKind, Map<string, WhepViewer>> = { whep: new Map(), whip: new Map() };
+  const remove = (viewer: WhepViewer | undefined) => {
+    if (!viewer) return;
+    viewer.cancelExpiry();
+    viewer.release();
+    const table = tables[viewer.participant.resource!];
+    if (table.get(viewer.participant.id) === viewer) table.delete(viewer.participant.id);
+    options.registry.leave(viewer.participant);
+  };
 
-  function registerRoutes(kind: string): void {
-    // One resource table per protocol: a WHEP resource's URL under /whip/ (or the reverse) is 404.
-    const viewers = new Map<string, WhepViewer>();
-    const remove = (viewer: WhepViewer | undefined) => {
-      if (!viewer) return;
-      viewer.cancelExpiry();
-      viewer.release();
-      if (viewers.get(viewer.participant.id) === viewer) viewers.delete(viewer.participant.id);
-      options.registry.leave(viewer.participant);
+  /**
+   * GET, PATCH or DELETE on a resource, answered from this instance's table: for a request that came
+   * to this instance, and for one another instance of a cluster took and forwarded here (the owner).
+   */
+  const answerResource = (request: ResourceRequest, log: FastifyBaseLogger): ResourceReply => {
+    const name = request.kind.toUpperCase();
+    const viewer = tables[request.kind].get(request.id);
+    if (!viewer || viewer.participant.session !== request.session) return { status: 404, headers: {}, body: { error: `no such ${name} session` } };
+    if (request.method === 'GET') return { status: 204, headers: { 'accept-patch': 'application/trickle-ice-sdpfrag' } };
+    const refused = authorizeOwner(request, viewer, log);
+    if (refused) return refused;
+    // DELETE ignores If-Match (RFC 9725 §4.3.1: no ICE session to match when ending the session).
+    if (request.method === 'DELETE') {
+      remove(viewer);
+      return { status: 200, headers: {} };
+    }
+    return patch(request, viewer, log);
+  };
+
+  const patch = (request: ResourceRequest, viewer: WhepViewer, log: FastifyBaseLogger): ResourceReply => {
+    const { session, id, kind } = request;
+    const name = kind.toUpperCase();
+    const fail = (status: number, error: string, headers: Record<string, string> = {}): ResourceReply => ({ status, headers, body: { error } });
+    if (request.contentType?.split(';')[0] !== 'application/trickle-ice-sdpfrag') {
+      return fail(415, 'PATCH takes Content-Type: application/trickle-ice-sdpfrag');
+    }
+    const frag = request.body;
+    const restart = isIceRestart(viewer.ice, iceCredentials(frag));
+    // RFC 9725 §4.3.1: "428 Precondition Required" for a missing entity-tag, "412 Precondition
+    // Failed" for one that does not match; "sessions and clients that support Trickle ICE MUST make
+    // use of entity-tags and conditional requests" (§4.3.2), so trickle needs If-Match too.
+    const condition = request.ifMatch;
+    if (condition === undefined) {
+      return fail(
+        428,
+        restart
+          ? 'an ICE restart (new ice-ufrag/ice-pwd) needs If-Match: "*" (RFC 9725 §4.3.3)'
+          : `a trickle PATCH needs If-Match with the ETag of the 201 (${viewer.etag}), RFC 9725 §4.3.1`,
+        { etag: viewer.etag },
+      );
+    }
+    if (!ifMatch(condition, viewer.etag)) {
+      return fail(412, `If-Match ${condition} does not match this ${name} session's ICE session (ETag ${viewer.etag}); use the ETag of the 201`, { etag: viewer.etag });
+    }
+    // §4.3.3: new ice-ufrag/ice-pwd is an ICE restart. webrtcbin 1.22 cannot restart ICE for a
+    // remote peer (a new offer's answer keeps its old ice-ufrag/ice-pwd: "FIXME: deal with ICE
+    // restarts" in gstwebrtcbin.c; test/signaling/whep-ice-restart.test.ts holds it to that), so
+    // §4.3.1 makes it 422 for a session that does trickle but not restarts, and the existing ICE
+    // session goes on untouched.
+    if (restart) {
+      log.info({ session, peer: id, kind }, 'whep: ICE restart refused (not supported); the ICE session goes on');
+      return fail(422, `this ${name} server does not support ICE restart: the current ICE session goes on unchanged; trickle with its ice-ufrag, or DELETE this session and POST a new offer`);
+    }
+    const candidates = parseSdpFrag(frag);
+    try {
+      checkFrag(candidates);
+    } catch (error) {
+      return fail(400, `bad sdpfrag: ${(error as Error).message}`);
+    }
+    const count = candidates.filter((c) => c !== null).length;
+    if (viewer.relayed + count > MAX_RESOURCE_CANDIDATES) {
+      return fail(429, `a ${name} resource relays at most ${MAX_RESOURCE_CANDIDATES} candidates; start a new one with POST`);
+    }
+    viewer.relayed += count;
+    try {
+      const publisher = options.registry.target(viewer.participant, undefined);
+      for (const candidate of candidates) publisher.send({ type: 'candidate', from: id, candidate });
+    } catch (error) {
+      return fail(409, (error as Error).message);
+    }
+    return { status: 204, headers: {} };
+  };
+
+  // In a cluster, this instance answers the others' forwarded requests for its resources.
+  options.registry.cluster?.resources?.serveResources((request) => answerResource(request, app.log));
+
+  /**
+   * A request on a resource as it reached this instance. In a cluster, one this instance does not
+   * hold is looked up in Redis and, when another live instance holds it, forwarded there after the
+   * token is checked here too (a forged token never crosses the bus).
+   */
+  const serveResource = async (request: FastifyRequest<{ Params: { session: string; id: string } }>, reply: FastifyReply, kind: ResourceKind, method: ResourceMethod) => {
+    const { session, id } = request.params;
+    const token = bearer(request);
+    const asked: ResourceRequest = {
+      kind,
+      method,
+      session,
+      id,
+      contentType: request.headers['content-type'],
+      ifMatch: request.headers['if-match'],
+      body: typeof request.body === 'string' ? request.body : '',
+      tokenHash: ownerOf(token),
     };
+    const link = options.registry.cluster?.resources;
+    let answer: ResourceReply;
+    if (!link || tables[kind].has(id)) answer = answerResource(asked, request.log);
+    else answer = await answerElsewhere(link, asked, token, request.log);
+    void reply.code(answer.status).headers(answer.headers);
+    return answer.body === undefined ? reply.send() : reply.send(answer.body);
+  };
+
+  const answerElsewhere = async (link: ResourceLink, asked: ResourceRequest, token: string | undefined, log: FastifyBaseLogger): Promise<ResourceReply> => {
+    const name = asked.kind.toUpperCase();
+    const notFound: ResourceReply = { status: 404, headers: {}, body: { error: `no such ${name} session` } };
+    let owner;
+    try {
+      owner = SESSION.test(asked.session) ? await link.locate(asked.session, asked.id) : undefined;
+    } catch (error) {
+      return { status: 503, headers: { 'retry-after': '5' }, body: { error: (error as Error).message } };
+    }
+    // Ours (a POST not answered yet), another kind's, nobody's, or its instance is dead (its
+    // resources died with it): as the single process, 404.
+    if (!owner || owner.instance === link.id || owner.kind !== asked.kind) return notFound;
+    if (!owner.alive) {
+      log.info({ session: asked.session, peer: asked.id, instance: owner.instance, method: asked.method }, 'whep: the instance that held this resource is gone: 404');
+      return notFound;
+    }
+    // The first token check, here: GET needs none (as on the owner); a missing token is 401; one
+    // that is not a valid token of this session and route cannot be the creator's (403, as the
+    // owner would say). Its expiry is the owner's to judge (its timer ends the resource).
+    if (asked.method !== 'GET' && options.secret !== undefined) {
+      if (token === undefined) return NO_TOKEN;
+      try {
+        verifyToken(token, { secret: options.secret, session: asked.session, role: asked.kind === 'whip' ? 'sender' : 'viewer' });
+      } catch (error) {
+        if (!(error instanceof TokenError && error.reason === 'expired')) return NOT_OWNER;
+      }
+    }
+    return link.forward(owner.instance, asked);
+  };
+
+  for (const kind of ['whep', 'whip'] as const) registerRoutes(kind);
+
+  function registerRoutes(kind: ResourceKind): void {
+    const viewers = tables[kind];
     const name = kind.toUpperCase();
     const endpoint = `/${kind}/:session`;
     const resource = `/${kind}/:session/:id`;
@@ -233,11 +366,7 @@ export function registerWhep(app: FastifyInstance, options: WhepOptions): void {
       if (!SESSION.test(request.params.session)) return reply.code(400).send({ error: 'invalid session name' });
       return reply.code(204).header('accept-post', 'application/sdp').send();
     });
-    app.get<{ Params: { session: string; id: string } }>(resource, async (request, reply) => {
-      const viewer = viewers.get(request.params.id);
-      if (!viewer || viewer.participant.session !== request.params.session) return reply.code(404).send({ error: `no such ${name} session` });
-      return reply.code(204).header('accept-patch', 'application/trickle-ice-sdpfrag').send();
-    });
+    app.get<{ Params: { session: string; id: string } }>(resource, async (request, reply) => serveResource(request, reply, kind, 'GET'));
     // Any other method: 405 with `Allow` (RFC 9110 §15.5.6), answered before a body is parsed.
     const notAllowed = (methods: string) => async (request: FastifyRequest, reply: FastifyReply) =>
       reply.code(405).header('allow', methods).send({ error: `${request.method} is not a ${name} method here; allowed: ${methods}` });
@@ -269,6 +398,7 @@ export function registerWhep(app: FastifyInstance, options: WhepOptions): void {
         role: 'viewer',
         session,
         offers: true,
+        resource: kind,
         send: (message: ServerMessage) => {
           if (message.type === 'answer') answer?.(message.sdp);
           else if (message.type === 'candidate') {
@@ -386,69 +516,7 @@ export function registerWhep(app: FastifyInstance, options: WhepOptions): void {
       }
     });
 
-    app.patch<{ Params: { session: string; id: string }; Body: string }>(resource, async (request, reply) => {
-      const { session, id } = request.params;
-      const viewer = viewers.get(id);
-      if (!viewer || viewer.participant.session !== session) return reply.code(404).send({ error: `no such ${name} session` });
-      if (!authorizeOwner(request, reply, viewer)) return reply;
-      if (request.headers['content-type']?.split(';')[0] !== 'application/trickle-ice-sdpfrag') {
-        return reply.code(415).send({ error: 'PATCH takes Content-Type: application/trickle-ice-sdpfrag' });
-      }
-      const frag = typeof request.body === 'string' ? request.body : '';
-      const restart = isIceRestart(viewer.ice, iceCredentials(frag));
-      // RFC 9725 §4.3.1: "428 Precondition Required" for a missing entity-tag, "412 Precondition
-      // Failed" for one that does not match; "sessions and clients that support Trickle ICE MUST make
-      // use of entity-tags and conditional requests" (§4.3.2), so trickle needs If-Match too.
-      const condition = request.headers['if-match'];
-      if (condition === undefined) {
-        return reply.code(428).header('etag', viewer.etag).send({
-          error: restart
-            ? 'an ICE restart (new ice-ufrag/ice-pwd) needs If-Match: "*" (RFC 9725 §4.3.3)'
-            : `a trickle PATCH needs If-Match with the ETag of the 201 (${viewer.etag}), RFC 9725 §4.3.1`,
-        });
-      }
-      if (!ifMatch(condition, viewer.etag)) {
-        return reply.code(412).header('etag', viewer.etag).send({ error: `If-Match ${condition} does not match this ${name} session's ICE session (ETag ${viewer.etag}); use the ETag of the 201` });
-      }
-      // §4.3.3: new ice-ufrag/ice-pwd is an ICE restart. webrtcbin 1.22 cannot restart ICE for a
-      // remote peer (a new offer's answer keeps its old ice-ufrag/ice-pwd: "FIXME: deal with ICE
-      // restarts" in gstwebrtcbin.c; test/signaling/whep-ice-restart.test.ts holds it to that), so
-      // §4.3.1 makes it 422 for a session that does trickle but not restarts, and the existing ICE
-      // session goes on untouched.
-      if (restart) {
-        request.log.info({ session, peer: id, kind }, 'whep: ICE restart refused (not supported); the ICE session goes on');
-        return reply.code(422).send({
-          error: `this ${name} server does not support ICE restart: the current ICE session goes on unchanged; trickle with its ice-ufrag, or DELETE this session and POST a new offer`,
-        });
-      }
-      const candidates = parseSdpFrag(frag);
-      try {
-        checkFrag(candidates);
-      } catch (error) {
-        return reply.code(400).send({ error: `bad sdpfrag: ${(error as Error).message}` });
-      }
-      const count = candidates.filter((c) => c !== null).length;
-      if (viewer.relayed + count > MAX_RESOURCE_CANDIDATES) {
-        return reply.code(429).send({ error: `a ${name} resource relays at most ${MAX_RESOURCE_CANDIDATES} candidates; start a new one with POST` });
-      }
-      viewer.relayed += count;
-      try {
-        const publisher = options.registry.target(viewer.participant, undefined);
-        for (const candidate of candidates) publisher.send({ type: 'candidate', from: id, candidate });
-      } catch (error) {
-        return reply.code(409).send({ error: (error as Error).message });
-      }
-      return reply.code(204).send();
-    });
-
-    // DELETE ignores If-Match (RFC 9725 §4.3.1: no ICE session to match when ending the session).
-    app.delete<{ Params: { session: string; id: string } }>(resource, async (request, reply) => {
-      const { session, id } = request.params;
-      const viewer = viewers.get(id);
-      if (!viewer || viewer.participant.session !== session) return reply.code(404).send({ error: `no such ${name} session` });
-      if (!authorizeOwner(request, reply, viewer)) return reply;
-      remove(viewer);
-      return reply.code(200).send();
-    });
+    app.patch<{ Params: { session: string; id: string }; Body: string }>(resource, async (request, reply) => serveResource(request, reply, kind, 'PATCH'));
+    app.delete<{ Params: { session: string; id: string } }>(resource, async (request, reply) => serveResource(request, reply, kind, 'DELETE'));
   }
 }
