@@ -1,4 +1,5 @@
-// The page the daemon serves at `/`: `/?session=NAME&token=TOKEN[&relay=1][&fit=remote|actual]`, which is
+// The page the daemon serves at `/`: `/?session=NAME&token=TOKEN[&relay=1][&fit=remote|actual]
+// [&janus=ws://…&room=N[&pin=…]]`, which is
 // the <webrtcbin-viewer> element (element.ts) filling the window. The element shows the state, stats,
 // failures and the toolbar; this script maps the address onto its attributes and keeps the page's own
 // keys: 's' toggles the stats line, 'f' full screen, Ctrl+Alt+Shift the toolbar. The test build
@@ -41,6 +42,15 @@ if (session) element.setAttribute('session', session);
 if (token) element.setAttribute('token', token);
 if (params.get('relay') === '1') element.setAttribute('relay', '');
 if (fit === 'remote' || fit === 'actual') element.setAttribute('scale', fit);
+// Video from Janus (docs/sfu.md): the daemon's --viewer-janus must name this URL (the page's CSP).
+const janus = params.get('janus');
+const room = params.get('room');
+if (janus && room) {
+  element.setAttribute('janus', janus);
+  element.setAttribute('room', room);
+  const pin = params.get('pin');
+  if (pin) element.setAttribute('janus-pin', pin);
+}
 
 if (__VIEWER_TEST_HOOKS__) {
   window.__viewerStats = null;
