@@ -104,6 +104,7 @@ export class JanusSubscriber {
       return;
     }
     this.#ws = ws;
+    this.#watchPolicy(ws);
     ws.onmessage = (event: MessageEvent) => {
       if (this.#ws === ws && typeof event.data === 'string') this.#onMessage(event.data);
     };
@@ -113,6 +114,33 @@ export class JanusSubscriber {
     ws.onopen = () => {
       if (this.#ws === ws) void this.#subscribe(attempt);
     };
+  }
+
+  // A page's CSP that does not allow this Janus (the daemon's page: --viewer-janus) closes the socket
+  // like a network failure would; the violation report says which it was, and retrying cannot help.
+  #watchPolicy(ws: WebSocket): void {
+    if (typeof document === 'undefined') return;
+    let host: string;
+    try {
+      host = new URL(this.#options.url).host;
+    } catch {
+      return;
+    }
+    const onViolation = (e: SecurityPolicyViolationEvent) => {
+      if (!e.effectiveDirective.startsWith('connect-src')) return;
+      let blocked: string;
+      try {
+        blocked = new URL(e.blockedURI).host;
+      } catch {
+        return;
+      }
+      document.removeEventListener('securitypolicyviolation', onViolation);
+      if (this.#ws !== ws || blocked !== host) return;
+      this.#teardown();
+      this.#setState('failed', `this page may not connect to Janus at ${this.#options.url} (its Content-Security-Policy; on the daemon's page, add the URL with --viewer-janus or the viewerJanus option)`);
+    };
+    document.addEventListener('securitypolicyviolation', onViolation);
+    ws.addEventListener('open', () => document.removeEventListener('securitypolicyviolation', onViolation), { once: true });
   }
 
   async #subscribe(attempt: number): Promise<void> {

@@ -26,6 +26,7 @@ declare global {
     __viewerControl?: boolean;
     __viewerAudio?: boolean;
     __viewerFallback?: string;
+    __viewerJanus?: { state: string; reason: string | null };
   }
 }
 
@@ -66,6 +67,7 @@ if (__VIEWER_TEST_HOOKS__) {
   element.addEventListener('audio', () => (window.__viewerAudio = true));
   element.addEventListener('fallback', (e) => (window.__viewerFallback = (e as CustomEvent<{ reason: string }>).detail.reason));
   element.addEventListener('datachannel', () => (window.__viewerExtras = v.remote));
+  element.addEventListener('janus', (e) => (window.__viewerJanus = (e as CustomEvent<{ state: string; reason: string | null }>).detail));
   element.addEventListener('control', (e) => {
     const d = (e as CustomEvent<boolean | ControlDetail>).detail;
     window.__viewerControl = typeof d === 'boolean' ? d : d.controlling;

@@ -10,6 +10,9 @@ import { assertClickAndTyping } from '../helpers/xev.js';
 import { launchChromium, waitForViewerFrames } from '../helpers/browser.js';
 import { startDesk } from '../helpers/desk.js';
 import { startJanus } from '../helpers/janus.js';
+import { SECRET, startDaemon } from '../helpers/daemon.js';
+import { mintToken } from '../../lib/signaling/daemon/token.js';
+import { InvalidArgumentError } from '../../lib/errors.js';
 import { waitFor } from '../helpers/wait.js';
 
 const janus = await startJanus();
@@ -112,4 +115,25 @@ t.test('without a relay, a data-only join still controls (no video: documented)'
   t.ok(sent, 'the input channel took the messages');
   await waitFor('the keys at the X client', () => /keysym 0xff0d, Return/.test(desk.xev.text), 10_000).catch(() => {});
   t.match(desk.xev.text, /keysym 0x68, h\)[^]*keysym 0x69, i\)[^]*keysym 0xff0d, Return/, '"hi" and Enter reached the display');
+});
+
+t.test("the daemon's page reaches only the Janus its viewerJanus names (CSP), and says so", async (t) => {
+  const daemon = await startDaemon();
+  t.teardown(() => daemon.app.close());
+  const csp = (await fetch(`${daemon.http}/`)).headers.get('content-security-policy') ?? '';
+  t.notMatch(csp, janus.url, 'no Janus in connect-src by default');
+  const page = await browser.newPage();
+  t.teardown(() => page.close());
+  const query = new URLSearchParams({ session: 'jx', token: mintToken({ secret: SECRET, session: 'jx', role: 'viewer' }), janus: janus.url, room: '1' });
+  await page.goto(`${daemon.http}/?${query}`);
+  await page.waitForFunction(() => (window as unknown as { __viewerJanus?: { state: string } }).__viewerJanus?.state === 'failed', undefined, { timeout: 15_000 });
+  const detail = await page.evaluate(() => (window as unknown as { __viewerJanus: { reason: string } }).__viewerJanus);
+  t.match(detail.reason, /--viewer-janus/, 'the page says what to configure');
+
+  const allowed = await startDaemon({ viewerJanus: [janus.url] });
+  t.teardown(() => allowed.app.close());
+  t.match((await fetch(`${allowed.http}/`)).headers.get('content-security-policy'), new RegExp(`connect-src 'self'[^;]* ${janus.url.replace(/[.]/g, '\\.')}(;| )`));
+  for (const bad of [['http://janus:8188'], ['ws://janus:8188; script-src *'], ['ws://*']]) {
+    await t.rejects(startDaemon({ viewerJanus: bad }), InvalidArgumentError, `refused: ${JSON.stringify(bad)}`);
+  }
 });
