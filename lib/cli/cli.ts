@@ -26,6 +26,7 @@ commands:
       --allowed-origin URL ...   --max-message-bytes N (65536)   --log-level LEVEL (info)
       --max-sockets-per-ip N (64)   --max-joins-per-token N (32)   --join-timeout-ms N (10000; 0: off)
       --frame-ancestors SRC ... (WEBRTCBIN_FRAME_ANCESTORS; 'self'): origins that may frame the viewer page
+      --viewer-janus URL ... (WEBRTCBIN_VIEWER_JANUS): Janus WebSockets the page may watch through (?janus=…&room=…)
       --redis URL (WEBRTCBIN_REDIS): one of many instances sharing sessions through Redis (a password: in the env)
       (--secret, --turn-secret, --turn-credential S still work but every local user can read argv: a warning)
   token               mint a session token
@@ -109,6 +110,7 @@ async function signal(argv: string[]): Promise<number> {
       'turn-credential': { type: 'string' },
       'turn-credential-file': { type: 'string' },
       'frame-ancestors': { type: 'string', multiple: true },
+      'viewer-janus': { type: 'string', multiple: true },
       'allowed-origin': { type: 'string', multiple: true },
       'max-message-bytes': { type: 'string' },
       'max-sockets-per-ip': { type: 'string' },
@@ -140,6 +142,7 @@ async function signal(argv: string[]): Promise<number> {
       turnCredential: turnCredential.value,
     },
     frameAncestors: nonEmpty(list(values['frame-ancestors'], process.env.WEBRTCBIN_FRAME_ANCESTORS)),
+    viewerJanus: list(values['viewer-janus'], process.env.WEBRTCBIN_VIEWER_JANUS),
     allowedOrigins: values['allowed-origin'],
     maxMessageBytes: limit('max-message-bytes'),
     maxSocketsPerIp: limit('max-sockets-per-ip'),

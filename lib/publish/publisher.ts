@@ -233,7 +233,8 @@ export class Publisher extends EventEmitter<PublisherEvents> {
         log: this.#log,
         viewer: (id) => this.#viewers.get(id),
         isCurrent: (viewer) => this.#isCurrent(viewer),
-        capBitrate: (id, kbps) => (this.#bitrate ? this.#bitrate.cap(id, kbps) : 'unsupported'),
+        // A data-only viewer receives no stream of ours to cap.
+        capBitrate: (id, kbps) => (this.#bitrate && this.#viewers.get(id)?.media !== 'data' ? this.#bitrate.cap(id, kbps) : 'unsupported'),
       });
       if (options.pointer === 'channel') {
         const source = options.source as { display?: string; region?: ScreenRegion };
@@ -311,6 +312,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
         this.#log.debug({ viewer: m.peerId }, 'publisher: viewer will offer');
         return;
       }
+      if (m.media === 'data') return this.#dataOnlyViewer(m.peerId);
       // The first of our codecs the viewer decodes; a viewer that does not say gets our first.
       let codec: VideoCodec | undefined;
       if (!this.#options.receive) {
@@ -560,10 +562,26 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     );
   }
 
-  #createViewer(id: string, codec: VideoCodec | undefined): ViewerSession | undefined {
+  // A viewer that watches elsewhere (Janus) and controls through us: a peer with the input channel
+  // only, no send pipeline and no encoder subscription. Without input there is nothing to carry.
+  #dataOnlyViewer(id: string): void {
+    if (!this.#remote) {
+      const why = this.#options.receive ? 'a receiving publisher has no input channel' : 'this publisher takes no input (publish({input: false}) or a source other than x11)';
+      this.#log.warn({ viewer: id }, `publisher: data-only viewer refused: ${why}`);
+      this.client.send({ type: 'bye', to: id, message: `a data-only join carries input, but ${why}: join without media 'data' to watch` });
+      return;
+    }
+    const viewer = this.#createViewer(id, undefined, true);
+    if (!viewer) return;
+    this.#remote.openInputChannel(viewer);
+    this.#pointer?.add(viewer);
+    viewer.offer();
+  }
+
+  #createViewer(id: string, codec: VideoCodec | undefined, dataOnly = false): ViewerSession | undefined {
     let peer: WebRtcPeer;
     try {
-      peer = this.#createPeer(codec);
+      peer = dataOnly ? this.#createDataPeer() : this.#createPeer(codec);
     } catch (error) {
       this.#log.error({ viewer: id, err: errorMessage(error) }, 'publisher: could not create a peer for the viewer');
       this.#emitError(error instanceof Error ? error : new Error(String(error)));
@@ -571,15 +589,16 @@ export class Publisher extends EventEmitter<PublisherEvents> {
       return undefined;
     }
     const timeout = this.#options.negotiationTimeoutMs ?? DEFAULT_NEGOTIATION_TIMEOUT_MS;
-    const viewer = new ViewerSession(id, peer, this.#controlAllowed.has(id), this.#host, timeout, codec);
+    const viewer = new ViewerSession(id, peer, this.#controlAllowed.has(id), this.#host, timeout, codec, dataOnly ? 'data' : 'all');
     this.#viewers.set(id, viewer);
-    this.#log.debug({ viewer: id, codec }, 'publisher: peer created');
+    this.#log.debug({ viewer: id, codec, ...(dataOnly ? { media: 'data' } : {}) }, 'publisher: peer created');
     peer.on('connectionstatechange', (state) => {
       if (!this.#isCurrent(viewer)) return;
       this.#log.debug({ viewer: id, state }, 'publisher: connection state');
       if (state === 'connected' && viewer.markConnected()) {
         this.#log.info({ viewer: id }, 'publisher: viewer connected');
-        this.#bitrate?.add(id, peer, this.#options.shareEncoder !== false && codec ? this.#streamers.get(codec) : undefined);
+        // A data-only peer sends no RTP: nothing for the bitrate controller to adapt.
+        if (!dataOnly) this.#bitrate?.add(id, peer, this.#options.shareEncoder !== false && codec ? this.#streamers.get(codec) : undefined);
         this.#notify(() => this.emit('viewer-connected', id));
       } else if (state === 'failed' || state === 'closed') {
         this.#log.warn({ viewer: id, state }, 'publisher: viewer connection ended');
@@ -618,6 +637,12 @@ export class Publisher extends EventEmitter<PublisherEvents> {
         : { source: this.#options.source!, video: this.#videoOptions(send), ...sending }),
       iceServers,
     });
+  }
+
+  // A data-only viewer's peer: no source, no encoder, no audio; its offer is one m=application line.
+  #createDataPeer(): WebRtcPeer {
+    const { audio: _audio, playoutDelay: _delay, ...transport } = this.#options.peerOptions ?? {};
+    return new WebRtcPeer({ ...transport, iceServers: [...this.#daemonIceServers, ...(this.#options.iceServers ?? [])] });
   }
 
   // Created with the codec's first viewer, closed with its last (#drop); its errors are the publisher's.

@@ -34,6 +34,8 @@ export class ViewerSession {
   readonly control: boolean;
   /** The video codec it receives (undefined for a receiving publisher). */
   readonly codec: VideoCodec | undefined;
+  /** `data`: the input channel only, no media (join.media; the viewer watches elsewhere, e.g. Janus). */
+  readonly media: 'all' | 'data';
   /** Its input channel, for the agent's answers (clipboard text, resize results). */
   input?: DataChannel;
   readonly #host: ViewerHost;
@@ -47,8 +49,9 @@ export class ViewerSession {
   /** Closes the peer unless it is connected in time. */
   readonly #deadline: NodeJS.Timeout;
 
-  constructor(id: string, peer: WebRtcPeer, control: boolean, host: ViewerHost, timeoutMs: number, codec?: VideoCodec) {
+  constructor(id: string, peer: WebRtcPeer, control: boolean, host: ViewerHost, timeoutMs: number, codec?: VideoCodec, media: 'all' | 'data' = 'all') {
     this.id = id;
+    this.media = media;
     this.peer = peer;
     this.control = control;
     this.codec = codec;
@@ -105,7 +108,8 @@ export class ViewerSession {
     this.#enqueue('applying the answer', async () => {
       // webrtcbin 1.22 fails on a rejected m-line ("media 0 is missing or contains an empty
       // 'ice-ufrag'"): a viewer that cannot decode our codec is told so instead.
-      if (this.codec && videoRejected(sdp)) return this.#host.rejected(this);
+      // A data-only viewer was offered no video: there is nothing of it to reject.
+      if (this.codec && this.media !== 'data' && videoRejected(sdp)) return this.#host.rejected(this);
       await this.peer.setRemoteDescription({ type: 'answer', sdp });
     });
   }

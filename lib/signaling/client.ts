@@ -26,6 +26,7 @@ import {
   describeError,
   type ClientMessage,
   type ErrorCode,
+  type Media,
   type Role,
   type ServerMessage,
 } from './protocol/messages.js';
@@ -65,6 +66,8 @@ export interface SignalingClientOptions {
   token?: string;
   /** A viewer that sends the offer itself (the publisher answers). */
   offers?: boolean;
+  /** A viewer: `data` asks the publisher for the input data channel only, no media (join.media; docs/sfu.md). */
+  media?: Media;
   backoff?: BackoffOptions;
   /** Upper bound for the WebSocket handshake and for the daemon's `joined` answer (default 10 000 ms). */
   connectTimeoutMs?: number;
@@ -287,6 +290,7 @@ export class SignalingClient extends EventEmitter<SignalingClientEvents> {
     const join: JoinMessage = { type: 'join', v: PROTOCOL_VERSION, session: options.session, role: options.role };
     if (options.token !== undefined) join.token = options.token;
     if (options.offers !== undefined) join.offers = options.offers;
+    if (options.media !== undefined) join.media = options.media;
     if (!checkClientMessage.Check(join)) {
       throw new InvalidArgumentError(`SignalingClient: invalid join (${describeError(checkClientMessage, join)}); see docs/protocol.md`);
     }

@@ -4,7 +4,7 @@
 // toolbar (toolbar.ts). Attribute changes reconnect; leaving the document stops (bye), coming back starts.
 // A child <video slot="video"> is used in place of the element's own video (the page does this, so
 // scripts that look for the page's <video> still find it).
-import { EXPIRED_LINK, Viewer, type ControlDetail, type ViewerEventMap, type ViewerState, type ViewerStats } from './viewer.js';
+import { EXPIRED_LINK, Viewer, type ControlDetail, type JanusViewOptions, type ViewerEventMap, type ViewerState, type ViewerStats } from './viewer.js';
 import { captureInput, type InputCapture } from './input-capture.js';
 import { attachTouch, type TouchInput } from './touch.js';
 import { attachRemoteExtras, type RemoteExtras } from './remote-extras.js';
@@ -29,7 +29,7 @@ type ViewerExtensions = {
 
 /** The events the element re-dispatches: exactly the Viewer's. */
 // `quality` (the publisher's answer to a bitrate ceiling) comes with the Viewer's setMaxBitrate().
-export const VIEWER_EVENTS = ['state', 'stats', 'audio', 'fallback', 'reconnect', 'error', 'datachannel', 'clipboard', 'control', 'resize', 'quality'] as const;
+export const VIEWER_EVENTS = ['state', 'stats', 'audio', 'fallback', 'reconnect', 'error', 'datachannel', 'clipboard', 'control', 'resize', 'quality', 'janus'] as const;
 
 export type WebrtcbinViewerEventMap = ViewerEventMap & HTMLElementEventMap;
 
@@ -95,7 +95,7 @@ function styles(shadow: ShadowRoot): void {
 }
 
 export class WebrtcbinViewerElement extends Base {
-  static readonly observedAttributes = ['url', 'session', 'token', 'relay', 'scale', 'toolbar'];
+  static readonly observedAttributes = ['url', 'session', 'token', 'relay', 'scale', 'toolbar', 'janus', 'room', 'janus-pin'];
 
   readonly #shadow: ShadowRoot;
   readonly #ownVideo: HTMLVideoElement;
@@ -230,6 +230,33 @@ export class WebrtcbinViewerElement extends Base {
     if (v) this.setAttribute('token', v);
     else this.removeAttribute('token');
   }
+  /**
+   * Video from Janus (docs/sfu.md): Janus's WebSocket (`ws://janus.internal:8188`); with `room`, the
+   * <video> subscribes to that VideoRoom's publisher feed and the daemon gives the input channel only.
+   */
+  get janus(): string {
+    return this.getAttribute('janus') ?? '';
+  }
+  set janus(v: string) {
+    if (v) this.setAttribute('janus', v);
+    else this.removeAttribute('janus');
+  }
+  /** With `janus`: the VideoRoom (a number, or a string id). */
+  get room(): string {
+    return this.getAttribute('room') ?? '';
+  }
+  set room(v: string) {
+    if (v) this.setAttribute('room', v);
+    else this.removeAttribute('room');
+  }
+  /** With `janus`: the room's pin, when it has one. */
+  get janusPin(): string {
+    return this.getAttribute('janus-pin') ?? '';
+  }
+  set janusPin(v: string) {
+    if (v) this.setAttribute('janus-pin', v);
+    else this.removeAttribute('janus-pin');
+  }
   /** Relay only (TURN), for networks that block UDP. */
   get relay(): boolean {
     return this.hasAttribute('relay');
@@ -300,7 +327,7 @@ export class WebrtcbinViewerElement extends Base {
       return;
     }
     if (name === 'toolbar') return;
-    // url, session, token, relay: a new connection, once per batch of changes.
+    // url, session, token, relay, janus, room, janus-pin: a new connection, once per batch of changes.
     if (!this.#viewer || this.#restartQueued) return;
     this.#restartQueued = true;
     queueMicrotask(() => {
@@ -345,6 +372,7 @@ export class WebrtcbinViewerElement extends Base {
       token: this.token || undefined,
       video: this.#video,
       iceTransportPolicy: this.relay ? 'relay' : undefined,
+      janus: this.#janusOptions(),
     });
     this.#viewer = viewer;
     this.#fallbackShown = false;
@@ -358,6 +386,14 @@ export class WebrtcbinViewerElement extends Base {
       });
     }
     viewer.start();
+  }
+
+  // Janus mode needs both the URL and the room; a numeric room is sent as a number (Janus's default ids).
+  #janusOptions(): JanusViewOptions | undefined {
+    const url = this.janus;
+    const room = this.room;
+    if (!url || !room) return undefined;
+    return { url, room: /^\d{1,15}$/.test(room) ? Number(room) : room, ...(this.janusPin ? { pin: this.janusPin } : {}) };
   }
 
   /** Leaves the session (bye) and stops; start() connects again. */
@@ -459,6 +495,13 @@ export class WebrtcbinViewerElement extends Base {
         const q = detail as { maxBitrate?: number } | null;
         this.#maxBitrate = typeof q?.maxBitrate === 'number' ? q.maxBitrate : null;
         this.#render();
+        return;
+      }
+      case 'janus': {
+        // Janus mode: a subscription that cannot work (a refused pin, a URL this page may not reach) says so.
+        const j = detail as ViewerEventMap['janus']['detail'];
+        if (j.state === 'failed') this.showMessage('The video from Janus is not available', `${j.reason ?? 'the subscription failed'}. Input still goes to the desktop.`);
+        else if (j.state === 'subscribed') this.#hideMessage();
         return;
       }
       case 'error':

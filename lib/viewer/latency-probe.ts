@@ -139,3 +139,24 @@ export class GlassToGlassProbe {
     return this.#captures.get(rtp);
   }
 }
+
+/** The latency a page shows: glass-to-glass when the probe measures it, the receiver's share otherwise. */
+export function describeLatency(s: { latencyEstimateMs: number | null; glassToGlassMs?: number | null; glassToGlassUncertaintyMs?: number | null }): {
+  text: string;
+  tooltip: string;
+} | null {
+  if (typeof s.glassToGlassMs === 'number') {
+    const within = typeof s.glassToGlassUncertaintyMs === 'number' ? ` (clock offset known within ±${Math.max(1, Math.round(s.glassToGlassUncertaintyMs))} ms)` : '';
+    // Within the clock offset's error a figure can come out below zero on loopback: shown as 0, never negative.
+    const ms = Math.max(0, Math.round(s.glassToGlassMs));
+    return {
+      text: `glass-to-glass ≈ ${ms} ms`,
+      tooltip: `Glass to glass ≈${ms} ms: capture on the desktop → shown here, median over the last second, from the frames' capture times (abs-capture-time)${within}.`,
+    };
+  }
+  if (s.latencyEstimateMs === null) return null;
+  return {
+    text: `≈${Math.round(s.latencyEstimateMs)} ms`,
+    tooltip: `Latency ≈${Math.round(s.latencyEstimateMs)} ms: this browser's share only (jitter buffer + decode + half the round trip); capture and encoding on the desktop are not counted: this browser does not report the frames' capture times.`,
+  };
+}

@@ -1,4 +1,5 @@
-// The page the daemon serves at `/`: `/?session=NAME&token=TOKEN[&relay=1][&fit=remote|actual]`, which is
+// The page the daemon serves at `/`: `/?session=NAME&token=TOKEN[&relay=1][&fit=remote|actual]
+// [&janus=ws://…&room=N[&pin=…]]`, which is
 // the <webrtcbin-viewer> element (element.ts) filling the window. The element shows the state, stats,
 // failures and the toolbar; this script maps the address onto its attributes and keeps the page's own
 // keys: 's' toggles the stats line, 'f' full screen, Ctrl+Alt+Shift the toolbar. The test build
@@ -25,6 +26,7 @@ declare global {
     __viewerControl?: boolean;
     __viewerAudio?: boolean;
     __viewerFallback?: string;
+    __viewerJanus?: { state: string; reason: string | null };
   }
 }
 
@@ -41,6 +43,15 @@ if (session) element.setAttribute('session', session);
 if (token) element.setAttribute('token', token);
 if (params.get('relay') === '1') element.setAttribute('relay', '');
 if (fit === 'remote' || fit === 'actual') element.setAttribute('scale', fit);
+// Video from Janus (docs/sfu.md): the daemon's --viewer-janus must name this URL (the page's CSP).
+const janus = params.get('janus');
+const room = params.get('room');
+if (janus && room) {
+  element.setAttribute('janus', janus);
+  element.setAttribute('room', room);
+  const pin = params.get('pin');
+  if (pin) element.setAttribute('janus-pin', pin);
+}
 
 if (__VIEWER_TEST_HOOKS__) {
   window.__viewerStats = null;
@@ -56,6 +67,7 @@ if (__VIEWER_TEST_HOOKS__) {
   element.addEventListener('audio', () => (window.__viewerAudio = true));
   element.addEventListener('fallback', (e) => (window.__viewerFallback = (e as CustomEvent<{ reason: string }>).detail.reason));
   element.addEventListener('datachannel', () => (window.__viewerExtras = v.remote));
+  element.addEventListener('janus', (e) => (window.__viewerJanus = (e as CustomEvent<{ state: string; reason: string | null }>).detail));
   element.addEventListener('control', (e) => {
     const d = (e as CustomEvent<boolean | ControlDetail>).detail;
     window.__viewerControl = typeof d === 'boolean' ? d : d.controlling;

@@ -12,6 +12,7 @@ import { INPUT_CHANNEL, QUALITY_LIMITS } from '../input/limits.js';
 import { parseKeyCombo } from './keyboard.js';
 import { ABS_CAPTURE_TIME_URI } from '../media/abs-capture-time.js';
 import { GlassToGlassProbe } from './latency-probe.js';
+import { JanusSubscriber, type JanusSubscriberState } from './janus-subscriber.js';
 
 export type ViewerState =
   | 'connecting' // opening the signaling socket / waiting for `joined` (first try)
@@ -66,6 +67,26 @@ export interface ViewerOptions {
   jitterBufferTargetMs?: number;
   /** Called (once per attempt) when no frame was decoded within connectTimeoutMs. */
   onFallback?: (reason: string) => void;
+  /**
+   * Video from Janus (docs/sfu.md): the <video> subscribes to the room's publisher feed in this Janus
+   * VideoRoom (the publisher relays there with `publish({sfu})`), and the daemon join asks for the input
+   * data channel only (`join.media: 'data'`): input, clipboard and resize as usual, no video peer on the VM.
+   */
+  janus?: JanusViewOptions;
+}
+
+export interface JanusViewOptions {
+  /** Janus's WebSocket transport, `ws(s)://host:8188`. */
+  url: string;
+  room: number | string;
+  /** The room's pin, when it has one. */
+  pin?: string;
+}
+
+/** The Janus subscription of a viewer in Janus mode: its state and why. */
+export interface JanusDetail {
+  state: JanusSubscriberState;
+  reason: string | null;
 }
 
 export interface FallbackDetail {
@@ -94,6 +115,8 @@ export interface ViewerEventMap {
   fallback: CustomEvent<FallbackDetail>;
   reconnect: CustomEvent<ReconnectDetail>;
   error: CustomEvent<ViewerErrorDetail>;
+  /** Janus mode: the subscription to the room's feed changed state (`failed`: a refused pin, a URL the page may not reach). */
+  janus: CustomEvent<JanusDetail>;
   /** The publisher opened a data channel (e.g. "input" for mouse and keyboard). */
   datachannel: CustomEvent<RTCDataChannel>;
   /** With remote extras attached (remote-extras.ts): the VM's clipboard text, sent while this viewer controls. */
@@ -319,6 +342,8 @@ export class Viewer extends EventTarget {
   private probe: GlassToGlassProbe | null = null;
   private _control: ControlDetail | null = null;
   private _maxBitrate: number | undefined;
+  /** Janus mode: the subscription that feeds the <video>. */
+  private janus: JanusSubscriber | null = null;
 
   constructor(options: ViewerOptions) {
     super();
@@ -457,9 +482,19 @@ export class Viewer extends EventTarget {
     });
   }
 
-  /** The live RTCPeerConnection, if any (for debugging). */
+  /** The live RTCPeerConnection with the publisher, if any (for debugging; data only in Janus mode). */
   get peerConnection(): RTCPeerConnection | null {
     return this.pc;
+  }
+
+  /** Janus mode: the RTCPeerConnection of the subscription to Janus (the video's). */
+  get janusConnection(): RTCPeerConnection | null {
+    return this.janus?.peerConnection ?? null;
+  }
+
+  // Where the video arrives: Janus's subscription in Janus mode, else the publisher's peer.
+  private mediaPc(): RTCPeerConnection | null {
+    return this.options.janus ? (this.janus?.peerConnection ?? null) : this.pc;
   }
 
   start(): void {
@@ -473,6 +508,21 @@ export class Viewer extends EventTarget {
       return;
     }
     this.statsTimer = setInterval(() => void this.pollStats(), 1000);
+    const janus = this.options.janus;
+    if (janus) {
+      // The video's own life: it keeps playing through the daemon's reconnects, and they through its.
+      const subscriber = new JanusSubscriber({
+        ...janus,
+        video: this.options.video,
+        onState: (state, reason) => {
+          if (this.janus !== subscriber) return;
+          if (state === 'failed') this.emit('error', { code: 'janus', message: reason ?? 'the Janus subscription failed', fatal: false });
+          this.emit('janus', { state, reason });
+        },
+      });
+      this.janus = subscriber;
+      subscriber.start();
+    }
     this.connect();
   }
 
@@ -514,9 +564,14 @@ export class Viewer extends EventTarget {
       if (this.ws !== ws) return;
       const join: ClientMessage = { type: 'join', v: 1, session: this.options.session, role: 'viewer' };
       if (this.options.token) join.token = this.options.token;
-      // What this browser decodes: the publisher picks the first of its codecs found here.
-      const codecs = decodableVideoCodecs();
-      if (codecs) join.codecs = codecs;
+      if (this.options.janus) {
+        // The video comes from Janus: only the input channel from the publisher.
+        join.media = 'data';
+      } else {
+        // What this browser decodes: the publisher picks the first of its codecs found here.
+        const codecs = decodableVideoCodecs();
+        if (codecs) join.codecs = codecs;
+      }
       // A stream that is still up keeps our id, so the publisher keeps its end of it; otherwise a fresh id.
       if (this.resume && this.mediaUp()) join.resume = this.resume;
       this.send(join);
@@ -620,6 +675,8 @@ export class Viewer extends EventTarget {
     this.reconnectTimer = this.joinTimer = this.fallbackTimer = this.statsTimer = null;
     this.closePeer();
     this.closeSocket();
+    this.janus?.stop();
+    this.janus = null;
     this.publisherId = null;
     this.resume = null;
   }
@@ -655,7 +712,8 @@ export class Viewer extends EventTarget {
       pc.onicecandidate = pc.ontrack = pc.onconnectionstatechange = pc.oniceconnectionstatechange = pc.ondatachannel = null;
       pc.close();
     }
-    if (this.options.video.srcObject) this.options.video.srcObject = null;
+    // In Janus mode the video is the subscription's, which outlives the publisher's (data-only) peer.
+    if (!this.options.janus && this.options.video.srcObject) this.options.video.srcObject = null;
   }
 
   // ---- signaling ----
@@ -906,7 +964,7 @@ export class Viewer extends EventTarget {
   }
 
   private async checkFallback(timeout: number): Promise<void> {
-    const pc = this.pc;
+    const pc = this.mediaPc();
     let frames = 0;
     if (pc) {
       try {
@@ -962,7 +1020,7 @@ export class Viewer extends EventTarget {
   }
 
   private async pollStats(): Promise<void> {
-    const pc = this.pc;
+    const pc = this.mediaPc();
     if (!pc || !this.running) return;
     let report: RTCStatsReport;
     try {
@@ -970,7 +1028,7 @@ export class Viewer extends EventTarget {
     } catch {
       return;
     }
-    if (this.pc !== pc) return;
+    if (this.mediaPc() !== pc) return;
     const now = this.readInbound(report);
     let codec: string | null = null;
     let rttMs: number | null = null;

@@ -18,14 +18,14 @@ export interface Desk {
 
 export async function startDesk(
   t: { teardown(fn: () => unknown): void },
-  options: { session: string; xevEvents?: ('button' | 'keyboard' | 'mouse')[]; publish?: Partial<PublishOptions> },
+  options: { session: string; xevEvents?: ('button' | 'keyboard' | 'mouse')[]; publish?: Partial<PublishOptions>; daemon?: Parameters<typeof startDaemon>[0] },
 ): Promise<Desk> {
   const { session } = options;
   const x = await startXvfb('640x480x24');
   t.teardown(() => x.kill());
   const xev = await startXev(x.display, '640x480', options.xevEvents ?? ['button', 'keyboard']);
   t.teardown(() => xev.kill());
-  const daemon = await startDaemon();
+  const daemon = await startDaemon(options.daemon);
   t.teardown(() => daemon.app.close());
   const publisher = publish({
     url: daemon.url,

@@ -1,12 +1,13 @@
-// A viewer in Node: a receiving WebRtcPeer joined through the daemon that answers the publisher's offer.
+// A viewer in Node: a receiving (or data-only) WebRtcPeer joined through the daemon that answers the publisher's offer.
 import { WebRtcPeer } from '../../lib/index.js';
 import { SignalingClient } from '../../lib/signaling/client.js';
 
 type WireCandidate = { candidate: string; sdpMid?: string | null; sdpMLineIndex?: number | null } | null;
 
-export function nodeViewer(url: string, session: string, token: string): { peer: WebRtcPeer; client: SignalingClient; close: () => Promise<void> } {
-  const peer = new WebRtcPeer({ video: { receive: true } });
-  const client = new SignalingClient({ url, session, role: 'viewer', token });
+export function nodeViewer(url: string, session: string, token: string, options: { media?: 'data' } = {}): { peer: WebRtcPeer; client: SignalingClient; close: () => Promise<void> } {
+  // Data only (join.media): a peer with nothing to receive, answering an offer of the input channel alone.
+  const peer = new WebRtcPeer(options.media === 'data' ? {} : { video: { receive: true } });
+  const client = new SignalingClient({ url, session, role: 'viewer', token, ...(options.media ? { media: options.media } : {}) });
   peer.on('icecandidate', (c) =>
     void client.send({ type: 'candidate', candidate: c ? { candidate: c.candidate ?? '', sdpMid: c.sdpMid ?? null, sdpMLineIndex: c.sdpMLineIndex ?? null } : null }),
   );

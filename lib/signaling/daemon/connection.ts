@@ -157,7 +157,11 @@ export function handleConnection(socket: WebSocket, ctx: ConnectionContext, remo
   function handle(message: ClientMessage): void {
     if (message.type === 'join') {
       if (participant) return fail('already-joined', `already joined as ${participant.id}`);
-      return join(message.session, message.role, message.token, message.offers === true, message.codecs, message.resume);
+      // Data only is a viewer's peer without media: a publisher has no such peer, and a viewer that
+      // offers would be offering the media it says it does not want.
+      if (message.media === 'data' && message.role !== 'viewer') return fail('bad-message', "join.media 'data' is for viewers (a publisher's media is what viewers watch)");
+      if (message.media === 'data' && message.offers === true) return fail('bad-message', "join.media 'data' takes the publisher's offer: leave out join.offers");
+      return join(message.session, message.role, message.token, message.offers === true, message.codecs, message.resume, message.media === 'data');
     }
     if (!participant) return fail('not-joined', 'the first message must be join');
     if (message.type === 'bye') {
@@ -177,7 +181,7 @@ export function handleConnection(socket: WebSocket, ctx: ConnectionContext, remo
     else target.send({ type: message.type, from, sdp: message.sdp });
   }
 
-  function join(session: string, role: Role, token: string | undefined, offers: boolean, codecs: string[] | undefined, resume: Resume | undefined): void {
+  function join(session: string, role: Role, token: string | undefined, offers: boolean, codecs: string[] | undefined, resume: Resume | undefined, dataOnly = false): void {
     // Insecure (local development) mode lets every viewer control; otherwise the token says.
     let control = ctx.secret === undefined;
     let expires: number | undefined;
@@ -216,6 +220,7 @@ export function handleConnection(socket: WebSocket, ctx: ConnectionContext, remo
       offers,
       ...(resumed ? { resumed: true } : {}),
       ...(role === 'viewer' && codecs ? { codecs } : {}),
+      ...(dataOnly ? { media: 'data' as const } : {}),
       control: role === 'viewer' && control,
       send,
       close: (code, reason) => socket.close(code, reason),
@@ -288,6 +293,6 @@ export function handleConnection(socket: WebSocket, ctx: ConnectionContext, remo
       ...(resumed !== undefined ? { resumed } : {}),
     });
     if (role === 'publisher') registry.announceViewers(self);
-    log.info({ peer: id, session, role, remote, ...(resumed !== undefined ? { resumed } : {}) }, 'joined');
+    log.info({ peer: id, session, role, remote, ...(self.media ? { media: self.media } : {}), ...(resumed !== undefined ? { resumed } : {}) }, 'joined');
   }
 }

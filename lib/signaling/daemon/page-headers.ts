@@ -23,6 +23,20 @@ export function checkFrameAncestors(given: readonly string[]): string[] {
   return sources;
 }
 
+/** A Janus WebSocket endpoint the page may watch through: ws(s)://host[:port][/path], nothing a CSP source would misread. */
+const JANUS_URL = /^wss?:\/\/(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?(?:\/[A-Za-z0-9._~\/-]*)?$/;
+
+/**
+ * Checks `viewerJanus` (the plugin option / `--viewer-janus`): the Janus WebSocket URLs the viewer page's
+ * Janus mode may connect to (CSP connect-src); any other `?janus=` is blocked by the browser.
+ */
+export function checkViewerJanus(given: readonly string[]): string[] {
+  for (const url of given) {
+    if (!JANUS_URL.test(url)) throw new InvalidArgumentError(`viewerJanus: ${JSON.stringify(url).slice(0, 80)} is not a Janus WebSocket URL like ws://janus.internal:8188`);
+  }
+  return [...given];
+}
+
 /** sha256 sources for the page's inline <style> blocks: the CSP then needs no 'unsafe-inline'. */
 function styleHashes(html: string): string[] {
   return [...html.matchAll(/<style>([\s\S]*?)<\/style>/g)].map((m) => `'sha256-${createHash('sha256').update(m[1]!).digest('base64')}'`);
@@ -35,8 +49,10 @@ export interface PageHeaders {
   asset: Record<string, string>;
 }
 
-export function pageHeaders(html: string, frameAncestors: readonly string[] = ["'self'"]): PageHeaders {
+export function pageHeaders(html: string, frameAncestors: readonly string[] = ["'self'"], viewerJanus: readonly string[] = []): PageHeaders {
   const ancestors = checkFrameAncestors(frameAncestors);
+  // The page's Janus mode (docs/sfu.md): only the Janus endpoints the operator named.
+  const janus = checkViewerJanus(viewerJanus).map((url) => ` ${url}`).join('');
   const common = { 'referrer-policy': 'no-referrer', 'x-content-type-options': 'nosniff' };
   // X-Frame-Options cannot name an origin: send it only for the default (older browsers lack frame-ancestors).
   const xfo: Record<string, string> = ancestors.length === 1 && ancestors[0] === "'self'" ? { 'x-frame-options': 'SAMEORIGIN' } : ancestors[0] === "'none'" ? { 'x-frame-options': 'DENY' } : {};
@@ -51,7 +67,7 @@ export function pageHeaders(html: string, frameAncestors: readonly string[] = ["
         `style-src ${styles}`,
         "img-src 'self' data:",
         "media-src 'self' blob:",
-        `connect-src 'self'${sockets}`,
+        `connect-src 'self'${sockets}${janus}`,
         "base-uri 'none'",
         "form-action 'none'",
         `frame-ancestors ${ancestors.join(' ')}`,

@@ -16,7 +16,7 @@ import { TOKEN_ROLES, TokenError, verifyToken, type TokenClaims, type TokenRole 
 import { registerWhep } from './whep.js';
 import { ConcurrencyCap } from './limits.js';
 import { redactingLoggerOptions } from './redact.js';
-import { checkFrameAncestors, pageHeaders } from './page-headers.js';
+import { checkFrameAncestors, checkViewerJanus, pageHeaders } from './page-headers.js';
 import { closeUnansweredUpgrades } from './upgrades.js';
 import type { Cluster, RedisOption } from '../cluster/cluster.js';
 
@@ -50,6 +50,12 @@ export interface SignalingOptions {
    * e.g. `["'self'", 'https://controller.example.org']`; `["'none'"]` forbids framing.
    */
   frameAncestors?: string[];
+  /**
+   * Janus WebSocket URLs (`ws://janus.internal:8188`) the viewer page may watch through (its
+   * `?janus=…&room=…` mode, docs/sfu.md): added to the page's CSP connect-src. Default none: the page's
+   * Janus mode is blocked by the browser until the operator names the Janus it trusts.
+   */
+  viewerJanus?: string[];
   whep?: boolean;
   /**
    * Run as one of many daemon instances sharing their sessions through Redis (docs/protocol.md,
@@ -229,11 +235,12 @@ const signalingRoutes: FastifyPluginAsync<RoutesOptions> = async (app, options) 
   if (options.whep !== false) registerWhep(app, { registry, secret, tokens, metrics, ice });
 
   const frameAncestors = checkFrameAncestors(options.frameAncestors ?? ["'self'"]);
+  const viewerJanus = checkViewerJanus(options.viewerJanus ?? []);
   const viewerDir = path.join(packageRoot, 'dist', 'viewer');
   if (pageRoute !== undefined && existsSync(path.join(viewerDir, 'index.html'))) {
     const page = readFileSync(path.join(viewerDir, 'index.html'));
     const script = readFileSync(path.join(viewerDir, 'viewer.js'));
-    const headers = pageHeaders(page.toString('utf8'), frameAncestors);
+    const headers = pageHeaders(page.toString('utf8'), frameAncestors, viewerJanus);
     const servePage = async (request: FastifyRequest, reply: FastifyReply) =>
       reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').headers(headers.page(request.headers.host)).send(page);
     if (pageRoute !== '') app.get(pageRoute, servePage);

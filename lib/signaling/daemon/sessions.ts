@@ -13,6 +13,8 @@ export interface Participant {
   readonly offers: boolean;
   /** A viewer: the video codecs it decodes (`join.codecs`), passed to the publisher in `peer-joined`. */
   readonly codecs?: string[];
+  /** A viewer that asked for the input data channel only (`join.media: 'data'`), passed on in `peer-joined`. */
+  readonly media?: 'data';
   /** The viewer may send input (token claim `ctl`). */
   readonly control?: boolean;
   /** It reclaimed a previous id (join.resume): the others' state about it may still hold. */
@@ -76,6 +78,7 @@ export class SessionRegistry {
       ...(viewer.control ? { control: true } : {}),
       ...(iceServers?.length ? { iceServers } : {}),
       ...(viewer.codecs ? { codecs: viewer.codecs } : {}),
+      ...(viewer.media === 'data' ? { media: 'data' as const } : {}),
       ...(viewer.resumed ? { resumed: true as const } : {}),
     });
   }

@@ -40,6 +40,14 @@ const strict = { additionalProperties: false } as const;
 /** Video codec names or MIME types (`video/H264`, `VP8`). */
 export const CodecList = Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 32 });
 
+/**
+ * What a viewer's peer connection with the publisher carries: `all` (the default: video, audio when
+ * sent, and the input data channel) or `data` (the input data channel only: a viewer that watches
+ * elsewhere, e.g. through a Janus VideoRoom, and controls through the daemon; docs/sfu.md).
+ */
+export const Media = Type.Union([Type.Literal('all'), Type.Literal('data')]);
+export type Media = Static<typeof Media>;
+
 /** Why a publisher ends one viewer's connection (`bye` with `reason`): no codec in common. */
 export const ByeCodecs = Type.Object({ publisher: CodecList, viewer: CodecList }, { additionalProperties: false });
 
@@ -68,6 +76,12 @@ export const Join = Type.Object(
      * the list it sends its first codec.
      */
     codecs: Type.Optional(CodecList),
+    /**
+     * A viewer: `data` asks for a peer connection with the input data channel only (no video, no
+     * audio): input, clipboard and resize as any viewer's, its token's control claim deciding. Not
+     * with `offers` (the publisher offers the data channel). Default `all`.
+     */
+    media: Type.Optional(Media),
     /** Reclaim a previous id (after a reconnect or a daemon restart): `joined.resumed` says whether it was. */
     resume: Type.Optional(Resume),
   },
@@ -126,6 +140,8 @@ export const PeerJoined = Type.Object(
     iceServers: Type.Optional(Type.Array(IceServer)),
     /** To a publisher: the video codecs the viewer decodes (its `join.codecs`). */
     codecs: Type.Optional(CodecList),
+    /** To a publisher: the viewer asked for the input data channel only (its `join.media`); absent = `all`. */
+    media: Type.Optional(Type.Literal('data')),
     /** The participant reclaimed its previous id (join.resume): its peer connection may still be up. */
     resumed: Type.Optional(Type.Literal(true)),
   },
