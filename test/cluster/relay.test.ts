@@ -127,3 +127,27 @@ t.test('WHEP on an instance that does not hold the publisher', async (t) => {
   t.equal(del.status, 200, 'DELETE on C');
   t.match(await publisher.next('peer-left'), { role: 'viewer' }, 'the publisher on A hears the WHEP viewer leave');
 });
+
+t.test("a data-only viewer (join.media 'data') on another instance: the publisher hears media 'data'", async (t) => {
+  const redis = await RedisServer.start();
+  t.teardown(() => redis.close());
+  const cluster = { url: redis.url, heartbeatMs: 200, ttlMs: 600 };
+  const [a, b] = await Promise.all([0, 1].map(() => startDaemon({ redis: cluster })));
+  t.teardown(() => Promise.all([a, b].map((d) => d!.app.close())));
+  const token = (role: 'publisher' | 'viewer') => mintToken({ secret: SECRET, session: 'd1', role, control: role === 'viewer' });
+  const publisher = await RawClient.open(a!.url);
+  t.teardown(() => publisher.close());
+  publisher.send({ type: 'join', session: 'd1', role: 'publisher', token: token('publisher') });
+  await publisher.next('joined');
+  const dataOnly = await RawClient.open(b!.url);
+  t.teardown(() => dataOnly.close());
+  dataOnly.send({ type: 'join', session: 'd1', role: 'viewer', token: token('viewer'), media: 'data' });
+  const joined = await dataOnly.next('joined');
+  t.match(await publisher.next('peer-joined'), { peerId: joined.peerId, media: 'data', control: true }, 'media: data crosses from B to the publisher on A');
+  const watching = await RawClient.open(b!.url);
+  t.teardown(() => watching.close());
+  watching.send({ type: 'join', session: 'd1', role: 'viewer', token: token('viewer') });
+  await watching.next('joined');
+  const plain = await publisher.next('peer-joined');
+  t.notOk('media' in plain, 'a viewer that wants video is announced without it');
+});

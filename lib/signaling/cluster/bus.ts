@@ -18,6 +18,8 @@ export interface PresenceEntry {
   o?: true;
   /** Codecs (a viewer's join.codecs). */
   c?: string[];
+  /** Data only (a viewer's join.media 'data': the input channel, no video). */
+  d?: true;
   /** May control. */
   ctl?: true;
   /** Reclaimed its id (join.resume). */
