@@ -58,12 +58,14 @@ const FRAMES_SINK = 'appsink name=frames sync=false max-buffers=1 drop=true';
 const ALL_FRAMES_SINK = 'appsink name=frames sync=false max-buffers=0 drop=false';
 const AUDIO_SINK = 'appsink name=audio sync=false max-buffers=0 drop=false';
 
+// request-keyframe: a lost packet asks the sender for a keyframe (PLI) at once, as browsers do, rather
+// than waiting for its next periodic one (src-native/peer/receive.cc sets it in decodebin too).
 const DEPAYLOAD: Record<VideoEncoding, { chain: string; elements: string[] }> = {
-  VP8: { chain: 'rtpvp8depay', elements: ['rtpvp8depay'] },
-  VP9: { chain: 'rtpvp9depay', elements: ['rtpvp9depay'] },
+  VP8: { chain: 'rtpvp8depay request-keyframe=true', elements: ['rtpvp8depay'] },
+  VP9: { chain: 'rtpvp9depay request-keyframe=true', elements: ['rtpvp9depay'] },
   // Annex B access units, SPS/PPS before every keyframe: what a decoder or a recording can start from.
   H264: {
-    chain: 'rtph264depay ! h264parse config-interval=-1 ! video/x-h264,stream-format=byte-stream,alignment=au',
+    chain: 'rtph264depay request-keyframe=true ! h264parse config-interval=-1 ! video/x-h264,stream-format=byte-stream,alignment=au',
     elements: ['rtph264depay', 'h264parse'],
   },
 };

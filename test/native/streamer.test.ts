@@ -75,11 +75,13 @@ t.test('a still picture is not re-encoded: about one frame a second after the jo
   const receiver = new WebRtcPeer({ video: { receive: true } });
   t.teardown(() => Promise.all([sender.close(), receiver.close()]));
   const joined = Date.now();
+  // Counted from before the join: on a loaded machine the first frame is decoded after part of the
+  // refinement was already encoded.
+  const atFirst = streamer.stats.framesEncoded;
   await connectPair(sender, receiver);
   await waitFor('a first frame', () => receiver.framesDecoded >= 1, 10_000);
-  t.ok(Date.now() - joined < 1500, `first frame ${Date.now() - joined} ms after negotiating, though nothing moves`);
+  t.ok(Date.now() - joined < 2500, `first frame ${Date.now() - joined} ms after negotiating, though nothing moves`);
   // The join's keyframe is refined: 30 frames of the unchanged picture pass the skip (at 30 fps, 1 s).
-  const atFirst = streamer.stats.framesEncoded;
   await waitFor('the refinement frames', () => streamer.stats.framesEncoded - atFirst >= 25, 5000);
   t.pass(`${streamer.stats.framesEncoded - atFirst} frames encoded after the keyframe though nothing moved (refinement)`);
   await new Promise((r) => setTimeout(r, 700)); // the rest of the refinement
@@ -88,7 +90,8 @@ t.test('a still picture is not re-encoded: about one frame a second after the jo
   const encoded = streamer.stats.framesEncoded - before.framesEncoded;
   const spared = streamer.stats.framesUnchanged - before.framesUnchanged;
   // A receiver that lost a packet asks for a keyframe (PLI), which is refined in turn: those frames are
-  // the viewer's, not the still picture's (seen on loopback: a burst outran the socket's buffer).
+  // the viewer's, not the still picture's. (Before its jitter buffer stopped declaring the packet after
+  // each pause lost in advance, loopback saw 2-3 such requests every 3 s; now a real loss, rarely.)
   const requested = streamer.stats.keyframeRequests - before.keyframeRequests;
   t.ok(encoded >= 2 && encoded <= 6 + requested * 31, `${encoded} frames encoded in 3 s of a still picture (refresh about once a second; ${requested} keyframe requests, each refined)`);
   t.ok(spared >= 75 - requested * 31, `${spared} unchanged frames never reached the encoder`);

@@ -43,16 +43,19 @@ t.test('decoded video: bad options', async (t) => {
 t.test('compressed video: a depayloading chain per encoding, every frame kept', async (t) => {
   const plan = video({ encoded: true });
   t.same(Object.keys(plan.encoded ?? {}).sort(), ['H264', 'VP8', 'VP9']);
-  t.equal(plan.encoded!.VP8, 'queue ! rtpvp8depay ! appsink name=frames sync=false max-buffers=0 drop=false');
-  t.equal(plan.encoded!.VP9, 'queue ! rtpvp9depay ! appsink name=frames sync=false max-buffers=0 drop=false');
+  t.equal(plan.encoded!.VP8, 'queue ! rtpvp8depay request-keyframe=true ! appsink name=frames sync=false max-buffers=0 drop=false');
+  t.equal(plan.encoded!.VP9, 'queue ! rtpvp9depay request-keyframe=true ! appsink name=frames sync=false max-buffers=0 drop=false');
   t.same(stages(plan.encoded!.H264), [
     'queue',
-    'rtph264depay',
+    'rtph264depay request-keyframe=true',
     'h264parse config-interval=-1',
     'video/x-h264,stream-format=byte-stream,alignment=au',
     'appsink name=frames sync=false max-buffers=0 drop=false',
   ]);
   t.match(plan.decoded, 'format=RGBA', 'other encodings are still decoded');
+  // A lost packet asks for a keyframe at once (PLI), as a browser does: a still screen's next periodic
+  // keyframe can be a minute away (the sender encodes about one frame a second then).
+  for (const chain of Object.values(plan.encoded!)) t.match(chain, /depay request-keyframe=true/);
   for (const name of ['rtpvp8depay', 'rtpvp9depay', 'rtph264depay', 'h264parse', 'decodebin']) t.ok(plan.elements.includes(name), name);
 });
 
