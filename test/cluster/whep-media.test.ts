@@ -3,49 +3,14 @@
 // publisher (publish(), a real webrtcbin) is on A. Frames decode; the DELETE through B ends the
 // publisher's peer for it; a second DELETE is 404.
 import t from 'tap';
-import { spawn } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { publish } from '../../lib/client.js';
 import { mintToken } from '../../lib/signaling/daemon/token.js';
 import { SECRET, startDaemon } from '../helpers/daemon.js';
+import { aiortc } from '../helpers/aiortc.js';
 import { RedisServer } from '../helpers/redis.js';
 import { startBalancer } from '../helpers/http-balancer.js';
 import { waitFor } from '../helpers/wait.js';
 
-const AIORTC = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'interop', 'aiortc_client.py');
-const PYTHON = '/usr/bin/python3'; // Debian's: python3-aiortc is installed for it
-
-type Event = Record<string, unknown> & { event: string };
-
-/** Runs the aiortc client to its end (killed after `timeoutMs`); its JSON lines by event name. */
-function aiortc(args: string[], timeoutMs = 60_000): Promise<{ code: number | null; events: Map<string, Event>; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(PYTHON, [AIORTC, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const events = new Map<string, Event>();
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-      for (let n = stdout.indexOf('\n'); n >= 0; n = stdout.indexOf('\n')) {
-        const line = stdout.slice(0, n);
-        stdout = stdout.slice(n + 1);
-        try {
-          const event = JSON.parse(line) as Event;
-          events.set(event.event, event);
-        } catch {
-          stderr += `${line}\n`;
-        }
-      }
-    });
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, events, stderr: stderr.slice(-2000) });
-    });
-  });
-}
 
 t.test('aiortc through a load balancer: POST on A, PATCH and DELETE on B', async (t) => {
   const redis = await RedisServer.start();

@@ -8,21 +8,16 @@
 // loopback coturn the publisher's gathering ends ~2 s late (see test/signaling/whep-turn.test.ts), so
 // the relay rows' answers carry that.
 import t, { type Test } from 'tap';
-import { spawn } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Frame } from '../../lib/index.js';
 import { publish, receive } from '../../lib/client.js';
 import { mintToken, type TokenRole } from '../../lib/signaling/daemon/token.js';
 import { SECRET, startDaemon } from '../helpers/daemon.js';
+import { aiortc } from '../helpers/aiortc.js';
 import { startCoturn } from '../helpers/coturn.js';
 import type { IceConfig } from '../../lib/signaling/daemon/ice-config.js';
 import { waitFor } from '../helpers/wait.js';
 import { whepPlay, wsView } from '../fixtures/interop/werift-client.js';
 
-const AIORTC = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'interop', 'aiortc_client.py');
-// Debian's interpreter: python3-aiortc is installed for it (a pyenv python3 on PATH would not see it).
-const PYTHON = '/usr/bin/python3';
 
 const token = (session: string, role: TokenRole) => mintToken({ secret: SECRET, session, role, ttlSeconds: 600 });
 
@@ -41,38 +36,6 @@ t.teardown(() => {
   const widths = header.map((_, i) => Math.max(...lines.map((l) => l[i]!.length)));
   console.log(['', 'interop timings (ms from the client start):', ...lines.map((l) => l.map((c, i) => c.padEnd(widths[i]!)).join('  '))].join('\n# '));
 });
-
-type Event = Record<string, unknown> & { event: string; ms: number };
-
-/** Runs the aiortc client to its end; its JSON lines by event name. */
-function aiortc(args: string[], timeoutMs = 60_000): Promise<{ code: number | null; events: Map<string, Event>; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(PYTHON, [AIORTC, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const events = new Map<string, Event>();
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-      let newline;
-      while ((newline = stdout.indexOf('\n')) >= 0) {
-        const line = stdout.slice(0, newline);
-        stdout = stdout.slice(newline + 1);
-        try {
-          const event = JSON.parse(line) as Event;
-          events.set(event.event, event);
-        } catch {
-          stderr += `${line}\n`;
-        }
-      }
-    });
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, events, stderr: stderr.slice(-2000) });
-    });
-  });
-}
 
 async function publishing(t: Test, session: string, ice?: IceConfig) {
   const daemon = await startDaemon(ice ? { ice } : {});
