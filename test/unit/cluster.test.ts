@@ -63,7 +63,7 @@ t.test('envelopes from the channel are checked', async (t) => {
 
 t.test("the admission script's replies", async (t) => {
   t.same(admitResult(['ok', 'p-1', '{"r":"publisher","i":"i1"}'], 'desk', 3), { entries: [['p-1', '{"r":"publisher","i":"i1"}']] });
-  t.same(admitResult(['id-held', 'v-1'], 'desk', 3), { held: true });
+  t.same(admitResult(['id-held', 'v-1', 'i2'], 'desk', 3), { held: 'i2' }, 'id-held names the live owner (a resume probes it)');
   t.throws(() => admitResult(['publisher-exists', 'p-1'], 'desk', 3), new RelayError('publisher-exists', 'session desk already has a publisher'));
   t.throws(() => admitResult(['token-in-use', '3'], 'desk', 3), { code: 'token-in-use', message: /already holds 3 concurrent/ });
   t.throws(() => admitResult(['what'], 'desk', 3), { code: 'internal' });
