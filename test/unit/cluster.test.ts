@@ -1,5 +1,6 @@
 // The cluster's pure parts: key names, what crosses the bus, the routing decision, the admission
-// script's replies, the cluster counts, Redis health's grace period, and a Redis password in a log line.
+// script's replies, the cluster counts, Redis health's grace period, a Redis password in a log line, and
+// the probe that lets a crashed instance's ids resume elsewhere.
 import t from 'tap';
 import { clusterKeys } from '../../lib/signaling/cluster/keys.js';
 import { crossesBus, decide, parseEnvelope, type LocalView } from '../../lib/signaling/cluster/bus.js';
@@ -7,6 +8,7 @@ import { admitResult } from '../../lib/signaling/cluster/limits.js';
 import { pairs, sumSummaries } from '../../lib/signaling/cluster/presence.js';
 import { RedisHealth } from '../../lib/signaling/cluster/health.js';
 import { MAX_PENDING_FORWARDS, ResourceForwarder } from '../../lib/signaling/cluster/forward.js';
+import { Prober, type Probe } from '../../lib/signaling/cluster/takeover.js';
 import { RelayError } from '../../lib/signaling/daemon/sessions.js';
 import { redactSecrets } from '../../lib/signaling/daemon/redact.js';
 import { SignalingClient } from '../../lib/signaling/client.js';
@@ -63,7 +65,7 @@ t.test('envelopes from the channel are checked', async (t) => {
 
 t.test("the admission script's replies", async (t) => {
   t.same(admitResult(['ok', 'p-1', '{"r":"publisher","i":"i1"}'], 'desk', 3), { entries: [['p-1', '{"r":"publisher","i":"i1"}']] });
-  t.same(admitResult(['id-held', 'v-1'], 'desk', 3), { held: true });
+  t.same(admitResult(['id-held', 'v-1', 'i2'], 'desk', 3), { held: 'i2' }, 'id-held names the live owner (a resume probes it)');
   t.throws(() => admitResult(['publisher-exists', 'p-1'], 'desk', 3), new RelayError('publisher-exists', 'session desk already has a publisher'));
   t.throws(() => admitResult(['token-in-use', '3'], 'desk', 3), { code: 'token-in-use', message: /already holds 3 concurrent/ });
   t.throws(() => admitResult(['what'], 'desk', 3), { code: 'internal' });
@@ -176,4 +178,35 @@ t.test('forwarded requests: bounded in number, each settled once, all settled at
   t.match(await unreachable.forward('i2', q), { status: 503, headers: { 'retry-after': '5' } }, 'Redis cannot take it: 503 at once');
   const silent = new ResourceForwarder({ self: 'i1', timeoutMs: 50, retryAfterS: 8, publish: async () => {} });
   t.match(await silent.forward('i2', q), { status: 503, headers: { 'retry-after': '8' }, body: { error: /did not answer within 50 ms/ } }, 'no answer: 503 after the bound');
+});
+
+t.test('probes of an id a crashed or stalled instance holds (takeover.ts)', async (t) => {
+  const probe = (publish: () => Promise<number>) => new Prober({ self: 'i2', timeoutMs: 50, publish }).probe('i1', 'desk', 'v-1');
+  t.same(await probe(async () => 0), { free: true, why: 'no-subscriber' }, 'nobody subscribed on the owner channel: it died');
+  t.same(await probe(async () => 1), { free: true, why: 'no-answer' }, 'delivered, unanswered: stalled');
+  t.same(await probe(() => Promise.reject(new Error('down'))), { free: false, why: 'unreachable' }, 'Redis away: refused as before');
+  t.same(await probe(() => new Promise(() => {})), { free: false, why: 'unreachable' }, 'Redis too slow to take it: refused, and no hang');
+
+  const sent: Probe[] = [];
+  const prober = new Prober({ self: 'i2', timeoutMs: 5000, publish: async (_i, e) => (sent.push(e), 1) });
+  const open = prober.probe('i1', 'desk', 'v-1');
+  const released = prober.probe('i1', 'desk', 'v-2');
+  await new Promise((r) => setImmediate(r));
+  t.match(sent, [{ k: 'probe', from: 'i2', s: 'desk', id: 'v-1' }, { k: 'probe', from: 'i2', s: 'desk', id: 'v-2' }]);
+  prober.answered({ k: 'probed', c: sent[0]!.c, open: true });
+  prober.answered({ k: 'probed', c: sent[1]!.c, open: false });
+  prober.answered({ k: 'probed', c: sent[1]!.c, open: true }); // a second answer changes nothing
+  t.same(await open, { free: false, why: 'open' }, 'the owner has the socket open: a duplicate');
+  t.same(await released, { free: true, why: 'released' });
+  const waiting = prober.probe('i1', 'desk', 'v-3');
+  prober.close();
+  t.same(await waiting, { free: false, why: 'unreachable' }, 'closing settles what waits');
+
+  t.same(parseEnvelope(JSON.stringify({ k: 'probe', c: 'c1', from: 'i2', s: 'desk', id: 'v-1' })), { k: 'probe', c: 'c1', from: 'i2', s: 'desk', id: 'v-1' });
+  t.equal(parseEnvelope(JSON.stringify({ k: 'probe', c: 'c1', from: 'i2', s: 'desk' })), undefined, 'no id: dropped');
+  t.equal(parseEnvelope(JSON.stringify({ k: 'probed', c: 'c1', open: 'yes' })), undefined, 'open must be a boolean');
+  t.equal(parseEnvelope(JSON.stringify({ k: 'took', s: 'desk', id: 'x'.repeat(65), i: 'i2' })), undefined, 'an overlong id: dropped');
+  const view: LocalView = { hasSession: () => true, holdsLocal: (id) => id === 'v-1', remoteOwner: () => undefined };
+  t.same(decide({ k: 'took', s: 'desk', id: 'v-1', i: 'i2' }, 'i1', view), { do: 'displace', session: 'desk', id: 'v-1', by: 'i2' }, 'our participant taken over: close its stale socket');
+  t.match(decide({ k: 'took', s: 'desk', id: 'v-9', i: 'i2' }, 'i1', view), { do: 'ignore' }, 'no socket for it here');
 });

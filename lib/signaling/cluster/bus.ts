@@ -7,6 +7,7 @@
 import type { Role, ServerMessage } from '../protocol/messages.js';
 import type { ResourceKind } from '../daemon/resource-request.js';
 import { parseResourceAsk, parseResourceAnswer, type ResourceAsk, type ResourceAnswer } from './forward.js';
+import { parseTakeover, type Probe, type ProbeAnswer, type Took } from './takeover.js';
 
 /** A participant as the cluster records it (the session hash's value, and a join event's payload). */
 export interface PresenceEntry {
@@ -40,7 +41,13 @@ export type Envelope =
   /** A request on a WHEP/WHIP resource of the receiving instance, taken by another (forward.ts). */
   | ResourceAsk
   /** The owner's answer to a ResourceAsk this instance sent. */
-  | ResourceAnswer;
+  | ResourceAnswer
+  /** Does this instance still hold an open socket for a participant another wants to resume (takeover.ts)? */
+  | Probe
+  /** The answer to a Probe this instance sent. */
+  | ProbeAnswer
+  /** Another instance took over one of this instance's participant ids (its client resumed there). */
+  | Took;
 
 /** Messages one participant sends another through the daemon; the rest each instance makes itself. */
 const RELAYED = new Set<ServerMessage['type']>(['offer', 'answer', 'candidate', 'bye']);
@@ -72,6 +79,9 @@ export type Action =
   | { do: 'grace'; instance: string }
   | { do: 'answer-resource'; ask: ResourceAsk }
   | { do: 'resource-answered'; answer: ResourceAnswer }
+  | { do: 'answer-probe'; probe: Probe }
+  | { do: 'probe-answered'; answer: ProbeAnswer }
+  | { do: 'displace'; session: string; id: string; by: string }
   | { do: 'ignore'; why: string };
 
 /** The routing decision for one envelope (pure: the cluster applies it). */
@@ -95,6 +105,14 @@ export function decide(envelope: Envelope, self: string, view: LocalView): Actio
       return { do: 'answer-resource', ask: envelope };
     case 'answer':
       return { do: 'resource-answered', answer: envelope };
+    case 'probe':
+      return { do: 'answer-probe', probe: envelope };
+    case 'probed':
+      return { do: 'probe-answered', answer: envelope };
+    case 'took':
+      if (envelope.i === self) return { do: 'ignore', why: 'our own' };
+      if (!view.holdsLocal(envelope.id)) return { do: 'ignore', why: 'no socket for it here' };
+      return { do: 'displace', session: envelope.s, id: envelope.id, by: envelope.i };
   }
 }
 
@@ -112,6 +130,7 @@ export function parseEnvelope(text: string): Envelope | undefined {
   if (e.k === 'stopping' && typeof e.i === 'string') return e as Envelope;
   if (e.k === 'ask') return parseResourceAsk(e);
   if (e.k === 'answer') return parseResourceAnswer(e);
+  if (e.k === 'probe' || e.k === 'probed' || e.k === 'took') return parseTakeover(e);
   if ((e.k === 'join' || e.k === 'leave') && typeof e.s === 'string' && typeof e.id === 'string') {
     if (e.k === 'join' && e.e && typeof e.e === 'object' && typeof (e.e as PresenceEntry).i === 'string') return e as Envelope;
     if (e.k === 'leave' && typeof e.i === 'string') return e as Envelope;

@@ -15,6 +15,7 @@ import { RedisHealth, renderClusterMetrics } from './health.js';
 import { clusterKeys, DEFAULT_PREFIX, type ClusterKeys } from './keys.js';
 import { ADMIT_LUA, admitResult } from './limits.js';
 import { ResourceForwarder, type ResourceAsk } from './forward.js';
+import { Prober, type Probe } from './takeover.js';
 import type { ResourceLink, ResourceOwner, ResourceReply, ResourceRequest } from '../daemon/resource-request.js';
 import { LIVE_LUA, OWNER_LUA, REMOVE_LUA, RESTORE_LUA, pairs, sumSummaries, type ClusterCounts, type InstanceSummary } from './presence.js';
 
@@ -77,6 +78,8 @@ export class Cluster implements ClusterLink, ResourceLink {
   // WHEP/WHIP requests this instance took for resources of others, waiting for their answers.
   readonly #forwarder: ResourceForwarder;
   #answerResource: ((request: ResourceRequest) => ResourceReply) | undefined;
+  // Resumes of ids a crashed (or stalled) instance still holds in Redis, asking it first (takeover.ts).
+  readonly #prober: Prober;
 
   private constructor(options: Required<Omit<ClusterOptions, 'instanceId'>> & { instanceId: string }, Redis: new (url: string, options: RedisOptions) => RedisClient, log: FastifyBaseLogger) {
     this.id = options.instanceId;
@@ -104,6 +107,13 @@ export class Cluster implements ClusterLink, ResourceLink {
       publish: async (instance, envelope) => {
         if (!this.#health.up || this.#closed) throw new Error('redis is down');
         await this.#redis.publish(this.#keys.channel(instance), JSON.stringify(envelope));
+      },
+    });
+    this.#prober = new Prober({
+      self: this.id,
+      publish: async (instance, envelope) => {
+        if (!this.#health.up || this.#closed) throw new Error('redis is down');
+        return this.#redis.publish(this.#keys.channel(instance), JSON.stringify(envelope));
       },
     });
   }
@@ -147,6 +157,13 @@ export class Cluster implements ClusterLink, ResourceLink {
       if (this.#health.markDown() && !this.#closed) this.#log.warn({ redis: this.#logUrl, instance: this.id }, 'cluster: Redis is unreachable; new joins are refused, established sessions go on');
     });
     sub.on('messageBuffer', (_channel: Buffer, message: Buffer) => this.#onEnvelope(message.toString('utf8')));
+    // The subscriber reconnected (its connection dropped alone): while it was gone, another instance's
+    // probe found no subscriber here and may have taken over some of our ids; restore() closes those.
+    let subscribed = false;
+    sub.on('ready', () => {
+      if (subscribed && !this.#closed && this.#health.up) this.#track(this.#restore().catch((error: Error) => this.#log.debug({ err: error.message }, 'cluster: re-check after the subscriber reconnected failed')));
+      subscribed = true;
+    });
     const deadline = new Promise<never>((_, reject) => {
       const timer = setTimeout(() => reject(new ClusterError(`cannot reach Redis at ${this.#logUrl} within ${timeoutMs} ms: is redis-server running there, and is --redis / WEBRTCBIN_REDIS right?`)), timeoutMs);
       timer.unref();
@@ -227,19 +244,38 @@ export class Cluster implements ClusterLink, ResourceLink {
 
   async admit(p: Participant, tokenKey: string | undefined, maxPerToken: number): Promise<{ held: true } | { remote: Participant[] }> {
     if (!this.#health.up) throw new RelayError('cluster-unavailable', UNAVAILABLE);
-    const sessionKey = this.#keys.session(p.session);
     const tokenRedisKey = tokenKey !== undefined && maxPerToken > 0 ? this.#keys.token(tokenKey) : undefined;
-    let reply: string[];
+    let result = admitResult(await this.#admit(p, tokenRedisKey, maxPerToken, ''), p.session, maxPerToken);
+    if ('held' in result) {
+      // Only a resume whose key verified reaches here with an id that exists; a fresh id never collides.
+      if (!p.resumed) return { held: true };
+      const owner = result.held;
+      const verdict = await this.#prober.probe(owner, p.session, p.id);
+      if (!verdict.free) {
+        this.#log.info({ peer: p.id, session: p.session, owner, why: verdict.why }, 'cluster: resume refused: the id is held on another instance');
+        return { held: true };
+      }
+      // The owner has no socket for it (answered, or it is gone): take the entry over, if it is still the owner's.
+      result = admitResult(await this.#admit(p, tokenRedisKey, maxPerToken, owner), p.session, maxPerToken);
+      if ('held' in result) return { held: true };
+      this.#log.info({ peer: p.id, session: p.session, owner, why: verdict.why }, 'cluster: resumed an id from an instance that no longer holds its socket');
+      // Published before the join (one connection keeps the order): a stalled owner that wakes closes
+      // the socket it still has for the id, and then learns of its new owner.
+      if (verdict.why !== 'released') this.#publish(this.#keys.channel(owner), { k: 'took', s: p.session, id: p.id, i: this.id });
+    }
+    if (tokenRedisKey) this.#tokenKeys.set(p, tokenRedisKey);
+    return { remote: this.#remotes(p.session, result.entries, p.id) };
+  }
+
+  /** The admission script; `replace`: an instance whose entry for the id may be overwritten ('' none). */
+  async #admit(p: Participant, tokenRedisKey: string | undefined, maxPerToken: number, replace: string): Promise<string[]> {
+    const sessionKey = this.#keys.session(p.session);
     try {
-      reply = (await this.#redis.eval(ADMIT_LUA, 2, sessionKey, tokenRedisKey ?? sessionKey, p.id, this.id, JSON.stringify(this.#entry(p)), p.role, String(tokenRedisKey ? maxPerToken : 0), String(this.#ttlMs), this.#keys.instance(''))) as string[];
+      return (await this.#redis.eval(ADMIT_LUA, 2, sessionKey, tokenRedisKey ?? sessionKey, p.id, this.id, JSON.stringify(this.#entry(p)), p.role, String(tokenRedisKey ? maxPerToken : 0), String(this.#ttlMs), this.#keys.instance(''), replace)) as string[];
     } catch (error) {
       this.#log.warn({ err: redactUrl((error as Error).message), session: p.session }, 'cluster: admission failed');
       throw new RelayError('cluster-unavailable', UNAVAILABLE);
     }
-    const result = admitResult(reply, p.session, maxPerToken);
-    if ('held' in result) return result;
-    if (tokenRedisKey) this.#tokenKeys.set(p, tokenRedisKey);
-    return { remote: this.#remotes(p.session, result.entries, p.id) };
   }
 
   joined(p: Participant, remote: readonly Participant[]): void {
@@ -314,9 +350,42 @@ export class Cluster implements ClusterLink, ResourceLink {
       case 'resource-answered':
         this.#forwarder.answered(action.answer);
         break;
+      case 'answer-probe':
+        this.#answerProbe(action.probe);
+        break;
+      case 'probe-answered':
+        this.#prober.answered(action.answer);
+        break;
+      case 'displace':
+        this.#displace(action.session, action.id, `resumed on instance ${action.by}`);
+        break;
       case 'ignore':
         break;
     }
+  }
+
+  // ---- resuming the ids of a crashed instance (takeover.ts) ----
+
+  /** Another instance asks whether we still hold `id` with an open socket (a local participant is removed when its socket closes). */
+  #answerProbe(probe: Probe): void {
+    const open = this.#registry?.holds(probe.s, probe.id) === true;
+    this.#publish(this.#keys.channel(probe.from), { k: 'probed', c: probe.c, open });
+  }
+
+  /**
+   * Our participant `id` is owned by another instance now (its client resumed there while we were
+   * stalled or cut off): drop it without peer-left (the other side keeps its peer: the new owner's
+   * join says resumed) and close its stale socket, so that one id never has two sockets.
+   */
+  #displace(session: string, id: string, why: string): void {
+    const registry = this.#registry;
+    const p = registry?.local(id);
+    if (!registry || !p || p.session !== session) return;
+    registry.displace(p);
+    this.#tokenKeys.delete(p);
+    this.#unsent.delete(p);
+    this.#log.warn({ peer: id, session, why }, 'cluster: closing a socket whose id another instance holds now');
+    p.close(1008, 'resumed-elsewhere');
   }
 
   // ---- WHEP/WHIP resources held here or elsewhere (forward.ts) ----
@@ -444,7 +513,10 @@ export class Cluster implements ClusterLink, ResourceLink {
     // join they already mirror is no news to them.
     for (const [n, p] of restored.entries()) {
       const [error, reply] = results[n] ?? [];
-      if (error || !Array.isArray(reply) || reply[0] !== 'ok') continue;
+      if (error || !Array.isArray(reply)) continue;
+      // Another live instance owns the id: its client resumed there while we were cut off.
+      if (reply.length === 0) this.#displace(p.session, p.id, 'its id is owned by another live instance');
+      if (reply[0] !== 'ok') continue;
       this.joined(p, this.#remotes(p.session, pairs((reply as string[]).slice(1)), p.id));
     }
     this.#reconcileDue = true;
@@ -548,6 +620,7 @@ export class Cluster implements ClusterLink, ResourceLink {
     this.#closed = true;
     clearInterval(this.#timer);
     this.#forwarder.close();
+    this.#prober.close();
     await Promise.allSettled([...this.#pending]);
     this.#redis.disconnect();
     this.#sub.disconnect();

@@ -7,8 +7,11 @@ import { RelayError } from '../daemon/sessions.js';
 
 /**
  * KEYS: session hash, token hash (the session hash again when there is no token).
- * ARGV: peer id, this instance, entry JSON, role, token cap (0: none), TTL ms, instance key prefix.
- * Returns {'ok', id, entry, …} (the session's live entries after the join), or {code, detail}.
+ * ARGV: peer id, this instance, entry JSON, role, token cap (0: none), TTL ms, instance key prefix, and
+ * the instance whose entry for the id may be replaced although its key lives ('' none: a takeover
+ * after a probe found it gone, takeover.ts).
+ * Returns {'ok', id, entry, …} (the session's live entries after the join), {'id-held', id, owner},
+ * or {code, detail}.
  * Entries of dead instances (no instance key) neither hold the seat nor count against a token; the
  * token's are dropped here, the session's by the sweep of a live instance (it tells its participants).
  */
@@ -22,7 +25,7 @@ local all = redis.call('HGETALL', KEYS[1])
 for n = 1, #all, 2 do
   local e = cjson.decode(all[n + 1])
   if all[n] == ARGV[1] then
-    if e.i ~= ARGV[2] and alive(e.i) then return {'id-held', all[n]} end
+    if e.i ~= ARGV[2] and e.i ~= ARGV[8] and alive(e.i) then return {'id-held', all[n], e.i} end
   elseif ARGV[4] == 'publisher' and e.r == 'publisher' and alive(e.i) then
     return {'publisher-exists', all[n]}
   end
@@ -53,12 +56,12 @@ end
 return out
 `;
 
-export type AdmitResult = { held: true } | { entries: [string, string][] };
+export type AdmitResult = { held: string } | { entries: [string, string][] };
 
-/** The script's reply as entries, `held`, or the single process's RelayError. */
+/** The script's reply as entries, `held` (by that live instance), or the single process's RelayError. */
 export function admitResult(reply: string[], session: string, maxPerToken: number): AdmitResult {
   const [status, ...rest] = reply;
-  if (status === 'id-held') return { held: true };
+  if (status === 'id-held') return { held: String(rest[1]) };
   if (status === 'publisher-exists') throw new RelayError('publisher-exists', `session ${session} already has a publisher`);
   if (status === 'token-in-use') throw new RelayError('token-in-use', `this token already holds ${maxPerToken} concurrent connections`);
   if (status !== 'ok') throw new RelayError('internal', `unexpected reply from the cluster's admission script: ${String(status)}`);

@@ -225,6 +225,19 @@ export class SessionRegistry {
     for (const viewer of session?.viewers.values() ?? []) this.#viewerJoined(publisher, viewer);
   }
 
+  /**
+   * Removes local participant `p` without telling anyone: another instance took its id over (its client
+   * resumed there) and announces it as resumed. Its socket's later leave() finds nothing to remove.
+   */
+  displace(p: Participant): void {
+    const session = this.#sessions.get(p.session);
+    if (!session || p.instance !== undefined) return;
+    if (p.role === 'publisher' && session.publisher === p) session.publisher = undefined;
+    else if (session.viewers.get(p.id) === p) session.viewers.delete(p.id);
+    else return;
+    this.#prune(p.session);
+  }
+
   leave(p: Participant): void {
     const session = this.#sessions.get(p.session);
     if (!session) return;
