@@ -81,6 +81,8 @@ t.test('shot and input against a VM session streamed from Xvfb', async (t) => {
   await t.test('input click lands on the X window at that pixel; a right click and a key combination arrive', async (t) => {
     const click = await webrtcbin(['input', ...target, '--token-file', control, 'click', '200', '150']);
     t.equal(click.code, 0, click.stderr);
+    // Acknowledged: the X server has the event when the command exits; xev prints it through a pipe a moment later.
+    await waitFor('the ButtonPress at xev', () => /ButtonPress event[^]*?root:\(/.test(xev.text), 2000).catch(() => {});
     const press = /ButtonPress event[^]*?root:\((\d+),(\d+)\)/.exec(xev.text);
     t.ok(press, 'a ButtonPress reached the X client when the command exited (acknowledged input)');
     t.same([Number(press?.[1]), Number(press?.[2])], [200, 150], 'at the pixel asked for');
@@ -88,6 +90,7 @@ t.test('shot and input against a VM session streamed from Xvfb', async (t) => {
 
     const right = await webrtcbin(['input', ...target, '--token-file', control, 'click', '20', '30', '--button', 'right']);
     t.equal(right.code, 0, right.stderr);
+    await waitFor('the right click at xev', () => /root:\(20,30\)[^]*?button 3,/.test(xev.text), 2000).catch(() => {});
     t.match(xev.text, /ButtonPress event[^]*?root:\(20,30\)[^]*?button 3,/, 'the right button at (20,30)');
 
     const key = await webrtcbin(['input', ...target, '--token-file', control, 'key', 'ctrl+a']);

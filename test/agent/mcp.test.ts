@@ -9,6 +9,7 @@ import { mintToken } from '../../lib/signaling/daemon/token.js';
 import { SECRET, startDaemon } from '../helpers/daemon.js';
 import { decodePng } from '../helpers/png.js';
 import { startXev } from '../helpers/xev.js';
+import { waitFor } from '../helpers/wait.js';
 import { startXvfb } from '../helpers/xvfb.js';
 
 const CLI = fileURLToPath(new URL('../../lib/cli/cli.ts', import.meta.url));
@@ -70,8 +71,11 @@ t.test('an MCP client lists the tools, sees the screen and clicks on it', async 
   await t.test('click lands on the X window at that pixel', async (t) => {
     const result = await client.callTool({ name: 'click', arguments: { x: 321, y: 123 } });
     t.notOk(result.isError, JSON.stringify(result.content));
+    // The answer means the X server has the event; xev (another process) prints it through a pipe a moment
+    // later (CI at load 7 read the pipe before it had).
+    await waitFor('the ButtonPress at xev', () => /ButtonPress event[^]*?root:\(/.test(xev.text), 2000).catch(() => {});
     const press = /ButtonPress event[^]*?root:\((\d+),(\d+)\)/.exec(xev.text);
-    t.ok(press, 'a ButtonPress reached the X client by the time the tool answered');
+    t.ok(press, 'a ButtonPress reached the X client when the tool answered');
     t.same([Number(press?.[1]), Number(press?.[2])], [321, 123]);
     t.match((result.content as Content[])[0]?.text, /clicked left at \(321, 123\)/);
   });
