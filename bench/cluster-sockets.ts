@@ -19,7 +19,8 @@
 //     raises its soft limit to the hard one (up to 65,536) with `prlimit --pid <self>` before starting
 //     children, which inherit it, and stops when that leaves no room for --sockets (here the hard limit is
 //     20,000 and raising it needs CAP_SYS_RESOURCE, which this container lacks: enough for 10,000).
-// Options: --profile: the single daemon's relay phase (round 1) under the V8 CPU profiler (the inspector
+// Options: --profile: in round 1, the relay phase of the single daemon and of the first instance under
+// the V8 CPU profiler (the inspector
 // in the daemon, the same profile as --cpu-prof but from the warm-up second to the window's end),
 // summarized in the result (the .cpuprofile itself stays in $TMPDIR/webrtcbin-bench-profiles);
 // --pin: daemons and redis-server on CPU 0, this load generator on CPU 1 (taskset), so the generator's
@@ -215,7 +216,7 @@ async function runLayout(layout: 'single' | 'cluster', round: number, redis: Red
     }
   }, 1);
   // Profiler.start stalls the daemon for ~150 ms: started before the warm-up second, outside the window.
-  const profileFile = profile ? path.join(tmpdir(), 'webrtcbin-bench-profiles', `cluster-sockets-single-${new Date().toISOString().replace(/[:.]/g, '')}.cpuprofile`) : undefined;
+  const profileFile = profile ? path.join(tmpdir(), 'webrtcbin-bench-profiles', `cluster-sockets-${layout}-${new Date().toISOString().replace(/[:.]/g, '')}.cpuprofile`) : undefined;
   if (profileFile) {
     mkdirSync(path.dirname(profileFile), { recursive: true });
     await daemons[0]!.command('profile-start');
@@ -277,7 +278,7 @@ try {
   for (let round = 1; round <= rounds; round++) {
     const order: ('single' | 'cluster')[] = round % 2 ? ['single', 'cluster'] : ['cluster', 'single'];
     for (const layout of order) {
-      const r = await runLayout(layout, round, redis, values.profile === true && layout === 'single' && round === 1);
+      const r = await runLayout(layout, round, redis, values.profile === true && round === 1);
       results.push(r);
       console.log(`  round ${round} ${layout}: joined ${r.join.sockets} in ${fmt(r.join.seconds, 2)} s, relay p50/p99 within ${fmt(r.relay.within.p50, 2)}/${fmt(r.relay.within.p99, 1)} ms, across ${fmt(r.relay.across.p50, 2)}/${fmt(r.relay.across.p99, 1)} ms (load ${r.loadavgAtStart})`);
     }
@@ -321,10 +322,9 @@ console.log(
       ]),
     ),
 );
-const profiled = results.find((r) => r.profile);
-if (profiled?.profile) {
-  const p = profiled.profile;
-  console.log(`\nprofile of the single daemon's relay window (${p.file}): ${p.sampledMs} ms sampled, ${fmt(p.busyPercent, 0)} % busy`);
+for (const profiled of results.filter((r) => r.profile)) {
+  const p = profiled.profile!;
+  console.log(`\nprofile of the ${profiled.layout === 'single' ? 'single daemon' : 'first instance'}'s relay window (${p.file}): ${p.sampledMs} ms sampled, ${fmt(p.busyPercent, 0)} % busy`);
   console.log('by component (ms):', JSON.stringify(p.byComponent));
   console.log(`busy stretches ≥ ${p.tail.thresholdMs} ms: ${p.tail.stretches}, longest ${p.tail.longestMs} ms, made of (ms):`, JSON.stringify(p.tail.byComponent));
   console.log('top functions by self time (ms):', p.topFunctions.map((f) => `${f.name} ${f.ms}`).join('; '));
