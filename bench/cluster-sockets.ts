@@ -333,6 +333,7 @@ const file = writeResult('cluster-sockets', {
   bench: 'cluster-sockets',
   machine: m,
   command: `node --import tsx bench/cluster-sockets.ts ${process.argv.slice(2).join(' ')}`.trim(),
+  commit: spawnSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout.trim(),
   config: { sockets: total, instances, perSession: PER_SESSION, socketsPerAddress: SOCKETS_PER_ADDRESS, ratePerViewer: rate, seconds, rounds, pin, daemonFlags, fdLimit },
   results,
 });
