@@ -143,6 +143,42 @@ t.test("the registry's mirror of other instances' participants", async (t) => {
   t.equal(registry.sessionCount, 0, 'the last local participant takes the mirror with it');
 });
 
+t.test("a relay's local target: found by id, and gone when its participant is", async (t) => {
+  const { SessionRegistry } = await import('../../lib/signaling/daemon/sessions.js');
+  const make = (id: string, role: 'publisher' | 'viewer', session: string, instance?: string) => ({
+    id,
+    role,
+    session,
+    offers: false,
+    ...(instance ? { instance } : {}),
+    send: () => {},
+    close: () => {},
+  });
+  const registry = new SessionRegistry();
+  const publisher = make('p-1', 'publisher', 'desk');
+  const viewer = make('v-1', 'viewer', 'desk');
+  const other = make('v-2', 'viewer', 'lab');
+  registry.join(publisher);
+  registry.join(viewer);
+  registry.join(other);
+  registry.addRemote(make('v-r', 'viewer', 'desk', 'i2'));
+  t.equal(registry.local('v-1'), viewer);
+  t.equal(registry.local('v-2'), other, 'in any session');
+  t.equal(registry.local('v-r'), undefined, "another instance's participant is not local");
+  t.ok(registry.hasSession('desk'));
+  t.notOk(registry.hasSession('attic'));
+  registry.leave(viewer);
+  t.equal(registry.local('v-1'), undefined, 'gone once it left');
+  registry.addRemote(make('p-1', 'publisher', 'desk', 'i3'));
+  t.not(registry.local('p-1'), publisher, 'its id resumed on another instance: no longer ours');
+  t.equal(registry.local('p-1'), undefined);
+  registry.join(make('v-1', 'viewer', 'desk'));
+  t.equal(registry.local('v-1')?.id, 'v-1', 'a new participant under an old id is found');
+  registry.leave(other);
+  t.notOk(registry.hasSession('lab'), 'the session goes with its last local participant');
+  t.same([...registry.all()].map((p) => p.id), ['v-1']);
+});
+
 t.test('WHEP/WHIP asks and answers from the channel are checked (forward.ts)', async (t) => {
   const q = { kind: 'whep', method: 'PATCH', session: 's', id: 'v-x', contentType: 'application/trickle-ice-sdpfrag', ifMatch: '"v-x"', body: 'a=mid:0\r\n', tokenHash: 'h' };
   const ask = { k: 'ask', c: 'c1', from: 'i1', q };

@@ -325,7 +325,7 @@ export class Cluster implements ClusterLink, ResourceLink {
     const envelope = parseEnvelope(text);
     if (!registry || !envelope) return;
     const action = decide(envelope, this.id, {
-      hasSession: (session) => registry.sessionNames().includes(session),
+      hasSession: (session) => registry.hasSession(session),
       holdsLocal: (id) => registry.local(id) !== undefined,
       remoteOwner: (session, id) => registry.remote(session, id)?.instance,
     });

@@ -61,6 +61,10 @@ export function newPeerId(role: Role, bytes = 6): string {
 
 export class SessionRegistry {
   readonly #sessions = new Map<string, Session>();
+  // This instance's participants by id: a relay from another instance looks its target up here, once
+  // per message (scanning every session for it took a quarter to a third of an instance's busy CPU at
+  // 3,300 sockets each: docs/benchmarks.md 4a).
+  readonly #local = new Map<string, Participant>();
   // Fresh ICE servers for the publisher's new peer: credentials minted at its join may have expired.
   readonly #iceFor: (publisher: Participant) => IceServer[] | undefined;
 
@@ -109,12 +113,14 @@ export class SessionRegistry {
     if (p.role === 'publisher') {
       if (session.publisher) throw new RelayError('publisher-exists', `session ${p.session} already has a publisher`);
       session.publisher = p;
+      if (p.instance === undefined) this.#local.set(p.id, p);
       for (const viewer of session.viewers.values()) {
         viewer.send({ type: 'peer-joined', peerId: p.id, role: 'publisher', ...(p.resumed ? { resumed: true as const } : {}) });
       }
       return { publisher: null };
     }
     session.viewers.set(p.id, p);
+    if (p.instance === undefined) this.#local.set(p.id, p);
     if (session.publisher) this.#viewerJoined(session.publisher, p);
     return { publisher: session.publisher?.id ?? null };
   }
@@ -175,6 +181,7 @@ export class SessionRegistry {
     if (existing?.id === p.id) {
       if (p.role === 'publisher') session.publisher = undefined;
       else session.viewers.delete(p.id);
+      this.#forgetLocal(existing);
     } else if (p.role === 'publisher' && session.publisher) this.#remove(session, session.publisher);
     this.#add(session, p);
   }
@@ -202,8 +209,16 @@ export class SessionRegistry {
 
   /** The local participant `id` (a relay from another instance is for it). */
   local(id: string): Participant | undefined {
-    for (const p of this.all()) if (p.id === id) return p;
-    return undefined;
+    return this.#local.get(id);
+  }
+
+  #forgetLocal(p: Participant): void {
+    if (this.#local.get(p.id) === p) this.#local.delete(p.id);
+  }
+
+  /** Whether this instance mirrors `name` (it has a participant in it). */
+  hasSession(name: string): boolean {
+    return this.#sessions.has(name);
   }
 
   /** Names of the sessions with a participant here. */
@@ -257,6 +272,7 @@ export class SessionRegistry {
       session.viewers.delete(p.id);
       session.publisher?.send({ type: 'peer-left', peerId: p.id, role: 'viewer' });
     }
+    this.#forgetLocal(p);
     return true;
   }
 
