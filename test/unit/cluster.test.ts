@@ -177,6 +177,10 @@ t.test("a relay's local target: found by id, and gone when its participant is", 
   registry.leave(other);
   t.notOk(registry.hasSession('lab'), 'the session goes with its last local participant');
   t.same([...registry.all()].map((p) => p.id), ['v-1']);
+  // Taken over by another instance (crash-resume's `took`): displaced, not left, and no longer ours.
+  const stale = registry.local('v-1')!;
+  registry.displace(stale);
+  t.equal(registry.local('v-1'), undefined, 'a displaced participant is no longer local');
 });
 
 t.test('WHEP/WHIP asks and answers from the channel are checked (forward.ts)', async (t) => {

@@ -250,6 +250,7 @@ export class SessionRegistry {
     if (p.role === 'publisher' && session.publisher === p) session.publisher = undefined;
     else if (session.viewers.get(p.id) === p) session.viewers.delete(p.id);
     else return;
+    this.#forgetLocal(p);
     this.#prune(p.session);
   }
 
