@@ -37,6 +37,7 @@ import WebSocket from 'ws';
 import { mintToken } from '../lib/signaling/daemon/token.js';
 import { RedisServer } from '../test/helpers/redis.js';
 import { CpuMeter, describeMachine, ensureBenchLock, fmt, loadavg, machine, percentile, procStatus, sleep, table, writeResult } from './support/common.js';
+import { terminateAll } from './support/sockets.js';
 import { summarizeProfile, type ProfileSummary } from './support/cpu-profile.js';
 import { DaemonProcess, type LoopReading } from './support/daemon-process.js';
 import { LoopStats } from './support/loop-stats.mjs';
@@ -148,19 +149,6 @@ function summary(values: number[]) {
   return { n: sorted.length, p50: percentile(sorted, 50), p99: percentile(sorted, 99), p999: percentile(sorted, 99.9), max: sorted[sorted.length - 1] ?? NaN };
 }
 
-async function closeAll(clients: Client[]): Promise<void> {
-  await Promise.all(
-    clients.map(
-      (c) =>
-        new Promise<void>((resolve) => {
-          if (c.ws.readyState === WebSocket.CLOSED) return resolve();
-          c.ws.once('close', () => resolve());
-          c.ws.terminate();
-        }),
-    ),
-  );
-}
-
 interface LayoutResult {
   layout: 'single' | 'cluster';
   round: number;
@@ -265,7 +253,7 @@ async function runLayout(layout: 'single' | 'cluster', round: number, redis: Red
     ...(profileFile ? { profile: { file: profileFile, ...summarizeProfile(profileFile) } } : {}),
   };
   latencies = { within: [], across: [] };
-  await closeAll(clients);
+  await terminateAll(clients.map((c) => c.ws));
   await Promise.all(daemons.map((d) => d.stop()));
   return result;
 }

@@ -16,6 +16,7 @@ import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import { mintToken } from '../lib/signaling/daemon/token.js';
 import { BENCH_DIR, CpuMeter, describeMachine, ensureBenchLock, fmt, machine, percentile, procStatus, sleep, table, writeResult } from './support/common.js';
+import { terminateAll } from './support/sockets.js';
 
 ensureBenchLock();
 const { values } = parseArgs({
@@ -119,19 +120,6 @@ function candidate(viewer: Client): string {
   return JSON.stringify({ type: 'candidate', candidate: { candidate: `candidate:bench ${viewer.index} ${performance.now()}`, sdpMid: '0', sdpMLineIndex: 0 } });
 }
 
-async function closeAll(clients: Client[]): Promise<void> {
-  await Promise.all(
-    clients.map(
-      (c) =>
-        new Promise<void>((resolve) => {
-          if (c.ws.readyState === WebSocket.CLOSED) return resolve();
-          c.ws.once('close', () => resolve());
-          c.ws.terminate();
-        }),
-    ),
-  );
-}
-
 console.log(`daemon load: ${total} sockets in sessions of ${PER_SESSION} (1 publisher + ${PER_SESSION - 1} viewers), loopback; ${describeMachine(m)}`);
 
 async function run(kind: Kind) {
@@ -172,7 +160,7 @@ async function run(kind: Kind) {
   await sleep(500);
   const pacedRss = procStatus(daemon.child.pid!);
   const closedCount = opened.clients.filter((c) => c.ws.readyState !== WebSocket.OPEN).length;
-  await closeAll(opened.clients);
+  await terminateAll(opened.clients.map((c) => c.ws));
   await stopDaemon(daemon);
 
   // ---- 3: flood, on a daemon with the per-socket rate limit raised ----
@@ -213,7 +201,7 @@ async function run(kind: Kind) {
   running = false;
   const floodRss = procStatus(fast.child.pid!);
   await sleep(500);
-  await closeAll(flooded.clients);
+  await terminateAll(flooded.clients.map((c) => c.ws));
   await stopDaemon(fast);
 
   return {
