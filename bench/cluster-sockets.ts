@@ -37,7 +37,7 @@ import WebSocket from 'ws';
 import { mintToken } from '../lib/signaling/daemon/token.js';
 import { RedisServer } from '../test/helpers/redis.js';
 import { CpuMeter, describeMachine, ensureBenchLock, fmt, loadavg, machine, percentile, procStatus, sleep, table, writeResult } from './support/common.js';
-import { terminateAll } from './support/sockets.js';
+import { SOCKETS_PER_ADDRESS, sourceAddress, terminateAll } from './support/sockets.js';
 import { summarizeProfile, type ProfileSummary } from './support/cpu-profile.js';
 import { DaemonProcess, type LoopReading } from './support/daemon-process.js';
 import { LoopStats } from './support/loop-stats.mjs';
@@ -63,7 +63,6 @@ const rounds = Number(values.rounds ?? 2);
 const pin = values.pin === true;
 const daemonFlags = (values['daemon-flags'] ?? '').split(' ').filter(Boolean);
 const PER_SESSION = 20;
-const SOCKETS_PER_ADDRESS = 50; // under the daemon's default maxSocketsPerIp (64)
 const HANDSHAKES_AT_ONCE = 200;
 const FD_LIMIT = 65_536;
 const SECRET = 'bench-secret-0123456789abcdef';
@@ -97,10 +96,6 @@ let recording = false;
 let latencies: { within: number[]; across: number[] } = { within: [], across: [] };
 let clientsByIndex = new Map<number, Client>();
 
-function sourceAddress(index: number): string {
-  const n = Math.floor(index / SOCKETS_PER_ADDRESS);
-  return `127.0.${1 + Math.floor(n / 250)}.${1 + (n % 250)}`;
-}
 
 function open(port: number, role: Role, session: number, index: number, instance: number): Promise<Client> {
   return new Promise((resolve, reject) => {

@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import { mintToken } from '../lib/signaling/daemon/token.js';
 import { BENCH_DIR, CpuMeter, describeMachine, ensureBenchLock, fmt, machine, percentile, procStatus, sleep, table, writeResult } from './support/common.js';
-import { terminateAll } from './support/sockets.js';
+import { SOCKETS_PER_ADDRESS, sourceAddress, terminateAll } from './support/sockets.js';
 
 ensureBenchLock();
 const { values } = parseArgs({
@@ -28,7 +28,6 @@ const seconds = Number(values.seconds ?? (quick ? 5 : 10));
 const pacedRate = Number(values.rate ?? 10);
 const windowSize = Number(values.window ?? 4);
 const PER_SESSION = 20;
-const SOCKETS_PER_ADDRESS = 50; // under the daemon's default maxSocketsPerIp (64)
 const SECRET = 'bench-secret-0123456789abcdef';
 const m = machine();
 
@@ -75,9 +74,8 @@ let onDelivered: ((viewerIndex: number) => void) | undefined;
 
 function open(port: number, role: 'publisher' | 'viewer', session: number, index: number): Promise<Client> {
   return new Promise((resolve, reject) => {
-    // The daemon allows 64 WebSockets per address by default (429 over it): the clients come from
-    // SOCKETS_PER_ADDRESS each of 127.0.1.1, 127.0.1.2, … (all loopback), so its limits stay the defaults.
-    const localAddress = `127.0.${1 + Math.floor(index / (SOCKETS_PER_ADDRESS * 250))}.${1 + (Math.floor(index / SOCKETS_PER_ADDRESS) % 250)}`;
+    // The daemon allows 64 WebSockets per address by default (429 over it): spread over loopback addresses.
+    const localAddress = sourceAddress(index);
     const ws = new WebSocket(`ws://127.0.0.1:${port}/v1/ws`, { perMessageDeflate: false, localAddress });
     const client: Client = { ws, role, index, session, inFlight: 0 };
     ws.once('error', reject);

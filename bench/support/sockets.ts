@@ -14,3 +14,12 @@ export async function terminateAll(sockets: WebSocket[]): Promise<void> {
     ),
   );
 }
+
+/** Sockets per client address: under the daemon's default maxSocketsPerIp (64), so its limits stay the defaults. */
+export const SOCKETS_PER_ADDRESS = 50;
+
+/** The loopback address client socket `index` comes from: 127.0.1.1, 127.0.1.2, … SOCKETS_PER_ADDRESS each. */
+export function sourceAddress(index: number): string {
+  const n = Math.floor(index / SOCKETS_PER_ADDRESS);
+  return `127.0.${1 + Math.floor(n / 250)}.${1 + (n % 250)}`;
+}
