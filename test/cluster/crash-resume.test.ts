@@ -48,13 +48,19 @@ async function joinViewer(t: Test, url: string, session: string, resume?: { id: 
   return { client, joined: await client.next('joined') };
 }
 
-t.test('ids of a crashed instance resume elsewhere at once; live ids and wrong keys do not', async (t) => {
+/** A real Redis, instances A and C in this process, and B in a process of its own (to be killed). */
+async function threeInstances(t: Test) {
   const redis = await RedisServer.start();
   t.teardown(() => redis.close());
   const a = await startDaemon({ redis: redis.url });
   const c = await startDaemon({ redis: redis.url });
   t.teardown(() => Promise.all([a.app.close(), c.app.close()]));
   const b = await spawnInstance(t, redis.url);
+  return { redis, a, b, c };
+}
+
+t.test('ids of a crashed instance resume elsewhere at once; live ids and wrong keys do not', async (t) => {
+  const { redis, a, b, c } = await threeInstances(t);
 
   const publisher = await RawClient.open(a.url);
   t.teardown(() => publisher.close());
@@ -111,12 +117,7 @@ t.test('ids of a crashed instance resume elsewhere at once; live ids and wrong k
 });
 
 t.test('a viewer of a crashed instance keeps its media: it resumes on another, no renegotiation', async (t) => {
-  const redis = await RedisServer.start();
-  t.teardown(() => redis.close());
-  const a = await startDaemon({ redis: redis.url });
-  const c = await startDaemon({ redis: redis.url });
-  t.teardown(() => Promise.all([a.app.close(), c.app.close()]));
-  const b = await spawnInstance(t, redis.url);
+  const { a, b, c } = await threeInstances(t);
 
   const publisher = publish({ url: a.url, session: 'm', token: token('publisher', 'm'), source: { kind: 'test' }, video: { width: 320, height: 240 } });
   t.teardown(() => publisher.close());
