@@ -47,7 +47,7 @@ WebrtcSession::WebrtcSession(Role role) {
   pipeline_ = gst_pipeline_new(nullptr);
   webrtc_ = gst_element_factory_make("webrtcbin", nullptr);
   gst_util_set_object_arg(G_OBJECT(webrtc_), "bundle-policy", "max-bundle");
-  wrtc::DisableUpnp(webrtc_);  // as PeerCore::Build does
+  wrtc::ConfigureIceAgent(webrtc_);  // as PeerCore::Build does
   gst_bin_add(GST_BIN(pipeline_), webrtc_);
   gst_element_set_state(pipeline_, GST_STATE_READY);
 

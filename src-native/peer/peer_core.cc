@@ -100,7 +100,7 @@ bool PeerCore::Build(NativeError* error) {
   g_object_weak_ref(G_OBJECT(webrtc), [](gpointer, GObject*) { alive_.fetch_sub(1); }, nullptr);
   webrtc_ = webrtc;
 
-  DisableUpnp(webrtc);  // ice_agent.h: no UPnP discovery for a VM peer
+  ConfigureIceAgent(webrtc);  // ice_agent.h: no UPnP discovery, checks paced at 5 ms
   gst_util_set_object_arg(G_OBJECT(webrtc), "bundle-policy", config_.bundlePolicy.c_str());
   gst_util_set_object_arg(G_OBJECT(webrtc), "ice-transport-policy", config_.iceTransportPolicy.c_str());
   g_object_set(webrtc, "latency", static_cast<guint>(config_.latencyMs), nullptr);
