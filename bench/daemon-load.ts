@@ -9,6 +9,9 @@
 //      socket may exceed 50/s; nothing else changes), every viewer keeps --window messages in flight;
 //      relay throughput (messages/s) and latency under saturation.
 //   flock /tmp/webrtcbin-bench.lock node --import tsx bench/daemon-load.ts [--sockets 2000] [--seconds 10] [--rate 10] [--window 4] [--quick]
+//   --against DIST [--rounds N]: instead of the bare relay, another build of ours (DIST: its compiled
+//   dist/, e.g. of the commit before a change), alternating with this tree's N times (this, that; that,
+//   this; …) so both see the same machine: a before/after comparison.
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -20,8 +23,10 @@ import { SOCKETS_PER_ADDRESS, sourceAddress, terminateAll } from './support/sock
 
 ensureBenchLock();
 const { values } = parseArgs({
-  options: { sockets: { type: 'string' }, seconds: { type: 'string' }, rate: { type: 'string' }, window: { type: 'string' }, quick: { type: 'boolean' } },
+  options: { sockets: { type: 'string' }, seconds: { type: 'string' }, rate: { type: 'string' }, window: { type: 'string' }, quick: { type: 'boolean' }, against: { type: 'string' }, rounds: { type: 'string' } },
 });
+const against = values.against ? path.resolve(values.against) : undefined;
+const rounds = Number(values.rounds ?? 1);
 const quick = values.quick === true;
 const total = Number(values.sockets ?? 2000);
 const seconds = Number(values.seconds ?? (quick ? 5 : 10));
@@ -36,12 +41,12 @@ interface Daemon {
   port: number;
 }
 
-type Kind = 'ours' | 'bare';
+type Kind = 'ours' | 'bare' | 'against';
 async function startDaemon(kind: Kind, rate?: { perSecond: number; burst: number }): Promise<Daemon> {
   const args =
-    kind === 'ours'
-      ? [path.join(BENCH_DIR, 'support/daemon-child.mjs'), JSON.stringify({ secret: SECRET, rate })]
-      : [path.join(BENCH_DIR, 'baselines/ws-relay.mjs')];
+    kind === 'bare'
+      ? [path.join(BENCH_DIR, 'baselines/ws-relay.mjs')]
+      : [path.join(BENCH_DIR, 'support/daemon-child.mjs'), JSON.stringify({ secret: SECRET, rate, ...(kind === 'against' ? { dist: against } : {}) })];
   const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve, reject) => {
     createInterface({ input: child.stdout! }).once('line', (line) => resolve((JSON.parse(line) as { port: number }).port));
@@ -209,34 +214,48 @@ async function run(kind: Kind) {
   };
 }
 
-const results = { ours: await run('ours'), bare: await run('bare') };
+type Run = Awaited<ReturnType<typeof run>>;
+const other: Kind = against ? 'against' : 'bare';
+const runs: { ours: Run; other: Run }[] = [];
+for (let n = 0; n < rounds; n++) {
+  // Alternating, so that neither build always runs on the fresher machine.
+  if (n % 2 === 0) runs.push({ ours: await run('ours'), other: await run(other) });
+  else {
+    const first = await run(other);
+    runs.push({ ours: await run('ours'), other: first });
+  }
+}
+for (const [n, { ours, other: bare }] of runs.entries()) report(n, ours, bare);
 
-// ---- report ----
-const { ours, bare } = results;
-const r = (a: number, b: number) => (b ? `${(a / b).toFixed(2)}×` : '–');
-const rows = [
-  ['sockets opened and joined (s)', `${fmt(ours.open.seconds, 2)} (${ours.open.sockets})`, `${fmt(bare.open.seconds, 2)} (${bare.open.sockets})`, r(ours.open.seconds, bare.open.seconds)],
-  ['daemon RSS idle (MiB)', fmt(ours.open.idleRssMiB, 0), fmt(bare.open.idleRssMiB, 0), r(ours.open.idleRssMiB, bare.open.idleRssMiB)],
-  ['daemon RSS holding them (MiB)', fmt(ours.open.heldRssMiB, 0), fmt(bare.open.heldRssMiB, 0), r(ours.open.heldRssMiB, bare.open.heldRssMiB)],
-  ['RSS per connection (KiB)', fmt(ours.open.rssKiBPerConnection, 1), fmt(bare.open.rssKiBPerConnection, 1), r(ours.open.rssKiBPerConnection, bare.open.rssKiBPerConnection)],
-  [`paced: delivered (msg/s; ${ours.paced.viewers} viewers × ${pacedRate}/s, default limits)`, fmt(ours.paced.perSecond, 0), fmt(bare.paced.perSecond, 0), r(ours.paced.perSecond, bare.paced.perSecond)],
-  ['paced: relay latency p50 (ms)', fmt(ours.paced.p50, 2), fmt(bare.paced.p50, 2), r(ours.paced.p50, bare.paced.p50)],
-  ['paced: relay latency p99 (ms)', fmt(ours.paced.p99, 2), fmt(bare.paced.p99, 2), r(ours.paced.p99, bare.paced.p99)],
-  ['paced: daemon CPU (% of one core)', fmt(ours.paced.daemonCpuPercent), fmt(bare.paced.daemonCpuPercent), r(ours.paced.daemonCpuPercent, bare.paced.daemonCpuPercent)],
-  ['paced: sockets closed by the daemon', String(ours.paced.closedByDaemon), String(bare.paced.closedByDaemon), ''],
-  [`flood: relay throughput (msg/s; window ${windowSize}/viewer, rate limit raised)`, fmt(ours.flood.perSecond, 0), fmt(bare.flood.perSecond, 0), r(ours.flood.perSecond, bare.flood.perSecond)],
-  ['flood: relay latency p50 (ms)', fmt(ours.flood.p50, 1), fmt(bare.flood.p50, 1), r(ours.flood.p50, bare.flood.p50)],
-  ['flood: relay latency p99 (ms)', fmt(ours.flood.p99, 1), fmt(bare.flood.p99, 1), r(ours.flood.p99, bare.flood.p99)],
-  ['flood: CPU daemon / load generator (%)', `${fmt(ours.flood.daemonCpuPercent)} / ${fmt(ours.flood.generatorCpuPercent)}`, `${fmt(bare.flood.daemonCpuPercent)} / ${fmt(bare.flood.generatorCpuPercent)}`, r(ours.flood.daemonCpuPercent, bare.flood.daemonCpuPercent)],
-  ['flood: daemon RSS (MiB)', fmt(ours.flood.rssMiB, 0), fmt(bare.flood.rssMiB, 0), r(ours.flood.rssMiB, bare.flood.rssMiB)],
-];
-console.log(table(['figure', 'ours (lib/signaling daemon)', 'bare ws relay', 'ours ÷ bare'], rows));
+function report(n: number, ours: Run, bare: Run): void {
+  console.log(`\nround ${n + 1} of ${rounds}${n % 2 ? ` (${other} first)` : ''}`);
+  const r = (a: number, b: number) => (b ? `${(a / b).toFixed(2)}×` : '–');
+  const rows = [
+    ['sockets opened and joined (s)', `${fmt(ours.open.seconds, 2)} (${ours.open.sockets})`, `${fmt(bare.open.seconds, 2)} (${bare.open.sockets})`, r(ours.open.seconds, bare.open.seconds)],
+    ['daemon RSS idle (MiB)', fmt(ours.open.idleRssMiB, 0), fmt(bare.open.idleRssMiB, 0), r(ours.open.idleRssMiB, bare.open.idleRssMiB)],
+    ['daemon RSS holding them (MiB)', fmt(ours.open.heldRssMiB, 0), fmt(bare.open.heldRssMiB, 0), r(ours.open.heldRssMiB, bare.open.heldRssMiB)],
+    ['RSS per connection (KiB)', fmt(ours.open.rssKiBPerConnection, 1), fmt(bare.open.rssKiBPerConnection, 1), r(ours.open.rssKiBPerConnection, bare.open.rssKiBPerConnection)],
+    [`paced: delivered (msg/s; ${ours.paced.viewers} viewers × ${pacedRate}/s, default limits)`, fmt(ours.paced.perSecond, 0), fmt(bare.paced.perSecond, 0), r(ours.paced.perSecond, bare.paced.perSecond)],
+    ['paced: relay latency p50 (ms)', fmt(ours.paced.p50, 2), fmt(bare.paced.p50, 2), r(ours.paced.p50, bare.paced.p50)],
+    ['paced: relay latency p99 (ms)', fmt(ours.paced.p99, 2), fmt(bare.paced.p99, 2), r(ours.paced.p99, bare.paced.p99)],
+    ['paced: daemon CPU (% of one core)', fmt(ours.paced.daemonCpuPercent), fmt(bare.paced.daemonCpuPercent), r(ours.paced.daemonCpuPercent, bare.paced.daemonCpuPercent)],
+    ['paced: sockets closed by the daemon', String(ours.paced.closedByDaemon), String(bare.paced.closedByDaemon), ''],
+    [`flood: relay throughput (msg/s; window ${windowSize}/viewer, rate limit raised)`, fmt(ours.flood.perSecond, 0), fmt(bare.flood.perSecond, 0), r(ours.flood.perSecond, bare.flood.perSecond)],
+    ['flood: relay latency p50 (ms)', fmt(ours.flood.p50, 1), fmt(bare.flood.p50, 1), r(ours.flood.p50, bare.flood.p50)],
+    ['flood: relay latency p99 (ms)', fmt(ours.flood.p99, 1), fmt(bare.flood.p99, 1), r(ours.flood.p99, bare.flood.p99)],
+    ['flood: CPU daemon / load generator (%)', `${fmt(ours.flood.daemonCpuPercent)} / ${fmt(ours.flood.generatorCpuPercent)}`, `${fmt(bare.flood.daemonCpuPercent)} / ${fmt(bare.flood.generatorCpuPercent)}`, r(ours.flood.daemonCpuPercent, bare.flood.daemonCpuPercent)],
+    ['flood: daemon RSS (MiB)', fmt(ours.flood.rssMiB, 0), fmt(bare.flood.rssMiB, 0), r(ours.flood.rssMiB, bare.flood.rssMiB)],
+    ['paced: daemon CPU per delivered message (µs)', fmt((ours.paced.daemonCpuPercent * 1e4) / ours.paced.perSecond, 1), fmt((bare.paced.daemonCpuPercent * 1e4) / bare.paced.perSecond, 1), r(ours.paced.daemonCpuPercent / ours.paced.perSecond, bare.paced.daemonCpuPercent / bare.paced.perSecond)],
+    ['flood: daemon CPU per delivered message (µs)', fmt((ours.flood.daemonCpuPercent * 1e4) / ours.flood.perSecond, 1), fmt((bare.flood.daemonCpuPercent * 1e4) / bare.flood.perSecond, 1), r(ours.flood.daemonCpuPercent / ours.flood.perSecond, bare.flood.daemonCpuPercent / bare.flood.perSecond)],
+  ];
+  console.log(table(['figure', 'ours (this tree)', against ? `ours (${against})` : 'bare ws relay', against ? 'this ÷ that' : 'ours ÷ bare'], rows));
+}
 console.log(`(both daemons run as plain compiled JS in their own process; the load generator is this process, ${SOCKETS_PER_ADDRESS} sockets per loopback address)`);
 const file = writeResult('daemon-load', {
   bench: 'daemon-load',
   machine: m,
   command: `node --import tsx bench/daemon-load.ts ${process.argv.slice(2).join(' ')}`.trim(),
-  config: { sockets: total, perSession: PER_SESSION, socketsPerAddress: SOCKETS_PER_ADDRESS, seconds, pacedRate, window: windowSize, floodRateLimit: 1_000_000 },
-  results,
+  config: { sockets: total, perSession: PER_SESSION, socketsPerAddress: SOCKETS_PER_ADDRESS, seconds, pacedRate, window: windowSize, floodRateLimit: 1_000_000, against, rounds },
+  results: runs.length === 1 && !against ? { ours: runs[0]!.ours, bare: runs[0]!.other } : runs,
 });
 console.log(`results appended to ${file}`);
