@@ -1,8 +1,11 @@
-// A channel per instance or a channel per session on the cluster's bus (issue 19,
-// `redis: {channels}`), measured side by side. Three daemon instances on one redis-server (daemons in
-// child processes, compiled dist/; the load generator is this process, one clock). Per shape, both
-// variants run alternately (instance, session; then session, instance in the next round), each on fresh
-// daemons and a fresh key prefix, so both see the same machine.
+// A channel per instance or a channel per session on the cluster's bus (issue 19), measured side by
+// side. Three daemon instances on one redis-server (daemons in child processes; the load generator is
+// this process, one clock). Per shape, both variants run alternately (instance, session; then session,
+// instance in the next round), each on fresh daemons and a fresh key prefix, so both see the same machine.
+// The daemon has a channel per instance (docs/protocol.md, "Cluster", says why); the per-session
+// variant was built and measured at commit 5924c03 (`redis: {channels: 'session'}`) and removed after:
+// --session-dist names a compiled dist/ of that commit, which runs the session variant:
+//   git archive 5924c03 | tar -x -C /tmp/per-session && cd /tmp/per-session && ln -s /path/to/this/checkout/node_modules . && npx tsc -p tsconfig.json
 //   relay shapes `PxS`: S sessions of P participants (1 publisher + P−1 viewers); session s's publisher
 //     on instance s % 3, its k-th viewer on (s + k) % 3 (sessions of 2: every relay crosses instances;
 //     of 20: 7 of 19 viewers within, 12 across). Every viewer sends a `candidate` to its publisher so
@@ -12,9 +15,11 @@
 //     B or C (alternating), waits for `joined`, and leaves (closes): per session, an instance gains its
 //     first participant and loses its last at every join, so with a channel per session every join is
 //     a SUBSCRIBE and every leave an UNSUBSCRIBE. Join latency = join sent → joined; CPU as above.
-//   flock /tmp/webrtcbin-bench.lock node --import tsx bench/cluster-channels.ts [--shapes 2x200,2x2000,20x200,churn]
-//     [--offered 2000] [--joins 100] [--seconds 8] [--rounds 2]
+//   flock /tmp/webrtcbin-bench.lock node --import tsx bench/cluster-channels.ts --session-dist /tmp/per-session/dist
+//     [--shapes 2x200,2x2000,20x200,churn] [--offered 2000] [--joins 100] [--seconds 8] [--rounds 2]
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import { mintToken } from '../lib/signaling/daemon/token.js';
@@ -25,8 +30,13 @@ import { DaemonProcess } from './support/daemon-process.js';
 
 ensureBenchLock();
 const { values } = parseArgs({
-  options: { shapes: { type: 'string' }, offered: { type: 'string' }, joins: { type: 'string' }, seconds: { type: 'string' }, rounds: { type: 'string' } },
+  options: { shapes: { type: 'string' }, offered: { type: 'string' }, joins: { type: 'string' }, seconds: { type: 'string' }, rounds: { type: 'string' }, 'session-dist': { type: 'string' } },
 });
+if (!values['session-dist'] || !existsSync(path.join(values['session-dist'], 'lib/signaling/cluster/cluster.js'))) {
+  console.error('cluster-channels: --session-dist must name a compiled dist/ of commit 5924c03 (the per-session variant); see the comment at the top of bench/cluster-channels.ts');
+  process.exit(2);
+}
+const sessionDist = path.resolve(values['session-dist']);
 const shapes = (values.shapes ?? '2x200,2x2000,20x200,churn').split(',');
 const offered = Number(values.offered ?? 2000);
 const joinsPerSecond = Number(values.joins ?? 100);
@@ -108,7 +118,8 @@ function startMeters(daemons: DaemonProcess[], redis: RedisServer): () => Meters
 }
 
 async function startInstances(redis: RedisServer, channels: Channels, prefix: string): Promise<DaemonProcess[]> {
-  return Promise.all(Array.from({ length: INSTANCES }, () => DaemonProcess.start({ secret: SECRET, options: { maxSocketsPerIp: 0, redis: { url: redis.url, keyPrefix: prefix, channels } } })));
+  const variant = channels === 'session' ? { dist: sessionDist, options: { maxSocketsPerIp: 0, redis: { url: redis.url, keyPrefix: prefix, channels } } } : { options: { maxSocketsPerIp: 0, redis: { url: redis.url, keyPrefix: prefix } } };
+  return Promise.all(Array.from({ length: INSTANCES }, () => DaemonProcess.start({ secret: SECRET, ...variant })));
 }
 
 interface RelayResult extends Meters {
@@ -301,7 +312,7 @@ const file = writeResult('cluster-channels', {
   machine: m,
   command: `node --import tsx bench/cluster-channels.ts ${process.argv.slice(2).join(' ')}`.trim(),
   commit: spawnSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout.trim(),
-  config: { instances: INSTANCES, shapes, offered, joinsPerSecond, seconds, rounds },
+  config: { instances: INSTANCES, shapes, offered, joinsPerSecond, seconds, rounds, sessionDist },
   results,
 });
 console.log(`results appended to ${file}`);

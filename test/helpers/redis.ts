@@ -1,6 +1,6 @@
 // A real redis-server for a test: on a free loopback port, no persistence, in a temp dir; stop() and
 // restart() (same port, empty again: --save '' keeps nothing) for the tests of Redis going away.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -59,11 +59,4 @@ export class RedisServer {
     await this.stop();
     rmSync(this.#dir, { recursive: true, force: true });
   }
-}
-
-/** One command by redis-cli on loopback `port`; its reply, one line per element. */
-export function redisCommand(port: number, ...args: string[]): Promise<string[]> {
-  return new Promise((resolve, reject) => {
-    execFile('redis-cli', ['-p', String(port), ...args], (error, stdout) => (error ? reject(error) : resolve(stdout.trimEnd().split('\n'))));
-  });
 }

@@ -37,12 +37,6 @@ export interface ClusterOptions {
    * instance's answer (default 2000 ms); then 503 with Retry-After.
    */
   forwardTimeoutMs?: number;
-  /**
-   * Where relays, joins and leaves travel: `instance` (default) on the channel of the instance that
-   * holds the target, `session` on the session's channel, which every instance holding a participant
-   * of it subscribes to while it does. Requests, probes and stop notices always go to one instance.
-   */
-  channels?: 'instance' | 'session';
 }
 
 /** `signaling({redis})`: a URL, or the URL with options. */
@@ -86,11 +80,6 @@ export class Cluster implements ClusterLink, ResourceLink {
   #answerResource: ((request: ResourceRequest) => ResourceReply) | undefined;
   // Resumes of ids a crashed (or stalled) instance still holds in Redis, asking it first (takeover.ts).
   readonly #prober: Prober;
-  // `channels: 'session'`: the session channels subscribed (or being subscribed), and the admissions
-  // in progress per session (a session is unsubscribed when it has neither a participant here nor one).
-  readonly #perSession: boolean;
-  readonly #subscriptions = new Map<string, Promise<unknown>>();
-  readonly #admitting = new Map<string, number>();
 
   private constructor(options: Required<Omit<ClusterOptions, 'instanceId'>> & { instanceId: string }, Redis: new (url: string, options: RedisOptions) => RedisClient, log: FastifyBaseLogger) {
     this.id = options.instanceId;
@@ -98,7 +87,6 @@ export class Cluster implements ClusterLink, ResourceLink {
     this.#log = log;
     this.#ttlMs = options.ttlMs;
     this.#heartbeatMs = options.heartbeatMs;
-    this.#perSession = options.channels === 'session';
     this.#health = new RedisHealth(options.ttlMs + options.heartbeatMs);
     this.#logUrl = redactUrl(options.url);
     const redisOptions: RedisOptions = {
@@ -145,13 +133,9 @@ export class Cluster implements ClusterLink, ResourceLink {
     if (!Number.isInteger(forwardTimeoutMs) || forwardTimeoutMs < 50 || forwardTimeoutMs > 20_000) {
       throw new InvalidArgumentError(`signaling: redis.forwardTimeoutMs (${String(o.forwardTimeoutMs)}) must be a whole number of milliseconds from 50 to 20000 (under the HTTP request timeout)`);
     }
-    const channels = o.channels ?? 'instance';
-    if (channels !== 'instance' && channels !== 'session') {
-      throw new InvalidArgumentError(`signaling: redis.channels (${String(o.channels)}) must be 'instance' or 'session'`);
-    }
     const { Redis } = await import('ioredis');
     const cluster = new Cluster(
-      { url: o.url, keyPrefix: o.keyPrefix ?? DEFAULT_PREFIX, heartbeatMs, ttlMs, forwardTimeoutMs, channels, connectTimeoutMs: o.connectTimeoutMs ?? 10_000, instanceId: o.instanceId ?? randomBytes(6).toString('base64url') },
+      { url: o.url, keyPrefix: o.keyPrefix ?? DEFAULT_PREFIX, heartbeatMs, ttlMs, forwardTimeoutMs, connectTimeoutMs: o.connectTimeoutMs ?? 10_000, instanceId: o.instanceId ?? randomBytes(6).toString('base64url') },
       Redis as unknown as new (url: string, options: RedisOptions) => RedisClient,
       log,
     );
@@ -230,7 +214,7 @@ export class Cluster implements ClusterLink, ResourceLink {
 
   /** The stand-in for a participant of another instance: what it is sent crosses the bus. */
   #remote(session: string, id: string, e: PresenceEntry): Participant {
-    const channel = this.#perSession ? this.#keys.sessionChannel(session) : this.#keys.channel(e.i);
+    const channel = this.#keys.channel(e.i);
     return {
       id,
       role: e.r,
@@ -260,47 +244,6 @@ export class Cluster implements ClusterLink, ResourceLink {
 
   async admit(p: Participant, tokenKey: string | undefined, maxPerToken: number): Promise<{ held: true } | { remote: Participant[] }> {
     if (!this.#health.up) throw new RelayError('cluster-unavailable', UNAVAILABLE);
-    if (!this.#perSession) return this.#admitAndProbe(p, tokenKey, maxPerToken);
-    // Subscribed before the admission is visible in Redis: nothing published for the session after
-    // another instance learns of this participant is missed.
-    const session = p.session;
-    this.#admitting.set(session, (this.#admitting.get(session) ?? 0) + 1);
-    try {
-      await this.#subscribe(session);
-      return await this.#admitAndProbe(p, tokenKey, maxPerToken);
-    } finally {
-      const n = this.#admitting.get(session)! - 1;
-      if (n > 0) this.#admitting.set(session, n);
-      else this.#admitting.delete(session);
-      // After the registry has taken the participant (synchronously once this resolves), or not.
-      setImmediate(() => this.#unsubscribeIfUnused(session));
-    }
-  }
-
-  async #subscribe(session: string): Promise<void> {
-    let subscribing = this.#subscriptions.get(session);
-    if (!subscribing) {
-      subscribing = this.#sub.subscribe(this.#keys.sessionChannel(session));
-      this.#subscriptions.set(session, subscribing);
-    }
-    try {
-      await subscribing;
-    } catch (error) {
-      if (this.#subscriptions.get(session) === subscribing) this.#subscriptions.delete(session);
-      this.#log.warn({ err: redactUrl((error as Error).message), session }, 'cluster: could not subscribe to a session channel');
-      throw new RelayError('cluster-unavailable', UNAVAILABLE);
-    }
-  }
-
-  /** A session channel nobody here needs any more (no participant, no admission in progress). */
-  #unsubscribeIfUnused(session: string): void {
-    if (!this.#subscriptions.has(session) || this.#admitting.has(session) || this.#registry?.hasSession(session)) return;
-    this.#subscriptions.delete(session);
-    // Ordered after any earlier subscribe on the one subscriber connection; a later subscribe follows it.
-    this.#sub.unsubscribe(this.#keys.sessionChannel(session)).catch(() => {});
-  }
-
-  async #admitAndProbe(p: Participant, tokenKey: string | undefined, maxPerToken: number): Promise<{ held: true } | { remote: Participant[] }> {
     const tokenRedisKey = tokenKey !== undefined && maxPerToken > 0 ? this.#keys.token(tokenKey) : undefined;
     let result = admitResult(await this.#admit(p, tokenRedisKey, maxPerToken, ''), p.session, maxPerToken);
     if ('held' in result) {
@@ -336,20 +279,13 @@ export class Cluster implements ClusterLink, ResourceLink {
   }
 
   joined(p: Participant, remote: readonly Participant[]): void {
-    this.#announce(p.session, { k: 'join', s: p.session, id: p.id, e: this.#entry(p) }, remote);
-  }
-
-  /** A join or leave, to each instance of `remote` (or once on the session's channel, if there are any). */
-  #announce(session: string, envelope: Envelope, remote: readonly Participant[]): void {
-    if (remote.length === 0) return;
-    if (this.#perSession) return this.#publish(this.#keys.sessionChannel(session), envelope);
+    const envelope: Envelope = { k: 'join', s: p.session, id: p.id, e: this.#entry(p) };
     for (const instance of new Set(remote.map((r) => r.instance!))) this.#publish(this.#keys.channel(instance), envelope);
   }
 
   left(p: Participant): void {
     const tokenRedisKey = this.#tokenKeys.get(p);
     this.#tokenKeys.delete(p);
-    if (this.#perSession) this.#unsubscribeIfUnused(p.session);
     // Stopping: the participant is reconnecting to another instance, where it resumes its id; the
     // others sweep it after the grace if it does not.
     if (this.#stopping) return;
@@ -373,7 +309,8 @@ export class Cluster implements ClusterLink, ResourceLink {
     }
     const [status, ...rest] = reply;
     if (!announce || status === 'moved') return;
-    this.#announce(p.session, { k: 'leave', s: p.session, id: p.id, i: owner }, this.#remotes(p.session, pairs(rest)));
+    const envelope: Envelope = { k: 'leave', s: p.session, id: p.id, i: owner };
+    for (const instance of new Set(this.#remotes(p.session, pairs(rest)).map((r) => r.instance!))) this.#publish(this.#keys.channel(instance), envelope);
   }
 
   // ---- the bus ----
@@ -447,7 +384,6 @@ export class Cluster implements ClusterLink, ResourceLink {
     registry.displace(p);
     this.#tokenKeys.delete(p);
     this.#unsent.delete(p);
-    if (this.#perSession) this.#unsubscribeIfUnused(session);
     this.#log.warn({ peer: id, session, why }, 'cluster: closing a socket whose id another instance holds now');
     p.close(1008, 'resumed-elsewhere');
   }

@@ -15,8 +15,6 @@ export interface ClusterKeys {
   token(tokenKey: string): string;
   /** The pub/sub channel an instance listens on. */
   channel(id: string): string;
-  /** The pub/sub channel of one session (`channels: 'session'`): every instance holding a participant of it listens. */
-  sessionChannel(name: string): string;
 }
 
 export function clusterKeys(prefix = DEFAULT_PREFIX): ClusterKeys {
@@ -27,7 +25,5 @@ export function clusterKeys(prefix = DEFAULT_PREFIX): ClusterKeys {
     // The token's signature is a credential: Redis gets a hash of it, never the signature itself.
     token: (tokenKey) => `${prefix}t:${createHash('sha256').update(tokenKey).digest('base64url')}`,
     channel: (id) => `${prefix}c:${id}`,
-    // Not under c: an instance id may be any string, a session channel must not be one.
-    sessionChannel: (name) => `${prefix}sc:${name}`,
   };
 }
