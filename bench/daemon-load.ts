@@ -13,6 +13,7 @@
 //   dist/, e.g. of the commit before a change), alternating with this tree's N times (this, that; that,
 //   this; …) so both see the same machine: a before/after comparison.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
@@ -119,6 +120,11 @@ async function openAll(port: number): Promise<{ clients: Client[]; seconds: numb
   return { clients, seconds: (performance.now() - t0) / 1000 };
 }
 
+/** Write syscalls (write and writev) the process has made: a socket write per relayed message shows here, whatever the load. */
+function writeSyscalls(pid: number): number {
+  return Number(/syscw: (\d+)/.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1]);
+}
+
 function candidate(viewer: Client): string {
   return JSON.stringify({ type: 'candidate', candidate: { candidate: `candidate:bench ${viewer.index} ${performance.now()}`, sdpMid: '0', sdpMLineIndex: 0 } });
 }
@@ -152,12 +158,14 @@ async function run(kind: Kind) {
   const pacedDelivered0 = delivered;
   const daemonCpu = new CpuMeter(daemon.child.pid!);
   const selfCpu = new CpuMeter(process.pid);
+  const pacedWrites0 = writeSyscalls(daemon.child.pid!);
   daemonCpu.start();
   selfCpu.start();
   await sleep(seconds * 1000);
   const pacedDaemonCpu = daemonCpu.stop();
   const pacedSelfCpu = selfCpu.stop();
-  const paced = { perSecond: (delivered - pacedDelivered0) / pacedDaemonCpu.seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.reduce((a, b) => Math.max(a, b), 0) };
+  const pacedWrites = (writeSyscalls(daemon.child.pid!) - pacedWrites0) / (delivered - pacedDelivered0);
+  const paced = { perSecond: (delivered - pacedDelivered0) / pacedDaemonCpu.seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.reduce((a, b) => Math.max(a, b), 0), writesPerMessage: pacedWrites };
   recording = false;
   for (const t of timers) clearInterval(t);
   await sleep(500);
@@ -194,12 +202,14 @@ async function run(kind: Kind) {
   recording = true;
   const floodDelivered0 = delivered;
   const fastCpu = new CpuMeter(fast.child.pid!);
+  const floodWrites0 = writeSyscalls(fast.child.pid!);
   fastCpu.start();
   selfCpu.start();
   await sleep(seconds * 1000);
   const floodDaemonCpu = fastCpu.stop();
   const floodSelfCpu = selfCpu.stop();
-  const flood = { perSecond: (delivered - floodDelivered0) / floodDaemonCpu.seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.reduce((a, b) => Math.max(a, b), 0) };
+  const floodWrites = (writeSyscalls(fast.child.pid!) - floodWrites0) / (delivered - floodDelivered0);
+  const flood = { perSecond: (delivered - floodDelivered0) / floodDaemonCpu.seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.reduce((a, b) => Math.max(a, b), 0), writesPerMessage: floodWrites };
   recording = false;
   running = false;
   const floodRss = procStatus(fast.child.pid!);
@@ -246,6 +256,8 @@ function report(n: number, ours: Run, bare: Run): void {
     ['flood: CPU daemon / load generator (%)', `${fmt(ours.flood.daemonCpuPercent)} / ${fmt(ours.flood.generatorCpuPercent)}`, `${fmt(bare.flood.daemonCpuPercent)} / ${fmt(bare.flood.generatorCpuPercent)}`, r(ours.flood.daemonCpuPercent, bare.flood.daemonCpuPercent)],
     ['flood: daemon RSS (MiB)', fmt(ours.flood.rssMiB, 0), fmt(bare.flood.rssMiB, 0), r(ours.flood.rssMiB, bare.flood.rssMiB)],
     ['paced: daemon CPU per delivered message (µs)', fmt((ours.paced.daemonCpuPercent * 1e4) / ours.paced.perSecond, 1), fmt((bare.paced.daemonCpuPercent * 1e4) / bare.paced.perSecond, 1), r(ours.paced.daemonCpuPercent / ours.paced.perSecond, bare.paced.daemonCpuPercent / bare.paced.perSecond)],
+    ['paced: daemon write syscalls per delivered message', fmt(ours.paced.writesPerMessage, 3), fmt(bare.paced.writesPerMessage, 3), r(ours.paced.writesPerMessage, bare.paced.writesPerMessage)],
+    ['flood: daemon write syscalls per delivered message', fmt(ours.flood.writesPerMessage, 3), fmt(bare.flood.writesPerMessage, 3), r(ours.flood.writesPerMessage, bare.flood.writesPerMessage)],
     ['flood: daemon CPU per delivered message (µs)', fmt((ours.flood.daemonCpuPercent * 1e4) / ours.flood.perSecond, 1), fmt((bare.flood.daemonCpuPercent * 1e4) / bare.flood.perSecond, 1), r(ours.flood.daemonCpuPercent / ours.flood.perSecond, bare.flood.daemonCpuPercent / bare.flood.perSecond)],
   ];
   console.log(table(['figure', 'ours (this tree)', against ? `ours (${against})` : 'bare ws relay', against ? 'this ÷ that' : 'ours ÷ bare'], rows));
