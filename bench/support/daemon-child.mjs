@@ -1,6 +1,7 @@
 // The signaling daemon (compiled: dist/lib) in a process of its own, so its CPU and RSS are read apart
 // from the load generator's. argv[2]: JSON {secret, rate?: {perSecond, burst}, options?: more plugin
-// options (e.g. redis)}; prints {"port": N}. Closing stdin stops it.
+// options (e.g. redis), dist?: another build's dist/ to run (a before/after comparison)}; prints
+// {"port": N}. Closing stdin stops it.
 // Commands on stdin, one a line, each answered with one JSON line on stdout (bench/support/daemon-process.ts):
 //   stats-reset               restart the event-loop delay and GC counts  → {"ok":true}
 //   stats                     those counts since the reset                → {"stats":{delay,gc}}
@@ -10,10 +11,12 @@
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { createInterface } from 'node:readline';
-import { createSignalingServer } from '../../dist/lib/signaling/daemon/server.js';
+import { pathToFileURL } from 'node:url';
 import { LoopStats } from './loop-stats.mjs';
 
 const options = JSON.parse(process.argv[2] ?? '{}');
+const server = options.dist ? pathToFileURL(`${options.dist}/lib/signaling/daemon/server.js`).href : '../../dist/lib/signaling/daemon/server.js';
+const { createSignalingServer } = await import(server);
 const app = await createSignalingServer({ secret: options.secret, logLevel: 'silent', viewer: false, ...(options.rate ? { rate: options.rate } : {}), ...(options.options ?? {}) });
 await app.listen({ port: 0, host: '127.0.0.1' });
 const address = app.server.address();

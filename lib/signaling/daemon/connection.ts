@@ -3,6 +3,7 @@
 // then handing valid messages to the session registry. Handlers are attached synchronously.
 import type { FastifyBaseLogger } from 'fastify';
 import type { WebSocket } from 'ws';
+import type { Writable } from 'node:stream';
 import { TextDecoder } from 'node:util';
 import { iceServersFor, type IceConfig } from './ice-config.js';
 import type { Metrics } from './metrics.js';
@@ -20,6 +21,7 @@ import type { ResumeKeys } from './resume.js';
 import { RelayError, newPeerId, type Participant, type SessionRegistry } from './sessions.js';
 import { TokenError, onTokenExpiry, verifyToken } from './token.js';
 import { tokenKey, type ConcurrencyCap } from './limits.js';
+import type { WriteBatcher } from './write-batch.js';
 
 export interface ConnectionLimits {
   maxMessageBytes: number;
@@ -41,11 +43,14 @@ export interface ConnectionContext {
   tokens: ConcurrencyCap;
   /** Mints and checks the keys with which a participant reclaims its id (join.resume). */
   resume: ResumeKeys;
+  /** Coalesces each socket's writes of one event-loop turn into one. */
+  writes: WriteBatcher;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-export function handleConnection(socket: WebSocket, ctx: ConnectionContext, remote: string): void {
+/** `tcp`: the socket under `socket` (the upgraded request's), corked while a turn's messages are written. */
+export function handleConnection(socket: WebSocket, ctx: ConnectionContext, remote: string, tcp: Writable): void {
   const { registry, metrics, limits, log } = ctx;
   metrics.connections++;
   let participant: Participant | undefined;
@@ -62,6 +67,7 @@ export function handleConnection(socket: WebSocket, ctx: ConnectionContext, remo
   const send = (message: ServerMessage) => {
     if (socket.readyState !== socket.OPEN) return;
     metrics.messagesOut++;
+    ctx.writes.hold(tcp);
     socket.send(JSON.stringify(message));
   };
   const fail = (code: ErrorCode, message: string, close?: number) => {
@@ -99,6 +105,7 @@ export function handleConnection(socket: WebSocket, ctx: ConnectionContext, remo
   socket.on('pong', () => (alive = true));
   socket.on('close', () => {
     closed = true;
+    ctx.writes.release(tcp);
     clearInterval(ping);
     clearTimeout(joinTimer);
     cancelExpiry?.();

@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { handleConnection, type ConnectionLimits } from './connection.js';
+import { WriteBatcher } from './write-batch.js';
 import { iceServersFor, type IceConfig } from './ice-config.js';
 import { Metrics } from './metrics.js';
 import { SessionRegistry } from './sessions.js';
@@ -182,6 +183,7 @@ const signalingRoutes: FastifyPluginAsync<RoutesOptions> = async (app, options) 
   const socketsPerIp = new ConcurrencyCap(options.maxSocketsPerIp ?? 64);
   const tokens = new ConcurrencyCap(options.maxJoinsPerToken ?? 32);
   const resume = new ResumeKeys(secret);
+  const writes = new WriteBatcher();
   // The app's own WebSocket server closes by the app's preClose, which Fastify runs before ours (parents
   // first): a default one has closed every socket by then, so participants see the close, not the bye.
   if (options.shared) app.addHook('preClose', async () => sayBye(registry));
@@ -203,7 +205,7 @@ const signalingRoutes: FastifyPluginAsync<RoutesOptions> = async (app, options) 
       }
       request.raw.socket.once('close', release);
     },
-  }, (socket, request) => handleConnection(socket, { registry, metrics, limits, ice, secret, log: app.log, tokens, resume }, request.ip));
+  }, (socket, request) => handleConnection(socket, { registry, metrics, limits, ice, secret, log: app.log, tokens, resume, writes }, request.ip, request.raw.socket));
 
   const bearer = (header: string | undefined) => (header?.startsWith('Bearer ') ? header.slice(7) : undefined);
 
