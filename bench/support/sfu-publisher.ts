@@ -1,16 +1,17 @@
 // The VM side of bench/sfu.ts in a process of its own, so its CPU is the publisher's alone: publish() a
-// 1280x720@30 H.264 test pattern to a daemon session (token in WEBRTCBIN_TOKEN), and with JANUS_URL
-// ROOM also into a Janus room.
-//   node --import tsx bench/support/sfu-publisher.ts URL SESSION [JANUS_URL ROOM]
+// WIDTHxHEIGHT@30 H.264 test pattern at KBPS to a daemon session (token in WEBRTCBIN_TOKEN), and with
+// JANUS_URL ROOM also into a Janus room.
+//   node --import tsx bench/support/sfu-publisher.ts URL SESSION WIDTHxHEIGHT KBPS [JANUS_URL ROOM]
 import { publish } from '../../lib/client.js';
 
-const [url, session, janus, room] = process.argv.slice(2);
+const [url, session, size, kbps, janus, room] = process.argv.slice(2);
+const [width, height] = size!.split('x').map(Number);
 const publisher = publish({
   url: url!,
   session: session!,
   token: process.env.WEBRTCBIN_TOKEN,
   source: { kind: 'test', pattern: 'ball' },
-  video: { codec: 'h264', width: 1280, height: 720, fps: 30, bitrate: 2000 },
+  video: { codec: 'h264', width: width!, height: height!, fps: 30, bitrate: Number(kbps) },
   adaptiveBitrate: false, // the same target for both paths: what differs is only who fans out
   ...(janus ? { sfu: { janus, room: Number(room) } } : {}),
 });

@@ -64,6 +64,22 @@ export function normalizeCandidate(text: string): string {
   return line;
 }
 
+/**
+ * Whether every video m-section that sends names its SSRC (`a=ssrc:`). webrtcbin writes those lines,
+ * and H.264's profile-level-id, only from the caps its sink pad has received; a description made before
+ * has neither, and an SFU that learns a publisher's SSRCs from the SDP (Janus's VideoRoom) then drops
+ * every RTP packet of ours as "Unknown SSRC". True when no video is sent.
+ */
+export function sendingVideoNamesSsrc(sdp: string): boolean {
+  for (const section of sdp.split(/\r?\nm=/).slice(1)) {
+    const media = /^video (\d+)/.exec(section);
+    if (!media || media[1] === '0') continue;
+    if (/^a=(recvonly|inactive)\r?$/m.test(section)) continue;
+    if (!/^a=ssrc:\d+ /m.test(section)) return false;
+  }
+  return true;
+}
+
 /** What `tidySdp` may change beyond the plain hygiene. */
 export interface TidyOptions {
   /**

@@ -20,7 +20,7 @@ import { matchOfferedCodec, offeredCodecs, offeredVideoCodecs } from '../media/o
 import { ABS_CAPTURE_TIME_ID, absCaptureTimeId, withAbsCaptureTime } from '../media/abs-capture-time.js';
 import { acceptedPlayoutDelayId, checkPlayoutDelay, PLAYOUT_DELAY_ID, playoutDelayCapsField, playoutDelayFor } from '../media/playout-delay.js';
 import { TWCC_ID, twccCapsField, twccExtmapId } from '../media/twcc.js';
-import { midsOf, normalizeCandidate, validateDescription } from '../media/sdp.js';
+import { midsOf, normalizeCandidate, sendingVideoNamesSsrc, validateDescription } from '../media/sdp.js';
 import { emitError } from '../util/emit.js';
 import { wholeNumber } from '../util/checks.js';
 import type {
@@ -66,6 +66,9 @@ export interface WebRtcPeerEvents {
  * network interface; beyond this a peer is flooding us, and later ones are dropped (with one warning).
  */
 export const MAX_EARLY_CANDIDATES = 100;
+// How long createOffer()/createAnswer() wait for webrtcbin to hold the send caps that `send-caps`
+// announced (normally well under a frame); past it the description goes out as webrtcbin made it.
+const SEND_CAPS_GRACE_MS = 2_000;
 
 const STATE_EVENTS = {
   'connection-state': 'connectionstatechange',
@@ -217,7 +220,7 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
   // ---- negotiation ----
   async createOffer(): Promise<RTCSessionDescriptionInit & { sdp: string }> {
     await this.#mediaCaps('createOffer');
-    const sdp = await this.#run('createOffer', () => this.#native.createOffer());
+    const sdp = await this.#withSendCaps('createOffer', () => this.#native.createOffer());
     if (!sdp || !/^m=/m.test(sdp)) {
       throw new OperationError('createOffer', 'webrtcbin produced an offer with no media; give the peer a source, a receive transceiver or a data channel first');
     }
@@ -229,8 +232,21 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
       throw new InvalidStateError(`createAnswer needs a remote offer first (signalingState is ${this.signalingState})`);
     }
     await this.#mediaCaps('createAnswer');
-    const sdp = await this.#run('createAnswer', () => this.#native.createAnswer());
+    const sdp = await this.#withSendCaps('createAnswer', () => this.#native.createAnswer());
     return { type: 'answer', sdp };
+  }
+
+  // `send-caps` is reported as the caps event leaves our send bin, on the streaming thread, just
+  // before webrtcbin's sink pad stores it; a description made in that gap has no a=ssrc (and H.264 no
+  // profile-level-id). It happened to about 1 offer in 16 on this loaded machine, and Janus then
+  // dropped all of a relay's RTP as "Unknown SSRC". The caps are a moment away: make it again.
+  async #withSendCaps(operation: string, make: () => Promise<string>): Promise<string> {
+    let sdp = await this.#run(operation, make);
+    for (let waitedMs = 0; this.#sends && !sendingVideoNamesSsrc(sdp) && waitedMs < SEND_CAPS_GRACE_MS; waitedMs += 10) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      sdp = await this.#run(operation, make);
+    }
+    return sdp;
   }
 
   // The first encoded caps fix details the SDP must carry (H.264 profile-level-id); a live source

@@ -208,7 +208,9 @@ export class JanusRelay extends EventEmitter<JanusRelayEvents> {
         peer.addIceCandidate(e.candidate).catch((error: unknown) => this.#log.debug({ err: errorMessage(error) }, 'janus relay: a candidate from Janus was refused'));
       });
       // Published once Janus says it receives our video, not at webrtcup alone: a publication whose RTP
-      // Janus drops (about 1 CLI start in 5 under load: "Unknown SSRC") would otherwise sit in the room, black.
+      // Janus drops would otherwise sit in the room, black. (It happened to offers made before webrtcbin
+      // held the send caps, without a=ssrc: Janus dropped every packet as "Unknown SSRC". createOffer()
+      // now waits for them; this stays as the guard for any other cause.)
       handle.once(janode.EVENT.HANDLE_WEBRTCUP, () => {
         if (attempt.over) return;
         attempt.mediaTimer = setTimeout(() => this.#lost(attempt, 'media-failed', `Janus received no video from us within ${MEDIA_TIMEOUT_MS} ms of the connection`), MEDIA_TIMEOUT_MS);

@@ -22,7 +22,7 @@ export interface Janus {
   stop: () => Promise<void>;
 }
 
-function config(dir: string, port: number): void {
+function config(dir: string, port: number, debugLevel: number): void {
   const so = (names: string[], kind: string) => names.map((n) => `libjanus_${n}.so`).join(',') + (kind ? '' : '');
   writeFileSync(
     path.join(dir, 'janus.jcfg'),
@@ -32,7 +32,7 @@ function config(dir: string, port: number): void {
   transports_folder = "${LIB}/transports"
   events_folder = "${LIB}/events"
   loggers_folder = "${LIB}/loggers"
-  debug_level = 4
+  debug_level = ${debugLevel}
   session_timeout = 60
 }
 media: {
@@ -75,15 +75,19 @@ admin: {
   writeFileSync(path.join(dir, 'janus.plugin.videoroom.jcfg'), 'general: {\n}\n');
 }
 
-export async function startJanus(): Promise<Janus> {
+/**
+ * `debugLevel` 5 (verbose) adds each remote SDP and the SSRCs Janus learns from it to the log;
+ * `logFile` keeps the whole log, timestamped (log() holds only its last 200 kB).
+ */
+export async function startJanus(options: { debugLevel?: number; logFile?: string } = {}): Promise<Janus> {
   const dir = mkdtempSync(path.join(tmpdir(), 'janus-test-'));
   const port = await freePort();
-  config(dir, port);
+  config(dir, port, options.debugLevel ?? 4);
   let output = '';
   let child: ChildProcess;
   const launch = async (): Promise<void> => {
     output = '';
-    child = spawn('janus', ['-F', dir, '-o'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn('janus', ['-F', dir, '-o', ...(options.logFile ? ['-L', options.logFile, '-D'] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout!.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-200_000)));
     child.stderr!.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-200_000)));
     const deadline = Date.now() + 15_000;

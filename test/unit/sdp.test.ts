@@ -1,6 +1,6 @@
 // Pure unit tests for lib/media/sdp.ts: description validation, mids per m-section, candidate normalisation.
 import t from 'tap';
-import { validateDescription, midsOf, normalizeCandidate } from '../../lib/media/sdp.js';
+import { validateDescription, midsOf, normalizeCandidate, sendingVideoNamesSsrc } from '../../lib/media/sdp.js';
 import { InvalidArgumentError } from '../../lib/errors.js';
 
 const invalid = (message: RegExp) => ({ name: 'InvalidArgumentError', code: 'ERR_INVALID_ARGUMENT', message });
@@ -100,6 +100,22 @@ t.test('midsOf lists the mid of each m-section in order', async (t) => {
     'a=mid:data',
   ].join('\r\n');
   t.same(midsOf(sdp), [null, 'video0', 'data'], 'null where an m-section has no mid; session-level a=mid ignored; value trimmed');
+});
+
+t.test('sendingVideoNamesSsrc: a video m-section that sends must name its SSRC', async (t) => {
+  const head = ['v=0', 'o=- 1 0 IN IP4 0.0.0.0', 's=-', 't=0 0'];
+  const video = (port: number, ...attrs: string[]) => [`m=video ${port} UDP/TLS/RTP/SAVPF 102`, 'a=rtpmap:102 H264/90000', ...attrs];
+  const sdp = (...lines: string[]) => [...head, ...lines, ''].join('\r\n');
+  t.equal(sendingVideoNamesSsrc(sdp(...video(9, 'a=sendonly', 'a=ssrc:474347166 cname:x'))), true, 'sendonly with a=ssrc');
+  t.equal(sendingVideoNamesSsrc(sdp(...video(9, 'a=sendonly', 'a=fmtp:102 packetization-mode=1'))), false, 'sendonly without: webrtcbin had no caps yet');
+  t.equal(sendingVideoNamesSsrc(sdp(...video(9, 'a=sendrecv'))), false, 'sendrecv without');
+  t.equal(sendingVideoNamesSsrc(sdp(...video(9, 'a=recvonly'))), true, 'a receiving section has nothing to name');
+  t.equal(sendingVideoNamesSsrc(sdp(...video(9, 'a=inactive'))), true, 'inactive');
+  t.equal(sendingVideoNamesSsrc(sdp(...video(0, 'a=sendonly'))), true, 'a rejected section (port 0)');
+  t.equal(sendingVideoNamesSsrc(sdp('m=audio 9 UDP/TLS/RTP/SAVPF 111', 'a=sendonly')), true, 'audio is not checked');
+  t.equal(sendingVideoNamesSsrc(sdp('m=application 9 UDP/DTLS/SCTP webrtc-datachannel')), true, 'no video at all');
+  t.equal(sendingVideoNamesSsrc(sdp('m=audio 9 UDP/TLS/RTP/SAVPF 111', 'a=ssrc:1 cname:x', ...video(9, 'a=sendonly'))), false, "another section's a=ssrc does not count");
+  t.equal(sendingVideoNamesSsrc([...head, ...video(9, 'a=sendonly', 'a=ssrc:5 cname:x')].join('\n')), true, 'LF line ends');
 });
 
 const HOST = 'candidate:842163049 1 udp 1677729535 192.0.2.33 54400 typ host generation 0 ufrag EsAw network-cost 999';
