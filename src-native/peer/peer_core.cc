@@ -93,7 +93,7 @@ bool PeerCore::Build(NativeError* error) {
     return false;
   }
   pipeline_.reset(NewPipeline());
-  g_signal_connect(pipeline_.get(), "deep-element-added", G_CALLBACK(TuneJitterBufferCb), nullptr);
+  g_signal_connect(pipeline_.get(), "deep-element-added", G_CALLBACK(TuneAddedElementCb), nullptr);
   gst_bin_add(GST_BIN(pipeline_.get()), webrtc);  // the pipeline owns it from here
   // Counts webrtcbins until GStreamer actually finalizes them: a leaked reference anywhere shows here.
   alive_.fetch_add(1);
