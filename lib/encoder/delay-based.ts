@@ -2,9 +2,10 @@
 // the trendline's overuse signal (trendline.ts) drives an AIMD rate controller (overuse → 0.85 × the
 // rate that got through; normal → increase, multiplicative far from the last known capacity and
 // additive near it; underuse → hold while the queue drains), bounded by a loss-based controller.
-// Far from a known capacity (at the start, and once the link shows room far beyond it) the increase
-// doubles the rate each second while the link shows room (each frame's last packet arrives with no
-// queue): GCC's probes find a link in a second or two, and our frames, sent unpaced, are probes too.
+// Each frame leaves unpaced, so its packets arrive at the bottleneck's rate: the link's rate (linkKbps).
+// With no capacity known (at the start, or once the link drains frames far faster than the capacity
+// known: a cap lifted) and that room, the increase doubles the rate each second: GCC's probes find a
+// link in a second or two, and our frames are probes too.
 // Pure: feedback in (with its own times), a target out. No timers, no clock.
 import { Trendline, type TrendlineOptions, type TwccPacket, type Usage } from './trendline.js';
 
@@ -18,8 +19,8 @@ export interface DelayBasedOptions extends TrendlineOptions {
   /** Initial target, kbit/s (default max). */
   start?: number;
   /**
-   * Multiplicative increase per second far from the known capacity: at the start and once the link
-   * carries more than it did (default 1, doubling: 1→6 Mbit/s in ~2.6 s; GCC's 8 %/s relies on probes).
+   * Multiplicative increase per second with no capacity known and room on the link (default 1,
+   * doubling: 1→6 Mbit/s in ~2.6 s; GCC's 8 %/s relies on its probes to find a link fast).
    */
   increasePerSecond?: number;
   /**
@@ -327,10 +328,9 @@ export class DelayBasedEstimator {
   }
 
   #queueDelay(): number | undefined {
-    const owd = this.#lastOwd;
-    if (owd === undefined || !this.#owdBuckets.length) return undefined;
+    if (this.#lastOwd === undefined || !this.#owdBuckets.length) return undefined;
     const base = Math.min(...this.#owdBuckets.map((b) => b.min));
-    return Math.max(0, owd - base);
+    return Math.max(0, this.#lastOwd - base);
   }
 
   // The capacity's standard deviation, kbit/s (the variance is kept normalised by the mean), at least 5% of it.
