@@ -30,6 +30,12 @@ export interface DelayBasedOptions extends TrendlineOptions {
    * from it the increase is always `increasePerSecond` (the estimator before this, with 0.25).
    */
   fastRecovery?: boolean;
+  /**
+   * The increase stops at this share of the link's rate (linkKbps; default 1: no bound). Under 1 it
+   * trades bitrate for latency: a link run below its rate keeps no standing queue, and each frame
+   * drains sooner.
+   */
+  linkShare?: number;
   /** Minimum time between two decreases, ms (default 300: a decrease takes one RTT and a frame to show). */
   decreaseIntervalMs?: number;
   /** Window of the received-rate measure, ms (default 500). */
@@ -80,6 +86,7 @@ export class DelayBasedEstimator {
   readonly #trendline: Trendline;
   readonly #increasePerSecond: number;
   readonly #fastRecovery: boolean;
+  readonly #linkShare: number;
   readonly #decreaseIntervalMs: number;
   readonly #ackedWindowMs: number;
   #target: number;
@@ -114,6 +121,7 @@ export class DelayBasedEstimator {
     this.#trendline = new Trendline(options);
     this.#increasePerSecond = options.increasePerSecond ?? 1;
     this.#fastRecovery = options.fastRecovery ?? true;
+    this.#linkShare = options.linkShare ?? 1;
     this.#decreaseIntervalMs = options.decreaseIntervalMs ?? 300;
     this.#ackedWindowMs = options.ackedWindowMs ?? 500;
     this.#standingQueueMs = options.standingQueueMs ?? 40;
@@ -201,6 +209,7 @@ export class DelayBasedEstimator {
       }
       // Never far above what the sender actually gets through (an idle screen does not run it up).
       if (ackedKbps !== undefined) next = Math.min(next, Math.max(this.#target, 1.5 * ackedKbps + 10));
+      if (linkKbps !== undefined && this.#linkShare < 1) next = Math.min(next, Math.max(this.#target, this.#linkShare * linkKbps));
       if (next > this.#target) reason = 'increase';
     }
     // Loss-based bound (draft-ietf-rmcat-gcc §6), one decision per window of ≥ 50 packets (each loss

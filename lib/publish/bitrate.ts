@@ -38,7 +38,7 @@ export interface PublisherBitrateOptions {
   /** Where a TWCC viewer's target starts, kbit/s (default 1000, at most `max`). */
   startKbps?: number;
   /** The TWCC estimator's tuning (benchmarks compare variants; the defaults are the measured ones). */
-  estimator?: Pick<DelayBasedOptions, 'increasePerSecond' | 'fastRecovery'>;
+  estimator?: Pick<DelayBasedOptions, 'increasePerSecond' | 'fastRecovery' | 'linkShare'>;
 }
 
 /** Where a TWCC viewer's target starts when `startKbps` is not given, kbit/s. */

@@ -150,6 +150,21 @@ t.test('start-up below the link: it climbs to the link within 3 s and the queue 
   }
 });
 
+t.test('linkShare: an increase that stops under the link keeps no standing queue on the bufferbloat link', async (t) => {
+  const settled = (linkShare: number) => {
+    const e = new DelayBasedEstimator({ min: 150, max: 2000, start: 1000, linkShare });
+    return run(e, { rate: flat(1500), queueMs: 400, delayMs: 25, jitterMs: 2 }, 25, 0, 1).filter((r) => r.at > 5000);
+  };
+  const p95 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * 0.95)]!;
+  const full = settled(1);
+  const share = settled(0.9);
+  const queueFull = p95(full.map((r) => r.estimate.queueDelayMs ?? 0));
+  const queueShare = p95(share.map((r) => r.estimate.queueDelayMs ?? 0));
+  t.ok(queueShare < queueFull / 2, `queueing delay p95 ${queueShare.toFixed(0)} ms at 0.9 of the link against ${queueFull.toFixed(0)} ms without the bound`);
+  t.ok(Math.max(...share.map((r) => r.estimate.target)) < 1500, 'the target stays under the link');
+  t.equal(share.filter((r) => r.estimate.reason === 'overuse' || r.estimate.reason === 'queue').length, 0, 'no sawtooth: nothing to cut');
+});
+
 t.test("the link rate from each frame's burst: what the bottleneck drains, whatever we send", async (t) => {
   for (const link of [1500, 6000]) {
     const e = new DelayBasedEstimator({ min: 150, max: 1000, start: 1000 });
