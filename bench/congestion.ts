@@ -7,8 +7,9 @@
 // from the moment the offer is answered (publish() starts it when the peer connects: no media before).
 // Controllers: rr (receiver reports), twcc (the delay-based estimator as publish() runs it: starting at
 // 1000 kbit/s, doubling while the link shows no queue), twcc-before (the same estimator as it was before
-// that: starting at the configured bitrate, 25 %/s far from the capacity, a constant additive step near it),
-// twcc-share (twcc whose increase stops at 0.9 of the link's rate read from the frames' bursts).
+// that: starting at the configured bitrate, 25 %/s far from the capacity, a constant additive step near it,
+// no bound at the link's rate), twcc-full (twcc whose increase runs up to the link's rate, not 0.9 of it).
+// (The runs of 2026-12-07 evening named today's twcc-full "twcc" and today's twcc "twcc-share".)
 // Profiles:
 //   bloat    25 ms one way, 1.5 Mbit/s, 400 ms queue (a home uplink with bufferbloat; issue 18)
 //   5m       25 ms one way, 5 Mbit/s, 200 ms queue
@@ -46,8 +47,8 @@ const { values } = parseArgs({
     codec: { type: 'string' },
   },
 });
-type Controller = 'rr' | 'twcc-before' | 'twcc' | 'twcc-share';
-const CONTROLLERS: Controller[] = ['rr', 'twcc-before', 'twcc', 'twcc-share'];
+type Controller = 'rr' | 'twcc-before' | 'twcc' | 'twcc-full';
+const CONTROLLERS: Controller[] = ['rr', 'twcc-before', 'twcc', 'twcc-full'];
 const profiles = (values.profiles ?? 'bloat,5m,hostile,capdrop').split(',');
 const controllers = (values.controllers ?? CONTROLLERS.join(',')).split(',') as Controller[];
 for (const c of controllers) if (!CONTROLLERS.includes(c)) throw new Error(`bench congestion: no controller "${c}" (${CONTROLLERS.join(', ')})`);
@@ -93,12 +94,12 @@ interface Row {
   cuts: number;
 }
 const rows: Row[] = [];
-const label = (c: Controller) => ({ rr: 'receiver reports', 'twcc-before': 'TWCC as before', twcc: 'TWCC delay-based', 'twcc-share': 'TWCC, 0.9 of the link' })[c];
+const label = (c: Controller) => ({ rr: 'receiver reports', 'twcc-before': 'TWCC as before', twcc: 'TWCC delay-based', 'twcc-full': 'TWCC up to the link' })[c];
 /** How PublisherBitrate runs each controller. */
 function bitrateOptions(c: Controller, max: number) {
   if (c === 'rr') return { controller: 'receiver-reports' as const };
-  if (c === 'twcc-before') return { controller: 'twcc' as const, startKbps: max, estimator: { increasePerSecond: 0.25, fastRecovery: false } };
-  if (c === 'twcc-share') return { controller: 'twcc' as const, estimator: { linkShare: 0.9 } };
+  if (c === 'twcc-before') return { controller: 'twcc' as const, startKbps: max, estimator: { increasePerSecond: 0.25, fastRecovery: false, linkShare: 1 } };
+  if (c === 'twcc-full') return { controller: 'twcc' as const, estimator: { linkShare: 1 } };
   return { controller: 'twcc' as const };
 }
 

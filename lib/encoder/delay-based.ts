@@ -31,9 +31,9 @@ export interface DelayBasedOptions extends TrendlineOptions {
    */
   fastRecovery?: boolean;
   /**
-   * The increase stops at this share of the link's rate (linkKbps; default 1: no bound). Under 1 it
-   * trades bitrate for latency: a link run below its rate keeps no standing queue, and each frame
-   * drains sooner.
+   * The increase stops at this share of the link's rate (linkKbps; default 0.9; 1: no bound). It trades
+   * ~10 % of the bitrate on a link that is the bottleneck for latency: run below its rate, the link
+   * keeps no standing queue and the controller no sawtooth (bench/congestion.ts, bufferbloat link).
    */
   linkShare?: number;
   /** Minimum time between two decreases, ms (default 300: a decrease takes one RTT and a frame to show). */
@@ -121,7 +121,7 @@ export class DelayBasedEstimator {
     this.#trendline = new Trendline(options);
     this.#increasePerSecond = options.increasePerSecond ?? 1;
     this.#fastRecovery = options.fastRecovery ?? true;
-    this.#linkShare = options.linkShare ?? 1;
+    this.#linkShare = options.linkShare ?? 0.9;
     this.#decreaseIntervalMs = options.decreaseIntervalMs ?? 300;
     this.#ackedWindowMs = options.ackedWindowMs ?? 500;
     this.#standingQueueMs = options.standingQueueMs ?? 40;

@@ -12,7 +12,7 @@
 // A TWCC viewer starts at `startKbps` (1000 by default), not at the configured bitrate: a link's
 // capacity is unknown until its first feedback, and a second at the configured rate fills a slow
 // uplink's queue before any feedback can act. The estimator then doubles the rate each second while
-// the link shows no queue. With a shared encoder a joining viewer pulls the encoder down to its start
+// the link shows room, up to 0.9 of the link's rate. With a shared encoder a joining viewer pulls the encoder down to its start
 // (above the group's floor) for the second or two that takes.
 import { AdaptiveBitrate, BitrateGroup, type BitrateChange } from '../encoder/adaptive-bitrate.js';
 import { TwccBitrate, type CongestionSnapshot } from '../encoder/twcc-bitrate.js';
