@@ -3,14 +3,22 @@
 // A headful Chromium paints the clock with moving content full-screen on Xvfb (bench/lib/painter.ts);
 // a Streamer captures it (720p30 H.264 by default) and offers to a headless Chromium inside a network
 // namespace behind the userspace WAN link (test/helpers/wan-link.py), which reads the clock from every
-// frame it shows. PublisherBitrate (what publish() runs) drives the encoder with the chosen controller.
+// frame it shows. PublisherBitrate (what publish() runs) drives the encoder with the chosen controller,
+// from the moment the offer is answered (publish() starts it when the peer connects: no media before).
+// Controllers: rr (receiver reports), twcc (the delay-based estimator as publish() runs it: starting at
+// 1000 kbit/s, doubling while the link shows no queue), twcc-before (the same estimator as it was before
+// that: starting at the configured bitrate, 25 %/s far from the capacity, a constant additive step near it,
+// no bound at the link's rate), twcc-full (twcc whose increase runs up to the link's rate, not 0.9 of it).
+// (The runs of 2026-12-07 evening named today's twcc-full "twcc" and today's twcc "twcc-share".)
 // Profiles:
 //   bloat    25 ms one way, 1.5 Mbit/s, 400 ms queue (a home uplink with bufferbloat; issue 18)
 //   5m       25 ms one way, 5 Mbit/s, 200 ms queue
 //   hostile  75 ms one way, 5 % loss, 1 Mbit/s, 50 ms queue (test/net/hostile.test.ts's link)
 //   capdrop  25 ms one way, 6 Mbit/s, 200 ms queue; the cap drops to 1 Mbit/s for 15 s mid-stream and
-//            comes back (recovery: from the lift until the target is back to 90 % of where it was)
-//   node --import tsx bench/run.ts congestion [--profiles bloat,5m,hostile,capdrop] [--controllers rr,twcc]
+//            comes back (recovery: from the lift until the target is back to 90 % of where it was);
+//            fresh noise every frame (the painter's motion=2), so the encoder uses every bit it gets
+// "start": the estimator's queueing delay over the first 5 s after the controller started (TWCC only).
+//   node --import tsx bench/run.ts congestion [--profiles bloat,5m,hostile,capdrop] [--controllers rr,twcc-before,twcc]
 //     [--rounds 2] [--seconds 20] [--codec h264]
 import { parseArgs } from 'node:util';
 import type { Browser } from 'playwright-core';
@@ -39,9 +47,11 @@ const { values } = parseArgs({
     codec: { type: 'string' },
   },
 });
-type Controller = 'rr' | 'twcc';
+type Controller = 'rr' | 'twcc-before' | 'twcc' | 'twcc-full';
+const CONTROLLERS: Controller[] = ['rr', 'twcc-before', 'twcc', 'twcc-full'];
 const profiles = (values.profiles ?? 'bloat,5m,hostile,capdrop').split(',');
-const controllers = (values.controllers ?? 'rr,twcc').split(',') as Controller[];
+const controllers = (values.controllers ?? CONTROLLERS.join(',')).split(',') as Controller[];
+for (const c of controllers) if (!CONTROLLERS.includes(c)) throw new Error(`bench congestion: no controller "${c}" (${CONTROLLERS.join(', ')})`);
 const rounds = Number(values.rounds ?? 2);
 const seconds = Number(values.seconds ?? 20);
 const codec = (values.codec ?? 'h264') as VideoCodec;
@@ -55,12 +65,14 @@ interface Profile {
   bitrate: number;
   /** The cap that drops mid-stream: Mbit/s while it holds, when it starts and how long it holds, s. */
   drop?: { rate: number; at: number; holds: number };
+  /** What the painter shows behind the clock: scrolled noise (default) or fresh noise every frame. */
+  content?: 'scroll' | 'fresh';
 }
 const PROFILES: Record<string, Profile> = {
   bloat: { link: { delay: 25, rate: 1.5, queue: 400 }, bitrate: 2000 },
   '5m': { link: { delay: 25, rate: 5, queue: 200 }, bitrate: 6000 },
   hostile: { link: { delay: 75, loss: 5, rate: 1, queue: 50 }, bitrate: 2000 },
-  capdrop: { link: { delay: 25, rate: 6, queue: 200 }, bitrate: 5000, drop: { rate: 1, at: 10, holds: 15 } },
+  capdrop: { link: { delay: 25, rate: 6, queue: 200 }, bitrate: 5000, drop: { rate: 1, at: 10, holds: 15 }, content: 'fresh' },
 };
 
 interface Row {
@@ -74,13 +86,22 @@ interface Row {
   misread: number;
   target: Summary;
   queueDelay?: Summary;
+  /** The estimator's queueing delay over the first 5 s after the controller started. */
+  startQueue?: Summary;
   recoverySeconds?: number;
   /** capdrop: the target (kbit/s) before the drop, at its end, and 5 and 15 s after the lift. */
   around?: { before: number; capped: number; after5: number; after15: number };
   cuts: number;
 }
 const rows: Row[] = [];
-const label = (c: Controller) => (c === 'rr' ? 'receiver reports' : 'TWCC delay-based');
+const label = (c: Controller) => ({ rr: 'receiver reports', 'twcc-before': 'TWCC as before', twcc: 'TWCC delay-based', 'twcc-full': 'TWCC up to the link' })[c];
+/** How PublisherBitrate runs each controller. */
+function bitrateOptions(c: Controller, max: number) {
+  if (c === 'rr') return { controller: 'receiver-reports' as const };
+  if (c === 'twcc-before') return { controller: 'twcc' as const, startKbps: max, estimator: { increasePerSecond: 0.25, fastRecovery: false, linkShare: 1 } };
+  if (c === 'twcc-full') return { controller: 'twcc' as const, estimator: { linkShare: 1 } };
+  return { controller: 'twcc' as const };
+}
 
 async function measure(browser: Browser, link: WanLink, display: string, name: string, profile: Profile, controller: Controller, round: number): Promise<Row> {
   await link.set({ loss: 0, jitter: 0, ...profile.link });
@@ -97,28 +118,33 @@ async function measure(browser: Browser, link: WanLink, display: string, name: s
       if (msg === 'publisher: viewer bitrate target changed' && change.to! < change.from!) cuts++;
     },
   };
-  const bitrate = new PublisherBitrate({ max: profile.bitrate, log, controller: controller === 'rr' ? 'receiver-reports' : 'twcc' });
+  const options = bitrateOptions(controller, profile.bitrate);
+  const bitrate = new PublisherBitrate({ max: profile.bitrate, log, ...options });
+  let sampling = true;
+  let sampler: Promise<void> = Promise.resolve();
   try {
     await installVideoReader(viewer.page);
     await nodeOffersToBrowser(peer, viewer);
-    await viewer.waitForFrames(10, 30_000);
+    // Both descriptions are set: the controller starts before any media, as publish()'s does at connect.
     bitrate.add('viewer', peer, streamer);
     const snapshot = () => bitrate.snapshot().get('viewer');
     if (snapshot()?.controller !== (controller === 'rr' ? 'receiver-reports' : 'twcc')) throw new Error(`bench: ${controller} did not start (got ${snapshot()?.controller})`);
-    await sleep(3000); // the first keyframe, the first decisions
-    cuts = 0;
-    const total = profile.drop ? profile.drop.at + profile.drop.holds + 15 : seconds;
-    // Sample the target and the estimator's queueing delay four times a second while the frames are read.
-    const samples: { at: number; target: number; queue?: number }[] = [];
-    const t0 = performance.now();
-    let sampling = true;
-    const sampler = (async () => {
+    // Sample the target and the estimator's queueing delay four times a second from the start;
+    // `since`: seconds since the controller started.
+    const all: { since: number; target: number; queue?: number }[] = [];
+    const started = performance.now();
+    sampler = (async () => {
       while (sampling) {
         const s = snapshot();
-        if (s) samples.push({ at: (performance.now() - t0) / 1000, target: s.target, queue: s.estimate?.queueDelayMs });
+        if (s) all.push({ since: (performance.now() - started) / 1000, target: s.target, queue: s.estimate?.queueDelayMs });
         await sleep(250);
       }
     })();
+    await viewer.waitForFrames(10, 30_000);
+    await sleep(3000); // the first keyframe, the first decisions
+    cuts = 0;
+    const windowStart = (performance.now() - started) / 1000;
+    const total = profile.drop ? profile.drop.at + profile.drop.holds + 15 : seconds;
     const drop = profile.drop
       ? (async () => {
           await sleep(profile.drop!.at * 1000);
@@ -131,6 +157,8 @@ async function measure(browser: Browser, link: WanLink, display: string, name: s
     await drop;
     sampling = false;
     await sampler;
+    const samples = all.filter((s) => s.since >= windowStart).map((s) => ({ ...s, at: s.since - windowStart }));
+    const startQueues = all.filter((s) => s.since < 5).flatMap((s) => (s.queue === undefined ? [] : [s.queue]));
     let recoverySeconds: number | undefined;
     let around: Row['around'];
     if (profile.drop) {
@@ -153,11 +181,14 @@ async function measure(browser: Browser, link: WanLink, display: string, name: s
       misread: reading.misread,
       target: summarize(samples.map((s) => s.target)),
       ...(queues.length ? { queueDelay: summarize(queues) } : {}),
+      ...(startQueues.length ? { startQueue: summarize(startQueues) } : {}),
       ...(recoverySeconds !== undefined ? { recoverySeconds } : {}),
       ...(around ? { around } : {}),
       cuts,
     };
   } finally {
+    sampling = false;
+    await sampler;
     bitrate.close();
     await viewer.close();
     await peer.close();
@@ -178,13 +209,20 @@ const ns = `bcc${process.pid % 100000}`;
 const link = await startWanLink(ns, { delay: 25 });
 const browser = await launchChromiumIn(ns);
 const xvfb = await startXvfb(`${WIDTH}x${HEIGHT}x24`);
-const painter = await startPainter(xvfb.display, WIDTH, HEIGHT, { motion: true });
+let painter: Awaited<ReturnType<typeof startPainter>> | undefined;
+let painting: Profile['content'];
 const f = (v: number | undefined, digits = 0) => (v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(digits));
 try {
-  await sleep(2000); // the painter's first paint
   for (const name of profiles) {
     const profile = PROFILES[name];
     if (!profile) throw new Error(`bench congestion: no profile "${name}" (${Object.keys(PROFILES).join(', ')})`);
+    const content = profile.content ?? 'scroll';
+    if (!painter || painting !== content) {
+      await painter?.close();
+      painter = await startPainter(xvfb.display, WIDTH, HEIGHT, { motion: content === 'fresh' ? 'fresh' : true });
+      painting = content;
+      await sleep(2000); // the painter's first paint
+    }
     for (let round = 1; round <= rounds; round++) {
       // The painter's own paint → capture delay: in every figure, not the link's nor the controller's.
       const capture = await measureCaptureLatency(xvfb.display, FPS, 150).catch(() => undefined);
@@ -198,6 +236,7 @@ try {
               (row.received ? `paint→received p50 ${f(row.received.p50)} p95 ${f(row.received.p95)}, ` : '') +
               `${f(row.fps, 1)} fps, target p50 ${f(row.target.p50)} kbit/s (max ${f(row.target.max)}), ${row.cuts} cuts` +
               (row.queueDelay ? `, queue p50 ${f(row.queueDelay.p50)} p95 ${f(row.queueDelay.p95)} ms` : '') +
+              (row.startQueue ? `, first 5 s queue p95 ${f(row.startQueue.p95)} max ${f(row.startQueue.max)} ms` : '') +
               (row.recoverySeconds !== undefined ? `, recovery ${f(row.recoverySeconds, 1)} s` : '') +
               (row.around ? ` (target ${row.around.before} before the drop, ${row.around.capped} at its end, ${row.around.after5} 5 s and ${row.around.after15} 15 s after the lift)` : ''),
           );
@@ -208,17 +247,17 @@ try {
     }
   }
 } finally {
-  await painter.close();
+  await painter?.close();
   await xvfb.kill();
   await browser.close();
   await link.stop();
 }
 
-console.log('\npaint → display, ms; fps shown; the encoder target (kbit/s); the estimator\'s queueing delay (TWCC only)');
+console.log('\npaint → display, ms; fps shown; the encoder target (kbit/s); the estimator\'s queueing delay (TWCC only) in the window and over the first 5 s');
 console.log(
   formatTable(
-    ['profile', 'controller', '#', 'p50', 'p95', 'max', 'recv p95', 'fps', 'target p50', 'cuts', 'queue p95', 'recovery s'],
-    rows.map((r) => [r.profile, label(r.controller), String(r.round), f(r.glass.p50), f(r.glass.p95), f(r.glass.max), f(r.received?.p95), f(r.fps, 1), f(r.target.p50), String(r.cuts), f(r.queueDelay?.p95), f(r.recoverySeconds, 1)]),
+    ['profile', 'controller', '#', 'p50', 'p95', 'max', 'recv p95', 'fps', 'target p50', 'cuts', 'queue p95', 'start queue max', 'recovery s'],
+    rows.map((r) => [r.profile, label(r.controller), String(r.round), f(r.glass.p50), f(r.glass.p95), f(r.glass.max), f(r.received?.p95), f(r.fps, 1), f(r.target.p50), String(r.cuts), f(r.queueDelay?.p95), f(r.startQueue?.max), f(r.recoverySeconds, 1)]),
   ),
 );
 appendResult('congestion', { codec, width: WIDTH, height: HEIGHT, fps: FPS, rounds, seconds, rows });

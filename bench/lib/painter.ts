@@ -10,13 +10,17 @@ import { start, stop } from './processes.js';
 
 const page = pathToFileURL(new URL('../pages/clock.html', import.meta.url).pathname).href;
 
-export async function startPainter(display: string, width: number, height: number, options: { motion?: boolean } = {}): Promise<{ close: () => Promise<void> }> {
+/**
+ * `motion`: full-screen noise scrolled behind the clock (true), or fresh noise every frame ('fresh': the
+ * encoder spends every bit it is given).
+ */
+export async function startPainter(display: string, width: number, height: number, options: { motion?: boolean | 'fresh' } = {}): Promise<{ close: () => Promise<void> }> {
   const profile = mkdtempSync(join(tmpdir(), 'bench-painter-'));
   const args = [
     ...CHROMIUM_FLAGS.filter((f) => f !== '--headless'),
     `--user-data-dir=${profile}`,
     '--kiosk',
-    `--app=${page}?motion=${options.motion ? 1 : 0}`,
+    `--app=${page}?motion=${options.motion === 'fresh' ? 2 : options.motion ? 1 : 0}`,
     '--window-position=0,0',
     `--window-size=${width},${height}`,
     // No window manager on Xvfb: keep Chromium from treating the window as hidden and throttling it.

@@ -2,6 +2,10 @@
 // the trendline's overuse signal (trendline.ts) drives an AIMD rate controller (overuse → 0.85 × the
 // rate that got through; normal → increase, multiplicative far from the last known capacity and
 // additive near it; underuse → hold while the queue drains), bounded by a loss-based controller.
+// Each frame leaves unpaced, so its packets arrive at the bottleneck's rate: the link's rate (linkKbps).
+// With no capacity known (at the start, or once the link drains frames far faster than the capacity
+// known: a cap lifted) and that room, the increase doubles the rate each second: GCC's probes find a
+// link in a second or two, and our frames are probes too.
 // Pure: feedback in (with its own times), a target out. No timers, no clock.
 import { Trendline, type TrendlineOptions, type TwccPacket, type Usage } from './trendline.js';
 
@@ -14,8 +18,24 @@ export interface DelayBasedOptions extends TrendlineOptions {
   max: number;
   /** Initial target, kbit/s (default max). */
   start?: number;
-  /** Multiplicative increase per second far from the known capacity (default 0.25: 1→6 Mbit/s in ~8 s). */
+  /**
+   * Multiplicative increase per second with no capacity known and room on the link (default 1,
+   * doubling: 1→6 Mbit/s in ~2.6 s; GCC's 8 %/s relies on its probes to find a link fast).
+   */
   increasePerSecond?: number;
+  /**
+   * Recover fast (default true): a known capacity is forgotten once the link drains our frames 1.5 × faster
+   * than it for 300 ms (a cap lifted), and the fast increase runs only with no capacity known and that
+   * room (25 %/s otherwise). false: the capacity is left only once the received rate passes it, and far
+   * from it the increase is always `increasePerSecond` (the estimator before this, with 0.25).
+   */
+  fastRecovery?: boolean;
+  /**
+   * The increase stops at this share of the link's rate (linkKbps; default 0.9; 1: no bound). It trades
+   * ~10 % of the bitrate on a link that is the bottleneck for latency: run below its rate, the link
+   * keeps no standing queue and the controller no sawtooth (bench/congestion.ts, bufferbloat link).
+   */
+  linkShare?: number;
   /** Minimum time between two decreases, ms (default 300: a decrease takes one RTT and a frame to show). */
   decreaseIntervalMs?: number;
   /** Window of the received-rate measure, ms (default 500). */
@@ -40,6 +60,8 @@ export interface DelayBasedEstimate {
   lossFraction: number;
   /** What the receiver got over the last ackedWindowMs, kbit/s, when known. */
   ackedKbps?: number;
+  /** The rate the link drains our frames at (the median over the last bursts), kbit/s, when known. */
+  linkKbps?: number;
   /** The trend compared with the threshold (ms) and the threshold. */
   trend: number;
   threshold: number;
@@ -47,12 +69,24 @@ export interface DelayBasedEstimate {
 
 const BASE_WINDOW_MS = 30_000;
 const BUCKET_MS = 250;
+/** The link has room when it drains our frames at this many times our rate or more. */
+const ROOM = 1.5;
+/** A link that drains frames ROOM × faster than the capacity known, this long (ms): that capacity is stale. */
+const STALE_MS = 300;
+/** Packets sent within this many ms of a burst's first are one burst (a frame, sent unpaced). */
+const BURST_MS = 5;
+/** The link rate is the median over this many bursts. */
+const BURSTS = 15;
+/** The multiplicative increase per second far from a known capacity when some queue shows. */
+const FAR_INCREASE = 0.25;
 
 export class DelayBasedEstimator {
   readonly min: number;
   readonly max: number;
   readonly #trendline: Trendline;
   readonly #increasePerSecond: number;
+  readonly #fastRecovery: boolean;
+  readonly #linkShare: number;
   readonly #decreaseIntervalMs: number;
   readonly #ackedWindowMs: number;
   #target: number;
@@ -74,6 +108,10 @@ export class DelayBasedEstimator {
   #usage: Usage = 'normal';
   readonly #standingQueueMs: number;
   #standing = 0; // feedbacks in a row with a standing queue
+  #fasterSince: number | undefined; // since when the link has drained frames far faster than the capacity
+  // The arrival rate of the last frames' bursts (kbit/s), and the burst being gathered.
+  #burstRates: { at: number; kbps: number }[] = [];
+  #currentBurst: { firstSend: number; firstArrival: number; lastArrival: number; firstSize: number; bytes: number; packets: number } | undefined;
 
   constructor(options: DelayBasedOptions) {
     this.max = options.max;
@@ -81,7 +119,9 @@ export class DelayBasedEstimator {
     this.#target = clamp(options.start ?? this.max, this.min, this.max);
     this.#lossBound = this.max;
     this.#trendline = new Trendline(options);
-    this.#increasePerSecond = options.increasePerSecond ?? 0.25;
+    this.#increasePerSecond = options.increasePerSecond ?? 1;
+    this.#fastRecovery = options.fastRecovery ?? true;
+    this.#linkShare = options.linkShare ?? 0.9;
     this.#decreaseIntervalMs = options.decreaseIntervalMs ?? 300;
     this.#ackedWindowMs = options.ackedWindowMs ?? 500;
     this.#standingQueueMs = options.standingQueueMs ?? 40;
@@ -106,6 +146,7 @@ export class DelayBasedEstimator {
       this.#usage = this.#trendline.add({ sendMs: p.sendMs, arrivalMs: p.arrivalMs, size: p.size });
       this.#acked.push({ at: p.arrivalMs, size: p.size });
       this.#owd(p.sendMs, p.arrivalMs - p.sendMs);
+      this.#burst(p.sendMs, p.arrivalMs, p.size);
     }
     const lossFraction = this.#loss(lost, fresh.length);
     const ackedKbps = this.#ackedKbps();
@@ -115,6 +156,7 @@ export class DelayBasedEstimator {
     let reason: DelayBasedEstimate['reason'] = 'hold';
     let next = this.#target;
     const queueDelayMs = this.#queueDelay();
+    const linkKbps = this.#linkKbps();
     this.#standing = fresh.length && queueDelayMs !== undefined && queueDelayMs > this.#standingQueueMs ? this.#standing + 1 : fresh.length ? 0 : this.#standing;
     if (this.#standing >= 2 && this.#usage !== 'overuse') {
       // The queue stands (full, no gradient): drain it, the faster the longer it is.
@@ -139,8 +181,18 @@ export class DelayBasedEstimator {
         reason = 'overuse';
       }
     } else if (this.#usage === 'normal' && dt > 0) {
+      // Room: the link drains our frames at 1.5 × our rate or more (their bursts' arrival rate).
+      const roomy = linkKbps !== undefined && linkKbps >= ROOM * this.#target;
       if (this.#capacity && ackedKbps !== undefined && ackedKbps > this.#capacity.mean + 3 * this.#deviation()) {
         this.#capacity = undefined; // the link got faster than it was: far from convergence again
+      }
+      // A link now draining frames far faster than the capacity known (a cap lifted), for a few reports:
+      // that capacity is stale.
+      const faster = this.#capacity !== undefined && linkKbps !== undefined && linkKbps >= ROOM * this.#capacity.mean;
+      this.#fasterSince = faster ? (this.#fasterSince ?? now) : undefined;
+      if (this.#fastRecovery && this.#fasterSince !== undefined && now - this.#fasterSince >= STALE_MS) {
+        this.#capacity = undefined;
+        this.#fasterSince = undefined;
       }
       const near = this.#capacity && ackedKbps !== undefined && Math.abs(ackedKbps - this.#capacity.mean) <= 3 * this.#deviation();
       if (near) {
@@ -148,10 +200,16 @@ export class DelayBasedEstimator {
         // 200 ms), at least 4%/s. Far from it, below or above, multiplicative.
         next = this.#target + Math.max(48, this.#target * 0.04) * (dt / 1000);
       } else {
-        next = this.#target * (1 + this.#increasePerSecond) ** (dt / 1000);
+        // Fast (doubling by default) only with no capacity known (the start, or a stale one forgotten) and
+        // room, else 25 %/s: the last stretch to a link's rate is where an overshoot fills its queue, and
+        // below a known capacity (after a cut) the climb back to it needs no haste.
+        const fast = !this.#fastRecovery || (roomy && !this.#capacity);
+        const rate = fast ? this.#increasePerSecond : Math.min(this.#increasePerSecond, FAR_INCREASE);
+        next = this.#target * (1 + rate) ** (dt / 1000);
       }
       // Never far above what the sender actually gets through (an idle screen does not run it up).
       if (ackedKbps !== undefined) next = Math.min(next, Math.max(this.#target, 1.5 * ackedKbps + 10));
+      if (linkKbps !== undefined && this.#linkShare < 1) next = Math.min(next, Math.max(this.#target, this.#linkShare * linkKbps));
       if (next > this.#target) reason = 'increase';
     }
     // Loss-based bound (draft-ietf-rmcat-gcc §6), one decision per window of ≥ 50 packets (each loss
@@ -185,6 +243,7 @@ export class DelayBasedEstimator {
       queueDelayMs,
       lossFraction,
       ackedKbps,
+      linkKbps,
       trend: this.#trendline.trend,
       threshold: this.#trendline.threshold,
     };
@@ -212,6 +271,36 @@ export class DelayBasedEstimator {
     if (fresh.length) this.#lastSeq = fresh[fresh.length - 1]!.unwrapped;
     reference = this.#lastSeq;
     return fresh;
+  }
+
+  // A frame's packets leave back to back, so they reach the receiver at the bottleneck's rate: its
+  // bytes after the first over the arrival spread (packet-train dispersion; cross traffic only widens it).
+  #burst(sendMs: number, arrivalMs: number, size: number): void {
+    const b = this.#currentBurst;
+    if (b && sendMs - b.firstSend <= BURST_MS) {
+      b.lastArrival = Math.max(b.lastArrival, arrivalMs);
+      b.firstArrival = Math.min(b.firstArrival, arrivalMs);
+      b.bytes += size;
+      b.packets++;
+      return;
+    }
+    if (b && b.packets >= 3) {
+      // A burst that arrived within a millisecond says only that the link is at least that fast.
+      const kbps = ((b.bytes - b.firstSize) * 8) / Math.max(b.lastArrival - b.firstArrival, 1);
+      this.#burstRates.push({ at: b.lastArrival, kbps });
+      if (this.#burstRates.length > BURSTS) this.#burstRates.shift();
+    }
+    this.#currentBurst = { firstSend: sendMs, firstArrival: arrivalMs, lastArrival: arrivalMs, firstSize: size, bytes: size, packets: 1 };
+  }
+
+  // The median of the bursts of the last 2 s (frames too small to measure leave none), when ≥ 5.
+  #linkKbps(): number | undefined {
+    const newest = this.#burstRates.at(-1)?.at;
+    if (newest === undefined) return undefined;
+    const recent = this.#burstRates.filter((r) => r.at > newest - 2000).map((r) => r.kbps);
+    if (recent.length < 5) return undefined;
+    recent.sort((a, b) => a - b);
+    return recent[Math.floor(recent.length / 2)];
   }
 
   #ackedKbps(): number | undefined {

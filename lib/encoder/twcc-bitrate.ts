@@ -108,6 +108,7 @@ export function renderCongestionMetrics(viewers: ReadonlyMap<string, CongestionS
   return renderMetrics([
     gauge('webrtcbin_viewer_target_kbps', "A viewer's bitrate target (its controller's), kbit/s.", (c) => c.target),
     gauge('webrtcbin_viewer_acked_kbps', 'What the viewer received over the last 500 ms (TWCC), kbit/s.', (c) => c.estimate?.ackedKbps),
+    gauge('webrtcbin_viewer_link_kbps', "The rate the viewer's link drains our frames at (TWCC, frame bursts), kbit/s.", (c) => c.estimate?.linkKbps),
     gauge('webrtcbin_viewer_queue_delay_ms', 'One-way delay above the lowest of the last 30 s (TWCC): the standing queue, ms.', (c) => c.estimate?.queueDelayMs),
     gauge('webrtcbin_viewer_loss_ratio', 'Loss over the last TWCC-reported packets, 0-1.', (c) => c.estimate?.lossFraction),
   ]);

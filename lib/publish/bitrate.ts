@@ -9,8 +9,14 @@
 // Which controller: a viewer that negotiated transport-cc (Chromium and Firefox do) gets the delay-based
 // estimator over its TWCC feedback (TwccBitrate), which sees a queue building before it overflows;
 // one without it keeps the receiver-report controller (AdaptiveBitrate). `controller` forces one.
+// A TWCC viewer starts at `startKbps` (1000 by default), not at the configured bitrate: a link's
+// capacity is unknown until its first feedback, and a second at the configured rate fills a slow
+// uplink's queue before any feedback can act. The estimator then doubles the rate each second while
+// the link shows room, up to 0.9 of the link's rate. With a shared encoder a joining viewer pulls the encoder down to its start
+// (above the group's floor) for the second or two that takes.
 import { AdaptiveBitrate, BitrateGroup, type BitrateChange } from '../encoder/adaptive-bitrate.js';
 import { TwccBitrate, type CongestionSnapshot } from '../encoder/twcc-bitrate.js';
+import type { DelayBasedOptions } from '../encoder/delay-based.js';
 import { twccNegotiated } from '../media/twcc.js';
 import type { WebRtcPeer } from '../peer/peer.js';
 import type { Logger } from '../signaling/client.js';
@@ -29,7 +35,14 @@ export interface PublisherBitrateOptions {
   onChange?: (kbps: number, viewer: string | undefined) => void;
   /** 'auto' (default): TWCC where negotiated, else receiver reports; or force one ('twcc' still falls back without transport-cc). */
   controller?: 'auto' | 'twcc' | 'receiver-reports';
+  /** Where a TWCC viewer's target starts, kbit/s (default 1000, at most `max`). */
+  startKbps?: number;
+  /** The TWCC estimator's tuning (benchmarks compare variants; the defaults are the measured ones). */
+  estimator?: Pick<DelayBasedOptions, 'increasePerSecond' | 'fastRecovery' | 'linkShare'>;
 }
+
+/** Where a TWCC viewer's target starts when `startKbps` is not given, kbit/s. */
+export const DEFAULT_START_KBPS = 1000;
 
 /** One viewer's controller, either kind. */
 interface ViewerController {
@@ -56,6 +69,10 @@ export class PublisherBitrate {
   readonly #apply = new Map<string, (kbps: number) => void>();
 
   constructor(options: PublisherBitrateOptions) {
+    const start = options.startKbps;
+    if (start !== undefined && !(Number.isFinite(start) && start > 0)) {
+      throw new TypeError(`adaptiveBitrate.startKbps must be a positive number of kbit/s (got ${String(start)}); leave it out for ${DEFAULT_START_KBPS}`);
+    }
     this.#options = options;
   }
 
@@ -103,11 +120,13 @@ export class PublisherBitrate {
       };
     }
     const capped = (kbps: number) => apply(Math.min(kbps, this.#caps.get(id) ?? Infinity));
-    const start = group?.target ?? max;
     const twcc = this.#options.controller !== 'receiver-reports' && usesTwcc(peer);
+    const current = group?.target ?? max;
+    const start = twcc ? Math.min(current, this.#options.startKbps ?? DEFAULT_START_KBPS) : current;
     let controller: ViewerController;
     if (twcc) {
       controller = new TwccBitrate({
+        ...this.#options.estimator,
         min,
         max,
         start,
@@ -120,6 +139,7 @@ export class PublisherBitrate {
               queueDelayMs: e.queueDelayMs === undefined ? undefined : Math.round(e.queueDelayMs),
               lossPct: Math.round(e.lossFraction * 1000) / 10,
               ackedKbps: e.ackedKbps === undefined ? undefined : Math.round(e.ackedKbps),
+              linkKbps: e.linkKbps === undefined ? undefined : Math.round(e.linkKbps),
             },
             'publisher: viewer bitrate target changed',
           ),
@@ -138,7 +158,8 @@ export class PublisherBitrate {
     log.info({ viewer: id, controller: twcc ? 'twcc' : 'receiver-reports', start }, 'publisher: viewer bitrate controller started');
     this.#controllers.set(id, controller);
     this.#apply.set(id, capped);
-    if (this.#caps.has(id)) capped(controller.target); // a ceiling set before the peer connected
+    // The start below the current rate (TWCC), or a ceiling set before the peer connected, applies now.
+    if (start < current || this.#caps.has(id)) capped(controller.target);
   }
 
   /**

@@ -86,7 +86,7 @@ export interface PublishOptions {
    * viewer, but one viewer never pulls it below `floor` (default 300 kbit/s). Default on; false keeps
    * `video.bitrate` fixed.
    */
-  adaptiveBitrate?: boolean | { min?: number; floor?: number; controller?: 'auto' | 'twcc' | 'receiver-reports' };
+  adaptiveBitrate?: boolean | { min?: number; floor?: number; controller?: 'auto' | 'twcc' | 'receiver-reports'; startKbps?: number };
   /** One capture and encoder for all viewers (default true); false gives each viewer its own. */
   shareEncoder?: boolean;
   /**
@@ -223,7 +223,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     }
     if (!options.receive && options.adaptiveBitrate !== false) {
       const abr = typeof options.adaptiveBitrate === 'object' ? options.adaptiveBitrate : {};
-      this.#bitrate = new PublisherBitrate({ max: options.video?.bitrate ?? 2000, min: abr.min, floor: abr.floor, controller: abr.controller, log: this.#log });
+      this.#bitrate = new PublisherBitrate({ max: options.video?.bitrate ?? 2000, min: abr.min, floor: abr.floor, controller: abr.controller, startKbps: abr.startKbps, log: this.#log });
     }
     if (this.#takesInput()) {
       this.#remote = new RemoteControl({

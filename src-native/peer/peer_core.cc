@@ -93,7 +93,7 @@ bool PeerCore::Build(NativeError* error) {
     return false;
   }
   pipeline_.reset(NewPipeline());
-  g_signal_connect(pipeline_.get(), "deep-element-added", G_CALLBACK(TuneJitterBufferCb), nullptr);
+  g_signal_connect(pipeline_.get(), "deep-element-added", G_CALLBACK(TuneAddedElementCb), nullptr);
   gst_bin_add(GST_BIN(pipeline_.get()), webrtc);  // the pipeline owns it from here
   // Counts webrtcbins until GStreamer actually finalizes them: a leaked reference anywhere shows here.
   alive_.fetch_add(1);
@@ -187,6 +187,8 @@ bool PeerCore::Start(NativeError* error) {
     GObjectPtr<GstPad> pad(gst_element_get_static_pad(encoder_src_.get(), "src"));
     gst_pad_add_probe(pad.get(), GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, KeyframeRequestCb,
                       new std::weak_ptr<SharedEncoder>(config_.encoder), FreeWeakEncoder);
+    // Frames pass only once the connection is up, from a fresh keyframe (start_gate_ in peer_core.h).
+    gst_pad_add_probe(pad.get(), GST_PAD_PROBE_TYPE_BUFFER, SharedFrameCb, new WeakCore(weak_from_this()), FreeWeakNotify);
   } else if (media_) {
     // Our own encoder: a keyframe request must also bring a frame from a damage capture, which sends
     // nothing on a still screen (the encoder keeps the request for a next frame that never comes).

@@ -3,28 +3,9 @@
 
 #include <gst/app/gstappsink.h>
 
-#include <cstring>
-
 #include "peer/trampolines.h"
 
 namespace wrtc {
-
-namespace {
-
-// A receiver that lost a packet asks for a keyframe (PLI) at once. Without it the decoder drops every
-// frame that refers to the lost one until the sender's next periodic keyframe, and a shared encoder
-// on a still screen encodes about one frame a second, so that keyframe can be a minute away: an
-// agent's view frozen on a loaded machine. decodebin picks the depayloader, so it is set as it is added.
-void RequestKeyframesOnLossCb(GstBin*, GstBin*, GstElement* element, gpointer) {
-  GstElementFactory* factory = gst_element_get_factory(element);
-  const gchar* klass = factory ? gst_element_factory_get_metadata(factory, GST_ELEMENT_METADATA_KLASS) : nullptr;
-  if (!klass || !strstr(klass, "Depayloader")) return;
-  if (g_object_class_find_property(G_OBJECT_GET_CLASS(element), "request-keyframe")) {
-    g_object_set(element, "request-keyframe", TRUE, nullptr);
-  }
-}
-
-}  // namespace
 
 using namespace trampolines;
 
@@ -106,7 +87,6 @@ void PeerCore::OnPadAdded(GstPad* pad) {
     return;
   }
   Connect(decode, "pad-added", G_CALLBACK(DecodedPadCb));
-  Connect(decode, "deep-element-added", G_CALLBACK(RequestKeyframesOnLossCb));
   gst_bin_add(GST_BIN(pipeline_.get()), decode);
   gst_element_sync_state_with_parent(decode);
   GObjectPtr<GstPad> sink(gst_element_get_static_pad(decode, "sink"));

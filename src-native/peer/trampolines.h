@@ -6,6 +6,7 @@
 #include <gst/app/gstappsink.h>
 #include <gst/video/video.h>
 
+#include <cstring>
 #include <memory>
 #include <string>
 
@@ -114,15 +115,63 @@ inline GstPadProbeReturn KeyframeRequestCb(GstPad*, GstPadProbeInfo* info, gpoin
   return GST_PAD_PROBE_DROP;
 }
 
+// Elements webrtcbin, rtpbin and decodebin create inside themselves, tuned as they join the pipeline: one
+// deep-element-added handler on the pipeline sees every one (decodebin's children too), one function per
+// kind it tunes.
+
 // rtpjitterbuffer's rtx-next-seqnum (on by default with NACK) expects the packet after the last one at
 // the stream's packet spacing, asks for it, and then declares it lost. A still screen (damage capture)
 // sends nothing for seconds: the first packet after the pause then came "too late, already popped" and
 // was dropped, and a receiving peer decoded no frame after it until a keyframe. Real gaps still get NACKs.
-inline void TuneJitterBufferCb(GstBin*, GstBin*, GstElement* element, gpointer) {
-  GstElementFactory* factory = gst_element_get_factory(element);
-  if (factory && g_strcmp0(GST_OBJECT_NAME(factory), "rtpjitterbuffer") == 0) {
-    g_object_set(element, "rtx-next-seqnum", FALSE, nullptr);
+inline void TuneJitterBuffer(GstElement* element) { g_object_set(element, "rtx-next-seqnum", FALSE, nullptr); }
+
+// A receiver that lost a packet asks for a keyframe (PLI) at once. Without it the decoder drops every
+// frame that refers to the lost one until the sender's next periodic keyframe, and a shared encoder
+// on a still screen encodes about one frame a second, so that keyframe can be a minute away: an
+// agent's view frozen on a loaded machine. decodebin picks the depayloader, so it is set as it is added.
+inline void TuneDepayloader(GstElement* element) {
+  if (g_object_class_find_property(G_OBJECT_GET_CLASS(element), "request-keyframe")) {
+    g_object_set(element, "request-keyframe", TRUE, nullptr);
   }
+}
+
+// How long a sending peer keeps its packets for retransmission (ms). webrtcbin keeps 500 packets (2–3 s
+// at 2 Mbit/s): after a start-up burst into a full uplink queue it retransmitted that backlog into the
+// same queue, which read as ~80 % loss for 2–3 s. A packet asked for later than this would show its
+// frame over half a second late: the receiver's keyframe request (PLI) serves it better.
+constexpr guint kRetransmitHistoryMs = 500;
+inline void TuneRetransmitter(GstElement* element) {
+  g_object_set(element, "max-size-time", kRetransmitHistoryMs, nullptr);
+  GST_INFO_OBJECT(element, "retransmission history: %u ms", kRetransmitHistoryMs);
+}
+
+inline void TuneElement(GstElement* element) {
+  GstElementFactory* factory = gst_element_get_factory(element);
+  if (!factory) return;
+  const gchar* name = GST_OBJECT_NAME(factory);
+  if (g_strcmp0(name, "rtpjitterbuffer") == 0) return TuneJitterBuffer(element);
+  if (g_strcmp0(name, "rtprtxsend") == 0) return TuneRetransmitter(element);
+  const gchar* klass = gst_element_factory_get_metadata(factory, GST_ELEMENT_METADATA_KLASS);
+  if (klass && strstr(klass, "Depayloader")) TuneDepayloader(element);
+}
+
+inline void TuneAddedElementCb(GstBin*, GstBin*, GstElement* element, gpointer) {
+  TuneElement(element);
+  // A bin that joins whole (webrtcbin's auxiliary sender, rtprtxsend inside, handed to rtpbin) brings
+  // children no signal announced: they are tuned with it.
+  if (GST_IS_BIN(element)) {
+    GstIterator* children = gst_bin_iterate_recurse(GST_BIN(element));
+    gst_iterator_foreach(
+        children, [](const GValue* item, gpointer) { TuneElement(GST_ELEMENT(g_value_get_object(item))); }, nullptr);
+    gst_iterator_free(children);
+  }
+}
+
+// A shared encoder's frame on its way into this peer (PeerCore::start_gate_).
+inline GstPadProbeReturn SharedFrameCb(GstPad*, GstPadProbeInfo* info, gpointer data) {
+  auto core = Lock(data);
+  if (!core) return GST_PAD_PROBE_REMOVE;
+  return core->OnSharedFrame(GST_PAD_PROBE_INFO_BUFFER(info));
 }
 
 // Our own encoder's keyframe request, seen on its way up from the payloader: a frame-now request goes

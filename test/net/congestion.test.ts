@@ -2,10 +2,15 @@
 // behind a userspace WAN link (test/helpers/wan-link.py) with a home uplink's bufferbloat — 25 ms one
 // way, 1.5 Mbit/s, a 400 ms tail-drop queue — watching publish() through the daemon, content that uses
 // every bit it gets (noise), a 3 Mbit/s configured bitrate. Behaviour, not timing figures:
-//  - the viewer runs the TWCC controller, and the encoder goes under the link's rate;
+//  - the viewer runs the TWCC controller, and the start-up does not fill the queue: before, the frames
+//    encoded while DTLS was set up left as one burst at connect and the estimator read 325-383 ms of
+//    queue in its first seconds (bench/congestion.ts); now the peer starts on a fresh keyframe, at
+//    1000 kbit/s (a start at the configured 3000 read p95 ~113 ms here, the 1000 one ~41);
+//  - the encoder goes under the link's rate;
 //  - while the cap holds, the queueing delay the estimator reports stays bounded (nowhere near the
 //    400 ms the queue could hold);
-//  - once the cap lifts, the target climbs back.
+//  - once the cap lifts, the target climbs back to near the configured rate (generously bounded: the
+//    estimator doubles while the link shows room; the figures are in bench/congestion.ts).
 // Root only (network namespaces, TUN).
 import t from 'tap';
 import { publish } from '../../lib/publish/publisher.js';
@@ -44,18 +49,43 @@ t.test('bufferbloat link: the queue stays short while the cap holds, the target 
   t.teardown(() => publisher.close());
   const page = await browser.newPage();
   t.teardown(() => page.close());
+  const viewer = (): CongestionSnapshot | undefined => [...publisher.congestion().values()][0];
+  // From the first estimate on, the estimator's queueing delay over the first 5 s (the start-up).
+  const startQueue: number[] = [];
+  let firstEstimate: number | undefined;
+  let watching = true;
+  const startWatch = (async () => {
+    while (watching) {
+      const q = viewer()?.estimate?.queueDelayMs;
+      if (q !== undefined) {
+        firstEstimate ??= Date.now();
+        if (Date.now() - firstEstimate > 5000) break;
+        startQueue.push(q);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  t.teardown(async () => {
+    watching = false;
+    await startWatch;
+  });
   await page.goto(`${daemon.http}/?session=${session}&token=${token(session, 'viewer')}`);
   const deadline = Date.now() + 30_000;
   while ((await viewerFrames(page)) < 1) {
     if (Date.now() > deadline) throw new Error(`no frame decoded within 30 s behind the link (publisher errors: ${JSON.stringify(errors)})`);
     await new Promise((r) => setTimeout(r, 250));
   }
-  const viewer = (): CongestionSnapshot | undefined => [...publisher.congestion().values()][0];
   await waitFor('an estimate from TWCC feedback', () => viewer()?.estimate !== undefined, 15_000);
   t.equal(viewer()!.controller, 'twcc', 'Chromium negotiated transport-cc: the TWCC controller runs');
+  await startWatch;
+  startQueue.sort((a, b) => a - b);
+  const startP95 = startQueue[Math.floor(startQueue.length * 0.95)] ?? Infinity;
+  t.comment(`first 5 s: queueing delay p50 ${startQueue[Math.floor(startQueue.length / 2)]?.toFixed(0)} ms, p95 ${startP95.toFixed(0)}, max ${startQueue.at(-1)?.toFixed(0)}`);
+  t.ok(startQueue.length > 20, 'the estimator reported through the start-up');
+  t.ok(startP95 < 200, `the start-up leaves the queue short (p95 ${startP95.toFixed(0)} ms < 200 over the first 5 s; the queue holds 400)`);
 
   await waitFor(`the target under the link's ${LINK.rate * 1000} kbit/s`, () => (viewer()?.target ?? Infinity) < LINK.rate * 1000, 15_000, 100);
-  // Let the first overshoot drain (it filled the 400 ms queue before the first decrease), then watch.
+  // Let the start-up settle, then watch.
   await new Promise((r) => setTimeout(r, 5000));
   const queue: number[] = [];
   const targets: number[] = [];
@@ -83,7 +113,9 @@ t.test('bufferbloat link: the queue stays short while the cap holds, the target 
 
   await link.set({ rate: 0 });
   const lifted = Date.now();
-  await waitFor(`the target above ${Math.round(capped * 1.5)} kbit/s after the cap lifted`, () => (viewer()?.target ?? 0) > capped * 1.5, 20_000, 100);
-  t.pass(`the target climbs once the cap lifts: ${capped} → ${viewer()!.target} kbit/s in ${((Date.now() - lifted) / 1000).toFixed(1)} s`);
+  // The issue's goal is 5 s back to the full rate; 15 s leaves a loaded machine room.
+  const goal = MAX_KBPS * 0.9;
+  await waitFor(`the target back to ${goal} kbit/s after the cap lifted`, () => (viewer()?.target ?? 0) >= goal, 15_000, 100);
+  t.pass(`the target climbs back once the cap lifts: ${capped} → ${viewer()!.target} kbit/s in ${((Date.now() - lifted) / 1000).toFixed(1)} s`);
   t.ok((await viewerFrames(page)) > 0, 'still playing');
 });

@@ -4,7 +4,8 @@ import { EventEmitter } from 'node:events';
 import t from 'tap';
 import { TWCC_ID, TWCC_URI, twccCapsField, twccExtmapId, twccNegotiated } from '../../lib/media/twcc.js';
 import { renderCongestionMetrics, TwccBitrate, twccPackets } from '../../lib/encoder/twcc-bitrate.js';
-import { usesTwcc } from '../../lib/publish/bitrate.js';
+import { PublisherBitrate, usesTwcc } from '../../lib/publish/bitrate.js';
+import type { WebRtcPeer } from '../../lib/peer/peer.js';
 
 // Video sections in the shapes Chromium and Firefox write (Firefox adds a direction to extmap); the real
 // browsers' SDP is checked in test/e2e/twcc.test.ts.
@@ -53,8 +54,42 @@ t.test('TwccBitrate: a building queue lowers the applied target; small moves are
   t.ok((snap.estimate?.queueDelayMs ?? 0) > 0, 'reports the queueing delay');
   const metrics = renderCongestionMetrics(new Map([['v1', snap]]));
   t.match(metrics, /webrtcbin_viewer_queue_delay_ms\{viewer="v1",controller="twcc"\} \d/);
+  t.match(metrics, /webrtcbin_viewer_link_kbps\{viewer="v1",controller="twcc"\} \d/, 'and the link rate its frame bursts show');
   c.stop();
   t.equal(source.listenerCount('twcc'), 0, 'stop() unsubscribes');
+});
+
+t.test('PublisherBitrate: a TWCC viewer starts below the configured rate, applied as it connects', async (t) => {
+  const log = { debug() {}, info() {}, warn() {}, error() {} };
+  const peer = (applied: number[]) =>
+    Object.assign(new EventEmitter(), {
+      localDescription: { type: 'offer', sdp: CHROMIUM },
+      remoteDescription: { type: 'answer', sdp: CHROMIUM },
+      getStats: async () => new Map(),
+      setBitrate: (kbps: number) => (applied.push(kbps), kbps),
+    }) as unknown as WebRtcPeer;
+  const applied: number[] = [];
+  const bitrate = new PublisherBitrate({ max: 3000, log });
+  bitrate.add('v', peer(applied), undefined);
+  t.same(applied, [1000], 'the default start, 1000 kbit/s, reaches the encoder at once');
+  t.equal(bitrate.snapshot().get('v')?.target, 1000);
+  bitrate.close();
+
+  const low: number[] = [];
+  const small = new PublisherBitrate({ max: 800, log });
+  small.add('v', peer(low), undefined);
+  t.same(low, [], 'a configured rate under the start: it starts there, nothing to apply');
+  small.close();
+
+  const rr: number[] = [];
+  const reports = new PublisherBitrate({ max: 3000, log, controller: 'receiver-reports' });
+  reports.add('v', peer(rr), undefined);
+  t.same(rr, [], 'the receiver-report controller starts where the encoder is');
+  reports.close();
+
+  for (const bad of [0, -5, Number.NaN, Infinity]) {
+    t.throws(() => new PublisherBitrate({ max: 3000, log, startKbps: bad }), { name: 'TypeError', message: /startKbps must be a positive number/ }, `startKbps ${bad}`);
+  }
 });
 
 t.test('twccPackets: NaN arrival is a lost packet', async (t) => {
