@@ -135,15 +135,23 @@ t.test('a viewer joining a still, detailed screen sees it sharp within 500 ms of
   t.ok(after.psnr >= SHARP_DB, `500 ms after the first frame: ${after.psnr.toFixed(1)} dB (mean error ${after.mae.toFixed(1)}), the first frame ${before.psnr.toFixed(1)} dB; sharp from ${SHARP_DB} dB`);
 });
 
-t.test('refreshMs repeats the last frame on a still screen', async (t) => {
+t.test('refreshMs repeats the last frame on a still screen, each repeat twice as late, until a change', async (t) => {
   const x = await startXvfb('320x240x24');
   t.teardown(() => x.kill());
   const { receiver } = await stream(t, x, { refreshMs: 200 });
   await waitFor('the first frame', () => receiver.framesDecoded >= 1, 15_000);
   const from = receiver.framesDecoded;
-  await sleep(2000);
-  const n = receiver.framesDecoded - from;
-  t.ok(n >= 5 && n <= 14, `${n} frames in 2 s at one every 200 ms`);
+  await sleep(3000);
+  // 200, 400, 800, 1600 ms apart: 3–4 repeats in 3 s (every 200 ms would be 15); a connection's
+  // keyframe request may add one.
+  const still = receiver.framesDecoded - from;
+  t.ok(still >= 2 && still <= 6, `${still} frames in 3 s of still screen (refresh 200 ms, doubling)`);
+  // A change starts again from refreshMs: the change's frame, then repeats 200 and 600 ms after it.
+  const before = receiver.framesDecoded;
+  await paint(x, '#336699');
+  await sleep(1000);
+  const after = receiver.framesDecoded - before;
+  t.ok(after >= 2, `${after} frames in the 1 s after a change (the change, then repeats from 200 ms again)`);
 });
 
 // xterm printing `yes` damages the screen without pause: the frame rate is maxFps's, not the storm's.
@@ -214,6 +222,29 @@ t.test('showPointer draws the pointer, and a pointer move alone makes a frame', 
   injector.apply({ t: 'move', x: 0.75, y: 0.75 });
   await waitFor('a frame after the pointer moved', () => receiver.framesDecoded > before && darkNear(seen.last!, 240, 180) > 5, 5000);
   t.equal(darkNear(seen.last!, 80, 60), 0, 'and no longer where it was');
+});
+
+t.test('a pointer moved by another X client (not our input) is still drawn', async (t) => {
+  // xdotool is an X client of its own: no nudge from NativeXInput, so the slow poll finds the move.
+  const x = await startXvfb('320x240x24');
+  t.teardown(() => x.kill());
+  const xdotool = (...args: string[]) => run('xdotool', args, { env: { ...process.env, DISPLAY: x.display } });
+  // The capture's connection first: Xvfb resets (the root's colour too) when its last client leaves.
+  const { receiver, seen } = await stream(t, x, { showPointer: true, refreshMs: 0 });
+  await waitFor('the first frame', () => receiver.framesDecoded >= 1, 15_000);
+  await paint(x, '#ffffff');
+  const dark = (f: Frame, cx: number, cy: number) => {
+    let n = 0;
+    for (let dy = -8; dy <= 8; dy++) for (let dx = -8; dx <= 8; dx++) if (pixel(f, cx + dx, cy + dy)[0]! < 100) n++;
+    return n;
+  };
+  await xdotool('mousemove', '80', '60');
+  await waitFor('a frame with the pointer at 80,60', () => dark(seen.last!, 80, 60) > 5, 5000);
+  await sleep(1500); // past the fast poll that followed that move: the pointer has been still
+  const before = receiver.framesDecoded;
+  await xdotool('mousemove', '240', '180');
+  await waitFor('a frame with the pointer at 240,180', () => receiver.framesDecoded > before && dark(seen.last!, 240, 180) > 5, 5000);
+  t.equal(dark(seen.last!, 80, 60), 0, 'and no longer at 80,60');
 });
 
 t.test('a screen size change (RandR): the capture follows it at once', async (t) => {
