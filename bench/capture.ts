@@ -235,7 +235,8 @@ async function main(): Promise<void> {
   }
   appendResult('capture', {
     width, height, codec, trials, load,
-    runs: runs.map((r, i) => ({ name: r.name, addon: r.addon, ...summarize(r.samples), failed: r.failed, samples: r.samples, still: still[i] })),
+    runs: runs.map((r, i) => ({ name: r.name, addon: r.addon, ...summarize(r.samples), failed: r.failed, samples: r.samples, still: still[i], keys: r.keys })),
+    traceDir,
     table, stageTables,
   });
   for (const r of runs) {

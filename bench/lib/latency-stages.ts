@@ -2,8 +2,8 @@
 // (src-native/common/latency_trace.h): the publisher's (XTest, X damage, the source's read and why,
 // convert, encode, payload, network out) and the receiving process's (network in, jitter buffer,
 // depayloader, decoder, appsink), all on CLOCK_MONOTONIC like process.hrtime here. Each stage is the
-// first of its kind after the one before it; from the source on to the encoder a frame is followed
-// by its PTS (the same buffer's), so a refinement frame in flight is not taken for the key's.
+// first of its kind after the one before it; from the source to the converter a frame is followed by
+// its PTS (the same buffer's), then by order (one frame at a time through a one-buffer queue).
 import { existsSync, readFileSync } from 'node:fs';
 import { percentile } from './stats.js';
 
@@ -43,8 +43,6 @@ export function tracedElements(trace: Map<string, TraceLine[]>): Set<string> {
   return names;
 }
 
-const X264_PTS_OFFSET = 1000 * 3600 * 1e9;
-
 // Packets smaller than this are RTCP, DTLS or data channel messages, not a frame's.
 const MEDIA_PACKET = 200;
 
@@ -57,7 +55,8 @@ export const STEPS: Step[] = [
   { label: 'damage → read starts (coalescing)', from: 'pub', stage: 'read', by: 'after' },
   { label: 'read → pushed (SHM read, pointer)', from: 'pub', stage: 'src', by: 'after' },
   { label: 'pushed → converted (videoconvert)', from: 'pub', stage: 'convert', by: 'pts' },
-  { label: 'converted → encoded (queue, encoder)', from: 'pub', stage: 'encoded', by: 'pts' },
+  // By order, not PTS: x264enc's output PTS is shifted (1000 h of min-pts, less the latency it reports).
+  { label: 'converted → encoded (queue, encoder)', from: 'pub', stage: 'encoded', by: 'after' },
   { label: 'encoded → payloaded (fan-out, appsrc)', from: 'pub', stage: 'pay', by: 'after' },
   { label: 'payloaded → sent (RTP, SRTP)', from: 'pub', stage: 'sent', by: 'after', media: true },
   { label: 'sent → received (loopback)', from: 'view', stage: 'received', by: 'after', media: true },
@@ -105,8 +104,7 @@ export function chainTrial(
     const found = firstAfter(list, t, (l) => {
       if (step.from === 'view' && !viewElements.has(l.element)) return false;
       if (step.media && l.size < MEDIA_PACKET) return false;
-      // x264enc's output PTS is its input's plus 1000 hours (GstVideoEncoder's min-pts, for DTS).
-      return step.by === 'pts' && pts >= 0 ? l.pts === pts || l.pts === pts + X264_PTS_OFFSET : true;
+      return step.by === 'pts' && pts >= 0 ? l.pts === pts : true;
     });
     if (!found || found.us > shownUs) {
       steps.push(undefined);
