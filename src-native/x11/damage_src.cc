@@ -660,7 +660,7 @@ static void webrtcbin_xdamage_src_class_init(WebrtcbinXDamageSrcClass* klass) {
   g_object_class_install_property(gobject, PROP_MAX_FPS,
                                   g_param_spec_int("max-fps", "Max fps", "Damage is coalesced to at most this many frames a second", 1, 240, 60, flags));
   g_object_class_install_property(gobject, PROP_REFRESH_MS,
-                                  g_param_spec_uint("refresh-ms", "Refresh", "Repeat the last frame after this long without change (0: never)", 0, 3600000, 1000, flags));
+                                  g_param_spec_uint("refresh-ms", "Refresh", "Repeat the last frame after this long without change, then twice as late each time up to 32x (0: never)", 0, 3600000, 1000, flags));
   g_object_class_install_property(gobject, PROP_X, g_param_spec_int("x", "X", "Region left", 0, 32767, 0, flags));
   g_object_class_install_property(gobject, PROP_Y, g_param_spec_int("y", "Y", "Region top", 0, 32767, 0, flags));
   g_object_class_install_property(gobject, PROP_WIDTH, g_param_spec_int("width", "Width", "Region width (0: to the screen's edge)", 0, 32767, 0, flags));
