@@ -638,6 +638,7 @@ void Finalize(GObject* object) {
   delete s->flushing;
   delete s->frame_now;
   delete s->refine;
+  wrtc::RemovePointerWaker(s->wake_fd);  // stop() removed it; a source never stopped must not leave it
   close(s->wake_fd);
   g_free(s->display_name);
   G_OBJECT_CLASS(webrtcbin_xdamage_src_parent_class)->finalize(object);
