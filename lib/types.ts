@@ -58,9 +58,8 @@ export type SourceOptions =
   /**
    * `region`: capture only this rectangle of the screen (pixels); input then maps into it.
    * `capture`: 'damage' sends a frame as soon as the screen changes (X DAMAGE, our own element), at
-   * most `maxFps` a second (default 60), the last frame again `refreshMs` after the last change (default
-   * 1000; 0: never), then twice as late each time up to 32×, and nothing else on a still screen; 'fixed'
-   * (ximagesrc) captures `video.fps` times a second.
+   * most `maxFps` a second (default 60), the last frame again every `refreshMs` (default 1000; 0:
+   * never) and nothing else on a still screen; 'fixed' (ximagesrc) captures `video.fps` times a second.
    */
   | { kind: 'x11'; display?: string; showPointer?: boolean; region?: ScreenRegion; capture?: 'damage' | 'fixed'; maxFps?: number; refreshMs?: number }
   /** Any GStreamer description that produces raw video from a live source, e.g. `v4l2src device=/dev/video0`. */

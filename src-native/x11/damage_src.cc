@@ -311,7 +311,6 @@ struct WebrtcbinXDamageSrc {
   std::atomic<bool>* flushing;  // set by unlock(), cleared by unlock_stop()
   gint64 last_push_us;          // monotonic time of the last frame pushed; 0: none yet
   gint64 last_change_us;        // ... of the last frame pushed for a change (damage, the pointer)
-  guint refresh_streak;         // refreshes pushed since the last other frame (each waits twice as long)
   guint64 nudges_seen;          // pointer_nudge.h's count when last looked at
   gint64 pointer_fast_until;    // poll the pointer at the coalescing rate until then (it moved lately)
   std::atomic<bool>* frame_now;  // a kFrameNowEvent came: push a frame without waiting for a change
@@ -417,7 +416,6 @@ gboolean Start(GstBaseSrc* base) {
                   s->capture->rect().x, s->capture->rect().y, display.c_str(), s->capture->shm() ? "MIT-SHM" : "GetImage");
   s->last_push_us = 0;
   s->last_change_us = 0;
-  s->refresh_streak = 0;
   s->nudges_seen = wrtc::PointerNudges();
   s->pointer_fast_until = 0;
   s->lost_posted = FALSE;
@@ -485,7 +483,7 @@ void PostDisplayLost(WebrtcbinXDamageSrc* s) {
   g_error_free(error);
 }
 
-// Why a frame is pushed: it decides the next refresh (and is traced with WEBRTCBIN_LATENCY_TRACE).
+// Why a frame is pushed: only changes set the coalescing slot (and it is traced with WEBRTCBIN_LATENCY_TRACE).
 enum class Why { kFirst, kNow, kChange, kRefine, kRefresh };
 const char* WhyName(Why why) {
   switch (why) {
@@ -498,11 +496,6 @@ const char* WhyName(Why why) {
   return "?";
 }
 
-// A still screen's refreshes come at refresh-ms, then twice as long each time, up to this many
-// doublings (1 s, 2, 4 … 32 s). The first one after a change is what heals a lost packet at the end of
-// that change: a later packet reveals the gap, and the receiver's NACK (or PLI) repairs it. Those after
-// it only repeat a picture the viewer already has; each costs a read, a conversion and an encode.
-constexpr guint kRefreshDoublings = 5;
 // The pointer, while it has not moved for this long, is polled every kSlowPointerUs; fast otherwise.
 constexpr gint64 kPointerFastForUs = 1000000;
 constexpr gint64 kSlowPointerUs = 250000;
@@ -572,15 +565,14 @@ GstFlowReturn WaitForFrame(WebrtcbinXDamageSrc* s, Why* why) {
     if (changed && now - s->last_change_us >= min_gap_us) break;
     *why = Why::kRefine;
     if (refine && since >= min_gap_us) break;
-    gint64 refresh_every = refresh_us << std::min(s->refresh_streak, kRefreshDoublings);
     *why = Why::kRefresh;
-    if (refresh_us > 0 && since >= refresh_every) break;
+    if (refresh_us > 0 && since >= refresh_us) break;
     // Sleep until the soonest of: the coalescing gap ending (a change or a refinement pending), the
     // refresh, the next pointer poll; an X event, a nudge or unlock() wakes it sooner.
     gint64 wait = G_MAXINT64;
     if (changed) wait = std::min(wait, s->last_change_us + min_gap_us - now);
     if (refine) wait = std::min(wait, s->last_push_us + min_gap_us - now);
-    if (refresh_us > 0) wait = std::min(wait, s->last_push_us + refresh_every - now);
+    if (refresh_us > 0) wait = std::min(wait, s->last_push_us + refresh_us - now);
     if (poll_pointer) wait = std::min(wait, next_pointer_poll - now);
     int timeout = wait == G_MAXINT64 ? -1 : int(std::max<gint64>(0, (wait + 999) / 1000));
     struct pollfd fds[2] = {{cap->Fd(), POLLIN, 0}, {s->wake_fd, POLLIN, 0}};
@@ -625,7 +617,6 @@ GstFlowReturn Create(GstPushSrc* push, GstBuffer** out) {
   // Only changes are coalesced: a refinement, refresh or frame-now read does not hold back the change
   // that follows it (a key pressed 2 ms after a refinement frame is read at once).
   if (why == Why::kChange) s->last_change_us = s->last_push_us;
-  s->refresh_streak = why == Why::kRefresh ? s->refresh_streak + 1 : 0;
   GST_LOG_OBJECT(s, "frame at %" G_GINT64_FORMAT " us (monotonic), read in %" G_GINT64_FORMAT " us", s->last_push_us,
                  s->last_push_us - read_from);
   *out = buffer;
@@ -661,7 +652,7 @@ static void webrtcbin_xdamage_src_class_init(WebrtcbinXDamageSrcClass* klass) {
   g_object_class_install_property(gobject, PROP_MAX_FPS,
                                   g_param_spec_int("max-fps", "Max fps", "Damage is coalesced to at most this many frames a second", 1, 240, 60, flags));
   g_object_class_install_property(gobject, PROP_REFRESH_MS,
-                                  g_param_spec_uint("refresh-ms", "Refresh", "Repeat the last frame after this long without change, then twice as late each time up to 32x (0: never)", 0, 3600000, 1000, flags));
+                                  g_param_spec_uint("refresh-ms", "Refresh", "Repeat the last frame after this long without change (0: never)", 0, 3600000, 1000, flags));
   g_object_class_install_property(gobject, PROP_X, g_param_spec_int("x", "X", "Region left", 0, 32767, 0, flags));
   g_object_class_install_property(gobject, PROP_Y, g_param_spec_int("y", "Y", "Region top", 0, 32767, 0, flags));
   g_object_class_install_property(gobject, PROP_WIDTH, g_param_spec_int("width", "Width", "Region width (0: to the screen's edge)", 0, 32767, 0, flags));
@@ -692,7 +683,6 @@ static void webrtcbin_xdamage_src_init(WebrtcbinXDamageSrc* s) {
   s->refine = new std::atomic<bool>(false);
   s->last_push_us = 0;
   s->last_change_us = 0;
-  s->refresh_streak = 0;
   s->nudges_seen = 0;
   s->pointer_fast_until = 0;
   s->lost_posted = FALSE;

@@ -135,23 +135,15 @@ t.test('a viewer joining a still, detailed screen sees it sharp within 500 ms of
   t.ok(after.psnr >= SHARP_DB, `500 ms after the first frame: ${after.psnr.toFixed(1)} dB (mean error ${after.mae.toFixed(1)}), the first frame ${before.psnr.toFixed(1)} dB; sharp from ${SHARP_DB} dB`);
 });
 
-t.test('refreshMs repeats the last frame on a still screen, each repeat twice as late, until a change', async (t) => {
+t.test('refreshMs repeats the last frame on a still screen', async (t) => {
   const x = await startXvfb('320x240x24');
   t.teardown(() => x.kill());
   const { receiver } = await stream(t, x, { refreshMs: 200 });
   await waitFor('the first frame', () => receiver.framesDecoded >= 1, 15_000);
   const from = receiver.framesDecoded;
-  await sleep(3000);
-  // 200, 400, 800, 1600 ms apart: 3–4 repeats in 3 s (every 200 ms would be 15); a connection's
-  // keyframe request may add one.
-  const still = receiver.framesDecoded - from;
-  t.ok(still >= 2 && still <= 6, `${still} frames in 3 s of still screen (refresh 200 ms, doubling)`);
-  // A change starts again from refreshMs: the change's frame, then repeats 200 and 600 ms after it.
-  const before = receiver.framesDecoded;
-  await paint(x, '#336699');
-  await sleep(1000);
-  const after = receiver.framesDecoded - before;
-  t.ok(after >= 2, `${after} frames in the 1 s after a change (the change, then repeats from 200 ms again)`);
+  await sleep(2000);
+  const n = receiver.framesDecoded - from;
+  t.ok(n >= 5 && n <= 14, `${n} frames in 2 s at one every 200 ms`);
 });
 
 // xterm printing `yes` damages the screen without pause: the frame rate is maxFps's, not the storm's.
