@@ -46,7 +46,9 @@ export function tracedElements(trace: Map<string, TraceLine[]>): Set<string> {
 // Packets smaller than this are RTCP, DTLS or data channel messages, not a frame's.
 const MEDIA_PACKET = 200;
 
-type Step = { label: string; from: 'pub' | 'view'; stage: string; by: 'after' | 'pts'; media?: boolean };
+// anyElement: every view names its appsink "frames", so that step is matched by the decoded frame's PTS
+// (its own pipeline's timestamps) rather than by this view's element names.
+type Step = { label: string; from: 'pub' | 'view'; stage: string; by: 'after' | 'pts'; media?: boolean; anyElement?: boolean };
 
 /** The stages in order; each label names the step that ends there. */
 export const STEPS: Step[] = [
@@ -63,7 +65,7 @@ export const STEPS: Step[] = [
   { label: 'received → jitter buffer out', from: 'view', stage: 'jitterbuffer', by: 'after' },
   { label: 'jitter buffer → depayloaded', from: 'view', stage: 'depay', by: 'after' },
   { label: 'depayloaded → decoded', from: 'view', stage: 'decoded', by: 'after' },
-  { label: 'decoded → appsink (convert)', from: 'view', stage: 'appsink', by: 'after' },
+  { label: 'decoded → appsink (convert)', from: 'view', stage: 'appsink', by: 'pts', anyElement: true },
 ];
 export const SHOWN_LABEL = 'appsink → frame event (JS)';
 
@@ -102,7 +104,7 @@ export function chainTrial(
   for (const step of STEPS) {
     const list = (step.from === 'pub' ? pub : view).get(step.stage);
     const found = firstAfter(list, t, (l) => {
-      if (step.from === 'view' && !viewElements.has(l.element)) return false;
+      if (step.from === 'view' && !step.anyElement && !viewElements.has(l.element)) return false;
       if (step.media && l.size < MEDIA_PACKET) return false;
       return step.by === 'pts' && pts >= 0 ? l.pts === pts : true;
     });
@@ -113,7 +115,7 @@ export function chainTrial(
     steps.push(found.us - t);
     t = found.us;
     if (step.stage === 'read') why = found.element;
-    if (step.stage === 'src') pts = found.pts;
+    if (step.stage === 'src' || step.stage === 'decoded') pts = found.pts;
   }
   steps.push(shownUs - t);
   return { steps, why };
