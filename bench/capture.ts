@@ -6,6 +6,11 @@
 // of them while the others idle (they see the same flip, so they encode it too: a shared load).
 //   node --import tsx bench/run.ts capture [--trials N] [--size 1280x720] [--configs fixed@30,fixed@60,damage]
 //     [--still-seconds 10] [--codec h264]
+//     [--stages] [--before ADDON]
+//   --stages: each key followed stage by stage (XTest, damage, read, convert, encode, RTP, network,
+//     jitter buffer, depayloader, decoder: bench/lib/latency-stages.ts), p50/p95 per stage per config
+//   --before ADDON: configs named NAME-before (e.g. damage-before) run their publisher on that addon
+//     (WEBRTCBIN_ADDON, e.g. main's build/Release/webrtcbin.node copied aside), interleaved with the rest
 //   node --import tsx bench/run.ts capture --breakdown   where a watched still desktop's CPU goes: a sender
 //     and a receiving WebRtcPeer in this process, damage with/without the pointer and the refresh, beside fixed
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -66,15 +71,23 @@ async function breakdown(): Promise<void> {
 async function main(): Promise<void> {
   if (process.argv.includes('--breakdown')) return breakdown();
   const { values } = parseArgs({
-    options: { breakdown: { type: 'boolean' }, trials: { type: 'string' }, size: { type: 'string' }, configs: { type: 'string' }, 'still-seconds': { type: 'string' }, codec: { type: 'string' } },
+    options: {
+      breakdown: { type: 'boolean' }, trials: { type: 'string' }, size: { type: 'string' }, configs: { type: 'string' }, 'still-seconds': { type: 'string' }, codec: { type: 'string' },
+      stages: { type: 'boolean' }, before: { type: 'string' },
+    },
   });
+  const traceDir = values.stages ? mkdtempSync(path.join(tmpdir(), 'bench-capture-trace-')) : undefined;
+  // Before the addon loads (the imports below): this process's receivers trace too.
+  if (traceDir) process.env.WEBRTCBIN_LATENCY_TRACE = path.join(traceDir, 'view.trace');
   const trials = Number(values.trials ?? 30);
   const stillSeconds = Number(values['still-seconds'] ?? 10);
   const codec = values.codec ?? 'h264';
   const [width, height] = (values.size ?? '1280x720').split('x').map(Number) as [number, number];
   const configs = (values.configs ?? 'fixed@30,fixed@60,damage').split(',').map((c) => {
-    const [capture, fps] = c.split('@');
-    return { name: c, capture: capture as 'fixed' | 'damage', fps: Number(fps ?? 30) };
+    const [kind, fps] = c.split('@');
+    const before = kind!.endsWith('-before');
+    if (before && !values.before) throw new Error(`config ${c} needs --before ADDON`);
+    return { name: c, capture: kind!.replace(/-before$/, '') as 'fixed' | 'damage', fps: Number(fps ?? 30), addon: before ? path.resolve(values.before!) : undefined };
   });
 
   const { startDaemon, SECRET } = await import('../test/helpers/daemon.js');
@@ -87,6 +100,7 @@ async function main(): Promise<void> {
   const { appendResult, describeMachine, machineFacts } = await import('./lib/results.js');
   const { summarize } = await import('./lib/stats.js');
   const { formatTable } = await import('./lib/table.js');
+  const { chainTrial, nowUs, readTrace, stageRows, tracedElements, STEPS, SHOWN_LABEL } = await import('./lib/latency-stages.js');
 
   const facts = machineFacts();
   const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
@@ -117,18 +131,37 @@ async function main(): Promise<void> {
       process.execPath,
       ['--import', 'tsx', path.join(here, '..', 'lib', 'cli', 'cli.ts'), 'stream', '--url', daemon.url, '--session', session, '--token-file', tokenFile,
         '--display', x.display, '--fps', String(c.fps), '--width', String(width), '--height', String(height), '--codec', codec, '--capture', c.capture],
-      { env, stdio: 'ignore' },
+      {
+        env: {
+          ...env,
+          ...(c.addon ? { WEBRTCBIN_ADDON: c.addon } : {}),
+          ...(traceDir ? { WEBRTCBIN_LATENCY_TRACE: path.join(traceDir, `${session}.trace`) } : {}),
+        },
+        stdio: 'ignore',
+      },
     );
     const v = view({ url: daemon.url, session, token: mintToken({ secret: SECRET, session, role: 'viewer', control: true }), timeoutMs: 60_000 });
     v.on('error', () => {});
     await v.ready;
     const input = new RemoteInput(v.inputChannel!, { screen: () => v.screen() });
-    const run = { ...c, agent, v, input, white: undefined as boolean | undefined, frames: 0, samples: [] as number[], failed: 0 };
+    const run = {
+      ...c, session, agent, v, input, white: undefined as boolean | undefined, frames: 0, samples: [] as number[], failed: 0,
+      keys: [] as { keyUs: number; shownUs: number }[], viewElements: new Set<string>(),
+    };
     v.on('frame', (frame) => {
       run.frames++;
       run.white = frame.data[sy * frame.stride + sx * 4]! > 128;
     });
     runs.push(run);
+    if (traceDir) {
+      // This view's receiving elements: those that first show up in the trace once its frames come.
+      const until = Date.now() + 10_000;
+      while (run.frames === 0 && Date.now() < until) await sleep(50);
+      await sleep(300);
+      const seen = tracedElements(readTrace(path.join(traceDir, 'view.trace')));
+      const earlier = new Set(runs.slice(0, -1).flatMap((r) => [...r.viewElements]));
+      for (const name of seen) if (!earlier.has(name)) run.viewElements.add(name);
+    }
   }
   await sleep(2000);
 
@@ -141,12 +174,14 @@ async function main(): Promise<void> {
       while (run.white !== white && Date.now() < settle) await sleep(10);
       const want: boolean = !white;
       const t0 = performance.now();
+      const keyUs = nowUs();
       const seen = new Promise<number>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error('no frame showed the flip')), EFFECT_MS);
         const onFrame = () => {
           if (run.white !== want) return;
           clearTimeout(timer);
           run.v.off('frame', onFrame);
+          run.keys.push({ keyUs, shownUs: nowUs() });
           resolve(performance.now() - t0);
         };
         run.v.on('frame', onFrame);
@@ -177,10 +212,32 @@ async function main(): Promise<void> {
   });
   const table = formatTable(['capture', 'key→frame p50 ms', 'p95 ms', 'n', 'still CPU %', 'still frames/s at viewer'], rows);
   console.log(`\n${table}`);
+  const stageTables: Record<string, string> = {};
+  if (traceDir) {
+    const view = readTrace(path.join(traceDir, 'view.trace'));
+    for (const r of runs) {
+      const pub = readTrace(path.join(traceDir, `${r.session}.trace`));
+      if (pub.size === 0) {
+        console.log(`\n${r.name}: no trace (an addon without WEBRTCBIN_LATENCY_TRACE)`);
+        continue;
+      }
+      const trials = r.keys.map((k) => chainTrial(pub, view, r.viewElements, k.keyUs, k.shownUs));
+      stageTables[r.name] = formatTable(['step', 'p50 ms', 'p95 ms', 'n'], stageRows(trials));
+      console.log(`\n${r.name}, stage by stage:\n${stageTables[r.name]}`);
+      // The tail: the slowest keys, step by step (ms; - where a stage was not found).
+      const order = r.keys.map((k, i) => ({ total: k.shownUs - k.keyUs, i })).sort((a, b) => b.total - a.total).slice(0, 4);
+      for (const { total, i } of order) {
+        const t = trials[i]!;
+        const parts = [...STEPS.map((s) => s.label.split(' (')[0]!), SHOWN_LABEL].map((label, j) => `${label.replace(/^.* → /, '')} ${t.steps[j] === undefined ? '-' : (t.steps[j]! / 1000).toFixed(1)}`);
+        console.log(`  slow key ${(total / 1000).toFixed(1)} ms (${t.why ?? '?'}): ${parts.join(', ')}`);
+      }
+    }
+  }
   appendResult('capture', {
     width, height, codec, trials, load,
-    runs: runs.map((r, i) => ({ name: r.name, ...summarize(r.samples), failed: r.failed, samples: r.samples, still: still[i] })),
-    table,
+    runs: runs.map((r, i) => ({ name: r.name, addon: r.addon, ...summarize(r.samples), failed: r.failed, samples: r.samples, still: still[i], keys: r.keys })),
+    traceDir,
+    table, stageTables,
   });
   for (const r of runs) {
     await r.input.close();

@@ -8,6 +8,7 @@
 
 #include "common/addon_data.h"
 #include "common/gobject_ptr.h"
+#include "common/latency_trace.h"
 #include "encoder/native_encoder.h"
 #include "image/image_encoder.h"
 #include "peer/dtls_certificate.h"
@@ -72,6 +73,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     gst_init(nullptr, nullptr);
     InstallXErrorHandler();
     RegisterXDamageSource();  // built in: no plugin, no package
+    InstallLatencyTracer();   // WEBRTCBIN_LATENCY_TRACE=1 only (bench/capture.ts --stages)
   });
   auto* data = new AddonData();
   env.SetInstanceData(data);  // deleted by Node after the environment's cleanup hooks have run

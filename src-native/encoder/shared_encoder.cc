@@ -1,5 +1,5 @@
 #include "encoder/shared_encoder.h"
-#include "x11/damage_src.h"  // kFrameNowEvent
+#include "x11/damage_src.h"  // NewFrameNowEvent, kRefineFrameEvent
 
 #include "rtp/abs_capture_time.h"
 
@@ -133,7 +133,7 @@ void SharedEncoder::RequestKeyframe() {
                                                                            keyframe_requests_.fetch_add(1)));
   // The encoder keeps that event; a damage capture on a still screen sends its next frame only at the
   // next change or refresh: this one (passed on upstream by every element) asks it for one now.
-  gst_pad_push_event(pad.get(), gst_event_new_custom(GST_EVENT_CUSTOM_UPSTREAM, gst_structure_new_empty(kFrameNowEvent)));
+  gst_pad_push_event(pad.get(), NewFrameNowEvent());
 }
 
 void SharedEncoder::Refine(GstAppSink* sink, bool keyframe) {

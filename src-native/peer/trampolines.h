@@ -12,7 +12,7 @@
 
 #include "peer/peer_core.h"
 #include "rtp/twcc_feedback.h"
-#include "x11/damage_src.h"  // kFrameNowEvent
+#include "x11/damage_src.h"  // NewFrameNowEvent
 
 namespace wrtc {
 
@@ -183,7 +183,7 @@ inline GstPadProbeReturn KeyframeFrameNowCb(GstPad* pad, GstPadProbeInfo* info, 
   GObjectPtr<GstElement> encoder(encoder_src ? gst_pad_get_parent_element(encoder_src.get()) : nullptr);
   GObjectPtr<GstPad> encoder_sink(encoder ? gst_element_get_static_pad(encoder.get(), "sink") : nullptr);
   if (encoder_sink) {
-    gst_pad_push_event(encoder_sink.get(), gst_event_new_custom(GST_EVENT_CUSTOM_UPSTREAM, gst_structure_new_empty(kFrameNowEvent)));
+    gst_pad_push_event(encoder_sink.get(), NewFrameNowEvent());
   }
   return GST_PAD_PROBE_OK;
 }

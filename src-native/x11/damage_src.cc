@@ -21,8 +21,10 @@
 #include <memory>
 #include <string>
 
+#include "common/latency_trace.h"
 #include "x11/capture_guard.h"  // kXDisplayLostDomain
 #include "x11/error_trap.h"
+#include "x11/pointer_nudge.h"
 
 GST_DEBUG_CATEGORY_STATIC(damage_debug);
 #define GST_CAT_DEFAULT damage_debug
@@ -132,7 +134,10 @@ class Capture {
         GST_LOG_OBJECT(nullptr, "damage at %" G_GINT64_FORMAT " us (monotonic)", NowUs());
         auto* d = reinterpret_cast<xcb_damage_notify_event_t*>(ev);
         // Only damage reaching the captured rectangle needs a frame.
-        if (Intersects(d->area.x, d->area.y, d->area.width, d->area.height)) dirty_ = true;
+        if (Intersects(d->area.x, d->area.y, d->area.width, d->area.height)) {
+          dirty_ = true;
+          LatencyTrace("damage");
+        }
       } else if (type == randr_event_ && randr_event_ != 0) {
         resized_ = true;
       } else if (have_cursor_ && type == CursorEvent()) {
@@ -305,6 +310,9 @@ struct WebrtcbinXDamageSrc {
   int wake_fd;                  // eventfd: unlock() wakes a create() waiting in poll()
   std::atomic<bool>* flushing;  // set by unlock(), cleared by unlock_stop()
   gint64 last_push_us;          // monotonic time of the last frame pushed; 0: none yet
+  gint64 last_change_us;        // ... of the last frame pushed for a change (damage, the pointer)
+  guint64 nudges_seen;          // pointer_nudge.h's count when last looked at
+  gint64 pointer_fast_until;    // poll the pointer at the coalescing rate until then (it moved lately)
   std::atomic<bool>* frame_now;  // a kFrameNowEvent came: push a frame without waiting for a change
   std::atomic<bool>* refine;     // a kRefineFrameEvent came: push a frame at the coalescing rate
   gboolean lost_posted;
@@ -407,11 +415,16 @@ gboolean Start(GstBaseSrc* base) {
   GST_INFO_OBJECT(s, "capturing %dx%d+%d+%d of %s (%s)", s->capture->rect().width, s->capture->rect().height,
                   s->capture->rect().x, s->capture->rect().y, display.c_str(), s->capture->shm() ? "MIT-SHM" : "GetImage");
   s->last_push_us = 0;
+  s->last_change_us = 0;
+  s->nudges_seen = wrtc::PointerNudges();
+  s->pointer_fast_until = 0;
   s->lost_posted = FALSE;
+  if (cursor) wrtc::AddPointerWaker(s->wake_fd);
   return TRUE;
 }
 
 gboolean Stop(GstBaseSrc* base) {
+  wrtc::RemovePointerWaker(Self(base)->wake_fd);
   Self(base)->capture->Close();
   return TRUE;
 }
@@ -470,27 +483,57 @@ void PostDisplayLost(WebrtcbinXDamageSrc* s) {
   g_error_free(error);
 }
 
-// Waits until a frame is due: the first one, damage (no sooner than 1/max-fps after the last frame),
-// the pointer moving, or the refresh. Nothing is pushed on a still screen.
-GstFlowReturn WaitForFrame(WebrtcbinXDamageSrc* s) {
+// Why a frame is pushed: only changes set the coalescing slot (and it is traced with WEBRTCBIN_LATENCY_TRACE).
+enum class Why { kFirst, kNow, kChange, kRefine, kRefresh };
+const char* WhyName(Why why) {
+  switch (why) {
+    case Why::kFirst: return "first";
+    case Why::kNow: return "now";
+    case Why::kChange: return "change";
+    case Why::kRefine: return "refine";
+    case Why::kRefresh: return "refresh";
+  }
+  return "?";
+}
+
+// The pointer, while it has not moved for this long, is polled every kSlowPointerUs; fast otherwise.
+constexpr gint64 kPointerFastForUs = 1000000;
+constexpr gint64 kSlowPointerUs = 250000;
+
+// Waits until a frame is due: the first one, damage or the pointer moving (no sooner than 1/max-fps
+// after the last such frame), a refinement frame asked for (no sooner than 1/max-fps after the last
+// frame), or the refresh. Nothing is pushed on a still screen. Refinement and refresh frames never
+// delay a change: a key pressed just after one is read at once, not at the next slot.
+GstFlowReturn WaitForFrame(WebrtcbinXDamageSrc* s, Why* why) {
   wrtc::Capture* cap = s->capture;
   GST_OBJECT_LOCK(s);
   gint64 min_gap_us = s->max_fps > 0 ? 1000000 / s->max_fps : 0;
   gint64 refresh_us = gint64(s->refresh_ms) * 1000;
   bool poll_pointer = s->show_pointer;
   GST_OBJECT_UNLOCK(s);
-  // Pointer motion makes no damage: while the pointer is drawn, its position is polled at the
-  // coalescing rate (one QueryPointer round trip, a few µs), which also sees warps and XTest moves.
-  gint64 pointer_every_us = std::max<gint64>(min_gap_us, 8000);
+  // Pointer motion makes no damage: while the pointer is drawn, its position is polled (one
+  // QueryPointer round trip), which also sees warps and other clients' XTest moves; our own XTest
+  // input wakes the poll at once (pointer_nudge.h).
+  gint64 fast_pointer_us = std::max<gint64>(min_gap_us, 8000);
   gint64 next_pointer_poll = 0;
   bool pointer_moved = false;
   for (;;) {
     if (s->flushing->load()) return GST_FLOW_FLUSHING;
+    guint64 nudges = wrtc::PointerNudges();
+    if (nudges != s->nudges_seen) {
+      s->nudges_seen = nudges;
+      s->pointer_fast_until = wrtc::NowUs() + kPointerFastForUs;
+      next_pointer_poll = 0;
+    }
     // Before the drain: a round trip may read events into xcb's queue, where poll() below would not
     // see them (a damage event would then wait for the poll's timeout).
     if (poll_pointer && !s->lost_posted && next_pointer_poll <= wrtc::NowUs()) {
-      pointer_moved = cap->PointerMoved() || pointer_moved;
-      next_pointer_poll = wrtc::NowUs() + pointer_every_us;
+      if (cap->PointerMoved()) {
+        pointer_moved = true;
+        s->pointer_fast_until = wrtc::NowUs() + kPointerFastForUs;
+      }
+      gint64 now = wrtc::NowUs();
+      next_pointer_poll = now + (now < s->pointer_fast_until ? fast_pointer_us : kSlowPointerUs);
     }
     if (s->lost_posted || !cap->Drain()) {
       // The error is on the bus; wait for the pipeline to stop us (as ximagesrc under capture_guard).
@@ -511,16 +554,24 @@ GstFlowReturn WaitForFrame(WebrtcbinXDamageSrc* s) {
       s->last_push_us = 0;  // a frame of the new size at once
     }
     gint64 now = wrtc::NowUs();
+    *why = Why::kFirst;
     if (s->last_push_us == 0) break;  // the first frame, or the first after a resize
+    *why = Why::kNow;
     if (s->frame_now->exchange(false)) break;  // a keyframe request downstream (a viewer joined)
     gint64 since = now - s->last_push_us;
-    bool changed = cap->dirty() || pointer_moved || s->refine->load();
-    if (changed && since >= min_gap_us) break;
+    bool changed = cap->dirty() || pointer_moved;
+    bool refine = s->refine->load();
+    *why = Why::kChange;
+    if (changed && now - s->last_change_us >= min_gap_us) break;
+    *why = Why::kRefine;
+    if (refine && since >= min_gap_us) break;
+    *why = Why::kRefresh;
     if (refresh_us > 0 && since >= refresh_us) break;
-    // Sleep until the soonest of: the coalescing gap ending (a change pending), the refresh, the next
-    // pointer poll; an X event or unlock() wakes it sooner.
+    // Sleep until the soonest of: the coalescing gap ending (a change or a refinement pending), the
+    // refresh, the next pointer poll; an X event, a nudge or unlock() wakes it sooner.
     gint64 wait = G_MAXINT64;
-    if (changed) wait = std::min(wait, s->last_push_us + min_gap_us - now);
+    if (changed) wait = std::min(wait, s->last_change_us + min_gap_us - now);
+    if (refine) wait = std::min(wait, s->last_push_us + min_gap_us - now);
     if (refresh_us > 0) wait = std::min(wait, s->last_push_us + refresh_us - now);
     if (poll_pointer) wait = std::min(wait, next_pointer_poll - now);
     int timeout = wait == G_MAXINT64 ? -1 : int(std::max<gint64>(0, (wait + 999) / 1000));
@@ -535,11 +586,13 @@ GstFlowReturn Create(GstPushSrc* push, GstBuffer** out) {
   wrtc::Capture* cap = s->capture;
   GstBuffer* buffer = nullptr;
   gint64 read_from = 0;
+  Why why = Why::kFirst;
   for (int failed = 0; !buffer; ++failed) {
-    GstFlowReturn ret = WaitForFrame(s);
+    GstFlowReturn ret = WaitForFrame(s, &why);
     if (ret != GST_FLOW_OK) return ret;
     s->refine->store(false);  // this read is the frame asked for (a request during it asks again)
     read_from = wrtc::NowUs();
+    wrtc::LatencyTrace("read", -1, 0, WhyName(why));
     buffer = cap->Grab();
     if (buffer) break;
     if (s->flushing->load()) return GST_FLOW_FLUSHING;
@@ -561,6 +614,9 @@ GstFlowReturn Create(GstPushSrc* push, GstBuffer** out) {
     return GST_FLOW_FLUSHING;
   }
   s->last_push_us = wrtc::NowUs();
+  // Only changes are coalesced: a refinement, refresh or frame-now read does not hold back the change
+  // that follows it (a key pressed 2 ms after a refinement frame is read at once).
+  if (why == Why::kChange) s->last_change_us = s->last_push_us;
   GST_LOG_OBJECT(s, "frame at %" G_GINT64_FORMAT " us (monotonic), read in %" G_GINT64_FORMAT " us", s->last_push_us,
                  s->last_push_us - read_from);
   *out = buffer;
@@ -573,6 +629,7 @@ void Finalize(GObject* object) {
   delete s->flushing;
   delete s->frame_now;
   delete s->refine;
+  wrtc::RemovePointerWaker(s->wake_fd);  // stop() removed it; a source never stopped must not leave it
   close(s->wake_fd);
   g_free(s->display_name);
   G_OBJECT_CLASS(webrtcbin_xdamage_src_parent_class)->finalize(object);
@@ -625,6 +682,9 @@ static void webrtcbin_xdamage_src_init(WebrtcbinXDamageSrc* s) {
   s->frame_now = new std::atomic<bool>(false);
   s->refine = new std::atomic<bool>(false);
   s->last_push_us = 0;
+  s->last_change_us = 0;
+  s->nudges_seen = 0;
+  s->pointer_fast_until = 0;
   s->lost_posted = FALSE;
   gst_base_src_set_live(GST_BASE_SRC(s), TRUE);
   gst_base_src_set_format(GST_BASE_SRC(s), GST_FORMAT_TIME);

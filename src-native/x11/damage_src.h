@@ -7,6 +7,8 @@
 // A lost X server posts the typed error capture_guard's ximagesrc path posts (kXDisplayLostDomain).
 #pragma once
 
+#include <gst/gst.h>
+
 namespace wrtc {
 
 constexpr const char* kXDamageSourceName = "webrtcbinxdamagesrc";
@@ -15,6 +17,11 @@ constexpr const char* kXDamageSourceName = "webrtcbinxdamagesrc";
 // encoder sends it with each keyframe request, so a viewer joining a still screen needs no change or
 // refresh to get its first picture. Other sources never see a use for it (elements pass it upstream).
 constexpr const char* kFrameNowEvent = "webrtcbin-frame-now";
+
+// The kFrameNowEvent, built once for every sender of it (the shared encoder, a peer's own encoder).
+inline GstEvent* NewFrameNowEvent() {
+  return gst_event_new_custom(GST_EVENT_CUSTOM_UPSTREAM, gst_structure_new_empty(kFrameNowEvent));
+}
 
 // An upstream custom event asking for one more frame of the screen as it is, changed or not, at the
 // coalescing rate (no sooner than 1/max-fps after the last): the shared encoder's refinement after a

@@ -1,5 +1,6 @@
 #include "x11/input.h"
 
+#include "common/latency_trace.h"
 #include "common/native_error.h"
 
 #include <xcb/xcb.h>
@@ -12,6 +13,7 @@
 #include <string>
 
 #include "x11/error_trap.h"
+#include "x11/pointer_nudge.h"
 
 namespace wrtc {
 
@@ -131,6 +133,7 @@ Napi::Value XInput::Move(const Napi::CallbackInfo& info) {
                       static_cast<int16_t>(info[0].ToNumber().Int32Value()),
                       static_cast<int16_t>(info[1].ToNumber().Int32Value()), 0);
   xcb_flush(connection_);
+  NudgePointer();  // damage sources drawing the pointer read it now (pointer_nudge.h)
   return info.Env().Undefined();
 }
 
@@ -141,6 +144,7 @@ Napi::Value XInput::Button(const Napi::CallbackInfo& info) {
   xcb_test_fake_input(connection_, type, static_cast<uint8_t>(info[0].ToNumber().Uint32Value()), XCB_CURRENT_TIME,
                       XCB_NONE, 0, 0, 0);
   xcb_flush(connection_);
+  NudgePointer();  // a press can change the cursor's shape
   return info.Env().Undefined();
 }
 
@@ -240,6 +244,7 @@ Napi::Value XInput::Key(const Napi::CallbackInfo& info) {
   }
   xcb_test_fake_input(connection_, down ? XCB_KEY_PRESS : XCB_KEY_RELEASE, code, XCB_CURRENT_TIME, XCB_NONE, 0, 0, 0);
   xcb_flush(connection_);
+  if (down) LatencyTrace("xtest");
   return Napi::Boolean::New(env, true);
 }
 

@@ -216,6 +216,29 @@ t.test('showPointer draws the pointer, and a pointer move alone makes a frame', 
   t.equal(darkNear(seen.last!, 80, 60), 0, 'and no longer where it was');
 });
 
+t.test('a pointer moved by another X client (not our input) is still drawn', async (t) => {
+  // xdotool is an X client of its own: no nudge from NativeXInput, so the slow poll finds the move.
+  const x = await startXvfb('320x240x24');
+  t.teardown(() => x.kill());
+  const xdotool = (...args: string[]) => run('xdotool', args, { env: { ...process.env, DISPLAY: x.display } });
+  // The capture's connection first: Xvfb resets (the root's colour too) when its last client leaves.
+  const { receiver, seen } = await stream(t, x, { showPointer: true, refreshMs: 0 });
+  await waitFor('the first frame', () => receiver.framesDecoded >= 1, 15_000);
+  await paint(x, '#ffffff');
+  const dark = (f: Frame, cx: number, cy: number) => {
+    let n = 0;
+    for (let dy = -8; dy <= 8; dy++) for (let dx = -8; dx <= 8; dx++) if (pixel(f, cx + dx, cy + dy)[0]! < 100) n++;
+    return n;
+  };
+  await xdotool('mousemove', '80', '60');
+  await waitFor('a frame with the pointer at 80,60', () => dark(seen.last!, 80, 60) > 5, 5000);
+  await sleep(1500); // past the fast poll that followed that move: the pointer has been still
+  const before = receiver.framesDecoded;
+  await xdotool('mousemove', '240', '180');
+  await waitFor('a frame with the pointer at 240,180', () => receiver.framesDecoded > before && dark(seen.last!, 240, 180) > 5, 5000);
+  t.equal(dark(seen.last!, 80, 60), 0, 'and no longer at 80,60');
+});
+
 t.test('a screen size change (RandR): the capture follows it at once', async (t) => {
   const { loadBinding } = await import('../../lib/native/binding.js');
   const x = await startXvfb('640x480x24');
