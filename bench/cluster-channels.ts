@@ -25,7 +25,7 @@ import WebSocket from 'ws';
 import { mintToken } from '../lib/signaling/daemon/token.js';
 import { RedisServer } from '../test/helpers/redis.js';
 import { CpuMeter, describeMachine, ensureBenchLock, fmt, loadavg, machine, percentile, sleep, table, writeResult } from './support/common.js';
-import { terminateAll } from './support/sockets.js';
+import { paceCandidates, terminateAll } from './support/sockets.js';
 import { DaemonProcess } from './support/daemon-process.js';
 
 ensureBenchLock();
@@ -165,24 +165,9 @@ async function relay(shape: string, channels: Channels, round: number, redis: Re
     );
   }
   await sleep(1000);
-  let sent = 0;
-  const start = performance.now();
-  const scheduler = setInterval(() => {
-    const due = Math.floor(((performance.now() - start) / 1000) * offered);
-    for (; sent < due; sent++) {
-      const v = viewers[sent % viewers.length]!;
-      v.ws.send(JSON.stringify({ type: 'candidate', candidate: { candidate: `candidate:bench ${v.index} ${performance.now()}`, sdpMid: '0', sdpMLineIndex: 0 } }));
-    }
-  }, 1);
-  await sleep(1000);
-  const stop = startMeters(daemons, redis);
-  recording = true;
-  const t0 = performance.now();
-  await sleep(seconds * 1000);
-  recording = false;
-  const wall = (performance.now() - t0) / 1000;
-  const meters = stop();
-  clearInterval(scheduler);
+  const stopSending = paceCandidates(viewers, offered);
+  const { wall, meters } = await measuredWindow(daemons, redis, (on) => (recording = on));
+  stopSending();
   await sleep(500);
   await terminateAll([...publishers, ...viewers].map((c) => c.ws));
   await Promise.all(daemons.map((d) => d.stop()));
@@ -197,6 +182,19 @@ async function relay(shape: string, channels: Channels, round: number, redis: Re
     across: summary(latencies.across),
     ...meters,
   };
+}
+
+// A second of warm-up, then `seconds` with the meters running and `record(true)`: the window's wall time
+// and the instances' and Redis's meters over it.
+async function measuredWindow(daemons: Parameters<typeof startMeters>[0], redis: RedisServer, record: (on: boolean) => void): Promise<{ wall: number; meters: Meters }> {
+  await sleep(1000);
+  const stop = startMeters(daemons, redis);
+  record(true);
+  const t0 = performance.now();
+  await sleep(seconds * 1000);
+  record(false);
+  const wall = (performance.now() - t0) / 1000;
+  return { wall, meters: stop() };
 }
 
 interface ChurnResult extends Meters {
@@ -235,14 +233,7 @@ async function churn(channels: Channels, round: number, redis: RedisServer): Pro
     inFlight.add(work);
     void work.finally(() => inFlight.delete(work));
   }, 1000 / joinsPerSecond);
-  await sleep(1000);
-  const stop = startMeters(daemons, redis);
-  recording = true;
-  const t0 = performance.now();
-  await sleep(seconds * 1000);
-  recording = false;
-  const wall = (performance.now() - t0) / 1000;
-  const meters = stop();
+  const { wall, meters } = await measuredWindow(daemons, redis, (on) => (recording = on));
   clearInterval(scheduler);
   await Promise.all([...inFlight]);
   await sleep(500);

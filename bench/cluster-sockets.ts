@@ -37,7 +37,7 @@ import WebSocket from 'ws';
 import { mintToken } from '../lib/signaling/daemon/token.js';
 import { RedisServer } from '../test/helpers/redis.js';
 import { CpuMeter, describeMachine, ensureBenchLock, fmt, loadavg, machine, percentile, procStatus, sleep, table, writeResult } from './support/common.js';
-import { SOCKETS_PER_ADDRESS, sourceAddress, terminateAll } from './support/sockets.js';
+import { paceCandidates, SOCKETS_PER_ADDRESS, sourceAddress, terminateAll } from './support/sockets.js';
 import { summarizeProfile, type ProfileSummary } from './support/cpu-profile.js';
 import { DaemonProcess, type LoopReading } from './support/daemon-process.js';
 import { LoopStats } from './support/loop-stats.mjs';
@@ -189,15 +189,7 @@ async function runLayout(layout: 'single' | 'cluster', round: number, redis: Red
   // ---- 2. relay: one scheduler sends the due messages, round-robin over the viewers ----
   const viewers = clients.filter((c) => c.role === 'viewer');
   const offered = viewers.length * rate;
-  let sent = 0;
-  const start = performance.now();
-  const scheduler = setInterval(() => {
-    const due = Math.floor(((performance.now() - start) / 1000) * offered);
-    for (; sent < due; sent++) {
-      const v = viewers[sent % viewers.length]!;
-      v.ws.send(JSON.stringify({ type: 'candidate', candidate: { candidate: `candidate:bench ${v.index} ${performance.now()}`, sdpMid: '0', sdpMLineIndex: 0 } }));
-    }
-  }, 1);
+  const stopSending = paceCandidates(viewers, offered);
   // Profiler.start stalls the daemon for ~150 ms: started before the warm-up second, outside the window.
   const profileFile = profile ? path.join(tmpdir(), 'webrtcbin-bench-profiles', `cluster-sockets-${layout}-${new Date().toISOString().replace(/[:.]/g, '')}.cpuprofile`) : undefined;
   if (profileFile) {
@@ -217,7 +209,7 @@ async function runLayout(layout: 'single' | 'cluster', round: number, redis: Red
   const loops = await Promise.all(daemons.map((d) => d.stats()));
   const generatorLoop = generator.read();
   if (profileFile) await daemons[0]!.command(`profile-stop ${profileFile}`);
-  clearInterval(scheduler);
+  stopSending();
   await sleep(1000);
   const afterRelay = daemons.map((d) => procStatus(d.pid).rssMiB);
   const closedByDaemon = clients.filter((c) => c.ws.readyState !== WebSocket.OPEN).length;

@@ -23,3 +23,20 @@ export function sourceAddress(index: number): string {
   const n = Math.floor(index / SOCKETS_PER_ADDRESS);
   return `127.0.${1 + Math.floor(n / 250)}.${1 + (n % 250)}`;
 }
+
+/**
+ * Sends `offered` candidate messages a second, round-robin over the viewers, each naming its viewer and
+ * its send time (the relay latency is read from it where it lands). Returns the function that stops it.
+ */
+export function paceCandidates(viewers: { ws: WebSocket; index: number }[], offered: number): () => void {
+  let sent = 0;
+  const start = performance.now();
+  const scheduler = setInterval(() => {
+    const due = Math.floor(((performance.now() - start) / 1000) * offered);
+    for (; sent < due; sent++) {
+      const v = viewers[sent % viewers.length]!;
+      v.ws.send(JSON.stringify({ type: 'candidate', candidate: { candidate: `candidate:bench ${v.index} ${performance.now()}`, sdpMid: '0', sdpMLineIndex: 0 } }));
+    }
+  }, 1);
+  return () => clearInterval(scheduler);
+}
