@@ -22,6 +22,8 @@ import type { WebRtcPeer } from '../peer/peer.js';
 import type { Logger } from '../signaling/client.js';
 import type { Streamer } from '../encoder/streamer.js';
 import { errorMessage } from '../util/emit.js';
+import { number, shown, wholeNumber } from '../util/checks.js';
+import { InvalidArgumentError } from '../errors.js';
 
 export interface PublisherBitrateOptions {
   /** The configured video bitrate: the ceiling, kbit/s. */
@@ -43,6 +45,22 @@ export interface PublisherBitrateOptions {
 
 /** Where a TWCC viewer's target starts when `startKbps` is not given, kbit/s. */
 export const DEFAULT_START_KBPS = 1000;
+
+/** The highest rate any of the options may name, kbit/s: video.bitrate's own bound. */
+const MAX_KBPS = 100_000;
+
+// The caller's `adaptiveBitrate` object, checked as every numeric option is (lib/util/checks.ts): a typo
+// here would otherwise surface as a rate stuck at NaN or a controller that never starts.
+function checkOptions(options: PublisherBitrateOptions): void {
+  const kbps = { min: 1, max: MAX_KBPS, unit: 'kbit/s' };
+  if (options.min !== undefined) wholeNumber(options.min, 'adaptiveBitrate.min', kbps);
+  if (options.floor !== undefined) wholeNumber(options.floor, 'adaptiveBitrate.floor', kbps);
+  if (options.startKbps !== undefined) number(options.startKbps, 'adaptiveBitrate.startKbps', { above: 0, max: MAX_KBPS, unit: 'kbit/s' });
+  const controllers = ['auto', 'twcc', 'receiver-reports'];
+  if (options.controller !== undefined && !controllers.includes(options.controller)) {
+    throw new InvalidArgumentError(`adaptiveBitrate.controller must be "auto", "twcc" or "receiver-reports" (got ${shown(options.controller)})`);
+  }
+}
 
 /** One viewer's controller, either kind. */
 interface ViewerController {
@@ -69,10 +87,7 @@ export class PublisherBitrate {
   readonly #apply = new Map<string, (kbps: number) => void>();
 
   constructor(options: PublisherBitrateOptions) {
-    const start = options.startKbps;
-    if (start !== undefined && !(Number.isFinite(start) && start > 0)) {
-      throw new TypeError(`adaptiveBitrate.startKbps must be a positive number of kbit/s (got ${String(start)}); leave it out for ${DEFAULT_START_KBPS}`);
-    }
+    checkOptions(options);
     this.#options = options;
   }
 

@@ -87,9 +87,12 @@ t.test('PublisherBitrate: a TWCC viewer starts below the configured rate, applie
   t.same(rr, [], 'the receiver-report controller starts where the encoder is');
   reports.close();
 
-  for (const bad of [0, -5, Number.NaN, Infinity]) {
-    t.throws(() => new PublisherBitrate({ max: 3000, log, startKbps: bad }), { name: 'TypeError', message: /startKbps must be a positive number/ }, `startKbps ${bad}`);
+  for (const bad of [0, -5, Number.NaN, Infinity, '800' as unknown as number]) {
+    t.throws(() => new PublisherBitrate({ max: 3000, log, startKbps: bad }), { name: 'InvalidArgumentError', message: /^adaptiveBitrate\.startKbps must be a number of kbit\/s above 0 and at most 100000 \(got / }, `startKbps ${String(bad)}`);
   }
+  t.throws(() => new PublisherBitrate({ max: 3000, log, min: 0 }), { name: 'InvalidArgumentError', message: /^adaptiveBitrate\.min must be a whole number of kbit\/s from 1 to 100000 \(got 0\)/ });
+  t.throws(() => new PublisherBitrate({ max: 3000, log, floor: 2.5 }), { name: 'InvalidArgumentError', message: /^adaptiveBitrate\.floor must be a whole number/ });
+  t.throws(() => new PublisherBitrate({ max: 3000, log, controller: 'gcc' as 'twcc' }), { name: 'InvalidArgumentError', message: /^adaptiveBitrate\.controller must be "auto", "twcc" or "receiver-reports" \(got "gcc"\)/ });
 });
 
 t.test('twccPackets: NaN arrival is a lost packet', async (t) => {
