@@ -223,3 +223,48 @@ t.test('a screen size change: whole frames of the new size, right', async (t) =>
   await paint('fill 5 5 20 20 ffffff');
   await matchesScreen(t, x, frames, 'after the resize to 256×192');
 });
+
+// show-pointer set while playing (the page drawing the pointer itself turns it off, s11-pointer-auto's
+// NativeEncoder.setShowPointer): the next frame shows or hides it, its band converted again, no restart.
+t.test('show-pointer set while playing: the next frame shows it, then hides it, leaving the screen as it is', async (t) => {
+  const { Streamer } = await import('../../lib/index.js');
+  const x = await startXvfb('320x240x24');
+  t.teardown(() => x.kill());
+  const paint = await startPainter(t, x.display);
+  await paint('grad');
+  await paint('warp 120 80');
+  const dir = mkdtempSync(path.join(work, 'frames-'));
+  const description =
+    `webrtcbinxdamagesrc display-name=${x.display} max-fps=60 show-pointer=false refresh-ms=200 ! tee name=t ` +
+    `t. ! queue ! multifilesink location=${dir}/f%06d.yuv t. ! queue`;
+  const streamer = new Streamer({ source: { kind: 'pipeline', description }, video: { width: 320, height: 240, scale: 'fit' } });
+  t.teardown(() => streamer.close());
+  const native = streamer.native as typeof streamer.native & { setShowPointer?: (on: boolean) => boolean };
+  if (typeof native.setShowPointer !== 'function') {
+    t.skip('NativeEncoder.setShowPointer is not in this tree (it comes with branch s11-pointer-auto)');
+    return;
+  }
+  const sender = streamer.createPeer();
+  const receiver = new WebRtcPeer({ video: { receive: true } });
+  t.teardown(() => Promise.all([sender.close(), receiver.close()]));
+  await connectPair(sender, receiver);
+  const p = planes(320, 240);
+  const latest = () => {
+    const files = readdirSync(dir).filter((f) => f.endsWith('.yuv')).sort().reverse();
+    for (const f of files) if (statSync(path.join(dir, f)).size === p.size) return readFileSync(path.join(dir, f));
+    return undefined;
+  };
+  const box = { x: 104, y: 64, w: 40, h: 40 };
+  const ref = await reference(x.display);
+  let frame: Buffer | undefined;
+  await waitFor('frames without the pointer', () => (frame = latest()) !== undefined && compare(frame, ref.i420, 320, 240).diff <= 1, 15_000).catch(() => {});
+  t.ok(frame && compare(frame, ref.i420, 320, 240).diff <= 1, 'show-pointer=false: the screen alone');
+
+  t.equal(native.setShowPointer(true), true, 'the source has show-pointer');
+  await waitFor('the pointer drawn', () => (frame = latest()) !== undefined && lumaDiffIn(frame, ref.i420, 320, box) > 40, 5000).catch(() => {});
+  t.ok(frame && lumaDiffIn(frame, ref.i420, 320, box) > 40, 'turned on while playing: the pointer is drawn at 120,80');
+
+  native.setShowPointer(false);
+  await waitFor('the pointer gone', () => (frame = latest()) !== undefined && compare(frame, ref.i420, 320, 240).diff <= 1, 5000).catch(() => {});
+  t.ok(frame && compare(frame, ref.i420, 320, 240).diff <= 1, 'turned off again: the screen alone, no trace of it');
+});
