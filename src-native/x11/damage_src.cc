@@ -163,6 +163,11 @@ class Capture {
         // Only damage reaching the captured rectangle needs a frame.
         if (Intersects(d->area.x, d->area.y, d->area.width, d->area.height)) {
           dirty_ = true;
+          // The whole damage region's bounding box (BoundingBox level): covering the rectangle, the
+          // read is a whole one at once, without fetching the region first.
+          covers_all_ = covers_all_ || (d->area.x <= rect_.x && d->area.y <= rect_.y &&
+                                        d->area.x + d->area.width >= rect_.x + rect_.width &&
+                                        d->area.y + d->area.height >= rect_.y + rect_.height);
           LatencyTrace("damage");
         }
       } else if (type == randr_event_ && randr_event_ != 0) {
@@ -195,8 +200,9 @@ class Capture {
   // the damage. Null when the read failed (the next read is a full one) or the server is gone.
   GstBuffer* Grab(bool full) {
     full = full || need_full_ || region_ == 0;
-    bool ok = full ? ReadAll() : ReadDamage();
-    dirty_ = false;
+    bool ok = full || covers_all_ ? ReadAll() : ReadDamage();
+    if (covers_all_) full = true;
+    dirty_ = covers_all_ = false;
     if (!ok) {
       need_full_ = true;
       return nullptr;
@@ -374,6 +380,7 @@ class Capture {
   int screen_w_ = 0, screen_h_ = 0;
   bool use_shm_ = false, have_fixes_ = false, have_cursor_ = false, dirty_ = true, resized_ = false;
   bool need_full_ = true;        // the next read reads everything (first frame, resize, failed read)
+  bool covers_all_ = false;      // the damage since the last read spans the whole rectangle
   xcb_xfixes_region_t region_ = 0;
   std::vector<uint8_t> copy_;    // the kept copy of the screen when there is no SHM segment
   FrameStore store_;

@@ -46,8 +46,11 @@ void DrawPointer(const PointerImage& p, uint8_t* data, size_t stride, int width,
 }
 
 void FrameStore::Clear() {
-  if (kept_) gst_memory_unref(kept_);
+  for (GstMemory* m : pool_) gst_memory_unref(m);
+  pool_.clear();
   kept_ = nullptr;
+  if (bgrx_last_) gst_memory_unref(bgrx_last_);
+  bgrx_last_ = nullptr;
   for (GstVideoConverter** c : {&whole_, &chunk_}) {
     if (*c) gst_video_converter_free(*c);
     *c = nullptr;
@@ -138,29 +141,28 @@ GstBuffer* FrameStore::Update(const uint8_t* bgrx) {
     memcpy(map.data, bgrx, stride * height_);
     DrawPointer(pointer_, map.data, stride, width_, 0, height_);
     gst_buffer_unmap(buffer, &map);
-    if (kept_) gst_memory_unref(kept_);
-    kept_ = gst_memory_ref(gst_buffer_peek_memory(buffer, 0));
+    if (bgrx_last_) gst_memory_unref(bgrx_last_);
+    bgrx_last_ = gst_memory_ref(gst_buffer_peek_memory(buffer, 0));
     std::fill(dirty_.begin(), dirty_.end(), 0);
     return buffer;
   }
   bool all = std::all_of(dirty_.begin(), dirty_.end(), [](uint8_t d) { return d != 0; });
   bool any = all || std::any_of(dirty_.begin(), dirty_.end(), [](uint8_t d) { return d != 0; });
-  if (!kept_) {
-    kept_ = gst_allocator_alloc(nullptr, out_info_.size, nullptr);
-    if (!kept_) return nullptr;
-  } else if (any && GST_MINI_OBJECT_REFCOUNT_VALUE(kept_) > 1) {
+  if (any && (!kept_ || GST_MINI_OBJECT_REFCOUNT_VALUE(kept_) > 1)) {
     // Downstream still holds the last frame (the encoder, the shared encoder's identical-frame check):
-    // it must not change under them. Copy it, then update the copy.
-    GstMemory* fresh = gst_allocator_alloc(nullptr, out_info_.size, nullptr);
-    if (!fresh) return nullptr;
-    GstMapInfo from, to;
-    gst_memory_map(kept_, &from, GST_MAP_READ);
-    gst_memory_map(fresh, &to, GST_MAP_WRITE);
-    memcpy(to.data, from.data, out_info_.size);
-    gst_memory_unmap(fresh, &to);
-    gst_memory_unmap(kept_, &from);
-    gst_memory_unref(kept_);
-    kept_ = fresh;
+    // it must not change under them. The next picture goes in a memory nobody holds, a copy of the
+    // last one unless every row is converted anew.
+    GstMemory* next = FreeMemory();
+    if (!next) return nullptr;
+    if (kept_ && !all) {
+      GstMapInfo from, to;
+      gst_memory_map(kept_, &from, GST_MAP_READ);
+      gst_memory_map(next, &to, GST_MAP_WRITE);
+      memcpy(to.data, from.data, out_info_.size);
+      gst_memory_unmap(next, &to);
+      gst_memory_unmap(kept_, &from);
+    }
+    kept_ = next;
   }
   if (any) {
     GstMapInfo map;
@@ -188,10 +190,20 @@ GstBuffer* FrameStore::Update(const uint8_t* bgrx) {
 }
 
 GstBuffer* FrameStore::Again() const {
-  if (!kept_) return nullptr;
+  GstMemory* last = i420_ ? kept_ : bgrx_last_;
+  if (!last) return nullptr;
   GstBuffer* buffer = gst_buffer_new();
-  gst_buffer_append_memory(buffer, gst_memory_ref(kept_));
+  gst_buffer_append_memory(buffer, gst_memory_ref(last));
   return buffer;
+}
+
+GstMemory* FrameStore::FreeMemory() {
+  for (GstMemory* m : pool_) {
+    if (m != kept_ && GST_MINI_OBJECT_REFCOUNT_VALUE(m) == 1) return m;
+  }
+  GstMemory* m = gst_allocator_alloc(nullptr, out_info_.size, nullptr);
+  if (m) pool_.push_back(m);  // as many as downstream holds at once (the encoder's few)
+  return m;
 }
 
 }  // namespace wrtc

@@ -68,7 +68,12 @@ class FrameStore {
   GstVideoInfo out_info_{};
   std::vector<uint8_t> dirty_;  // one flag per 2-row band
   PointerImage pointer_;
-  GstMemory* kept_ = nullptr;   // the last output's memory (I420: the persistent picture)
+  // I420 memories of this size, one ref each: kept_ is one of them (the picture); a memory no one
+  // else holds (refcount 1) is free to become the next picture, so a change allocates nothing.
+  std::vector<GstMemory*> pool_;
+  GstMemory* kept_ = nullptr;
+  GstMemory* FreeMemory();
+  GstMemory* bgrx_last_ = nullptr;  // BGRx out: the last frame's memory (a ref), for Again()
   std::vector<uint8_t> scratch_;  // a band's BGRx with the pointer drawn on it
   // BT.601 converters: one for the whole frame, one for the chunks a band is cut into.
   GstVideoConverter* whole_ = nullptr;
