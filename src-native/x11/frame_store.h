@@ -1,6 +1,6 @@
 // The damage source's kept frame: the screen as last read (BGRx, pristine: never drawn on) and, when
 // downstream takes I420, the converted picture with the pointer drawn in, updated only in the rows
-// that changed. A change converts the 2-row bands it touched (GstVideoConverter, the converter
+// that changed. A change converts the 16-row chunks its rows fall in (GstVideoConverter, the converter
 // videoconvert itself uses, so the picture is the same as converting the whole frame); the pointer is
 // drawn on a scratch copy of its band before that band is converted, so it leaves no trail; a refresh
 // pushes the kept frame without reading or converting anything.
@@ -41,7 +41,7 @@ class FrameStore {
   void Reset(int width, int height, const GstVideoInfo* i420);
   void Clear();
 
-  // The rows [y0, y1) of the screen copy changed (frame coordinates; clipped, widened to 2-row bands).
+  // The rows [y0, y1) of the screen copy changed (frame coordinates; clipped, kept per 2-row band).
   void MarkRows(int y0, int y1);
   void MarkAll() { MarkRows(0, height_); }
   // The pointer as it is now: its old and new bands are marked when it moved, changed or was hidden.
