@@ -28,6 +28,7 @@
         "src-native/x11/clipboard.cc",
         "src-native/x11/screen.cc",
         "src-native/x11/damage_src.cc",
+        "src-native/x11/frame_store.cc",
         "src-native/x11/pointer_nudge.cc",
         "src-native/x11/cursor.cc",
         "src-native/x11/x_worker.cc",

@@ -20,10 +20,12 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/latency_trace.h"
 #include "x11/capture_guard.h"  // kXDisplayLostDomain
 #include "x11/error_trap.h"
+#include "x11/frame_store.h"
 #include "x11/pointer_nudge.h"
 
 GST_DEBUG_CATEGORY_STATIC(damage_debug);
@@ -72,9 +74,13 @@ class Capture {
         xcb_damage_query_version_reply(c_, xcb_damage_query_version(c_, 1, 1), nullptr));
     if (!dv) return "the X server's DAMAGE extension did not answer";
     damage_event_ = damage_ext->first_event + XCB_DAMAGE_NOTIFY;
-    have_cursor_ = cursor && fixes != nullptr;
-    if (have_cursor_) {
-      xcb_xfixes_select_cursor_input(c_, root_, XCB_XFIXES_CURSOR_NOTIFY_MASK_DISPLAY_CURSOR);
+    have_fixes_ = fixes != nullptr;
+    have_cursor_ = false;
+    ShowPointer(cursor);
+    // The damage is subtracted into this region and fetched (XFixes 2.0 regions): only it is re-read.
+    if (fixes && fixes->major_version >= 2) {
+      region_ = xcb_generate_id(c_);
+      xcb_xfixes_create_region(c_, region_, 0, nullptr);
     }
     const xcb_query_extension_reply_t* randr_ext = xcb_get_extension_data(c_, &xcb_randr_id);
     if (randr_ext && randr_ext->present) {
@@ -85,10 +91,12 @@ class Capture {
     }
     const xcb_query_extension_reply_t* shm_ext = xcb_get_extension_data(c_, &xcb_shm_id);
     use_shm_ = shm_ext && shm_ext->present;
-    // BoundingBox: an event each time the bounding box of the accumulated damage grows. It is emptied
-    // only just before a read of the screen, so a change after that read raises a new event (none is
-    // missed), and damage outside the region is left to accumulate: it can never hide a later change
-    // inside (emptying it on sight could discard in-region damage that raised no event of its own).
+    // BoundingBox: an event each time the bounding box of the accumulated damage grows (DAMAGE 1.1,
+    // section 6: "the reported rectangle encloses the entire damage region", a bounding box, not the
+    // rectangles: those come from DamageSubtract into region_, below). It is emptied only just before a
+    // read of the screen, so a change after that read raises a new event (none is missed), and damage
+    // outside the region is left to accumulate: it can never hide a later change inside (emptying it
+    // on sight could discard in-region damage that raised no event of its own).
     damage_ = xcb_generate_id(c_);
     XErrorRecord err = CheckRequest(c_, xcb_damage_create_checked(c_, damage_, root_, XCB_DAMAGE_REPORT_LEVEL_BOUNDING_BOX));
     if (err.code) return "DamageCreate failed (X error " + std::to_string(err.code) + ")";
@@ -98,8 +106,24 @@ class Capture {
   void Close() {
     if (!c_) return;
     DetachShm();
-    xcb_disconnect(c_);  // frees the damage object and the cursor selection with the connection
+    xcb_disconnect(c_);  // frees the damage object, the region and the cursor selection with it
     c_ = nullptr;
+    region_ = 0;
+    copy_.clear();
+    store_.Clear();
+  }
+
+  // Draws the pointer into the frames from the next one on, or stops (show-pointer while playing).
+  // True when that changed anything.
+  bool ShowPointer(bool on) {
+    on = on && have_fixes_;
+    if (on == have_cursor_) return false;
+    have_cursor_ = on;
+    xcb_xfixes_select_cursor_input(c_, root_, on ? XCB_XFIXES_CURSOR_NOTIFY_MASK_DISPLAY_CURSOR : 0);
+    xcb_flush(c_);
+    if (!on) store_.SetPointer(PointerImage{});  // its band is converted again without it
+    pointer_x_ = pointer_y_ = -1;
+    return true;
   }
 
   // Re-reads the screen size and fits the rectangle and the SHM segment to it. Empty on success.
@@ -122,7 +146,10 @@ class Capture {
     if (r.width < 2 || r.height < 2) return "the capture region is empty on this screen";
     rect_ = r;
     DetachShm();
+    // The SHM segment is the kept copy of the screen: reads land in place, band by band.
     if (use_shm_ && !AttachShm(size_t(r.width) * r.height * 4)) use_shm_ = false;  // remote X: GetImage
+    copy_.assign(use_shm_ ? 0 : size_t(r.width) * r.height * 4, 0);
+    need_full_ = true;
     return "";
   }
 
@@ -136,6 +163,11 @@ class Capture {
         // Only damage reaching the captured rectangle needs a frame.
         if (Intersects(d->area.x, d->area.y, d->area.width, d->area.height)) {
           dirty_ = true;
+          // The whole damage region's bounding box (BoundingBox level): covering the rectangle, the
+          // read is a whole one at once, without fetching the region first.
+          covers_all_ = covers_all_ || (d->area.x <= rect_.x && d->area.y <= rect_.y &&
+                                        d->area.x + d->area.width >= rect_.x + rect_.width &&
+                                        d->area.y + d->area.height >= rect_.y + rect_.height);
           LatencyTrace("damage");
         }
       } else if (type == randr_event_ && randr_event_ != 0) {
@@ -163,41 +195,34 @@ class Capture {
     return Intersects(old_x - 64, old_y - 64, 128, 128) || Intersects(pointer_x_ - 64, pointer_y_ - 64, 128, 128);
   }
 
-  // Reads the rectangle into a new buffer (and draws the pointer). Null when the server is gone.
-  GstBuffer* Grab() {
-    // Emptied before reading: damage after this point raises a new event and a new frame.
-    xcb_damage_subtract(c_, damage_, XCB_NONE, XCB_NONE);
-    dirty_ = false;
-    size_t stride = size_t(rect_.width) * 4;
-    size_t size = stride * rect_.height;
-    GstBuffer* buffer = gst_buffer_new_allocate(nullptr, size, nullptr);
-    GstMapInfo map;
-    gst_buffer_map(buffer, &map, GST_MAP_WRITE);
-    bool ok = false;
-    if (use_shm_) {
-      Reply<xcb_shm_get_image_reply_t> r(xcb_shm_get_image_reply(
-          c_, xcb_shm_get_image(c_, root_, rect_.x, rect_.y, rect_.width, rect_.height, ~0u, XCB_IMAGE_FORMAT_Z_PIXMAP, seg_, 0),
-          nullptr));
-      if (r) {
-        memcpy(map.data, shm_addr_, size);
-        ok = true;
-      }
-    } else {
-      Reply<xcb_get_image_reply_t> r(xcb_get_image_reply(
-          c_, xcb_get_image(c_, XCB_IMAGE_FORMAT_Z_PIXMAP, root_, rect_.x, rect_.y, rect_.width, rect_.height, ~0u), nullptr));
-      if (r && size_t(xcb_get_image_data_length(r.get())) >= size) {
-        memcpy(map.data, xcb_get_image_data(r.get()), size);
-        ok = true;
-      }
-    }
-    if (ok && have_cursor_) DrawCursor(map.data, stride);
-    gst_buffer_unmap(buffer, &map);
+  // Brings the kept copy of the screen up to date and returns the frame (FrameStore::Update): all of
+  // the rectangle when `full` (the first frame, a resize, frame-now, after a failed read), else only
+  // the damage. Null when the read failed (the next read is a full one) or the server is gone.
+  GstBuffer* Grab(bool full) {
+    full = full || need_full_ || region_ == 0;
+    bool ok = full || covers_all_ ? ReadAll() : ReadDamage();
+    if (covers_all_) full = true;
+    dirty_ = covers_all_ = false;
     if (!ok) {
-      gst_buffer_unref(buffer);
+      need_full_ = true;
       return nullptr;
     }
-    return buffer;
+    need_full_ = false;
+    if (full) store_.MarkAll();
+    store_.SetPointer(have_cursor_ ? FetchPointer() : PointerImage{});
+    return store_.Update(pixels());
   }
+
+  // The last frame again, nothing read or converted (the refresh, refinement). Null before the first.
+  GstBuffer* Again() const { return store_.Again(); }
+
+  // The format downstream chose: I420 (`i420` set) or BGRx. Everything is converted again.
+  void SetOutput(const GstVideoInfo* i420) {
+    store_.Reset(rect_.width, rect_.height, i420);
+    need_full_ = true;
+  }
+  int rows_converted() const { return store_.rows_converted(); }
+  int rows_read() const { return rows_read_; }
 
   int Fd() const { return xcb_get_file_descriptor(c_); }
   bool dirty() const { return dirty_; }
@@ -208,6 +233,7 @@ class Capture {
   bool opened() const { return c_ != nullptr; }
   bool lost() const { return Lost(c_); }
   bool shm() const { return use_shm_; }
+  bool pointer_shown() const { return have_cursor_; }
 
  private:
   int CursorEvent() const {
@@ -250,31 +276,99 @@ class Capture {
     seg_ = 0;
   }
 
-  // The cursor image is premultiplied ARGB; the frame is BGRx (ARGB in a little-endian word).
-  void DrawCursor(uint8_t* data, size_t stride) {
+  const uint8_t* pixels() const { return use_shm_ ? static_cast<const uint8_t*>(shm_addr_) : copy_.data(); }
+  size_t stride() const { return size_t(rect_.width) * 4; }
+
+  // Reads rows [y0, y1) of the rectangle, whole width, into the kept copy; several bands pipelined.
+  bool ReadBands(const std::vector<std::pair<int, int>>& bands) {
+    if (use_shm_) {
+      std::vector<xcb_shm_get_image_cookie_t> cookies;
+      for (auto [y0, y1] : bands) {
+        cookies.push_back(xcb_shm_get_image(c_, root_, rect_.x, rect_.y + y0, rect_.width, y1 - y0, ~0u,
+                                            XCB_IMAGE_FORMAT_Z_PIXMAP, seg_, uint32_t(y0 * stride())));
+      }
+      bool ok = true;
+      for (auto cookie : cookies) {
+        Reply<xcb_shm_get_image_reply_t> r(xcb_shm_get_image_reply(c_, cookie, nullptr));
+        ok = ok && r != nullptr;
+      }
+      return ok;
+    }
+    for (auto [y0, y1] : bands) {
+      size_t size = stride() * (y1 - y0);
+      Reply<xcb_get_image_reply_t> r(xcb_get_image_reply(
+          c_, xcb_get_image(c_, XCB_IMAGE_FORMAT_Z_PIXMAP, root_, rect_.x, rect_.y + y0, rect_.width, y1 - y0, ~0u), nullptr));
+      if (!r || size_t(xcb_get_image_data_length(r.get())) < size) return false;
+      memcpy(copy_.data() + stride() * y0, xcb_get_image_data(r.get()), size);
+    }
+    return true;
+  }
+
+  bool ReadAll() {
+    // Emptied before reading: damage after this point raises a new event and a new frame.
+    xcb_damage_subtract(c_, damage_, XCB_NONE, XCB_NONE);
+    rows_read_ = rect_.height;
+    return ReadBands({{0, rect_.height}});
+  }
+
+  // Many bands cost a round trip's worth of requests each; past this many they become one band.
+  static constexpr size_t kMaxBands = 8;
+  // Bands this close are read as one (a row of glyphs and its neighbour).
+  static constexpr int kMergeGapRows = 16;
+
+  // Reads only what was damaged: DamageSubtract(damage, None, region) moves the damage into region_
+  // and empties it (DAMAGE 1.1, section 9: "if parts is not None, parts = damage; damage = <empty>"),
+  // so damage after this point raises a new event and nothing is lost between the two. Its rectangles
+  // become full-width 2-row-aligned bands (what the converter works on), read in place.
+  bool ReadDamage() {
+    xcb_damage_subtract(c_, damage_, XCB_NONE, region_);
+    Reply<xcb_xfixes_fetch_region_reply_t> fetched(
+        xcb_xfixes_fetch_region_reply(c_, xcb_xfixes_fetch_region(c_, region_), nullptr));
+    if (!fetched) return false;
+    const xcb_rectangle_t* rects = xcb_xfixes_fetch_region_rectangles(fetched.get());
+    int n = xcb_xfixes_fetch_region_rectangles_length(fetched.get());
+    std::vector<std::pair<int, int>> bands;
+    for (int i = 0; i < n; ++i) {
+      const xcb_rectangle_t& r = rects[i];
+      if (!Intersects(r.x, r.y, r.width, r.height)) continue;
+      int y0 = std::max(0, r.y - rect_.y) & ~1;
+      int y1 = std::min(rect_.height, ((r.y - rect_.y + r.height) + 1) & ~1);
+      if (y1 > y0) bands.emplace_back(y0, y1);
+    }
+    std::sort(bands.begin(), bands.end());
+    std::vector<std::pair<int, int>> merged;
+    for (auto band : bands) {
+      if (!merged.empty() && band.first <= merged.back().second + kMergeGapRows) {
+        merged.back().second = std::max(merged.back().second, band.second);
+      } else {
+        merged.push_back(band);
+      }
+    }
+    if (merged.size() > kMaxBands) merged = {{merged.front().first, merged.back().second}};
+    rows_read_ = 0;
+    for (auto [y0, y1] : merged) {
+      store_.MarkRows(y0, y1);
+      rows_read_ += y1 - y0;
+    }
+    return merged.empty() || ReadBands(merged);
+  }
+
+  // The pointer's picture and place (one GetCursorImage round trip, as the pointer was drawn before).
+  PointerImage FetchPointer() {
+    PointerImage p;
     Reply<xcb_xfixes_get_cursor_image_reply_t> cur(
         xcb_xfixes_get_cursor_image_reply(c_, xcb_xfixes_get_cursor_image(c_), nullptr));
-    if (!cur) return;
+    if (!cur) return p;
     pointer_x_ = cur->x;
     pointer_y_ = cur->y;
     const uint32_t* pixels = xcb_xfixes_get_cursor_image_cursor_image(cur.get());
-    int left = cur->x - cur->xhot - rect_.x;
-    int top = cur->y - cur->yhot - rect_.y;
-    for (int j = std::max(0, -top); j < cur->height && top + j < rect_.height; ++j) {
-      auto* row = reinterpret_cast<uint32_t*>(data + size_t(top + j) * stride);
-      for (int i = std::max(0, -left); i < cur->width && left + i < rect_.width; ++i) {
-        uint32_t s = pixels[j * cur->width + i];
-        uint32_t a = s >> 24;
-        if (a == 0) continue;
-        uint32_t d = row[left + i];
-        uint32_t out = 0;
-        for (int shift = 0; shift < 24; shift += 8) {
-          uint32_t sc = (s >> shift) & 0xff, dc = (d >> shift) & 0xff;
-          out |= std::min<uint32_t>(255, sc + dc * (255 - a) / 255) << shift;
-        }
-        row[left + i] = out;
-      }
-    }
+    p.shown = true;
+    p.left = cur->x - cur->xhot - rect_.x;
+    p.top = cur->y - cur->yhot - rect_.y;
+    p.width = cur->width;
+    p.height = cur->height;
+    p.pixels.assign(pixels, pixels + size_t(cur->width) * cur->height);
+    return p;
   }
 
   std::string display_;
@@ -284,7 +378,13 @@ class Capture {
   xcb_damage_damage_t damage_ = 0;
   int damage_event_ = -1, randr_event_ = 0;
   int screen_w_ = 0, screen_h_ = 0;
-  bool use_shm_ = false, have_cursor_ = false, dirty_ = true, resized_ = false;
+  bool use_shm_ = false, have_fixes_ = false, have_cursor_ = false, dirty_ = true, resized_ = false;
+  bool need_full_ = true;        // the next read reads everything (first frame, resize, failed read)
+  bool covers_all_ = false;      // the damage since the last read spans the whole rectangle
+  xcb_xfixes_region_t region_ = 0;
+  std::vector<uint8_t> copy_;    // the kept copy of the screen when there is no SHM segment
+  FrameStore store_;
+  int rows_read_ = 0;
   int shm_id_ = -1;
   void* shm_addr_ = nullptr;
   xcb_shm_seg_t seg_ = 0;
@@ -330,7 +430,9 @@ enum { PROP_0, PROP_DISPLAY_NAME, PROP_SHOW_POINTER, PROP_MAX_FPS, PROP_REFRESH_
 
 GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE(
     "src", GST_PAD_SRC, GST_PAD_ALWAYS,
-    GST_STATIC_CAPS("video/x-raw,format=BGRx,width=[1,32767],height=[1,32767],framerate=[0/1,2147483647/1],"
+    GST_STATIC_CAPS("video/x-raw,format=I420,width=[1,32767],height=[1,32767],framerate=[0/1,2147483647/1],"
+                    "pixel-aspect-ratio=1/1,colorimetry=bt601; "
+                    "video/x-raw,format=BGRx,width=[1,32767],height=[1,32767],framerate=[0/1,2147483647/1],"
                     "pixel-aspect-ratio=1/1"));
 
 WebrtcbinXDamageSrc* Self(gpointer p) { return reinterpret_cast<WebrtcbinXDamageSrc*>(p); }
@@ -343,7 +445,14 @@ void SetProperty(GObject* object, guint id, const GValue* value, GParamSpec* psp
       g_free(s->display_name);
       s->display_name = g_value_dup_string(value);
       break;
-    case PROP_SHOW_POINTER: s->show_pointer = g_value_get_boolean(value); break;
+    case PROP_SHOW_POINTER: {
+      s->show_pointer = g_value_get_boolean(value);
+      // While playing: create() picks it up at once (the pointer's band is converted again).
+      uint64_t one = 1;
+      ssize_t n = write(s->wake_fd, &one, sizeof(one));
+      (void)n;
+      break;
+    }
     case PROP_MAX_FPS: s->max_fps = g_value_get_int(value); break;
     case PROP_REFRESH_MS: s->refresh_ms = g_value_get_uint(value); break;
     case PROP_X: s->x = g_value_get_int(value); break;
@@ -372,11 +481,28 @@ void GetProperty(GObject* object, guint id, GValue* value, GParamSpec* pspec) {
   GST_OBJECT_UNLOCK(s);
 }
 
+// I420 first (BT.601, what the send pipelines ask for: their videoconvert then passes it through and
+// only changed rows are ever converted), BGRx for callers that want the screen's own pixels.
 GstCaps* CurrentCaps(WebrtcbinXDamageSrc* s) {
   const auto& r = s->capture->rect();
-  return gst_caps_new_simple("video/x-raw", "format", G_TYPE_STRING, "BGRx", "width", G_TYPE_INT, r.width, "height",
-                             G_TYPE_INT, r.height, "framerate", GST_TYPE_FRACTION_RANGE, 0, 1, G_MAXINT, 1,
-                             "pixel-aspect-ratio", GST_TYPE_FRACTION, 1, 1, nullptr);
+  GstCaps* caps = gst_caps_new_simple("video/x-raw", "format", G_TYPE_STRING, "I420", "width", G_TYPE_INT, r.width, "height",
+                                      G_TYPE_INT, r.height, "framerate", GST_TYPE_FRACTION_RANGE, 0, 1, G_MAXINT, 1,
+                                      "pixel-aspect-ratio", GST_TYPE_FRACTION, 1, 1, "colorimetry", G_TYPE_STRING, "bt601", nullptr);
+  gst_caps_append(caps, gst_caps_new_simple("video/x-raw", "format", G_TYPE_STRING, "BGRx", "width", G_TYPE_INT, r.width,
+                                            "height", G_TYPE_INT, r.height, "framerate", GST_TYPE_FRACTION_RANGE, 0, 1,
+                                            G_MAXINT, 1, "pixel-aspect-ratio", GST_TYPE_FRACTION, 1, 1, nullptr));
+  return caps;
+}
+
+// The format chosen: the frame store converts to it from now on (everything again at the next frame).
+gboolean SetCaps(GstBaseSrc* base, GstCaps* caps) {
+  WebrtcbinXDamageSrc* s = Self(base);
+  GstVideoInfo info;
+  if (!gst_video_info_from_caps(&info, caps)) return FALSE;
+  bool i420 = GST_VIDEO_INFO_FORMAT(&info) == GST_VIDEO_FORMAT_I420;
+  s->capture->SetOutput(i420 ? &info : nullptr);
+  GST_INFO_OBJECT(s, "pushing %s", i420 ? "I420 (only changed rows converted)" : "BGRx");
+  return TRUE;
 }
 
 GstCaps* GetCaps(GstBaseSrc* base, GstCaps* filter) {
@@ -419,7 +545,8 @@ gboolean Start(GstBaseSrc* base) {
   s->nudges_seen = wrtc::PointerNudges();
   s->pointer_fast_until = 0;
   s->lost_posted = FALSE;
-  if (cursor) wrtc::AddPointerWaker(s->wake_fd);
+  // Always: show-pointer may be turned on while playing.
+  wrtc::AddPointerWaker(s->wake_fd);
   return TRUE;
 }
 
@@ -509,8 +636,8 @@ GstFlowReturn WaitForFrame(WebrtcbinXDamageSrc* s, Why* why) {
   GST_OBJECT_LOCK(s);
   gint64 min_gap_us = s->max_fps > 0 ? 1000000 / s->max_fps : 0;
   gint64 refresh_us = gint64(s->refresh_ms) * 1000;
-  bool poll_pointer = s->show_pointer;
   GST_OBJECT_UNLOCK(s);
+  bool poll_pointer = false;
   // Pointer motion makes no damage: while the pointer is drawn, its position is polled (one
   // QueryPointer round trip), which also sees warps and other clients' XTest moves; our own XTest
   // input wakes the poll at once (pointer_nudge.h).
@@ -519,6 +646,15 @@ GstFlowReturn WaitForFrame(WebrtcbinXDamageSrc* s, Why* why) {
   bool pointer_moved = false;
   for (;;) {
     if (s->flushing->load()) return GST_FLOW_FLUSHING;
+    GST_OBJECT_LOCK(s);
+    bool show = s->show_pointer;
+    GST_OBJECT_UNLOCK(s);
+    // show-pointer set while playing: a frame with (or without) the pointer, as for its moving.
+    if (!s->lost_posted && cap->ShowPointer(show)) {
+      pointer_moved = true;
+      next_pointer_poll = 0;
+    }
+    poll_pointer = cap->pointer_shown();
     guint64 nudges = wrtc::PointerNudges();
     if (nudges != s->nudges_seen) {
       s->nudges_seen = nudges;
@@ -593,7 +729,10 @@ GstFlowReturn Create(GstPushSrc* push, GstBuffer** out) {
     s->refine->store(false);  // this read is the frame asked for (a request during it asks again)
     read_from = wrtc::NowUs();
     wrtc::LatencyTrace("read", -1, 0, WhyName(why));
-    buffer = cap->Grab();
+    // A refinement or a refresh is the kept frame again: nothing read, nothing converted. A change
+    // reads only its damage; the first frame, frame-now (a keyframe asked for) read everything.
+    if (why == Why::kRefine || why == Why::kRefresh) buffer = cap->Again();
+    if (!buffer) buffer = cap->Grab(why != Why::kChange);
     if (buffer) break;
     if (s->flushing->load()) return GST_FLOW_FLUSHING;
     // A read refused on a live connection: the screen shrank under the rectangle before its RandR
@@ -617,8 +756,8 @@ GstFlowReturn Create(GstPushSrc* push, GstBuffer** out) {
   // Only changes are coalesced: a refinement, refresh or frame-now read does not hold back the change
   // that follows it (a key pressed 2 ms after a refinement frame is read at once).
   if (why == Why::kChange) s->last_change_us = s->last_push_us;
-  GST_LOG_OBJECT(s, "frame at %" G_GINT64_FORMAT " us (monotonic), read in %" G_GINT64_FORMAT " us", s->last_push_us,
-                 s->last_push_us - read_from);
+  GST_LOG_OBJECT(s, "%s frame at %" G_GINT64_FORMAT " us (monotonic), read in %" G_GINT64_FORMAT " us, %d rows read, %d converted",
+                 WhyName(why), s->last_push_us, s->last_push_us - read_from, cap->rows_read(), cap->rows_converted());
   *out = buffer;
   return GST_FLOW_OK;
 }
@@ -648,7 +787,7 @@ static void webrtcbin_xdamage_src_class_init(WebrtcbinXDamageSrcClass* klass) {
   g_object_class_install_property(gobject, PROP_DISPLAY_NAME,
                                   g_param_spec_string("display-name", "Display", "X display name ($DISPLAY when unset)", nullptr, flags));
   g_object_class_install_property(gobject, PROP_SHOW_POINTER,
-                                  g_param_spec_boolean("show-pointer", "Show pointer", "Draw the pointer into the frames", TRUE, flags));
+                                  g_param_spec_boolean("show-pointer", "Show pointer", "Draw the pointer into the frames (may be set while playing)", TRUE, flags));
   g_object_class_install_property(gobject, PROP_MAX_FPS,
                                   g_param_spec_int("max-fps", "Max fps", "Damage is coalesced to at most this many frames a second", 1, 240, 60, flags));
   g_object_class_install_property(gobject, PROP_REFRESH_MS,
@@ -662,6 +801,7 @@ static void webrtcbin_xdamage_src_class_init(WebrtcbinXDamageSrcClass* klass) {
                                         "Captures an X screen when it changes (DAMAGE + MIT-SHM over xcb)", "node-webrtcbin");
   base->get_caps = GetCaps;
   base->fixate = Fixate;
+  base->set_caps = SetCaps;
   base->start = Start;
   base->stop = Stop;
   base->unlock = Unlock;

@@ -4,6 +4,9 @@
 // of damage to `max-fps`, repeats the last frame every `refresh-ms` (0: never) so a lost packet or a
 // late joiner heals, and pushes nothing at all on a still screen. The first frame goes out at start;
 // after a keyframe the shared encoder asks for a few more of the still screen (kRefineFrameEvent).
+// Only the damage is read (onto a kept copy of the screen) and, when downstream takes I420, only the
+// rows it touched are converted (frame_store.h); refresh and refinement frames are the kept frame.
+// `show-pointer` may be set while playing.
 // A lost X server posts the typed error capture_guard's ximagesrc path posts (kXDisplayLostDomain).
 #pragma once
 
