@@ -210,6 +210,11 @@ export interface NativeEncoder {
   setBitrate(kbps: number): number;
   /** -1 once closed. */
   getBitrate(): number;
+  /**
+   * Sets `show-pointer` on the capture while it plays (ximagesrc and the damage source read it per
+   * frame): whether its next frames draw the X pointer. False when no element has it, or once closed.
+   */
+  setShowPointer(on: boolean): boolean;
   /** capsKnown: the encoded caps are known (the start's one prime frame): a new peer's offer need not wait. */
   stats(): { framesEncoded: number; subscribers: number; framesUnchanged: number; capsKnown: boolean; keyframeRequests: number };
   ref(): void;
