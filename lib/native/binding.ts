@@ -211,8 +211,9 @@ export interface NativeEncoder {
   /** -1 once closed. */
   getBitrate(): number;
   /**
-   * Sets `show-pointer` on the capture while it plays (ximagesrc and the damage source read it per
-   * frame): whether its next frames draw the X pointer. False when no element has it, or once closed.
+   * Sets `show-pointer` on the capture while it plays: whether its next frames draw the X pointer. Only
+   * on an element that honours it while playing (ximagesrc; any whose property is flagged
+   * GST_PARAM_MUTABLE_PLAYING). False when none does, or once closed.
    */
   setShowPointer(on: boolean): boolean;
   /** capsKnown: the encoded caps are known (the start's one prime frame): a new peer's offer need not wait. */

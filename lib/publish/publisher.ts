@@ -181,6 +181,8 @@ export class Publisher extends EventEmitter<PublisherEvents> {
   readonly #pointer: RemotePointer | undefined;
   /** With pointer 'auto': whether the capture draws the pointer, from who watches. */
   readonly #picture: PointerPicture | undefined;
+  // Captures whose pointer cannot change while playing (warned about once).
+  readonly #pointerFixed = new WeakSet<Streamer>();
   #controlAllowed = new Set<string>();
   #closing: Promise<void> | undefined;
   #bitrate: PublisherBitrate | undefined;
@@ -698,17 +700,20 @@ export class Publisher extends EventEmitter<PublisherEvents> {
   #pointerInPicture(shown: boolean): void {
     let inPicture = shown;
     for (const streamer of this.#streamers.values()) if (!this.#captureShowsPointer(streamer, shown)) inPicture = true;
-    this.#log.info({ inPicture }, inPicture ? 'publisher: pointer drawn into the picture (a viewer that cannot draw it watches)' : 'publisher: pointer out of the picture (every viewer draws it)');
+    this.#log.info({ inPicture }, shown ? 'publisher: pointer drawn into the picture (a viewer that cannot draw it watches)' : inPicture ? 'publisher: every viewer draws the pointer, but the capture keeps it' : 'publisher: pointer out of the picture (every viewer draws it)');
     this.#pointer?.picture(inPicture);
   }
 
-  // Whether the capture now draws the pointer as asked (false: it has no runtime show-pointer).
+  // Whether the capture now draws the pointer as asked (false: asked to take it out, it cannot).
   #captureShowsPointer(streamer: Streamer, on: boolean): boolean {
     const native = streamer.native;
     // An addon built before setShowPointer has none (the check keeps a stale build streaming).
     if (typeof native.setShowPointer === 'function' && native.setShowPointer(on)) return true;
-    if (!on) this.#log.warn({ codec: streamer.codec }, "publisher: the capture cannot take the pointer out while playing (rebuild the native addon); it stays in the picture");
-    return !on;
+    if (!on && !this.#pointerFixed.has(streamer)) {
+      this.#pointerFixed.add(streamer);
+      this.#log.warn({ codec: streamer.codec }, "publisher: this capture cannot take the pointer out while playing (its show-pointer is fixed at start, or the addon predates setShowPointer): the pointer stays in the picture and drawing viewers are told so");
+    }
+    return on; // it kept the pointer it started with: in the picture
   }
 
   #playoutDelay(): { playoutDelay?: PlayoutDelay } {

@@ -133,8 +133,9 @@ class EncoderCore : public std::enable_shared_from_this<EncoderCore> {
   int SetBitrate(int kbps) { return SetEncoderBitrate(bin_, kbps); }
   int GetBitrate() { return GetEncoderBitrate(bin_); }
 
-  // JS thread, open encoder: sets `show-pointer` on every element of the description that has it (the
-  // capture: ximagesrc reads it per frame, the damage source too). False when none has it.
+  // JS thread, open encoder: sets `show-pointer` on each element of the description that honours it while
+  // playing: one whose property says so (GST_PARAM_MUTABLE_PLAYING), or ximagesrc (it reads it per
+  // frame, without the flag). False when none does (a capture that decides at start keeps its pointer).
   bool SetShowPointer(bool on) {
     if (!bin_) return false;
     bool found = false;
@@ -143,7 +144,10 @@ class EncoderCore : public std::enable_shared_from_this<EncoderCore> {
     while (gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
       auto* element = GST_ELEMENT(g_value_get_object(&item));
       GParamSpec* spec = g_object_class_find_property(G_OBJECT_GET_CLASS(element), "show-pointer");
-      if (spec && G_PARAM_SPEC_VALUE_TYPE(spec) == G_TYPE_BOOLEAN && (spec->flags & G_PARAM_WRITABLE)) {
+      GstElementFactory* factory = gst_element_get_factory(element);
+      bool per_frame = (spec && (spec->flags & GST_PARAM_MUTABLE_PLAYING)) ||
+                       (factory && g_strcmp0(GST_OBJECT_NAME(factory), "ximagesrc") == 0);
+      if (spec && per_frame && G_PARAM_SPEC_VALUE_TYPE(spec) == G_TYPE_BOOLEAN && (spec->flags & G_PARAM_WRITABLE)) {
         g_object_set(element, "show-pointer", on ? TRUE : FALSE, nullptr);
         found = true;
       }
