@@ -250,8 +250,9 @@ export class Publisher extends EventEmitter<PublisherEvents> {
         // A data-only viewer receives no stream of ours to cap.
         capBitrate: (id, kbps) => (this.#bitrate && this.#viewers.get(id)?.media !== 'data' ? this.#bitrate.cap(id, kbps) : 'unsupported'),
         cursorDraw: (viewer, draws) => {
-          this.#pointer?.draws(viewer, draws);
+          // The picture first: the viewer's one cursor-picture then says what the picture is after its word.
           this.#picture?.draws(viewer.id, draws);
+          this.#pointer?.draws(viewer, draws);
         },
       });
       if (options.pointer === 'channel' || options.pointer === 'auto') {
