@@ -4,6 +4,8 @@ import t from 'tap';
 import { CURSOR_LIMITS, checkAgentMessage, checkViewerMessage } from '../../lib/input/protocol.js';
 import { toShape } from '../../lib/input/cursor.js';
 import { publish } from '../../lib/publish/publisher.js';
+import { view } from '../../lib/agent/remote-view.js';
+import { InvalidArgumentError } from '../../lib/errors.js';
 import { decodePng } from '../helpers/png.js';
 
 const shapeMessage = { t: 'cursor-shape', id: 7, width: 16, height: 16, xhot: 3, yhot: 5, png: 'iVBORw0KGgo=' };
@@ -57,6 +59,8 @@ t.test("publish({pointer}): 'auto', 'video' or 'channel'; auto and channel need 
   t.throws(() => publish({ ...base, source: { kind: 'x11', display: ':0' }, input: false, pointer: 'auto' }), /leave input on/);
   t.throws(() => publish({ ...base, source: { kind: 'x11', display: ':0' }, shareEncoder: false, pointer: 'auto' }), /with shareEncoder: false use 'video' or 'channel'/);
   t.throws(() => publish({ ...base, source: { kind: 'x11', display: ':0', showPointer: false }, pointer: 'auto' }), /source.showPointer is false/);
+  t.throws(() => publish({ ...base, source: { kind: 'x11', display: ':0' }, pointer: 'css' as 'video' }), InvalidArgumentError, 'a typed error');
+  t.throws(() => view({ ...base, pointer: 'overlay' as 'data' }), /view\(\): pointer must be 'data' .* or 'picture'/);
 });
 
 t.test("the viewer's cursor-draw and the agent's cursor-picture: each one way, strictly shaped", async (t) => {
