@@ -95,7 +95,7 @@ export const Clock = Type.Object({ t: Type.Literal('clock'), t0: WallMs }, stric
  * pointer out of the picture while every watching viewer draws it, and sends `cursor`/`cursor-shape`
  * only to viewers that said they draw it. Answered with `cursor-picture`.
  */
-export const CursorDraw = Type.Object({ t: Type.Literal('cursor-draw'), draws: Type.Boolean() }, strict);
+export const CursorDraw = Type.Object({ t: Type.Literal('cursor-draw'), draws: Type.Boolean(), seq: Seq }, strict);
 
 /** Everything a viewer may send on the input channel. */
 export const ViewerMessage = Type.Union([PointerMove, PointerButton, Wheel, Key, TakeControl, Clipboard, Resize, ClipboardPart, TypeText, ClipboardRead, ReleaseControl, Quality, Clock, CursorDraw]);

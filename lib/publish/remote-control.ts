@@ -108,7 +108,10 @@ export class RemoteControl {
     // Any viewer's clock exchange: answered at once, on the clock the capture times are stamped with.
     if (message.t === 'clock') return this.#sendTo(viewer, { t: 'clock-reply', t0: message.t0, t1: received, t2: Date.now() });
     // Any viewer: how it shows the pointer is about its own picture.
-    if (message.t === 'cursor-draw') return this.#options.cursorDraw?.(viewer, message.draws);
+    if (message.t === 'cursor-draw') {
+      this.#options.cursorDraw?.(viewer, message.draws);
+      return this.#ack(viewer, seq);
+    }
     if (!viewer.control) return refuse('view-only', "this viewer's token does not allow control: use a token minted with control: true");
     if (message.t === 'release-control') {
       if (this.#controller !== viewer.id) return refuse('not-in-control', NOT_IN_CONTROL);

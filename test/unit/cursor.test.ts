@@ -68,7 +68,8 @@ t.test("the viewer's cursor-draw and the agent's cursor-picture: each one way, s
   t.ok(checkViewerMessage.Check({ t: 'cursor-draw', draws: false }), 'or that it needs it in the picture');
   t.notOk(checkViewerMessage.Check({ t: 'cursor-draw' }), 'draws is required');
   t.notOk(checkViewerMessage.Check({ t: 'cursor-draw', draws: 1 }), 'draws is a boolean');
-  t.notOk(checkViewerMessage.Check({ t: 'cursor-draw', draws: true, seq: 1 }), 'no seq: nothing to acknowledge');
+  t.ok(checkViewerMessage.Check({ t: 'cursor-draw', draws: true, seq: 1 }), 'a seq, like every viewer message');
+  t.notOk(checkViewerMessage.Check({ t: 'cursor-draw', draws: true, extra: 1 }), 'no unknown fields');
   t.notOk(checkAgentMessage.Check({ t: 'cursor-draw', draws: true }), 'not an agent message');
   t.ok(checkAgentMessage.Check({ t: 'cursor-picture', shown: true }), 'the agent says whether the picture has it');
   t.notOk(checkAgentMessage.Check({ t: 'cursor-picture', shown: 'yes' }), 'shown is a boolean');
