@@ -22,6 +22,7 @@ export interface PointerPictureOptions {
 
 export class PointerPicture {
   readonly #options: PointerPictureOptions;
+  #always: boolean;
   // The capture starts with the pointer in: the first viewer may be one that cannot draw it.
   #shown = true;
   readonly #watching = new Map<string, Watcher>();
@@ -31,6 +32,7 @@ export class PointerPicture {
 
   constructor(options: PointerPictureOptions) {
     this.#options = options;
+    this.#always = options.always;
   }
 
   /** Whether the picture shows the pointer now. */
@@ -74,6 +76,12 @@ export class PointerPicture {
     if (this.#watching.delete(id)) this.#update();
   }
 
+  /** The pointer can no longer reach anyone as data: it stays in the picture from now on. */
+  keep(): void {
+    this.#always = true;
+    this.#update();
+  }
+
   close(): void {
     for (const timer of this.#timers.values()) clearTimeout(timer);
     this.#timers.clear();
@@ -89,7 +97,7 @@ export class PointerPicture {
   #update(): void {
     const states = [...this.#watching.values()];
     let shown: boolean;
-    if (this.#options.always || states.includes('needs')) shown = true;
+    if (this.#always || states.includes('needs')) shown = true;
     else if (states.includes('draws')) shown = false;
     else return; // nobody decided: no reason to flip
     if (shown === this.#shown) return;

@@ -251,7 +251,8 @@ export class Publisher extends EventEmitter<PublisherEvents> {
         capBitrate: (id, kbps) => (this.#bitrate && this.#viewers.get(id)?.media !== 'data' ? this.#bitrate.cap(id, kbps) : 'unsupported'),
         cursorDraw: (viewer, draws) => {
           // The picture first: the viewer's one cursor-picture then says what the picture is after its word.
-          this.#picture?.draws(viewer.id, draws);
+          // A pointer that cannot be read as data (no XFIXES) must stay in the picture: nobody draws it.
+          this.#picture?.draws(viewer.id, draws && (this.#pointer?.available() ?? false));
           this.#pointer?.draws(viewer, draws);
         },
       });
@@ -263,6 +264,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
           log: this.#log,
           isCurrent: (viewer) => this.#isCurrent(viewer),
           drawersOnly: options.pointer === 'auto',
+          onUnavailable: () => this.#picture?.keep(),
         });
       }
     }

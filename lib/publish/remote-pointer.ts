@@ -30,6 +30,8 @@ export interface RemotePointerOptions {
   isCurrent(viewer: ViewerSession): boolean;
   /** 'auto': only viewers that said they draw the pointer get it (and `cursor-picture`). */
   drawersOnly: boolean;
+  /** The pointer can no longer be read (the watcher failed): viewers get no more of it. */
+  onUnavailable?(): void;
 }
 
 /** What a viewer whose channel is open has: the shape ids it was sent, and whether it draws the pointer. */
@@ -85,6 +87,11 @@ export class RemotePointer {
     else this.#idle();
   }
 
+  /** Whether the pointer can be sent as data (X's cursor is readable: the watcher is made on the first call). */
+  available(): boolean {
+    return this.#watch() !== undefined;
+  }
+
   /** The picture gained (true) or lost (false) the pointer: every drawing viewer hears it. */
   picture(shown: boolean): void {
     if (shown === this.#inPicture) return;
@@ -134,6 +141,7 @@ export class RemotePointer {
         this.#options.log.warn({ code: error.code, err: error.message }, 'publisher: cursor watcher closed; viewers see no pointer');
         this.#watcher = undefined;
         this.#failed = true;
+        this.#options.onUnavailable?.();
       });
       this.#watcher = watcher;
     } catch (error) {

@@ -52,3 +52,17 @@ t.test('with a Janus audience the pointer stays in the picture', async (t) => {
   t.equal(p.shown, true);
   p.close();
 });
+
+t.test('a pointer that can no longer be read as data goes back into the picture for good', async (t) => {
+  const { p, applied } = picture();
+  p.watch('page');
+  p.draws('page', true);
+  t.same(applied, [false]);
+  p.keep();
+  t.same(applied, [false, true], 'into the picture');
+  p.draws('page', true);
+  p.watch('other');
+  p.draws('other', true);
+  t.same(applied, [false, true], 'and it stays there');
+  p.close();
+});
