@@ -51,6 +51,8 @@ export function attachCursor(video: HTMLVideoElement, channel: RTCDataChannel, o
   // The publisher said the picture has the pointer now (pointer 'auto' with a viewer that cannot draw it).
   let inPicture = false;
   let flipWait: ReturnType<typeof setTimeout> | undefined;
+  // Each cursor-picture (and detach) starts a new one: a frame callback of an older one does nothing.
+  let flip = 0;
   const image = document.createElement('img');
   image.className = 'webrtcbin-remote-cursor';
   image.alt = '';
@@ -76,6 +78,7 @@ export function attachCursor(video: HTMLVideoElement, channel: RTCDataChannel, o
   const onPicture = (shown: boolean) => {
     clearTimeout(flipWait);
     flipWait = undefined;
+    const mine = ++flip;
     if (shown) {
       // Hidden at once: the picture's pointer comes with the next frame.
       inPicture = true;
@@ -83,10 +86,9 @@ export function attachCursor(video: HTMLVideoElement, channel: RTCDataChannel, o
     }
     if (!inPicture) return;
     // Frames already on their way still have the pointer: show ours with the first one after this.
-    let done = false;
     const show = () => {
-      if (done) return;
-      done = true;
+      if (mine !== flip) return;
+      flip++;
       clearTimeout(flipWait);
       flipWait = undefined;
       inPicture = false;
@@ -206,6 +208,7 @@ export function attachCursor(video: HTMLVideoElement, channel: RTCDataChannel, o
     detach() {
       listening.abort();
       clearTimeout(flipWait);
+      flip++;
       video.style.cursor = previousCursor;
       image.remove();
     },
