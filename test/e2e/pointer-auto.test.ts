@@ -3,7 +3,8 @@
 // the pointer in its frames, pointer: 'picture') → the pointer is in the picture, in that viewer's frames
 // too, and the page's overlay is hidden (never two pointers); it leaves → out of the picture and the
 // overlay back. A view() that draws it (the default) joins without flipping anything. The pixel checks
-// read the decoded video at the pointer's spot (the test cursor is black on the grey window).
+// read the decoded video at the pointer's spot (the test cursor is black on the grey window). A WHEP
+// player (Chromium's RTCPeerConnection, no input channel at all) flips it the same way.
 // With the fixed capture (ximagesrc, its show-pointer changed while playing) the flips are exact; the
 // damage capture is checked for the invariant that holds whether or not it can change its pointer
 // while playing: exactly one pointer on the page (in the video, or the overlay).
@@ -45,7 +46,7 @@ async function desk(t: Test, session: string, capture: 'fixed' | 'damage') {
   t.teardown(() => page.close());
   await page.goto(url);
   await page.waitForFunction(() => ((document.getElementById('v') as unknown as { stats: { framesDecoded: number } | null }).stats?.framesDecoded ?? 0) >= 5, undefined, { timeout: 30_000 });
-  return { page, session };
+  return { page, session, publisher };
 }
 
 /** In the page: the overlay's state, and whether the decoded video has the black test cursor at (x, y). */
@@ -131,4 +132,62 @@ t.test("pointer 'auto', damage capture: exactly one pointer on the page, alone a
   l = await until(page, (l) => !l.overlay && l.inPicture === 'true' && l.videoHasPointer);
   t.match(l, { overlay: false, inPicture: 'true', videoHasPointer: true }, 'with a viewer that cannot draw it: in the video, no overlay');
   t.equal(await poll(() => viewHasPointer(needy), Boolean), true, 'and in that viewer\'s frames');
+});
+
+t.test("pointer 'auto': a WHEP player (no input channel) puts the pointer into the picture and sees it; its DELETE takes it out", async (t) => {
+  const { page, session, publisher } = await desk(t, 'pointer-auto-whep', 'fixed');
+  let l = await until(page, (l) => l.overlay && l.inPicture === 'false' && l.videoIsGrey);
+  t.match(l, { overlay: true, inPicture: 'false', videoIsGrey: true }, 'a page alone: the overlay, no pointer in the video');
+
+  const player = await browser.newPage();
+  t.teardown(() => player.close());
+  await player.goto(`${daemon.http}/healthz`);
+  const started = await player.evaluate(async (bearer) => {
+    const pc = new RTCPeerConnection();
+    const tr = pc.addTransceiver('video', { direction: 'recvonly' });
+    const video = document.createElement('video');
+    video.muted = true;
+    video.srcObject = new MediaStream([tr.receiver.track]);
+    document.body.appendChild(video);
+    void video.play();
+    await pc.setLocalDescription(await pc.createOffer());
+    await new Promise<void>((resolve) => {
+      if (pc.iceGatheringState === 'complete') resolve();
+      pc.onicegatheringstatechange = () => pc.iceGatheringState === 'complete' && resolve();
+      setTimeout(resolve, 2000);
+    });
+    const response = await fetch(`/whep/${bearer.session}`, { method: 'POST', headers: { 'content-type': 'application/sdp', authorization: `Bearer ${bearer.token}` }, body: pc.localDescription!.sdp });
+    const body = await response.text();
+    if (response.status !== 201) return { status: response.status, body };
+    await pc.setRemoteDescription({ type: 'answer', sdp: body });
+    Object.assign(window, { pc, video, resource: new URL(response.headers.get('location')!, location.href).href, bearer: bearer.token });
+    return { status: 201, body: '' };
+  }, { session, token: token(session, 'viewer') });
+  t.equal(started.status, 201, `the WHEP offer answered ${started.body}`);
+
+  l = await until(page, (l) => !l.overlay && l.inPicture === 'true' && l.videoHasPointer);
+  t.match(l, { overlay: false, inPicture: 'true', videoHasPointer: true }, "the WHEP player watches: the pointer in the video, the page's overlay hidden");
+  const playerSees = () =>
+    player.evaluate(([x, y]) => {
+      const video = (window as unknown as { video: HTMLVideoElement }).video;
+      if (!video.videoWidth) return false;
+      const canvas = document.createElement('canvas');
+      canvas.width = video.videoWidth;
+      canvas.height = video.videoHeight;
+      const g = canvas.getContext('2d')!;
+      g.drawImage(video, 0, 0);
+      return [[x - 1, y - 3], [x, y], [x + 2, y + 4]].every(([px, py]) => [...g.getImageData(px!, py!, 1, 1).data].slice(0, 3).every((c) => c < 60));
+    }, AT);
+  t.equal(await poll(playerSees, Boolean), true, 'and the WHEP player sees the pointer in its picture');
+
+  const deleted = await player.evaluate(async () => {
+    const w = window as unknown as { pc: RTCPeerConnection; resource: string; bearer: string };
+    const response = await fetch(w.resource, { method: 'DELETE', headers: { authorization: `Bearer ${w.bearer}` } });
+    w.pc.close();
+    return response.status;
+  });
+  t.ok(deleted >= 200 && deleted < 300, `the WHEP resource deleted (${deleted})`);
+  await waitFor('the publisher lets the WHEP viewer go', () => publisher.viewers === 1, 10_000).catch(() => {});
+  l = await until(page, (l) => l.overlay && l.inPicture === 'false' && l.videoIsGrey);
+  t.match(l, { overlay: true, inPicture: 'false', videoIsGrey: true }, 'it left: the page draws the pointer again, none in the video');
 });
