@@ -1,11 +1,12 @@
 // The pointer at input speed (issue 17): XTest moves the X pointer → the page shows it there, with the
 // pointer drawn into the video (pointer 'video', the capture's cursor) against sent as data and drawn by
-// the page (pointer 'channel'), both publishers running side by side, trials interleaved one by one;
+// the page (pointer 'channel'), and the default 'auto' with its page alone (so as data, out of the picture),
+// the three publishers running side by side, trials interleaved one by one;
 // then the publisher's CPU while the pointer circles over a still desktop, per mode, interleaved windows.
 // The desktop: test/fixtures/cursor-client.c (a grey full-screen window, a 16×16 cursor, hotspot 3,5).
 // Viewer: headless Chromium, <webrtcbin-viewer> at 1:1. "Shown" is the frame that first has it: for
-// 'video' the requestVideoFrameCallback whose frame has the cursor's black at the spot, for 'channel'
-// the requestAnimationFrame in which the overlay stands there; both timed by that callback's `now`
+// 'video' the requestVideoFrameCallback whose frame has the cursor's black at the spot, for 'channel' and
+// 'auto' the requestAnimationFrame in which the overlay stands there; both timed by that callback's `now`
 // (the same wall clock as this process: performance.timeOrigin + now).
 //   node --import tsx bench/run.ts pointer [--quick] [--trials N] [--fps 30] [--size 1280x720] [--cpu-seconds 5]
 import { parseArgs } from 'node:util';
@@ -13,8 +14,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 
-type Mode = 'video' | 'channel';
-const MODES: Mode[] = ['video', 'channel'];
+type Mode = 'video' | 'channel' | 'auto';
+const MODES: Mode[] = ['video', 'channel', 'auto'];
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean' }, trials: { type: 'string' }, fps: { type: 'string' }, size: { type: 'string' }, 'cpu-seconds': { type: 'string' } } });
 const trials = Number(values.trials ?? (values.quick ? 20 : 60));
@@ -114,7 +115,8 @@ async function desk(mode: Mode): Promise<Desk> {
     } else {
       const onFrame = (now: number) => {
         const img = host.shadowRoot!.querySelector('img.webrtcbin-remote-cursor') as HTMLImageElement | null;
-        if (target && img && img.style.display === 'block' && img.dataset.x === String(target[0]) && img.dataset.y === String(target[1])) hit(now);
+        // 'auto': only while the publisher keeps the pointer out of the picture (the overlay is the pointer).
+        if (target && img && img.style.display === 'block' && img.dataset.inPicture !== 'true' && img.dataset.x === String(target[0]) && img.dataset.y === String(target[1])) hit(now);
         requestAnimationFrame(onFrame);
       };
       requestAnimationFrame(onFrame);
@@ -123,7 +125,7 @@ async function desk(mode: Mode): Promise<Desk> {
   return { mode, page, x, publisher };
 }
 
-const desks = [await desk('video'), await desk('channel')];
+const desks = [await desk('video'), await desk('channel'), await desk('auto')];
 const spots: [number, number][] = [[Math.round(width * 0.2), Math.round(height * 0.3)], [Math.round(width * 0.75), Math.round(height * 0.7)]];
 for (const d of desks) {
   d.x.move(spots[1]![0], spots[1]![1]);
@@ -132,11 +134,13 @@ for (const d of desks) {
 await sleep(1500);
 
 // ---- motion → shown, interleaved trial by trial (who goes first alternates) ----
-const samples: Record<Mode, number[]> = { video: [], channel: [] };
-const missed: Record<Mode, number> = { video: 0, channel: 0 };
+const samples: Record<Mode, number[]> = { video: [], channel: [], auto: [] };
+const missed: Record<Mode, number> = { video: 0, channel: 0, auto: 0 };
 for (let i = 0; i < trials; i++) {
   const [sx, sy] = spots[i % 2]!;
-  const order = i % 4 < 2 ? desks : [...desks].reverse();
+  // Who goes first rotates every two trials.
+  const shift = Math.floor(i / 2) % desks.length;
+  const order = [...desks.slice(shift), ...desks.slice(0, shift)];
   for (const d of order) {
     await d.page.evaluate(([x, y]) => (window as unknown as { arm(x: number, y: number): void }).arm(x, y), [sx, sy] as [number, number]);
     const t0 = performance.timeOrigin + performance.now();
@@ -162,7 +166,7 @@ for (let i = 0; i < trials; i++) {
 // ---- CPU of the publisher process while the pointer circles over a still desktop ----
 // One mode's pointer moves at 60 Hz while the other desk stands still; both publishers are in this
 // process, so a still window per mode is measured too and the difference is the motion's cost.
-const cpu: Record<Mode, { moving: number[]; still: number[] }> = { video: { moving: [], still: [] }, channel: { moving: [], still: [] } };
+const cpu: Record<Mode, { moving: number[]; still: number[] }> = { video: { moving: [], still: [] }, channel: { moving: [], still: [] }, auto: { moving: [], still: [] } };
 const windowMs = cpuSeconds * 1000;
 async function measure(d: Desk | undefined): Promise<number> {
   const start = process.cpuUsage();
@@ -180,7 +184,7 @@ async function measure(d: Desk | undefined): Promise<number> {
 }
 const rounds = values.quick ? 2 : 3;
 for (let r = 0; r < rounds; r++) {
-  for (const d of r % 2 ? [...desks].reverse() : desks) {
+  for (const d of [...desks.slice(r % desks.length), ...desks.slice(0, r % desks.length)]) {
     cpu[d.mode].moving.push(await measure(d));
     cpu[d.mode].still.push(await measure(undefined));
   }

@@ -56,6 +56,13 @@ export interface ViewOptions {
   timeoutMs?: number;
   /** Signaling reconnect backoff. */
   backoff?: BackoffOptions;
+  /**
+   * How this view takes the remote pointer from a publisher with pointer 'auto' (the default):
+   * 'data' (default) as `cursor` (the view says it draws it, so frames and screenshots have no pointer
+   * while every viewer draws it; `cursor.inPicture` says when they do); 'picture' in the frames (the
+   * view never says it draws it, so the publisher keeps the pointer in the picture while it watches).
+   */
+  pointer?: 'data' | 'picture';
 }
 
 export interface RemoteViewEvents {
@@ -75,14 +82,17 @@ export interface RemoteViewEvents {
 export type ViewState = 'connecting' | 'negotiating' | 'connected' | 'closed';
 
 /**
- * The remote pointer, when the publisher sends it as data (publish({pointer: 'channel'})): where it is in
- * screen pixels, whether it shows, and its shape (`png`: base64; `xhot`, `yhot`: its hotspot).
+ * The remote pointer, when the publisher sends it as data (publish({pointer: 'channel'}), or 'auto' to a
+ * view with pointer 'data'): where it is in screen pixels, whether it shows, its shape (`png`: base64;
+ * `xhot`, `yhot`: its hotspot), and whether the frames show it too now (`inPicture`: 'auto' while another
+ * viewer that cannot draw it watches).
  */
 export interface RemoteCursor {
   x: number;
   y: number;
   visible: boolean;
   shape: Omit<CursorShapeMessage, 't'> | undefined;
+  inPicture: boolean;
 }
 
 export interface WaitForChangeOptions {
@@ -140,6 +150,8 @@ export class RemoteView extends EventEmitter<RemoteViewEvents> {
   #channelWaiters = new Set<() => void>();
   #controlling = false;
   #cursor: RemoteCursor | undefined;
+  // What the publisher last said (cursor-picture) for this connection's channel.
+  #cursorInPicture = false;
   readonly #cursorShapes = new Map<number, Omit<CursorShapeMessage, 't'>>();
   #controlAllowed = false;
 
@@ -168,6 +180,9 @@ export class RemoteView extends EventEmitter<RemoteViewEvents> {
     const timeoutMs = options.timeoutMs ?? DEFAULT_READY_MS;
     wholeNumber(timeoutMs, 'view(): timeoutMs', { min: 1, max: 2_147_483_647, unit: 'milliseconds' });
     if (options.video?.maxFps !== undefined) number(options.video.maxFps, 'view(): video.maxFps', { above: 0 });
+    if (options.pointer !== undefined && options.pointer !== 'data' && options.pointer !== 'picture') {
+      throw new InvalidArgumentError(`view(): pointer must be 'data' (the pointer as RemoteView.cursor) or 'picture' (in the frames) (got ${JSON.stringify(options.pointer)})`);
+    }
     this.#options = options;
     this.#log = options.log ?? silentLogger;
     this.#converter = new FrameConverter(options.video ?? {}); // checks format, width and height
@@ -221,8 +236,9 @@ export class RemoteView extends EventEmitter<RemoteViewEvents> {
   }
 
   /**
-   * The remote pointer (publish({pointer: 'channel'}) only; undefined otherwise or before its first
-   * move). Screenshots and frames then have no pointer in them: draw it from this if you need it.
+   * The remote pointer (publish({pointer: 'channel'}), or 'auto' with this view's pointer 'data';
+   * undefined otherwise or before its first move). Screenshots and frames have no pointer in them
+   * unless `inPicture`: draw it from this if you need it.
    */
   get cursor(): RemoteCursor | undefined {
     return this.#cursor;
@@ -613,6 +629,20 @@ export class RemoteView extends EventEmitter<RemoteViewEvents> {
   #onChannel(channel: DataChannel): void {
     if (channel.label !== INPUT_CHANNEL) return;
     this.#inputChannel = channel;
+    this.#cursorInPicture = false;
+    if (this.#options.pointer !== 'picture') {
+      // This view takes the pointer as data: a publisher with pointer 'auto' may take it out of the frames.
+      const announce = () => {
+        if (this.#inputChannel !== channel) return;
+        try {
+          channel.send(JSON.stringify({ t: 'cursor-draw', draws: true }));
+        } catch (error) {
+          this.#log.debug({ err: errorMessage(error) }, 'view: cursor-draw not sent');
+        }
+      };
+      if (channel.readyState === 'open') announce();
+      else channel.once('open', announce);
+    }
     for (const waiter of [...this.#channelWaiters]) waiter();
     channel.on('message', (data) => {
       if (this.#inputChannel !== channel || typeof data !== 'string' || data.length > MAX_VIEWER_MESSAGE_CHARS) return;
@@ -636,7 +666,12 @@ export class RemoteView extends EventEmitter<RemoteViewEvents> {
       return;
     }
     if (message.t === 'cursor') {
-      this.#cursor = { x: message.x, y: message.y, visible: message.visible, shape: this.#cursorShapes.get(message.id) };
+      this.#cursor = { x: message.x, y: message.y, visible: message.visible, shape: this.#cursorShapes.get(message.id), inPicture: this.#cursorInPicture };
+      return;
+    }
+    if (message.t === 'cursor-picture') {
+      this.#cursorInPicture = message.shown;
+      if (this.#cursor) this.#cursor = { ...this.#cursor, inPicture: message.shown };
       return;
     }
     if (message.t !== 'control' || message.controlling === this.#controlling) return;

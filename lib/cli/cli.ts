@@ -38,7 +38,9 @@ commands:
       --port N (8080)  --host ADDR (0.0.0.0)  --session NAME (demo)  --codec vp8|vp9|h264
       --display :N     --xvfb (start Xvfb on --display, default :99)
       --capture damage|fixed (x11; damage, the default: a frame when the screen changes; fixed: --fps a second)
-      --pointer video|channel (video: in the picture; channel: sent as data, drawn by the page)
+      --pointer auto|video|channel (x11; auto, the default: sent as data and drawn by the page, in the
+                      picture only while a viewer that cannot draw it watches; video: always in the picture;
+                      channel: always as data, never in the picture)
       --redis URL (WEBRTCBIN_REDIS): its daemon is one instance of a cluster sharing that Redis
   stream              the VM agent: stream the X display to a session of a daemon elsewhere
       --url WS_URL (WEBRTCBIN_URL)  --session NAME (WEBRTCBIN_SESSION)
@@ -46,7 +48,7 @@ commands:
       --display :N (DISPLAY)  --xvfb (WEBRTCBIN_XVFB=1)  --codec vp8|vp9|h264 (WEBRTCBIN_CODEC)
       --bitrate KBPS --fps N --width W --height H (WEBRTCBIN_BITRATE, _FPS, _WIDTH, _HEIGHT)
       --capture damage|fixed (WEBRTCBIN_CAPTURE; damage, the default: a frame when the screen changes; fixed: --fps a second)
-      --audio pulse|test|none (WEBRTCBIN_AUDIO)  --pointer video|channel (WEBRTCBIN_POINTER)
+      --audio pulse|test|none (WEBRTCBIN_AUDIO)  --pointer auto|video|channel (WEBRTCBIN_POINTER, auto)
       --connect-timeout SECONDS (WEBRTCBIN_CONNECT_TIMEOUT, 60; 0: for ever): the first join must
                       happen within it (once joined, a daemon restart is waited out)
       --janus WS_URL --janus-room N (WEBRTCBIN_JANUS, WEBRTCBIN_JANUS_ROOM): also push the stream once into

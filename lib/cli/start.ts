@@ -119,8 +119,8 @@ export async function start(argv: string[]): Promise<void> {
     },
   });
   const pointer = values.pointer;
-  if (pointer !== undefined && pointer !== 'video' && pointer !== 'channel') {
-    console.error('webrtcbin start: --pointer must be video (drawn into the picture) or channel (sent as data, drawn by the page)');
+  if (pointer !== undefined && pointer !== 'auto' && pointer !== 'video' && pointer !== 'channel') {
+    console.error(`webrtcbin start: --pointer must be auto (the default: drawn by the page, in the picture only while a viewer that cannot draw it watches), video (always in the picture) or channel (always as data); got ${JSON.stringify(pointer)}`);
     process.exit(EXIT.config);
   }
   const port = Number(values.port ?? process.env.PORT ?? 8080);

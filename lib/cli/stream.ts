@@ -4,7 +4,7 @@
 //
 //   webrtcbin stream --url wss://controller/v1/ws --session vm-42 --token-file /run/secrets/publisher-token
 //        [--display :0 | --xvfb] [--codec vp8|vp9|h264] [--bitrate 2000] [--fps 30] [--capture damage|fixed]
-//        [--width 1280 --height 720] [--audio pulse|test] [--pointer video|channel] [--viewer-base https://controller/]
+//        [--width 1280 --height 720] [--audio pulse|test] [--pointer auto|video|channel] [--viewer-base https://controller/]
 //        [--janus ws://janus:8188 --janus-room 1234 [--janus-pin-file FILE]] (also into Janus: docs/sfu.md)
 // Every flag may come from the environment instead: WEBRTCBIN_URL, WEBRTCBIN_SESSION, WEBRTCBIN_TOKEN_FILE
 // (or WEBRTCBIN_TOKEN; under systemd the credential webrtcbin-token, LoadCredential=),
@@ -130,8 +130,8 @@ export async function stream(argv: string[], env: NodeJS.ProcessEnv = process.en
     process.exit(EXIT.config);
   }
   const pointer = values.pointer ?? env.WEBRTCBIN_POINTER;
-  if (pointer !== undefined && pointer !== '' && pointer !== 'video' && pointer !== 'channel') {
-    console.error('webrtcbin stream: --pointer (WEBRTCBIN_POINTER) must be video (drawn into the picture) or channel (sent as data, drawn by the page)');
+  if (pointer !== undefined && pointer !== '' && pointer !== 'auto' && pointer !== 'video' && pointer !== 'channel') {
+    console.error(`webrtcbin stream: --pointer (WEBRTCBIN_POINTER) must be auto (the default: drawn by the page, in the picture only while a viewer that cannot draw it watches), video (always in the picture) or channel (always as data); got ${JSON.stringify(pointer)}`);
     process.exit(EXIT.config);
   }
   // publish() starts the capture and the encoder once before it connects: what cannot work ends here.
@@ -151,7 +151,7 @@ export async function stream(argv: string[], env: NodeJS.ProcessEnv = process.en
         height,
       },
       ...(audio === 'pulse' || audio === 'test' ? { audio: { source: audio } } : {}),
-      ...(pointer === 'video' || pointer === 'channel' ? { pointer } : {}),
+      ...(pointer === 'auto' || pointer === 'video' || pointer === 'channel' ? { pointer } : {}),
       ...(sfu ? { sfu } : {}),
     });
   } catch (error) {

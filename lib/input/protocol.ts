@@ -88,8 +88,17 @@ const WallMs = Type.Number({ minimum: 0, maximum: 1e14 });
  */
 export const Clock = Type.Object({ t: Type.Literal('clock'), t0: WallMs }, strict);
 
+/**
+ * Any viewer (control or not): whether it draws the remote pointer itself from `cursor` messages
+ * (`draws: true`; our page and RemoteView send it when the channel opens) or needs it in the picture
+ * (`draws: false`, the same as never saying). With publish({pointer: 'auto'}) the publisher takes the
+ * pointer out of the picture while every watching viewer draws it, and sends `cursor`/`cursor-shape`
+ * only to viewers that said they draw it. Answered with `cursor-picture`.
+ */
+export const CursorDraw = Type.Object({ t: Type.Literal('cursor-draw'), draws: Type.Boolean(), seq: Seq }, strict);
+
 /** Everything a viewer may send on the input channel. */
-export const ViewerMessage = Type.Union([PointerMove, PointerButton, Wheel, Key, TakeControl, Clipboard, Resize, ClipboardPart, TypeText, ClipboardRead, ReleaseControl, Quality, Clock]);
+export const ViewerMessage = Type.Union([PointerMove, PointerButton, Wheel, Key, TakeControl, Clipboard, Resize, ClipboardPart, TypeText, ClipboardRead, ReleaseControl, Quality, Clock, CursorDraw]);
 export type ViewerMessage = Static<typeof ViewerMessage>;
 export const checkViewerMessage = Compile(ViewerMessage);
 
@@ -156,7 +165,7 @@ export type QualityResult = Static<typeof QualityResult>;
 
 const CursorId = Type.Integer({ minimum: 0, maximum: 2 ** 32 - 1 });
 /**
- * With publish({pointer: 'channel'}), to every viewer: a cursor image the publisher has not sent this
+ * With publish({pointer: 'channel'}) to every viewer, with 'auto' to each viewer that draws it (`cursor-draw`): a cursor image the publisher has not sent this
  * viewer before (once per shape; `cursor` messages name it by `id`). `png`: base64, at most
  * CURSOR_LIMITS.maxSide a side; (`xhot`, `yhot`): the pixel that is the pointer's position.
  */
@@ -174,10 +183,10 @@ export const CursorShapeMessage = Type.Object(
 );
 export type CursorShapeMessage = Static<typeof CursorShapeMessage>;
 /**
- * With publish({pointer: 'channel'}), to every viewer: where the pointer is, in pixels of the captured
+ * With publish({pointer: 'channel'}) to every viewer, with 'auto' to each viewer that draws it: where the pointer is, in pixels of the captured
  * screen area (`width`×`height`, the picture before any scaling), which shape it shows, and whether it
  * shows at all (hidden by an application, or outside the captured region). Sent on change, at most
- * CURSOR_LIMITS.positionHz times a second. The video carries no pointer then: the page draws it.
+ * CURSOR_LIMITS.positionHz times a second. The page draws it unless `cursor-picture` said the video shows it.
  */
 export const CursorMessage = Type.Object(
   {
@@ -194,6 +203,15 @@ export const CursorMessage = Type.Object(
 export type CursorMessage = Static<typeof CursorMessage>;
 
 /**
+ * To each viewer that sent `cursor-draw` {draws: true}: whether the video shows the pointer now
+ * (`shown`), at once and again on every change. While `shown` is true the viewer draws no pointer of its
+ * own (the picture has it: a second one would double it); when it turns false the viewer draws it again
+ * from the `cursor` messages. With pointer 'channel' it is always false.
+ */
+export const CursorPicture = Type.Object({ t: Type.Literal('cursor-picture'), shown: Type.Boolean() }, strict);
+export type CursorPicture = Static<typeof CursorPicture>;
+
+/**
  * The agent's answer to `clock`: `t0` echoed, `t1` when the agent received it and `t2` when it answered,
  * on the agent's wall clock (the one its abs-capture-time stamps use), ms since the Unix epoch.
  */
@@ -201,7 +219,7 @@ export const ClockReply = Type.Object({ t: Type.Literal('clock-reply'), t0: Wall
 export type ClockReply = Static<typeof ClockReply>;
 
 /** What the agent sends on the input channel (clipboard and resize answers to the controller only). */
-export const AgentMessage = Type.Union([Clipboard, ResizeResult, ControlState, ClipboardPart, Ack, QualityResult, CursorShapeMessage, CursorMessage, ClockReply]);
+export const AgentMessage = Type.Union([Clipboard, ResizeResult, ControlState, ClipboardPart, Ack, QualityResult, CursorShapeMessage, CursorMessage, ClockReply, CursorPicture]);
 export type AgentMessage = Static<typeof AgentMessage>;
 export const checkAgentMessage = Compile(AgentMessage);
 

@@ -210,6 +210,12 @@ export interface NativeEncoder {
   setBitrate(kbps: number): number;
   /** -1 once closed. */
   getBitrate(): number;
+  /**
+   * Sets `show-pointer` on the capture while it plays: whether its next frames draw the X pointer. Only
+   * on an element that honours it while playing (ximagesrc; any whose property is flagged
+   * GST_PARAM_MUTABLE_PLAYING). False when none does, or once closed.
+   */
+  setShowPointer(on: boolean): boolean;
   /** capsKnown: the encoded caps are known (the start's one prime frame): a new peer's offer need not wait. */
   stats(): { framesEncoded: number; subscribers: number; framesUnchanged: number; capsKnown: boolean; keyframeRequests: number };
   ref(): void;

@@ -36,6 +36,7 @@ import { chooseForOffer, chooseForViewer, codecName, noCommonCodecMessage, norma
 import { urlsOf, usableIceServers } from './ice.js';
 import { RemoteControl } from './remote-control.js';
 import { RemotePointer, type PointerMode } from './remote-pointer.js';
+import { PointerPicture } from './pointer-picture.js';
 import { ViewerSession, type ViewerHost } from './viewer-session.js';
 import { JanusRelay, janusOptions, type JanusOptions } from '../sfu/janus-relay.js';
 
@@ -73,11 +74,16 @@ export interface PublishOptions {
    */
   resize?: boolean;
   /**
-   * How viewers see the X pointer: 'video' (default), drawn into the picture by the capture; or
-   * 'channel', sent as data on the input channel (its shape once, then its position on change, at most
-   * 120 Hz) to every viewer and drawn by the page, so pointer motion needs no video frame and the
-   * controller's own pointer shows the remote shape at once. 'channel' needs an x11 source with input,
-   * and captures without the pointer (`source.showPointer` is then false).
+   * How viewers see the X pointer. 'auto' (the default for an x11 source with input and the shared
+   * encoder): sent as data on the input channel to each viewer that draws it itself (our page,
+   * RemoteView), and drawn into the picture only while a viewer that cannot draw it watches (a WHEP
+   * player, another WebRTC stack, a Janus audience, an old page, a view({pointer: 'picture'})): the
+   * capture's `show-pointer` follows joins and leaves, and drawing viewers are told (`cursor-picture`)
+   * so a pointer never shows twice. 'video': always drawn into the picture by the capture (the default
+   * otherwise). 'channel': always sent as data to every viewer and never in the picture
+   * (`source.showPointer` is then false). As data (its shape once, then its position on change, at
+   * most 120 Hz) pointer motion needs no video frame and the controller's own pointer shows the remote
+   * shape at once. 'auto' and 'channel' need an x11 source with input; 'auto' the shared encoder.
    */
   pointer?: PointerMode;
   /**
@@ -171,8 +177,12 @@ export class Publisher extends EventEmitter<PublisherEvents> {
   #sendCodecs: VideoCodec[] | undefined;
   /** Input from viewers; only when the publisher takes it. */
   readonly #remote: RemoteControl | undefined;
-  /** The pointer over the input channel (pointer: 'channel'). */
+  /** The pointer over the input channel (pointer: 'channel' or 'auto'). */
   readonly #pointer: RemotePointer | undefined;
+  /** With pointer 'auto': whether the capture draws the pointer, from who watches. */
+  readonly #picture: PointerPicture | undefined;
+  // Captures whose pointer cannot change while playing (warned about once).
+  readonly #pointerFixed = new WeakSet<Streamer>();
   #controlAllowed = new Set<string>();
   #closing: Promise<void> | undefined;
   #bitrate: PublisherBitrate | undefined;
@@ -210,6 +220,10 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     options = withPointerMode(options);
     this.#options = options;
     this.#log = options.logger ?? silentLogger;
+    if (options.pointer === 'auto') {
+      // Before the warm encoder: every shared capture is made with the picture's state.
+      this.#picture = new PointerPicture({ always: Boolean(options.sfu), apply: (shown) => this.#pointerInPicture(shown) });
+    }
     this.#warm = !options.receive && options.shareEncoder !== false && options.warm !== false;
     if (this.#warm) {
       // The warm encoder is the preflight: a source or encoder that cannot start throws here, before connecting.
@@ -235,14 +249,22 @@ export class Publisher extends EventEmitter<PublisherEvents> {
         isCurrent: (viewer) => this.#isCurrent(viewer),
         // A data-only viewer receives no stream of ours to cap.
         capBitrate: (id, kbps) => (this.#bitrate && this.#viewers.get(id)?.media !== 'data' ? this.#bitrate.cap(id, kbps) : 'unsupported'),
+        cursorDraw: (viewer, draws) => {
+          // The picture first: the viewer's one cursor-picture then says what the picture is after its word.
+          // A pointer that cannot be read as data (no XFIXES) must stay in the picture: nobody draws it.
+          this.#picture?.draws(viewer.id, draws && (this.#pointer?.available() ?? false));
+          this.#pointer?.draws(viewer, draws);
+        },
       });
-      if (options.pointer === 'channel') {
+      if (options.pointer === 'channel' || options.pointer === 'auto') {
         const source = options.source as { display?: string; region?: ScreenRegion };
         this.#pointer = new RemotePointer({
           display: source.display ?? process.env.DISPLAY ?? ':0',
           region: source.region,
           log: this.#log,
           isCurrent: (viewer) => this.#isCurrent(viewer),
+          drawersOnly: options.pointer === 'auto',
+          onUnavailable: () => this.#picture?.keep(),
         });
       }
     }
@@ -451,6 +473,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     this.#awaiting.clear();
     for (const viewer of [...this.#viewers.values()]) this.#drop(viewer, 'publisher closed', false);
     this.#bitrate?.close();
+    this.#picture?.close();
     this.#closing = Promise.allSettled([this.client.close(), ...this.#peerCloses, this.#relay?.close()])
       .then(() => {
         // The warm encoder too: it outlives its viewers, not the publisher.
@@ -599,6 +622,8 @@ export class Publisher extends EventEmitter<PublisherEvents> {
         this.#log.info({ viewer: id }, 'publisher: viewer connected');
         // A data-only peer sends no RTP: nothing for the bitrate controller to adapt.
         if (!dataOnly) this.#bitrate?.add(id, peer, this.#options.shareEncoder !== false && codec ? this.#streamers.get(codec) : undefined);
+        // Its media flows: whether it draws the pointer now decides the picture too (a data-only viewer watches elsewhere).
+        if (!dataOnly) this.#picture?.watch(id);
         this.#notify(() => this.emit('viewer-connected', id));
       } else if (state === 'failed' || state === 'closed') {
         this.#log.warn({ viewer: id, state }, 'publisher: viewer connection ended');
@@ -668,8 +693,30 @@ export class Publisher extends EventEmitter<PublisherEvents> {
         this.#emitError(error);
       });
       created.on('warning', (warning) => this.#log.warn({ codec, err: warning.message }, 'publisher: encoder warning'));
+      if (this.#picture && !this.#picture.shown) this.#captureShowsPointer(created, false);
     }
     return streamer;
+  }
+
+  // pointer 'auto': the picture gains or loses the pointer. The capture changes first (its next frame),
+  // then the drawing viewers hear it; a capture that cannot change keeps the pointer, and says so.
+  #pointerInPicture(shown: boolean): void {
+    let inPicture = shown;
+    for (const streamer of this.#streamers.values()) if (!this.#captureShowsPointer(streamer, shown)) inPicture = true;
+    this.#log.info({ inPicture }, shown ? 'publisher: pointer drawn into the picture (a viewer that cannot draw it watches)' : inPicture ? 'publisher: every viewer draws the pointer, but the capture keeps it' : 'publisher: pointer out of the picture (every viewer draws it)');
+    this.#pointer?.picture(inPicture);
+  }
+
+  // Whether the capture now draws the pointer as asked (false: asked to take it out, it cannot).
+  #captureShowsPointer(streamer: Streamer, on: boolean): boolean {
+    const native = streamer.native;
+    // An addon built before setShowPointer has none (the check keeps a stale build streaming).
+    if (typeof native.setShowPointer === 'function' && native.setShowPointer(on)) return true;
+    if (!on && !this.#pointerFixed.has(streamer)) {
+      this.#pointerFixed.add(streamer);
+      this.#log.warn({ codec: streamer.codec }, "publisher: this capture cannot take the pointer out while playing (its show-pointer is fixed at start, or the addon predates setShowPointer): the pointer stays in the picture and drawing viewers are told so");
+    }
+    return on; // it kept the pointer it started with: in the picture
   }
 
   #playoutDelay(): { playoutDelay?: PlayoutDelay } {
@@ -705,6 +752,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     this.#bitrate?.remove(viewer.id);
     this.#remote?.forget(viewer.id);
     this.#pointer?.forget(viewer.id);
+    this.#picture?.forget(viewer.id);
     const closing = viewer.close();
     this.#track(closing);
     // The codec's last viewer: its shared encoder stops once that peer has closed; the warm one idles
@@ -737,16 +785,25 @@ export class Publisher extends EventEmitter<PublisherEvents> {
 }
 
 /**
- * Checks `pointer` and, for 'channel', takes the pointer out of the capture (the page draws it): the
- * options the publisher runs with.
+ * Checks `pointer` and resolves its default ('auto' where it can work, else 'video'); for 'channel' takes
+ * the pointer out of the capture (the page draws it): the options the publisher runs with.
  */
 function withPointerMode(options: PublishOptions): PublishOptions {
   const mode = options.pointer;
-  if (mode === undefined || mode === 'video') return options;
-  if (mode !== 'channel') throw new InvalidArgumentError(`publish(): pointer must be 'video' or 'channel' (got ${JSON.stringify(mode)})`);
-  if (options.receive || options.source?.kind !== 'x11') throw new InvalidArgumentError("publish(): pointer: 'channel' needs an x11 source (the pointer of an X display)");
-  if (options.input === false) throw new InvalidArgumentError("publish(): pointer: 'channel' travels on the input channel: leave input on, or use pointer: 'video'");
-  return { ...options, source: { ...options.source, showPointer: false } };
+  const source = !options.receive && options.source?.kind === 'x11' ? options.source : undefined;
+  if (mode === undefined) {
+    // The default: 'auto' where it can work; a source that says showPointer: false keeps its word.
+    const auto = source !== undefined && options.input !== false && options.shareEncoder !== false && source.showPointer !== false;
+    return { ...options, pointer: auto ? 'auto' : 'video' };
+  }
+  if (mode === 'video') return options;
+  if (mode !== 'channel' && mode !== 'auto') throw new InvalidArgumentError(`publish(): pointer must be 'auto', 'video' or 'channel' (got ${JSON.stringify(mode)})`);
+  if (!source) throw new InvalidArgumentError(`publish(): pointer: '${mode}' needs an x11 source (the pointer of an X display)`);
+  if (options.input === false) throw new InvalidArgumentError(`publish(): pointer: '${mode}' travels on the input channel: leave input on, or use pointer: 'video'`);
+  if (mode === 'channel') return { ...options, source: { ...source, showPointer: false } };
+  if (options.shareEncoder === false) throw new InvalidArgumentError("publish(): pointer: 'auto' switches the shared capture's pointer: with shareEncoder: false use 'video' or 'channel'");
+  if (source.showPointer === false) throw new InvalidArgumentError("publish(): pointer: 'auto' puts the pointer into the picture when a viewer needs it, but source.showPointer is false: drop showPointer, or use pointer: 'channel'");
+  return options;
 }
 
 /**

@@ -2,7 +2,8 @@
 // into the X display (XTest), the X CLIPBOARD shared both ways, and screen resizes (RandR). One viewer
 // controls at a time (the last to take control); every viewer allowed control is told who holds it.
 // Messages from a viewer whose token does not allow control, or that does not control, are dropped,
-// except `quality` (any viewer's ceiling on its own stream) and `clock` (any viewer's clock exchange) — or, when they carry a `seq` (the agent's
+// except `quality` (any viewer's ceiling on its own stream), `clock` (any viewer's clock exchange) and
+// `cursor-draw` (whether a viewer draws the pointer itself) — or, when they carry a `seq` (the agent's
 // RemoteInput), refused with an `ack` saying why. Injection runs in arrival order through one queue
 // (typing is paced), and a message with a seq is acknowledged after its injection. Exists only on a
 // publisher that takes input.
@@ -47,6 +48,8 @@ export interface RemoteControlOptions {
    * to the adaptive-bitrate range), or 'unsupported' (no adaptive bitrate on this publisher).
    */
   capBitrate?(id: string, kbps: number | undefined): number | undefined | 'unsupported';
+  /** A viewer said whether it draws the remote pointer itself (`cursor-draw`); ignored without it. */
+  cursorDraw?(viewer: ViewerSession, draws: boolean): void;
 }
 
 export class RemoteControl {
@@ -104,6 +107,11 @@ export class RemoteControl {
     if (message.t === 'quality') return this.#requestQuality(viewer, message.maxBitrate);
     // Any viewer's clock exchange: answered at once, on the clock the capture times are stamped with.
     if (message.t === 'clock') return this.#sendTo(viewer, { t: 'clock-reply', t0: message.t0, t1: received, t2: Date.now() });
+    // Any viewer: how it shows the pointer is about its own picture.
+    if (message.t === 'cursor-draw') {
+      this.#options.cursorDraw?.(viewer, message.draws);
+      return this.#ack(viewer, seq);
+    }
     if (!viewer.control) return refuse('view-only', "this viewer's token does not allow control: use a token minted with control: true");
     if (message.t === 'release-control') {
       if (this.#controller !== viewer.id) return refuse('not-in-control', NOT_IN_CONTROL);
@@ -362,7 +370,7 @@ export class RemoteControl {
 }
 
 /** The messages that go through the injection queue (control and quality are handled as they arrive). */
-type Injected = Exclude<ViewerMessage, { t: 'take-control' | 'release-control' | 'quality' | 'clock' }>;
+type Injected = Exclude<ViewerMessage, { t: 'take-control' | 'release-control' | 'quality' | 'clock' | 'cursor-draw' }>;
 
 const NOT_IN_CONTROL = 'another viewer controls the desktop: send take-control to take it back';
 const NO_CLIPBOARD = 'this publisher does not share its clipboard (publish({clipboard: false}), or X has no XFIXES)';

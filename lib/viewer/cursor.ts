@@ -4,12 +4,19 @@
 // shape (CSS `cursor: url(data:…) hx hy`: no latency at all); otherwise an image over the video shows
 // it at the remote position (another viewer or an agent moving it), scaled to the picture's displayed
 // rectangle (fit, 1:1 and pinch zoom alike: measured from the video's box, transforms included).
-// Nothing changes until the first `cursor` message: with pointer 'video' the picture carries it.
+// Nothing changes until the first `cursor` message: with pointer 'video' the picture carries it. When the
+// channel opens the page says it draws the pointer (`cursor-draw`): a publisher with pointer 'auto' then
+// sends it the pointer and says whether the picture has it now (`cursor-picture`). While the picture has
+// it the page draws none (no overlay, no CSS shape: two pointers otherwise); when the picture loses it
+// the overlay comes back with the next presented frame (the one without it), or after FLIP_WAIT_MS on
+// a still screen that sends none.
 import { CURSOR_LIMITS } from '../input/limits.js';
 
 export interface RemoteCursor {
   /** The last position and shape the publisher sent, in its screen pixels (null: none yet). */
   readonly state: { x: number; y: number; width: number; height: number; id: number; visible: boolean } | null;
+  /** The publisher said the video shows the pointer now (the page then draws none). */
+  readonly inPicture: boolean;
   /** Places the overlay again (the element calls it when its layout may have changed). */
   update(): void;
   detach(): void;
@@ -26,6 +33,8 @@ interface Shape {
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 // A viewer that never removes its shapes: an application cycling cursors reuses the same ids.
 const MAX_SHAPES = 64;
+// The longest the overlay waits for a frame without the pointer before it shows anyway.
+const FLIP_WAIT_MS = 250;
 
 export interface RemoteCursorOptions {
   /** Where the overlay image goes: an element the video's box is in (the element's stage). */
@@ -39,6 +48,11 @@ export function attachCursor(video: HTMLVideoElement, channel: RTCDataChannel, o
   const shapes = new Map<number, Shape>();
   let state: RemoteCursor['state'] = null;
   let over = false;
+  // The publisher said the picture has the pointer now (pointer 'auto' with a viewer that cannot draw it).
+  let inPicture = false;
+  let flipWait: ReturnType<typeof setTimeout> | undefined;
+  // Each cursor-picture (and detach) starts a new one: a frame callback of an older one does nothing.
+  let flip = 0;
   const image = document.createElement('img');
   image.className = 'webrtcbin-remote-cursor';
   image.alt = '';
@@ -59,7 +73,31 @@ export function attachCursor(video: HTMLVideoElement, channel: RTCDataChannel, o
     }
     if (m.t === 'cursor-shape') addShape(m);
     else if (m.t === 'cursor') move(m);
+    else if (m.t === 'cursor-picture' && typeof m.shown === 'boolean') onPicture(m.shown);
   };
+  const onPicture = (shown: boolean) => {
+    clearTimeout(flipWait);
+    flipWait = undefined;
+    const mine = ++flip;
+    if (shown) {
+      // Hidden at once: the picture's pointer comes with the next frame.
+      inPicture = true;
+      return render();
+    }
+    if (!inPicture) return;
+    // Frames already on their way still have the pointer: show ours with the first one after this.
+    const show = () => {
+      if (mine !== flip) return;
+      flip++;
+      clearTimeout(flipWait);
+      flipWait = undefined;
+      inPicture = false;
+      render();
+    };
+    flipWait = setTimeout(show, FLIP_WAIT_MS);
+    if (typeof video.requestVideoFrameCallback === 'function') video.requestVideoFrameCallback(show);
+  };
+  image.dataset.inPicture = 'false';
   const whole = (v: unknown, min: number, max: number): v is number => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
   const addShape = (m: Record<string, unknown>) => {
     const { id, width, height, xhot, yhot, png } = m;
@@ -94,7 +132,14 @@ export function attachCursor(video: HTMLVideoElement, channel: RTCDataChannel, o
     // Where the remote pointer is, shown or not (tests and page scripts read it).
     image.dataset.x = String(state.x);
     image.dataset.y = String(state.y);
+    image.dataset.inPicture = String(inPicture);
     const shape = shapes.get(state.id);
+    if (inPicture) {
+      // The picture shows it: the page's pointer is the page's own, and no overlay.
+      if (cssShape !== previousCursor) video.style.cursor = cssShape = previousCursor;
+      image.style.display = 'none';
+      return;
+    }
     // Controlling with the pointer here: the browser draws the cursor where the user's pointer is.
     const local = over && controlling();
     const css = !local ? previousCursor : !state.visible ? 'none' : shape ? `url("${shape.url}") ${shape.xhot} ${shape.yhot}, auto` : previousCursor;
@@ -133,6 +178,16 @@ export function attachCursor(video: HTMLVideoElement, channel: RTCDataChannel, o
   const listening = new AbortController();
   const { signal } = listening;
   channel.addEventListener('message', onMessage, { signal });
+  // This page draws the pointer itself: a publisher with pointer 'auto' may take it out of the picture.
+  const announce = () => {
+    try {
+      channel.send(JSON.stringify({ t: 'cursor-draw', draws: true }));
+    } catch {
+      // Closed meanwhile: the next connection's channel says it again.
+    }
+  };
+  if (channel.readyState === 'open') announce();
+  else channel.addEventListener('open', announce, { once: true, signal });
   video.addEventListener('pointerenter', enter, { signal });
   video.addEventListener('pointerleave', leave, { signal });
   video.addEventListener('pointerdown', onDown, { signal });
@@ -147,8 +202,13 @@ export function attachCursor(video: HTMLVideoElement, channel: RTCDataChannel, o
       return state;
     },
     update: render,
+    get inPicture() {
+      return inPicture;
+    },
     detach() {
       listening.abort();
+      clearTimeout(flipWait);
+      flip++;
       video.style.cursor = previousCursor;
       image.remove();
     },

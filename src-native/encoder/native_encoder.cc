@@ -133,6 +133,31 @@ class EncoderCore : public std::enable_shared_from_this<EncoderCore> {
   int SetBitrate(int kbps) { return SetEncoderBitrate(bin_, kbps); }
   int GetBitrate() { return GetEncoderBitrate(bin_); }
 
+  // JS thread, open encoder: sets `show-pointer` on each element of the description that honours it while
+  // playing: one whose property says so (GST_PARAM_MUTABLE_PLAYING), or ximagesrc (it reads it per
+  // frame, without the flag). False when none does (a capture that decides at start keeps its pointer).
+  bool SetShowPointer(bool on) {
+    if (!bin_) return false;
+    bool found = false;
+    GstIterator* it = gst_bin_iterate_recurse(GST_BIN(bin_));
+    GValue item = G_VALUE_INIT;
+    while (gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
+      auto* element = GST_ELEMENT(g_value_get_object(&item));
+      GParamSpec* spec = g_object_class_find_property(G_OBJECT_GET_CLASS(element), "show-pointer");
+      GstElementFactory* factory = gst_element_get_factory(element);
+      bool per_frame = (spec && (spec->flags & GST_PARAM_MUTABLE_PLAYING)) ||
+                       (factory && g_strcmp0(GST_OBJECT_NAME(factory), "ximagesrc") == 0);
+      if (spec && per_frame && G_PARAM_SPEC_VALUE_TYPE(spec) == G_TYPE_BOOLEAN && (spec->flags & G_PARAM_WRITABLE)) {
+        g_object_set(element, "show-pointer", on ? TRUE : FALSE, nullptr);
+        found = true;
+      }
+      g_value_reset(&item);
+    }
+    g_value_unset(&item);
+    gst_iterator_free(it);
+    return found;
+  }
+
   // Bus sync handler (any thread): errors and warnings become events; the rest is dropped.
   void OnBusMessage(GstMessage* message) {
     bool is_error = GST_MESSAGE_TYPE(message) == GST_MESSAGE_ERROR;
@@ -210,6 +235,7 @@ Napi::Function Encoder::DefineClass(Napi::Env env) {
                                           {
                                               InstanceMethod<&Encoder::SetBitrate>("setBitrate"),
                                               InstanceMethod<&Encoder::GetBitrate>("getBitrate"),
+                                              InstanceMethod<&Encoder::SetShowPointer>("setShowPointer"),
                                               InstanceMethod<&Encoder::Stats>("stats"),
                                               InstanceMethod<&Encoder::Ref>("ref"),
                                               InstanceMethod<&Encoder::Unref>("unref"),
@@ -276,6 +302,12 @@ Napi::Value Encoder::SetBitrate(const Napi::CallbackInfo& info) {
     throw error;
   }
   return Napi::Number::New(env, core_->SetBitrate(info[0].ToNumber().Int32Value()));
+}
+
+Napi::Value Encoder::SetShowPointer(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (core_->closing()) return Napi::Boolean::New(env, false);
+  return Napi::Boolean::New(env, core_->SetShowPointer(info[0].ToBoolean().Value()));
 }
 
 Napi::Value Encoder::GetBitrate(const Napi::CallbackInfo& info) {

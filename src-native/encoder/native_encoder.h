@@ -31,6 +31,7 @@ class Encoder : public Napi::ObjectWrap<Encoder>, public LiveHandle {
  private:
   Napi::Value SetBitrate(const Napi::CallbackInfo& info);
   Napi::Value GetBitrate(const Napi::CallbackInfo& info);
+  Napi::Value SetShowPointer(const Napi::CallbackInfo& info);
   Napi::Value Stats(const Napi::CallbackInfo& info);
   Napi::Value Ref(const Napi::CallbackInfo& info);
   Napi::Value Unref(const Napi::CallbackInfo& info);

@@ -144,7 +144,7 @@ t.test("pointer 'channel': the overlay follows XTest motion with the X shape; th
   t.match(agent.cursor, { x: 50, y: 60, visible: true, shape: { width: 16, height: 16, xhot: 3, yhot: 5 } }, 'RemoteView.cursor: position and shape');
 });
 
-t.test("pointer 'video' (the default): the pointer is in the picture, so the pixel check above can fail", async (t) => {
+t.test("pointer 'video': the pointer is always in the picture, so the pixel check above can fail", async (t) => {
   const { page } = await desk(t, 'pointer-video', 'video', [300, 100]);
   await new Promise((r) => setTimeout(r, 500));
   const around = await pixels(page, 300, 100);

@@ -48,12 +48,12 @@ t.test('stream: a codec that does not exist is refused before connecting: exit 2
   t.notMatch(r.stdout + r.stderr, /ECONNREFUSED/, 'it never tried to connect');
 });
 
-t.test('stream: --pointer takes video or channel; anything else is refused before connecting: exit 2', async (t) => {
+t.test('stream: --pointer takes auto, video or channel; anything else is refused before connecting: exit 2', async (t) => {
   const r = await stream(['--url', 'ws://127.0.0.1:1/v1/ws', '--session', 's', '--display', displayNumber(), '--pointer', 'css']);
   t.equal(r.code, 2, said(r));
-  t.match(r.stderr, /--pointer \(WEBRTCBIN_POINTER\) must be video .* or channel/);
+  t.match(r.stderr, /--pointer \(WEBRTCBIN_POINTER\) must be auto .*, video .* or channel .*; got "css"/);
   const help = await runNode([cli, '--help'], { timeoutMs: 20_000 });
-  t.match(help.stdout, /--pointer video\|channel/, '--help lists it');
+  t.match(help.stdout, /--pointer auto\|video\|channel/, '--help lists it');
 });
 
 t.test('stream: an X display that does not open is named, before connecting: exit 75', async (t) => {

@@ -4,6 +4,8 @@ import t from 'tap';
 import { CURSOR_LIMITS, checkAgentMessage, checkViewerMessage } from '../../lib/input/protocol.js';
 import { toShape } from '../../lib/input/cursor.js';
 import { publish } from '../../lib/publish/publisher.js';
+import { view } from '../../lib/agent/remote-view.js';
+import { InvalidArgumentError } from '../../lib/errors.js';
 import { decodePng } from '../helpers/png.js';
 
 const shapeMessage = { t: 'cursor-shape', id: 7, width: 16, height: 16, xhot: 3, yhot: 5, png: 'iVBORw0KGgo=' };
@@ -48,9 +50,28 @@ t.test('shapes: PNG of the pixels, visible unless fully transparent, scaled into
   t.ok(checkAgentMessage.Check({ t: 'cursor-shape', id: 4, width: noisy.width, height: noisy.height, xhot: noisy.xhot, yhot: noisy.yhot, png: noisy.png }), 'and its message passes the schema');
 });
 
-t.test("publish({pointer}): 'video' or 'channel'; channel needs an x11 source with input", async (t) => {
+t.test("publish({pointer}): 'auto', 'video' or 'channel'; auto and channel need an x11 source with input, auto the shared encoder", async (t) => {
   const base = { url: 'ws://127.0.0.1:1/v1/ws', session: 's' };
-  t.throws(() => publish({ ...base, source: { kind: 'x11', display: ':0' }, pointer: 'css' as 'video' }), /pointer must be 'video' or 'channel'/);
+  t.throws(() => publish({ ...base, source: { kind: 'x11', display: ':0' }, pointer: 'css' as 'video' }), /pointer must be 'auto', 'video' or 'channel'/);
   t.throws(() => publish({ ...base, source: { kind: 'test' }, pointer: 'channel' }), /needs an x11 source/);
+  t.throws(() => publish({ ...base, source: { kind: 'test' }, pointer: 'auto' }), /pointer: 'auto' needs an x11 source/);
   t.throws(() => publish({ ...base, source: { kind: 'x11', display: ':0' }, input: false, pointer: 'channel' }), /leave input on/);
+  t.throws(() => publish({ ...base, source: { kind: 'x11', display: ':0' }, input: false, pointer: 'auto' }), /leave input on/);
+  t.throws(() => publish({ ...base, source: { kind: 'x11', display: ':0' }, shareEncoder: false, pointer: 'auto' }), /with shareEncoder: false use 'video' or 'channel'/);
+  t.throws(() => publish({ ...base, source: { kind: 'x11', display: ':0', showPointer: false }, pointer: 'auto' }), /source.showPointer is false/);
+  t.throws(() => publish({ ...base, source: { kind: 'x11', display: ':0' }, pointer: 'css' as 'video' }), InvalidArgumentError, 'a typed error');
+  t.throws(() => view({ ...base, pointer: 'overlay' as 'data' }), /view\(\): pointer must be 'data' .* or 'picture'/);
+});
+
+t.test("the viewer's cursor-draw and the agent's cursor-picture: each one way, strictly shaped", async (t) => {
+  t.ok(checkViewerMessage.Check({ t: 'cursor-draw', draws: true }), 'a viewer says it draws the pointer');
+  t.ok(checkViewerMessage.Check({ t: 'cursor-draw', draws: false }), 'or that it needs it in the picture');
+  t.notOk(checkViewerMessage.Check({ t: 'cursor-draw' }), 'draws is required');
+  t.notOk(checkViewerMessage.Check({ t: 'cursor-draw', draws: 1 }), 'draws is a boolean');
+  t.ok(checkViewerMessage.Check({ t: 'cursor-draw', draws: true, seq: 1 }), 'a seq, like every viewer message');
+  t.notOk(checkViewerMessage.Check({ t: 'cursor-draw', draws: true, extra: 1 }), 'no unknown fields');
+  t.notOk(checkAgentMessage.Check({ t: 'cursor-draw', draws: true }), 'not an agent message');
+  t.ok(checkAgentMessage.Check({ t: 'cursor-picture', shown: true }), 'the agent says whether the picture has it');
+  t.notOk(checkAgentMessage.Check({ t: 'cursor-picture', shown: 'yes' }), 'shown is a boolean');
+  t.notOk(checkViewerMessage.Check({ t: 'cursor-picture', shown: false }), 'a viewer cannot send it');
 });
