@@ -11,6 +11,8 @@
 //   node --import tsx bench/run.ts input-photon [--quick] [--trials N] [--configs fixed@30,fixed@60,damage]
 //     [--no-novnc] [--no-wan] [--wan-rtt 50] [--wan-loss 0] [--size 1280x720] [--codec h264]
 //     [--stages] (our publishers and the pages' keys on one time line: see bench/lib/latency-stages.ts)
+//     [--before DIR]: configs named NAME-before (e.g. damage-before) run DIR's publisher (DIR/lib/cli/cli.ts
+//       with DIR's addon, e.g. a main checkout), interleaved with this tree's
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -24,15 +26,18 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({
   options: {
     quick: { type: 'boolean' }, trials: { type: 'string' }, configs: { type: 'string' }, 'no-novnc': { type: 'boolean' }, 'no-wan': { type: 'boolean' },
-    'wan-rtt': { type: 'string' }, 'wan-loss': { type: 'string' }, size: { type: 'string' }, codec: { type: 'string' }, stages: { type: 'boolean' },
+    before: { type: 'string' }, 'wan-rtt': { type: 'string' }, 'wan-loss': { type: 'string' }, size: { type: 'string' }, codec: { type: 'string' }, stages: { type: 'boolean' },
   },
 });
 const trials = Number(values.trials ?? (values.quick ? 6 : 30));
 const [width, height] = (values.size ?? '1280x720').split('x').map(Number) as [number, number];
 const configs = (values.configs ?? 'fixed@30,fixed@60,damage').split(',').map((c) => {
-  const [capture, fps] = c.split('@');
-  if (capture !== 'fixed' && capture !== 'damage') throw new Error(`--configs: ${c} is neither fixed@FPS nor damage`);
-  return { name: c, capture, fps: fps === undefined ? undefined : Number(fps) };
+  const [kind, fps] = c.split('@');
+  const before = kind!.endsWith('-before');
+  const capture = kind!.replace(/-before$/, '');
+  if (capture !== 'fixed' && capture !== 'damage') throw new Error(`--configs: ${c} is neither fixed@FPS nor damage (with -before for --before's tree)`);
+  if (before && !values.before) throw new Error(`--configs: ${c} needs --before DIR`);
+  return { name: c, capture, fps: fps === undefined ? undefined : Number(fps), root: before ? path.resolve(values.before!) : path.join(here, '..') };
 });
 const withNoVnc = values['no-novnc'] !== true;
 const withWan = values['no-wan'] !== true;
@@ -165,7 +170,8 @@ const publishers = configs.map((c) => {
   const args = ['--url', wsUrl('127.0.0.1'), '--session', session, '--token-file', tokenFile, '--display', x.display, '--width', String(width), '--height', String(height), '--capture', c.capture];
   if (c.fps !== undefined) args.push('--fps', String(c.fps));
   if (values.codec) args.push('--codec', values.codec);
-  const agent = start(process.execPath, ['--import', 'tsx', path.join(here, '..', 'lib', 'cli', 'cli.ts'), 'stream', ...args], {
+  const agent = start(process.execPath, ['--import', 'tsx', path.join(c.root, 'lib', 'cli', 'cli.ts'), 'stream', ...args], {
+    cwd: c.root,
     env: { ...env, ...(traceDir ? { WEBRTCBIN_LATENCY_TRACE: path.join(traceDir, `${session}.trace`) } : {}) },
     stdio: 'ignore',
   });
