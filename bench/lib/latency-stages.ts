@@ -58,7 +58,7 @@ export const STEPS: Step[] = [
   // taken as the key's (an RTCP packet arriving in between would move time from it to the next step).
   { label: 'key → packet in (sender, network)', from: 'pub', stage: 'received', by: 'after' },
   { label: 'packet in → SCTP message out (DTLS, usrsctp)', from: 'pub', stage: 'sctp', by: 'after' },
-  { label: 'SCTP → data channel signal', from: 'pub', stage: 'input-channel', by: 'after' },
+  { label: 'SCTP → data channel signal', from: 'pub', stage: 'channel-message', by: 'after' },
   { label: 'signal → JS handler (TSFN, event loop)', from: 'pub', stage: 'input-js', by: 'after' },
   { label: 'JS handler → parsed, validated, queued', from: 'pub', stage: 'input-checked', by: 'after' },
   { label: 'queued → injection starts (queue)', from: 'pub', stage: 'input-inject', by: 'after' },

@@ -26,10 +26,10 @@ void ChannelStateCb(GObject* object, GParamSpec*, gpointer data) {
   PostChannel(data, [](uint64_t key) { return event::ChannelClosing{key}; });
 }
 
-// A text message as webrtcbin hands it over (on its SCTP thread), stamped for WEBRTCBIN_LATENCY_TRACE
+// A text message as webrtcbin hands it over (on a GStreamer thread), stamped for WEBRTCBIN_LATENCY_TRACE
 // before it is queued for JS: the thread-safe function's hop is the step after this one.
 void TracedChannelStringCb(GObject* object, gchar* text, gpointer data) {
-  LatencyTrace("input-channel", -1, text ? strlen(text) : 0, "datachannel");
+  if (LatencyTraceOn()) LatencyTrace("channel-message", -1, text ? strlen(text) : 0, "datachannel");
   ChannelStringCb(object, text, data);
 }
 
