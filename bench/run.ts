@@ -23,6 +23,7 @@ const ALL: [name: string, args: string[]][] = [
   ['keyframe', ['--quick']],
   ['sfu', []], // Janus (Debian janus) started by the bench
   ['cluster-sockets', ['--rounds', '1']], // 10,000 sockets: needs an fd hard limit ≥ 11,000
+  ['input-photon', ['--quick']], // root (the WAN link); Chromium, x11vnc + websockify
 ];
 
 const LOCK = '/tmp/webrtcbin-bench.lock';

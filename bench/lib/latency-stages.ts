@@ -1,5 +1,6 @@
 // One key → frame, stage by stage, from the lines WEBRTCBIN_LATENCY_TRACE writes
-// (src-native/common/latency_trace.h): the publisher's (XTest, X damage, the source's read and why,
+// (src-native/common/latency_trace.h, lib/util/latency-trace.ts): the publisher's (the key's packet in,
+// SCTP, the data channel signal, the JS handler, validation, the injection queue, XTest, X damage, the source's read and why,
 // convert, encode, payload, network out) and the receiving process's (network in, jitter buffer,
 // depayloader, decoder, appsink), all on CLOCK_MONOTONIC like process.hrtime here. Each stage is the
 // first of its kind after the one before it; from the source to the converter a frame is followed by
@@ -52,7 +53,16 @@ type Step = { label: string; from: 'pub' | 'view'; stage: string; by: 'after' | 
 
 /** The stages in order; each label names the step that ends there. */
 export const STEPS: Step[] = [
-  { label: 'key → XTest (channel, JS)', from: 'pub', stage: 'xtest', by: 'after' },
+  // key → XTest, split where the publisher traces it (an addon or a publisher without these stages
+  // leaves them out, and the next found step takes their time). The first packet in after the key is
+  // taken as the key's (an RTCP packet arriving in between would move time from it to the next step).
+  { label: 'key → packet in (sender, network)', from: 'pub', stage: 'received', by: 'after' },
+  { label: 'packet in → SCTP message out (DTLS, usrsctp)', from: 'pub', stage: 'sctp', by: 'after' },
+  { label: 'SCTP → data channel signal', from: 'pub', stage: 'channel-message', by: 'after' },
+  { label: 'signal → JS handler (TSFN, event loop)', from: 'pub', stage: 'input-js', by: 'after' },
+  { label: 'JS handler → parsed, validated, queued', from: 'pub', stage: 'input-checked', by: 'after' },
+  { label: 'queued → injection starts (queue)', from: 'pub', stage: 'input-inject', by: 'after' },
+  { label: '→ XTest sent (keysym, xcb)', from: 'pub', stage: 'xtest', by: 'after' },
   { label: 'XTest → damage (X app repaints)', from: 'pub', stage: 'damage', by: 'after' },
   { label: 'damage → read starts (coalescing)', from: 'pub', stage: 'read', by: 'after' },
   { label: 'read → pushed (SHM read, pointer)', from: 'pub', stage: 'src', by: 'after' },
@@ -128,6 +138,13 @@ export function stageRows(trials: TrialStages[]): string[][] {
     const us = trials.map((t) => t.steps[i]).filter((v): v is number => v !== undefined).sort((a, b) => a - b);
     return [label, (percentile(us, 50) / 1000).toFixed(2), (percentile(us, 95) / 1000).toFixed(2), String(us.length)];
   });
+  // The whole key → XTest hop (the steps above it add up to it when XTest was found).
+  const xtest = STEPS.findIndex((s) => s.stage === 'xtest');
+  const hop = trials
+    .filter((t) => t.steps[xtest] !== undefined)
+    .map((t) => t.steps.slice(0, xtest + 1).reduce<number>((sum, v) => sum + (v ?? 0), 0))
+    .sort((a, b) => a - b);
+  rows.splice(xtest + 1, 0, ['= key → XTest', (percentile(hop, 50) / 1000).toFixed(2), (percentile(hop, 95) / 1000).toFixed(2), String(hop.length)]);
   const whys = new Map<string, number>();
   for (const t of trials) whys.set(t.why ?? '?', (whys.get(t.why ?? '?') ?? 0) + 1);
   rows.push(['read because', [...whys].map(([w, n]) => `${w} ${n}`).join(', '), '', String(trials.length)]);

@@ -36,12 +36,14 @@ export class InputInjector {
   }
 
   /**
-   * Returns false for keys with no X equivalent (ignored). Returns after a round trip to the X server:
-   * it has processed the events (an acknowledgement sent then means they happened).
+   * Returns false for keys with no X equivalent (ignored). The events are flushed to the X server either
+   * way; with `confirm` it returns after a round trip, once the server has processed them (an
+   * acknowledgement sent then means they happened). Without, nothing waits on the server: a page's
+   * stream of moves and keys (no acknowledgement asked) does not hold the event loop a round trip each.
    */
-  apply(message: Exclude<InputMessage, { t: 'take-control' }>): boolean {
+  apply(message: Exclude<InputMessage, { t: 'take-control' }>, confirm = true): boolean {
     const done = this.#inject(message);
-    this.#x.sync();
+    if (confirm) this.#x.sync();
     return done;
   }
 

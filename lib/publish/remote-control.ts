@@ -29,6 +29,7 @@ import {
 import type { Logger } from '../signaling/client.js';
 import type { ScreenRegion, SourceOptions } from '../types.js';
 import { errorMessage } from '../util/emit.js';
+import { latencyTrace } from '../util/latency-trace.js';
 import type { ViewerSession } from './viewer-session.js';
 
 export interface RemoteControlOptions {
@@ -93,6 +94,7 @@ export class RemoteControl {
 
   #onMessage(viewer: ViewerSession, data: string | Buffer): void {
     const received = Date.now();
+    latencyTrace('input-js');
     if (!this.#options.isCurrent(viewer) || typeof data !== 'string' || data.length > MAX_VIEWER_MESSAGE_CHARS) return;
     let message: unknown;
     try {
@@ -132,6 +134,7 @@ export class RemoteControl {
       return refuse('rate-limited', `${MAX_PENDING_INPUT} input messages already wait to be injected: wait for their acknowledgements before sending more`);
     }
     this.#pending++;
+    latencyTrace('input-checked');
     const run = () => this.#inject(viewer, message as Injected, seq);
     this.#queue = this.#queue
       .then(run)
@@ -183,6 +186,7 @@ export class RemoteControl {
       this.#log.warn({ err: errorMessage(error) }, 'publisher: input injection failed');
       return refuse('failed', `the X display cannot take input: ${errorMessage(error)}`);
     }
+    latencyTrace('input-inject');
     try {
       if (message.t === 'type') {
         const bad = untypable(message.text);
@@ -192,7 +196,8 @@ export class RemoteControl {
         if (typed < keys.length) return refuse('not-in-control', `typing stopped after ${typed} of ${keys.length} characters: ${NOT_IN_CONTROL}`);
         return this.#ack(viewer, seq);
       }
-      if (!injector.apply(message)) {
+      // A round trip to X only when an acknowledgement will say the input happened.
+      if (!injector.apply(message, seq !== undefined)) {
         const what = message.t === 'key' ? `X has no keysym for the key '${message.key}'` : 'a wheel message with dx and dy both 0 scrolls nothing';
         return refuse('invalid', what);
       }

@@ -28,7 +28,7 @@ const char* StageOfSource(const char* factory) {
       {"rtpvp9pay", "pay"},           {"nicesrc", "received"},      {"rtpjitterbuffer", "jitterbuffer"},
       {"rtph264depay", "depay"},      {"rtpvp8depay", "depay"},     {"rtpvp9depay", "depay"},
       {"avdec_h264", "decoded"},      {"openh264dec", "decoded"},   {"vp8dec", "decoded"},
-      {"vp9dec", "decoded"},
+      {"vp9dec", "decoded"},          {"sctpdec", "sctp"},
   };
   for (const auto& s : kStages) {
     if (strcmp(s.factory, factory) == 0) return s.stage;

@@ -1,7 +1,10 @@
 // Data channels: webrtcbin's channel objects kept by key, their signals as events, sends and closes.
 #include "peer/peer_core.h"
 
+#include <cstring>
+
 #include "common/gst_json.h"
+#include "common/latency_trace.h"
 #include "peer/trampolines.h"
 
 namespace wrtc {
@@ -21,6 +24,13 @@ void ChannelStateCb(GObject* object, GParamSpec*, gpointer data) {
   g_object_get(object, "ready-state", &state, nullptr);
   if (state != GST_WEBRTC_DATA_CHANNEL_STATE_CLOSING) return;
   PostChannel(data, [](uint64_t key) { return event::ChannelClosing{key}; });
+}
+
+// A text message as webrtcbin hands it over (on a GStreamer thread), stamped for WEBRTCBIN_LATENCY_TRACE
+// before it is queued for JS: the thread-safe function's hop is the step after this one.
+void TracedChannelStringCb(GObject* object, gchar* text, gpointer data) {
+  if (LatencyTraceOn()) LatencyTrace("channel-message", -1, text ? strlen(text) : 0, "datachannel");
+  ChannelStringCb(object, text, data);
 }
 
 const char* StateName(GstWebRTCDataChannelState state) {
@@ -64,7 +74,7 @@ void PeerCore::WatchChannel(uint64_t key, GstWebRTCDataChannel* channel) {
   for (const Handler& h : {Handler{"on-open", G_CALLBACK(ChannelOpenCb)},
                            Handler{"on-close", G_CALLBACK(ChannelCloseCb)},
                            Handler{"on-error", G_CALLBACK(ChannelErrorCb)},
-                           Handler{"on-message-string", G_CALLBACK(ChannelStringCb)},
+                           Handler{"on-message-string", G_CALLBACK(TracedChannelStringCb)},
                            Handler{"on-message-data", G_CALLBACK(ChannelDataCb)},
                            Handler{"on-buffered-amount-low", G_CALLBACK(ChannelLowCb)},
                            Handler{"notify::ready-state", G_CALLBACK(ChannelStateCb)}}) {

@@ -148,31 +148,55 @@ Napi::Value XInput::Button(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// Where `keysym` is on the current keymap (read anew: another client may have changed it), searched
-// column by column like Xlib's XKeysymToKeycode, so the plain level of any key wins over a shifted one.
-XInput::Place XInput::Find(uint32_t keysym) {
-  Place place;
+void XInput::ReadEvents() {
+  // Nothing is selected on this connection: what arrives is MappingNotify (sent to every client) and
+  // the errors of unchecked requests, which need no answer.
+  while (xcb_generic_event_t* event = xcb_poll_for_event(connection_)) {
+    if ((event->response_type & 0x7f) == XCB_MAPPING_NOTIFY &&
+        reinterpret_cast<xcb_mapping_notify_event_t*>(event)->request == XCB_MAPPING_KEYBOARD) {
+      keymap_stale_ = true;
+    }
+    free(event);
+  }
+}
+
+bool XInput::ReadKeymap() {
   uint8_t count = static_cast<uint8_t>(max_keycode_ - min_keycode_ + 1);
   xcb_get_keyboard_mapping_reply_t* map =
       xcb_get_keyboard_mapping_reply(connection_, xcb_get_keyboard_mapping(connection_, min_keycode_, count), nullptr);
-  if (!map) return place;
+  if (!map) return false;
   const uint32_t* syms = xcb_get_keyboard_mapping_keysyms(map);
-  int per = map->keysyms_per_keycode;
-  int rows = per ? xcb_get_keyboard_mapping_keysyms_length(map) / per : 0;
+  keymap_.assign(syms, syms + xcb_get_keyboard_mapping_keysyms_length(map));
+  per_ = map->keysyms_per_keycode;
+  free(map);
+  keymap_stale_ = false;
+  // A spare another client has since bound to something else is no longer ours to rebind.
+  int rows = per_ ? static_cast<int>(keymap_.size()) / per_ : 0;
+  for (Spare& spare : spares_) {
+    int row = spare.code - min_keycode_;
+    if (row >= rows) continue;
+    bool empty = true;
+    for (int col = 0; col < per_; ++col) empty = empty && keymap_[row * per_ + col] == kNoSymbol;
+    if (!empty && (spare.keysym == kNoSymbol || keymap_[row * per_] != spare.keysym)) spare.keysym = kTaken;
+  }
+  return true;
+}
+
+// Where `keysym` is on the current keymap (the cached copy, read again after any client changed it),
+// searched column by column like Xlib's XKeysymToKeycode, so the plain level of any key wins over a
+// shifted one.
+XInput::Place XInput::Find(uint32_t keysym) {
+  Place place;
+  ReadEvents();
+  if (keymap_stale_ && !ReadKeymap()) return place;
+  const uint32_t* syms = keymap_.data();
+  int per = per_;
+  int rows = per ? static_cast<int>(keymap_.size()) / per : 0;
   for (int col = 0; col < per && !place.code; ++col) {
     for (int row = 0; row < rows && !place.code; ++row) {
       if (At(syms + row * per, per, col) == keysym) place = {static_cast<uint8_t>(min_keycode_ + row), col};
     }
   }
-  // A spare another client has since bound to something else is no longer ours to rebind.
-  for (Spare& spare : spares_) {
-    int row = spare.code - min_keycode_;
-    if (row >= rows) continue;
-    bool empty = true;
-    for (int col = 0; col < per; ++col) empty = empty && syms[row * per + col] == kNoSymbol;
-    if (!empty && (spare.keysym == kNoSymbol || syms[row * per] != spare.keysym)) spare.keysym = kTaken;
-  }
-  free(map);
   return place;
 }
 
@@ -220,6 +244,7 @@ uint8_t XInput::Borrow(uint32_t keysym) {
   // Checked: the server has the new mapping before the fake key event refers to it.
   if (CheckRequest(connection_, xcb_change_keyboard_mapping_checked(connection_, 1, pick->code, 2, pair)).code) return 0;
   pick->keysym = keysym;
+  keymap_stale_ = true;  // its MappingNotify may still be on the way
   return pick->code;
 }
 

@@ -37,6 +37,13 @@ class XInput : public Napi::ObjectWrap<XInput>, public LiveHandle {
     int column = -1;
   };
   Place Find(uint32_t keysym);
+  // The keymap as the server last told us: fetched once, and again only after a MappingNotify (every
+  // client gets one when any client changes it), so a key costs no round trip to a busy server.
+  void ReadEvents();     // takes the events waiting on the connection, without blocking
+  bool ReadKeymap();     // one GetKeyboardMapping round trip into keymap_ / per_
+  std::vector<uint32_t> keymap_;
+  int per_ = 0;
+  bool keymap_stale_ = true;
   uint8_t Borrow(uint32_t keysym);  // a spare keycode bound to `keysym`; 0 when X refused
   void FindSpares();
   xcb_connection_t* connection_ = nullptr;

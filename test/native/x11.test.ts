@@ -223,3 +223,29 @@ t.test('Shift comes from the keymap: a layout with other shifted symbols types t
   t.ok(quote && Number.parseInt(quote[1]!, 16) & 1, 'with Shift held');
   t.equal(chars.find((m) => m[3] === '/')?.[2], '16', "'/' typed as Shift+7, where this keymap has it");
 });
+
+t.test('a keymap changed by another client while the injector runs is followed (the cached keymap is read again)', async (t) => {
+  const { execFileSync } = await import('node:child_process');
+  const { InputInjector } = await import('../../lib/input/injector.js');
+  const { typingPlan } = await import('../../lib/input/keysyms.js');
+  const { startXev } = await import('../helpers/xev.js');
+  const { waitFor } = await import('../helpers/wait.js');
+  const x = await startXvfb('320x240x24');
+  t.teardown(() => x.kill());
+  const xev = await startXev(x.display, '320x240', ['keyboard']);
+  t.teardown(() => xev.kill());
+  const injector = new InputInjector(x.display);
+  t.teardown(() => injector.close());
+  const from = await focusedXev(xev, injector); // the injector has read the keymap (US: '"' is Shift+' on keycode 48)
+  // Another client moves '"' onto key 2's shifted level, and takes it off keycode 48.
+  execFileSync('xmodmap', ['-display', x.display, '-e', 'keycode 11 = 2 quotedbl', '-e', 'keycode 48 = apostrophe apostrophe']);
+  await injector.type(typingPlan('"'), () => true);
+  const presses = () =>
+    xev.text.slice(from).split(/\n\s*\n/).flatMap((block) => {
+      const m = /KeyPress event[^]*keycode (\d+)[^]*XLookupString gives \d+ bytes: (?:\([0-9a-f ]*\) )?"(.*)"/.exec(block);
+      return m && m[2] !== '' ? [m] : [];
+    });
+  await waitFor('the character at xev', () => presses().length >= 1, 10_000).catch(() => {});
+  t.equal(presses()[0]?.[2], '"', 'xev read the quote');
+  t.equal(presses()[0]?.[1], '11', 'typed where the keymap has it now, not where it was when the injector read it');
+});
