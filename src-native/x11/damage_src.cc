@@ -787,7 +787,8 @@ static void webrtcbin_xdamage_src_class_init(WebrtcbinXDamageSrcClass* klass) {
   g_object_class_install_property(gobject, PROP_DISPLAY_NAME,
                                   g_param_spec_string("display-name", "Display", "X display name ($DISPLAY when unset)", nullptr, flags));
   g_object_class_install_property(gobject, PROP_SHOW_POINTER,
-                                  g_param_spec_boolean("show-pointer", "Show pointer", "Draw the pointer into the frames (may be set while playing)", TRUE, flags));
+                                  g_param_spec_boolean("show-pointer", "Show pointer", "Draw the pointer into the frames (may be set while playing)", TRUE,
+                                                       GParamFlags(flags | GST_PARAM_MUTABLE_PLAYING)));
   g_object_class_install_property(gobject, PROP_MAX_FPS,
                                   g_param_spec_int("max-fps", "Max fps", "Damage is coalesced to at most this many frames a second", 1, 240, 60, flags));
   g_object_class_install_property(gobject, PROP_REFRESH_MS,

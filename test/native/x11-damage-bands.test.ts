@@ -239,11 +239,7 @@ t.test('show-pointer set while playing: the next frame shows it, then hides it, 
     `t. ! queue ! multifilesink location=${dir}/f%06d.yuv t. ! queue`;
   const streamer = new Streamer({ source: { kind: 'pipeline', description }, video: { width: 320, height: 240, scale: 'fit' } });
   t.teardown(() => streamer.close());
-  const native = streamer.native as typeof streamer.native & { setShowPointer?: (on: boolean) => boolean };
-  if (typeof native.setShowPointer !== 'function') {
-    t.skip('NativeEncoder.setShowPointer is not in this tree (it comes with branch s11-pointer-auto)');
-    return;
-  }
+  const native = streamer.native;
   const sender = streamer.createPeer();
   const receiver = new WebRtcPeer({ video: { receive: true } });
   t.teardown(() => Promise.all([sender.close(), receiver.close()]));
