@@ -15,9 +15,11 @@ bool StartGate::Admit(GstBuffer* buffer) {
       if (!state_.compare_exchange_strong(state, kHolding)) return Admit(buffer);
       held_frames_ = 1;
       held_bytes_ = size;
+      held_since_us_ = g_get_monotonic_time();
       return true;
     case kHolding:
-      if (held_frames_.load() + 1 > kMaxHeldFrames || held_bytes_ + size > kMaxHeldBytes) {
+      if (held_frames_.load() + 1 > kMaxHeldFrames || held_bytes_ + size > kMaxHeldBytes ||
+          g_get_monotonic_time() - held_since_us_ > kMaxHeldSpanUs) {
         // A dropped delta breaks the chain: nothing more until the fresh keyframe asked at connect.
         if (!state_.compare_exchange_strong(state, kOverflowed)) return Admit(buffer);
         return false;

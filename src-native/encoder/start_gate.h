@@ -17,8 +17,13 @@ namespace wrtc {
 
 class StartGate {
  public:
-  // The hold before connect: at most this many frames (a keyframe and what follows), 267 ms at 30 fps…
-  static constexpr int kMaxHeldFrames = 8;
+  // The hold before connect is a burst at connect, so it is bounded by what it spans: frames encoded
+  // within this long of the keyframe (the burst is then ~this much of the stream: with the encoder at
+  // the link's rate, ~this much queue; 8 frames at 30 fps read a start-up queue p95 of 192 ms on
+  // test/net/congestion's 400 ms bufferbloat link)…
+  static constexpr gint64 kMaxHeldSpanUs = 70 * 1000;
+  // …at most this many frames (a damage capture at 60 fps or more)…
+  static constexpr int kMaxHeldFrames = 6;
   // …and at most this many bytes (a detailed keyframe is the big one).
   static constexpr size_t kMaxHeldBytes = 256 * 1024;
 
@@ -41,7 +46,8 @@ class StartGate {
   };
   std::atomic<int> state_{kWaitingFirstKeyframe};
   std::atomic<int> held_frames_{0};
-  size_t held_bytes_ = 0;  // encoder thread only
+  size_t held_bytes_ = 0;        // encoder thread only
+  gint64 held_since_us_ = 0;     // encoder thread only: when the held keyframe came
 };
 
 }  // namespace wrtc

@@ -70,8 +70,9 @@ for (const codec of ['vp8', 'h264'] as const) {
 
 for (const codec of ['vp8', 'h264'] as const) {
   t.test(`${codec}: a joined peer's first RTP is the join's keyframe, held until DTLS is up: no second keyframe at connect`, async (t) => {
-    // Three frames a second: the hold's bound (8 frames) is nearly 3 s away, so nothing overflows here.
-    const streamer = new Streamer({ source: { kind: 'test', pattern: 'ball' }, video: { codec, width: 320, height: 240, fps: 3 } });
+    // One frame a second: the frame after the join's keyframe, the first that could overflow the hold
+    // (70 ms of frames), comes a second later, after the loopback connection is up.
+    const streamer = new Streamer({ source: { kind: 'test', pattern: 'ball' }, video: { codec, width: 320, height: 240, fps: 1 } });
     t.teardown(() => streamer.close());
     await waitFor('the prime frame', () => streamer.stats.capsKnown, 10_000);
     const sender = streamer.createPeer();
@@ -97,7 +98,7 @@ t.test('a peer that connects after its hold overflowed asks a fresh keyframe at 
   const before = streamer.stats.keyframeRequests;
   trickle(sender, receiver);
   await sender.setLocalDescription(await sender.createOffer());
-  // A second at 30 fps: far past the hold's 8 frames, so the gate drops the rest until connect.
+  // A second at 30 fps: far past the hold's 70 ms, so the gate drops the rest until connect.
   await waitFor('frames past the hold', () => streamer.stats.framesEncoded >= 40, 10_000);
   await receiver.setRemoteDescription(sender.localDescription!);
   await receiver.setLocalDescription(await receiver.createAnswer());
