@@ -18,13 +18,13 @@ bool StartGate::Admit(GstBuffer* buffer) {
       held_since_us_ = g_get_monotonic_time();
       return true;
     case kHolding:
-      if (held_frames_.load() + 1 > kMaxHeldFrames || held_bytes_ + size > kMaxHeldBytes ||
+      if (held_frames_ + 1 > kMaxHeldFrames || held_bytes_ + size > kMaxHeldBytes ||
           g_get_monotonic_time() - held_since_us_ > kMaxHeldSpanUs) {
         // A dropped delta breaks the chain: nothing more until the fresh keyframe asked at connect.
         if (!state_.compare_exchange_strong(state, kOverflowed)) return Admit(buffer);
         return false;
       }
-      held_frames_.fetch_add(1);
+      held_frames_++;
       held_bytes_ += size;
       return true;
     case kOverflowed:

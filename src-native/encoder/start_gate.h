@@ -33,8 +33,6 @@ class StartGate {
   // overflowed); false when what is held starts the stream, or when the join's keyframe is still on its
   // way. Idempotent: true at most once.
   bool Connected();
-  // Frames held before connect (tests, logs).
-  int Held() const { return held_frames_.load(); }
 
  private:
   enum State : int {
@@ -45,7 +43,7 @@ class StartGate {
     kOpen,                  // everything passes
   };
   std::atomic<int> state_{kWaitingFirstKeyframe};
-  std::atomic<int> held_frames_{0};
+  int held_frames_ = 0;           // encoder thread only
   size_t held_bytes_ = 0;        // encoder thread only
   gint64 held_since_us_ = 0;     // encoder thread only: when the held keyframe came
 };
