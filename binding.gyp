@@ -20,6 +20,7 @@
         "src-native/common/gst_json.cc",
         "src-native/common/latency_trace.cc",
         "src-native/encoder/shared_encoder.cc",
+        "src-native/encoder/start_gate.cc",
         "src-native/encoder/native_encoder.cc",
         "src-native/common/addon_data.cc",
         "src-native/encoder/bitrate.cc",

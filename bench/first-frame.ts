@@ -9,7 +9,9 @@
 //   warm: a second viewer while the first watches (ours joins the running encoder; Python builds its own)
 // "join" is when the harness asks the sender for a peer (what the daemon's peer-joined does).
 //   flock /tmp/webrtcbin-bench.lock node --import tsx bench/first-frame.ts [--joins 20] [--codec vp8|h264] [--quick]
-//     [--main /work/main/dist/lib/index.js] (main's build, for the before; without it: no before column)
+//     [--main /work/main/dist/lib/index.js] (main's build, warm too, for the before; without it: no before column)
+//     [--page-offers] (also ours with the page offering and us answering: publish()'s `offers: true`)
+//     [--no-python]
 import { parseArgs } from 'node:util';
 import type { Browser } from 'playwright-core';
 import { launchChromium } from '../test/helpers/browser.js';
@@ -20,7 +22,7 @@ import type { VideoCodec } from '../lib/types.js';
 
 ensureBenchLock();
 const { values } = parseArgs({
-  options: { joins: { type: 'string' }, codec: { type: 'string' }, quick: { type: 'boolean' }, size: { type: 'string' }, main: { type: 'string' }, python: { type: 'boolean', default: true } },
+  options: { joins: { type: 'string' }, codec: { type: 'string' }, quick: { type: 'boolean' }, size: { type: 'string' }, main: { type: 'string' }, python: { type: 'boolean', default: true }, 'page-offers': { type: 'boolean' } },
   allowNegative: true,
 });
 const joins = Number(values.joins ?? (values.quick ? 5 : 20));
@@ -29,8 +31,9 @@ const [width, height] = (values.size ?? '1280x720').split('x').map(Number) as [n
 const source = { kind: 'test' as const, pattern: 'ball' };
 const video = { codec, width, height, fps: 30 };
 
-// ours: this tree, warm; main: another build (WEBRTCBIN_BENCH_LIB), cold as main's publish() is.
-type SenderKind = 'ours' | 'main' | 'python';
+// ours: this tree, warm; main: another build (WEBRTCBIN_BENCH_LIB), warm too (publish()'s default since
+// session 10); offers: this tree, warm, the page offering and ours answering.
+type SenderKind = 'ours' | 'main' | 'offers' | 'python';
 
 interface Sample {
   sender: SenderKind;
@@ -42,7 +45,8 @@ const browser: Browser = await launchChromium();
 const chromium = browser.version();
 const senders: Partial<Record<SenderKind, SenderProcess<SenderKind>>> = {
   ours: new SenderProcess<SenderKind>('ours', source, video, { warm: true }),
-  ...(values.main ? { main: new SenderProcess<SenderKind>('main', source, video, { env: { WEBRTCBIN_BENCH_LIB: values.main } }) } : {}),
+  ...(values.main ? { main: new SenderProcess<SenderKind>('main', source, video, { warm: true, env: { WEBRTCBIN_BENCH_LIB: values.main } }) } : {}),
+  ...(values['page-offers'] ? { offers: new SenderProcess<SenderKind>('offers', source, video, { warm: true }) } : {}),
   ...(values.python ? { python: new SenderProcess<SenderKind>('python', source, video) } : {}),
 };
 const kinds = Object.keys(senders) as SenderKind[];
@@ -55,7 +59,7 @@ const failures: { sender: SenderKind; mode: string; error: string }[] = [];
 async function joinOnce(sender: SenderProcess<SenderKind>, mode: 'cold' | 'warm'): Promise<ViewerPage> {
   const viewer = await ViewerPage.open(browser, sender);
   try {
-    await viewer.start();
+    await viewer.start(sender.kind === 'offers');
     const marks = await viewer.firstFrame();
     samples.push({ sender: sender.kind, mode, marks });
   } catch (error) {
@@ -92,6 +96,7 @@ await browser.close();
 type Figure = { name: string; of: (m: ViewerMarks) => number | undefined };
 const d = (a: keyof ViewerMarks, b: keyof ViewerMarks) => (m: ViewerMarks) => (m[a] !== undefined && m[b] !== undefined ? m[b]! - m[a]! : undefined);
 const figures: Figure[] = [
+  // With the page offering, "offer" is its offer made and "answer" ours applied at the page.
   { name: 'join → offer at the page', of: d('join', 'offer') },
   { name: 'offer → answer made (Chromium)', of: d('offer', 'answer') },
   { name: 'answer → ICE connected', of: d('answer', 'ice') },
@@ -103,7 +108,7 @@ const figures: Figure[] = [
 const values_ = (sender: SenderKind, mode: 'cold' | 'warm', f: Figure) =>
   samples.filter((s) => s.sender === sender && s.mode === mode).map((s) => f.of(s.marks)).filter((v): v is number => v !== undefined);
 
-const names: Record<SenderKind, string> = { ours: 'ours (warm)', main: 'main (before)', python: 'python plain webrtcbin' };
+const names: Record<SenderKind, string> = { ours: 'ours (warm)', main: 'main (before)', offers: 'ours, page offers', python: 'python plain webrtcbin' };
 const rows: string[][] = [];
 const summary: Record<string, Record<string, number>> = {};
 for (const mode of ['cold', 'warm'] as const) {
@@ -130,8 +135,8 @@ for (const k of kinds) {
 const file = writeResult('first-frame', {
   bench: 'first-frame',
   machine: m,
-  command: `node --import tsx bench/first-frame.ts --joins ${joins} --codec ${codec} --size ${width}x${height}${values.main ? ` --main ${values.main}` : ''}${values.python ? '' : ' --no-python'}`,
-  library: { ours: 'dist/lib (this tree), warm', ...(values.main ? { main: values.main } : {}) },
+  command: `node --import tsx bench/first-frame.ts --joins ${joins} --codec ${codec} --size ${width}x${height}${values.main ? ` --main ${values.main}` : ''}${values['page-offers'] ? ' --page-offers' : ''}${values.python ? '' : ' --no-python'}`,
+  library: { ours: 'dist/lib (this tree), warm', ...(values.main ? { main: `${values.main}, warm` } : {}), ...(values['page-offers'] ? { offers: 'dist/lib (this tree), warm, the page offers' } : {}) },
   config: { codec, width, height, fps: 30, source, joins },
   startupMs: startup,
   summary,

@@ -41,7 +41,9 @@ export class SenderProcess<K extends string = SenderKind> {
     this.kind = kind;
     if (options.spawn) {
       this.child = spawn(options.spawn.command, options.spawn.args, { stdio: ['pipe', 'pipe', 'inherit'] });
-    } else if (kind === 'ours') {
+    } else if (kind !== 'python') {
+      // Every other kind is our node-sender (its build chosen by env WEBRTCBIN_BENCH_LIB: first-frame's
+      // "main"). Before, only 'ours' was: first-frame's "main" column silently ran the Python sender.
       this.child = spawn(process.execPath, [path.join(ROOT, 'bench/baselines/node-sender.mjs'), JSON.stringify({ source, video, shared: options.shared !== false, warm: options.warm === true })], {
         stdio: ['pipe', 'pipe', 'inherit'],
         env: { ...process.env, ...options.env },

@@ -8,8 +8,8 @@ import type { SenderMessage, SenderProcess } from './senders.js';
 
 export interface ViewerMarks {
   join: number;
-  offer?: number; // the offer reached the page (before setRemoteDescription)
-  answer?: number; // the answer was made (after setLocalDescription)
+  offer?: number; // we offer: the offer reached the page (before setRemoteDescription); the page offers: its offer is made
+  answer?: number; // we offer: the answer was made (after setLocalDescription); the page offers: our answer is applied
   ice?: number; // iceConnectionState connected
   connected?: number; // connectionState connected (DTLS done)
   track?: number;
@@ -62,6 +62,24 @@ const PAGE_SCRIPT = `(() => {
     }, 5);
     return pc.localDescription.sdp;
   };
+  // publish()'s \`offers: true\` order: the page offers (receive-only video), we answer.
+  w.offer = async () => {
+    pc.addTransceiver('video', { direction: 'recvonly' });
+    await pc.setLocalDescription(await pc.createOffer());
+    mark('offer');
+    return pc.localDescription.sdp;
+  };
+  w.applyAnswer = async (sdp) => {
+    await pc.setRemoteDescription({ type: 'answer', sdp });
+    mark('answer');
+    for (const c of queued.splice(0)) pc.addIceCandidate(c).catch(() => {});
+    const poll = setInterval(async () => {
+      const stats = await pc.getStats();
+      stats.forEach((s) => {
+        if (s.type === 'inbound-rtp' && s.kind === 'video' && s.framesDecoded > 0) { mark('decoded'); clearInterval(poll); }
+      });
+    }, 5);
+  };
   w.framesDecoded = async () => {
     let n = 0;
     (await pc.getStats()).forEach((s) => { if (s.type === 'inbound-rtp' && s.kind === 'video') n = s.framesDecoded || 0; });
@@ -97,8 +115,12 @@ export class ViewerPage {
     return viewer;
   }
 
-  /** Asks the sender for a peer and answers its offer; resolves once the answer was sent back. */
-  async start(): Promise<void> {
+  /**
+   * Asks the sender for a peer and answers its offer; resolves once the answer was sent back. With
+   * `pageOffers` the page offers instead (publish()'s `offers: true`) and it resolves once our answer is
+   * applied.
+   */
+  async start(pageOffers = false): Promise<void> {
     const { sender, id, page } = this;
     let answered: () => void;
     let failed: (e: Error) => void;
@@ -107,13 +129,18 @@ export class ViewerPage {
       failed = reject;
     });
     sender.listen(id, (m) => {
-      if (m.type === 'offer') {
+      if (m.type === 'offer' && !pageOffers) {
         page
           .evaluate((sdp) => (window as any).answer(sdp) as Promise<string>, m.sdp!)
           .then((sdp) => {
             sender.send({ type: 'answer', id, sdp });
             answered();
           })
+          .catch((e: Error) => failed(e));
+      } else if (m.type === 'answer' && pageOffers) {
+        page
+          .evaluate((sdp) => (window as any).applyAnswer(sdp) as Promise<void>, m.sdp!)
+          .then(() => answered())
           .catch((e: Error) => failed(e));
       } else if (m.type === 'candidate') {
         void page.evaluate((c) => (window as any).addCandidate(c), m.candidate ?? null).catch(() => {});
@@ -122,7 +149,12 @@ export class ViewerPage {
       }
     });
     this.join = nowMs();
-    sender.send({ type: 'join', id });
+    if (pageOffers) {
+      const sdp = await page.evaluate(() => (window as any).offer() as Promise<string>);
+      sender.send({ type: 'offer', id, sdp });
+    } else {
+      sender.send({ type: 'join', id });
+    }
     const timer = setTimeout(() => failed(new Error(`${sender.kind}: no offer answered within 20 s`)), 20_000);
     try {
       await done;

@@ -66,9 +66,6 @@ export interface WebRtcPeerEvents {
  * network interface; beyond this a peer is flooding us, and later ones are dropped (with one warning).
  */
 export const MAX_EARLY_CANDIDATES = 100;
-// How long createOffer()/createAnswer() wait for webrtcbin to hold the send caps that `send-caps`
-// announced (normally well under a frame); past it the description goes out as webrtcbin made it.
-const SEND_CAPS_GRACE_MS = 2_000;
 
 const STATE_EVENTS = {
   'connection-state': 'connectionstatechange',
@@ -236,15 +233,14 @@ export class WebRtcPeer extends EventEmitter<WebRtcPeerEvents> {
     return { type: 'answer', sdp };
   }
 
-  // `send-caps` is reported as the caps event leaves our send bin, on the streaming thread, just
-  // before webrtcbin's sink pad stores it; a description made in that gap has no a=ssrc (and H.264 no
-  // profile-level-id). It happened to about 1 offer in 16 on this loaded machine, and Janus then
-  // dropped all of a relay's RTP as "Unknown SSRC". The caps are a moment away: make it again.
+  // `send-caps` is reported once webrtcbin's sink pad holds the caps (src-native/peer/peer_core.cc), so a
+  // description made after it names the SSRC (and H.264's profile-level-id). It once came a moment
+  // before, and about 1 offer in 16 on a loaded machine had no a=ssrc: Janus then dropped all of a
+  // relay's RTP as "Unknown SSRC". That must not come back silently, so a description without it fails.
   async #withSendCaps(operation: string, make: () => Promise<string>): Promise<string> {
-    let sdp = await this.#run(operation, make);
-    for (let waitedMs = 0; this.#sends && !sendingVideoNamesSsrc(sdp) && waitedMs < SEND_CAPS_GRACE_MS; waitedMs += 10) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-      sdp = await this.#run(operation, make);
+    const sdp = await this.#run(operation, make);
+    if (this.#sends && !sendingVideoNamesSsrc(sdp)) {
+      throw new OperationError(operation, 'webrtcbin made a description whose sending video has no a=ssrc although it held the send caps (a bug: please report it with GST_DEBUG=webrtcbin:6)');
     }
     return sdp;
   }

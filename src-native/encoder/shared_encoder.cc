@@ -66,10 +66,12 @@ void SharedEncoder::SetGateLocked(bool open) {
   if (gate_) g_object_set(gate_.get(), "drop", open ? FALSE : TRUE, nullptr);
 }
 
-void SharedEncoder::Subscribe(uintptr_t key, GstElement* appsrc) {
+void SharedEncoder::Subscribe(uintptr_t key, GstElement* appsrc, std::shared_ptr<StartGate> gate) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    Subscriber& sub = subscribers_[key] = Subscriber{GObjectPtr<GstElement>::ref(appsrc)};
+    Subscriber& sub = subscribers_[key] = Subscriber{};
+    sub.appsrc = GObjectPtr<GstElement>::ref(appsrc);
+    sub.gate = std::move(gate);
     // Caps known (a warm encoder): the peer's payloader negotiates now, so its offer leaves before
     // the keyframe asked for below has been encoded.
     if (caps_) {
@@ -177,6 +179,7 @@ GstFlowReturn SharedEncoder::OnSample(GstAppSink* sink) {
         if (!keyframe) continue;
         sub.waiting_for_keyframe = false;
       }
+      if (sub.gate && !sub.gate->Admit(buffer)) continue;
       if (!sub.caps_set && caps_) {
         gst_app_src_set_caps(GST_APP_SRC(sub.appsrc.get()), caps_.get());
         sub.caps_set = true;

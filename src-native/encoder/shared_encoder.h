@@ -17,6 +17,7 @@
 #include <mutex>
 
 #include "common/gobject_ptr.h"
+#include "encoder/start_gate.h"
 
 namespace wrtc {
 
@@ -25,8 +26,8 @@ class SharedEncoder : public std::enable_shared_from_this<SharedEncoder> {
   // Streaming side: takes the encoder bin (holding an appsink "encoded" and a valve "gate").
   bool Attach(GstElement* bin);
   void Detach();
-  // Any thread. The appsrc gets buffers from the next keyframe on.
-  void Subscribe(uintptr_t key, GstElement* appsrc);
+  // Any thread. The appsrc gets buffers from the next keyframe on, as `gate` admits them (none: all).
+  void Subscribe(uintptr_t key, GstElement* appsrc, std::shared_ptr<StartGate> gate = nullptr);
   void Unsubscribe(uintptr_t key);
   void RequestKeyframe();
   uint64_t FramesEncoded() const { return encoded_.load(); }
@@ -61,6 +62,7 @@ class SharedEncoder : public std::enable_shared_from_this<SharedEncoder> {
     GObjectPtr<GstElement> appsrc;
     bool waiting_for_keyframe = true;
     bool caps_set = false;
+    std::shared_ptr<StartGate> gate;
   };
   void SetGateLocked(bool open);
   void Refine(GstAppSink* sink, bool keyframe);

@@ -142,8 +142,8 @@ void PeerCore::OnStateNotify(GObject* object, GParamSpec* pspec) {
 // The first frames went out while DTLS was still being set up, and a damage capture on a still screen
 // sends no more: a viewer that missed them (a loaded machine, a lost packet, a decoder not ready) would
 // wait for the next change. So our own encoder makes a keyframe, from a fresh frame, once per peer as the
-// connection comes up. A shared encoder's peer dropped its frames until now (start_gate_): it asks the
-// encoder for a keyframe and passes frames from that one on.
+// connection comes up. A shared encoder's peer has its join's keyframe waiting in webrtcbin already
+// (start_gate_); it asks for a fresh one only if that hold overflowed.
 void PeerCore::AskKeyframeOnceConnected() {
   GObjectPtr<GstPad> pad;
   {
@@ -153,23 +153,7 @@ void PeerCore::AskKeyframeOnceConnected() {
     if (keyframe_pad_) pad = GObjectPtr<GstPad>::ref(keyframe_pad_.get());
   }
   if (pad) gst_pad_push_event(pad.get(), gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0));
-  if (config_.encoder && encoder_src_) {
-    int closed = kGateClosed;
-    if (start_gate_.compare_exchange_strong(closed, kGateWaitingKeyframe)) config_.encoder->RequestKeyframe();
-  }
-}
-
-GstPadProbeReturn PeerCore::OnSharedFrame(GstBuffer* buffer) {
-  switch (start_gate_.load()) {
-    case kGateClosed:
-      return GST_PAD_PROBE_DROP;
-    case kGateWaitingKeyframe:
-      if (GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_DELTA_UNIT)) return GST_PAD_PROBE_DROP;
-      start_gate_ = kGateOpen;
-      return GST_PAD_PROBE_REMOVE;  // passes this keyframe; nothing more to check
-    default:
-      return GST_PAD_PROBE_REMOVE;
-  }
+  if (config_.encoder && encoder_src_ && start_gate_->Connected()) config_.encoder->RequestKeyframe();
 }
 
 void PeerCore::OnPromise(GstPromise* promise, uint64_t id, const char* field) {

@@ -187,8 +187,6 @@ bool PeerCore::Start(NativeError* error) {
     GObjectPtr<GstPad> pad(gst_element_get_static_pad(encoder_src_.get(), "src"));
     gst_pad_add_probe(pad.get(), GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, KeyframeRequestCb,
                       new std::weak_ptr<SharedEncoder>(config_.encoder), FreeWeakEncoder);
-    // Frames pass only once the connection is up, from a fresh keyframe (start_gate_ in peer_core.h).
-    gst_pad_add_probe(pad.get(), GST_PAD_PROBE_TYPE_BUFFER, SharedFrameCb, new WeakCore(weak_from_this()), FreeWeakNotify);
   } else if (media_) {
     // Our own encoder: a keyframe request must also bring a frame from a damage capture, which sends
     // nothing on a still screen (the encoder keeps the request for a next frame that never comes).
@@ -230,7 +228,19 @@ bool PeerCore::Start(NativeError* error) {
   // m-line order of our offers).
   if (media_) {
     if (!LinkToWebrtc(video_send_, src.get(), config_.sendCaps, error)) return false;
-    gst_pad_add_probe(src.get(), GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, CapsProbeCb, new WeakCore(weak_from_this()),
+    // `send-caps` is reported once webrtcbin holds the caps: its sink pad stores them (received_caps,
+    // what the offer's a=ssrc and profile-level-id come from) in its event function and only then
+    // forwards the event to its internal side, where this probe sees it. Reported from our own bin's
+    // pad, a description made in between had no a=ssrc.
+    GObjectPtr<GstPad> sink(gst_pad_get_peer(src.get()));
+    GObjectPtr<GstPad> inside(sink && GST_IS_GHOST_PAD(sink.get())
+                                  ? GST_PAD(gst_proxy_pad_get_internal(GST_PROXY_PAD(sink.get())))
+                                  : nullptr);
+    if (!inside) {
+      *error = {"ERR_PAD_REQUEST", "webrtcbin's sink pad is not a ghost pad: its stored caps cannot be watched", "webrtcbin"};
+      return false;
+    }
+    gst_pad_add_probe(inside.get(), GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, CapsProbeCb, new WeakCore(weak_from_this()),
                       FreeWeakNotify);
     gst_pad_add_probe(src.get(), GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, TwccFeedbackCb, new WeakCore(weak_from_this()),
                       FreeWeakNotify);

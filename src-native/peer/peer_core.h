@@ -24,6 +24,7 @@
 #include "peer/frame.h"
 #include "peer/peer_event.h"
 #include "encoder/shared_encoder.h"
+#include "encoder/start_gate.h"
 #include "x11/capture_guard.h"
 #include "common/gobject_ptr.h"
 #include "rtp/abs_capture_time.h"
@@ -145,9 +146,6 @@ class PeerCore : public std::enable_shared_from_this<PeerCore> {
   void OnIceCandidate(guint mline, const gchar* candidate);
   void OnStateNotify(GObject* object, GParamSpec* pspec);
   void AskKeyframeOnceConnected();
-  // A shared encoder's frames before the connection is up (see start_gate_): dropped, then passed from
-  // a keyframe asked for once it is up. Returns the probe's verdict.
-  GstPadProbeReturn OnSharedFrame(GstBuffer* buffer);
   void OnPadAdded(GstPad* pad);
   void OnDecodedPad(GstPad* pad);
   GstFlowReturn OnSample(GstElement* appsink);
@@ -172,11 +170,10 @@ class PeerCore : public std::enable_shared_from_this<PeerCore> {
   // Our own encoder's payloader input (mutex_): a keyframe is asked there once the connection is up.
   GObjectPtr<GstPad> keyframe_pad_;
   bool connected_once_ = false;  // mutex_
-  // A shared-encoder peer's gate on its appsrc: closed until the connection is up (webrtcbin holds RTP
-  // until DTLS is set up, so the frames would pile up in the appsrc and leave as one burst: up to a
-  // second at the configured rate into the viewer's uplink), then waiting for the keyframe asked for.
-  enum StartGate : int { kGateClosed, kGateWaitingKeyframe, kGateOpen };
-  std::atomic<int> start_gate_{kGateClosed};
+  // A shared-encoder peer's start (encoder/start_gate.h): the join's keyframe and a few frames after it
+  // wait in webrtcbin for DTLS, so the first RTP leaves as soon as it is up; a fresh keyframe is asked
+  // at connect only when that hold overflowed.
+  std::shared_ptr<StartGate> start_gate_ = std::make_shared<StartGate>();
   std::atomic<bool> closing_{false};
   std::atomic<uint64_t> frames_decoded_{0};
   std::atomic<uint64_t> frames_dropped_{0};  // replaced before JS took them (slow consumer)

@@ -111,8 +111,11 @@ void PeerCore::ReleaseMedia() {
   if (!video_send_.hold_pad) return;
   gst_pad_remove_probe(video_send_.hold_pad.get(), video_send_.hold_probe);
   video_send_.hold_pad.reset();
-  // Only now does a shared encoder start feeding this peer (from a keyframe it asks for).
-  if (config_.encoder && encoder_src_) config_.encoder->Subscribe(reinterpret_cast<uintptr_t>(this), encoder_src_.get());
+  // Only now does a shared encoder start feeding this peer (from a keyframe it asks for, through the
+  // start gate until the connection is up).
+  if (config_.encoder && encoder_src_) {
+    config_.encoder->Subscribe(reinterpret_cast<uintptr_t>(this), encoder_src_.get(), start_gate_);
+  }
 }
 
 }  // namespace wrtc

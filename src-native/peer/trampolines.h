@@ -167,13 +167,6 @@ inline void TuneAddedElementCb(GstBin*, GstBin*, GstElement* element, gpointer) 
   }
 }
 
-// A shared encoder's frame on its way into this peer (PeerCore::start_gate_).
-inline GstPadProbeReturn SharedFrameCb(GstPad*, GstPadProbeInfo* info, gpointer data) {
-  auto core = Lock(data);
-  if (!core) return GST_PAD_PROBE_REMOVE;
-  return core->OnSharedFrame(GST_PAD_PROBE_INFO_BUFFER(info));
-}
-
 // Our own encoder's keyframe request, seen on its way up from the payloader: a frame-now request goes
 // on upstream from the encoder's input, so a damage capture on a still screen sends the frame the
 // keyframe needs (other sources ignore it; the encoder passes on no keyframe request itself).
@@ -188,7 +181,7 @@ inline GstPadProbeReturn KeyframeFrameNowCb(GstPad* pad, GstPadProbeInfo* info, 
   return GST_PAD_PROBE_OK;
 }
 
-// Reports the send caps (the offer needs them: H.264's profile-level-id comes from the encoder).
+// Reports the send caps webrtcbin now holds (the offer needs them: a=ssrc, H.264's profile-level-id).
 inline GstPadProbeReturn CapsProbeCb(GstPad*, GstPadProbeInfo* info, gpointer data) {
   GstEvent* event = GST_PAD_PROBE_INFO_EVENT(info);
   if (GST_EVENT_TYPE(event) == GST_EVENT_CAPS) {

@@ -1,8 +1,9 @@
 // Every offer of a peer that sends video names its SSRC (a=ssrc) and, for H.264, the encoder's
 // profile-level-id: Janus's VideoRoom learns a publisher's SSRC from those lines and drops every RTP
-// packet it cannot place ("Unknown SSRC"). webrtcbin writes them from the caps its sink pad holds, and
-// our `send-caps` event comes a moment before that: an offer made in the gap had neither (12 of 200
-// fresh relay-like peers on the loaded test machine before createOffer() checked for it).
+// packet it cannot place ("Unknown SSRC"). webrtcbin writes them from the caps its sink pad holds. Our
+// `send-caps` event used to come a moment before that, and an offer made in the gap had neither (12 of
+// 200 fresh relay-like peers on a loaded machine); now it is reported once the sink pad holds them, and
+// createOffer() fails loudly rather than send such an offer, so any offer here without them fails the test.
 import t from 'tap';
 import { Streamer } from '../../lib/index.js';
 

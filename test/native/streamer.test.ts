@@ -5,7 +5,7 @@ import t from 'tap';
 import { InvalidArgumentError, Streamer, WebRtcPeer } from '../../lib/index.js';
 import { loadBinding } from '../../lib/native/binding.js';
 import { planSharedPeer } from '../../lib/media/send.js';
-import { connectPair } from '../helpers/peers.js';
+import { connectPair, trickle } from '../helpers/peers.js';
 import { waitFor } from '../helpers/wait.js';
 
 for (const codec of ['vp8', 'h264'] as const) {
@@ -67,6 +67,46 @@ for (const codec of ['vp8', 'h264'] as const) {
     t.pass('and the peer decodes what follows');
   });
 }
+
+for (const codec of ['vp8', 'h264'] as const) {
+  t.test(`${codec}: a joined peer's first RTP is the join's keyframe, held until DTLS is up: no second keyframe at connect`, async (t) => {
+    // One frame a second: the frame after the join's keyframe, the first that could overflow the hold
+    // (70 ms of frames), comes a second later, after the loopback connection is up.
+    const streamer = new Streamer({ source: { kind: 'test', pattern: 'ball' }, video: { codec, width: 320, height: 240, fps: 1 } });
+    t.teardown(() => streamer.close());
+    await waitFor('the prime frame', () => streamer.stats.capsKnown, 10_000);
+    const sender = streamer.createPeer();
+    const receiver = new WebRtcPeer({ video: { receive: true } });
+    t.teardown(() => Promise.all([sender.close(), receiver.close()]));
+    const before = streamer.stats.keyframeRequests;
+    await connectPair(sender, receiver);
+    await waitFor('connected', () => sender.connectionState === 'connected', 10_000);
+    await waitFor('a decoded frame', () => receiver.framesDecoded >= 1, 10_000);
+    await new Promise((r) => setTimeout(r, 300)); // a request at connect would have been counted by now
+    // Before, frames were dropped until connect and a fresh keyframe asked for then: 2 requests.
+    t.equal(streamer.stats.keyframeRequests - before, 1, 'one keyframe request: the join\'s, none at connect');
+  });
+}
+
+t.test('a peer that connects after its hold overflowed asks a fresh keyframe at connect, and decodes from it', async (t) => {
+  const streamer = new Streamer({ source: { kind: 'test', pattern: 'ball' }, video: { width: 320, height: 240, fps: 30 } });
+  t.teardown(() => streamer.close());
+  await waitFor('the prime frame', () => streamer.stats.capsKnown, 10_000);
+  const sender = streamer.createPeer();
+  const receiver = new WebRtcPeer({ video: { receive: true } });
+  t.teardown(() => Promise.all([sender.close(), receiver.close()]));
+  const before = streamer.stats.keyframeRequests;
+  trickle(sender, receiver);
+  await sender.setLocalDescription(await sender.createOffer());
+  // A second at 30 fps: far past the hold's 70 ms, so the gate drops the rest until connect.
+  await waitFor('frames past the hold', () => streamer.stats.framesEncoded >= 40, 10_000);
+  await receiver.setRemoteDescription(sender.localDescription!);
+  await receiver.setLocalDescription(await receiver.createAnswer());
+  await sender.setRemoteDescription(receiver.localDescription!);
+  await waitFor('connected', () => sender.connectionState === 'connected', 10_000);
+  await waitFor('frames decoded', () => receiver.framesDecoded >= 5, 10_000);
+  t.ok(streamer.stats.keyframeRequests - before >= 2, `${streamer.stats.keyframeRequests - before} keyframe requests: the join's and a fresh one at connect`);
+});
 
 t.test('a still picture is not re-encoded: about one frame a second after the join\'s refinement, keyframes at once for joiners', async (t) => {
   const streamer = new Streamer({ source: { kind: 'test', pattern: 'checkers-8' }, video: { width: 320, height: 240, fps: 30 } });

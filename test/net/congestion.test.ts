@@ -4,8 +4,9 @@
 // every bit it gets (noise), a 3 Mbit/s configured bitrate. Behaviour, not timing figures:
 //  - the viewer runs the TWCC controller, and the start-up does not fill the queue: before, the frames
 //    encoded while DTLS was set up left as one burst at connect and the estimator read 325-383 ms of
-//    queue in its first seconds (bench/congestion.ts); now the peer starts on a fresh keyframe, at
-//    1000 kbit/s (a start at the configured 3000 read p95 ~113 ms here, the 1000 one ~41);
+//    queue in its first seconds (bench/congestion.ts); now the peer starts on the join's keyframe and
+//    at most 70 ms of frames after it (src-native/encoder/start_gate.h; 8 frames read p95 192 ms here),
+//    at 1000 kbit/s (a start at the configured 3000 read p95 ~113 ms here, the 1000 one ~41);
 //  - the encoder goes under the link's rate;
 //  - while the cap holds, the queueing delay the estimator reports stays bounded (nowhere near the
 //    400 ms the queue could hold);
