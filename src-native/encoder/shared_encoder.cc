@@ -5,6 +5,7 @@
 
 #include <gst/video/video.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace wrtc {
@@ -138,9 +139,21 @@ void SharedEncoder::RequestKeyframe() {
   gst_pad_push_event(pad.get(), NewFrameNowEvent());
 }
 
-void SharedEncoder::Refine(GstAppSink* sink, bool keyframe) {
-  int left = keyframe ? kRefineFrames : refine_left_.load() - 1;
-  if (left < 0) return;
+void SharedEncoder::Refine(GstAppSink* sink, bool keyframe, gsize size) {
+  int left;
+  if (keyframe) {
+    left = kRefineFrames;
+    converged_bytes_ = 0;
+  } else if (refine_left_.load() > 0) {
+    // A frame of a run in progress: a change's run ends once the picture has converged.
+    left = converged_bytes_ > 0 && size <= converged_bytes_ ? 0 : refine_left_.load() - 1;
+  } else if (size > kConvergedBytes) {
+    // A change nobody asked for, large enough to be coarse: a short second pass of its own.
+    left = kChangeRefineFrames;
+    converged_bytes_ = std::max(kConvergedBytes, size / 16);
+  } else {
+    return;
+  }
   refine_left_ = left;
   if (left == 0) return;
   refine_pass_ = true;  // a fixed-rate capture: its next frame, though unchanged, is encoded
@@ -192,7 +205,7 @@ GstFlowReturn SharedEncoder::OnSample(GstAppSink* sink) {
       gst_app_src_push_buffer(GST_APP_SRC(sub.appsrc.get()), copy);  // takes the buffer
     }
   }
-  if (watched && buffer) Refine(sink, keyframe);
+  if (watched && buffer) Refine(sink, keyframe, gst_buffer_get_size(buffer));
   // The prime is encoded and its caps known: with nobody subscribed the capture may pause now.
   if (prime_pending_.exchange(false) && demand_hook_) demand_hook_();
   return GST_FLOW_OK;

@@ -49,6 +49,14 @@ class SharedEncoder : public std::enable_shared_from_this<SharedEncoder> {
   // 60 fps (docs/benchmarks.md, "Keyframe refinement"), and half the GOP at 30 fps (2 s of frames), so
   // refining a still screen does not run into the next periodic keyframe.
   static constexpr int kRefineFrames = 30;
+  // After a change larger than kConvergedBytes (a full-screen flip, a scroll: coarse under the one-frame
+  // budget), nobody asking: up to kChangeRefineFrames more frames of the screen, as after a keyframe, but
+  // stopped as soon as one is small (converged: at most kConvergedBytes or 1/16 of the change's size).
+  // Without it a coarse change stayed coarse until the next refresh or keyframe, 1-4 s later
+  // (docs/benchmarks.md, "Input → photon in the browser"; test/native/x11-damage: 15 dB → 33 dB with no
+  // refresh). A change already sharp (typing) costs one small frame; a still screen's repeats start nothing.
+  static constexpr int kChangeRefineFrames = 30;
+  static constexpr gsize kConvergedBytes = 400;
   // Raw frames before the encoder: identical to the previous one → dropped (a still desktop costs no
   // encoding), but one a second still passes, and the next one always does after a keyframe request
   // and while refining.
@@ -65,7 +73,7 @@ class SharedEncoder : public std::enable_shared_from_this<SharedEncoder> {
     std::shared_ptr<StartGate> gate;
   };
   void SetGateLocked(bool open);
-  void Refine(GstAppSink* sink, bool keyframe);
+  void Refine(GstAppSink* sink, bool keyframe, gsize size);
 
   std::mutex mutex_;
   std::map<uintptr_t, Subscriber> subscribers_;
@@ -83,6 +91,7 @@ class SharedEncoder : public std::enable_shared_from_this<SharedEncoder> {
   // Refinement: P-frames of the unchanged screen left to encode after a keyframe (see kRefineFrames).
   std::atomic<int> refine_left_{0};
   std::atomic<bool> refine_pass_{false};  // the next raw frame passes even if unchanged
+  gsize converged_bytes_ = 0;  // a change's run stops at a frame this small; 0: a keyframe's run (appsink thread only)
   MiniObjectPtr<GstBuffer> previous_;  // streaming thread only
   gint64 last_passed_us_ = 0;          // streaming thread only
   std::atomic<uint32_t> keyframe_requests_{0};
