@@ -97,8 +97,10 @@ void SharedEncoder::Unsubscribe(uintptr_t key) {
 bool SharedEncoder::PassRawFrame(GstBuffer* buffer) {
   gint64 now = g_get_monotonic_time();
   bool force = force_next_.exchange(false) || refine_pass_.exchange(false) || now - last_passed_us_ >= G_USEC_PER_SEC;
+  // Compared even when forced through: only a frame that differs from the last may start a change's
+  // refinement (a forced repeat of a picture that never converges would otherwise start one each second).
   bool same = false;
-  if (!force && previous_ && gst_buffer_get_size(buffer) == gst_buffer_get_size(previous_.get())) {
+  if (previous_ && gst_buffer_get_size(buffer) == gst_buffer_get_size(previous_.get())) {
     GstMapInfo a, b;
     if (gst_buffer_map(buffer, &a, GST_MAP_READ)) {
       if (gst_buffer_map(previous_.get(), &b, GST_MAP_READ)) {
@@ -108,10 +110,11 @@ bool SharedEncoder::PassRawFrame(GstBuffer* buffer) {
       gst_buffer_unmap(buffer, &a);
     }
   }
-  if (same) {
+  if (same && !force) {
     unchanged_.fetch_add(1);
     return false;
   }
+  if (!same) changes_passed_.fetch_add(1);
   previous_ = MiniObjectPtr<GstBuffer>(gst_buffer_ref(buffer));
   last_passed_us_ = now;
   if (priming_.exchange(false)) {
@@ -141,14 +144,19 @@ void SharedEncoder::RequestKeyframe() {
 
 void SharedEncoder::Refine(GstAppSink* sink, bool keyframe, gsize size) {
   int left;
+  uint64_t changes = changes_passed_.load();
   if (keyframe) {
     left = kRefineFrames;
     converged_bytes_ = 0;
+    changes_refined_ = changes;  // the keyframe's run refines whatever changed before it
   } else if (refine_left_.load() > 0) {
-    // A frame of a run in progress: a change's run ends once the picture has converged.
+    // A frame of a run in progress (it refines a change made meanwhile too); a change's run ends once
+    // the picture has converged.
     left = converged_bytes_ > 0 && size <= converged_bytes_ ? 0 : refine_left_.load() - 1;
-  } else if (size > kConvergedBytes) {
-    // A change nobody asked for, large enough to be coarse: a short second pass of its own.
+    changes_refined_ = changes;
+  } else if (size > kConvergedBytes && changes != changes_refined_) {
+    // A change nobody asked for, large enough to be coarse: a second pass of its own.
+    changes_refined_ = changes;
     left = kChangeRefineFrames;
     converged_bytes_ = std::max(kConvergedBytes, size / 16);
   } else {

@@ -92,6 +92,8 @@ class SharedEncoder : public std::enable_shared_from_this<SharedEncoder> {
   std::atomic<int> refine_left_{0};
   std::atomic<bool> refine_pass_{false};  // the next raw frame passes even if unchanged
   gsize converged_bytes_ = 0;  // a change's run stops at a frame this small; 0: a keyframe's run (appsink thread only)
+  std::atomic<uint64_t> changes_passed_{0};  // raw frames passed that differ from the one before
+  uint64_t changes_refined_ = 0;              // changes_passed_ when the last change's run began (appsink thread)
   MiniObjectPtr<GstBuffer> previous_;  // streaming thread only
   gint64 last_passed_us_ = 0;          // streaming thread only
   std::atomic<uint32_t> keyframe_requests_{0};
