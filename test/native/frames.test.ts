@@ -45,9 +45,9 @@ t.test('a consumer that sleeps: latest frame only, drops counted, memory flat', 
   const { receiver } = await pair(t, {}, 'ball');
   const seen: Frame[] = [];
   const rss: number[] = [];
-  // A consumer four times slower than the 30 fps stream for 15 s (it was one frame a second for 60 s:
-  // the same latest-frame semantics, a quarter of the suite's wait). A queue instead of a latest-frame
-  // slot would hold ~390 frames (~115 MB of RGBA) by the end: far past the RSS bound below.
+  // A consumer several times slower than the stream for 15 s (it was one frame a second for 60 s: the
+  // same latest-frame semantics, a quarter of the suite's wait). A queue instead of a latest-frame slot
+  // would hold ~390 frames (~115 MB of RGBA) at 30 fps by the end: far past the RSS bound below.
   const start = Date.now();
   for await (const frame of receiver.frames()) {
     seen.push({ ...frame, data: Buffer.alloc(0) });
@@ -57,7 +57,9 @@ t.test('a consumer that sleeps: latest frame only, drops counted, memory flat', 
   }
   t.ok(seen.length >= 45 && seen.length <= 64, `${seen.length} frames taken in ~15 s at four per second (nominally 61)`);
   const last = seen.at(-1)!;
-  t.ok(last.dropped > 250, `${last.dropped} older frames were dropped, not queued`);
+  // More dropped than taken: at 30 fps ~390 to ~60 (a queue drops none). Relative, because a loaded
+  // machine encodes the test pattern at a third of that (measured: 117 dropped to 59 taken at load 11).
+  t.ok(last.dropped > seen.length, `${last.dropped} older frames were dropped, not queued (${seen.length} taken)`);
   t.ok(seen.every((f, i) => i === 0 || f.timestamp > seen[i - 1]!.timestamp), 'each taken frame is newer than the one before');
   const growthMb = (rss.at(-1)! - rss[2]!) / 1048576;
   t.ok(growthMb < 30, `RSS change while consuming slowly: ${growthMb.toFixed(1)} MB`);
