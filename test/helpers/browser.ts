@@ -179,15 +179,23 @@ export function withTestViewer(browser: Browser): Browser {
   browser.newPage = async (options) => {
     const page = await newPage(options);
     await page.route(VIEWER_SCRIPT, serveTestViewer);
+    await page.addInitScript(KEEP_NAMES_SHIM);
+    await page.evaluate(KEEP_NAMES_SHIM); // the blank page it opened with
     return page;
   };
   browser.newContext = async (options) => {
     const context = await newContext(options);
     await context.route(VIEWER_SCRIPT, serveTestViewer);
+    await context.addInitScript(KEEP_NAMES_SHIM);
     return context;
   };
   return browser;
 }
+
+// Test files loaded through tsx (esbuild keepNames) wrap nested functions in __name(); the functions
+// page.evaluate/waitForFunction send as text then need it in the page (test/helpers/firefox.ts does the
+// same for Firefox). A string, so that it is not itself wrapped.
+const KEEP_NAMES_SHIM = 'globalThis.__name ??= (f) => f;';
 
 // The daemon serves the page's script at /viewer.js, or <prefix>/viewer.js (lib/signaling/daemon/server.ts).
 const VIEWER_SCRIPT = (url: URL) => url.pathname.endsWith('/viewer.js');

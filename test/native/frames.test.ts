@@ -45,16 +45,22 @@ t.test('a consumer that sleeps: latest frame only, drops counted, memory flat', 
   const { receiver } = await pair(t, {}, 'ball');
   const seen: Frame[] = [];
   const rss: number[] = [];
+  // One frame a second for 15 s (it was 60 s: the same latest-frame semantics, a quarter of the suite's
+  // wait). A queue instead of a latest-frame slot would hold ~430 frames (~125 MB of RGBA) at 30 fps by
+  // the end: far past the RSS bound below.
   const start = Date.now();
   for await (const frame of receiver.frames()) {
     seen.push({ ...frame, data: Buffer.alloc(0) });
     rss.push(process.memoryUsage().rss);
-    if (Date.now() - start > 60_000) break;
+    if (Date.now() - start > 15_000) break;
     await new Promise((r) => setTimeout(r, 1000)); // a slow consumer
   }
-  t.ok(seen.length >= 50 && seen.length <= 64, `${seen.length} frames taken in ~60 s at one per second`);
+  t.ok(seen.length >= 12 && seen.length <= 17, `${seen.length} frames taken in ~15 s at one per second`);
   const last = seen.at(-1)!;
-  t.ok(last.dropped > 1000, `${last.dropped} older frames were dropped, not queued`);
+  // More dropped than taken (a queue drops none): relative, not the 60 s run's absolute 1000 (which
+  // needed 17 fps), because a loaded machine encodes the pattern far slower (measured: 1.5-12 fps at
+  // load 11-22 on 2 cores).
+  t.ok(last.dropped > seen.length, `${last.dropped} older frames were dropped, not queued (${seen.length} taken)`);
   t.ok(seen.every((f, i) => i === 0 || f.timestamp > seen[i - 1]!.timestamp), 'each taken frame is newer than the one before');
   const growthMb = (rss.at(-1)! - rss[2]!) / 1048576;
   t.ok(growthMb < 30, `RSS change while consuming slowly: ${growthMb.toFixed(1)} MB`);
