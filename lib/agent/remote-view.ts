@@ -58,9 +58,10 @@ export interface ViewOptions {
   backoff?: BackoffOptions;
   /**
    * How this view takes the remote pointer from a publisher with pointer 'auto' (the default):
-   * 'data' (default) as `cursor` (the view says it draws it, so frames and screenshots have no pointer
-   * while every viewer draws it; `cursor.inPicture` says when they do); 'picture' in the frames (the
-   * view never says it draws it, so the publisher keeps the pointer in the picture while it watches).
+   * 'picture' (default) in the frames (the view never says it draws it, so the publisher keeps the
+   * pointer in the picture while it watches, and the frames an agent compares never change because
+   * the pointer left or entered them); 'data' as `cursor` (the view says it draws it, so frames and
+   * screenshots have no pointer while every viewer draws it; `cursor.inPicture` says when they do).
    */
   pointer?: 'data' | 'picture';
 }
@@ -630,7 +631,7 @@ export class RemoteView extends EventEmitter<RemoteViewEvents> {
     if (channel.label !== INPUT_CHANNEL) return;
     this.#inputChannel = channel;
     this.#cursorInPicture = false;
-    if (this.#options.pointer !== 'picture') {
+    if (this.#options.pointer === 'data') {
       // This view takes the pointer as data: a publisher with pointer 'auto' may take it out of the frames.
       const announce = () => {
         if (this.#inputChannel !== channel) return;

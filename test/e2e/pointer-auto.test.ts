@@ -2,7 +2,7 @@
 // the pointer from data and the video has none; a viewer that cannot draw it joins (a view() that wants
 // the pointer in its frames, pointer: 'picture') → the pointer is in the picture, in that viewer's frames
 // too, and the page's overlay is hidden (never two pointers); it leaves → out of the picture and the
-// overlay back. A view() that draws it (the default) joins without flipping anything. The pixel checks
+// overlay back. A view({pointer: 'data'}) that draws it joins without flipping anything. The pixel checks
 // read the decoded video at the pointer's spot (the test cursor is black on the grey window). A WHEP
 // player (Chromium's RTCPeerConnection, no input channel at all) flips it the same way.
 // With the fixed capture (ximagesrc, its show-pointer changed while playing) the flips are exact; the
@@ -92,9 +92,9 @@ t.test("pointer 'auto' (the default), fixed capture: drawn by the page alone; in
   let l = await until(page, (l) => l.overlay && l.inPicture === 'false' && l.x === '300' && l.y === '100' && l.videoIsGrey);
   t.match(l, { overlay: true, inPicture: 'false', x: '300', y: '100', videoIsGrey: true }, 'a page alone: the overlay at the X pointer, no pointer in the video');
 
-  // A view that draws the pointer itself (the default) joins: once it gets the pointer as data it has
+  // A view that draws the pointer itself (pointer 'data') joins: once it gets the pointer as data it has
   // said it draws it, and nothing flips.
-  const drawer = view({ url: daemon.url, session, token: token(session, 'viewer') });
+  const drawer = view({ url: daemon.url, session, token: token(session, 'viewer'), pointer: 'data' });
   t.teardown(() => drawer.close());
   await drawer.ready;
   await waitFor('the drawing view gets the pointer', () => drawer.cursor?.x === 300, 10_000).catch(() => {});
