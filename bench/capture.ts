@@ -5,7 +5,9 @@
 // Every configuration streams at once from its own agent process to its own session: a trial measures one
 // of them while the others idle (they see the same flip, so they encode it too: a shared load).
 //   node --import tsx bench/run.ts capture [--trials N] [--size 1280x720] [--configs fixed@30,fixed@60,damage]
-//     [--still-seconds 10] [--codec h264]
+//     [--still-seconds 10] [--codec h264] [--activity]
+//   --activity: after the still window, two more of the same length: typing (8 keys/s into a full-screen
+//     xterm) and scrolling (20 lines/s): CPU of each publisher and frames/s at its viewer
 //     [--stages] [--before ADDON]
 //   --stages: each key followed stage by stage (XTest, damage, read, convert, encode, RTP, network,
 //     jitter buffer, depayloader, decoder: bench/lib/latency-stages.ts), p50/p95 per stage per config
@@ -73,7 +75,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       breakdown: { type: 'boolean' }, trials: { type: 'string' }, size: { type: 'string' }, configs: { type: 'string' }, 'still-seconds': { type: 'string' }, codec: { type: 'string' },
-      stages: { type: 'boolean' }, before: { type: 'string' },
+      stages: { type: 'boolean' }, before: { type: 'string' }, activity: { type: 'boolean' },
     },
   });
   const traceDir = values.stages ? mkdtempSync(path.join(tmpdir(), 'bench-capture-trace-')) : undefined;
@@ -206,11 +208,39 @@ async function main(): Promise<void> {
   const seconds = (performance.now() - t0) / 1000;
   const still = runs.map((r, i) => ({ cpuPercent: ((cpuSeconds(r.agent.pid!) - before[i]!.cpu) / seconds) * 100, framesPerSecond: (r.frames - before[i]!.frames) / seconds }));
 
+  // --activity: the same window while someone types (8 keys a second into a full-screen xterm: a few
+  // characters' damage each) and while text scrolls (20 lines a second: the whole terminal moves).
+  const activity: Record<string, { cpuPercent: number; framesPerSecond: number }[]> = {};
+  if (values.activity) {
+    const { spawn } = await import('node:child_process');
+    const publishers = [...runs]; // a closure cannot see the evolving array's type
+    const geometry = `${Math.floor(width / 6)}x${Math.floor(height / 13)}+0+0`;
+    const window = async (name: string, args: string[], drive?: () => ReturnType<typeof spawn>) => {
+      const term = spawn('xterm', ['-display', x.display, '-geometry', geometry, ...args], { stdio: 'ignore' });
+      await sleep(1500);
+      const driver = drive?.();
+      const from = publishers.map((r) => ({ cpu: cpuSeconds(r.agent.pid!), frames: r.frames }));
+      const started = performance.now();
+      await sleep(stillSeconds * 1000);
+      const s = (performance.now() - started) / 1000;
+      activity[name] = publishers.map((r, i) => ({ cpuPercent: ((cpuSeconds(r.agent.pid!) - from[i]!.cpu) / s) * 100, framesPerSecond: (r.frames - from[i]!.frames) / s }));
+      driver?.kill('SIGKILL');
+      term.kill('SIGKILL');
+      await sleep(1000);
+    };
+    const text = 'the quick brown fox jumps over the lazy dog '.repeat(Math.ceil(stillSeconds * 8 / 44) + 4);
+    // The pointer (Xvfb's centre) is over the xterm, so the keys go to it (no window manager: focus follows it).
+    await window('typing', [], () => spawn('xdotool', ['type', '--delay', '125', text], { env, stdio: 'ignore' }));
+    await window('scrolling', ['-e', 'sh', '-c', 'i=0; while :; do i=$((i+1)); echo "line $i of a scrolling terminal"; sleep 0.05; done']);
+  }
+
+  const kinds = Object.keys(activity);
   const rows = runs.map((r, i) => {
     const s = summarize(r.samples);
-    return [r.name, s.p50.toFixed(1), s.p95.toFixed(1), `${s.n}${r.failed ? ` (${r.failed} failed)` : ''}`, still[i]!.cpuPercent.toFixed(2), still[i]!.framesPerSecond.toFixed(1)];
+    const more = kinds.flatMap((k) => [activity[k]![i]!.cpuPercent.toFixed(2), activity[k]![i]!.framesPerSecond.toFixed(1)]);
+    return [r.name, s.p50.toFixed(1), s.p95.toFixed(1), `${s.n}${r.failed ? ` (${r.failed} failed)` : ''}`, still[i]!.cpuPercent.toFixed(2), still[i]!.framesPerSecond.toFixed(1), ...more];
   });
-  const table = formatTable(['capture', 'key→frame p50 ms', 'p95 ms', 'n', 'still CPU %', 'still frames/s at viewer'], rows);
+  const table = formatTable(['capture', 'key→frame p50 ms', 'p95 ms', 'n', 'still CPU %', 'still frames/s at viewer', ...kinds.flatMap((k) => [`${k} CPU %`, `${k} frames/s`])], rows);
   console.log(`\n${table}`);
   const stageTables: Record<string, string> = {};
   if (traceDir) {
@@ -235,7 +265,7 @@ async function main(): Promise<void> {
   }
   appendResult('capture', {
     width, height, codec, trials, load,
-    runs: runs.map((r, i) => ({ name: r.name, addon: r.addon, ...summarize(r.samples), failed: r.failed, samples: r.samples, still: still[i], keys: r.keys })),
+    runs: runs.map((r, i) => ({ name: r.name, addon: r.addon, ...summarize(r.samples), failed: r.failed, samples: r.samples, still: still[i], ...Object.fromEntries(kinds.map((k) => [k, activity[k]![i]])), keys: r.keys })),
     traceDir,
     table, stageTables,
   });
