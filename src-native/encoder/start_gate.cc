@@ -42,7 +42,11 @@ bool StartGate::Connected() {
   for (;;) {
     switch (state) {
       case kHolding:
-        if (state_.compare_exchange_weak(state, kOpen)) return false;
+        // What is held leaves now, and a fresh keyframe is asked too: we are the DTLS server, the held
+        // run goes right behind our last handshake flight, and a viewer can lose its head before it has
+        // its SRTP keys (a Node view showed the keyframe's first slice broken: test/agent/view, CI on
+        // 2026-12-08). The held keyframe shows at once when it arrives whole; the fresh one heals it if not.
+        if (state_.compare_exchange_weak(state, kOpen)) return true;
         break;
       case kWaitingFirstKeyframe:
         // The keyframe asked for at the join is still being made: it is fresh enough, ask no other.

@@ -29,9 +29,9 @@ class StartGate {
 
   // Encoder thread: whether this frame goes to the peer now.
   bool Admit(GstBuffer* buffer);
-  // The connection is up. True when the peer must ask the encoder for a fresh keyframe (the hold
-  // overflowed); false when what is held starts the stream, or when the join's keyframe is still on its
-  // way. Idempotent: true at most once.
+  // The connection is up. True when the peer must ask the encoder for a fresh keyframe (something was
+  // held or the hold overflowed: start_gate.cc says why a held run is followed by one); false when the
+  // join's keyframe is still on its way. Idempotent: true at most once.
   bool Connected();
 
  private:
