@@ -53,8 +53,9 @@ class SharedEncoder : public std::enable_shared_from_this<SharedEncoder> {
   // budget), nobody asking: up to kChangeRefineFrames more frames of the screen, as after a keyframe, but
   // stopped as soon as one is small (converged: at most kConvergedBytes or 1/16 of the change's size).
   // Without it a coarse change stayed coarse until the next refresh or keyframe, 1-4 s later
-  // (docs/benchmarks.md, "Input → photon in the browser"; test/native/x11-damage: 15 dB → 33 dB with no
-  // refresh). A change already sharp (typing) costs one small frame; a still screen's repeats start nothing.
+  // (docs/benchmarks.md, "Input → photon in the browser"). A change already sharp (typing) costs one small
+  // frame; a still screen's repeats start nothing. Not yet reliable: a full screen of text with no refresh
+  // came out sharp (32-35 dB) in 6 of 9 probes and stayed at 15-19 dB in 3 (docs/reliability.md).
   static constexpr int kChangeRefineFrames = 30;
   static constexpr gsize kConvergedBytes = 400;
   // Raw frames before the encoder: identical to the previous one → dropped (a still desktop costs no
